@@ -1,0 +1,69 @@
+package io.ollamabalancer.api;
+
+import io.ollamabalancer.request.BodyShape;
+
+/**
+ * The routes the balancer knows by name, with how each is served and which body shape it carries.
+ * Anything not listed is {@link #PASSTHROUGH}. Stateless.
+ */
+public enum Endpoint {
+    ROOT("/", RouteKind.LOCAL, null, false),
+    VERSION("/api/version", RouteKind.AGGREGATE, null, false),
+    TAGS("/api/tags", RouteKind.AGGREGATE, null, false),
+    PS("/api/ps", RouteKind.AGGREGATE, null, false),
+    V1_MODELS("/v1/models", RouteKind.AGGREGATE, null, true),
+    V1_MODEL("/v1/models/", RouteKind.MODEL_INFO, null, true),
+    GENERATE("/api/generate", RouteKind.INFERENCE, BodyShape.GENERATE, false),
+    CHAT("/api/chat", RouteKind.INFERENCE, BodyShape.CHAT, false),
+    EMBED("/api/embed", RouteKind.INFERENCE, BodyShape.EMBED, false),
+    EMBEDDINGS("/api/embeddings", RouteKind.INFERENCE, BodyShape.EMBEDDINGS, false),
+    SHOW("/api/show", RouteKind.MODEL_INFO, BodyShape.MODEL_ONLY, false),
+    V1_CHAT("/v1/chat/completions", RouteKind.INFERENCE, BodyShape.OPENAI_CHAT, true),
+    V1_COMPLETIONS("/v1/completions", RouteKind.INFERENCE, BodyShape.OPENAI_COMPLETION, true),
+    V1_EMBEDDINGS("/v1/embeddings", RouteKind.INFERENCE, BodyShape.OPENAI_EMBED, true),
+    /** The replaced project's {@code POST /ollama/generate {"prompt","model"}}: a non-streaming generate. */
+    LEGACY_GENERATE("/ollama/generate", RouteKind.INFERENCE, BodyShape.GENERATE, false),
+    HEALTH("/health", RouteKind.BALANCER, null, false),
+    READY("/ready", RouteKind.BALANCER, null, false),
+    METRICS("/metrics", RouteKind.BALANCER, null, false),
+    DEBUG_LATENCY("/debug/latency", RouteKind.BALANCER, null, false),
+    STATUS("/balancer/status", RouteKind.BALANCER, null, false),
+    ADMIN("/balancer/backends/", RouteKind.BALANCER, null, false),
+    PASSTHROUGH(null, RouteKind.PASSTHROUGH, null, false);
+
+    private final String path;
+    private final RouteKind kind;
+    private final BodyShape shape;
+    private final boolean openAi;
+
+    Endpoint(String path, RouteKind kind, BodyShape shape, boolean openAi) {
+        this.path = path;
+        this.kind = kind;
+        this.shape = shape;
+        this.openAi = openAi;
+    }
+
+    /** The path, or for {@link #V1_MODEL} and {@link #ADMIN} the prefix; {@code null} for {@link #PASSTHROUGH}. */
+    public String path() {
+        return path;
+    }
+
+    public RouteKind kind() {
+        return kind;
+    }
+
+    /** The body shape for the parser, {@code null} when the body is not read. */
+    public BodyShape shape() {
+        return shape;
+    }
+
+    /** OpenAI-compatible routes answer errors in OpenAI's envelope. */
+    public boolean openAi() {
+        return openAi;
+    }
+
+    /** A short lower-case label for metrics and logs. */
+    public String label() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,48 @@
+package io.ollamabalancer.config;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One backend as written in {@code containers.config.json}: an immutable value, safe to share between threads.
+ *
+ * @param name           unique name, used in headers, metrics and admin routes
+ * @param url            base URL of the Ollama server ({@code http://host:port}, optionally with a path prefix)
+ * @param maxConcurrency slots: how many generations the balancer lets run on it at once (across replicas)
+ * @param models         a static model list, or {@code null} to discover it from {@code GET /api/tags}
+ * @param enabled        {@code false} keeps it in the config but sends it nothing
+ */
+public record BackendConfig(String name, URI url, int maxConcurrency, List<String> models, boolean enabled) {
+
+    public BackendConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(url, "url");
+        if (maxConcurrency < 1) {
+            throw new IllegalArgumentException("maxConcurrency must be at least 1");
+        }
+        models = models == null ? null : List.copyOf(models);
+    }
+
+    /** The host:port a backend expects in its {@code Host} header (Ollama answers 403 to a foreign one on loopback). */
+    public String hostHeader() {
+        int port = port();
+        return url.getHost() + ":" + port;
+    }
+
+    public int port() {
+        if (url.getPort() > 0) {
+            return url.getPort();
+        }
+        return "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
+    }
+
+    /** The URL's path prefix without a trailing slash ("" for none), prepended to every forwarded path. */
+    public String pathPrefix() {
+        String p = url.getRawPath();
+        if (p == null || p.isEmpty() || "/".equals(p)) {
+            return "";
+        }
+        return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+    }
+}

@@ -1,0 +1,104 @@
+package io.ollamabalancer.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything the balancer process is started with, after flags, environment, {@code .env} and {@code conf/}
+ * defaults were merged (in that order of precedence). Immutable; safe to share between threads.
+ * Build one with {@link #builder()} or change a copy with {@link #toBuilder()}.
+ */
+public record BalancerConfig(
+        String bind,
+        int port,
+        Path backendsFile,
+        long maxBodyBytes,
+        int maxHeaderBytes,
+        Duration clientIdleTimeout,
+        Duration connectTimeout,
+        Duration upstreamIdleTimeout,
+        int maxConnectionsPerBackend,
+        Duration modelRefreshInterval,
+        int defaultMaxConcurrency,
+        String policy,
+        String redisUrl,
+        String adminToken,
+        int adminPort,
+        int maxQueueDepth,
+        Duration maxQueueWait) {
+
+    public static BalancerConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.bind = bind;
+        b.port = port;
+        b.backendsFile = backendsFile;
+        b.maxBodyBytes = maxBodyBytes;
+        b.maxHeaderBytes = maxHeaderBytes;
+        b.clientIdleTimeout = clientIdleTimeout;
+        b.connectTimeout = connectTimeout;
+        b.upstreamIdleTimeout = upstreamIdleTimeout;
+        b.maxConnectionsPerBackend = maxConnectionsPerBackend;
+        b.modelRefreshInterval = modelRefreshInterval;
+        b.defaultMaxConcurrency = defaultMaxConcurrency;
+        b.policy = policy;
+        b.redisUrl = redisUrl;
+        b.adminToken = adminToken;
+        b.adminPort = adminPort;
+        b.maxQueueDepth = maxQueueDepth;
+        b.maxQueueWait = maxQueueWait;
+        return b;
+    }
+
+    /** Mutable, single-threaded builder; fields start at the built-in defaults. */
+    public static final class Builder {
+        private String bind = "0.0.0.0";
+        private int port = 3000;
+        private Path backendsFile = Path.of("containers.config.json");
+        private long maxBodyBytes = 256L * 1024 * 1024;
+        private int maxHeaderBytes = 64 * 1024;
+        private Duration clientIdleTimeout = Duration.ofMinutes(5);
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration upstreamIdleTimeout = Duration.ofSeconds(60);
+        private int maxConnectionsPerBackend = 1024;
+        private Duration modelRefreshInterval = Duration.ofSeconds(5);
+        private int defaultMaxConcurrency = 1;
+        private String policy = "eft";
+        private String redisUrl;
+        private String adminToken;
+        private int adminPort;
+        private int maxQueueDepth = 10_000;
+        private Duration maxQueueWait = Duration.ofMinutes(10);
+
+        public Builder bind(String v) { bind = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder backendsFile(Path v) { backendsFile = v; return this; }
+        public Builder maxBodyBytes(long v) { maxBodyBytes = v; return this; }
+        public Builder maxHeaderBytes(int v) { maxHeaderBytes = v; return this; }
+        public Builder clientIdleTimeout(Duration v) { clientIdleTimeout = v; return this; }
+        public Builder connectTimeout(Duration v) { connectTimeout = v; return this; }
+        public Builder upstreamIdleTimeout(Duration v) { upstreamIdleTimeout = v; return this; }
+        public Builder maxConnectionsPerBackend(int v) { maxConnectionsPerBackend = v; return this; }
+        public Builder modelRefreshInterval(Duration v) { modelRefreshInterval = v; return this; }
+        public Builder defaultMaxConcurrency(int v) { defaultMaxConcurrency = v; return this; }
+        public Builder policy(String v) { policy = v; return this; }
+        public Builder redisUrl(String v) { redisUrl = v; return this; }
+        public Builder adminToken(String v) { adminToken = v; return this; }
+        public Builder adminPort(int v) { adminPort = v; return this; }
+        public Builder maxQueueDepth(int v) { maxQueueDepth = v; return this; }
+        public Builder maxQueueWait(Duration v) { maxQueueWait = v; return this; }
+
+        public BalancerConfig build() {
+            return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
+                    connectTimeout, upstreamIdleTimeout, maxConnectionsPerBackend, modelRefreshInterval,
+                    defaultMaxConcurrency, policy, redisUrl, adminToken, adminPort, maxQueueDepth, maxQueueWait);
+        }
+    }
+}
