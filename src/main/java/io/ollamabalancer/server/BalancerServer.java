@@ -1,42 +1,138 @@
 package io.ollamabalancer.server;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.config.BalancerConfig;
+import io.ollamabalancer.metrics.RequestObserver;
+import io.ollamabalancer.relay.RelayContext;
+import io.ollamabalancer.schedule.LeastConnectionsPolicy;
+import io.ollamabalancer.schedule.Scheduler;
+import io.ollamabalancer.upstream.UpstreamFetcher;
+import io.ollamabalancer.upstream.UpstreamPools;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The running balancer: event loops, the listening socket, the fleet, the scheduler and the upstream pools.
  * Created by {@link #start}, stopped by {@link #close}. Thread-safe.
  */
 public final class BalancerServer implements AutoCloseable {
-    private final int port;
+    private static final Logger log = LoggerFactory.getLogger(BalancerServer.class);
 
-    private BalancerServer(int port) {
-        this.port = port;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final Channel serverChannel;
+    private final Scheduler scheduler;
+    private final Fleet fleet;
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    private BalancerServer(EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, Scheduler scheduler,
+                           Fleet fleet) {
+        this.boss = boss;
+        this.workers = workers;
+        this.serverChannel = serverChannel;
+        this.scheduler = scheduler;
+        this.fleet = fleet;
     }
 
     /**
-     * Binds and starts serving; returns once the socket is bound.
+     * Binds and starts serving; returns once the socket is bound and the first model poll ended (or timed out).
      *
      * @param config   process settings ({@code port} 0 binds an ephemeral port)
      * @param backends the fleet, already validated
      */
     public static BalancerServer start(BalancerConfig config, List<BackendConfig> backends)
             throws InterruptedException {
-        throw new UnsupportedOperationException("under construction");
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, io);
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), io);
+        Class<? extends ServerChannel> serverClass = epoll ? EpollServerSocketChannel.class
+                : NioServerSocketChannel.class;
+        Class<? extends Channel> clientClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+
+        Fleet fleet = new Fleet(backends);
+        Scheduler scheduler = new Scheduler(fleet, new LeastConnectionsPolicy(), config.maxQueueDepth(),
+                config.maxQueueWait().toNanos(), System::nanoTime, true);
+        UpstreamPools pools = new UpstreamPools(clientClass, (int) config.connectTimeout().toMillis(),
+                config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend());
+        UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
+        FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);
+        RelayContext rc = new RelayContext(fleet, scheduler, pools, RequestObserver.NOOP, monitor::refresh);
+        RequestRouter router = new RequestRouter(rc, new FleetAggregator(fleet, fetcher),
+                new BalancerEndpoints(fleet, scheduler, config.adminToken()), monitor);
+
+        try {
+            monitor.refreshAll().get(3, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("first model poll did not finish in time; serving anyway");
+        }
+        long every = config.modelRefreshInterval().toMillis();
+        workers.next().scheduleWithFixedDelay(monitor::refreshAll, every, every, TimeUnit.MILLISECONDS);
+
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(serverClass)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
+                .childHandler(new ServerChannelInitializer(config, router));
+        Channel ch;
+        try {
+            ch = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
+        } catch (Exception e) {
+            scheduler.close();
+            boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw e;
+        }
+        BalancerServer server = new BalancerServer(boss, workers, ch, scheduler, fleet);
+        log.info("Ollama Balancer listening on {} in front of {} backend(s) ({} transport)",
+                ch.localAddress(), backends.size(), epoll ? "epoll" : "nio");
+        return server;
     }
 
     /** The bound port (useful when started on port 0). */
     public int port() {
-        return port;
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** The fleet this server fronts (for tests and the CLI's summary). */
+    public Fleet fleet() {
+        return fleet;
     }
 
     /** Blocks until the server is closed. */
     public void awaitClose() throws InterruptedException {
+        closed.await();
     }
 
     @Override
     public void close() {
+        serverChannel.close().syncUninterruptibly();
+        scheduler.close();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        closed.countDown();
     }
 }

@@ -1,0 +1,446 @@
+package io.ollamabalancer.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.ollamabalancer.api.Endpoint;
+import io.ollamabalancer.api.RouteKind;
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.estimate.TimingSample;
+import io.ollamabalancer.metrics.CompletedRequest;
+import io.ollamabalancer.request.InferenceRequest;
+import io.ollamabalancer.schedule.DispatchTarget;
+import io.ollamabalancer.schedule.PendingRequest;
+import io.ollamabalancer.upstream.UpstreamConnection;
+import io.ollamabalancer.upstream.UpstreamListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * One client request's trip through a backend: waiting for dispatch, connecting, sending the original body, and
+ * relaying the answer back part by part. It is the link between the client channel and one upstream channel, and
+ * lives on the client's event loop (the upstream channel comes from that loop's pool), so it needs no locks.
+ *
+ * <p>Design notes.
+ * <ul>
+ *   <li>The client sees a status line only when the backend sends one: nothing is sent early, so errors before
+ *       the first byte keep their real status and a failure before the first byte can be retried elsewhere.</li>
+ *   <li>Backpressure: the upstream channel does not auto-read. After each part is written to the client the next
+ *       is read only if the client is writable; otherwise {@link #onClientWritable} resumes.</li>
+ *   <li>Cancellation: when the client leaves, a queued request is removed from its queue, and a running one has its
+ *       upstream channel closed, not pooled, which is how Ollama learns to stop generating.</li>
+ *   <li>A backend that dies mid-stream ends the client's stream with one error line in the stream's own format.</li>
+ * </ul>
+ *
+ * <p>Buffers: the exchange owns the client's {@link FullHttpRequest} and the body it forwards until
+ * {@link #finish}; each send passes a retained duplicate to the upstream channel. Upstream parts it receives are
+ * either written to the client (ownership moves on) or released.
+ */
+public final class ProxyExchange implements UpstreamListener, DispatchTarget, ClientExchange {
+    private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
+
+    /** Where the exchange is; it only moves forward, except CONNECTING ↔ WAITING on a retry. */
+    enum State { WAITING, CONNECTING, SENT, STREAMING, DONE }
+
+    private final RelayContext rc;
+    private final ChannelHandlerContext ctx;
+    private final EventLoop loop;
+    private final FullHttpRequest request;
+    private final ByteBuf body;
+    private final Endpoint endpoint;
+    private final String upstreamUri;
+    private final InferenceRequest parsed;
+    private final String modelKey;
+    private final PendingRequest pending;
+    private final long id;
+    private final long arrivalNanos;
+    private final Runnable onDone;
+    private final TimingSniffer sniffer = new TimingSniffer();
+    private final java.util.Set<Backend> pendingExcluded = new java.util.HashSet<>();
+
+    private State state = State.WAITING;
+    private Backend backend;
+    private boolean slotHeld;
+    private UpstreamConnection conn;
+    private HttpResponse upstreamHead;
+    private boolean readPaused;
+    private int attempts;
+    private int status;
+    private long sentNanos = -1;
+    private long firstByteNanos = -1;
+    private long lastChunkNanos = -1;
+    private String outcome = "ok";
+
+    /** Takes ownership of {@code spec}'s request and body; {@code onDone} runs once when the exchange ends. */
+    public ProxyExchange(RelayContext rc, ChannelHandlerContext ctx, ExchangeRequest spec, Runnable onDone) {
+        this.rc = rc;
+        this.ctx = ctx;
+        this.loop = ctx.channel().eventLoop();
+        this.request = spec.request();
+        this.body = spec.body();
+        this.endpoint = spec.endpoint();
+        this.upstreamUri = spec.upstreamUri();
+        this.parsed = spec.parsed();
+        this.modelKey = spec.modelKey();
+        this.id = spec.id();
+        this.arrivalNanos = spec.arrivalNanos();
+        this.onDone = onDone;
+        if (endpoint.kind() == RouteKind.INFERENCE) {
+            pending = new PendingRequest(id, parsed, modelKey, spec.priority(), arrivalNanos, this);
+            pending.estimate(spec.estimate());
+        } else {
+            pending = null;
+        }
+    }
+
+    /** Starts the exchange: through the scheduler for inference, straight to a backend otherwise. */
+    public void start(Backend direct) {
+        if (pending != null) {
+            rc.scheduler().submit(pending);
+        } else {
+            connect(direct);
+        }
+    }
+
+    // ---- scheduler callbacks (any thread) ----
+
+    @Override
+    public void dispatch(Backend chosen) {
+        if (loop.inEventLoop()) {
+            onDispatched(chosen);
+        } else {
+            loop.execute(() -> onDispatched(chosen));
+        }
+    }
+
+    @Override
+    public void reject(int code, String message, long retryAfterSeconds) {
+        if (loop.inEventLoop()) {
+            respondError(code, message, retryAfterSeconds);
+        } else {
+            loop.execute(() -> respondError(code, message, retryAfterSeconds));
+        }
+    }
+
+    private void onDispatched(Backend chosen) {
+        slotHeld = true;
+        if (state == State.DONE) {
+            releaseSlot(TimingSample.EMPTY);
+            return;
+        }
+        connect(chosen);
+    }
+
+    private void connect(Backend chosen) {
+        backend = chosen;
+        state = State.CONNECTING;
+        attempts++;
+        chosen.outstanding().incrementAndGet();
+        rc.pools().acquire(chosen, loop).addListener((Future<UpstreamConnection> f) -> {
+            if (!f.isSuccess()) {
+                failBeforeResponse(f.cause());
+            } else if (state == State.DONE) {
+                // The client left while we were connecting: the connection is fresh and unused.
+                chosen.outstanding().decrementAndGet();
+                f.getNow().release();
+            } else {
+                send(f.getNow());
+            }
+        });
+    }
+
+    private void send(UpstreamConnection c) {
+        conn = c;
+        c.attach(this);
+        String uri = backend.config().pathPrefix() + upstreamUri;
+        FullHttpRequest up = HeaderPolicy.upstreamRequest(request, uri, body.retainedDuplicate(), backend,
+                ctx.channel().remoteAddress());
+        sentNanos = System.nanoTime();
+        state = State.SENT;
+        c.channel().writeAndFlush(up).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                if (conn == c) {
+                    failBeforeResponse(f.cause());
+                }
+            } else if (conn == c) {
+                c.channel().read();
+            }
+        });
+    }
+
+    // ---- upstream → client ----
+
+    @Override
+    public void onUpstreamMessage(HttpObject msg) {
+        if (state == State.DONE) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(msg);
+            onUpstreamClosed(msg.decoderResult().cause());
+            return;
+        }
+        if (msg instanceof HttpResponse head) {
+            if (head.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
+                ReferenceCountUtil.release(msg);
+                conn.channel().read();
+                return;
+            }
+            startResponse(head);
+        }
+        if (msg instanceof HttpContent content) {
+            relayContent(msg, content);
+        } else {
+            conn.channel().read();
+        }
+    }
+
+    private void startResponse(HttpResponse head) {
+        upstreamHead = head;
+        state = State.STREAMING;
+        status = head.status().code();
+        firstByteNanos = System.nanoTime();
+        HttpResponse out = HeaderPolicy.clientResponse(head);
+        out.headers().set("X-Request-Id", Long.toString(id));
+        out.headers().set("X-Balancer-Backend", backend.name());
+        if (pending != null) {
+            long queueMs = Math.max(0, pending.dispatchedNanos() - pending.enqueuedNanos()) / 1_000_000;
+            out.headers().set("X-Balancer-Queue-Ms", Long.toString(queueMs));
+            out.headers().set("X-Balancer-Estimated-Prompt-Tokens",
+                    Integer.toString(pending.estimate().promptTokens()));
+            out.headers().set("X-Balancer-Estimated-Output-Tokens",
+                    Integer.toString(pending.estimate().expectedOutputTokens()));
+        }
+        ctx.write(out);
+        if (status >= 500) {
+            backend.lastError("HTTP " + status + " from backend");
+        }
+    }
+
+    private void relayContent(HttpObject msg, HttpContent content) {
+        sniffer.feed(content.content());
+        long now = System.nanoTime();
+        if (lastChunkNanos >= 0 && content.content().isReadable()) {
+            rc.observer().tokenGap(modelLabel(), backend.name(), now - lastChunkNanos);
+        }
+        if (content.content().isReadable()) {
+            lastChunkNanos = now;
+        }
+        boolean last = content instanceof LastHttpContent;
+        Object out = msg;
+        if (msg instanceof HttpResponse) {
+            // A full response object would be encoded as a second status line: forward only its body.
+            out = new DefaultLastHttpContent(content.content().retain());
+            ReferenceCountUtil.release(msg);
+        }
+        if (last) {
+            sniffer.finish();
+            ctx.writeAndFlush(out);
+            finishUpstream(HttpUtil.isKeepAlive(upstreamHead));
+            return;
+        }
+        ctx.writeAndFlush(out);
+        if (ctx.channel().isWritable()) {
+            conn.channel().read();
+        } else {
+            readPaused = true;
+        }
+    }
+
+    @Override
+    public void onClientWritable() {
+        if (readPaused && state == State.STREAMING && conn != null) {
+            readPaused = false;
+            conn.channel().read();
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state == State.STREAMING) {
+            failMidStream(cause);
+        } else {
+            failBeforeResponse(cause);
+        }
+    }
+
+    // ---- failures ----
+
+    private void failBeforeResponse(Throwable cause) {
+        String why = describe(cause);
+        Backend failed = backend;
+        if (conn != null) {
+            conn.discard();
+            conn = null;
+        }
+        failed.outstanding().decrementAndGet();
+        failed.lastError(why);
+        log.debug("request {} to backend {} failed before a response: {}", id, failed.name(), why);
+        if (state == State.DONE) {
+            releaseSlot(TimingSample.EMPTY);
+            return;
+        }
+        boolean mayRetry = endpoint.kind() != RouteKind.PASSTHROUGH || sentNanos < 0;
+        if (mayRetry && pending != null) {
+            state = State.WAITING;
+            slotHeld = false;
+            rc.scheduler().retryElsewhere(pending, failed);
+            return;
+        }
+        if (mayRetry && endpoint.kind() == RouteKind.MODEL_INFO) {
+            pendingExcluded.add(failed);
+            Backend next = pickAnother();
+            if (next != null) {
+                connect(next);
+                return;
+            }
+        }
+        outcome = "upstream_failed";
+        respondError(502, "backend '" + failed.name() + "' failed: " + why, 0);
+    }
+
+    private Backend pickAnother() {
+        List<Backend> c = rc.fleet().candidates(modelKey, pendingExcluded);
+        return c.isEmpty() ? null : c.get(0);
+    }
+
+    private void failMidStream(Throwable cause) {
+        String why = describe(cause);
+        outcome = "upstream_failed";
+        backend.lastError(why);
+        String type = contentType();
+        String message = "backend '" + backend.name() + "' failed mid-stream: " + why;
+        if (HttpUtil.isTransferEncodingChunked(upstreamHead)) {
+            ByteBuf line = Unpooled.wrappedBuffer(StreamErrors.line(type, message));
+            ctx.writeAndFlush(new DefaultLastHttpContent(line));
+            finishUpstream(false);
+        } else {
+            // A fixed-length body cannot be completed honestly: closing tells the client it is truncated.
+            finishUpstream(false);
+            ctx.close();
+        }
+    }
+
+    // ---- endings ----
+
+    private void finishUpstream(boolean reusable) {
+        if (conn != null) {
+            if (reusable && outcome.equals("ok")) {
+                conn.release();
+            } else {
+                conn.discard();
+            }
+            conn = null;
+        }
+        if (status >= 400 || sniffer.sawError()) {
+            outcome = outcome.equals("ok") ? "error" : outcome;
+        }
+        if (backend != null) {
+            backend.outstanding().decrementAndGet();
+            boolean mutating = request.method().equals(HttpMethod.POST) || request.method().equals(HttpMethod.DELETE);
+            if (endpoint.kind() == RouteKind.PASSTHROUGH && mutating) {
+                rc.refreshModels().accept(backend);
+            }
+        }
+        releaseSlot(sniffer.sample());
+        finish();
+    }
+
+    private void releaseSlot(TimingSample sample) {
+        if (slotHeld) {
+            slotHeld = false;
+            rc.scheduler().complete(pending, backend, sample);
+        }
+    }
+
+    private void respondError(int code, String message, long retryAfterSeconds) {
+        if (state == State.DONE) {
+            return;
+        }
+        status = code;
+        if (!outcome.equals("upstream_failed")) {
+            outcome = "error";
+        }
+        Responses.error(ctx, endpoint, code, message, retryAfterSeconds);
+        finish();
+    }
+
+    @Override
+    public void onClientClosed() {
+        if (state == State.DONE) {
+            return;
+        }
+        outcome = "cancelled";
+        if (pending != null && state == State.WAITING) {
+            rc.scheduler().cancel(pending);
+        }
+        if (conn != null) {
+            conn.discard();
+            conn = null;
+            if (backend != null) {
+                backend.outstanding().decrementAndGet();
+            }
+        }
+        releaseSlot(TimingSample.EMPTY);
+        finish();
+    }
+
+    private void finish() {
+        if (state == State.DONE) {
+            return;
+        }
+        state = State.DONE;
+        long end = System.nanoTime();
+        long queueWait = pending == null || pending.dispatchedNanos() == 0 ? 0
+                : Math.max(0, pending.dispatchedNanos() - pending.enqueuedNanos());
+        long overhead = sentNanos < 0 ? -1 : Math.max(0, sentNanos - arrivalNanos - queueWait);
+        rc.observer().requestCompleted(new CompletedRequest(id, endpoint.label(), modelLabel(),
+                backend == null ? "" : backend.name(), status, queueWait, overhead,
+                lastChunkNanos < 0 ? -1 : firstChunkOrHead() - arrivalNanos, end - arrivalNanos, sniffer.sample(),
+                pending == null ? 0 : pending.estimate().promptTokens(),
+                pending == null ? 0 : pending.estimate().expectedOutputTokens(), outcome));
+        request.release();
+        body.release();
+        onDone.run();
+    }
+
+    private long firstChunkOrHead() {
+        return firstByteNanos;
+    }
+
+    private String modelLabel() {
+        return parsed == null || parsed.model() == null ? "" : parsed.model();
+    }
+
+    private String contentType() {
+        String ct = upstreamHead == null ? null : upstreamHead.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        return ct == null ? "" : ct;
+    }
+
+    private static String describe(Throwable cause) {
+        if (cause == null) {
+            return "connection closed";
+        }
+        String m = cause.getMessage();
+        return m == null ? cause.getClass().getSimpleName() : m;
+    }
+}

@@ -1,0 +1,26 @@
+package io.ollamabalancer.relay;
+
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.metrics.RequestObserver;
+import io.ollamabalancer.schedule.Scheduler;
+import io.ollamabalancer.upstream.UpstreamPools;
+
+import java.util.function.Consumer;
+
+/**
+ * The long-lived services every exchange uses. Immutable holder; each service is thread-safe on its own.
+ *
+ * @param fleet           the backends
+ * @param scheduler       admission and dispatch of inference requests
+ * @param pools           upstream channels
+ * @param observer        metrics and access log
+ * @param refreshModels   asks for a model-list refresh of one backend (after pull/create/copy/delete through us)
+ */
+public record RelayContext(
+        Fleet fleet,
+        Scheduler scheduler,
+        UpstreamPools pools,
+        RequestObserver observer,
+        Consumer<Backend> refreshModels) {
+}

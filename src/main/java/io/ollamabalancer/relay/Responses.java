@@ -1,0 +1,60 @@
+package io.ollamabalancer.relay;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.ollamabalancer.api.Endpoint;
+import io.ollamabalancer.api.ErrorBodies;
+
+/**
+ * Writes complete responses the balancer answers itself (errors, aggregates, its own endpoints). Stateless.
+ * Each call allocates the response buffer and passes its ownership to the channel.
+ */
+public final class Responses {
+    public static final String JSON = "application/json; charset=utf-8";
+    public static final String TEXT = "text/plain; charset=utf-8";
+
+    private Responses() {
+    }
+
+    /** Sends {@code body} with the given status and content type; {@code head} sends the headers only. */
+    public static ChannelFuture send(ChannelHandlerContext ctx, int status, String contentType, byte[] body,
+                                     boolean head) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        return ctx.writeAndFlush(r);
+    }
+
+    /** An error in the endpoint's shape (Ollama's {@code {"error":…}} or OpenAI's envelope). */
+    public static ChannelFuture error(ChannelHandlerContext ctx, Endpoint endpoint, int status, String message,
+                                      long retryAfterSeconds) {
+        byte[] body = ErrorBodies.forEndpoint(endpoint, status, message);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, JSON);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        if (retryAfterSeconds > 0) {
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
+        }
+        return ctx.writeAndFlush(r);
+    }
+
+    /** An error after which the connection closes (the rest of the request cannot be trusted or read). */
+    public static void errorAndClose(ChannelHandlerContext ctx, int status, String message) {
+        byte[] body = ErrorBodies.ollama(message);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, JSON);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(r).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+    }
+}

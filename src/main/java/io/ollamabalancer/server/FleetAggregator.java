@@ -1,0 +1,112 @@
+package io.ollamabalancer.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.ollamabalancer.api.Endpoint;
+import io.ollamabalancer.api.FleetResponses;
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.BackendProbe;
+import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.relay.ClientExchange;
+import io.ollamabalancer.relay.Responses;
+import io.ollamabalancer.upstream.UpstreamFetcher;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Answers the fleet-wide endpoints ({@code /api/tags}, {@code /api/ps}, {@code /v1/models}, {@code /api/version})
+ * by asking every available backend at once and merging what came back; a backend that fails is left out.
+ * Stateless and thread-safe; each call's work stays on the client's event loop.
+ */
+final class FleetAggregator {
+    private final Fleet fleet;
+    private final UpstreamFetcher fetcher;
+
+    FleetAggregator(Fleet fleet, UpstreamFetcher fetcher) {
+        this.fleet = fleet;
+        this.fetcher = fetcher;
+    }
+
+    /** Takes ownership of {@code req}; calls {@code done} once, after answering or when the client left. */
+    ClientExchange handle(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint endpoint, Runnable done) {
+        boolean head = req.method().equals(HttpMethod.HEAD);
+        String path = endpoint.path();
+        req.release();
+        List<Backend> backends = fleet.available();
+        Pending p = new Pending(ctx, endpoint, head, done);
+        if (backends.isEmpty()) {
+            p.answer(List.of());
+            return p;
+        }
+        List<CompletableFuture<BackendProbe.Reply>> calls = new ArrayList<>();
+        for (Backend b : backends) {
+            calls.add(fetcher.get(b, path, ctx.channel().eventLoop()));
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).handle((v, t) -> {
+            List<byte[]> bodies = new ArrayList<>();
+            for (CompletableFuture<BackendProbe.Reply> c : calls) {
+                BackendProbe.Reply r = c.isCompletedExceptionally() ? null : c.getNow(null);
+                if (r != null && r.ok()) {
+                    bodies.add(r.body());
+                }
+            }
+            ctx.executor().execute(() -> p.answer(bodies));
+            return null;
+        });
+        return p;
+    }
+
+    /** One aggregate request in progress on a client connection; event-loop confined. */
+    private static final class Pending implements ClientExchange {
+        private final ChannelHandlerContext ctx;
+        private final Endpoint endpoint;
+        private final boolean head;
+        private final Runnable done;
+        private boolean finished;
+
+        Pending(ChannelHandlerContext ctx, Endpoint endpoint, boolean head, Runnable done) {
+            this.ctx = ctx;
+            this.endpoint = endpoint;
+            this.head = head;
+            this.done = done;
+        }
+
+        void answer(List<byte[]> bodies) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            if (bodies.isEmpty()) {
+                Responses.error(ctx, endpoint, 503, "no healthy backend available", 1);
+            } else {
+                Responses.send(ctx, 200, Responses.JSON, merge(bodies), head);
+            }
+            done.run();
+        }
+
+        private byte[] merge(List<byte[]> bodies) {
+            return switch (endpoint) {
+                case TAGS -> FleetResponses.mergeTags(bodies);
+                case PS -> FleetResponses.mergePs(bodies);
+                case V1_MODELS -> FleetResponses.mergeV1Models(bodies);
+                case VERSION -> FleetResponses.lowestVersion(bodies);
+                default -> throw new IllegalArgumentException("not an aggregate endpoint: " + endpoint);
+            };
+        }
+
+        @Override
+        public void onClientWritable() {
+        }
+
+        @Override
+        public void onClientClosed() {
+            if (!finished) {
+                finished = true;
+                done.run();
+            }
+        }
+    }
+}

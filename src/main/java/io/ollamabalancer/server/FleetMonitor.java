@@ -1,0 +1,100 @@
+package io.ollamabalancer.server;
+
+import io.ollamabalancer.api.FleetResponses;
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.BackendProbe;
+import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.backend.Health;
+import io.ollamabalancer.schedule.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Keeps each backend's model lists and reachability fresh: polls {@code /api/tags} and {@code /api/ps} on every
+ * backend every few seconds, and on demand (after a pull through the balancer, or when a request names a model no
+ * backend is known to have). Thread-safe; all I/O is asynchronous through a {@link BackendProbe}.
+ */
+final class FleetMonitor {
+    private static final Logger log = LoggerFactory.getLogger(FleetMonitor.class);
+
+    private final Fleet fleet;
+    private final BackendProbe probe;
+    private final Scheduler scheduler;
+
+    FleetMonitor(Fleet fleet, BackendProbe probe, Scheduler scheduler) {
+        this.fleet = fleet;
+        this.probe = probe;
+        this.scheduler = scheduler;
+    }
+
+    /** Refreshes every enabled backend; completes (never exceptionally) when all answered or failed. */
+    CompletableFuture<Void> refreshAll() {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (Backend b : fleet.all()) {
+            if (b.config().enabled()) {
+                all.add(refresh(b));
+            }
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    /** Refreshes one backend's installed and loaded models; marks it up or down by the outcome. */
+    CompletableFuture<Void> refresh(Backend b) {
+        CompletableFuture<Void> tags = probe.get(b, "/api/tags").handle((reply, err) -> {
+            if (err != null || !reply.ok()) {
+                String why = err != null ? String.valueOf(err.getMessage()) : "HTTP " + reply.status();
+                markDown(b, why);
+                return null;
+            }
+            Set<String> names = new HashSet<>(FleetResponses.parseModelNames(reply.body()));
+            boolean changed = !b.modelsKnown() || !b.installedModels().equals(normalized(names));
+            b.updateInstalled(names);
+            markUp(b, changed);
+            return null;
+        });
+        CompletableFuture<Void> ps = probe.get(b, "/api/ps").handle((reply, err) -> {
+            if (err == null && reply.ok()) {
+                Set<String> loaded = new HashSet<>();
+                for (FleetResponses.LoadedModel m : FleetResponses.parseLoadedModels(reply.body())) {
+                    loaded.add(m.name());
+                }
+                b.updateLoaded(loaded);
+            }
+            return null;
+        });
+        return CompletableFuture.allOf(tags, ps);
+    }
+
+    private void markUp(Backend b, boolean modelsChanged) {
+        Health before = b.health();
+        b.health(Health.UP);
+        if (before == Health.DOWN) {
+            log.info("backend {} is up again", b.name());
+        }
+        if (before != Health.UP || modelsChanged) {
+            scheduler.drainAll();
+        }
+    }
+
+    private void markDown(Backend b, String why) {
+        if (b.health() != Health.DOWN) {
+            log.warn("backend {} is unreachable: {}", b.name(), why);
+        }
+        b.health(Health.DOWN);
+        b.lastError(why);
+    }
+
+    private static Set<String> normalized(Set<String> names) {
+        Set<String> out = new HashSet<>();
+        for (String n : names) {
+            out.add(io.ollamabalancer.backend.ModelNames.normalize(n));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,164 @@
+package io.ollamabalancer.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.ollamabalancer.api.Endpoint;
+import io.ollamabalancer.api.LegacyGenerate;
+import io.ollamabalancer.api.RouteKind;
+import io.ollamabalancer.api.RouteTable;
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.ModelNames;
+import io.ollamabalancer.estimate.RequestEstimate;
+import io.ollamabalancer.relay.ClientExchange;
+import io.ollamabalancer.relay.ExchangeRequest;
+import io.ollamabalancer.relay.HeaderPolicy;
+import io.ollamabalancer.relay.ProxyExchange;
+import io.ollamabalancer.relay.RelayContext;
+import io.ollamabalancer.relay.Responses;
+import io.ollamabalancer.request.InferenceRequest;
+import io.ollamabalancer.request.MalformedRequestException;
+import io.ollamabalancer.request.RequestJsonParser;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Decides what happens to each client request: answered here (root, the balancer's own endpoints, errors),
+ * merged over the fleet, or proxied to one backend through a {@link ProxyExchange}. Thread-safe (stateless but for
+ * the request-id counter); called on client event loops.
+ *
+ * <p>Buffers: takes ownership of every {@link FullHttpRequest}; it releases it here or hands it to the exchange.
+ */
+final class RequestRouter {
+    private static final byte[] RUNNING = "Ollama is running".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] METHOD_NOT_ALLOWED = "405 method not allowed".getBytes(StandardCharsets.UTF_8);
+
+    private final RelayContext rc;
+    private final RequestJsonParser parser = new RequestJsonParser();
+    private final FleetAggregator aggregator;
+    private final BalancerEndpoints own;
+    private final FleetMonitor monitor;
+    private final AtomicLong ids = new AtomicLong();
+
+    RequestRouter(RelayContext rc, FleetAggregator aggregator, BalancerEndpoints own, FleetMonitor monitor) {
+        this.rc = rc;
+        this.aggregator = aggregator;
+        this.own = own;
+        this.monitor = monitor;
+    }
+
+    /** Routes {@code req}; returns the exchange in progress, or {@code null} when it was answered at once. */
+    ClientExchange route(ChannelHandlerContext ctx, FullHttpRequest req, Runnable done) {
+        long arrival = System.nanoTime();
+        RouteTable.Route route = RouteTable.match(req.method().name(), req.uri());
+        boolean head = req.method().equals(HttpMethod.HEAD);
+        if (!route.methodAllowed()) {
+            return answered(req, done, () -> Responses.send(ctx, 405, Responses.TEXT, METHOD_NOT_ALLOWED, head));
+        }
+        RouteKind kind = route.endpoint().kind();
+        if (kind == RouteKind.LOCAL) {
+            return answered(req, done, () -> Responses.send(ctx, 200, Responses.TEXT, RUNNING, head));
+        }
+        if (kind == RouteKind.BALANCER) {
+            return answered(req, done, () -> own.handle(ctx, req, route));
+        }
+        if (kind == RouteKind.AGGREGATE) {
+            return aggregator.handle(ctx, req, route.endpoint(), done);
+        }
+        return proxy(ctx, req, route, arrival, done);
+    }
+
+    private ClientExchange proxy(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route,
+                                 long arrival, Runnable done) {
+        Endpoint e = route.endpoint();
+        InferenceRequest parsed = null;
+        String model = route.pathModel();
+        if (e.shape() != null) {
+            try {
+                parsed = parser.parse(req.content().nioBuffer(), e.shape());
+            } catch (MalformedRequestException ex) {
+                return answered(req, done, () -> Responses.error(ctx, e, 400, ex.getMessage(), 0));
+            }
+            model = parsed.model();
+        }
+        if (e.kind() != RouteKind.PASSTHROUGH && (model == null || model.isBlank())) {
+            return answered(req, done, () -> Responses.error(ctx, e, 400, "model is required", 0));
+        }
+        String modelKey = model == null ? null : ModelNames.normalize(model);
+        Backend direct = null;
+        if (e.kind() == RouteKind.MODEL_INFO) {
+            direct = leastOutstanding(rc.fleet().candidates(modelKey, null));
+            if (direct == null) {
+                String m = model;
+                int status = rc.fleet().anyHas(modelKey) ? 503 : 404;
+                String msg = status == 404 ? "model '" + m + "' not found" : "no healthy backend has model '" + m + "'";
+                return answered(req, done, () -> Responses.error(ctx, e, status, msg, status == 503 ? 1 : 0));
+            }
+        } else if (e.kind() == RouteKind.PASSTHROUGH) {
+            String named = req.headers().get(HeaderPolicy.BACKEND_HEADER);
+            if (named != null) {
+                direct = rc.fleet().byName(named);
+                if (direct == null) {
+                    return answered(req, done,
+                            () -> Responses.error(ctx, e, 400, "unknown backend '" + named + "'", 0));
+                }
+            } else {
+                List<Backend> up = rc.fleet().available();
+                direct = up.isEmpty() ? null : up.get(0);
+            }
+            if (direct == null) {
+                return answered(req, done, () -> Responses.error(ctx, e, 503, "no healthy backend available", 1));
+            }
+        }
+        ByteBuf body;
+        String uri = req.uri();
+        if (e == Endpoint.LEGACY_GENERATE) {
+            try {
+                byte[] bytes = ByteBufUtil.getBytes(req.content());
+                body = Unpooled.wrappedBuffer(LegacyGenerate.rewrite(bytes, 0, bytes.length));
+            } catch (IOException ex) {
+                return answered(req, done, () -> Responses.error(ctx, e, 400, ex.getMessage(), 0));
+            }
+            uri = "/api/generate";
+        } else {
+            body = req.content().retain();
+        }
+        int priority = Priorities.parse(req.headers().get(HeaderPolicy.PRIORITY_HEADER));
+        ExchangeRequest spec = new ExchangeRequest(req, body, e, uri, parsed, modelKey, priority,
+                RequestEstimate.UNKNOWN, ids.incrementAndGet(), arrival);
+        ProxyExchange ex = new ProxyExchange(rc, ctx, spec, done);
+        if (e.kind() == RouteKind.INFERENCE && !rc.fleet().anyHas(modelKey)) {
+            // Perhaps pulled a moment ago: look again before answering 404.
+            monitor.refreshAll().whenComplete((v, t) -> ctx.executor().execute(() -> ex.start(null)));
+        } else {
+            ex.start(direct);
+        }
+        return ex;
+    }
+
+    private static Backend leastOutstanding(List<Backend> candidates) {
+        Backend best = null;
+        for (Backend b : candidates) {
+            if (best == null || b.outstanding().get() < best.outstanding().get()) {
+                best = b;
+            }
+        }
+        return best;
+    }
+
+    private static ClientExchange answered(FullHttpRequest req, Runnable done, Runnable respond) {
+        try {
+            respond.run();
+        } finally {
+            req.release();
+        }
+        done.run();
+        return null;
+    }
+}

@@ -1,0 +1,47 @@
+package io.ollamabalancer.server;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.ollamabalancer.config.BalancerConfig;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one place that orders the client-facing pipeline:
+ * <pre>
+ * name        handler                      consumes → emits                       buffers
+ * codec       HttpServerCodec              bytes → HttpRequest/HttpContent         decodes; encodes responses
+ * keepalive   HttpServerKeepAliveHandler   tracks keep-alive, closes after last    passes through
+ * idle        IdleStateHandler             fires IdleStateEvent                    none
+ * idle-close  ClientIdleHandler            closes idle connections between requests none
+ * aggregate   BodyLimitAggregator          parts → FullHttpRequest (413 past limit) owns parts until emitted
+ * request     ClientRequestHandler         FullHttpRequest → RequestRouter         ownership to the router
+ * </pre>
+ * Shared by all client channels (stateless; a new handler set per channel).
+ */
+final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
+    private static final int MAX_INITIAL_LINE = 16 * 1024;
+
+    private final BalancerConfig config;
+    private final RequestRouter router;
+
+    ServerChannelInitializer(BalancerConfig config, RequestRouter router) {
+        this.config = config;
+        this.router = router;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("codec", new HttpServerCodec(MAX_INITIAL_LINE, config.maxHeaderBytes(), 64 * 1024));
+        p.addLast("keepalive", new HttpServerKeepAliveHandler());
+        p.addLast("idle", new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        p.addLast("idle-close", ClientIdleHandler.INSTANCE);
+        p.addLast("aggregate", new BodyLimitAggregator(config.maxBodyBytes()));
+        p.addLast("request", new ClientRequestHandler(router));
+    }
+}

@@ -1,0 +1,38 @@
+package io.ollamabalancer.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds every upstream channel's pipeline, and is the only place that orders it:
+ * <pre>
+ * codec   HttpClientCodec           bytes ⇄ HttpObject; remembers request methods so HEAD answers parse
+ * idle    IdleStateHandler          fires after the pooled-idle timeout (acted on only while unused)
+ * relay   UpstreamResponseHandler   hands parts to the attached exchange, or releases them
+ * </pre>
+ * Stateless and {@code @Sharable} in effect (a new handler set per channel).
+ */
+final class UpstreamChannelInitializer extends ChannelInitializer<Channel> {
+    static final String RELAY = "relay";
+    private static final int MAX_INITIAL_LINE = 8192;
+    private static final int MAX_HEADERS = 64 * 1024;
+
+    private final long idleMillis;
+
+    UpstreamChannelInitializer(long idleMillis) {
+        this.idleMillis = idleMillis;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("codec", new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADERS, 64 * 1024));
+        p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+        p.addLast(RELAY, new UpstreamResponseHandler());
+    }
+}

@@ -1,0 +1,164 @@
+package io.ollamabalancer.upstream;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.BackendProbe;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Small GET requests to backends over the shared pools (model lists, loaded models, versions, aggregate
+ * endpoints), with a timeout and a size bound. Thread-safe: each call runs on an event loop of the group it was
+ * given. Response parts are copied into a heap array and released as they arrive.
+ */
+public final class UpstreamFetcher implements BackendProbe {
+    private static final int MAX_BODY = 32 * 1024 * 1024;
+
+    private final UpstreamPools pools;
+    private final EventLoopGroup group;
+    private final long timeoutMillis;
+
+    public UpstreamFetcher(UpstreamPools pools, EventLoopGroup group, long timeoutMillis) {
+        this.pools = pools;
+        this.group = group;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    @Override
+    public CompletableFuture<Reply> get(Backend backend, String path) {
+        return get(backend, path, group.next());
+    }
+
+    /** As {@link #get(Backend, String)}, on a chosen loop (so a client's aggregate stays on its own loop). */
+    public CompletableFuture<Reply> get(Backend backend, String path, EventLoop loop) {
+        CompletableFuture<Reply> result = new CompletableFuture<>();
+        if (loop.inEventLoop()) {
+            start(backend, path, loop, result);
+        } else {
+            loop.execute(() -> start(backend, path, loop, result));
+        }
+        return result;
+    }
+
+    private void start(Backend backend, String path, EventLoop loop, CompletableFuture<Reply> result) {
+        pools.acquire(backend, loop).addListener((Future<UpstreamConnection> f) -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(f.cause());
+                return;
+            }
+            new Call(f.getNow(), result).send(backend.config().pathPrefix() + path, backend, loop);
+        });
+    }
+
+    /** One GET on one lent connection; event-loop confined. */
+    private final class Call implements UpstreamListener {
+        private final UpstreamConnection conn;
+        private final CompletableFuture<Reply> result;
+        private ByteBuf body = Unpooled.EMPTY_BUFFER;
+        private HttpResponse head;
+        private ScheduledFuture<?> timer;
+
+        Call(UpstreamConnection conn, CompletableFuture<Reply> result) {
+            this.conn = conn;
+            this.result = result;
+        }
+
+        void send(String uri, Backend backend, EventLoop loop) {
+            conn.attach(this);
+            FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri,
+                    Unpooled.EMPTY_BUFFER);
+            req.headers().set(HttpHeaderNames.HOST, backend.config().hostHeader());
+            req.headers().set(HttpHeaderNames.ACCEPT, "application/json");
+            timer = loop.schedule(() -> fail(new TimeoutException("no answer from " + backend.name() + " in "
+                    + timeoutMillis + " ms")), timeoutMillis, TimeUnit.MILLISECONDS);
+            conn.channel().writeAndFlush(req).addListener(w -> {
+                if (w.isSuccess()) {
+                    conn.channel().read();
+                } else {
+                    fail(w.cause());
+                }
+            });
+        }
+
+        @Override
+        public void onUpstreamMessage(HttpObject msg) {
+            try {
+                if (result.isDone()) {
+                    return;
+                }
+                if (msg instanceof HttpResponse r) {
+                    head = r;
+                }
+                if (msg instanceof HttpContent c) {
+                    if (body.readableBytes() + c.content().readableBytes() > MAX_BODY) {
+                        fail(new IOException("response too large"));
+                        return;
+                    }
+                    if (c.content().isReadable()) {
+                        if (body == Unpooled.EMPTY_BUFFER) {
+                            body = Unpooled.buffer(Math.max(256, c.content().readableBytes()));
+                        }
+                        body.writeBytes(c.content());
+                    }
+                    if (c instanceof LastHttpContent) {
+                        succeed();
+                        return;
+                    }
+                }
+                conn.channel().read();
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void onUpstreamClosed(Throwable cause) {
+            fail(cause == null ? new IOException("connection closed") : cause);
+        }
+
+        private void succeed() {
+            timer.cancel(false);
+            byte[] bytes = new byte[body.readableBytes()];
+            body.readBytes(bytes);
+            body.release();
+            if (HttpUtil.isKeepAlive(head)) {
+                conn.release();
+            } else {
+                conn.discard();
+            }
+            result.complete(new Reply(head.status().code(), bytes));
+        }
+
+        private void fail(Throwable cause) {
+            if (result.isDone()) {
+                return;
+            }
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            body.release();
+            body = Unpooled.EMPTY_BUFFER;
+            conn.discard();
+            result.completeExceptionally(cause);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package io.ollamabalancer.upstream;
+
+import io.netty.handler.codec.http.HttpObject;
+
+/**
+ * Receives what one upstream exchange produces. Called on the upstream channel's event loop, which is also the
+ * client channel's loop (pools are per event loop), so implementations need no synchronisation.
+ */
+public interface UpstreamListener {
+
+    /** A response part; ownership passes to the listener, which must release or forward it. */
+    void onUpstreamMessage(HttpObject msg);
+
+    /** The upstream channel closed or failed while this listener was attached. */
+    void onUpstreamClosed(Throwable cause);
+}

@@ -1,0 +1,91 @@
+package io.ollamabalancer.upstream;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.concurrent.Future;
+import io.ollamabalancer.backend.Backend;
+
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Every {@link UpstreamPool}: one per backend per event loop, created on first use. Thread-safe (concurrent maps);
+ * each pool itself is confined to its loop.
+ */
+public final class UpstreamPools {
+    private static final int MAX_IDLE_PER_LOOP = 256;
+
+    private final Class<? extends Channel> channelClass;
+    private final int connectTimeoutMillis;
+    private final long idleMillis;
+    private final int maxOpenPerBackend;
+    private final Map<Backend, Map<EventLoop, UpstreamPool>> pools = new ConcurrentHashMap<>();
+    private final Map<Backend, AtomicInteger> open = new ConcurrentHashMap<>();
+
+    public UpstreamPools(Class<? extends Channel> channelClass, int connectTimeoutMillis, long idleMillis,
+                         int maxOpenPerBackend) {
+        this.channelClass = channelClass;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+        this.idleMillis = idleMillis;
+        this.maxOpenPerBackend = maxOpenPerBackend;
+    }
+
+    /** Acquires a channel to {@code backend} for use on {@code loop}; must be called on {@code loop}. */
+    public Future<UpstreamConnection> acquire(Backend backend, EventLoop loop) {
+        return pool(backend, loop).acquire();
+    }
+
+    /** Open channels to a backend, in use or idle (for metrics and tests). */
+    public int openConnections(Backend backend) {
+        AtomicInteger n = open.get(backend);
+        return n == null ? 0 : n.get();
+    }
+
+    /** Idle channels to a backend across loops (approximate while loops run). */
+    public int idleConnections(Backend backend) {
+        Map<EventLoop, UpstreamPool> perLoop = pools.get(backend);
+        if (perLoop == null) {
+            return 0;
+        }
+        int n = 0;
+        for (UpstreamPool p : perLoop.values()) {
+            n += p.idleCount();
+        }
+        return n;
+    }
+
+    /** Closes the idle channels to a backend (it left the fleet). In-use channels close when their exchange ends. */
+    public void forget(Backend backend) {
+        Map<EventLoop, UpstreamPool> perLoop = pools.remove(backend);
+        if (perLoop != null) {
+            perLoop.values().forEach(UpstreamPool::closeIdle);
+        }
+    }
+
+    private UpstreamPool pool(Backend backend, EventLoop loop) {
+        return pools.computeIfAbsent(backend, b -> new ConcurrentHashMap<>())
+                .computeIfAbsent(loop, l -> newPool(backend, l));
+    }
+
+    private UpstreamPool newPool(Backend backend, EventLoop loop) {
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(channelClass)
+                .remoteAddress(InetSocketAddress.createUnresolved(backend.config().url().getHost(),
+                        backend.config().port()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                // Pull, don't push: the relay reads the next response part only when the client can take it.
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .handler(new UpstreamChannelInitializer(idleMillis));
+        AtomicInteger counter = open.computeIfAbsent(backend, x -> new AtomicInteger());
+        return new UpstreamPool(backend, loop, b, counter, maxOpenPerBackend, MAX_IDLE_PER_LOOP);
+    }
+}

@@ -1,0 +1,72 @@
+package io.ollamabalancer.upstream;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * The last handler of an upstream channel: hands each decoded response part to the exchange currently attached,
+ * or releases it when none is (a late message after the client left). Closes the channel when it sat idle in the
+ * pool too long. One instance per upstream channel; event-loop confined.
+ *
+ * <p>Buffers: receives {@link HttpObject}s; ownership passes to the attached {@link UpstreamListener}, otherwise
+ * this handler releases them.
+ */
+final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
+    private UpstreamListener listener;
+    private boolean idleInPool = true;
+
+    void attach(UpstreamListener l) {
+        listener = l;
+        idleInPool = false;
+    }
+
+    /** Detaches the current exchange; later messages are released. */
+    void detach() {
+        listener = null;
+        idleInPool = true;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        UpstreamListener l = listener;
+        if (l != null && msg instanceof HttpObject http) {
+            l.onUpstreamMessage(http);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        UpstreamListener l = listener;
+        listener = null;
+        if (l != null) {
+            l.onUpstreamClosed(null);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        // Only a pooled, unused connection is closed for idleness: an attached one may legitimately be silent for
+        // minutes while Ollama loads a model and prefills.
+        if (evt instanceof IdleStateEvent && idleInPool) {
+            ctx.close();
+        } else {
+            ReferenceCountUtil.release(evt);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        UpstreamListener l = listener;
+        listener = null;
+        ctx.close();
+        if (l != null) {
+            l.onUpstreamClosed(cause);
+        }
+    }
+}
