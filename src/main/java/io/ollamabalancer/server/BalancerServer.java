@@ -9,10 +9,13 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.ollamabalancer.backend.Fleet;
@@ -44,10 +47,12 @@ public final class BalancerServer implements AutoCloseable {
     private final Channel serverChannel;
     private final Scheduler scheduler;
     private final Fleet fleet;
+    private final UpstreamPools pools;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private BalancerServer(EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, Scheduler scheduler,
-                           Fleet fleet) {
+                           Fleet fleet, UpstreamPools pools) {
+        this.pools = pools;
         this.boss = boss;
         this.workers = workers;
         this.serverChannel = serverChannel;
@@ -70,11 +75,12 @@ public final class BalancerServer implements AutoCloseable {
         Class<? extends ServerChannel> serverClass = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
         Class<? extends Channel> clientClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        Class<? extends DatagramChannel> udpClass = epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
 
         Fleet fleet = new Fleet(backends);
         Scheduler scheduler = new Scheduler(fleet, new LeastConnectionsPolicy(), config.maxQueueDepth(),
                 config.maxQueueWait().toNanos(), System::nanoTime, true);
-        UpstreamPools pools = new UpstreamPools(clientClass, (int) config.connectTimeout().toMillis(),
+        UpstreamPools pools = new UpstreamPools(clientClass, udpClass, (int) config.connectTimeout().toMillis(),
                 config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend());
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
         FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);
@@ -104,9 +110,10 @@ public final class BalancerServer implements AutoCloseable {
             scheduler.close();
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            pools.close();
             throw e;
         }
-        BalancerServer server = new BalancerServer(boss, workers, ch, scheduler, fleet);
+        BalancerServer server = new BalancerServer(boss, workers, ch, scheduler, fleet, pools);
         log.info("Ollama Balancer listening on {} in front of {} backend(s) ({} transport)",
                 ch.localAddress(), backends.size(), epoll ? "epoll" : "nio");
         return server;
@@ -133,6 +140,7 @@ public final class BalancerServer implements AutoCloseable {
         scheduler.close();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        pools.close();
         closed.countDown();
     }
 }

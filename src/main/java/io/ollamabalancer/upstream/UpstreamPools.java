@@ -5,6 +5,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.Future;
 import io.ollamabalancer.backend.Backend;
 
@@ -27,9 +32,18 @@ public final class UpstreamPools {
     private final Map<Backend, Map<EventLoop, UpstreamPool>> pools = new ConcurrentHashMap<>();
     private final Map<Backend, AtomicInteger> open = new ConcurrentHashMap<>();
 
-    public UpstreamPools(Class<? extends Channel> channelClass, int connectTimeoutMillis, long idleMillis,
-                         int maxOpenPerBackend) {
+    private final AddressResolverGroup<InetSocketAddress> resolver;
+
+    /**
+     * @param datagramClass the UDP channel type matching {@code channelClass}'s transport, for non-blocking DNS
+     */
+    public UpstreamPools(Class<? extends Channel> channelClass, Class<? extends DatagramChannel> datagramClass,
+                         int connectTimeoutMillis, long idleMillis, int maxOpenPerBackend) {
         this.channelClass = channelClass;
+        // Host names are resolved asynchronously: InetAddress lookups would block an event loop.
+        this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                .datagramChannelType(datagramClass)
+                .socketChannelType(channelClass.asSubclass(SocketChannel.class)));
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.idleMillis = idleMillis;
         this.maxOpenPerBackend = maxOpenPerBackend;
@@ -59,6 +73,11 @@ public final class UpstreamPools {
         return n;
     }
 
+    /** Stops the DNS resolvers (on shutdown, after the event loops). */
+    public void close() {
+        resolver.close();
+    }
+
     /** Closes the idle channels to a backend (it left the fleet). In-use channels close when their exchange ends. */
     public void forget(Backend backend) {
         Map<EventLoop, UpstreamPool> perLoop = pools.remove(backend);
@@ -76,6 +95,7 @@ public final class UpstreamPools {
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(channelClass)
+                .resolver(resolver)
                 .remoteAddress(InetSocketAddress.createUnresolved(backend.config().url().getHost(),
                         backend.config().port()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
