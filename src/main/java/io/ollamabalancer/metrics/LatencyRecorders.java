@@ -72,7 +72,7 @@ public final class LatencyRecorders implements RequestObserver {
         this.backends = new LabelBound(maxLabels, UnaryOperator.identity());
         this.hlog = new HlogBuffer(startedMs, keptIntervals, HLOG_MAX_BYTES);
         for (LatencyKind k : KINDS) {
-            overall[k.ordinal()] = newSeries(SeriesKey.overall(k));
+            overall[k.ordinal()] = newSeries(SeriesKey.overall(k), false);
         }
     }
 
@@ -124,15 +124,15 @@ public final class LatencyRecorders implements RequestObserver {
         return map.computeIfAbsent(label, l -> {
             LatencySeries[] fresh = new LatencySeries[KINDS.length];
             for (LatencyKind k : KINDS) {
-                fresh[k.ordinal()] = newSeries(new SeriesKey(k, labelName, l));
+                fresh[k.ordinal()] = newSeries(new SeriesKey(k, labelName, l), true);
             }
             return fresh;
         });
     }
 
-    private LatencySeries newSeries(SeriesKey key) {
+    private LatencySeries newSeries(SeriesKey key, boolean packed) {
         keysByTag.put(key.tag(), key);
-        return new LatencySeries(key);
+        return new LatencySeries(key, packed);
     }
 
     /**

@@ -14,10 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
  * and a {@link LongAdder}: no lock of ours. Everything else is called by {@link LatencyRecorders} under its roll
  * lock, except {@link #lastInterval()} which reads a published, never-mutated histogram.
  *
- * <p>Packed histograms keep memory proportional to the values seen rather than the range (a fixed one-hour range
- * at 3 significant digits costs ~190 KB per histogram, several of them per series). HdrHistogram's packed concurrent
- * recorder grows its storage under a short internal lock the first time a new range of values appears; once warm,
- * recording is a few atomic adds.
+ * <p>Two layouts. The few overall series use fixed-range histograms (1 µs to 1 h): recording is wait-free and about
+ * 25 ns, at ~190 KB per histogram. Per-label series, up to hundreds of them, are packed: memory follows the values
+ * seen, recording costs about 65 ns, and HdrHistogram grows a packed recorder's storage under a short internal
+ * lock the first time a new range of values appears (rare once warm).
  */
 final class LatencySeries {
     /** Longer waits are clamped: nothing the balancer does should take an hour. */
@@ -25,17 +25,27 @@ final class LatencySeries {
     static final int DIGITS = 3;
 
     private final SeriesKey key;
-    private final Recorder recorder = new Recorder(DIGITS, true);
+    private final Recorder recorder;
     private final LongAdder sumMicros = new LongAdder();
     // Guarded by the owner's roll lock:
-    private final Histogram pending = new PackedHistogram(DIGITS);
-    private final Histogram cumulative = new PackedHistogram(DIGITS);
+    private final Histogram pending;
+    private final Histogram cumulative;
     private Histogram recycle;
     /** The last completed interval, or null when it was empty. Never mutated after publication. */
     private volatile Histogram lastInterval;
 
-    LatencySeries(SeriesKey key) {
+    /** @param packed compact, growable storage (per-label series) rather than a fixed range (overall series) */
+    LatencySeries(SeriesKey key, boolean packed) {
         this.key = key;
+        if (packed) {
+            recorder = new Recorder(DIGITS, true);
+            pending = new PackedHistogram(DIGITS);
+            cumulative = new PackedHistogram(DIGITS);
+        } else {
+            recorder = new Recorder(1, MAX_MICROS, DIGITS);
+            pending = new Histogram(1, MAX_MICROS, DIGITS);
+            cumulative = new Histogram(1, MAX_MICROS, DIGITS);
+        }
     }
 
     SeriesKey key() {
