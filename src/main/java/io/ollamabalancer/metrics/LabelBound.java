@@ -48,6 +48,19 @@ final class LabelBound {
         return result;
     }
 
+    /** Like {@link #admit} but never admits a new value: an unknown one is {@value #OTHER}. */
+    String existing(String raw) {
+        if (raw == null || raw.isEmpty()) {
+            return "";
+        }
+        String hit = byRaw.get(raw);
+        if (hit != null) {
+            return hit;
+        }
+        String label = normalizer.apply(raw);
+        return admitted.containsKey(label) ? label : OTHER;
+    }
+
     private String admitNormalized(String label) {
         for (;;) {
             if (admitted.containsKey(label)) {

@@ -24,7 +24,8 @@ import java.util.function.UnaryOperator;
  *   <li>Durations are kept in microseconds (3 significant digits, clamped at one hour); negative ones are stages
  *       that never happened and are skipped.</li>
  *   <li>At most {@code maxLabels} distinct models and as many backends get their own histograms and counters; the
- *       rest share the label {@code other}. Model names are normalised ({@link ModelNames#normalize}).</li>
+ *       rest share the label {@code other}. Model names are normalised ({@link ModelNames#normalize}); a request
+ *       answered 400 or 404 never admits a new model label (its model may be made up).</li>
  *   <li>{@link #rollInterval} (called by {@link LatencyReporter} every period) ends the current interval: it becomes
  *       the "last interval" and is appended to the in-memory hlog. {@link #snapshotNow} only folds what was
  *       recorded so far into the cumulative histograms; it does not end the interval, so readers never shorten or
@@ -78,7 +79,8 @@ public final class LatencyRecorders implements RequestObserver {
 
     @Override
     public void requestCompleted(CompletedRequest r) {
-        String model = models.admit(r.model());
+        // A rejected request's model may be any string a client made up: it must not take a label place.
+        String model = r.status() == 400 || r.status() == 404 ? models.existing(r.model()) : models.admit(r.model());
         String backend = backends.admit(r.backend());
         LatencySeries[] m = group(byModel, SeriesKey.MODEL, model);
         LatencySeries[] b = group(byBackend, SeriesKey.BACKEND, backend);

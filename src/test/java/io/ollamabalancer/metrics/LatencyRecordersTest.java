@@ -193,6 +193,23 @@ class LatencyRecordersTest {
     }
 
     @Test
+    void rejectedRequestsDoNotTakeLabelPlaces() {
+        LatencyRecorders bounded = new LatencyRecorders(clock::get, 2, 10);
+        bounded.requestCompleted(Traffic.ok(1, "llama3.2:1b", "b1", 10));
+        for (int i = 0; i < 5; i++) {
+            bounded.requestCompleted(Traffic.request(i, "chat", "made-up-" + i, "", 404, -1, 0.1, -1, 0.2, 0, 0,
+                    "error"));
+        }
+        bounded.requestCompleted(Traffic.request(9, "chat", "LLAMA3.2:1b", "", 400, -1, 0.1, -1, 0.2, 0, 0,
+                "error"));
+        bounded.requestCompleted(Traffic.ok(2, "qwen2:0.5b", "b1", 10));
+        assertThat(bounded.modelLabels()).isEqualTo(2);
+        assertThat(bounded.counters().requests().get("chat", "other", "", "404")).isEqualTo(5);
+        assertThat(bounded.counters().requests().get("chat", "llama3.2:1b", "", "400")).isEqualTo(1);
+        assertThat(bounded.counters().requests().get("chat", "qwen2:0.5b", "b1", "200")).isEqualTo(1);
+    }
+
+    @Test
     void concurrentWritersLoseNothing() throws Exception {
         int threads = 4;
         int each = 20_000;
