@@ -1,0 +1,183 @@
+package io.ollamabalancer.metrics;
+
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.backend.Health;
+import io.ollamabalancer.schedule.ModelQueue;
+import io.ollamabalancer.schedule.Scheduler;
+import org.HdrHistogram.Histogram;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * Renders {@code GET /metrics} in the Prometheus text exposition format 0.0.4: request and token counters, queue
+ * and backend gauges, learned speeds, latency summaries (quantiles over everything since start, in seconds, from
+ * the cumulative HdrHistograms; {@code _sum} is exact) and process basics.
+ *
+ * <p>Latency comes in three families per kind so that no family mixes an aggregate with its parts:
+ * {@code ollama_balancer_ttft_seconds} (all requests), {@code ollama_balancer_model_ttft_seconds{model}} and
+ * {@code ollama_balancer_backend_ttft_seconds{backend}}.
+ *
+ * <p>Thread-safe: it only reads thread-safe sources; each call returns a fresh body the caller owns.
+ */
+public final class PrometheusText {
+    static final String PREFIX = "ollama_balancer_";
+    private static final double[] QUANTILES = {0.5, 0.9, 0.99};
+    private static final String[] QUANTILE_LABELS = {"0.5", "0.9", "0.99"};
+    private static final double MICROS_PER_SECOND = 1_000_000.0;
+
+    private final LatencyRecorders recorders;
+    private final Fleet fleet;
+    private final Scheduler scheduler;
+    private final Supplier<List<SpeedSample>> speeds;
+
+    /**
+     * @param speeds learned speeds per backend and model; {@code null} or an empty list until the estimator
+     *               provides them
+     */
+    public PrometheusText(LatencyRecorders recorders, Fleet fleet, Scheduler scheduler,
+                          Supplier<List<SpeedSample>> speeds) {
+        this.recorders = Objects.requireNonNull(recorders, "recorders");
+        this.fleet = Objects.requireNonNull(fleet, "fleet");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.speeds = speeds == null ? List::of : speeds;
+    }
+
+    public Rendered render() {
+        PromWriter w = new PromWriter();
+        counters(w, recorders.counters());
+        queues(w);
+        backends(w);
+        speeds(w);
+        latency(w, recorders.snapshotNow());
+        process(w);
+        return Rendered.text(Rendered.PROMETHEUS, w.toString());
+    }
+
+    private static void counters(PromWriter w, RequestCounters c) {
+        counter(w, "requests_total", "Client requests by endpoint, model, backend and HTTP status.", c.requests());
+        counter(w, "prompt_tokens_total", "Prompt tokens evaluated, from Ollama's final chunk.", c.promptTokens());
+        counter(w, "generated_tokens_total", "Tokens generated, from Ollama's final chunk.", c.generatedTokens());
+        counter(w, "requests_cancelled_total", "Requests whose client left before the end.", c.cancelled());
+        counter(w, "upstream_failures_total", "Requests a backend failed (connection lost or protocol broken).",
+                c.upstreamFailures());
+    }
+
+    private static void counter(PromWriter w, String name, String help, CounterFamily family) {
+        w.family(PREFIX + name, "counter", help);
+        List<String> names = family.labelNames();
+        for (Map.Entry<List<String>, Long> e : family.snapshot()) {
+            String[] labels = new String[names.size() * 2];
+            for (int i = 0; i < names.size(); i++) {
+                labels[2 * i] = names.get(i);
+                labels[2 * i + 1] = e.getKey().get(i);
+            }
+            w.sample(PREFIX + name, e.getValue(), labels);
+        }
+    }
+
+    private void queues(PromWriter w) {
+        w.family(PREFIX + "queue_depth", "gauge", "Requests waiting in the scheduler's queue, per model.");
+        for (Map.Entry<String, ModelQueue> e : new TreeMap<>(scheduler.queues()).entrySet()) {
+            w.sample(PREFIX + "queue_depth", e.getValue().size(), "model", e.getKey());
+        }
+    }
+
+    private void backends(PromWriter w) {
+        List<Backend> all = fleet.all();
+        w.family(PREFIX + "backend_up", "gauge", "1 unless the backend is ejected as down.");
+        for (Backend b : all) {
+            w.sample(PREFIX + "backend_up", b.health() == Health.DOWN ? 0 : 1, "backend", b.name());
+        }
+        w.family(PREFIX + "backend_available", "gauge", "1 when the backend may take new work "
+                + "(enabled, not draining, not down).");
+        for (Backend b : all) {
+            w.sample(PREFIX + "backend_available", b.isAvailable() ? 1 : 0, "backend", b.name());
+        }
+        w.family(PREFIX + "backend_inflight", "gauge", "Requests in flight to the backend.");
+        for (Backend b : all) {
+            w.sample(PREFIX + "backend_inflight", b.outstanding().get(), "backend", b.name());
+        }
+        w.family(PREFIX + "backend_slots", "gauge", "Generation slots the balancer allows on the backend.");
+        for (Backend b : all) {
+            w.sample(PREFIX + "backend_slots", b.maxConcurrency(), "backend", b.name());
+        }
+        w.family(PREFIX + "backend_slots_in_use", "gauge", "Generation slots in use on the backend.");
+        for (Backend b : all) {
+            w.sample(PREFIX + "backend_slots_in_use", b.slotsInUse(), "backend", b.name());
+        }
+    }
+
+    private void speeds(PromWriter w) {
+        List<SpeedSample> list = speeds.get();
+        String decode = PREFIX + "backend_decode_tokens_per_second";
+        String prefill = PREFIX + "backend_prefill_tokens_per_second";
+        w.family(decode, "gauge", "Learned generation speed of a model on a backend.");
+        for (SpeedSample s : list) {
+            if (SpeedSample.known(s.decodeTokensPerSecond())) {
+                w.sample(decode, s.decodeTokensPerSecond(), "backend", s.backend(), "model", s.model());
+            }
+        }
+        w.family(prefill, "gauge", "Learned prompt evaluation speed of a model on a backend.");
+        for (SpeedSample s : list) {
+            if (SpeedSample.known(s.prefillTokensPerSecond())) {
+                w.sample(prefill, s.prefillTokensPerSecond(), "backend", s.backend(), "model", s.model());
+            }
+        }
+    }
+
+    private static void latency(PromWriter w, LatencySnapshot snapshot) {
+        for (LatencyKind kind : LatencyKind.values()) {
+            summaryFamily(w, kind, "", snapshot, kind.help());
+            summaryFamily(w, kind, SeriesKey.MODEL, snapshot, kind.help() + " Per model.");
+            summaryFamily(w, kind, SeriesKey.BACKEND, snapshot, kind.help() + " Per backend.");
+        }
+    }
+
+    private static void summaryFamily(PromWriter w, LatencyKind kind, String labelName, LatencySnapshot snapshot,
+                                      String help) {
+        String name = PREFIX + (labelName.isEmpty() ? "" : labelName + "_") + kind.promSuffix();
+        w.family(name, "summary", help);
+        for (LatencySnapshot.Entry e : snapshot.entries()) {
+            if (e.key().kind() != kind || !e.key().labelName().equals(labelName)) {
+                continue;
+            }
+            Histogram h = e.histogram();
+            long count = h.getTotalCount();
+            for (int i = 0; i < QUANTILES.length; i++) {
+                double v = count == 0 ? Double.NaN : h.getValueAtPercentile(QUANTILES[i] * 100) / MICROS_PER_SECOND;
+                if (labelName.isEmpty()) {
+                    w.sample(name, v, "quantile", QUANTILE_LABELS[i]);
+                } else {
+                    w.sample(name, v, labelName, e.key().labelValue(), "quantile", QUANTILE_LABELS[i]);
+                }
+            }
+            double sum = Math.max(0, e.sumMicros()) / MICROS_PER_SECOND;
+            if (labelName.isEmpty()) {
+                w.sample(name + "_sum", sum);
+                w.sample(name + "_count", count);
+            } else {
+                w.sample(name + "_sum", sum, labelName, e.key().labelValue());
+                w.sample(name + "_count", count, labelName, e.key().labelValue());
+            }
+        }
+    }
+
+    private void process(PromWriter w) {
+        w.family(PREFIX + "uptime_seconds", "gauge", "Seconds since the balancer's metrics started.");
+        w.sample(PREFIX + "uptime_seconds", recorders.uptimeMillis() / 1000.0);
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        w.family(PREFIX + "jvm_heap_used_bytes", "gauge", "JVM heap in use.");
+        w.sample(PREFIX + "jvm_heap_used_bytes", heap.getUsed());
+        if (heap.getMax() > 0) {
+            w.family(PREFIX + "jvm_heap_max_bytes", "gauge", "JVM heap limit.");
+            w.sample(PREFIX + "jvm_heap_max_bytes", heap.getMax());
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.ollamabalancer.metrics;
+
+/**
+ * A learned speed of one model on one backend, as the scheduler's estimator knows it, for {@code /metrics} and
+ * {@code /balancer/status}. Immutable. A speed not learned yet is {@link Double#NaN} (or not positive) and is left
+ * out of the output.
+ *
+ * @param backend                the backend's name
+ * @param model                  the model key
+ * @param decodeTokensPerSecond  generated tokens per second (eval)
+ * @param prefillTokensPerSecond prompt tokens per second (prompt eval)
+ * @param samples                how many completed requests the figures rest on
+ */
+public record SpeedSample(String backend, String model, double decodeTokensPerSecond, double prefillTokensPerSecond,
+                          long samples) {
+
+    static boolean known(double tokensPerSecond) {
+        return tokensPerSecond > 0 && !Double.isInfinite(tokensPerSecond);
+    }
+}

@@ -1,0 +1,169 @@
+package io.ollamabalancer.metrics;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.schedule.ModelQueue;
+import io.ollamabalancer.schedule.PendingRequest;
+import io.ollamabalancer.schedule.Scheduler;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Renders {@code GET /balancer/status} as JSON: every backend (identity, health, models, slots, learned speeds)
+ * and every model queue (depth, oldest wait, count by priority).
+ *
+ * <p>Thread-safe: reads the fleet's and the scheduler's thread-safe state (queues through their weakly consistent
+ * iterators, so a document is a near-instant view, not an atomic one); each call returns a fresh body.
+ */
+public final class StatusDocument {
+    private static final JsonFactory JSON = new JsonFactory();
+
+    private final Fleet fleet;
+    private final Scheduler scheduler;
+    private final Supplier<List<SpeedSample>> speeds;
+    private final LongSupplier nanoTime;
+    private final LongSupplier uptimeMillis;
+
+    /** Production wiring: {@link System#nanoTime} (the scheduler's clock) and the recorders' uptime. */
+    public StatusDocument(Fleet fleet, Scheduler scheduler, Supplier<List<SpeedSample>> speeds,
+                          LatencyRecorders recorders) {
+        this(fleet, scheduler, speeds, System::nanoTime, recorders::uptimeMillis);
+    }
+
+    /**
+     * @param nanoTime     the same clock the scheduler stamps {@code enqueuedNanos} with
+     * @param uptimeMillis reported as {@code uptimeMs}
+     */
+    public StatusDocument(Fleet fleet, Scheduler scheduler, Supplier<List<SpeedSample>> speeds,
+                          LongSupplier nanoTime, LongSupplier uptimeMillis) {
+        this.fleet = Objects.requireNonNull(fleet, "fleet");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.speeds = speeds == null ? List::of : speeds;
+        this.nanoTime = nanoTime;
+        this.uptimeMillis = uptimeMillis;
+    }
+
+    public Rendered render() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeNumberField("uptimeMs", uptimeMillis.getAsLong());
+            g.writeStringField("policy", scheduler.policy().name());
+            List<SpeedSample> learned = speeds.get();
+            g.writeArrayFieldStart("backends");
+            for (Backend b : fleet.all()) {
+                backend(g, b, learned);
+            }
+            g.writeEndArray();
+            g.writeArrayFieldStart("queues");
+            long now = nanoTime.getAsLong();
+            for (Map.Entry<String, ModelQueue> e : new TreeMap<>(scheduler.queues()).entrySet()) {
+                queue(g, e.getKey(), e.getValue(), now);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Rendered(Rendered.JSON, out.toByteArray());
+    }
+
+    private static void backend(JsonGenerator g, Backend b, List<SpeedSample> learned) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", b.name());
+        g.writeStringField("url", b.config().url().toString());
+        g.writeStringField("health", b.health().name().toLowerCase(Locale.ROOT));
+        g.writeBooleanField("available", b.isAvailable());
+        g.writeBooleanField("draining", b.draining());
+        g.writeBooleanField("enabled", b.config().enabled());
+        g.writeObjectFieldStart("models");
+        g.writeBooleanField("known", b.modelsKnown());
+        stringArray(g, "installed", b.installedModels());
+        stringArray(g, "loaded", b.loadedModels());
+        g.writeEndObject();
+        g.writeObjectFieldStart("slots");
+        g.writeNumberField("used", b.slotsInUse());
+        g.writeNumberField("max", b.maxConcurrency());
+        g.writeEndObject();
+        g.writeNumberField("outstanding", b.outstanding().get());
+        nullableString(g, "lastError", b.lastError());
+        nullableString(g, "version", b.version());
+        g.writeArrayFieldStart("speeds");
+        for (SpeedSample s : learned) {
+            if (!b.name().equals(s.backend())) {
+                continue;
+            }
+            g.writeStartObject();
+            g.writeStringField("model", s.model());
+            speed(g, "decodeTokensPerSecond", s.decodeTokensPerSecond());
+            speed(g, "prefillTokensPerSecond", s.prefillTokensPerSecond());
+            g.writeNumberField("samples", s.samples());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private static void queue(JsonGenerator g, String model, ModelQueue q, long now) throws IOException {
+        long oldestEnqueued = Long.MAX_VALUE;
+        int counted = 0;
+        Map<Integer, Integer> byPriority = new TreeMap<>((a, b) -> Integer.compare(b, a));
+        for (Map.Entry<ModelQueue.QueueKey, PendingRequest> e : q.entries()) {
+            PendingRequest r = e.getValue();
+            if (r.isCancelled()) {
+                continue;
+            }
+            counted++;
+            byPriority.merge(e.getKey().priority(), 1, Integer::sum);
+            oldestEnqueued = Math.min(oldestEnqueued, r.enqueuedNanos());
+        }
+        g.writeStartObject();
+        g.writeStringField("model", model);
+        g.writeNumberField("depth", q.size());
+        g.writeNumberField("waiting", counted);
+        g.writeNumberField("oldestWaitMs", counted == 0 ? 0 : Math.max(0, now - oldestEnqueued) / 1_000_000L);
+        g.writeObjectFieldStart("byPriority");
+        for (Map.Entry<Integer, Integer> e : byPriority.entrySet()) {
+            g.writeNumberField(Integer.toString(e.getKey()), e.getValue());
+        }
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    private static void stringArray(JsonGenerator g, String field, Collection<String> values) throws IOException {
+        g.writeArrayFieldStart(field);
+        for (String v : new TreeSet<>(values)) {
+            g.writeString(v);
+        }
+        g.writeEndArray();
+    }
+
+    private static void nullableString(JsonGenerator g, String field, String value) throws IOException {
+        if (value == null) {
+            g.writeNullField(field);
+        } else {
+            g.writeStringField(field, value);
+        }
+    }
+
+    private static void speed(JsonGenerator g, String field, double v) throws IOException {
+        if (SpeedSample.known(v)) {
+            g.writeNumberField(field, v);
+        } else {
+            g.writeNullField(field);
+        }
+    }
+}
