@@ -17,12 +17,15 @@ import java.nio.charset.StandardCharsets;
  * skipped as tokens and never become strings.
  *
  * <p>Bodies Ollama would refuse with 400 raise {@link MalformedRequestException} carrying Ollama's own text:
- * {@code missing request body} for an empty body, Go's {@code encoding/json} wording for syntax errors and for
- * type errors in the fields read here ({@code json: cannot unmarshal string into Go struct field
- * GenerateRequest.stream of type bool}). A top-level {@code null} decodes like {@code {}}, as in Go. The texts are
- * those of Go's {@code json.Unmarshal}: truncation reads {@code unexpected end of JSON input} and anything after
- * the top-level value is an error. (Ollama reads bodies with a {@code json.Decoder}, which says
- * {@code unexpected EOF} and ignores trailing bytes; a proxy that refuses such bodies is the safer choice.)
+ * {@code missing request body} for an empty body ({@code EOF} on {@code /v1}), Go's {@code encoding/json}
+ * wording for syntax errors and for type errors in the fields read here ({@code json: cannot unmarshal string
+ * into Go struct field GenerateRequest.stream of type bool}). A top-level {@code null} decodes like {@code {}},
+ * as in Go. The texts are those of Go's {@code json.Unmarshal}: truncation reads
+ * {@code unexpected end of JSON input} and anything after the top-level value is an error. (Ollama reads bodies
+ * with a {@code json.Decoder}, which says {@code unexpected EOF} and ignores trailing bytes; a proxy that refuses
+ * such bodies is the safer choice.) Semantic checks Ollama makes after decoding (an empty model, a bad
+ * {@code keep_alive} duration, wrong option types, invalid base64 images) are left to the backend, which words
+ * them itself.
  *
  * <p>Thread-safe: one instance, with its one {@link JsonFactory}, serves every event loop. The parser never
  * keeps, releases or moves the caller's buffer; positions and limits are left as they were.
@@ -65,7 +68,9 @@ public final class RequestJsonParser {
     private InferenceRequest parse(Body body, BodyShape shape) throws MalformedRequestException {
         int first = body.firstNonSpace();
         if (first < 0) {
-            throw new MalformedRequestException(MISSING_BODY);
+            // The OpenAI middleware decodes the body itself and reports Go's io.EOF as it is.
+            boolean openAi = GoTypeErrors.goPackage(shape).equals("openai");
+            throw new MalformedRequestException(openAi ? "EOF" : MISSING_BODY);
         }
         if (first != '{') {
             return parseNonObject(body, first, shape);

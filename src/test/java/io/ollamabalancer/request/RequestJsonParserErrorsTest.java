@@ -23,6 +23,11 @@ class RequestJsonParserErrorsTest {
     @ValueSource(strings = {"", " ", "\n\r\t "})
     void emptyBodyIsMissing(String body) {
         assertRefused(body, BodyShape.GENERATE, "missing request body");
+        assertRefused(body, BodyShape.CHAT, "missing request body");
+        assertRefused(body, BodyShape.MODEL_ONLY, "missing request body");
+        // the OpenAI middleware passes Go's io.EOF through as it is
+        assertRefused(body, BodyShape.OPENAI_CHAT, "EOF");
+        assertRefused(body, BodyShape.OPENAI_EMBED, "EOF");
     }
 
     @ParameterizedTest
