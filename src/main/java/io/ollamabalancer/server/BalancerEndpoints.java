@@ -12,32 +12,89 @@ import io.ollamabalancer.backend.Health;
 import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.schedule.Scheduler;
 
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.ollamabalancer.api.ErrorBodies;
+import io.ollamabalancer.metrics.LatencyDump;
+import io.ollamabalancer.metrics.PrometheusText;
+import io.ollamabalancer.metrics.Rendered;
+import io.ollamabalancer.metrics.StatusDocument;
+
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 /**
- * The balancer's own endpoints: liveness, readiness, and the admin routes that drain or enable a backend.
+ * The balancer's own endpoints: liveness, readiness, Prometheus metrics, the latency dump, the status document,
+ * and the admin routes that drain or enable a backend.
  * Thread-safe (reads shared state only). Responses are complete and written at once.
  */
 final class BalancerEndpoints {
     private final Fleet fleet;
     private final Scheduler scheduler;
     private final String adminToken;
+    private final PrometheusText prometheus;
+    private final LatencyDump latency;
+    private final StatusDocument status;
+    private final Executor renderer;
 
-    BalancerEndpoints(Fleet fleet, Scheduler scheduler, String adminToken) {
+    BalancerEndpoints(Fleet fleet, Scheduler scheduler, String adminToken, PrometheusText prometheus,
+                      LatencyDump latency, StatusDocument status, Executor renderer) {
         this.fleet = fleet;
         this.scheduler = scheduler;
         this.adminToken = adminToken;
+        this.prometheus = prometheus;
+        this.latency = latency;
+        this.status = status;
+        this.renderer = renderer;
     }
 
-    void handle(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route) {
+    /**
+     * Answers {@code req} (which the caller releases after this returns). Rendering metrics may take milliseconds,
+     * so it runs on the renderer executor and {@code done} runs when the answer was written; the return value says
+     * whether that is still to come.
+     */
+    boolean handle(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route, Runnable done) {
         boolean head = req.method().equals(HttpMethod.HEAD);
         Endpoint e = route.endpoint();
         switch (e) {
             case HEALTH -> Responses.send(ctx, 200, Responses.JSON, bytes("{\"status\":\"ok\"}"), head);
             case READY -> ready(ctx, head);
             case ADMIN -> admin(ctx, req, route);
+            case METRICS -> {
+                return render(ctx, head, done, prometheus::render);
+            }
+            case STATUS -> {
+                return render(ctx, head, done, status::render);
+            }
+            case DEBUG_LATENCY -> {
+                Map<String, List<String>> query = new QueryStringDecoder(req.uri()).parameters();
+                return render(ctx, head, done, () -> latency.render(query));
+            }
             default -> Responses.error(ctx, e, 404, "not available", 0);
         }
+        return false;
+    }
+
+    private boolean render(ChannelHandlerContext ctx, boolean head, Runnable done, Supplier<Rendered> what) {
+        renderer.execute(() -> {
+            int code = 200;
+            Rendered r;
+            try {
+                r = what.get();
+            } catch (IllegalArgumentException bad) {
+                code = 400;
+                r = new Rendered(Responses.JSON, ErrorBodies.ollama(bad.getMessage()));
+            }
+            int finalCode = code;
+            Rendered out = r;
+            ctx.executor().execute(() -> {
+                Responses.send(ctx, finalCode, out.contentType(), out.body(), head);
+                done.run();
+            });
+        });
+        return true;
     }
 
     private void ready(ChannelHandlerContext ctx, boolean head) {

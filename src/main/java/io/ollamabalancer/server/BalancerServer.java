@@ -21,7 +21,14 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.config.BalancerConfig;
+import io.ollamabalancer.metrics.AccessLog;
+import io.ollamabalancer.metrics.CompositeObserver;
+import io.ollamabalancer.metrics.LatencyDump;
+import io.ollamabalancer.metrics.LatencyRecorders;
+import io.ollamabalancer.metrics.LatencyReporter;
+import io.ollamabalancer.metrics.PrometheusText;
 import io.ollamabalancer.metrics.RequestObserver;
+import io.ollamabalancer.metrics.StatusDocument;
 import io.ollamabalancer.relay.RelayContext;
 import io.ollamabalancer.schedule.LeastConnectionsPolicy;
 import io.ollamabalancer.schedule.Scheduler;
@@ -33,6 +40,8 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,19 +54,17 @@ public final class BalancerServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel serverChannel;
-    private final Scheduler scheduler;
     private final Fleet fleet;
-    private final UpstreamPools pools;
+    private final List<AutoCloseable> resources;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    private BalancerServer(EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, Scheduler scheduler,
-                           Fleet fleet, UpstreamPools pools) {
-        this.pools = pools;
+    private BalancerServer(EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, Fleet fleet,
+                           List<AutoCloseable> resources) {
         this.boss = boss;
         this.workers = workers;
         this.serverChannel = serverChannel;
-        this.scheduler = scheduler;
         this.fleet = fleet;
+        this.resources = resources;
     }
 
     /**
@@ -84,9 +91,21 @@ public final class BalancerServer implements AutoCloseable {
                 config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend());
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
         FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);
-        RelayContext rc = new RelayContext(fleet, scheduler, pools, RequestObserver.NOOP, monitor::refresh);
-        RequestRouter router = new RequestRouter(rc, new FleetAggregator(fleet, fetcher),
-                new BalancerEndpoints(fleet, scheduler, config.adminToken()), monitor);
+        LatencyRecorders recorders = new LatencyRecorders();
+        LatencyReporter reporter = new LatencyReporter(recorders).start();
+        RequestObserver observer = CompositeObserver.of(recorders, new AccessLog(AccessLog.Format.parse(
+                System.getenv().getOrDefault("ACCESS_LOG_FORMAT", "plain"))));
+        ExecutorService renderer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "metrics-render");
+            t.setDaemon(true);
+            return t;
+        });
+        BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, config.adminToken(),
+                new PrometheusText(recorders, fleet, scheduler, null), new LatencyDump(recorders),
+                new StatusDocument(fleet, scheduler, null, recorders), renderer);
+        RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh);
+        RequestRouter router = new RequestRouter(rc, new FleetAggregator(fleet, fetcher), own, monitor);
+        List<AutoCloseable> resources = List.of(reporter, renderer::shutdownNow, scheduler, pools::close);
 
         try {
             monitor.refreshAll().get(3, TimeUnit.SECONDS);
@@ -107,13 +126,12 @@ public final class BalancerServer implements AutoCloseable {
         try {
             ch = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
         } catch (Exception e) {
-            scheduler.close();
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            pools.close();
+            closeAll(resources);
             throw e;
         }
-        BalancerServer server = new BalancerServer(boss, workers, ch, scheduler, fleet, pools);
+        BalancerServer server = new BalancerServer(boss, workers, ch, fleet, resources);
         log.info("Ollama Balancer listening on {} in front of {} backend(s) ({} transport)",
                 ch.localAddress(), backends.size(), epoll ? "epoll" : "nio");
         return server;
@@ -137,10 +155,19 @@ public final class BalancerServer implements AutoCloseable {
     @Override
     public void close() {
         serverChannel.close().syncUninterruptibly();
-        scheduler.close();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        pools.close();
+        closeAll(resources);
         closed.countDown();
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                log.warn("closing {} failed: {}", r, e.toString());
+            }
+        }
     }
 }

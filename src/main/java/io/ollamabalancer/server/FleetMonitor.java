@@ -1,6 +1,8 @@
 package io.ollamabalancer.server;
 
 import io.ollamabalancer.api.FleetResponses;
+import io.ollamabalancer.api.LoadedModel;
+import io.ollamabalancer.api.MalformedResponseException;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
 import io.ollamabalancer.backend.Fleet;
@@ -52,7 +54,13 @@ final class FleetMonitor {
                 markDown(b, why);
                 return null;
             }
-            Set<String> names = new HashSet<>(FleetResponses.parseModelNames(reply.body()));
+            Set<String> names;
+            try {
+                names = new HashSet<>(FleetResponses.parseModelNames(reply.body()));
+            } catch (MalformedResponseException e) {
+                markDown(b, "unreadable /api/tags: " + e.getMessage());
+                return null;
+            }
             boolean changed = !b.modelsKnown() || !b.installedModels().equals(normalized(names));
             b.updateInstalled(names);
             markUp(b, changed);
@@ -60,11 +68,15 @@ final class FleetMonitor {
         });
         CompletableFuture<Void> ps = probe.get(b, "/api/ps").handle((reply, err) -> {
             if (err == null && reply.ok()) {
-                Set<String> loaded = new HashSet<>();
-                for (FleetResponses.LoadedModel m : FleetResponses.parseLoadedModels(reply.body())) {
-                    loaded.add(m.name());
+                try {
+                    Set<String> loaded = new HashSet<>();
+                    for (LoadedModel m : FleetResponses.parseLoadedModels(reply.body())) {
+                        loaded.add(m.name());
+                    }
+                    b.updateLoaded(loaded);
+                } catch (MalformedResponseException e) {
+                    log.debug("unreadable /api/ps from {}: {}", b.name(), e.getMessage());
                 }
-                b.updateLoaded(loaded);
             }
             return null;
         });

@@ -66,7 +66,16 @@ final class RequestRouter {
             return answered(req, done, () -> Responses.send(ctx, 200, Responses.TEXT, RUNNING, head));
         }
         if (kind == RouteKind.BALANCER) {
-            return answered(req, done, () -> own.handle(ctx, req, route));
+            boolean later;
+            try {
+                later = own.handle(ctx, req, route, done);
+            } finally {
+                req.release();
+            }
+            if (!later) {
+                done.run();
+            }
+            return null;
         }
         if (kind == RouteKind.AGGREGATE) {
             return aggregator.handle(ctx, req, route.endpoint(), done);
@@ -128,6 +137,11 @@ final class RequestRouter {
             uri = "/api/generate";
         } else {
             body = req.content().retain();
+            if (e.path() != null && e != Endpoint.V1_MODEL) {
+                // "/api/chat/" would earn a redirect from Ollama: send the canonical path.
+                int q = uri.indexOf('?');
+                uri = e.path() + (q < 0 ? "" : uri.substring(q));
+            }
         }
         int priority = Priorities.parse(req.headers().get(HeaderPolicy.PRIORITY_HEADER));
         ExchangeRequest spec = new ExchangeRequest(req, body, e, uri, parsed, modelKey, priority,
