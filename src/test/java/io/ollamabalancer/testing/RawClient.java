@@ -1,0 +1,59 @@
+package io.ollamabalancer.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A raw HTTP/1.1 client socket for tests that must control the connection itself: read part of a stream, then
+ * vanish. Not thread-safe.
+ */
+public final class RawClient implements AutoCloseable {
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final StringBuilder seen = new StringBuilder();
+
+    public RawClient(int port) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    /** Sends a POST with a JSON body. */
+    public RawClient post(String path, String json) throws IOException {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        String head = "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length + "\r\n\r\n";
+        out.write(head.getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        return this;
+    }
+
+    /** Reads until the text seen so far contains {@code marker}; returns everything seen. */
+    public String readUntil(String marker) throws IOException {
+        byte[] buf = new byte[4096];
+        while (seen.indexOf(marker) < 0) {
+            int n = in.read(buf);
+            if (n < 0) {
+                break;
+            }
+            seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+        }
+        return seen.toString();
+    }
+
+    /** Reads until the server closes or {@code marker} appears. */
+    public String readAll(String marker) throws IOException {
+        return readUntil(marker);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
