@@ -202,6 +202,12 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
                 conn.channel().read();
                 return;
             }
+            if (head.status().code() == 503 && pending != null) {
+                // Ollama's load queue overflowed: nothing ran, so another backend may take it (§11.13 of the notes).
+                ReferenceCountUtil.release(msg);
+                failBeforeResponse(new java.io.IOException("backend answered 503 (server busy)"));
+                return;
+            }
             startResponse(head);
         }
         if (msg instanceof HttpContent content) {

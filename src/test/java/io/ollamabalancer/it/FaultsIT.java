@@ -91,6 +91,21 @@ class FaultsIT {
     }
 
     @Test
+    void busyBackendAnswering503IsRetriedOnAnother() throws Exception {
+        fleet = new TestFleet()
+                .sim("busy", b -> b.models(ONE_MODEL))
+                .sim("free", b -> b.models(ONE_MODEL))
+                .start();
+        for (int i = 0; i < 4; i++) {
+            fleet.sim(0).faults().failNextWith(503);
+            HttpResponse<String> r = Http.post(fleet.url() + "/api/generate",
+                    "{\"model\":\"llama3.2:1b\",\"prompt\":\"hi\",\"stream\":false}");
+            assertThat(r.statusCode()).isEqualTo(200);
+        }
+        assertThat(fleet.sim(0).counters().rejected503()).as("the busy backend was tried").isPositive();
+    }
+
+    @Test
     void backendThatDiesMidStreamEndsTheStreamWithOneErrorLine() throws Exception {
         fleet = new TestFleet().sim("crashy", b -> b.models(ONE_MODEL).meanOutputTokens(50).maxOutputTokens(50))
                 .start();
