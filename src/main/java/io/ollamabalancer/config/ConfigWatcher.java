@@ -34,8 +34,10 @@ import java.util.function.Function;
  * several writes is read once, whole.
  *
  * <p>A change is the file's bytes hashing differently from the last read (size and time stamps are not trusted:
- * coarse time stamps miss quick rewrites, and the file is small). A changed file is parsed with the injected
- * loader; the listener is called only when the parsed list differs from the current one, so rewriting the same
+ * coarse time stamps miss quick rewrites, and the file is small). New bytes are parsed only once a second read, at
+ * least the settle time later ({@code debounce}, at least {@value #MIN_SETTLE_MILLIS} ms), sees the same bytes:
+ * many writers truncate the file and then write it, and a read in between would see an empty (perhaps even
+ * parseable) file and retire every backend. A settled change is parsed with the injected loader; the listener is called only when the parsed list differs from the current one, so rewriting the same
  * content, or reformatting it, calls nothing. A file that does not parse or cannot be read logs one warning line
  * (per distinct content) and the current backends stay.
  *
@@ -46,6 +48,7 @@ import java.util.function.Function;
  */
 public final class ConfigWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
+    private static final long MIN_SETTLE_MILLIS = 50;
 
     /**
      * @param debounce        quiet time after the last watch event before the file is read (default 300 ms)
@@ -76,6 +79,9 @@ public final class ConfigWatcher implements AutoCloseable {
     private volatile WatchService watch;
     private volatile List<BackendConfig> current;
     private byte[] lastHash;
+    private byte[] pendingHash;
+    private long pendingSinceNanos;
+    private long settleNanos;
     private String lastProblem;
 
     private ConfigWatcher(Path file, List<BackendConfig> current, Function<Path, List<BackendConfig>> loader,
@@ -166,19 +172,30 @@ public final class ConfigWatcher implements AutoCloseable {
     private void run() {
         long pollNanos = options.pollInterval().toNanos();
         long debounceNanos = options.debounce().toNanos();
+        settleNanos = Math.max(debounceNanos, TimeUnit.MILLISECONDS.toNanos(MIN_SETTLE_MILLIS));
         long nextPoll = System.nanoTime();
         boolean dirty = false;
         long lastEvent = 0;
+        boolean recheck = false;
+        long recheckAt = 0;
         while (!closed) {
             long now = System.nanoTime();
-            if ((dirty && now - lastEvent >= debounceNanos) || now - nextPoll >= 0) {
+            if ((dirty && now - lastEvent >= debounceNanos) || (recheck && now - recheckAt >= 0)
+                    || now - nextPoll >= 0) {
                 dirty = false;
-                scanSafely();
+                recheck = scanSafely();
                 now = System.nanoTime();
+                recheckAt = now + settleNanos;
                 nextPoll = now + pollNanos;
             }
-            long waitNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1),
-                    dirty ? lastEvent + debounceNanos - now : nextPoll - now);
+            long waitNanos = nextPoll - now;
+            if (dirty) {
+                waitNanos = Math.min(waitNanos, lastEvent + debounceNanos - now);
+            }
+            if (recheck) {
+                waitNanos = Math.min(waitNanos, recheckAt - now);
+            }
+            waitNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), waitNanos);
             try {
                 if (awaitEvent(waitNanos)) {
                     dirty = true;
@@ -217,33 +234,45 @@ public final class ConfigWatcher implements AutoCloseable {
         return ours;
     }
 
-    private void scanSafely() {
+    /** Scans once; returns whether new bytes wait for a second read to settle. */
+    private boolean scanSafely() {
         try {
-            scan();
+            return scan();
         } catch (RuntimeException e) {
             // Never let the watcher die: a bug in a listener must not stop future reloads.
             log.warn("reloading {} failed: {}", file, String.valueOf(e));
+            return false;
         } finally {
             scans.incrementAndGet();
         }
     }
 
-    private void scan() {
+    private boolean scan() {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             problem("missing", file + " is missing; keeping the current " + current.size() + " backend(s)");
-            return;
+            return false;
         } catch (IOException e) {
             problem("unreadable " + e.getMessage(), "cannot read " + file + " (" + e.getMessage()
                     + "); keeping the current backends");
-            return;
+            return false;
         }
         byte[] hash = sha256(bytes);
         if (Arrays.equals(hash, lastHash)) {
-            return;
+            pendingHash = null;
+            return false;
         }
+        if (!Arrays.equals(hash, pendingHash)) {
+            pendingHash = hash;
+            pendingSinceNanos = System.nanoTime();
+            return true;
+        }
+        if (System.nanoTime() - pendingSinceNanos < settleNanos) {
+            return true;
+        }
+        pendingHash = null;
         lastHash = hash;
         lastProblem = null;
         List<BackendConfig> next;
@@ -252,16 +281,17 @@ public final class ConfigWatcher implements AutoCloseable {
         } catch (RuntimeException e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             log.warn("{} is invalid, keeping the current backends: {}", file, why.replace('\n', ' '));
-            return;
+            return false;
         }
         if (next.equals(current)) {
             log.debug("{} rewritten without a change to the backends", file);
-            return;
+            return false;
         }
         List<BackendConfig> before = current;
         current = next;
         log.info("{} changed: {}", file, describeChange(before, next));
         listener.accept(next);
+        return false;
     }
 
     private static String describeChange(List<BackendConfig> before, List<BackendConfig> next) {
@@ -275,6 +305,7 @@ public final class ConfigWatcher implements AutoCloseable {
     /** Logs a read problem once until the file reads again (the hash is reset so the next good read reloads). */
     private void problem(String key, String message) {
         lastHash = null;
+        pendingHash = null;
         if (!key.equals(lastProblem)) {
             lastProblem = key;
             log.warn(message);
