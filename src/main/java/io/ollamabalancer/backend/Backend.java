@@ -2,28 +2,47 @@ package io.ollamabalancer.backend;
 
 import io.ollamabalancer.config.BackendConfig;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * One Ollama server of the fleet and what the balancer knows about it right now: its models (installed and loaded),
  * its slots in use, its health. Thread-safe: every field is atomic or volatile, written by the model poller, the
  * health checker and the request path on any thread.
+ *
+ * <p>Health lives in a {@link HealthTracker} (ejection, backoff, half-open trial, slow start); {@link #health()}
+ * and {@link #health(Health)} are a coarse view of it kept for older callers. The config is replaced in place on
+ * a reload that changes only {@code maxConcurrency}, {@code models} or {@code enabled} ({@link #reconfigure}), so
+ * slot accounting stays in one object; a new name or URL is a new backend.
  */
 public final class Backend {
-    private final BackendConfig config;
+    private static final Logger log = LoggerFactory.getLogger(Backend.class);
+
+    private volatile BackendConfig config;
+    private final HealthTracker tracker;
     private final AtomicInteger slotsInUse = new AtomicInteger();
     private final AtomicInteger outstanding = new AtomicInteger();
     private volatile Set<String> installed = Set.of();
     private volatile Set<String> loaded = Set.of();
     private volatile boolean modelsKnown;
-    private volatile Health health = Health.UNKNOWN;
     private volatile boolean draining;
+    private volatile boolean retired;
     private volatile String lastError;
     private volatile String version;
+    private volatile HealthListener healthListener = HealthListener.NONE;
 
     public Backend(BackendConfig config) {
+        this(config, HealthPolicy.defaults(), System::nanoTime);
+    }
+
+    /** A backend whose health follows {@code policy} on the clock {@code nanoTime} (fake in tests). */
+    public Backend(BackendConfig config, HealthPolicy policy, LongSupplier nanoTime) {
         this.config = config;
+        this.tracker = new HealthTracker(policy, nanoTime, this::onTransition);
         if (config.models() != null) {
             installed = normalizeAll(config.models());
             modelsKnown = true;
@@ -42,11 +61,31 @@ public final class Backend {
         return config.maxConcurrency();
     }
 
-    /** Takes one slot if one is free (local accounting; cluster mode layers a shared ledger on top). */
+    /** The circuit breaker fed by probes and by the request path. */
+    public HealthTracker healthTracker() {
+        return tracker;
+    }
+
+    /**
+     * The slots it may use now: {@code maxConcurrency}, lowered during slow start after a recovery, 1 while
+     * half-open, 0 while ejected.
+     */
+    public int effectiveConcurrency() {
+        return tracker.effectiveConcurrency(config.maxConcurrency());
+    }
+
+    /**
+     * Takes one slot if one is free under {@link #effectiveConcurrency()} (local accounting; cluster mode layers a
+     * shared ledger on top). On a half-open backend the slot is its single trial.
+     */
     public boolean tryAcquireSlot() {
+        if (!tracker.tryAdmit()) {
+            return false;
+        }
         for (;;) {
             int used = slotsInUse.get();
-            if (used >= config.maxConcurrency()) {
+            if (used >= effectiveConcurrency()) {
+                tracker.cancelAdmit();
                 return false;
             }
             if (slotsInUse.compareAndSet(used, used + 1)) {
@@ -68,7 +107,7 @@ public final class Backend {
     }
 
     public boolean hasFreeSlot() {
-        return slotsInUse.get() < config.maxConcurrency();
+        return slotsInUse.get() < effectiveConcurrency();
     }
 
     /** Every request in flight to this backend, slot-holding or not (for least-outstanding choices). */
@@ -109,17 +148,67 @@ public final class Backend {
         loaded = normalizeAll(names);
     }
 
-    /** Enabled in config, not draining and not ejected: it may receive new work. */
+    /** Enabled in config, not draining or retired, and its health lets work in: it may receive new work. */
     public boolean isAvailable() {
-        return config.enabled() && !draining && health != Health.DOWN;
+        return config.enabled() && !draining && !retired && tracker.mayTakeRequest();
     }
 
+    /** The coarse health: the tracker's state, with EJECTED and HALF_OPEN shown as {@link Health#DOWN}. */
     public Health health() {
-        return health;
+        return tracker.health();
     }
 
+    /**
+     * Older callers' way to report a poll's outcome, mapped onto the tracker so both paths agree: {@code UP} is a
+     * probe success (recovers a half-open backend, leaves an ejected one ejected until its backoff ends),
+     * {@code DOWN} a probe failure (ejects), {@code UNKNOWN} a reset.
+     */
     public void health(Health h) {
-        health = h;
+        switch (h) {
+            case UP -> tracker.onProbeSuccess();
+            case DOWN -> tracker.onProbeFailure("marked down");
+            case UNKNOWN -> tracker.reset();
+        }
+    }
+
+    /** Who hears of this backend's ejections and recoveries (the fleet sets it). */
+    public void healthListener(HealthListener listener) {
+        healthListener = listener == null ? HealthListener.NONE : listener;
+    }
+
+    /** Removed from the config: draining, and dropped from the fleet once nothing is in flight. */
+    public boolean retired() {
+        return retired;
+    }
+
+    /** Marks it removed from the config and draining (it finishes its streams and gets no new ones). */
+    public void retire() {
+        retired = true;
+        draining = true;
+    }
+
+    /** Nothing in flight and no slot held. */
+    public boolean isIdle() {
+        return outstanding.get() == 0 && slotsInUse.get() == 0;
+    }
+
+    /**
+     * Applies a reloaded config with the same name and URL in place: {@code maxConcurrency} (slots in use are kept;
+     * a lower limit simply admits nothing until enough are released), {@code enabled}, and a static model list.
+     * A list dropped in favour of discovery keeps the current models until the poller replaces them.
+     */
+    public void reconfigure(BackendConfig next) {
+        BackendConfig current = config;
+        if (!current.name().equals(next.name()) || !current.url().equals(next.url())) {
+            throw new IllegalArgumentException("a new name or url is a new backend: " + current + " -> " + next);
+        }
+        config = next;
+        if (next.models() != null) {
+            installed = normalizeAll(next.models());
+            modelsKnown = true;
+        } else if (current.models() != null) {
+            modelsKnown = false;
+        }
     }
 
     public boolean draining() {
@@ -144,6 +233,21 @@ public final class Backend {
 
     public void version(String v) {
         version = v;
+    }
+
+    private void onTransition(HealthTracker.Transition t, String why) {
+        HealthListener l = healthListener;
+        try {
+            if (t == HealthTracker.Transition.EJECTED) {
+                log.warn("backend {} ejected for {} ms: {}", name(), tracker.ejectionNanos() / 1_000_000, why);
+                l.onEjected(this, why);
+            } else if (t == HealthTracker.Transition.RECOVERED) {
+                log.info("backend {} recovered; ramping up", name());
+                l.onRecovered(this);
+            }
+        } catch (RuntimeException e) {
+            log.warn("health listener failed on {} for backend {}: {}", t, name(), String.valueOf(e));
+        }
     }
 
     private static Set<String> normalizeAll(Iterable<String> names) {

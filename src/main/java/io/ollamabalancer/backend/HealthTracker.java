@@ -1,0 +1,428 @@
+package io.ollamabalancer.backend;
+
+import java.util.function.LongSupplier;
+
+/**
+ * The circuit breaker of one backend: turns probe and request outcomes into ejections with exponential backoff,
+ * a single half-open trial, and a slow-start ramp after recovery (numbers in {@link HealthPolicy}).
+ *
+ * <p>Time comes only from the injected {@code nanoTime}, so tests drive it with a fake clock; nothing here sleeps
+ * or schedules. Time-driven changes happen lazily: an {@code EJECTED} backend whose time is over is seen as
+ * {@code HALF_OPEN} by the next reader.
+ *
+ * <p>Thread-safety: every input and every state change runs in a short {@code synchronized} section on this
+ * tracker (a handful of field writes, no I/O, no callbacks). The hot reads — {@link #state()},
+ * {@link #mayTakeRequest()}, {@link #effectiveConcurrency(int)}, {@link #weight()} and the common case of
+ * {@link #onRequestSuccess()} on a healthy backend — read volatile fields without locking. Transitions are handed
+ * to the {@link Sink} after the lock is released, exactly once each, on the thread that made them.
+ */
+public final class HealthTracker {
+
+    /** What an input changed, as far as anyone outside needs to know. */
+    public enum Transition {
+        NONE,
+        /** Now ejected (from UNKNOWN, UP or HALF_OPEN). */
+        EJECTED,
+        /** A half-open trial succeeded: UP again, ramping. */
+        RECOVERED
+    }
+
+    /** Receives transitions; must not throw and must not block. */
+    @FunctionalInterface
+    public interface Sink {
+        Sink NONE = (t, why) -> { };
+
+        void onTransition(Transition transition, String why);
+    }
+
+    private static final double MIN_WEIGHT = 0.05;
+
+    private final HealthPolicy policy;
+    private final LongSupplier nanoTime;
+    private final Sink sink;
+    private final long rampNanos;
+
+    // Written only under the lock; volatile so the hot path may read them without it.
+    private volatile HealthState state = HealthState.UNKNOWN;
+    private volatile long ejectedUntilNanos;
+    private volatile boolean ramping;
+    private volatile long rampStartNanos;
+    private volatile boolean trialInFlight;
+    private volatile long trialStartedNanos;
+    private volatile long nextProbeAtNanos;
+    private volatile int passiveFailures;
+    private volatile long ejections;
+    private volatile long ejectionNanos;
+    private volatile String lastError;
+
+    // Only under the lock.
+    private int activeFailures;
+    private int backoffLevel;
+    private long healthySinceNanos;
+
+    public HealthTracker(HealthPolicy policy, LongSupplier nanoTime, Sink sink) {
+        this.policy = policy;
+        this.nanoTime = nanoTime;
+        this.sink = sink == null ? Sink.NONE : sink;
+        this.rampNanos = policy.slowStart().toNanos();
+        this.nextProbeAtNanos = nanoTime.getAsLong();
+    }
+
+    public HealthPolicy policy() {
+        return policy;
+    }
+
+    // ---- reads ----
+
+    public HealthState state() {
+        HealthState s = state;
+        if (s == HealthState.EJECTED && nanoTime.getAsLong() - ejectedUntilNanos >= 0) {
+            synchronized (this) {
+                promote(nanoTime.getAsLong());
+                return state;
+            }
+        }
+        return s;
+    }
+
+    /** The coarse view for older callers: {@code EJECTED} and {@code HALF_OPEN} are {@link Health#DOWN}. */
+    public Health health() {
+        return state().toHealth();
+    }
+
+    /**
+     * Whether new work may be routed here: always when UNKNOWN or UP, never when EJECTED, and when HALF_OPEN only
+     * while no trial is in flight. Takes nothing; {@link #tryAdmit()} claims the trial.
+     */
+    public boolean mayTakeRequest() {
+        return switch (state()) {
+            case UNKNOWN, UP -> true;
+            case EJECTED -> false;
+            case HALF_OPEN -> !trialBusy(nanoTime.getAsLong());
+        };
+    }
+
+    /**
+     * The concurrency limit to enforce now: {@code max} normally; during slow start it grows linearly from 1 at the
+     * recovery to {@code max} at the end of the ramp; 1 while half-open (the trial); 0 while ejected.
+     */
+    public int effectiveConcurrency(int max) {
+        return switch (state()) {
+            case EJECTED -> 0;
+            case HALF_OPEN -> Math.min(1, max);
+            case UNKNOWN, UP -> {
+                long elapsed = rampElapsed();
+                if (elapsed < 0 || max <= 1) {
+                    yield max;
+                }
+                yield (int) Math.min(max, 1 + (max - 1) * elapsed / rampNanos);
+            }
+        };
+    }
+
+    /**
+     * A routing weight in (0, 1]: 1 when fully healthy, the fraction of the slow-start ramp done while ramping (at
+     * least {@value #MIN_WEIGHT}), and {@value #MIN_WEIGHT} while ejected or half-open.
+     */
+    public double weight() {
+        HealthState s = state();
+        if (s == HealthState.EJECTED || s == HealthState.HALF_OPEN) {
+            return MIN_WEIGHT;
+        }
+        long elapsed = rampElapsed();
+        if (elapsed < 0) {
+            return 1.0;
+        }
+        return Math.max(MIN_WEIGHT, (double) elapsed / rampNanos);
+    }
+
+    /** The last failure that counted against this backend, or {@code null}. */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** How many times it was ejected (a failed half-open trial counts again). */
+    public long ejections() {
+        return ejections;
+    }
+
+    /** How long the latest ejection lasts (or lasted); 0 before the first. */
+    public long ejectionNanos() {
+        return ejectionNanos;
+    }
+
+    /** Consecutive passive failures counted so far (reset by a successful request). */
+    public int passiveFailures() {
+        return passiveFailures;
+    }
+
+    /**
+     * When the next probe is due: the next interval while healthy, the end of the ejection while ejected, now while
+     * half-open with no trial in flight, the trial's expiry while one is.
+     */
+    public long nextProbeAtNanos() {
+        long now = nanoTime.getAsLong();
+        return switch (state()) {
+            case UNKNOWN, UP -> nextProbeAtNanos;
+            case EJECTED -> ejectedUntilNanos;
+            case HALF_OPEN -> trialBusy(now) ? trialStartedNanos + policy.trialTimeout().toNanos() : now;
+        };
+    }
+
+    // ---- admission ----
+
+    /**
+     * Claims a probe if one is due now: for a healthy backend when its interval has passed (the next one is then
+     * scheduled), for a half-open one when its trial is free (the probe becomes the trial). Never while ejected.
+     */
+    public synchronized boolean allowProbe() {
+        long now = nanoTime.getAsLong();
+        promote(now);
+        return switch (state) {
+            case UNKNOWN, UP -> {
+                if (now - nextProbeAtNanos < 0) {
+                    yield false;
+                }
+                nextProbeAtNanos = now + policy.probeInterval().toNanos();
+                yield true;
+            }
+            case EJECTED -> false;
+            case HALF_OPEN -> claimTrial(now);
+        };
+    }
+
+    /**
+     * Lets one request in: true when healthy; when half-open, claims the single trial (the request's outcome then
+     * decides); false when ejected or the trial is taken. Undo with {@link #cancelAdmit()} if the request then does
+     * not go out after all.
+     */
+    public boolean tryAdmit() {
+        HealthState s = state();
+        if (s == HealthState.UP || s == HealthState.UNKNOWN) {
+            return true;
+        }
+        if (s == HealthState.EJECTED) {
+            return false;
+        }
+        synchronized (this) {
+            long now = nanoTime.getAsLong();
+            promote(now);
+            return switch (state) {
+                case UNKNOWN, UP -> true;
+                case EJECTED -> false;
+                case HALF_OPEN -> claimTrial(now);
+            };
+        }
+    }
+
+    /**
+     * Gives back a trial claimed by {@link #tryAdmit()} whose request did not go out. A no-op when healthy. (If the
+     * trial had meanwhile expired and another was claimed, this frees that one early: harmless, it only allows one
+     * more trial.)
+     */
+    public synchronized void cancelAdmit() {
+        if (state == HealthState.HALF_OPEN) {
+            trialInFlight = false;
+        }
+    }
+
+    // ---- inputs ----
+
+    /** An active probe answered 200. */
+    public Transition onProbeSuccess() {
+        Transition t;
+        synchronized (this) {
+            long now = nanoTime.getAsLong();
+            promote(now);
+            activeFailures = 0;
+            t = succeed(now);
+        }
+        return fire(t, null);
+    }
+
+    /** An active probe failed (refused, timed out, non-200). */
+    public Transition onProbeFailure(String why) {
+        Transition t = Transition.NONE;
+        synchronized (this) {
+            long now = nanoTime.getAsLong();
+            promote(now);
+            lastError = why;
+            switch (state) {
+                case UNKNOWN, UP -> {
+                    if (++activeFailures >= policy.activeFailureThreshold()) {
+                        t = eject(now, why);
+                    }
+                }
+                case HALF_OPEN -> t = eject(now, why);
+                case EJECTED -> { }
+            }
+        }
+        return fire(t, why);
+    }
+
+    /**
+     * A request was answered (response head with a status below 500, or a stream that ended normally). Resets the
+     * passive failure count; a half-open backend recovers. Lock-free when the backend is healthy and nothing failed.
+     */
+    public Transition onRequestSuccess() {
+        if (state == HealthState.UP && passiveFailures == 0) {
+            return Transition.NONE;
+        }
+        Transition t;
+        synchronized (this) {
+            long now = nanoTime.getAsLong();
+            promote(now);
+            passiveFailures = 0;
+            t = succeed(now);
+        }
+        return fire(t, null);
+    }
+
+    /** A request failed in a way that counts: connect failure, 5xx, a stream that died mid-way. */
+    public Transition onRequestFailure(String why) {
+        Transition t = Transition.NONE;
+        synchronized (this) {
+            long now = nanoTime.getAsLong();
+            promote(now);
+            lastError = why;
+            switch (state) {
+                case UNKNOWN, UP -> {
+                    passiveFailures = passiveFailures + 1;
+                    if (passiveFailures >= policy.passiveFailureThreshold()) {
+                        t = eject(now, why);
+                    }
+                }
+                case HALF_OPEN -> t = eject(now, why);
+                // Streams started before the ejection may still fail: they say nothing new.
+                case EJECTED -> { }
+            }
+        }
+        return fire(t, why);
+    }
+
+    /** Nothing listens on the backend's port (or its host is gone): eject at once, whatever the counts. */
+    public Transition onConnectionRefused(String why) {
+        Transition t = Transition.NONE;
+        synchronized (this) {
+            long now = nanoTime.getAsLong();
+            promote(now);
+            lastError = why;
+            if (state != HealthState.EJECTED) {
+                t = eject(now, why);
+            }
+        }
+        return fire(t, why);
+    }
+
+    /**
+     * A connection attempt failed: ejects at once when it was refused ({@link Failures#isConnectionRefused}),
+     * else counts like any request failure.
+     */
+    public Transition onConnectFailure(Throwable cause) {
+        String why = Failures.describe(cause);
+        return Failures.isConnectionRefused(cause) ? onConnectionRefused(why) : onRequestFailure(why);
+    }
+
+    /** Forgets everything: back to UNKNOWN with no backoff history (an operator reset). */
+    public synchronized void reset() {
+        state = HealthState.UNKNOWN;
+        ramping = false;
+        trialInFlight = false;
+        passiveFailures = 0;
+        activeFailures = 0;
+        backoffLevel = 0;
+        nextProbeAtNanos = nanoTime.getAsLong();
+    }
+
+    // ---- under the lock ----
+
+    private void promote(long now) {
+        if (state == HealthState.EJECTED && now - ejectedUntilNanos >= 0) {
+            state = HealthState.HALF_OPEN;
+            trialInFlight = false;
+        }
+    }
+
+    private boolean claimTrial(long now) {
+        if (trialBusy(now)) {
+            return false;
+        }
+        trialInFlight = true;
+        trialStartedNanos = now;
+        return true;
+    }
+
+    private Transition succeed(long now) {
+        switch (state) {
+            case UNKNOWN -> {
+                state = HealthState.UP;
+                healthySinceNanos = now;
+                return Transition.NONE;
+            }
+            case HALF_OPEN -> {
+                state = HealthState.UP;
+                healthySinceNanos = now;
+                rampStartNanos = now;
+                ramping = rampNanos > 0;
+                trialInFlight = false;
+                passiveFailures = 0;
+                activeFailures = 0;
+                nextProbeAtNanos = now + policy.probeInterval().toNanos();
+                return Transition.RECOVERED;
+            }
+            // EJECTED: the backoff holds; recovery goes through a half-open trial.
+            default -> {
+                return Transition.NONE;
+            }
+        }
+    }
+
+    private Transition eject(long now, String why) {
+        if (state == HealthState.UP && now - healthySinceNanos >= policy.backoffResetAfter().toNanos()) {
+            backoffLevel = 0;
+        }
+        long base = policy.baseEjection().toNanos();
+        long max = policy.maxEjection().toNanos();
+        long duration = backoffLevel >= 62 || base > (max >> backoffLevel) ? max : Math.min(max, base << backoffLevel);
+        if (duration < max) {
+            backoffLevel++;
+        }
+        state = HealthState.EJECTED;
+        ejectedUntilNanos = now + duration;
+        ejectionNanos = duration;
+        ejections = ejections + 1;
+        ramping = false;
+        trialInFlight = false;
+        passiveFailures = 0;
+        activeFailures = 0;
+        lastError = why;
+        return Transition.EJECTED;
+    }
+
+    // ---- lock-free helpers ----
+
+    private boolean trialBusy(long now) {
+        return trialInFlight && now - trialStartedNanos < policy.trialTimeout().toNanos();
+    }
+
+    /** Time since the ramp began, or -1 when not ramping (never started or over). */
+    private long rampElapsed() {
+        if (!ramping) {
+            return -1;
+        }
+        long elapsed = nanoTime.getAsLong() - rampStartNanos;
+        return elapsed >= rampNanos ? -1 : Math.max(0, elapsed);
+    }
+
+    private Transition fire(Transition t, String why) {
+        if (t != Transition.NONE) {
+            sink.onTransition(t, why);
+        }
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return "HealthTracker[" + state() + ", ejections=" + ejections + "]";
+    }
+}
