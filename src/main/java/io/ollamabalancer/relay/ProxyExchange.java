@@ -140,6 +140,9 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private void onDispatched(Backend chosen) {
         slotHeld = true;
         if (state == State.DONE) {
+            // Never sent: a half-open backend's trial must not stay reserved for a request that left.
+            chosen.healthTracker().cancelAdmit();
+            backend = chosen;
             releaseSlot(TimingSample.EMPTY);
             return;
         }
@@ -236,6 +239,9 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         ctx.write(out);
         if (status >= 500) {
             backend.lastError("HTTP " + status + " from backend");
+            backend.healthTracker().onRequestFailure("HTTP " + status);
+        } else {
+            backend.healthTracker().onRequestSuccess();
         }
     }
 
@@ -300,6 +306,13 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         }
         failed.outstanding().decrementAndGet();
         failed.lastError(why);
+        if (state != State.DONE) {
+            if (sentNanos < 0 || cause instanceof java.net.ConnectException) {
+                failed.healthTracker().onConnectFailure(cause);
+            } else if (!(cause instanceof java.io.IOException && why.contains("503"))) {
+                failed.healthTracker().onRequestFailure(why);
+            }
+        }
         log.debug("request {} to backend {} failed before a response: {}", id, failed.name(), why);
         if (state == State.DONE) {
             releaseSlot(TimingSample.EMPTY);
@@ -333,6 +346,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         String why = describe(cause);
         outcome = "upstream_failed";
         backend.lastError(why);
+        backend.healthTracker().onRequestFailure(why);
         String type = contentType();
         String message = "backend '" + backend.name() + "' failed mid-stream: " + why;
         if (HttpUtil.isTransferEncodingChunked(upstreamHead)) {

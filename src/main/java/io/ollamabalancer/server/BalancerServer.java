@@ -18,7 +18,11 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.backend.HealthListener;
+import io.ollamabalancer.backend.HealthPolicy;
+import io.ollamabalancer.backend.HealthProber;
 import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.config.BalancerConfig;
 import io.ollamabalancer.metrics.AccessLog;
@@ -84,13 +88,26 @@ public final class BalancerServer implements AutoCloseable {
         Class<? extends Channel> clientClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         Class<? extends DatagramChannel> udpClass = epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
 
-        Fleet fleet = new Fleet(backends);
+        Fleet fleet = new Fleet(backends, HealthPolicy.defaults(), System::nanoTime);
         Scheduler scheduler = new Scheduler(fleet, new LeastConnectionsPolicy(), config.maxQueueDepth(),
                 config.maxQueueWait().toNanos(), System::nanoTime, true);
         UpstreamPools pools = new UpstreamPools(clientClass, udpClass, (int) config.connectTimeout().toMillis(),
                 config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend());
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
         FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);
+        fleet.onRetired(pools::forget);
+        HealthProber prober = new HealthProber(fleet, fetcher, System::nanoTime, new HealthListener() {
+            @Override
+            public void onEjected(Backend b, String why) {
+                log.warn("backend {} ejected: {}", b.name(), why);
+            }
+
+            @Override
+            public void onRecovered(Backend b) {
+                log.info("backend {} recovered; refreshing its models", b.name());
+                monitor.refresh(b).thenRun(scheduler::drainAll);
+            }
+        });
         LatencyRecorders recorders = new LatencyRecorders();
         LatencyReporter reporter = new LatencyReporter(recorders).start();
         RequestObserver observer = CompositeObserver.of(recorders, new AccessLog(AccessLog.Format.parse(
@@ -114,6 +131,10 @@ public final class BalancerServer implements AutoCloseable {
         }
         long every = config.modelRefreshInterval().toMillis();
         workers.next().scheduleWithFixedDelay(monitor::refreshAll, every, every, TimeUnit.MILLISECONDS);
+        workers.next().scheduleWithFixedDelay(() -> {
+            prober.tick();
+            fleet.reapRetired();
+        }, 250, 250, TimeUnit.MILLISECONDS);
 
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)

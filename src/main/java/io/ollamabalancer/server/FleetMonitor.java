@@ -6,7 +6,6 @@ import io.ollamabalancer.api.MalformedResponseException;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
 import io.ollamabalancer.backend.Fleet;
-import io.ollamabalancer.backend.Health;
 import io.ollamabalancer.schedule.Scheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +17,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Keeps each backend's model lists and reachability fresh: polls {@code /api/tags} and {@code /api/ps} on every
+ * Keeps each backend's model lists fresh (installed and loaded): polls {@code /api/tags} and {@code /api/ps} on every
  * backend every few seconds, and on demand (after a pull through the balancer, or when a request names a model no
  * backend is known to have). Thread-safe; all I/O is asynchronous through a {@link BackendProbe}.
  */
@@ -84,21 +83,14 @@ final class FleetMonitor {
     }
 
     private void markUp(Backend b, boolean modelsChanged) {
-        Health before = b.health();
-        b.health(Health.UP);
-        if (before == Health.DOWN) {
-            log.info("backend {} is up again", b.name());
-        }
-        if (before != Health.UP || modelsChanged) {
+        // Health belongs to the HealthProber and the request path; a poll only reports what changed.
+        if (modelsChanged) {
             scheduler.drainAll();
         }
     }
 
     private void markDown(Backend b, String why) {
-        if (b.health() != Health.DOWN) {
-            log.warn("backend {} is unreachable: {}", b.name(), why);
-        }
-        b.health(Health.DOWN);
+        log.debug("model poll of {} failed: {}", b.name(), why);
         b.lastError(why);
     }
 
