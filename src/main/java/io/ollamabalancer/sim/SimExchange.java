@@ -8,7 +8,6 @@ import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -26,6 +25,12 @@ final class SimExchange {
     static final String JSON = "application/json";
     static final String NDJSON = "application/x-ndjson";
     static final String SSE = "text/event-stream";
+
+    // Canonical spelling, as Go's net/http writes header names (Netty's constants are lower-case).
+    static final String CONTENT_TYPE = "Content-Type";
+    static final String CONTENT_LENGTH = "Content-Length";
+    static final String DATE = "Date";
+    static final String TRANSFER_ENCODING = "Transfer-Encoding";
 
     /** Callbacks of an answer still in progress. */
     interface Active {
@@ -118,13 +123,13 @@ final class SimExchange {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
                 content);
         if (contentType != null) {
-            res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+            res.headers().set(CONTENT_TYPE, contentType);
         }
         if (extraHeaders != null) {
             res.headers().add(extraHeaders);
         }
-        res.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
-        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+        res.headers().set(DATE, DateFormatter.format(new Date()));
+        res.headers().setInt(CONTENT_LENGTH, length);
         ctx.writeAndFlush(res, ctx.voidPromise());
         finish(status);
     }
