@@ -141,10 +141,10 @@ final class JsonTree {
             return "invalid character looking for beginning of value";
         }
         String where;
-        if (msg.contains("start field name") || msg.contains("field name")) {
-            where = "looking for beginning of object key string";
-        } else if (msg.contains("colon")) {
+        if (msg.contains("colon")) {
             where = "after object key";
+        } else if (msg.contains("field name")) {
+            where = "looking for beginning of object key string";
         } else if (msg.contains("Object entries")) {
             where = "after object key:value pair";
         } else if (msg.contains("Array entries")) {

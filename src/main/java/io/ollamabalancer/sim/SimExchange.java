@@ -8,7 +8,6 @@ import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -26,6 +25,12 @@ final class SimExchange {
     static final String JSON = "application/json";
     static final String NDJSON = "application/x-ndjson";
     static final String SSE = "text/event-stream";
+
+    // Canonical spelling, as Go's net/http writes header names (Netty's constants are lower-case).
+    static final String CONTENT_TYPE = "Content-Type";
+    static final String CONTENT_LENGTH = "Content-Length";
+    static final String DATE = "Date";
+    static final String TRANSFER_ENCODING = "Transfer-Encoding";
 
     /** Callbacks of an answer still in progress. */
     interface Active {
@@ -118,15 +123,17 @@ final class SimExchange {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
                 content);
         if (contentType != null) {
-            res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+            res.headers().set(CONTENT_TYPE, contentType);
         }
         if (extraHeaders != null) {
             res.headers().add(extraHeaders);
         }
-        res.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
-        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+        res.headers().set(DATE, DateFormatter.format(new Date()));
+        res.headers().setInt(CONTENT_LENGTH, length);
+        // Counted before the bytes leave, so a client that has read the answer sees the counters include it.
+        count(status);
         ctx.writeAndFlush(res, ctx.voidPromise());
-        finish(status);
+        markDone();
     }
 
     /** A {@code c.JSON}-style answer: {@code application/json; charset=utf-8}, no trailing newline. */
@@ -165,21 +172,31 @@ final class SimExchange {
         return new StreamWriter(ctx, contentType);
     }
 
-    /** The stream's last chunk was written. */
-    void streamEnded() {
-        finish(200);
+    /** Ends a stream successfully with {@code last} (its final chunk(s); ownership passes). */
+    void endStream(StreamWriter out, ByteBuf last) {
+        if (done) {
+            last.release();
+            return;
+        }
+        count(200);
+        out.end(last);
+        markDone();
     }
 
-    /** The stream ended with an error line instead of its final chunk (an injected fault; counted as a crash). */
-    void streamFailed() {
+    /**
+     * Ends a stream with an error line instead of its final chunk (an injected fault, counted as a crash); takes
+     * ownership of {@code errorLine}.
+     */
+    void failStream(StreamWriter out, ByteBuf errorLine) {
         if (done) {
+            errorLine.release();
             return;
         }
         if (counted) {
             sim.counters().onCrash();
         }
-        done = true;
-        onDone.run();
+        out.end(errorLine);
+        markDone();
     }
 
     /** The answer stopped because the client left; nothing more is written. */
@@ -190,8 +207,7 @@ final class SimExchange {
         if (counted) {
             sim.counters().onCancelled();
         }
-        done = true;
-        onDone.run();
+        markDone();
     }
 
     /** A crash fault: the connection is cut without finishing the response. */
@@ -202,15 +218,17 @@ final class SimExchange {
         if (counted) {
             sim.counters().onCrash();
         }
-        done = true;
         ctx.channel().close();
-        onDone.run();
+        markDone();
     }
 
-    private void finish(int status) {
+    private void count(int status) {
         if (counted) {
             sim.counters().onStatus(status);
         }
+    }
+
+    private void markDone() {
         done = true;
         onDone.run();
     }

@@ -1,6 +1,5 @@
 package io.ollamabalancer.sim;
 
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -105,7 +104,7 @@ final class SimRouter {
         int status = get ? 301 : 307;
         String body = HttpMethod.GET.equals(x.request().method())
                 ? "<a href=\"" + location + "\">Moved Permanently</a>.\n\n" : "";
-        x.header(HttpHeaderNames.LOCATION, location);
+        x.header("Location", location);
         x.replyText(status, get ? "text/html; charset=utf-8" : null, body);
     }
 

@@ -6,10 +6,8 @@ import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 
@@ -58,9 +56,9 @@ final class StreamWriter {
         }
         headersSent = true;
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        head.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        head.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
-        HttpUtil.setTransferEncodingChunked(head, true);
+        head.headers().set(SimExchange.CONTENT_TYPE, contentType);
+        head.headers().set(SimExchange.DATE, DateFormatter.format(new Date()));
+        head.headers().set(SimExchange.TRANSFER_ENCODING, "chunked");
         ctx.write(head, ctx.voidPromise());
     }
 }
