@@ -169,8 +169,9 @@ public final class BackendsFile {
         if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
             throw new ConfigException(wrong + " (no user, query or fragment)");
         }
-        if (uri.getPort() == 0) {
-            throw new ConfigException(label + ": url \"" + text + "\" has port 0");
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            throw new ConfigException(label + ": url \"" + text + "\" has port " + uri.getPort()
+                    + " (expected 1-65535)");
         }
         if (uri.getPort() < 0) {
             warnings.add(label + ": url \"" + text + "\" has no port, using 80 (Ollama listens on 11434)");

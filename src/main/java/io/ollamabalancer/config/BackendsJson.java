@@ -56,7 +56,7 @@ final class BackendsJson {
             List<Entry> entries = top(p);
             JsonToken after = p.nextToken();
             if (after != null) {
-                throw new ConfigException(fileName + ": unexpected " + describe(after) + " after the backends at "
+                throw new ConfigException(fileName + ": found " + describe(after) + " after the end of the backends at "
                         + where(p.currentTokenLocation()));
             }
             return entries;

@@ -23,18 +23,18 @@ public final class EnvFile {
     private EnvFile() {
     }
 
-    /** Reads {@code file}; an absent file is an empty map (a {@code .env} is optional). */
-    public static Map<String, String> loadIfPresent(Path file) {
+    /** Reads {@code file}, named {@code shownName} in messages; an absent file is an empty map ({@code .env} is optional). */
+    public static Map<String, String> loadIfPresent(Path file, String shownName) {
         if (!Files.exists(file)) {
             return Map.of();
         }
         if (Files.isDirectory(file)) {
-            throw new ConfigException(file + ": is a directory, expected a KEY=VALUE file");
+            throw new ConfigException(shownName + ": is a directory, expected a KEY=VALUE file");
         }
         try {
-            return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+            return parse(Files.readString(file, StandardCharsets.UTF_8), shownName);
         } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+            throw new ConfigException(shownName + ": cannot read: " + e.getMessage());
         }
     }
 

@@ -32,7 +32,7 @@ public final class SettingsLoader {
      */
     public static ResolvedSettings load(Map<Setting, String> flags, String confDirFlag, Map<String, String> env,
                                         Path workDir) {
-        Map<String, String> dotEnv = EnvFile.loadIfPresent(workDir.resolve(".env"));
+        Map<String, String> dotEnv = EnvFile.loadIfPresent(workDir.resolve(".env"), ".env");
         String confDir = firstNonBlank(confDirFlag, env.get(CONF_DIR_ENV), dotEnv.get(CONF_DIR_ENV));
         boolean explicit = confDir != null;
         Path dir = workDir.resolve(explicit ? confDir : "conf");
