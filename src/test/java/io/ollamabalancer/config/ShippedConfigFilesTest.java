@@ -56,4 +56,17 @@ class ShippedConfigFilesTest {
         assertThat(l.backends()).extracting(b -> b.url().toString())
                 .containsExactly("http://localhost:11434", "http://localhost:11435");
     }
+
+    @Test
+    void composeBackendsFileNamesTheComposeServices() throws Exception {
+        BackendsFile.Loaded l = BackendsFile.load(Path.of("conf/containers.compose.json"), "compose", 1);
+        assertThat(l.warnings()).isEmpty();
+        String compose = Files.readString(Path.of("docker-compose.yaml"));
+        for (BackendConfig b : l.backends()) {
+            assertThat(compose).as("docker-compose.yaml has a service for %s", b.url())
+                    .containsPattern("(?m)^  " + b.url().getHost() + ":$");
+            assertThat(b.port()).isEqualTo(11434);
+        }
+        assertThat(compose).contains("./conf/containers.compose.json:/app/containers.config.json:ro");
+    }
 }
