@@ -1,0 +1,68 @@
+package io.ollamabalancer.sim;
+
+import io.netty.channel.EventLoop;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The installed models and their runtime state, looked up as Ollama does: case-insensitive, {@code :latest} implied,
+ * {@code registry.ollama.ai/library/} optional. Confined to the simulator's event loop after construction.
+ */
+final class ModelCatalog {
+    private static final String DEFAULT_REGISTRY = "registry.ollama.ai/";
+    private static final String LIBRARY = "library/";
+
+    private final Map<String, ModelRuntime> byKey = new LinkedHashMap<>();
+
+    ModelCatalog(SimulatorConfig config, EventLoop loop, Instant started) {
+        int i = 0;
+        for (SimModel m : config.models()) {
+            // Newest first, as /api/tags sorts: each later model was "pulled" an hour earlier.
+            Instant modified = started.minusSeconds(3600L * (++i)).minusNanos(i * 137_911_211L);
+            byKey.put(normalize(m.name()), new ModelRuntime(m, displayName(m.name()), modified, config, loop));
+        }
+    }
+
+    /** The lookup key: lower-case, default registry and namespace stripped, tag implied. */
+    static String normalize(String name) {
+        if (name == null) {
+            return "";
+        }
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        if (n.startsWith(DEFAULT_REGISTRY)) {
+            n = n.substring(DEFAULT_REGISTRY.length());
+        }
+        if (n.startsWith(LIBRARY)) {
+            n = n.substring(LIBRARY.length());
+        }
+        int slash = n.lastIndexOf('/');
+        int colon = n.lastIndexOf(':');
+        if (!n.isEmpty() && colon <= slash) {
+            n = n + ":latest";
+        }
+        return n;
+    }
+
+    /** The short name Ollama lists: the configured spelling with {@code :latest} added when untagged. */
+    static String displayName(String name) {
+        int slash = name.lastIndexOf('/');
+        int colon = name.lastIndexOf(':');
+        return colon <= slash ? name + ":latest" : name;
+    }
+
+    /** The model for a requested name, or null if it is not installed. */
+    ModelRuntime find(String requested) {
+        return byKey.get(normalize(requested));
+    }
+
+    /** All models in configuration order. */
+    List<ModelRuntime> all() {
+        return Collections.unmodifiableList(new ArrayList<>(byKey.values()));
+    }
+}

@@ -1,0 +1,181 @@
+package io.ollamabalancer.sim;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.NetUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running simulated Ollama server on a real socket. {@link #start} binds and returns; {@link #close} stops it.
+ *
+ * <p>Threading: one dedicated Netty event loop (a daemon thread named {@code sim-<name>}) accepts, serves and paces
+ * every connection, and owns all simulation state. The public methods are thread-safe. Buffers: every response
+ * buffer is created and released on that loop; nothing crosses to callers.
+ *
+ * <pre>{@code
+ * try (OllamaSimulator sim = OllamaSimulator.start(SimulatorConfig.builder().decodeTokensPerSecond(2000).build())) {
+ *     URI uri = URI.create(sim.baseUrl() + "/api/generate");
+ *     ...
+ *     assertThat(sim.counters().served()).isEqualTo(1);
+ * }
+ * }</pre>
+ */
+public final class OllamaSimulator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OllamaSimulator.class);
+
+    private final SimulatorConfig config;
+    private final EventLoopGroup group;
+    private final EventLoop loop;
+    private final ChannelGroup children;
+    private final ServerBootstrap bootstrap;
+    private final SimCounters counters = new SimCounters();
+    private final SimFaults faults = new SimFaults();
+    private volatile Channel server;
+    private volatile int port;
+    private volatile boolean closed;
+
+    private OllamaSimulator(SimulatorConfig config) {
+        this.config = config;
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("sim-" + config.name(), true),
+                NioIoHandler.newFactory());
+        this.loop = group.next();
+        this.children = new DefaultChannelGroup("sim-" + config.name(), loop);
+        SimContext sim = new SimContext(config, loop, counters, faults);
+        SimRouter router = new SimRouter(sim, new ControlEndpoint(config.name()));
+        this.bootstrap = new ServerBootstrap()
+                .group(group, group)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new SimChannelInitializer(sim, router, children));
+        faults.attach(this::accepting);
+    }
+
+    /**
+     * Binds {@code config.host():config.port()} and starts serving.
+     *
+     * @throws IllegalStateException if the address cannot be bound
+     */
+    public static OllamaSimulator start(SimulatorConfig config) {
+        OllamaSimulator sim = new OllamaSimulator(config);
+        try {
+            sim.bind(config.port());
+        } catch (RuntimeException e) {
+            sim.group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw e;
+        }
+        LOG.info("sim {} listening on {} ({} models, {} slots, {} tok/s decode)", config.name(), sim.baseUrl(),
+                config.models().size(), config.slots(), config.decodeTokensPerSecond());
+        return sim;
+    }
+
+    private void bind(int requestedPort) {
+        ChannelFuture f = bootstrap.bind(new InetSocketAddress(config.host(), requestedPort)).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new IllegalStateException("sim " + config.name() + ": cannot bind " + config.host() + ":"
+                    + requestedPort, f.cause());
+        }
+        server = f.channel();
+        port = ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** {@link SimFaults#refuseConnections}: close or reopen the listener, on the loop. */
+    private void accepting(boolean accept) {
+        if (closed) {
+            return;
+        }
+        if (loop.inEventLoop()) {
+            applyAccepting(accept);
+        } else {
+            loop.submit(() -> applyAccepting(accept)).syncUninterruptibly();
+            if (accept && (server == null || !server.isActive())) {
+                throw new IllegalStateException("sim " + config.name() + ": could not listen again on port " + port);
+            }
+        }
+    }
+
+    private void applyAccepting(boolean accept) {
+        Channel s = server;
+        if (!accept) {
+            if (s != null) {
+                s.close();
+                server = null;
+            }
+            children.close();
+            return;
+        }
+        if (s != null && s.isActive()) {
+            return;
+        }
+        bootstrap.bind(new InetSocketAddress(config.host(), port)).addListener((ChannelFuture f) -> {
+            if (f.isSuccess()) {
+                server = f.channel();
+            } else {
+                LOG.warn("sim {}: could not listen again on port {}: {}", config.name(), port, f.cause().toString());
+            }
+        });
+    }
+
+    /** The bound port (stable across {@link SimFaults#refuseConnections} off/on). */
+    public int port() {
+        return port;
+    }
+
+    /** {@code http://host:port}, with a wildcard bind address replaced by loopback. */
+    public String baseUrl() {
+        String host = config.host();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.isEmpty()) {
+            host = "127.0.0.1";
+        }
+        if (NetUtil.isValidIpV6Address(host)) {
+            host = "[" + host + "]";
+        }
+        return "http://" + host + ":" + port;
+    }
+
+    public SimulatorConfig config() {
+        return config;
+    }
+
+    public SimCounters counters() {
+        return counters;
+    }
+
+    public SimFaults faults() {
+        return faults;
+    }
+
+    /** Closes the listener and every connection and stops the event loop; waits up to a few seconds. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (!loop.isShuttingDown()) {
+            loop.submit(() -> applyAccepting(false)).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        closed = true;
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        LOG.info("sim {} stopped: {}", config.name(), counters.toJson());
+    }
+
+    @Override
+    public String toString() {
+        return "OllamaSimulator[" + config.name() + " " + baseUrl() + "]";
+    }
+}

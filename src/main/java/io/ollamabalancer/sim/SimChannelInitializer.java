@@ -1,0 +1,46 @@
+package io.ollamabalancer.sim;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+
+/**
+ * The simulator's pipeline, in order:
+ * <table>
+ *   <caption>handlers</caption>
+ *   <tr><th>handler</th><th>consumes → emits</th><th>releases</th></tr>
+ *   <tr><td>HttpServerCodec</td><td>bytes ↔ HttpObjects</td><td>its own buffers</td></tr>
+ *   <tr><td>HttpServerKeepAliveHandler</td><td>sets/obeys {@code Connection}, closes after a non-keep-alive
+ *       response</td><td>–</td></tr>
+ *   <tr><td>HttpObjectAggregator</td><td>HttpObjects → FullHttpRequest (64 MiB max; 413 beyond)</td><td>parts</td></tr>
+ *   <tr><td>{@link SimConnectionHandler}</td><td>FullHttpRequest → exchanges</td><td>the request, after copying</td></tr>
+ * </table>
+ * Shared by all child channels of one simulator; stateless apart from its references.
+ */
+final class SimChannelInitializer extends ChannelInitializer<SocketChannel> {
+    private static final int MAX_BODY = 64 * 1024 * 1024;
+
+    private final SimContext sim;
+    private final SimRouter router;
+    private final ChannelGroup children;
+
+    SimChannelInitializer(SimContext sim, SimRouter router, ChannelGroup children) {
+        this.sim = sim;
+        this.router = router;
+        this.children = children;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        children.add(ch);
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("codec", new HttpServerCodec());
+        p.addLast("keepAlive", new HttpServerKeepAliveHandler());
+        p.addLast("aggregator", new HttpObjectAggregator(MAX_BODY));
+        p.addLast("sim", new SimConnectionHandler(sim, router));
+    }
+}
