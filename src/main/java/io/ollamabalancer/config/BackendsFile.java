@@ -1,13 +1,9 @@
 package io.ollamabalancer.config;
 
-import com.fasterxml.jackson.core.JsonToken;
+import io.ollamabalancer.config.ConfigJson.Node;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,6 +37,8 @@ public final class BackendsFile {
         }
     }
 
+    private static final Set<String> FIELDS = Set.of("name", "url", "maxConcurrency", "models", "enabled");
+
     private BackendsFile() {
     }
 
@@ -50,36 +48,24 @@ public final class BackendsFile {
      * @param defaultMaxConcurrency slots of a backend without {@code maxConcurrency}
      */
     public static Loaded load(Path file, String shownName, int defaultMaxConcurrency) {
-        if (Files.isDirectory(file)) {
-            throw new ConfigException(shownName + ": is a directory, expected a JSON file");
-        }
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(shownName + ": file not found");
-        } catch (AccessDeniedException e) {
-            throw new ConfigException(shownName + ": permission denied");
-        } catch (IOException e) {
-            throw new ConfigException(shownName + ": cannot read: " + e.getMessage());
-        }
-        return parse(bytes, shownName, defaultMaxConcurrency);
+        return parse(ConfigJson.readFile(file, shownName), shownName, defaultMaxConcurrency);
     }
 
     /** Validates the bytes of a backends file; {@code shownName} starts every message. */
     public static Loaded parse(byte[] json, String shownName, int defaultMaxConcurrency) {
         List<String> warnings = new ArrayList<>();
-        List<BackendsJson.Entry> entries = new BackendsJson(shownName, warnings).read(json);
+        List<Node> entries = entries(ConfigJson.parse(json, shownName), shownName, warnings);
         if (entries.isEmpty()) {
             throw new ConfigException(shownName + ": no backends defined");
         }
         List<BackendConfig> out = new ArrayList<>();
         Map<String, Integer> names = new HashMap<>();
         Map<String, String> urls = new HashMap<>();
-        for (BackendsJson.Entry e : entries) {
-            BackendConfig b = backend(e, shownName, defaultMaxConcurrency, warnings);
-            if (names.putIfAbsent(b.name(), e.number()) != null) {
-                throw new ConfigException(shownName + ": backend #" + e.number() + ": duplicate name \"" + b.name()
+        for (int i = 0; i < entries.size(); i++) {
+            int number = i + 1;
+            BackendConfig b = backend(entries.get(i), number, shownName, defaultMaxConcurrency, warnings);
+            if (names.putIfAbsent(b.name(), number) != null) {
+                throw new ConfigException(shownName + ": backend #" + number + ": duplicate name \"" + b.name()
                         + "\" (also backend #" + names.get(b.name()) + ")");
             }
             String key = b.url().getHost().toLowerCase(Locale.ROOT) + ":" + b.port() + b.pathPrefix();
@@ -96,14 +82,40 @@ public final class BackendsFile {
         return new Loaded(out, warnings);
     }
 
-    private static BackendConfig backend(BackendsJson.Entry e, String file, int defaultMaxConcurrency,
-                                         List<String> warnings) {
-        String at = file + ": backend #" + e.number();
-        if (e.kind() != JsonToken.START_OBJECT) {
-            throw new ConfigException(at + ": expected an object with \"name\" and \"url\", found "
-                    + BackendsJson.describe(e.kind()));
+    /** The backends array, from either accepted shape. */
+    private static List<Node> entries(Node root, String file, List<String> warnings) {
+        if (root == null) {
+            throw new ConfigException(file + ": no backends defined (the file is empty)");
         }
-        Map<String, BackendsJson.Raw> f = e.fields();
+        if (root.isArray()) {
+            return root.items();
+        }
+        if (!root.isObject()) {
+            throw new ConfigException(file + ": expected an array of backends or an object with a \"backends\""
+                    + " array, found " + root.describe());
+        }
+        for (String field : root.fields().keySet()) {
+            if (!field.equals("backends")) {
+                warnings.add(file + ": unknown field \"" + field + "\" ignored");
+            }
+        }
+        Node backends = root.fields().get("backends");
+        if (backends == null) {
+            throw new ConfigException(file + ": no backends defined (expected a \"backends\" array)");
+        }
+        if (!backends.isArray()) {
+            throw new ConfigException(file + ": \"backends\" must be an array, found " + backends.describe());
+        }
+        return backends.items();
+    }
+
+    private static BackendConfig backend(Node e, int number, String file, int defaultMaxConcurrency,
+                                         List<String> warnings) {
+        String at = file + ": backend #" + number;
+        if (!e.isObject()) {
+            throw new ConfigException(at + ": expected an object with \"name\" and \"url\", found " + e.describe());
+        }
+        Map<String, Node> f = e.fields();
         String name = name(f.get("name"), at);
         String label = file + ": backend \"" + name + "\"";
         URI url = url(f.get("url"), label, warnings);
@@ -111,19 +123,19 @@ public final class BackendsFile {
         List<String> models = models(f.get("models"), label, warnings);
         boolean enabled = enabled(f.get("enabled"), label);
         for (String field : f.keySet()) {
-            if (!Set.of("name", "url", "maxConcurrency", "models", "enabled").contains(field)) {
+            if (!FIELDS.contains(field)) {
                 warnings.add(label + ": unknown field \"" + field + "\" ignored");
             }
         }
         return new BackendConfig(name, url, slots, models, enabled);
     }
 
-    private static String name(BackendsJson.Raw raw, String at) {
+    private static String name(Node raw, String at) {
         if (raw == null || raw.isNull()) {
             throw new ConfigException(at + ": missing \"name\"");
         }
-        if (raw.kind() != JsonToken.VALUE_STRING) {
-            throw new ConfigException(at + ": \"name\" must be a string, found " + BackendsJson.describe(raw.kind()));
+        if (!raw.isString()) {
+            throw new ConfigException(at + ": \"name\" must be a string, found " + raw.describe());
         }
         String name = raw.text();
         if (name.isBlank()) {
@@ -136,12 +148,12 @@ public final class BackendsFile {
         return name;
     }
 
-    private static URI url(BackendsJson.Raw raw, String label, List<String> warnings) {
+    private static URI url(Node raw, String label, List<String> warnings) {
         if (raw == null || raw.isNull()) {
             throw new ConfigException(label + ": missing \"url\"");
         }
-        if (raw.kind() != JsonToken.VALUE_STRING) {
-            throw new ConfigException(label + ": \"url\" must be a string, found " + BackendsJson.describe(raw.kind()));
+        if (!raw.isString()) {
+            throw new ConfigException(label + ": \"url\" must be a string, found " + raw.describe());
         }
         String text = raw.text().strip();
         String wrong = label + ": url \"" + text + "\" must be http://host:port";
@@ -179,11 +191,11 @@ public final class BackendsFile {
         return uri;
     }
 
-    private static int maxConcurrency(BackendsJson.Raw raw, String label, int fallback) {
+    private static int maxConcurrency(Node raw, String label, int fallback) {
         if (raw == null || raw.isNull()) {
             return fallback;
         }
-        if (raw.kind() == JsonToken.VALUE_NUMBER_INT) {
+        if (raw.isInteger()) {
             try {
                 int n = Integer.parseInt(raw.text());
                 if (n >= 1) {
@@ -194,22 +206,22 @@ public final class BackendsFile {
             }
         }
         throw new ConfigException(label + ": \"maxConcurrency\" must be a whole number of at least 1, found "
-                + (raw.kind() == JsonToken.VALUE_STRING ? "\"" + raw.text() + "\"" : shown(raw)));
+                + raw.shown());
     }
 
-    private static List<String> models(BackendsJson.Raw raw, String label, List<String> warnings) {
+    private static List<String> models(Node raw, String label, List<String> warnings) {
         if (raw == null || raw.isNull()) {
             return null;
         }
         String wrong = label + ": \"models\" must be an array of model names";
-        if (raw.kind() != JsonToken.START_ARRAY) {
-            throw new ConfigException(wrong + ", found " + BackendsJson.describe(raw.kind()));
+        if (!raw.isArray()) {
+            throw new ConfigException(wrong + ", found " + raw.describe());
         }
         Set<String> out = new LinkedHashSet<>();
-        for (BackendsJson.Raw item : raw.items()) {
-            if (item.kind() != JsonToken.VALUE_STRING || item.text().isBlank()) {
-                throw new ConfigException(wrong + ", found " + (item.kind() == JsonToken.VALUE_STRING ? "an empty"
-                        + " name" : BackendsJson.describe(item.kind())));
+        for (Node item : raw.items()) {
+            if (!item.isString() || item.text().isBlank()) {
+                throw new ConfigException(wrong + ", found " + (item.isString() ? "an empty"
+                        + " name" : item.describe()));
             }
             out.add(item.text().strip());
         }
@@ -219,21 +231,13 @@ public final class BackendsFile {
         return List.copyOf(out);
     }
 
-    private static boolean enabled(BackendsJson.Raw raw, String label) {
+    private static boolean enabled(Node raw, String label) {
         if (raw == null || raw.isNull()) {
             return true;
         }
-        if (raw.kind() == JsonToken.VALUE_TRUE || raw.kind() == JsonToken.VALUE_FALSE) {
-            return raw.kind() == JsonToken.VALUE_TRUE;
+        if (raw.isBoolean()) {
+            return Boolean.parseBoolean(raw.text());
         }
-        throw new ConfigException(label + ": \"enabled\" must be true or false, found " + shown(raw));
-    }
-
-    private static String shown(BackendsJson.Raw raw) {
-        return switch (raw.kind()) {
-            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> raw.text();
-            case VALUE_STRING -> "\"" + raw.text() + "\"";
-            default -> BackendsJson.describe(raw.kind());
-        };
+        throw new ConfigException(label + ": \"enabled\" must be true or false, found " + raw.shown());
     }
 }

@@ -97,7 +97,7 @@ class BackendsFileTest {
                         + " Number, Array, Object or token 'null', 'true' or 'false')");
         assertError(q("[{'name': 'a', 'name': 'b'}]"),
                 FILE + ": invalid JSON at line 1, column 22: Duplicate field 'name'");
-        assertError("[] []", FILE + ": found an array after the end of the backends at line 1, column 4");
+        assertError("[] []", FILE + ": found an array after the end of the document at line 1, column 4");
     }
 
     @ParameterizedTest(name = "{0}")
