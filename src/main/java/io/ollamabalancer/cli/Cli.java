@@ -49,6 +49,8 @@ public final class Cli {
         SettingOptions.addTo(check.getCommandSpec());
         cl.addSubcommand(SERVE, serve);
         cl.addSubcommand("check-config", check);
+        cl.addSubcommand("demo", new CommandLine(new DemoCommand(launcher)));
+        cl.addSubcommand("simulate", new CommandLine(new SimulateCommand()));
         cl.setParameterExceptionHandler(Cli::usageError);
         cl.setExecutionExceptionHandler(Cli::failure);
         return cl;
@@ -89,6 +91,10 @@ public final class Cli {
         log.debug("command failed", e);
         String text = e.getMessage() == null ? e.getClass().getSimpleName()
                 : e.getClass().getSimpleName() + ": " + oneLine(e.getMessage());
+        Throwable cause = e.getCause();
+        if (cause != null && cause.getMessage() != null && !text.contains(cause.getMessage())) {
+            text += " (" + oneLine(cause.getMessage()) + ")";
+        }
         printError(cl, text);
         return EXIT_FAILURE;
     }

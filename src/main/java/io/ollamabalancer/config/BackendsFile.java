@@ -1,9 +1,14 @@
 package io.ollamabalancer.config;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.ollamabalancer.config.ConfigJson.Node;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,6 +54,38 @@ public final class BackendsFile {
      */
     public static Loaded load(Path file, String shownName, int defaultMaxConcurrency) {
         return parse(ConfigJson.readFile(file, shownName), shownName, defaultMaxConcurrency);
+    }
+
+    /**
+     * Writes backends in the object format, e.g. for the simulators {@code simulate --write-backends} started.
+     * Static model lists and {@code enabled: false} are written only when set.
+     */
+    public static void write(List<BackendConfig> backends, Path file) throws IOException {
+        try (OutputStream os = Files.newOutputStream(file);
+             JsonGenerator g = new JsonFactory().createGenerator(os).useDefaultPrettyPrinter()) {
+            g.writeStartObject();
+            g.writeArrayFieldStart("backends");
+            for (BackendConfig b : backends) {
+                g.writeStartObject();
+                g.writeStringField("name", b.name());
+                g.writeStringField("url", b.url().toString());
+                g.writeNumberField("maxConcurrency", b.maxConcurrency());
+                if (b.models() != null) {
+                    g.writeArrayFieldStart("models");
+                    for (String m : b.models()) {
+                        g.writeString(m);
+                    }
+                    g.writeEndArray();
+                }
+                if (!b.enabled()) {
+                    g.writeBooleanField("enabled", false);
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+            g.writeRaw('\n');
+        }
     }
 
     /** Validates the bytes of a backends file; {@code shownName} starts every message. */

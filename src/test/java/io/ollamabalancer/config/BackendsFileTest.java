@@ -151,4 +151,16 @@ class BackendsFileTest {
         assertThat(BackendsFile.load(ok, "ok.json", 1).backends())
                 .containsExactly(new BackendConfig("a", URI.create("http://127.0.0.1:11434"), 3, null, true));
     }
+
+    @Test
+    void writtenFilesReadBackTheSame(@TempDir Path dir) throws Exception {
+        List<BackendConfig> backends = List.of(
+                new BackendConfig("gpu", URI.create("http://127.0.0.1:40001"), 4, null, true),
+                new BackendConfig("cpu", URI.create("http://127.0.0.1:40002/prefix"), 2, List.of("llama3.2:1b"), false));
+        Path file = dir.resolve("out.json");
+        BackendsFile.write(backends, file);
+        BackendsFile.Loaded l = BackendsFile.load(file, "out.json", 1);
+        assertThat(l.backends()).isEqualTo(backends);
+        assertThat(l.warnings()).isEmpty();
+    }
 }
