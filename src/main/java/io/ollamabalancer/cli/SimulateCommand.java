@@ -53,22 +53,22 @@ final class SimulateCommand implements Callable<Integer> {
             description = "installed models (default llama3.2:1b,qwen2.5:0.5b,all-minilm)")
     List<String> models;
 
-    @Option(names = "--decode-tps", paramLabel = "TPS", description = "generation speed, tokens/s of one stream")
+    @Option(names = "--decode-tps", paramLabel = "TPS", description = "generation speed, tokens/s of one stream (default 40)")
     Double decodeTps;
 
-    @Option(names = "--prefill-tps", paramLabel = "TPS", description = "prompt processing speed, tokens/s")
+    @Option(names = "--prefill-tps", paramLabel = "TPS", description = "prompt processing speed, tokens/s (default 250)")
     Double prefillTps;
 
-    @Option(names = "--slots", paramLabel = "N", description = "parallel generations (OLLAMA_NUM_PARALLEL)")
+    @Option(names = "--slots", paramLabel = "N", description = "parallel generations, OLLAMA_NUM_PARALLEL (default 1)")
     Integer slots;
 
-    @Option(names = "--max-queue", paramLabel = "N", description = "requests that may wait for a slot before 503")
+    @Option(names = "--max-queue", paramLabel = "N", description = "requests that may wait for a slot before 503 (default 512)")
     Integer maxQueue;
 
-    @Option(names = "--load-ms", paramLabel = "MS", description = "cold model load time in milliseconds")
+    @Option(names = "--load-ms", paramLabel = "MS", description = "cold model load time in milliseconds (default 1000)")
     Long loadMs;
 
-    @Option(names = "--seed", paramLabel = "N", description = "seed of answers; server i gets SEED+i")
+    @Option(names = "--seed", paramLabel = "N", description = "seed of answers; server i gets SEED+i (default 42)")
     Long seed;
 
     @Option(names = "--gpu", description = "report models as loaded in VRAM")

@@ -81,4 +81,20 @@ class SimulateCommandTest {
         assertThat(err.toString().lines()).containsExactly("ollama-balancer: " + dir.resolve("none.json")
                 + ": file not found");
     }
+
+    @Test
+    void helpStatesTheSimulatorDefaults() {
+        SimulatorConfig d = SimulatorConfig.builder().build();
+        String help = new CommandLine(new SimulateCommand()).getUsageMessage().replaceAll("\\s+", " ");
+        assertThat(help).contains(
+                "tokens/s of one stream (default " + Math.round(d.decodeTokensPerSecond()) + ")",
+                "prompt processing speed, tokens/s (default " + Math.round(d.prefillTokensPerSecond()) + ")",
+                "OLLAMA_NUM_PARALLEL (default " + d.slots() + ")",
+                "before 503 (default " + d.maxQueue() + ")",
+                "milliseconds (default " + d.loadTimeMillis() + ")",
+                "SEED+i (default " + d.seed() + ")");
+        // the models line wraps in the usage text, so compare without spaces
+        assertThat(help.replace(" ", "")).contains("installedmodels(default" + String.join(",",
+                d.models().stream().map(SimModel::name).toList()) + ")");
+    }
 }
