@@ -69,8 +69,7 @@ final class GenerationEndpoint {
     static void special(SimExchange x, GenerationRequest req, GenerationFormat format, String reason) {
         GenerationOutcome o = GenerationOutcome.special(x.sim().now(), reason);
         if (req.route().openAi() && req.stream()) {
-            x.stream(format.streamContentType()).end(format.last(x.alloc(), o));
-            x.streamEnded();
+            x.endStream(x.stream(format.streamContentType()), format.last(x.alloc(), o));
         } else {
             format.replyWhole(x, o);
         }

@@ -128,8 +128,7 @@ final class GenerationSession implements SimExchange.Active {
         } else if (errorAt > 0 && emitted >= errorAt) {
             end(null);
             if (out != null) {
-                out.end(format.midStreamError(x.alloc(), MODEL_ERROR));
-                x.streamFailed();
+                x.failStream(out, format.midStreamError(x.alloc(), MODEL_ERROR));
             } else {
                 format.replyError(x, 500, MODEL_ERROR);
             }
@@ -152,8 +151,7 @@ final class GenerationSession implements SimExchange.Active {
                 plan.doneReason(), req.promptTokens(), now - startedAt, loadNanos, promptEvalNanos, emitted,
                 lastTokenAt - decodeStartAt, req.raw() || req.route() != Route.GENERATE ? null : context());
         if (out != null) {
-            out.end(format.last(x.alloc(), o));
-            x.streamEnded();
+            x.endStream(out, format.last(x.alloc(), o));
         } else {
             format.replyWhole(x, o);
         }

@@ -94,41 +94,65 @@ public final class OllamaSimulator implements AutoCloseable {
         port = ((InetSocketAddress) server.localAddress()).getPort();
     }
 
-    /** {@link SimFaults#refuseConnections}: close or reopen the listener, on the loop. */
+    /**
+     * {@link SimFaults#refuseConnections}: close or reopen the listener. Off the loop this waits for the result and
+     * is serialised; on the loop (an HTTP control call) it must not block, so it only starts the work.
+     */
     private void accepting(boolean accept) {
         if (closed) {
             return;
         }
         if (loop.inEventLoop()) {
-            applyAccepting(accept);
-        } else {
-            loop.submit(() -> applyAccepting(accept)).syncUninterruptibly();
-            if (accept && (server == null || !server.isActive())) {
-                throw new IllegalStateException("sim " + config.name() + ": could not listen again on port " + port);
+            if (accept) {
+                listenAgain().addListener((ChannelFuture f) -> {
+                    if (!f.isSuccess()) {
+                        LOG.warn("sim {}: could not listen again on port {}: {}", config.name(), port,
+                                f.cause().toString());
+                    }
+                });
+            } else {
+                stopListening();
+            }
+            return;
+        }
+        synchronized (this) {
+            if (accept) {
+                ChannelFuture f = listenAgain().awaitUninterruptibly();
+                if (!f.isSuccess()) {
+                    throw new IllegalStateException("sim " + config.name() + ": could not listen again on port "
+                            + port, f.cause());
+                }
+            } else {
+                loop.submit(this::stopListening).syncUninterruptibly();
+                // NIO frees a closed but registered socket only at the selector's next select, which the loop does
+                // before running this second task; until then the kernel would still accept connects.
+                loop.submit(() -> { }).syncUninterruptibly();
             }
         }
     }
 
-    private void applyAccepting(boolean accept) {
+    private ChannelFuture listenAgain() {
         Channel s = server;
-        if (!accept) {
-            if (s != null) {
-                s.close();
-                server = null;
-            }
-            children.close();
-            return;
-        }
         if (s != null && s.isActive()) {
-            return;
+            return s.newSucceededFuture();
         }
-        bootstrap.bind(new InetSocketAddress(config.host(), port)).addListener((ChannelFuture f) -> {
-            if (f.isSuccess()) {
-                server = f.channel();
-            } else {
-                LOG.warn("sim {}: could not listen again on port {}: {}", config.name(), port, f.cause().toString());
+        ChannelFuture f = bootstrap.bind(new InetSocketAddress(config.host(), port));
+        f.addListener((ChannelFuture done) -> {
+            if (done.isSuccess()) {
+                server = done.channel();
             }
         });
+        return f;
+    }
+
+    /** Runs on the loop: closes the listening socket and every accepted connection. */
+    private void stopListening() {
+        Channel s = server;
+        server = null;
+        if (s != null) {
+            s.close();
+        }
+        children.close();
     }
 
     /** The bound port (stable across {@link SimFaults#refuseConnections} off/on). */
@@ -167,7 +191,7 @@ public final class OllamaSimulator implements AutoCloseable {
             return;
         }
         if (!loop.isShuttingDown()) {
-            loop.submit(() -> applyAccepting(false)).awaitUninterruptibly(2, TimeUnit.SECONDS);
+            loop.submit(this::stopListening).awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
         closed = true;
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -104,8 +104,7 @@ final class PullEndpoint {
             JsonOut.Body line = steps.get(next++);
             if (next == steps.size()) {
                 finished = true;
-                out.end(JsonOut.render(x.alloc(), "", line, "\n"));
-                x.streamEnded();
+                x.endStream(out, JsonOut.render(x.alloc(), "", line, "\n"));
                 return;
             }
             out.chunk(JsonOut.render(x.alloc(), "", line, "\n"));

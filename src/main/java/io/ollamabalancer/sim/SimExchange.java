@@ -130,8 +130,10 @@ final class SimExchange {
         }
         res.headers().set(DATE, DateFormatter.format(new Date()));
         res.headers().setInt(CONTENT_LENGTH, length);
+        // Counted before the bytes leave, so a client that has read the answer sees the counters include it.
+        count(status);
         ctx.writeAndFlush(res, ctx.voidPromise());
-        finish(status);
+        markDone();
     }
 
     /** A {@code c.JSON}-style answer: {@code application/json; charset=utf-8}, no trailing newline. */
@@ -170,21 +172,31 @@ final class SimExchange {
         return new StreamWriter(ctx, contentType);
     }
 
-    /** The stream's last chunk was written. */
-    void streamEnded() {
-        finish(200);
+    /** Ends a stream successfully with {@code last} (its final chunk(s); ownership passes). */
+    void endStream(StreamWriter out, ByteBuf last) {
+        if (done) {
+            last.release();
+            return;
+        }
+        count(200);
+        out.end(last);
+        markDone();
     }
 
-    /** The stream ended with an error line instead of its final chunk (an injected fault; counted as a crash). */
-    void streamFailed() {
+    /**
+     * Ends a stream with an error line instead of its final chunk (an injected fault, counted as a crash); takes
+     * ownership of {@code errorLine}.
+     */
+    void failStream(StreamWriter out, ByteBuf errorLine) {
         if (done) {
+            errorLine.release();
             return;
         }
         if (counted) {
             sim.counters().onCrash();
         }
-        done = true;
-        onDone.run();
+        out.end(errorLine);
+        markDone();
     }
 
     /** The answer stopped because the client left; nothing more is written. */
@@ -195,8 +207,7 @@ final class SimExchange {
         if (counted) {
             sim.counters().onCancelled();
         }
-        done = true;
-        onDone.run();
+        markDone();
     }
 
     /** A crash fault: the connection is cut without finishing the response. */
@@ -207,15 +218,17 @@ final class SimExchange {
         if (counted) {
             sim.counters().onCrash();
         }
-        done = true;
         ctx.channel().close();
-        onDone.run();
+        markDone();
     }
 
-    private void finish(int status) {
+    private void count(int status) {
         if (counted) {
             sim.counters().onStatus(status);
         }
+    }
+
+    private void markDone() {
         done = true;
         onDone.run();
     }
