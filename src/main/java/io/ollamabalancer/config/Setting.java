@@ -1,0 +1,143 @@
+package io.ollamabalancer.config;
+
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * Every balancer setting that flags, the environment, {@code .env} and {@code conf/balancer.properties} can set,
+ * with its name in each of them, how its text is parsed into a {@link BalancerConfig.Builder}, and how the current
+ * value is shown. The one table that the CLI, the resolver, the docs and the tests share. Immutable.
+ */
+public enum Setting {
+    BIND("bind", "BIND", List.of(), "--bind", "HOST", "address to listen on",
+            (b, v) -> b.bind(SettingValues.host(v)), BalancerConfig::bind),
+    PORT("port", "PORT", List.of(), "--port", "PORT", "HTTP port for clients (0 = any free port)",
+            (b, v) -> b.port(SettingValues.port(v)), c -> String.valueOf(c.port())),
+    BACKENDS_FILE("backends.file", "CONFIG_FILE", List.of("CONTAINERS_CONFIG"), "--config", "FILE",
+            "the backends file (containers.config.json)",
+            (b, v) -> b.backendsFile(SettingValues.path(v)), c -> String.valueOf(c.backendsFile())),
+    MAX_BODY_SIZE("max.body.size", "MAX_BODY_SIZE", List.of(), "--max-body", "SIZE",
+            "largest request body accepted (e.g. 256MB, 1g)",
+            (b, v) -> b.maxBodyBytes(SettingValues.positiveSize(v)), c -> Sizes.format(c.maxBodyBytes())),
+    MAX_HEADER_SIZE("max.header.size", "MAX_HEADER_SIZE", List.of(), "--max-header", "SIZE",
+            "largest request line plus headers accepted",
+            (b, v) -> b.maxHeaderBytes(SettingValues.intSize(v)), c -> Sizes.format(c.maxHeaderBytes())),
+    CLIENT_IDLE_TIMEOUT("client.idle.timeout", "CLIENT_IDLE_TIMEOUT", List.of(), "--client-idle-timeout", "DURATION",
+            "close a client connection idle this long",
+            (b, v) -> b.clientIdleTimeout(SettingValues.positiveDuration(v)),
+            c -> Durations.format(c.clientIdleTimeout())),
+    CONNECT_TIMEOUT("connect.timeout", "CONNECT_TIMEOUT", List.of(), "--connect-timeout", "DURATION",
+            "give up connecting to a backend after this long",
+            (b, v) -> b.connectTimeout(SettingValues.positiveDuration(v)),
+            c -> Durations.format(c.connectTimeout())),
+    UPSTREAM_IDLE_TIMEOUT("upstream.idle.timeout", "UPSTREAM_IDLE_TIMEOUT", List.of(), "--upstream-idle-timeout",
+            "DURATION", "close a pooled backend connection idle this long",
+            (b, v) -> b.upstreamIdleTimeout(SettingValues.positiveDuration(v)),
+            c -> Durations.format(c.upstreamIdleTimeout())),
+    MAX_CONNECTIONS_PER_BACKEND("max.connections.per.backend", "MAX_CONNECTIONS_PER_BACKEND", List.of(),
+            "--max-connections-per-backend", "N", "open connections to one backend, at most",
+            (b, v) -> b.maxConnectionsPerBackend(SettingValues.atLeast(v, 1)),
+            c -> String.valueOf(c.maxConnectionsPerBackend())),
+    MODEL_REFRESH_INTERVAL("model.refresh.interval", "MODEL_REFRESH_INTERVAL", List.of(), "--model-refresh-interval",
+            "DURATION", "how often each backend's /api/tags and /api/ps are polled",
+            (b, v) -> b.modelRefreshInterval(SettingValues.positiveDuration(v)),
+            c -> Durations.format(c.modelRefreshInterval())),
+    DEFAULT_MAX_CONCURRENCY("default.max.concurrency", "DEFAULT_MAX_CONCURRENCY", List.of(), "--max-concurrency",
+            "N", "slots of a backend whose entry has no maxConcurrency",
+            (b, v) -> b.defaultMaxConcurrency(SettingValues.atLeast(v, 1)),
+            c -> String.valueOf(c.defaultMaxConcurrency())),
+    POLICY("policy", "BALANCER_POLICY", List.of(), "--policy", "POLICY",
+            "dispatch policy: eft, least-connections, round-robin or legacy",
+            (b, v) -> b.policy(SettingValues.policy(v)), BalancerConfig::policy),
+    REDIS_URL("redis.url", "REDIS_URL", List.of(), "--redis-url", "URL",
+            "Redis shared by replicas (redis://host:port); unset = run alone",
+            (b, v) -> b.redisUrl(SettingValues.redisUrl(v)), BalancerConfig::redisUrl),
+    ADMIN_TOKEN("admin.token", "ADMIN_TOKEN", List.of(), "--admin-token", "TOKEN",
+            "bearer token required by the admin routes; unset = admin routes open",
+            (b, v) -> b.adminToken(v), c -> c.adminToken() == null ? null : "***"),
+    ADMIN_PORT("admin.port", "ADMIN_PORT", List.of(), "--admin-port", "PORT",
+            "separate port for /balancer/* admin routes (0 = serve them on the main port)",
+            (b, v) -> b.adminPort(SettingValues.port(v)), c -> String.valueOf(c.adminPort())),
+    QUEUE_DEPTH("queue.depth", "QUEUE_DEPTH", List.of(), "--queue-depth", "N",
+            "requests waiting for a slot, at most, before new ones get 503",
+            (b, v) -> b.maxQueueDepth(SettingValues.atLeast(v, 0)), c -> String.valueOf(c.maxQueueDepth())),
+    QUEUE_WAIT("queue.wait", "QUEUE_WAIT", List.of(), "--queue-wait", "DURATION",
+            "longest a request waits for a slot before it gets 503",
+            (b, v) -> b.maxQueueWait(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.maxQueueWait()));
+
+    private final String key;
+    private final String env;
+    private final List<String> envAliases;
+    private final String flag;
+    private final String label;
+    private final String description;
+    private final BiConsumer<BalancerConfig.Builder, String> apply;
+    private final Function<BalancerConfig, String> show;
+
+    Setting(String key, String env, List<String> envAliases, String flag, String label, String description,
+            BiConsumer<BalancerConfig.Builder, String> apply, Function<BalancerConfig, String> show) {
+        this.key = key;
+        this.env = env;
+        this.envAliases = envAliases;
+        this.flag = flag;
+        this.label = label;
+        this.description = description;
+        this.apply = apply;
+        this.show = show;
+    }
+
+    /** The key in {@code conf/balancer.properties}. */
+    public String key() {
+        return key;
+    }
+
+    /** The environment variable (also read from {@code .env}). */
+    public String env() {
+        return env;
+    }
+
+    /** Older names of the environment variable, read when {@link #env()} is absent. */
+    public List<String> envAliases() {
+        return envAliases;
+    }
+
+    /** The long command-line option, e.g. {@code --port}. */
+    public String flag() {
+        return flag;
+    }
+
+    /** The placeholder shown in help, e.g. {@code PORT}, {@code SIZE}. */
+    public String label() {
+        return label;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** Whether the value must not be printed (tokens). */
+    public boolean secret() {
+        return this == ADMIN_TOKEN;
+    }
+
+    /** Parses {@code text} into the builder; throws {@link ConfigException} (without a source prefix). */
+    public void apply(BalancerConfig.Builder builder, String text) {
+        apply.accept(builder, text.strip());
+    }
+
+    /** The value in {@code config} as it would be written in a properties file, or {@code null} if unset. */
+    public String show(BalancerConfig config) {
+        return show.apply(config);
+    }
+
+    /** The setting with that properties key, or {@code null}. */
+    public static Setting byKey(String key) {
+        for (Setting s : values()) {
+            if (s.key.equals(key)) {
+                return s;
+            }
+        }
+        return null;
+    }
+}

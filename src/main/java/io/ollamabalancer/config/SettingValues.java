@@ -1,0 +1,112 @@
+package io.ollamabalancer.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Parsers for single setting values, each throwing a {@link ConfigException} whose message says what was expected.
+ * Stateless and thread-safe.
+ */
+final class SettingValues {
+    /** The dispatch policies the scheduler knows, by their configuration names. */
+    static final List<String> POLICIES = List.of("eft", "least-connections", "round-robin", "legacy");
+
+    private SettingValues() {
+    }
+
+    static String host(String v) {
+        if (v.isEmpty() || v.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/')) {
+            throw new ConfigException("invalid address \"" + v + "\" (expected a host name or IP, e.g. 0.0.0.0)");
+        }
+        return v;
+    }
+
+    static int port(String v) {
+        int p = integer(v, "port");
+        if (p < 0 || p > 65535) {
+            throw new ConfigException("port " + p + " is out of range (expected 0-65535)");
+        }
+        return p;
+    }
+
+    static int atLeast(String v, int min) {
+        int n = integer(v, "number");
+        if (n < min) {
+            throw new ConfigException("must be at least " + min + ", found " + n);
+        }
+        return n;
+    }
+
+    static long positiveSize(String v) {
+        long n = Sizes.parseBytes(v);
+        if (n <= 0) {
+            throw new ConfigException("size must be greater than zero");
+        }
+        return n;
+    }
+
+    static int intSize(String v) {
+        long n = positiveSize(v);
+        if (n > Integer.MAX_VALUE) {
+            throw new ConfigException("size \"" + v + "\" is too large (at most 2047MB)");
+        }
+        return (int) n;
+    }
+
+    static Duration positiveDuration(String v) {
+        Duration d = Durations.parse(v);
+        if (d.isZero() || d.isNegative()) {
+            throw new ConfigException("duration must be greater than zero");
+        }
+        return d;
+    }
+
+    static Duration nonNegativeDuration(String v) {
+        return Durations.parse(v);
+    }
+
+    static Path path(String v) {
+        try {
+            return Path.of(v);
+        } catch (InvalidPathException e) {
+            throw new ConfigException("invalid path \"" + v + "\": " + e.getReason());
+        }
+    }
+
+    static String policy(String v) {
+        String p = v.toLowerCase(Locale.ROOT).replace('_', '-');
+        if (!POLICIES.contains(p)) {
+            throw new ConfigException("unknown policy \"" + v + "\" (expected eft, least-connections, round-robin"
+                    + " or legacy)");
+        }
+        return p;
+    }
+
+    static String redisUrl(String v) {
+        try {
+            URI uri = new URI(v);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            boolean plain = scheme.equals("redis") || scheme.equals("rediss");
+            boolean other = scheme.equals("redis-sentinel") || scheme.equals("redis-socket");
+            if (!(plain || other) || (plain && (uri.getHost() == null || uri.getHost().isEmpty()))) {
+                throw new ConfigException("invalid Redis URL \"" + v + "\" (expected redis://host:port)");
+            }
+            return v;
+        } catch (URISyntaxException e) {
+            throw new ConfigException("invalid Redis URL \"" + v + "\" (expected redis://host:port)");
+        }
+    }
+
+    private static int integer(String v, String what) {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new ConfigException("invalid " + what + " \"" + v + "\" (expected a whole number)");
+        }
+    }
+}
