@@ -75,7 +75,7 @@ final class DemoCommand implements Callable<Integer> {
             throw new ConfigException("--backends must be between 1 and " + DemoFleet.MAX_BACKENDS + ", found "
                     + backends);
         }
-        BalancerConfig.Builder builder = BalancerConfig.builder();
+        BalancerConfig.Builder builder = BalancerConfig.builder().backendsFile(null); // no file to watch
         for (Setting s : List.of(Setting.PORT, Setting.BIND, Setting.POLICY)) {
             String value = switch (s) {
                 case PORT -> String.valueOf(port);

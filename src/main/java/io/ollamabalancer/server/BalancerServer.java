@@ -24,7 +24,10 @@ import io.ollamabalancer.backend.HealthListener;
 import io.ollamabalancer.backend.HealthPolicy;
 import io.ollamabalancer.backend.HealthProber;
 import io.ollamabalancer.config.BackendConfig;
+import io.ollamabalancer.config.BackendsFile;
 import io.ollamabalancer.config.BalancerConfig;
+import io.ollamabalancer.config.ConfigWatcher;
+import io.ollamabalancer.backend.FleetChange;
 import io.ollamabalancer.metrics.AccessLog;
 import io.ollamabalancer.metrics.CompositeObserver;
 import io.ollamabalancer.metrics.LatencyDump;
@@ -42,6 +45,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -122,7 +128,20 @@ public final class BalancerServer implements AutoCloseable {
                 new StatusDocument(fleet, scheduler, null, recorders), renderer);
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh);
         RequestRouter router = new RequestRouter(rc, new FleetAggregator(fleet, fetcher), own, monitor);
-        List<AutoCloseable> resources = List.of(reporter, renderer::shutdownNow, scheduler, pools::close);
+        List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduler,
+                pools::close));
+        Path file = config.backendsFile();
+        if (file != null && Files.isRegularFile(file)) {
+            int defaultSlots = config.defaultMaxConcurrency();
+            resources.add(0, ConfigWatcher.start(file, backends,
+                    f -> BackendsFile.load(f, f.getFileName().toString(), defaultSlots).backends(),
+                    next -> {
+                        FleetChange change = fleet.reload(next);
+                        log.info("{} reloaded: {}", file.getFileName(), change.diff().summary());
+                        change.added().forEach(monitor::refresh);
+                        scheduler.drainAll();
+                    }, ConfigWatcher.Options.defaults()));
+        }
 
         try {
             monitor.refreshAll().get(3, TimeUnit.SECONDS);

@@ -47,10 +47,29 @@ public final class TestFleet implements AutoCloseable {
         BalancerConfig cfg = tweak.apply(BalancerConfig.builder()
                 .bind("127.0.0.1")
                 .port(0)
+                .backendsFile(null)
                 .modelRefreshInterval(Duration.ofMillis(500))
                 .connectTimeout(Duration.ofSeconds(2))).build();
         balancer = BalancerServer.start(cfg, backends);
         return this;
+    }
+
+    /** The backend entries of the simulators added so far (what a backends file for them would hold). */
+    public List<BackendConfig> backends() {
+        return List.copyOf(backends);
+    }
+
+    /** Starts the balancer in front of only the first {@code n} simulators (the rest wait for a config reload). */
+    public TestFleet startWith(int n, UnaryOperator<BalancerConfig.Builder> tweak) throws InterruptedException {
+        List<BackendConfig> all = new ArrayList<>(backends);
+        backends.clear();
+        backends.addAll(all.subList(0, n));
+        try {
+            return start(tweak);
+        } finally {
+            backends.clear();
+            backends.addAll(all);
+        }
     }
 
     public OllamaSimulator sim(int i) {
