@@ -122,12 +122,16 @@ class SimConnectionTest {
 
     @Test
     void aClientThatStopsReadingPausesGenerationInsteadOfBufferingIt() throws Exception {
+        // A long model name makes every chunk ~2 KB, so the socket buffers fill after a few thousand tokens.
+        String model = "slow-" + "x".repeat(2000) + ":1b";
         sim = OllamaSimulator.start(SimulatorConfig.builder().name("slow-reader").decodeTokensPerSecond(100_000)
-                .prefillTokensPerSecond(50_000).meanOutputTokens(2_000_000).maxOutputTokens(2_000_000).build());
+                .prefillTokensPerSecond(50_000).meanOutputTokens(2_000_000).maxOutputTokens(2_000_000)
+                .model(SimModel.completion(model, 1, "llama", "1B", "Q4_0", true)).build());
         try (Socket s = new Socket()) {
             s.setReceiveBufferSize(4096);
             s.connect(new InetSocketAddress("127.0.0.1", sim.port()), 2000);
-            s.getOutputStream().write(RawHttp.request("POST", "/api/generate", String.format(GEN, "slow", 1_000_000)));
+            s.getOutputStream().write(RawHttp.request("POST", "/api/generate",
+                    String.format(GEN, "slow", 1_000_000).replace("llama3.2:1b", model)));
             s.getOutputStream().flush();
             // Nothing is read: once the socket buffers and Netty's high-water mark are full the stream must pause.
             long[] last = {-1};
