@@ -10,7 +10,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
@@ -58,7 +57,7 @@ public final class OllamaSimulator implements AutoCloseable {
         SimRouter router = new SimRouter(sim, new ControlEndpoint(config.name()));
         this.bootstrap = new ServerBootstrap()
                 .group(group, group)
-                .channel(NioServerSocketChannel.class)
+                .channelFactory(ListeningChannel::new)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -123,11 +122,27 @@ public final class OllamaSimulator implements AutoCloseable {
                             + port, f.cause());
                 }
             } else {
+                Channel listening = server;
                 loop.submit(this::stopListening).syncUninterruptibly();
-                // NIO frees a closed but registered socket only at the selector's next select, which the loop does
-                // before running this second task; until then the kernel would still accept connects.
-                loop.submit(() -> { }).syncUninterruptibly();
+                awaitReleased(listening);
             }
+        }
+    }
+
+    /**
+     * Returns once the closed listener's descriptor is really gone, so connects are refused from now on. Each empty
+     * task wakes the selector, and a select is what finally closes a cancelled NIO socket.
+     */
+    private void awaitReleased(Channel listening) {
+        if (!(listening instanceof ListeningChannel)) {
+            return;
+        }
+        ListeningChannel l = (ListeningChannel) listening;
+        for (int i = 0; i < 1000 && !l.released(); i++) {
+            loop.submit(() -> { }).syncUninterruptibly();
+        }
+        if (!l.released()) {
+            LOG.warn("sim {}: listening socket still open after close", config.name());
         }
     }
 

@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.LongAdder;
  * updates it, any thread may read it. Control requests under {@code /sim/} are not counted.
  *
  * <p>A request ends in exactly one of: served (a complete 2xx answer), cancelled (the client left while it waited
- * or streamed), crashed (a {@link SimFaults#crashAfterTokens} cut), or an error status (404 and 503 are counted
- * separately). {@link #reset()} is not atomic against concurrent updates; call it while the simulator is quiet.
+ * or streamed), crashed (an injected cut or mid-stream error), or an error status (404 and 503 are counted
+ * separately). An answer is counted just before its last bytes are written, so a client that has read it sees it
+ * counted. {@link #reset()} is not atomic against concurrent updates; call it while the simulator is quiet.
  */
 public final class SimCounters {
     private final LongAdder requestsReceived = new LongAdder();
@@ -52,7 +53,10 @@ public final class SimCounters {
         return notFound404.sum();
     }
 
-    /** Requests whose connection was cut on purpose by {@link SimFaults#crashAfterTokens(int)}. */
+    /**
+     * Requests cut on purpose: the connection closed by {@link SimFaults#crashAfterTokens(int)}, or the stream ended
+     * with an error line by {@link SimFaults#errorAfterTokens(int)}.
+     */
     public long crashes() {
         return crashes.sum();
     }

@@ -84,13 +84,12 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
 
     /** A builder pre-filled with this configuration. */
     public Builder toBuilder() {
-        Builder b = new Builder().name(name).host(host).port(port).models(models)
+        return new Builder().name(name).host(host).port(port).models(models)
                 .prefillTokensPerSecond(prefillTokensPerSecond).decodeTokensPerSecond(decodeTokensPerSecond)
                 .slots(slots).maxQueue(maxQueue).loadTimeMillis(loadTimeMillis).seed(seed).version(version)
                 .meanOutputTokens(meanOutputTokens).maxOutputTokens(maxOutputTokens).decodeSlowdown(decodeSlowdown)
                 .jitter(jitter).keepAliveMillis(keepAliveMillis).checkHost(checkHost).gpu(gpu)
                 .contextLength(contextLength);
-        return b;
     }
 
     /** Mutable builder; not thread-safe. */

@@ -6,6 +6,24 @@
  * (start/stop), {@link io.ollamabalancer.sim.SimCounters} (what happened) and {@link io.ollamabalancer.sim.SimFaults}
  * (what should go wrong).
  *
+ * <p>Wire format follows Ollama 0.12-era servers as described in {@code ollama-api.md}: native NDJSON (one flushed
+ * chunk per token, headers only with the first chunk), {@code /v1} SSE in the v0.32.6+ form, Go's JSON escaping, key
+ * order and {@code omitempty}, gin's 404/405/redirect answers, and Ollama's error texts and statuses. Endpoints:
+ * {@code GET|HEAD /}, {@code GET|HEAD /api/version}, {@code GET|HEAD /api/tags}, {@code GET /api/ps},
+ * {@code POST /api/show}, {@code /api/generate}, {@code /api/chat}, {@code /api/embed}, {@code /api/embeddings},
+ * {@code /api/pull}, {@code /v1/chat/completions}, {@code /v1/completions}, {@code /v1/embeddings},
+ * {@code GET /v1/models} and {@code /v1/models/{model}}.
+ *
+ * <p>Control API (not Ollama; never counted, never delayed): {@code GET /sim/counters}, {@code POST /sim/reset}
+ * (counters and faults), {@code GET /sim/faults} and {@code POST /sim/faults} with a JSON object holding any of
+ * {@code refuseConnections}, {@code crashAfterTokens}, {@code errorAfterTokens}, {@code extraLatencyMillis},
+ * {@code failNextWith}, {@code speedFactor}.
+ *
+ * <p>Simplifications: slots are per server (not per model); any number of models may be loaded (no memory budget
+ * or eviction); a request waiting for a slot can get 503 when {@link io.ollamabalancer.sim.SimulatorConfig#maxQueue()}
+ * waiters are already queued (a simulator option; real Ollama queues slot waiters without limit); tools, thinking,
+ * images, {@code format} and stop strings are accepted and ignored.
+ *
  * <p>Threading: each simulator runs on exactly one Netty event loop, which accepts, parses, paces tokens and owns all
  * mutable simulation state (slots, loaded models, sessions), so that state needs no locks. Counters and fault switches
  * are the only objects touched from other threads and are thread-safe.

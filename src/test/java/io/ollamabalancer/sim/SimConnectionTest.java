@@ -3,7 +3,10 @@ package io.ollamabalancer.sim;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import static io.ollamabalancer.sim.SimHttp.num;
 import static io.ollamabalancer.sim.SimHttp.obj;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Connection handling: keep-alive, pipelining, Connection: close, and concurrency accounting. */
 class SimConnectionTest {
@@ -114,6 +118,34 @@ class SimConnectionTest {
         double shared = Math.min(rate(a.get()), rate(b.get()));
         assertThat(solo).isBetween(400 * 0.7, 400 * 1.05);
         assertThat(shared).isLessThan(solo * 0.8);
+    }
+
+    @Test
+    void aClientThatStopsReadingPausesGenerationInsteadOfBufferingIt() throws Exception {
+        // A long model name makes every chunk ~2 KB, so the socket buffers fill after a few thousand tokens.
+        String model = "slow-" + "x".repeat(2000) + ":1b";
+        sim = OllamaSimulator.start(SimulatorConfig.builder().name("slow-reader").decodeTokensPerSecond(100_000)
+                .prefillTokensPerSecond(50_000).meanOutputTokens(2_000_000).maxOutputTokens(2_000_000)
+                .model(SimModel.completion(model, 1, "llama", "1B", "Q4_0", true)).build());
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(new InetSocketAddress("127.0.0.1", sim.port()), 2000);
+            s.getOutputStream().write(RawHttp.request("POST", "/api/generate",
+                    String.format(GEN, "slow", 1_000_000).replace("llama3.2:1b", model)));
+            s.getOutputStream().flush();
+            // Nothing is read: once the socket buffers and Netty's high-water mark are full the stream must pause.
+            long[] last = {-1};
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                long now = sim.counters().tokensGenerated();
+                boolean stable = now > 0 && now == last[0];
+                last[0] = now;
+                return stable;
+            });
+            assertThat(last[0]).isLessThan(1_000_000L);
+            assertThat(sim.counters().activeGenerations()).isEqualTo(1);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> sim.counters().cancelled() == 1);
+        assertThat(sim.counters().activeGenerations()).isZero();
     }
 
     private static String nonStream(String prompt, int n) {
