@@ -17,8 +17,13 @@ class AccessLogTest {
     private final Logger logger = (Logger) LoggerFactory.getLogger(AccessLog.LOGGER);
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
+    private ch.qos.logback.classic.Level before;
+
     @BeforeEach
     void attach() {
+        // The test logging config keeps the access log quiet; these tests need its INFO lines.
+        before = logger.getLevel();
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
         appender.start();
         logger.addAppender(appender);
     }
@@ -26,6 +31,7 @@ class AccessLogTest {
     @AfterEach
     void detach() {
         logger.detachAppender(appender);
+        logger.setLevel(before);
     }
 
     private static CompletedRequest streamed() {
