@@ -25,7 +25,8 @@ public record BalancerConfig(
         String adminToken,
         int adminPort,
         int maxQueueDepth,
-        Duration maxQueueWait) {
+        Duration maxQueueWait,
+        String corsOrigins) {
 
     public static BalancerConfig defaults() {
         return builder().build();
@@ -54,6 +55,7 @@ public record BalancerConfig(
         b.adminPort = adminPort;
         b.maxQueueDepth = maxQueueDepth;
         b.maxQueueWait = maxQueueWait;
+        b.corsOrigins = corsOrigins;
         return b;
     }
 
@@ -76,6 +78,7 @@ public record BalancerConfig(
         private int adminPort;
         private int maxQueueDepth = 10_000;
         private Duration maxQueueWait = Duration.ofMinutes(10);
+        private String corsOrigins;
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -94,11 +97,13 @@ public record BalancerConfig(
         public Builder adminPort(int v) { adminPort = v; return this; }
         public Builder maxQueueDepth(int v) { maxQueueDepth = v; return this; }
         public Builder maxQueueWait(Duration v) { maxQueueWait = v; return this; }
+        public Builder corsOrigins(String v) { corsOrigins = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
                     connectTimeout, upstreamIdleTimeout, maxConnectionsPerBackend, modelRefreshInterval,
-                    defaultMaxConcurrency, policy, redisUrl, adminToken, adminPort, maxQueueDepth, maxQueueWait);
+                    defaultMaxConcurrency, policy, redisUrl, adminToken, adminPort, maxQueueDepth, maxQueueWait,
+                    corsOrigins);
         }
     }
 }

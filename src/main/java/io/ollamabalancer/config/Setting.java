@@ -64,7 +64,11 @@ public enum Setting {
             (b, v) -> b.maxQueueDepth(SettingValues.atLeast(v, 0)), c -> String.valueOf(c.maxQueueDepth())),
     QUEUE_WAIT("queue.wait", "QUEUE_WAIT", List.of(), "--queue-wait", "DURATION",
             "longest a request waits for a slot before it gets 503",
-            (b, v) -> b.maxQueueWait(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.maxQueueWait()));
+            (b, v) -> b.maxQueueWait(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.maxQueueWait())),
+    CORS_ORIGINS("cors.origins", "CORS_ORIGINS", List.of("OLLAMA_ORIGINS"), "--cors-origins", "LIST",
+            "browser origins allowed besides Ollama's defaults (localhost, 127.0.0.1, app://…); comma-separated, "
+                    + "* wildcards, * alone allows all",
+            (b, v) -> b.corsOrigins(v), c -> c.corsOrigins());
 
     private final String key;
     private final String env;

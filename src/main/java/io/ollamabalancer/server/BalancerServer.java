@@ -50,6 +50,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -127,7 +128,12 @@ public final class BalancerServer implements AutoCloseable {
                 new PrometheusText(recorders, fleet, scheduler, null), new LatencyDump(recorders),
                 new StatusDocument(fleet, scheduler, null, recorders), renderer);
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh);
-        RequestRouter router = new RequestRouter(rc, new FleetAggregator(fleet, fetcher), own, monitor);
+        FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
+        AtomicLong ids = new AtomicLong();
+        boolean split = config.adminPort() > 0;
+        RequestRouter router = new RequestRouter(rc, aggregator, own, monitor,
+                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids);
+        RequestRouter adminRouter = new RequestRouter(rc, aggregator, own, monitor, RequestRouter.Face.ADMIN, ids);
         List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduler,
                 pools::close));
         Path file = config.backendsFile();
@@ -165,6 +171,12 @@ public final class BalancerServer implements AutoCloseable {
         Channel ch;
         try {
             ch = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
+            if (split) {
+                Channel admin = b.clone().childHandler(new ServerChannelInitializer(config, adminRouter))
+                        .bind(new InetSocketAddress(config.bind(), config.adminPort())).sync().channel();
+                resources.add(0, () -> admin.close().syncUninterruptibly());
+                log.info("admin routes on {}", admin.localAddress());
+            }
         } catch (Exception e) {
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);

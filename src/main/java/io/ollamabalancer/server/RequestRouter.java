@@ -44,9 +44,31 @@ final class RequestRouter {
     private final FleetAggregator aggregator;
     private final BalancerEndpoints own;
     private final FleetMonitor monitor;
-    private final AtomicLong ids = new AtomicLong();
+    private static final byte[] NOT_FOUND = "404 page not found".getBytes(StandardCharsets.UTF_8);
 
-    RequestRouter(RelayContext rc, FleetAggregator aggregator, BalancerEndpoints own, FleetMonitor monitor) {
+    /** Which routes a listening port serves: everything, or (with a separate admin port) one side of the split. */
+    enum Face {
+        ALL, PUBLIC, ADMIN;
+
+        boolean serves(Endpoint e) {
+            boolean admin = e == Endpoint.ADMIN || e == Endpoint.METRICS || e == Endpoint.DEBUG_LATENCY
+                    || e == Endpoint.STATUS;
+            boolean probe = e == Endpoint.HEALTH || e == Endpoint.READY;
+            return switch (this) {
+                case ALL -> true;
+                case PUBLIC -> !admin;
+                case ADMIN -> admin || probe;
+            };
+        }
+    }
+
+    private final AtomicLong ids;
+    private final Face face;
+
+    RequestRouter(RelayContext rc, FleetAggregator aggregator, BalancerEndpoints own, FleetMonitor monitor,
+                  Face face, AtomicLong ids) {
+        this.face = face;
+        this.ids = ids;
         this.rc = rc;
         this.aggregator = aggregator;
         this.own = own;
@@ -58,6 +80,9 @@ final class RequestRouter {
         long arrival = System.nanoTime();
         RouteTable.Route route = RouteTable.match(req.method().name(), req.uri());
         boolean head = req.method().equals(HttpMethod.HEAD);
+        if (!face.serves(route.endpoint())) {
+            return answered(req, done, () -> Responses.send(ctx, 404, Responses.TEXT, NOT_FOUND, head));
+        }
         if (!route.methodAllowed()) {
             return answered(req, done, () -> Responses.send(ctx, 405, Responses.TEXT, METHOD_NOT_ALLOWED, head));
         }

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
  * keepalive   HttpServerKeepAliveHandler   tracks keep-alive, closes after last    passes through
  * idle        IdleStateHandler             fires IdleStateEvent                    none
  * idle-close  ClientIdleHandler            closes idle connections between requests none
+ * cors        CorsHandler                  answers preflights, refuses foreign origins releases what it answers
  * aggregate   BodyLimitAggregator          parts → FullHttpRequest (413 past limit) owns parts until emitted
  * request     ClientRequestHandler         FullHttpRequest → RequestRouter         ownership to the router
  * </pre>
@@ -28,10 +29,12 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     private final BalancerConfig config;
     private final RequestRouter router;
+    private final CorsPolicy cors;
 
     ServerChannelInitializer(BalancerConfig config, RequestRouter router) {
         this.config = config;
         this.router = router;
+        this.cors = CorsPolicy.of(config.corsOrigins());
     }
 
     @Override
@@ -41,6 +44,7 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast("keepalive", new HttpServerKeepAliveHandler());
         p.addLast("idle", new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast("idle-close", ClientIdleHandler.INSTANCE);
+        p.addLast("cors", new CorsHandler(cors));
         p.addLast("aggregate", new BodyLimitAggregator(config.maxBodyBytes()));
         p.addLast("request", new ClientRequestHandler(router));
     }

@@ -93,10 +93,11 @@ class SettingsResolverTest {
         flags.put(Setting.ADMIN_PORT, "9090");
         flags.put(Setting.QUEUE_DEPTH, "0");
         flags.put(Setting.QUEUE_WAIT, "0");
+        flags.put(Setting.CORS_ORIGINS, "https://*.example.com");
         BalancerConfig expected = new BalancerConfig("127.0.0.1", 0, Path.of("/etc/ob/backends.json"), 16L << 20,
                 32 << 10, Duration.ofMinutes(1), Duration.ofSeconds(2), Duration.ofSeconds(45), 64,
                 Duration.ofMillis(750), 4, "least-connections", "rediss://:secret@cache:6380/1", "t0ken", 9090, 0,
-                Duration.ZERO);
+                Duration.ZERO, "https://*.example.com");
         assertThat(flags).hasSize(Setting.values().length);
         assertThat(resolve().config()).isEqualTo(expected);
     }

@@ -106,6 +106,25 @@ class OperationsIT {
     }
 
     @Test
+    void separateAdminPortServesTheAdminRoutesAndTheMainPortDoesNot() throws Exception {
+        int adminPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            adminPort = probe.getLocalPort();
+        }
+        int port = adminPort;
+        fleet = new TestFleet().sim("only", b -> b.models(ONE_MODEL))
+                .start(c -> c.adminPort(port).adminToken("s3cret"));
+        String admin = "http://127.0.0.1:" + adminPort;
+        assertThat(Http.get(fleet.url() + "/metrics").statusCode()).isEqualTo(404);
+        assertThat(Http.get(admin + "/metrics").body()).contains("ollama_balancer_requests_total");
+        assertThat(Http.get(admin + "/api/tags").statusCode()).isEqualTo(404);
+        assertThat(Http.post(admin + "/balancer/backends/only/drain", "").statusCode()).isEqualTo(401);
+        assertThat(Http.post(admin + "/balancer/backends/only/drain", "", "Authorization", "Bearer s3cret")
+                .statusCode()).isEqualTo(200);
+        assertThat(Http.get(fleet.url() + "/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void editingTheBackendsFileAddsAndRemovesBackendsWithoutClientErrors(@TempDir Path dir) throws Exception {
         fleet = new TestFleet().sim("first", b -> b.models(ONE_MODEL)).sim("second", b -> b.models(ONE_MODEL));
         List<BackendConfig> both = fleet.backends();
