@@ -11,10 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Learned performance of every backend × model: prefill and decode speed, how decode slows as the backend's slots
  * fill, and cold-load time, all from the timing fields Ollama returns ({@link SpeedStats}).
  *
- * <p>A pair with few or no samples borrows: its prior is the fleet's geometric-mean speed for the model times the
+ * <p>A pair with few or no samples borrows: its prior is the other backends' geometric-mean speed for the model times the
  * backend's own relative speed (learned on other models, else the configured factor), or the configured hints
  * when nobody has served the model yet; its own samples then outweigh the prior as they accumulate
- * ({@code log s = (n·own + N0·prior) / (n + N0)}).
+ * ({@code log s = (w·own + prior) / (w + 1)} with {@code w = n^1.5}, so ten samples leave the prior a 3 % say).
  *
  * <p>Thread-safe. Learning ({@link #record}) happens once per finished request and rebuilds the fleet-wide
  * averages under the model's lock; lookups ({@link #speeds}) are lock-free reads of immutable values, cached per
@@ -87,26 +87,32 @@ public final class CostModel {
     private Speeds compute(String backend, String model, Fleetwide fw) {
         SpeedStats own = backend == null ? null : stats.getOrDefault(backend, Map.of()).get(model);
         SpeedStats.View v = own == null ? null : own.view();
-        ModelAverage avg = fw.models.get(model);
-        BackendFactor bf = backend == null ? null : fw.backends.get(backend);
+        Sums ms = fw.models.getOrDefault(model, Sums.NONE);
+        Sums bs = backend == null ? Sums.NONE : fw.backends.getOrDefault(backend, Sums.NONE);
         double hintFactor = Math.log(backend == null ? 1.0 : hints.factor(backend));
 
-        double beta = v != null && !Double.isNaN(v.slowdown) ? v.slowdown
-                : bf != null && !Double.isNaN(bf.slowdown) ? bf.slowdown : hints.slowdown();
-        double decodeFactor = bf != null && !Double.isNaN(bf.logDecode) ? bf.logDecode : hintFactor;
-        double prefillFactor = bf != null && !Double.isNaN(bf.logPrefill) ? bf.logPrefill : hintFactor;
+        // What this pair contributed to the fleet-wide sums, so its prior is what the others say.
+        double ownDecode = v == null ? Double.NaN : v.logDecode1(betaOf(v));
+        double ownPrefill = v == null || v.prefill.isEmpty() ? Double.NaN : v.prefill.mean();
+        double ownLoad = v == null || v.load.isEmpty() ? Double.NaN : v.load.mean();
 
-        boolean fleetDecode = avg != null && !Double.isNaN(avg.logDecode);
-        double priorDecode = (fleetDecode ? avg.logDecode : Math.log(hints.decodeTps())) + decodeFactor;
-        double priorPrefill = (avg != null && !Double.isNaN(avg.logPrefill) ? avg.logPrefill
-                : Math.log(hints.prefillTps())) + prefillFactor;
-        double priorLoad = avg != null && !Double.isNaN(avg.logLoad) ? avg.logLoad : Math.log(hints.loadNanos());
+        double beta = v != null && !Double.isNaN(v.slowdown) ? v.slowdown
+                : bs.n[2] > 0 ? bs.sum[2] / bs.n[2] : hints.slowdown();
+        double decodeFactor = orElse(without(bs, 0, ownDecode - ms.mean(0)), hintFactor);
+        double prefillFactor = orElse(without(bs, 1, ownPrefill - ms.mean(1)), hintFactor);
+        double fleetDecode = without(ms, 0, ownDecode);
+        double fleetPrefill = without(ms, 1, ownPrefill);
+        double fleetLoad = without(ms, 2, ownLoad);
+
+        double priorDecode = orElse(fleetDecode, Math.log(hints.decodeTps())) + decodeFactor;
+        double priorPrefill = orElse(fleetPrefill, Math.log(hints.prefillTps())) + prefillFactor;
+        double priorLoad = orElse(fleetLoad, Math.log(hints.loadNanos()));
+        Speeds.Source source = Double.isNaN(fleetDecode) ? Speeds.Source.HINT : Speeds.Source.FLEET;
 
         double decode = priorDecode;
         double prefill = priorPrefill;
         double load = priorLoad;
         long samples = 0;
-        Speeds.Source source = fleetDecode ? Speeds.Source.FLEET : Speeds.Source.HINT;
         if (v != null) {
             samples = v.samples;
             long n = v.decodeSamples();
@@ -120,77 +126,73 @@ public final class CostModel {
         return new Speeds(Math.exp(prefill), Math.exp(decode), beta, (long) Math.exp(load), samples, source);
     }
 
+    private double betaOf(SpeedStats.View v) {
+        return Double.isNaN(v.slowdown) ? hints.slowdown() : v.slowdown;
+    }
+
+    /** The mean of figure {@code i} of {@code s} leaving out {@code contribution} (NaN: it did not contribute). */
+    private static double without(Sums s, int i, double contribution) {
+        boolean in = !Double.isNaN(contribution);
+        double n = s.n[i] - (in ? 1 : 0);
+        return n <= 0 ? Double.NaN : (s.sum[i] - (in ? contribution : 0)) / n;
+    }
+
+    private static double orElse(double v, double fallback) {
+        return Double.isNaN(v) ? fallback : v;
+    }
+
     private static double shrink(double own, long n, double prior) {
-        double w = Math.min(MAX_OWN_WEIGHT, n);
+        double w = Math.min(MAX_OWN_WEIGHT, n * Math.sqrt(n));
         return (w * own + PRIOR_WEIGHT * prior) / (w + PRIOR_WEIGHT);
     }
 
-    /** Fleet averages per model and relative speed per backend, from every pair's own figures. */
+    /**
+     * Per model, sums of every pair's log figures (decode, prefill, load); per backend, sums of its deviations from
+     * each model's fleet mean (decode, prefill) and of its fitted β.
+     */
     private Fleetwide rebuild() {
-        Map<String, double[]> sums = new HashMap<>();   // model → {prefillSum, prefillN, decodeSum, decodeN, loadSum, loadN}
-        double defaultBeta = hints.slowdown();
-        stats.forEach((backend, models) -> models.forEach((model, s) -> {
+        Map<String, Sums> models = new HashMap<>();
+        stats.forEach((backend, perModel) -> perModel.forEach((model, s) -> {
             SpeedStats.View v = s.view();
-            double[] acc = sums.computeIfAbsent(model, m -> new double[6]);
-            if (!v.prefill.isEmpty()) {
-                acc[0] += v.prefill.mean();
-                acc[1]++;
-            }
-            double d = v.logDecode1(Double.isNaN(v.slowdown) ? defaultBeta : v.slowdown);
-            if (!Double.isNaN(d)) {
-                acc[2] += d;
-                acc[3]++;
-            }
-            if (!v.load.isEmpty()) {
-                acc[4] += v.load.mean();
-                acc[5]++;
-            }
+            Sums acc = models.computeIfAbsent(model, m -> new Sums());
+            acc.add(0, v.logDecode1(betaOf(v)));
+            acc.add(1, v.prefill.isEmpty() ? Double.NaN : v.prefill.mean());
+            acc.add(2, v.load.isEmpty() ? Double.NaN : v.load.mean());
         }));
-        Map<String, ModelAverage> models = new HashMap<>();
-        sums.forEach((m, a) -> models.put(m, new ModelAverage(
-                a[1] > 0 ? a[0] / a[1] : Double.NaN, a[3] > 0 ? a[2] / a[3] : Double.NaN,
-                a[5] > 0 ? a[4] / a[5] : Double.NaN)));
-
-        Map<String, BackendFactor> backends = new HashMap<>();
+        Map<String, Sums> backends = new HashMap<>();
         stats.forEach((backend, perModel) -> {
-            double decodeSum = 0;
-            double prefillSum = 0;
-            double betaSum = 0;
-            int decodeN = 0;
-            int prefillN = 0;
-            int betaN = 0;
-            for (Map.Entry<String, SpeedStats> e : perModel.entrySet()) {
-                SpeedStats.View v = e.getValue().view();
-                ModelAverage avg = models.get(e.getKey());
-                double d = v.logDecode1(Double.isNaN(v.slowdown) ? defaultBeta : v.slowdown);
-                if (!Double.isNaN(d) && !Double.isNaN(avg.logDecode)) {
-                    decodeSum += d - avg.logDecode;
-                    decodeN++;
-                }
-                if (!v.prefill.isEmpty() && !Double.isNaN(avg.logPrefill)) {
-                    prefillSum += v.prefill.mean() - avg.logPrefill;
-                    prefillN++;
-                }
-                if (!Double.isNaN(v.slowdown)) {
-                    betaSum += v.slowdown;
-                    betaN++;
-                }
-            }
-            backends.put(backend, new BackendFactor(decodeN > 0 ? decodeSum / decodeN : Double.NaN,
-                    prefillN > 0 ? prefillSum / prefillN : Double.NaN, betaN > 0 ? betaSum / betaN : Double.NaN));
+            Sums acc = new Sums();
+            perModel.forEach((model, s) -> {
+                SpeedStats.View v = s.view();
+                Sums avg = models.get(model);
+                acc.add(0, v.logDecode1(betaOf(v)) - avg.mean(0));
+                acc.add(1, (v.prefill.isEmpty() ? Double.NaN : v.prefill.mean()) - avg.mean(1));
+                acc.add(2, v.slowdown);
+            });
+            backends.put(backend, acc);
         });
         return new Fleetwide(Map.copyOf(models), Map.copyOf(backends));
     }
 
-    /** Geometric means over the backends that served the model (logs; NaN when none). */
-    private record ModelAverage(double logPrefill, double logDecode, double logLoad) {
+    /** Sums and counts of three figures; NaN values are skipped. Mutable only while a rebuild fills it. */
+    private static final class Sums {
+        static final Sums NONE = new Sums();
+        final double[] sum = new double[3];
+        final double[] n = new double[3];
+
+        void add(int i, double v) {
+            if (!Double.isNaN(v)) {
+                sum[i] += v;
+                n[i]++;
+            }
+        }
+
+        double mean(int i) {
+            return n[i] == 0 ? Double.NaN : sum[i] / n[i];
+        }
     }
 
-    /** A backend's speed relative to the fleet average (log), and its typical β; NaN when unknown. */
-    private record BackendFactor(double logDecode, double logPrefill, double slowdown) {
-    }
-
-    private record Fleetwide(Map<String, ModelAverage> models, Map<String, BackendFactor> backends) {
+    private record Fleetwide(Map<String, Sums> models, Map<String, Sums> backends) {
     }
 
     private record Cached(Fleetwide basis, Speeds speeds) {

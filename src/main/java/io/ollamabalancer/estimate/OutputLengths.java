@@ -1,12 +1,16 @@
 package io.ollamabalancer.estimate;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * One model's distribution of generated lengths, learned from {@code eval_count}: a histogram over log-spaced
  * buckets (four per doubling) whose weights decay so recent traffic dominates, seeded with a wide log-normal prior.
  * Generations cut off by their cap are censored observations: their weight is spread over the buckets at or above
  * the cap in proportion to what is already there, so capped traffic does not drag the learned lengths down.
  *
- * <p>Thread-safe: writers synchronise; readers use an immutable {@link View} published through a volatile field.
+ * <p>Thread-safe: writers synchronise; readers use an immutable {@link View} (plus a memo of its own results)
+ * published through a volatile field.
  */
 final class OutputLengths {
     static final int BUCKETS = 84;
@@ -99,6 +103,8 @@ final class OutputLengths {
         private final double[] p = new double[BUCKETS];
         private final double[] v = new double[BUCKETS];
         private final double mean;
+        /** {@link #expectedCapped} per cap: requests carry few distinct caps, and views are read far more than made. */
+        private final Map<Integer, Double> capped = new ConcurrentHashMap<>();
 
         View(double[] weight, double[] sum) {
             double total = 0;
@@ -123,9 +129,16 @@ final class OutputLengths {
             if (cap < 0) {
                 return mean;
             }
+            Double known = capped.get(cap);
+            if (known != null) {
+                return known;
+            }
             double e = 0;
             for (int i = 0; i < BUCKETS; i++) {
                 e += p[i] * Math.min(v[i], cap);
+            }
+            if (capped.size() < 256) {
+                capped.put(cap, e);
             }
             return e;
         }

@@ -26,22 +26,25 @@ public interface DispatchPolicy {
     Backend choose(PendingRequest request, List<Backend> candidates);
 
     /**
-     * Chooses among the first {@link #lookahead()} waiting requests of a model, in queue order. The default
-     * considers only the head, through {@link #choose}.
+     * Chooses among the first {@link #lookahead()} waiting requests (of every model, in queue order). The default
+     * starts the first one {@link #choose} places, so a request whose backends are all busy does not hold up
+     * another model's request behind it.
      *
      * @return which request to start on which backend (one with a free slot), or {@code null} to start nothing now
      */
     default Selection select(QueueWindow window) {
-        if (!window.has(0)) {
-            return null;
+        for (int i = 0; i < lookahead() && window.has(i); i++) {
+            Backend b = choose(window.request(i), window.candidates(i));
+            if (b != null) {
+                return new Selection(i, b);
+            }
         }
-        Backend b = choose(window.request(0), window.candidates(0));
-        return b == null ? null : new Selection(0, b);
+        return null;
     }
 
     /** How many waiting requests {@link #select} looks at. */
     default int lookahead() {
-        return 1;
+        return 64;
     }
 
     /** The request entered its model's queue; {@code candidates} could serve it now. */

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Earliest estimated finish time, with late binding: the default policy.
  *
- * <p>It plans the first {@code lookahead} waiting requests of a model in queue order, as a list schedule over
+ * <p>It plans the first {@code lookahead} waiting requests (of all models, in queue order) as a list schedule over
  * virtual slot-free times: each busy slot frees when its job is predicted to end ({@link Predictor#slotFreeTimes}),
  * and each request in turn is placed where it would finish first, counting the wait for a slot, the load (or
  * reload) if the model is cold there, and that backend's speed for the model at the concurrency it would see.

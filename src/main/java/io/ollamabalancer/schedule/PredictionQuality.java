@@ -2,14 +2,14 @@ package io.ollamabalancer.schedule;
 
 /**
  * How good the per-request predictions are, measured online, as a weight between two predictors of a request's
- * service time: the <em>specific</em> one (its own estimate: capped output, conditional remaining time) and the
- * <em>generic</em> one (the model's average output, memoryless), which is what speed-aware shortest-expected-delay
- * assumes. The weight is the inverse-mean-squared-error combination of the two,
+ * (remaining) service time: the <em>specific</em> one (the learned length distribution truncated at the cap, and
+ * conditioned on what has already elapsed) and the <em>generic</em> one (the model's mean length within the cap,
+ * memoryless), which is what speed-aware shortest-expected-delay assumes. The weight is the inverse-mean-squared-error combination of the two,
  * {@code w = mse(generic) / (mse(specific) + mse(generic))}, over log errors: 1 trusts the specific predictions
  * fully, 0 falls back to SED.
  *
- * <p>Only requests where the two predictions differ by more than 10 % say anything about which is better, so only
- * those are learned from; the prior gives {@code w = 0.8}. Thread-safe: writers synchronise, {@link #weight} is a
+ * <p>Only predictions that differ by more than 10 % say anything about which predictor is better, so only those
+ * are learned from; the prior gives {@code w = 0.8}. Thread-safe: writers synchronise, {@link #weight} is a
  * volatile read.
  */
 final class PredictionQuality {
@@ -21,6 +21,7 @@ final class PredictionQuality {
     private double genericMse = 1.0;
     private volatile double weight = 0.8;
 
+    /** One comparison: what each predictor said, and what happened. */
     synchronized void record(long specificNanos, long genericNanos, long actualNanos) {
         if (specificNanos <= 0 || genericNanos <= 0 || actualNanos <= 0) {
             return;

@@ -24,9 +24,10 @@ import java.util.function.LongSupplier;
  * figures ({@link EstimateErrors}).
  *
  * <p>Two predictors of service time are kept and blended by {@link #confidence()} {@code w}: the specific one
- * ({@code E[min(L, cap)]} for a new request; {@code E[L − g | L > g]} for one that has produced about {@code g}
- * tokens) and the generic one (the model's mean length, memoryless), which turns the {@code eft} policy into
- * speed-aware shortest-expected-delay as {@code w → 0}.
+ * ({@code E[min(L, cap)]} for a new request; {@code E[min(L, cap) − g | L > g]} for one that has produced about
+ * {@code g} tokens) and the generic one ({@code min(E[L], cap)}, the same whatever has elapsed: memoryless), which
+ * turns the {@code eft} policy into speed-aware shortest-expected-delay as {@code w → 0}. The cap enters both: it
+ * is a fact, not a prediction.
  *
  * <p>Thread-safe; no locks on the decision path (concurrent maps and immutable learned values).
  */
@@ -188,7 +189,7 @@ public final class Predictor {
         long service = upfront + (long) (specificOutput(r) / tps * 1e9);
         long generic = upfront + (long) (genericOutput(r) / tps * 1e9);
         workload.start(new RunningJob(r, b.name(), r.modelKey(), runnerOptions(r), now, upfront, tps,
-                e.hasCap() ? e.outputCap() : r.request().maxOutputTokens(), e.embedding(), service, generic,
+                cap(r), e.embedding(), service, generic,
                 streams));
         affinity.record(r.modelKey(), r.request().prefixHash(), b.name(), now);
         return new Prediction(b.name(), service, now + service, cold, streams);
@@ -214,7 +215,11 @@ public final class Predictor {
         if (job != null) {
             long actual = now - job.startNanos();
             errors.recordFinish(job.serviceNanos(), actual);
+            // Judge both predictors where they can differ: at dispatch, and half-way through the run, where the
+            // specific one conditions on what has elapsed and the generic one does not.
             quality.record(job.serviceNanos(), job.genericNanos(), actual);
+            long half = actual / 2;
+            quality.record(remainingNanos(job, job.startNanos() + half, 1.0), job.genericNanos(), actual - half);
         }
     }
 
@@ -233,12 +238,21 @@ public final class Predictor {
         if (e.embedding()) {
             return 0;
         }
-        int cap = e.hasCap() ? e.outputCap() : r.request().maxOutputTokens();
-        return estimator.expectedOutputTokens(r.modelKey(), cap);
+        return estimator.expectedOutputTokens(r.modelKey(), cap(r));
     }
 
     private double genericOutput(PendingRequest r) {
-        return r.estimate().embedding() ? 0 : estimator.meanOutputTokens(r.modelKey());
+        if (r.estimate().embedding()) {
+            return 0;
+        }
+        double mean = estimator.meanOutputTokens(r.modelKey());
+        int cap = cap(r);
+        return cap >= 0 ? Math.min(cap, mean) : mean;
+    }
+
+    private static int cap(PendingRequest r) {
+        RequestEstimate e = r.estimate();
+        return e.hasCap() ? e.outputCap() : r.request().maxOutputTokens();
     }
 
     private static String runnerOptions(PendingRequest r) {

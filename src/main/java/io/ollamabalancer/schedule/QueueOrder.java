@@ -21,7 +21,11 @@ public enum QueueOrder {
             return enqueuedNanos;
         }
         long bounded = Math.max(0, Math.min(expectedServiceNanos, 86_400_000_000_000L));
-        return enqueuedNanos + (long) (aging * bounded);
+        double extra = aging * bounded;
+        long add = extra >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) extra;
+        long sum = enqueuedNanos + add;
+        // saturate rather than wrap: a huge aging factor means "never overtaken by age", not "first"
+        return ((enqueuedNanos ^ sum) & (add ^ sum)) < 0 ? Long.MAX_VALUE : sum;
     }
 
     /** {@code fifo} or {@code sjf}, case-insensitive. */

@@ -5,13 +5,18 @@ import io.ollamabalancer.backend.Backend;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.PriorityQueue;
 import java.util.function.Function;
 
 /**
- * The first waiting requests of one model's queue, best first, with the backends each could run on, as a policy
- * sees them during one decision. Filled lazily: a policy that only looks at the head pays for the head only.
+ * The first waiting requests across every model's queue, best first by their {@link ModelQueue.QueueKey} (priority,
+ * then ordering value, then arrival), with the backends each could run on, as a policy sees them during one
+ * decision. Planning across models matters: two models' requests compete for the same backends' slots. Filled
+ * lazily by a k-way merge of the queues, so a policy that only looks at the head pays for the head only.
  * Cancelled requests and requests nobody can serve are dropped by the scheduler while the window fills.
  *
  * <p>Not thread-safe: one window belongs to one decision on one thread.
@@ -31,6 +36,12 @@ public final class QueueWindow {
         this.source = source;
         this.limit = limit;
         this.admit = admit;
+    }
+
+    /** A window over several queues, merged in key order. */
+    static QueueWindow merged(Collection<ModelQueue> queues, int limit,
+                              Function<Map.Entry<ModelQueue.QueueKey, PendingRequest>, List<Backend>> admit) {
+        return new QueueWindow(new Merge(queues), limit, admit);
     }
 
     /** A window holding one request (for deciding about a single request outside any queue). */
@@ -64,5 +75,47 @@ public final class QueueWindow {
 
     Map.Entry<ModelQueue.QueueKey, PendingRequest> entry(int i) {
         return entries.get(i);
+    }
+
+    /** K-way merge of the queues' weakly consistent iterators by key. */
+    private static final class Merge implements Iterator<Map.Entry<ModelQueue.QueueKey, PendingRequest>> {
+        private final PriorityQueue<Head> heads = new PriorityQueue<>();
+
+        Merge(Collection<ModelQueue> queues) {
+            for (ModelQueue q : queues) {
+                if (!q.isEmpty()) {
+                    Iterator<Map.Entry<ModelQueue.QueueKey, PendingRequest>> it = q.entries().iterator();
+                    if (it.hasNext()) {
+                        heads.add(new Head(it.next(), it));
+                    }
+                }
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            return !heads.isEmpty();
+        }
+
+        @Override
+        public Map.Entry<ModelQueue.QueueKey, PendingRequest> next() {
+            Head h = heads.poll();
+            if (h == null) {
+                throw new NoSuchElementException();
+            }
+            if (h.rest.hasNext()) {
+                heads.add(new Head(h.rest.next(), h.rest));
+            }
+            return h.entry;
+        }
+
+        private record Head(Map.Entry<ModelQueue.QueueKey, PendingRequest> entry,
+                            Iterator<Map.Entry<ModelQueue.QueueKey, PendingRequest>> rest)
+                implements Comparable<Head> {
+            @Override
+            public int compareTo(Head o) {
+                return entry.getKey().compareTo(o.entry.getKey());
+            }
+        }
     }
 }

@@ -20,11 +20,12 @@ import java.util.function.LongSupplier;
  * <h2>Design</h2>
  * Every admitted request waits in its model's {@link ModelQueue}, ordered by priority, then by
  * {@link QueueOrder} (shortest expected job first with aging, or FIFO). A request leaves only when a slot is
- * free: the {@link DispatchPolicy} looks at the first waiting requests ({@link QueueWindow}) and names one and a
+ * free: the {@link DispatchPolicy} looks at the first waiting requests of all models merged in key order
+ * ({@link QueueWindow}, so models competing for the same backends are planned together) and names one and a
  * backend with a free slot, or nothing; this thread then takes the slot (CAS on the backend's counter), and only
  * the thread whose {@link ModelQueue#remove} succeeds dispatches. A thread that took a slot but lost the entry (or
- * the request was cancelled meanwhile) gives the slot back and re-drains every queue, since another model's
- * request may have been refused that slot.
+ * the request was cancelled meanwhile) gives the slot back and plans again, since another request may have been
+ * refused that slot.
  *
  * <p>No wake-up is lost, without any lock: whoever changes state that could let work start (a submit, a released
  * slot, a backend coming back) drains afterwards, so of two racing threads at least one sees both changes. A
@@ -149,9 +150,7 @@ public final class Scheduler implements AutoCloseable {
             policy.onRemoved(request);
             return;
         }
-        if (drain(queue)) {
-            drainAll();
-        }
+        drainAll();
     }
 
     /** The client left: drop the request if it has not started. Returns whether it was still waiting. */
@@ -194,32 +193,15 @@ public final class Scheduler implements AutoCloseable {
 
     /** Lets waiting work start everywhere (after a release, a backend recovering, a model appearing). */
     public void drainAll() {
-        for (int round = 0; round < MAX_LOST_RACES; round++) {
-            boolean released = false;
-            for (ModelQueue q : queues.values()) {
-                if (!q.isEmpty()) {
-                    released |= drain(q);
-                }
-            }
-            if (!released) {
-                return;
-            }
-        }
-    }
-
-    /** Starts what the policy lets start; returns whether a slot was taken and given back on a lost race. */
-    private boolean drain(ModelQueue queue) {
-        boolean released = false;
         int lost = 0;
-        while (lost < MAX_LOST_RACES) {
-            QueueWindow window = new QueueWindow(queue.entries().iterator(), policy.lookahead(),
-                    e -> admit(queue, e));
+        while (lost < MAX_LOST_RACES && anyFreeSlot()) {
+            QueueWindow window = QueueWindow.merged(queues.values(), policy.lookahead(), this::admit);
             if (!window.has(0)) {
-                return released;
+                return;
             }
             Selection choice = policy.select(window);
             if (choice == null) {
-                return released;
+                return;
             }
             Map.Entry<ModelQueue.QueueKey, PendingRequest> entry = window.entry(choice.index());
             PendingRequest request = entry.getValue();
@@ -228,21 +210,32 @@ public final class Scheduler implements AutoCloseable {
                 lost++;
                 continue;
             }
-            if (!queue.remove(entry.getKey(), request)
+            if (!queues.get(request.modelKey()).remove(entry.getKey(), request)
                     || !request.transition(PendingRequest.State.QUEUED, PendingRequest.State.DISPATCHED)) {
+                // Someone else won this request; the slot we give back may be what another one waits for,
+                // and the next round of this loop sees it.
                 backend.releaseSlot();
-                released = true;
                 lost++;
                 continue;
             }
             start(request, backend);
         }
-        return released;
+    }
+
+    /** Whether any available backend could start something now; when none can, planning is skipped. */
+    private boolean anyFreeSlot() {
+        for (Backend b : fleet.all()) {
+            if (b.isAvailable() && b.hasFreeSlot()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The entry's candidates, or null after dropping it (cancelled, or no backend can serve it any more). */
-    private List<Backend> admit(ModelQueue queue, Map.Entry<ModelQueue.QueueKey, PendingRequest> e) {
+    private List<Backend> admit(Map.Entry<ModelQueue.QueueKey, PendingRequest> e) {
         PendingRequest r = e.getValue();
+        ModelQueue queue = queues.get(r.modelKey());
         if (r.isCancelled()) {
             queue.remove(e.getKey(), r);
             return null;
