@@ -6,8 +6,14 @@ import io.ollamabalancer.estimate.TimingSample;
 import java.util.List;
 
 /**
- * Chooses the backend for the request at the head of a model's queue. Implementations must be thread-safe: the
- * scheduler calls them from whichever thread submitted or released work.
+ * Chooses where and when waiting requests start. Implementations must be thread-safe: the scheduler calls them
+ * from whichever thread submitted or released work, possibly several at once; a decision is only a proposal (the
+ * scheduler then races for the slot and the queue entry, and asks again if it loses).
+ *
+ * <p>Lifecycle hooks, per request: {@link #onQueued} once it waits (again after a retry), then either
+ * {@link #onDispatched} and later {@link #onCompleted}, or {@link #onRemoved} when it leaves without finishing
+ * (cancelled, expired, rejected, or its connection failed before anything was sent). {@code onRemoved} may be
+ * called more than once for the same request and must be idempotent.
  */
 public interface DispatchPolicy {
 
@@ -18,6 +24,36 @@ public interface DispatchPolicy {
      *         or for a busy backend that is expected to finish it sooner)
      */
     Backend choose(PendingRequest request, List<Backend> candidates);
+
+    /**
+     * Chooses among the first {@link #lookahead()} waiting requests (of every model, in queue order). The default
+     * starts the first one {@link #choose} places, so a request whose backends are all busy does not hold up
+     * another model's request behind it.
+     *
+     * @return which request to start on which backend (one with a free slot), or {@code null} to start nothing now
+     */
+    default Selection select(QueueWindow window) {
+        for (int i = 0; i < lookahead() && window.has(i); i++) {
+            Backend b = choose(window.request(i), window.candidates(i));
+            if (b != null) {
+                return new Selection(i, b);
+            }
+        }
+        return null;
+    }
+
+    /** How many waiting requests {@link #select} looks at. */
+    default int lookahead() {
+        return 64;
+    }
+
+    /** The request entered its model's queue; {@code candidates} could serve it now. */
+    default void onQueued(PendingRequest request, List<Backend> candidates) {
+    }
+
+    /** The request left the queue or its backend without completing; idempotent. */
+    default void onRemoved(PendingRequest request) {
+    }
 
     /** The request started on {@code backend}. */
     default void onDispatched(PendingRequest request, Backend backend) {

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@link #remove} returns {@code true} to exactly one caller per offered request, so among racing dispatchers
  *       exactly one wins a request; the others must give back whatever they reserved for it.</li>
  *   <li>The ordering key is a plain {@code (priority, order, seq)} triple so it can be mirrored elsewhere.</li>
- *   <li>{@link #size} is exact once concurrent calls finish, approximate while they run.</li>
+ *   <li>{@link #size} and {@link #pendingWorkNanos} are exact once concurrent calls finish, approximate while they
+ *       run.</li>
  * </ul>
  */
 public final class ModelQueue {
@@ -25,6 +26,7 @@ public final class ModelQueue {
     private final String modelKey;
     private final ConcurrentSkipListMap<QueueKey, PendingRequest> entries = new ConcurrentSkipListMap<>();
     private final AtomicInteger size = new AtomicInteger();
+    private final AtomicLong pendingWork = new AtomicLong();
 
     public ModelQueue(String modelKey) {
         this.modelKey = modelKey;
@@ -36,10 +38,21 @@ public final class ModelQueue {
 
     /** Adds a request under the given ordering value (smaller is served first within a priority). */
     public QueueKey offer(PendingRequest request, long order) {
-        QueueKey key = new QueueKey(request.priority(), order, SEQ.incrementAndGet());
+        QueueKey key = keyFor(request, order);
+        offer(key, request);
+        return key;
+    }
+
+    /** A fresh key for {@code request}; arrival sequence breaks ties, so keys are unique. */
+    public QueueKey keyFor(PendingRequest request, long order) {
+        return new QueueKey(request.priority(), order, SEQ.incrementAndGet());
+    }
+
+    /** Adds a request under a key from {@link #keyFor} (lets the caller record the key before others see it). */
+    public void offer(QueueKey key, PendingRequest request) {
         entries.put(key, request);
         size.incrementAndGet();
-        return key;
+        pendingWork.addAndGet(request.referenceWorkNanos());
     }
 
     /** The best entry, or {@code null} when empty. */
@@ -52,12 +65,18 @@ public final class ModelQueue {
         boolean removed = entries.remove(key, request);
         if (removed) {
             size.decrementAndGet();
+            pendingWork.addAndGet(-request.referenceWorkNanos());
         }
         return removed;
     }
 
     public int size() {
         return Math.max(0, size.get());
+    }
+
+    /** Sum of the waiting requests' expected service on the fleet's typical backend (for drain estimates). */
+    public long pendingWorkNanos() {
+        return Math.max(0, pendingWork.get());
     }
 
     public boolean isEmpty() {

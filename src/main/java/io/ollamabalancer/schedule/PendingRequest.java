@@ -7,6 +7,7 @@ import io.ollamabalancer.request.InferenceRequest;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One inference request between arrival and the end of its upstream exchange, as the scheduler sees it: what it
@@ -28,8 +29,12 @@ public final class PendingRequest {
     private final Set<Backend> excluded = ConcurrentHashMap.newKeySet();
     private final AtomicInteger state = new AtomicInteger(State.NEW.ordinal());
     private volatile RequestEstimate estimate = RequestEstimate.UNKNOWN;
+    private final AtomicReference<Backend> pinned = new AtomicReference<>();
     private volatile long enqueuedNanos;
     private volatile long dispatchedNanos;
+    private volatile long referenceWorkNanos;
+    private volatile Prediction prediction;
+    private volatile ModelQueue.QueueKey queueKey;
 
     /**
      * @param modelKey the normalised model (plus runner options when they force a distinct instance)
@@ -96,6 +101,54 @@ public final class PendingRequest {
 
     public void dispatchedNanos(long n) {
         dispatchedNanos = n;
+    }
+
+    /** Time spent waiting for a slot, arrival to dispatch (0 until dispatched). */
+    public long queuedNanos() {
+        long d = dispatchedNanos;
+        return d == 0 ? 0 : Math.max(0, d - arrivalNanos);
+    }
+
+    /** What the scheduler predicted when it dispatched this request, or {@code null} before that. */
+    public Prediction prediction() {
+        return prediction;
+    }
+
+    void prediction(Prediction p) {
+        prediction = p;
+    }
+
+    /** Expected service on the fleet's typical backend, counted in its queue's pending work while it waits. */
+    long referenceWorkNanos() {
+        return referenceWorkNanos;
+    }
+
+    void referenceWorkNanos(long n) {
+        referenceWorkNanos = n;
+    }
+
+    /** Its key in its model's queue while it waits there (the last one it had, afterwards). */
+    ModelQueue.QueueKey queueKey() {
+        return queueKey;
+    }
+
+    void queueKey(ModelQueue.QueueKey k) {
+        queueKey = k;
+    }
+
+    /** The backend an early-binding policy assigned at arrival, or {@code null}. */
+    Backend pinned() {
+        return pinned.get();
+    }
+
+    /** Pins to {@code next} if still pinned to {@code expected}; false if another thread changed it first. */
+    boolean pin(Backend expected, Backend next) {
+        return pinned.compareAndSet(expected, next);
+    }
+
+    /** Clears the pin and returns what it was; exactly one caller gets a given pin back. */
+    Backend unpin() {
+        return pinned.getAndSet(null);
     }
 
     public State state() {

@@ -3,6 +3,8 @@ package io.ollamabalancer.schedule;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.estimate.TimingSample;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
@@ -15,81 +17,140 @@ import java.util.function.LongSupplier;
 /**
  * Admission and late-binding dispatch of inference requests.
  *
- * <p>Every request is put in its model's {@link ModelQueue} and then the queue is drained: the head leaves only when
- * the {@link DispatchPolicy} names a backend whose slot this thread then wins (CAS), and only the thread whose
- * {@link ModelQueue#remove} succeeds dispatches it. Whoever changes state that could let work start (a submit, a
- * released slot, a backend coming back) drains afterwards, so no wake-up is lost without any lock: of two racing
- * threads, at least one sees both changes.
+ * <h2>Design</h2>
+ * Every admitted request waits in its model's {@link ModelQueue}, ordered by priority, then by
+ * {@link QueueOrder} (shortest expected job first with aging, or FIFO). A request leaves only when a slot is
+ * free: the {@link DispatchPolicy} looks at the first waiting requests of all models merged in key order
+ * ({@link QueueWindow}, so models competing for the same backends are planned together) and names one and a
+ * backend with a free slot, or nothing; this thread then takes the slot (CAS on the backend's counter), and only
+ * the thread whose {@link ModelQueue#remove} succeeds dispatches. A thread that took a slot but lost the entry (or
+ * the request was cancelled meanwhile) gives the slot back and plans again, since another request may have been
+ * refused that slot.
+ *
+ * <p>No wake-up is lost, without any lock: whoever changes state that could let work start (a submit, a released
+ * slot, a backend coming back) drains afterwards, so of two racing threads at least one sees both changes. A
+ * policy may also keep work waiting on purpose (for a faster busy backend); a timer re-plans every
+ * {@link SchedulerSettings#sweepInterval()} and expires requests past their model's maximum wait.
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li>Each request gets at most one {@link DispatchTarget} call; a request cancelled before dispatch gets none,
+ *       and no backend ever sees it.</li>
+ *   <li>Slots in use never exceed a backend's {@code maxConcurrency}; every dispatch holds exactly one slot until
+ *       {@link #complete} or {@link #retryElsewhere}.</li>
+ *   <li>Past a model's {@link QueueLimits} the client gets 503 with Ollama's "server busy" text and a
+ *       {@code Retry-After} from the queue's estimated drain time.</li>
+ * </ul>
  *
  * <p>Thread-safety: all public methods may be called from any thread. {@link DispatchTarget} callbacks run on the
  * calling thread; targets hop to their own event loop.
  */
 public final class Scheduler implements AutoCloseable {
     static final String BUSY = "server busy, please try again.  maximum pending requests exceeded";
+    private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+    private static final int MAX_LOST_RACES = 64;
+    private static final long MAX_RETRY_AFTER_SECONDS = 3600;
 
     private final Fleet fleet;
     private final DispatchPolicy policy;
-    private final LongSupplier nanoTime;
-    private final int maxDepth;
-    private final long maxWaitNanos;
+    private final Predictor predictor;
+    private final SchedulerSettings settings;
     private final Map<String, ModelQueue> queues = new ConcurrentHashMap<>();
-    private final Map<PendingRequest, ModelQueue.QueueKey> keys = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
 
+    /**
+     * The original constructor: FIFO queues with the given limits and a private {@link Predictor} (default hints,
+     * no tokenizer). Prefer {@link Scheduling#create}.
+     */
     public Scheduler(Fleet fleet, DispatchPolicy policy, int maxDepth, long maxWaitNanos, LongSupplier nanoTime,
+                     boolean startTimer) {
+        this(fleet, policy, Predictor.standalone(fifo(maxDepth, maxWaitNanos), nanoTime),
+                fifo(maxDepth, maxWaitNanos), startTimer);
+    }
+
+    /**
+     * @param predictor  shared with the policy (the {@code eft} policy plans with it); its clock is the scheduler's
+     * @param startTimer run the sweep on a daemon thread (tests drive {@link #sweep()} themselves)
+     */
+    public Scheduler(Fleet fleet, DispatchPolicy policy, Predictor predictor, SchedulerSettings settings,
                      boolean startTimer) {
         this.fleet = fleet;
         this.policy = policy;
-        this.nanoTime = nanoTime;
-        this.maxDepth = maxDepth;
-        this.maxWaitNanos = maxWaitNanos;
+        this.predictor = predictor;
+        this.settings = settings;
         if (startTimer) {
             timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "scheduler-timer");
                 t.setDaemon(true);
                 return t;
             });
-            timer.scheduleWithFixedDelay(this::sweep, 100, 100, TimeUnit.MILLISECONDS);
+            long every = Math.max(1, settings.sweepInterval().toMillis());
+            timer.scheduleWithFixedDelay(this::sweepSafely, every, every, TimeUnit.MILLISECONDS);
         } else {
             timer = null;
         }
+    }
+
+    private static SchedulerSettings fifo(int maxDepth, long maxWaitNanos) {
+        return SchedulerSettings.defaults().withOrder(QueueOrder.FIFO, 0)
+                .withLimits(new QueueLimits(maxDepth, maxWaitNanos));
     }
 
     public DispatchPolicy policy() {
         return policy;
     }
 
+    public Predictor predictor() {
+        return predictor;
+    }
+
+    public SchedulerSettings settings() {
+        return settings;
+    }
+
     /** Admits a request: it is dispatched, queued, or rejected (404 unknown model, 503 no backend or queue full). */
     public void submit(PendingRequest request) {
+        PendingRequest.State state = request.state();
+        if (state != PendingRequest.State.NEW && state != PendingRequest.State.QUEUED) {
+            return;
+        }
         String key = request.modelKey();
         List<Backend> candidates = fleet.candidates(key, request.excluded());
         if (candidates.isEmpty()) {
-            if (!request.transition(PendingRequest.State.NEW, PendingRequest.State.CANCELLED)
-                    && !request.transition(PendingRequest.State.QUEUED, PendingRequest.State.CANCELLED)) {
-                return;
-            }
-            if (fleet.anyHas(key)) {
-                request.target().reject(503, "no healthy backend has model '" + request.request().model() + "'", 1);
-            } else {
-                request.target().reject(404, "model '" + request.request().model() + "' not found", 0);
+            if (request.transition(state, PendingRequest.State.CANCELLED)) {
+                if (fleet.anyHas(key)) {
+                    request.target().reject(503, noBackend(request), 1);
+                } else {
+                    request.target().reject(404, "model '" + request.request().model() + "' not found", 0);
+                }
             }
             return;
         }
         ModelQueue queue = queues.computeIfAbsent(key, ModelQueue::new);
-        if (queue.size() >= maxDepth) {
-            if (request.transition(PendingRequest.State.NEW, PendingRequest.State.CANCELLED)) {
-                request.target().reject(503, BUSY, 1);
+        if (state == PendingRequest.State.NEW) {
+            if (queue.size() >= settings.limitsFor(key).maxDepth()) {
+                if (request.transition(state, PendingRequest.State.CANCELLED)) {
+                    request.target().reject(503, BUSY, retryAfterSeconds(queue, candidates));
+                }
+                return;
             }
-            return;
-        }
-        if (request.state() == PendingRequest.State.NEW) {
-            request.enqueuedNanos(nanoTime.getAsLong());
-            if (!request.transition(PendingRequest.State.NEW, PendingRequest.State.QUEUED)) {
+            request.enqueuedNanos(predictor.now());
+            if (!request.transition(state, PendingRequest.State.QUEUED)) {
                 return;
             }
         }
-        keys.put(request, queue.offer(request, request.enqueuedNanos()));
-        drain(queue);
+        request.referenceWorkNanos(predictor.referenceServiceNanos(request));
+        long order = settings.order().key(request.enqueuedNanos(), request.referenceWorkNanos(), settings.aging());
+        policy.onQueued(request, candidates);
+        ModelQueue.QueueKey k = queue.keyFor(request, order);
+        request.queueKey(k);
+        queue.offer(k, request);
+        if (request.isCancelled()) {
+            queue.remove(k, request);
+            policy.onRemoved(request);
+            return;
+        }
+        drainAll();
     }
 
     /** The client left: drop the request if it has not started. Returns whether it was still waiting. */
@@ -97,18 +158,21 @@ public final class Scheduler implements AutoCloseable {
         if (!request.cancel()) {
             return false;
         }
-        ModelQueue.QueueKey key = keys.remove(request);
+        ModelQueue.QueueKey key = request.queueKey();
         ModelQueue queue = queues.get(request.modelKey());
         if (key != null && queue != null) {
             queue.remove(key, request);
         }
+        policy.onRemoved(request);
         return true;
     }
 
-    /** The request's upstream exchange ended: free its slot, learn, and let waiting work start. */
+    /** The request's upstream exchange ended: learn, free its slot, and let waiting work start. */
     public void complete(PendingRequest request, Backend backend, TimingSample sample) {
+        TimingSample s = sample == null ? TimingSample.EMPTY : sample;
+        predictor.completed(request, backend, s);
         backend.releaseSlot();
-        policy.onCompleted(request, backend, sample == null ? TimingSample.EMPTY : sample);
+        policy.onCompleted(request, backend, s);
         drainAll();
     }
 
@@ -117,8 +181,10 @@ public final class Scheduler implements AutoCloseable {
      * its place, excluding that backend.
      */
     public void retryElsewhere(PendingRequest request, Backend backend) {
+        predictor.abandoned(request, backend);
         backend.releaseSlot();
         request.excluded().add(backend);
+        policy.onRemoved(request);
         if (request.transition(PendingRequest.State.DISPATCHED, PendingRequest.State.QUEUED)) {
             submit(request);
         }
@@ -127,73 +193,112 @@ public final class Scheduler implements AutoCloseable {
 
     /** Lets waiting work start everywhere (after a release, a backend recovering, a model appearing). */
     public void drainAll() {
-        for (ModelQueue q : queues.values()) {
-            if (!q.isEmpty()) {
-                drain(q);
+        int lost = 0;
+        while (lost < MAX_LOST_RACES && anyFreeSlot()) {
+            QueueWindow window = QueueWindow.merged(queues.values(), policy.lookahead(), this::admit);
+            if (!window.has(0)) {
+                return;
             }
+            Selection choice = policy.select(window);
+            if (choice == null) {
+                return;
+            }
+            Map.Entry<ModelQueue.QueueKey, PendingRequest> entry = window.entry(choice.index());
+            PendingRequest request = entry.getValue();
+            Backend backend = choice.backend();
+            if (!backend.tryAcquireSlot()) {
+                lost++;
+                continue;
+            }
+            if (!queues.get(request.modelKey()).remove(entry.getKey(), request)
+                    || !request.transition(PendingRequest.State.QUEUED, PendingRequest.State.DISPATCHED)) {
+                // Someone else won this request; the slot we give back may be what another one waits for,
+                // and the next round of this loop sees it.
+                backend.releaseSlot();
+                lost++;
+                continue;
+            }
+            start(request, backend);
         }
     }
 
-    private void drain(ModelQueue queue) {
-        for (;;) {
-            Map.Entry<ModelQueue.QueueKey, PendingRequest> head = queue.peek();
-            if (head == null) {
-                return;
+    /** Whether any available backend could start something now; when none can, planning is skipped. */
+    private boolean anyFreeSlot() {
+        for (Backend b : fleet.all()) {
+            if (b.isAvailable() && b.hasFreeSlot()) {
+                return true;
             }
-            PendingRequest request = head.getValue();
-            if (request.isCancelled()) {
-                queue.remove(head.getKey(), request);
-                keys.remove(request);
-                continue;
+        }
+        return false;
+    }
+
+    /** The entry's candidates, or null after dropping it (cancelled, or no backend can serve it any more). */
+    private List<Backend> admit(Map.Entry<ModelQueue.QueueKey, PendingRequest> e) {
+        PendingRequest r = e.getValue();
+        ModelQueue queue = queues.get(r.modelKey());
+        if (r.isCancelled()) {
+            queue.remove(e.getKey(), r);
+            return null;
+        }
+        List<Backend> candidates = fleet.candidates(queue.modelKey(), r.excluded());
+        if (candidates.isEmpty()) {
+            if (queue.remove(e.getKey(), r)
+                    && r.transition(PendingRequest.State.QUEUED, PendingRequest.State.CANCELLED)) {
+                policy.onRemoved(r);
+                r.target().reject(503, noBackend(r), 1);
             }
-            List<Backend> candidates = fleet.candidates(queue.modelKey(), request.excluded());
-            if (candidates.isEmpty()) {
-                if (queue.remove(head.getKey(), request)) {
-                    keys.remove(request);
-                    if (request.transition(PendingRequest.State.QUEUED, PendingRequest.State.CANCELLED)) {
-                        request.target().reject(503, "no healthy backend has model '"
-                                + request.request().model() + "'", 1);
-                    }
-                }
-                continue;
-            }
-            Backend chosen = policy.choose(request, candidates);
-            if (chosen == null) {
-                return;
-            }
-            if (!chosen.tryAcquireSlot()) {
-                continue;
-            }
-            if (!queue.remove(head.getKey(), request)) {
-                chosen.releaseSlot();
-                continue;
-            }
-            keys.remove(request);
-            if (!request.transition(PendingRequest.State.QUEUED, PendingRequest.State.DISPATCHED)) {
-                chosen.releaseSlot();
-                continue;
-            }
-            request.dispatchedNanos(nanoTime.getAsLong());
-            policy.onDispatched(request, chosen);
-            request.target().dispatch(chosen);
+            return null;
+        }
+        return candidates;
+    }
+
+    private void start(PendingRequest request, Backend backend) {
+        request.dispatchedNanos(predictor.now());
+        request.prediction(predictor.dispatched(request, backend));
+        policy.onDispatched(request, backend);
+        try {
+            request.target().dispatch(backend);
+        } catch (RuntimeException e) {
+            LOG.error("dispatch target failed for {} on {}", request, backend.name(), e);
         }
     }
 
-    /** Expires requests that waited longer than allowed, and retries dispatch (policies may wait on estimates). */
+    /** Expires requests that waited longer than allowed, and re-plans (policies may wait on estimates). */
     void sweep() {
-        long now = nanoTime.getAsLong();
+        long now = predictor.now();
         for (ModelQueue q : queues.values()) {
+            long maxWait = settings.limitsFor(q.modelKey()).maxWaitNanos();
             for (Map.Entry<ModelQueue.QueueKey, PendingRequest> e : q.entries()) {
                 PendingRequest r = e.getValue();
-                if (now - r.enqueuedNanos() > maxWaitNanos && q.remove(e.getKey(), r)) {
-                    keys.remove(r);
-                    if (r.transition(PendingRequest.State.QUEUED, PendingRequest.State.CANCELLED)) {
-                        r.target().reject(503, BUSY, 1);
-                    }
+                if (now - r.enqueuedNanos() > maxWait && q.remove(e.getKey(), r)
+                        && r.transition(PendingRequest.State.QUEUED, PendingRequest.State.CANCELLED)) {
+                    policy.onRemoved(r);
+                    r.target().reject(503, BUSY, retryAfterSeconds(q, fleet.candidates(q.modelKey(), null)));
                 }
             }
         }
         drainAll();
+    }
+
+    private void sweepSafely() {
+        try {
+            sweep();
+        } catch (RuntimeException e) {
+            LOG.error("scheduler sweep failed", e);
+        }
+    }
+
+    /** Seconds until {@code queue} is expected to have drained, at least 1. */
+    private long retryAfterSeconds(ModelQueue queue, List<Backend> candidates) {
+        long nanos = predictor.drainNanos(queue, candidates);
+        long seconds = (nanos + 999_999_999L) / 1_000_000_000L;
+        return Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, seconds));
+    }
+
+    /** Expected time for the fleet to work off what waits for {@code modelKey} now (0 when nothing waits). */
+    public long estimatedDrainNanos(String modelKey) {
+        ModelQueue q = queues.get(modelKey);
+        return q == null ? 0 : predictor.drainNanos(q, fleet.candidates(modelKey, null));
     }
 
     /** Requests waiting for this model (0 when none). */
@@ -204,6 +309,10 @@ public final class Scheduler implements AutoCloseable {
 
     public Map<String, ModelQueue> queues() {
         return queues;
+    }
+
+    private static String noBackend(PendingRequest r) {
+        return "no healthy backend has model '" + r.request().model() + "'";
     }
 
     @Override

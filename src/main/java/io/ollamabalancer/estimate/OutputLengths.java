@@ -1,0 +1,182 @@
+package io.ollamabalancer.estimate;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One model's distribution of generated lengths, learned from {@code eval_count}: a histogram over log-spaced
+ * buckets (four per doubling) whose weights decay so recent traffic dominates, seeded with a wide log-normal prior.
+ * Generations cut off by their cap are censored observations: their weight is spread over the buckets at or above
+ * the cap in proportion to what is already there, so capped traffic does not drag the learned lengths down.
+ *
+ * <p>Thread-safe: writers synchronise; readers use an immutable {@link View} (plus a memo of its own results)
+ * published through a volatile field.
+ */
+final class OutputLengths {
+    static final int BUCKETS = 84;
+    private static final double PER_OCTAVE = 4;
+
+    private final double decay;
+    private final double[] weight = new double[BUCKETS];
+    private final double[] sum = new double[BUCKETS];
+    private volatile View view;
+
+    /**
+     * @param priorMedian     median of the seed distribution, in tokens
+     * @param priorWeight     how many samples the seed is worth
+     * @param halfLifeSamples after this many samples an old sample counts half
+     */
+    OutputLengths(double priorMedian, double priorWeight, double halfLifeSamples) {
+        decay = Math.pow(0.5, 1.0 / halfLifeSamples);
+        double mu = Math.log(Math.max(1, priorMedian));
+        double total = 0;
+        double[] density = new double[BUCKETS];
+        for (int i = 1; i < BUCKETS; i++) {
+            double z = (Math.log(centre(i)) - mu) / 1.0;
+            density[i] = Math.exp(-0.5 * z * z);
+            total += density[i];
+        }
+        for (int i = 1; i < BUCKETS; i++) {
+            weight[i] = priorWeight * density[i] / total;
+            sum[i] = weight[i] * centre(i);
+        }
+        view = new View(weight, sum);
+    }
+
+    static int bucket(double tokens) {
+        if (tokens < 1) {
+            return 0;
+        }
+        return (int) Math.min(BUCKETS - 1, 1 + Math.floor(PER_OCTAVE * Math.log(tokens) / Math.log(2)));
+    }
+
+    /** The geometric centre of a bucket (the value it stands for until samples land in it). */
+    static double centre(int i) {
+        return i == 0 ? 0 : Math.pow(2, (i - 0.5) / PER_OCTAVE);
+    }
+
+    /** A generation that stopped by itself after {@code tokens}. */
+    synchronized void add(long tokens) {
+        age();
+        int b = bucket(tokens);
+        weight[b] += 1;
+        sum[b] += tokens;
+        view = new View(weight, sum);
+    }
+
+    /** A generation cut off at its cap: its natural length was at least {@code tokens}. */
+    synchronized void addCensored(long tokens) {
+        age();
+        int from = bucket(tokens);
+        double tail = 0;
+        for (int i = from; i < BUCKETS; i++) {
+            tail += weight[i];
+        }
+        if (tail <= 1e-9) {
+            int b = bucket(tokens * 1.5);
+            weight[b] += 1;
+            sum[b] += tokens * 1.5;
+        } else {
+            for (int i = from; i < BUCKETS; i++) {
+                double share = weight[i] / tail;
+                double mean = sum[i] / weight[i];
+                weight[i] += share;
+                sum[i] += share * Math.max(mean, tokens);
+            }
+        }
+        view = new View(weight, sum);
+    }
+
+    private void age() {
+        for (int i = 0; i < BUCKETS; i++) {
+            weight[i] *= decay;
+            sum[i] *= decay;
+        }
+    }
+
+    View view() {
+        return view;
+    }
+
+    /** An immutable normalised copy of the histogram: probabilities and mean value per bucket. */
+    static final class View {
+        private final double[] p = new double[BUCKETS];
+        private final double[] v = new double[BUCKETS];
+        private final double mean;
+        /** {@link #expectedCapped} per cap: requests carry few distinct caps, and views are read far more than made. */
+        private final Map<Integer, Double> capped = new ConcurrentHashMap<>();
+
+        View(double[] weight, double[] sum) {
+            double total = 0;
+            for (double w : weight) {
+                total += w;
+            }
+            double m = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                p[i] = total > 0 ? weight[i] / total : 0;
+                v[i] = weight[i] > 1e-12 ? sum[i] / weight[i] : centre(i);
+                m += p[i] * v[i];
+            }
+            mean = m;
+        }
+
+        double mean() {
+            return mean;
+        }
+
+        /** {@code E[min(L, cap)]}; the plain mean when {@code cap < 0}. */
+        double expectedCapped(int cap) {
+            if (cap < 0) {
+                return mean;
+            }
+            Double known = capped.get(cap);
+            if (known != null) {
+                return known;
+            }
+            double e = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                e += p[i] * Math.min(v[i], cap);
+            }
+            if (capped.size() < 256) {
+                capped.put(cap, e);
+            }
+            return e;
+        }
+
+        /**
+         * Expected tokens still to come from a generation that has produced {@code generated} so far:
+         * {@code E[min(L, cap) − g | L > g]}. Past everything ever seen, the tail is unknown, so half of what was
+         * generated is assumed (a heavy-tail rule of thumb), bounded by the cap.
+         */
+        double expectedRemaining(double generated, int cap) {
+            if (cap >= 0 && generated >= cap) {
+                return 0;
+            }
+            double mass = 0;
+            double e = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                if (v[i] > generated) {
+                    mass += p[i];
+                    e += p[i] * ((cap < 0 ? v[i] : Math.min(v[i], cap)) - generated);
+                }
+            }
+            if (mass < 1e-6) {
+                double guess = Math.max(1, generated * 0.5);
+                return cap < 0 ? guess : Math.min(guess, cap - generated);
+            }
+            return e / mass;
+        }
+
+        /** The q-quantile of the length (bucket resolution). */
+        double quantile(double q) {
+            double acc = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                acc += p[i];
+                if (acc >= q) {
+                    return v[i];
+                }
+            }
+            return v[BUCKETS - 1];
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package io.ollamabalancer.estimate;
+
+import io.ollamabalancer.request.BodyShape;
+import io.ollamabalancer.request.InferenceRequest;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Estimates a request's prompt and output tokens, and learns from each response how wrong it was.
+ *
+ * <p><b>Prompt.</b> {@code raw = text tokens + template overhead + images}. Text tokens come from the tokenizer
+ * when the prompt is short ({@link EstimatorSettings#exactInlineChars()}), else from the character census scaled
+ * by a calibration learned from every exact count; {@link #exact} computes the exact figure later, off the
+ * caller's thread. The estimate is {@code raw × r(model)}, where {@code r} is a robust running mean of
+ * {@code prompt_eval_count / raw} per model: it absorbs the gap between our tokenizer and the model's, and the
+ * model's own system prompt.
+ *
+ * <p><b>Output.</b> {@code E[min(L, cap)]} under the model's learned length distribution ({@link OutputLengths}),
+ * where the cap is {@code num_predict} or {@code max_tokens}; 0 for embeddings.
+ *
+ * <p>Thread-safe: per-model state lives in a concurrent map; each learned figure is an immutable value swapped
+ * under its owner's lock, and read without one.
+ */
+public final class RequestEstimator {
+    private static final double MIN_RATIO = 0.2;
+    private static final double MAX_RATIO = 5.0;
+
+    private final TokenCounter counter;
+    private final EstimatorSettings settings;
+    private final Map<String, ModelState> models = new ConcurrentHashMap<>();
+    private volatile RobustEwma calibration = RobustEwma.EMPTY;
+
+    /** @param counter the tokenizer, or {@code null} to use only length-based estimates */
+    public RequestEstimator(TokenCounter counter, EstimatorSettings settings) {
+        this.counter = counter;
+        this.settings = settings;
+    }
+
+    public EstimatorSettings settings() {
+        return settings;
+    }
+
+    /** The estimate to use now: exact for short prompts, length-based (and {@code promptExact=false}) otherwise. */
+    public RequestEstimate estimate(InferenceRequest request, BodyShape shape, String modelKey) {
+        String text = request.promptText();
+        boolean inline = counter != null && text != null && text.length() <= settings.exactInlineChars();
+        return build(request, shape, modelKey, inline);
+    }
+
+    /** The estimate with the tokenizer's count, whatever the prompt's length (call it off the event loop). */
+    public RequestEstimate exact(InferenceRequest request, BodyShape shape, String modelKey) {
+        return build(request, shape, modelKey, counter != null);
+    }
+
+    /** Whether {@link #exact} would improve on {@code e} (it was length-based and a tokenizer is available). */
+    public boolean wantsExact(RequestEstimate e) {
+        return counter != null && !e.promptExact();
+    }
+
+    private RequestEstimate build(InferenceRequest request, BodyShape shape, String modelKey, boolean tokenize) {
+        boolean embedding = shape != null && shape.isEmbedding();
+        int cap = request.maxOutputTokens() < 0 ? -1 : request.maxOutputTokens();
+        if (request.emptyPrompt()) {
+            return new RequestEstimate(0, 0, cap, 0, true, embedding);
+        }
+        String text = request.promptText();
+        TextProfile profile = TextProfile.of(text);
+        int textTokens;
+        if (tokenize && text != null) {
+            textTokens = counter.count(text, profile);
+            learnCalibration(profile, textTokens);
+        } else {
+            textTokens = (int) Math.round(lengthBased(profile) * Math.exp(calibration.mean()));
+        }
+        int raw = Math.max(1, textTokens + overhead(request, shape) + request.imageCount() * settings.imageTokens());
+        int prompt = (int) Math.max(1, Math.round(raw * promptRatio(modelKey)));
+        int output = embedding ? 0 : (int) Math.round(state(modelKey).outputs.view().expectedCapped(cap));
+        return new RequestEstimate(prompt, output, cap, raw, tokenize || text == null, embedding);
+    }
+
+    private double lengthBased(TextProfile p) {
+        return p.ascii() / settings.asciiCharsPerToken() + p.dense() * settings.denseTokensPerChar()
+                + p.other() * settings.otherTokensPerChar();
+    }
+
+    private int overhead(InferenceRequest request, BodyShape shape) {
+        if (shape != null && shape.isEmbedding()) {
+            return 2;
+        }
+        boolean chat = shape == BodyShape.CHAT || shape == BodyShape.OPENAI_CHAT
+                || (shape == null && request.messageCount() > 0);
+        if (chat) {
+            return settings.chatBaseOverhead() + settings.perMessageOverhead() * Math.max(1, request.messageCount());
+        }
+        return settings.generateOverhead();
+    }
+
+    private void learnCalibration(TextProfile profile, int exactTokens) {
+        double cheap = lengthBased(profile);
+        if (cheap < 8 || exactTokens <= 0) {
+            return;
+        }
+        double sample = Math.log(clamp(exactTokens / cheap));
+        synchronized (this) {
+            calibration = calibration.update(sample);
+        }
+    }
+
+    /**
+     * Learns from a finished request: the model's prompt ratio from {@code prompt_eval_count}, its output lengths
+     * from {@code eval_count} (not for embeddings, and as a censored value when the cap cut it off).
+     */
+    public void learn(String modelKey, RequestEstimate predicted, TimingSample actual) {
+        if (actual == null || predicted == null) {
+            return;
+        }
+        ModelState s = state(modelKey);
+        if (actual.promptEvalCount() > 0 && predicted.rawPromptTokens() > 0) {
+            double sample = Math.log(clamp((double) actual.promptEvalCount() / predicted.rawPromptTokens()));
+            synchronized (s) {
+                s.promptRatio = s.promptRatio.update(sample);
+            }
+        }
+        if (!predicted.embedding() && actual.evalCount() > 0) {
+            if (predicted.hasCap() && actual.evalCount() >= predicted.outputCap()) {
+                s.outputs.addCensored(actual.evalCount());
+            } else {
+                s.outputs.add(actual.evalCount());
+            }
+        }
+    }
+
+    /** The learned {@code prompt_eval_count / raw} ratio of a model (1 before any sample). */
+    public double promptRatio(String modelKey) {
+        ModelState s = models.get(modelKey);
+        return s == null || s.promptRatio.isEmpty() ? 1.0 : Math.exp(s.promptRatio.mean());
+    }
+
+    /** The learned mean output length of a model, uncapped. */
+    public double meanOutputTokens(String modelKey) {
+        return state(modelKey).outputs.view().mean();
+    }
+
+    /** {@code E[min(L, cap)]} for a model ({@code cap < 0}: the mean). */
+    public double expectedOutputTokens(String modelKey, int cap) {
+        return state(modelKey).outputs.view().expectedCapped(cap);
+    }
+
+    /** Expected output tokens still to come from a generation that has produced about {@code generated}. */
+    public double expectedRemainingOutput(String modelKey, double generated, int cap) {
+        return state(modelKey).outputs.view().expectedRemaining(generated, cap);
+    }
+
+    /** The q-quantile of a model's learned output length. */
+    public double outputQuantile(String modelKey, double q) {
+        return state(modelKey).outputs.view().quantile(q);
+    }
+
+    private ModelState state(String modelKey) {
+        ModelState s = models.get(modelKey);
+        if (s == null) {
+            s = models.computeIfAbsent(modelKey, k -> new ModelState(settings));
+        }
+        return s;
+    }
+
+    private static double clamp(double ratio) {
+        return Math.max(MIN_RATIO, Math.min(MAX_RATIO, ratio));
+    }
+
+    /** What is learned per model; {@code promptRatio} is swapped under the instance's lock. */
+    private static final class ModelState {
+        final OutputLengths outputs;
+        volatile RobustEwma promptRatio = RobustEwma.EMPTY;
+
+        ModelState(EstimatorSettings s) {
+            outputs = new OutputLengths(s.outputPriorMedian(), 3, s.outputHalfLife());
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.ollamabalancer.schedule;
+
+import io.ollamabalancer.backend.Backend;
+
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Earliest estimated finish time, with late binding: the default policy.
+ *
+ * <p>It plans the first {@code lookahead} waiting requests (of all models, in queue order) as a list schedule over
+ * virtual slot-free times: each busy slot frees when its job is predicted to end ({@link Predictor#slotFreeTimes}),
+ * and each request in turn is placed where it would finish first, counting the wait for a slot, the load (or
+ * reload) if the model is cold there, and that backend's speed for the model at the concurrency it would see.
+ * A request placed on a busy backend reserves that slot in the plan and stays queued; the first request whose best
+ * place is free now is started. So a request waits for a faster busy backend when that finishes it sooner than a
+ * slow idle one, and a request behind it may still take the idle one.
+ *
+ * <p>A chat whose prefix a backend served recently goes there when its finish is within the configured margin of
+ * the best. How much the per-request predictions are trusted comes from {@link Predictor#confidence()}: with poor
+ * predictions the plan uses mean job sizes and memoryless remaining times, i.e. speed-aware
+ * shortest-expected-delay. Ties rotate, so equal backends share evenly.
+ *
+ * <p>Thread-safe: each decision works on its own plan; shared state is read from the {@link Predictor}.
+ */
+public final class EftPolicy implements DispatchPolicy {
+    private final Predictor predictor;
+    private final double affinityMargin;
+    private final int lookahead;
+    private final AtomicInteger rotation = new AtomicInteger();
+
+    public EftPolicy(Predictor predictor, double affinityMargin, int lookahead) {
+        this.predictor = predictor;
+        this.affinityMargin = affinityMargin;
+        this.lookahead = lookahead;
+    }
+
+    @Override
+    public Backend choose(PendingRequest request, List<Backend> candidates) {
+        Selection s = plan(QueueWindow.of(request, candidates), 1);
+        return s == null ? null : s.backend();
+    }
+
+    @Override
+    public Selection select(QueueWindow window) {
+        return plan(window, lookahead);
+    }
+
+    @Override
+    public int lookahead() {
+        return lookahead;
+    }
+
+    private Selection plan(QueueWindow window, int limit) {
+        long now = predictor.now();
+        double w = predictor.confidence();
+        Map<Backend, long[]> slots = new IdentityHashMap<>();
+        int turn = rotation.getAndIncrement();
+        for (int i = 0; i < limit && window.has(i); i++) {
+            PendingRequest r = window.request(i);
+            List<Backend> candidates = window.candidates(i);
+            String affine = predictor.affinityBackend(r, now);
+            Backend best = null;
+            long bestStart = 0;
+            long bestFinish = Long.MAX_VALUE;
+            Backend sticky = null;
+            long stickyStart = 0;
+            long stickyFinish = Long.MAX_VALUE;
+            int n = candidates.size();
+            for (int k = 0; k < n; k++) {
+                Backend b = candidates.get(Math.floorMod(turn + k, n));
+                long[] free = slots.computeIfAbsent(b, x -> predictor.slotFreeTimes(x, now, w,
+                        predictor.serviceNanos(r, x, x.maxConcurrency(), false, 0)));
+                boolean cold = !predictor.isWarm(b, r, now);
+                long start = free[0];
+                if (cold) {
+                    start = Math.max(start, predictor.reloadBarrierNanos(b, r, now));
+                }
+                long finish = start + predictor.serviceNanos(r, b, streamsAt(free, start), cold, w);
+                if (finish < bestFinish) {
+                    best = b;
+                    bestStart = start;
+                    bestFinish = finish;
+                }
+                if (affine != null && affine.equals(b.name())) {
+                    sticky = b;
+                    stickyStart = start;
+                    stickyFinish = finish;
+                }
+            }
+            if (best == null) {
+                continue;
+            }
+            if (sticky != null && sticky != best && stickyFinish <= bestFinish * (1 + affinityMargin)) {
+                best = sticky;
+                bestStart = stickyStart;
+                bestFinish = stickyFinish;
+            }
+            if (bestStart == 0 && best.hasFreeSlot()) {
+                return new Selection(i, best);
+            }
+            long[] free = slots.get(best);
+            free[0] = Math.max(free[0], bestFinish);
+            Arrays.sort(free);
+        }
+        return null;
+    }
+
+    /** Streams running at {@code start} (slots still busy then) plus the new one. */
+    private static int streamsAt(long[] free, long start) {
+        int busy = 0;
+        for (long t : free) {
+            if (t > start) {
+                busy++;
+            }
+        }
+        return busy + 1;
+    }
+
+    @Override
+    public String name() {
+        return "eft";
+    }
+}

@@ -1,0 +1,262 @@
+package io.ollamabalancer.schedule;
+
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.estimate.CostHints;
+import io.ollamabalancer.estimate.CostModel;
+import io.ollamabalancer.estimate.EstimateErrors;
+import io.ollamabalancer.estimate.EstimatorSettings;
+import io.ollamabalancer.estimate.RequestEstimate;
+import io.ollamabalancer.estimate.RequestEstimator;
+import io.ollamabalancer.estimate.Speeds;
+import io.ollamabalancer.estimate.TimingSample;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * What the scheduler and its policies know about the future: how long a request will take on a backend (load if
+ * the model is cold there, prefill, decode at the concurrency it will see), when each busy slot is expected to
+ * free up, which backend holds a chat prefix in its prompt cache, and how much the per-request predictions can be
+ * trusted ({@link #confidence()}). It keeps the ledger of running work and does all the learning when a request
+ * ends: speeds ({@link CostModel}), prompt ratio and output lengths ({@link RequestEstimator}), and the error
+ * figures ({@link EstimateErrors}).
+ *
+ * <p>Two predictors of service time are kept and blended by {@link #confidence()} {@code w}: the specific one
+ * ({@code E[min(L, cap)]} for a new request; {@code E[min(L, cap) − g | L > g]} for one that has produced about
+ * {@code g} tokens) and the generic one ({@code min(E[L], cap)}, the same whatever has elapsed: memoryless), which
+ * turns the {@code eft} policy into speed-aware shortest-expected-delay as {@code w → 0}. The cap enters both: it
+ * is a fact, not a prediction.
+ *
+ * <p>Thread-safe; no locks on the decision path (concurrent maps and immutable learned values).
+ */
+public final class Predictor {
+    /** Per-request time outside load, prefill and decode: templating, HTTP, the final chunk. */
+    static final long OVERHEAD_NANOS = 20_000_000L;
+
+    private final CostModel cost;
+    private final RequestEstimator estimator;
+    private final EstimateErrors errors;
+    private final LongSupplier nanoTime;
+    private final long warmWindowNanos;
+    private final Workload workload = new Workload();
+    private final PredictionQuality quality = new PredictionQuality();
+    private final PrefixAffinity affinity;
+
+    public Predictor(CostModel cost, RequestEstimator estimator, EstimateErrors errors, SchedulerSettings settings,
+                     LongSupplier nanoTime) {
+        this.cost = cost;
+        this.estimator = estimator;
+        this.errors = errors;
+        this.nanoTime = nanoTime;
+        this.warmWindowNanos = settings.warmWindow().toNanos();
+        this.affinity = new PrefixAffinity(settings.affinityTtl().toNanos());
+    }
+
+    /** A predictor with default hints and length-based prompt estimates (no tokenizer). */
+    public static Predictor standalone(SchedulerSettings settings, LongSupplier nanoTime) {
+        return new Predictor(new CostModel(CostHints.defaults()),
+                new RequestEstimator(null, EstimatorSettings.defaults()), new EstimateErrors(), settings, nanoTime);
+    }
+
+    public CostModel costModel() {
+        return cost;
+    }
+
+    public RequestEstimator estimator() {
+        return estimator;
+    }
+
+    public EstimateErrors errors() {
+        return errors;
+    }
+
+    public long now() {
+        return nanoTime.getAsLong();
+    }
+
+    /** Weight of the specific predictions against the generic ones, in [0, 1] (see {@link PredictionQuality}). */
+    public double confidence() {
+        return quality.weight();
+    }
+
+    /**
+     * Whether {@code r}'s model instance is ready on {@code b}: loaded (per {@code /api/ps}, or used there within
+     * the warm window) with the same runner options as the request.
+     */
+    public boolean isWarm(Backend b, PendingRequest r, long now) {
+        String model = r.modelKey();
+        Workload.Instance inst = workload.instance(b.name(), model);
+        String last = inst == null ? "" : inst.runnerOptions();
+        if (!last.equals(runnerOptions(r))) {
+            return false;
+        }
+        if (b.isLoaded(model)) {
+            return true;
+        }
+        return inst != null && (now - inst.lastUsedNanos() <= warmWindowNanos || workload.runs(b.name(), model));
+    }
+
+    /** Time from now until jobs of {@code r}'s model with other runner options end on {@code b} (a reload waits). */
+    public long reloadBarrierNanos(Backend b, PendingRequest r, long now) {
+        long barrier = 0;
+        String opts = runnerOptions(r);
+        double w = confidence();
+        for (RunningJob j : workload.running(b.name())) {
+            if (j.modelKey().equals(r.modelKey()) && !j.runnerOptions().equals(opts)) {
+                barrier = Math.max(barrier, remainingNanos(j, now, w));
+            }
+        }
+        return barrier;
+    }
+
+    /** Predicted time from start to end of {@code r} on {@code b} with {@code streams} streams there. */
+    public long serviceNanos(PendingRequest r, Backend b, int streams, boolean cold, double w) {
+        Speeds s = cost.speeds(b.name(), r.modelKey());
+        double out = w * specificOutput(r) + (1 - w) * genericOutput(r);
+        return s.serviceNanos(r.estimate().promptTokens(), out, streams, cold) + OVERHEAD_NANOS;
+    }
+
+    /** Expected service of {@code r} on the fleet's typical backend, warm and alone: its size for SJF order. */
+    public long referenceServiceNanos(PendingRequest r) {
+        Speeds s = cost.fleetSpeeds(r.modelKey());
+        return s.serviceNanos(r.estimate().promptTokens(), specificOutput(r), 1, false) + OVERHEAD_NANOS;
+    }
+
+    /** Expected time until {@code j} ends, blending the two predictors with weight {@code w}. */
+    public long remainingNanos(RunningJob j, long now, double w) {
+        long elapsed = Math.max(0, now - j.startNanos());
+        double specific;
+        if (j.embedding()) {
+            specific = Math.max(0, j.upfrontNanos() - elapsed);
+        } else if (elapsed < j.upfrontNanos()) {
+            specific = j.upfrontNanos() - elapsed
+                    + estimator.expectedOutputTokens(j.modelKey(), j.outputCap()) / j.decodeTps() * 1e9;
+        } else {
+            double generated = (elapsed - j.upfrontNanos()) * j.decodeTps() / 1e9;
+            specific = estimator.expectedRemainingOutput(j.modelKey(), generated, j.outputCap()) / j.decodeTps() * 1e9;
+        }
+        return (long) (w * specific + (1 - w) * j.genericNanos());
+    }
+
+    /**
+     * When each of {@code b}'s slots is expected to be free, in nanoseconds from now, ascending (0: free now).
+     * Slots in use without a job in this ledger (another replica's, or a dispatch in flight) count as
+     * {@code unknownNanos}.
+     */
+    public long[] slotFreeTimes(Backend b, long now, double w, long unknownNanos) {
+        int slots = b.maxConcurrency();
+        int used = Math.max(0, Math.min(slots, b.slotsInUse()));
+        long[] t = new long[slots];
+        List<Long> rem = new ArrayList<>(used);
+        for (RunningJob j : workload.running(b.name())) {
+            rem.add(remainingNanos(j, now, w));
+        }
+        rem.sort(null);
+        for (int i = 0; i < used; i++) {
+            t[slots - used + i] = i < rem.size() ? rem.get(i) : unknownNanos;
+        }
+        Arrays.sort(t);
+        return t;
+    }
+
+    /** The backend that recently served this chat's prefix, or {@code null}. */
+    public String affinityBackend(PendingRequest r, long now) {
+        return affinity.lookup(r.modelKey(), r.request().prefixHash(), now);
+    }
+
+    /** Expected time to work off {@code queue} on {@code candidates}, for {@code Retry-After}. */
+    public long drainNanos(ModelQueue queue, List<Backend> candidates) {
+        Speeds typical = cost.fleetSpeeds(queue.modelKey());
+        double capacity = 0;
+        for (Backend b : candidates) {
+            Speeds s = cost.speeds(b.name(), queue.modelKey());
+            capacity += s.parallelGain(b.maxConcurrency()) * s.decodeTps() / typical.decodeTps();
+        }
+        return capacity <= 0 ? queue.pendingWorkNanos() : (long) (queue.pendingWorkNanos() / capacity);
+    }
+
+    /** Records the start of {@code r} on {@code b} (its slot already taken) and returns the prediction. */
+    Prediction dispatched(PendingRequest r, Backend b) {
+        long now = now();
+        int streams = Math.max(1, b.slotsInUse());
+        boolean cold = !isWarm(b, r, now);
+        Speeds s = cost.speeds(b.name(), r.modelKey());
+        RequestEstimate e = r.estimate();
+        long upfront = (cold ? s.loadNanos() : 0) + s.prefillNanos(e.promptTokens()) + OVERHEAD_NANOS;
+        double tps = s.decodeTps(streams);
+        long service = upfront + (long) (specificOutput(r) / tps * 1e9);
+        long generic = upfront + (long) (genericOutput(r) / tps * 1e9);
+        workload.start(new RunningJob(r, b.name(), r.modelKey(), runnerOptions(r), now, upfront, tps,
+                cap(r), e.embedding(), service, generic,
+                streams));
+        affinity.record(r.modelKey(), r.request().prefixHash(), b.name(), now);
+        return new Prediction(b.name(), service, now + service, cold, streams);
+    }
+
+    /** {@code r} ended on {@code b} (its slot not yet released): learn from what Ollama reported. */
+    void completed(PendingRequest r, Backend b, TimingSample sample) {
+        long now = now();
+        RunningJob job = workload.finish(b.name(), r);
+        workload.touch(b.name(), r.modelKey(), runnerOptions(r), now);
+        if (sample == null || sample == TimingSample.EMPTY || (!sample.hasDecode() && sample.promptEvalCount() == 0)) {
+            return;
+        }
+        int streamsNow = Math.max(1, b.slotsInUse());
+        double concurrency = job == null ? streamsNow : (job.streamsAtStart() + streamsNow) / 2.0;
+        RequestEstimate e = r.estimate();
+        cost.record(b.name(), r.modelKey(), sample, concurrency);
+        estimator.learn(r.modelKey(), e, sample);
+        errors.recordPrompt(e.promptTokens(), sample.promptEvalCount());
+        if (!e.embedding()) {
+            errors.recordOutput(e.expectedOutputTokens(), sample.evalCount());
+        }
+        if (job != null) {
+            long actual = now - job.startNanos();
+            errors.recordFinish(job.serviceNanos(), actual);
+            // Judge both predictors where they can differ: at dispatch, and half-way through the run, where the
+            // specific one conditions on what has elapsed and the generic one does not.
+            quality.record(job.serviceNanos(), job.genericNanos(), actual);
+            long half = actual / 2;
+            quality.record(remainingNanos(job, job.startNanos() + half, 1.0), job.genericNanos(), actual - half);
+        }
+    }
+
+    /** {@code r} never really ran on {@code b} (its connection failed): forget it there. */
+    void abandoned(PendingRequest r, Backend b) {
+        workload.finish(b.name(), r);
+    }
+
+    /** Jobs this scheduler has running on {@code b}. */
+    public List<RunningJob> running(Backend b) {
+        return List.copyOf(workload.running(b.name()));
+    }
+
+    private double specificOutput(PendingRequest r) {
+        RequestEstimate e = r.estimate();
+        if (e.embedding()) {
+            return 0;
+        }
+        return estimator.expectedOutputTokens(r.modelKey(), cap(r));
+    }
+
+    private double genericOutput(PendingRequest r) {
+        if (r.estimate().embedding()) {
+            return 0;
+        }
+        double mean = estimator.meanOutputTokens(r.modelKey());
+        int cap = cap(r);
+        return cap >= 0 ? Math.min(cap, mean) : mean;
+    }
+
+    private static int cap(PendingRequest r) {
+        RequestEstimate e = r.estimate();
+        return e.hasCap() ? e.outputCap() : r.request().maxOutputTokens();
+    }
+
+    private static String runnerOptions(PendingRequest r) {
+        String o = r.request().runnerOptionsKey();
+        return o == null ? "" : o;
+    }
+}

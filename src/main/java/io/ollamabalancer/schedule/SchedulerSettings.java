@@ -1,0 +1,83 @@
+package io.ollamabalancer.schedule;
+
+import io.ollamabalancer.config.BalancerConfig;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * How the scheduler queues and places requests. Immutable; change a copy with the {@code with…} methods.
+ *
+ * @param order          ordering within a priority: {@link QueueOrder#SJF} (default) or {@link QueueOrder#FIFO}
+ * @param aging          SJF aging factor: a job waits behind later arrivals for at most this many times its own
+ *                       expected service time
+ * @param limits         queue limits of every model without an override
+ * @param modelLimits    per-model overrides, by normalised model key
+ * @param lookahead      how many waiting requests of a model the {@code eft} policy plans at once (it may start a
+ *                       later one on a backend the earlier ones are not waiting for)
+ * @param affinityMargin a chat whose prefix a backend served recently goes there if its predicted finish is
+ *                       within this fraction of the best (0.25: up to 25 % later)
+ * @param affinityTtl    how long a served prefix is assumed to stay in that backend's prompt cache
+ * @param warmWindow     a model used on a backend this recently counts as loaded there, whatever the last
+ *                       {@code /api/ps} said (the poller lags)
+ * @param sweepInterval  how often waiting requests are checked for expiry and re-planned
+ */
+public record SchedulerSettings(
+        QueueOrder order,
+        double aging,
+        QueueLimits limits,
+        Map<String, QueueLimits> modelLimits,
+        int lookahead,
+        double affinityMargin,
+        Duration affinityTtl,
+        Duration warmWindow,
+        Duration sweepInterval) {
+
+    public SchedulerSettings {
+        modelLimits = modelLimits == null ? Map.of() : Map.copyOf(modelLimits);
+        if (lookahead < 1) {
+            throw new IllegalArgumentException("lookahead must be at least 1");
+        }
+    }
+
+    public static SchedulerSettings defaults() {
+        return new SchedulerSettings(QueueOrder.SJF, 2.0, new QueueLimits(10_000, Duration.ofMinutes(10).toNanos()),
+                Map.of(), 16, 0.25, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMillis(100));
+    }
+
+    /** The defaults with the queue limits of a balancer configuration. */
+    public static SchedulerSettings from(BalancerConfig config) {
+        return defaults().withLimits(new QueueLimits(config.maxQueueDepth(), config.maxQueueWait().toNanos()));
+    }
+
+    /** The limits of {@code modelKey}'s queue. */
+    public QueueLimits limitsFor(String modelKey) {
+        QueueLimits l = modelLimits.get(modelKey);
+        return l == null ? limits : l;
+    }
+
+    public SchedulerSettings withOrder(QueueOrder o, double agingFactor) {
+        return new SchedulerSettings(o, agingFactor, limits, modelLimits, lookahead, affinityMargin, affinityTtl,
+                warmWindow, sweepInterval);
+    }
+
+    public SchedulerSettings withLimits(QueueLimits l) {
+        return new SchedulerSettings(order, aging, l, modelLimits, lookahead, affinityMargin, affinityTtl,
+                warmWindow, sweepInterval);
+    }
+
+    public SchedulerSettings withModelLimits(Map<String, QueueLimits> perModel) {
+        return new SchedulerSettings(order, aging, limits, perModel, lookahead, affinityMargin, affinityTtl,
+                warmWindow, sweepInterval);
+    }
+
+    public SchedulerSettings withLookahead(int n) {
+        return new SchedulerSettings(order, aging, limits, modelLimits, n, affinityMargin, affinityTtl,
+                warmWindow, sweepInterval);
+    }
+
+    public SchedulerSettings withAffinity(double margin, Duration ttl) {
+        return new SchedulerSettings(order, aging, limits, modelLimits, lookahead, margin, ttl, warmWindow,
+                sweepInterval);
+    }
+}

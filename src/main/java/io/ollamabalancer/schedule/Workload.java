@@ -1,0 +1,61 @@
+package io.ollamabalancer.schedule;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The work this scheduler has running on each backend, and which model instance (runner options) each backend
+ * last ran for each model and when. Keyed by backend name so a config reload that rebuilds {@code Backend}
+ * objects keeps the ledger. Thread-safe: concurrent maps of immutable values.
+ *
+ * <p>Ordering contract with the slot counter: a job is added after its slot was taken and removed before the
+ * slot is given back, so a backend's ledger never holds more jobs than its slots in use; the difference (slots
+ * held by another balancer replica, or a dispatch in progress) is work of unknown kind.
+ */
+final class Workload {
+    private final Map<String, Map<PendingRequest, RunningJob>> running = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, Instance>> instances = new ConcurrentHashMap<>();
+
+    /** What a backend last ran a model as: its runner options, and when it was last used. */
+    record Instance(String runnerOptions, long lastUsedNanos) {
+    }
+
+    void start(RunningJob job) {
+        running.computeIfAbsent(job.backend(), b -> new ConcurrentHashMap<>()).put(job.request(), job);
+        touch(job.backend(), job.modelKey(), job.runnerOptions(), job.startNanos());
+    }
+
+    /** Removes and returns the job, or {@code null} when it was not running there. */
+    RunningJob finish(String backend, PendingRequest request) {
+        Map<PendingRequest, RunningJob> m = running.get(backend);
+        return m == null ? null : m.remove(request);
+    }
+
+    Collection<RunningJob> running(String backend) {
+        Map<PendingRequest, RunningJob> m = running.get(backend);
+        return m == null ? List.of() : m.values();
+    }
+
+    void touch(String backend, String modelKey, String runnerOptions, long now) {
+        instances.computeIfAbsent(backend, b -> new ConcurrentHashMap<>())
+                .put(modelKey, new Instance(runnerOptions, now));
+    }
+
+    /** The instance of {@code modelKey} last run on {@code backend}, or {@code null}. */
+    Instance instance(String backend, String modelKey) {
+        Map<String, Instance> m = instances.get(backend);
+        return m == null ? null : m.get(modelKey);
+    }
+
+    /** Whether any job of {@code modelKey} is running on {@code backend}. */
+    boolean runs(String backend, String modelKey) {
+        for (RunningJob j : running(backend)) {
+            if (j.modelKey().equals(modelKey)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

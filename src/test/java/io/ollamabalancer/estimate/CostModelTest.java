@@ -1,0 +1,120 @@
+package io.ollamabalancer.estimate;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Percentage.withPercentage;
+
+class CostModelTest {
+    private static final String M = "llama3.2:latest";
+    private static final String N = "qwen2.5:latest";
+
+    private static TimingSample sample(long prompt, double prefillTps, long output, double decodeTps, long loadNs) {
+        long pd = (long) (prompt / prefillTps * 1e9);
+        long ed = (long) (output / decodeTps * 1e9);
+        return new TimingSample(prompt, pd, output, ed, loadNs, loadNs + pd + ed);
+    }
+
+    @Test
+    void learnsPrefillDecodeAndLoadFromOllamasTimingFields() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        for (int i = 0; i < 10; i++) {
+            cm.record("a", M, sample(500, 1000, 200, 100, 2_000_000), 1);
+        }
+        cm.record("a", M, sample(500, 1000, 200, 100, 4_000_000_000L), 1);
+        Speeds s = cm.speeds("a", M);
+        assertThat(s.source()).isEqualTo(Speeds.Source.LEARNED);
+        assertThat(s.prefillTps()).isCloseTo(1000, withPercentage(10));
+        assertThat(s.decodeTps()).isCloseTo(100, withPercentage(10));
+        // warm load_duration (2 ms) is not a load; the one cold sample is, blended with the 3 s hint
+        assertThat(s.loadNanos()).isBetween(3_000_000_000L, 4_000_000_000L);
+        assertThat(s.serviceNanos(500, 200, 1, false)).isCloseTo(2_500_000_000L, withPercentage(10));
+    }
+
+    @Test
+    void aPromptCacheHitDoesNotMakePrefillLookFast() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        for (int i = 0; i < 20; i++) {
+            cm.record("a", M, sample(1000, 500, 100, 50, 0), 1);
+        }
+        cm.record("a", M, sample(1000, 50_000, 100, 50, 0), 1);
+        assertThat(cm.speeds("a", M).prefillTps()).isCloseTo(500, withPercentage(15));
+    }
+
+    @Test
+    void aNewBackendStartsFromTheFleetAverage() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        for (int i = 0; i < 10; i++) {
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
+            cm.record("b", M, sample(100, 1000, 100, 25, 0), 1);
+        }
+        Speeds fresh = cm.speeds("c", M);
+        assertThat(fresh.source()).isEqualTo(Speeds.Source.FLEET);
+        assertThat(fresh.decodeTps()).isCloseTo(50, withPercentage(5));
+        assertThat(fresh.samples()).isZero();
+    }
+
+    @Test
+    void aBackendsRelativeSpeedCarriesOverToModelsItHasNotServed() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        for (int i = 0; i < 10; i++) {
+            cm.record("a", M, sample(100, 1000, 100, 50, 0), 1);
+            cm.record("b", M, sample(100, 4000, 100, 200, 0), 1);
+            cm.record("a", N, sample(100, 1000, 100, 40, 0), 1);
+        }
+        assertThat(cm.speeds("b", N).decodeTps()).isGreaterThan(2 * cm.speeds("a", N).decodeTps());
+    }
+
+    @Test
+    void configuredFactorsAndHintsApplyBeforeAnythingIsLearned() {
+        CostModel cm = new CostModel(CostHints.defaults().withBackendFactors(Map.of("gpu", 3.0)));
+        Speeds gpu = cm.speeds("gpu", M);
+        Speeds cpu = cm.speeds("cpu", M);
+        assertThat(cpu.source()).isEqualTo(Speeds.Source.HINT);
+        assertThat(cpu.decodeTps()).isCloseTo(CostHints.defaults().decodeTps(), withPercentage(0.001));
+        assertThat(gpu.decodeTps()).isCloseTo(3 * cpu.decodeTps(), withPercentage(1));
+    }
+
+    @Test
+    void learnsHowDecodeSlowsAsSlotsFill() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        for (int i = 0; i < 10; i++) {
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
+            cm.record("a", M, sample(100, 1000, 100, 40, 0), 4);
+        }
+        Speeds s = cm.speeds("a", M);
+        assertThat(s.slowdown()).isCloseTo(0.5, withPercentage(10));
+        assertThat(s.decodeTps(1)).isCloseTo(100, withPercentage(10));
+        assertThat(s.decodeTps(4)).isCloseTo(40, withPercentage(10));
+        assertThat(s.parallelGain(4)).isCloseTo(1.6, withPercentage(10));
+    }
+
+    @Test
+    void fewSamplesAreBlendedWithThePrior() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        for (int i = 0; i < 10; i++) {
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
+        }
+        cm.record("b", M, sample(100, 1000, 100, 300, 0), 1);
+        // one sample of its own, and the other backend's 100 tokens/s as the prior
+        assertThat(cm.speeds("b", M).decodeTps()).isBetween(110.0, 285.0);
+        for (int i = 0; i < 30; i++) {
+            cm.record("b", M, sample(100, 1000, 100, 300, 0), 1);
+        }
+        assertThat(cm.speeds("b", M).decodeTps()).isCloseTo(300, withPercentage(5));
+    }
+
+    @Test
+    void snapshotListsEveryLearnedPair() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        cm.record("b", M, sample(100, 1000, 100, 100, 0), 1);
+        cm.record("a", N, sample(100, 1000, 100, 100, 0), 1);
+        List<SpeedSnapshot> rows = cm.snapshot();
+        assertThat(rows).extracting(SpeedSnapshot::backend).containsExactly("a", "b");
+        assertThat(rows.get(0).samples()).isEqualTo(1);
+        assertThat(rows.get(0).decodeTps()).isPositive();
+    }
+}

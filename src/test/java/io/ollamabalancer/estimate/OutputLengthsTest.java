@@ -1,0 +1,82 @@
+package io.ollamabalancer.estimate;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OutputLengthsTest {
+
+    private static long logNormal(Random rnd, double median, double sigma) {
+        return Math.max(1, Math.round(median * Math.exp(sigma * rnd.nextGaussian())));
+    }
+
+    @Test
+    void priorIsCentredOnTheConfiguredMedian() {
+        OutputLengths o = new OutputLengths(200, 3, 1000);
+        assertThat(o.view().quantile(0.5)).isBetween(150.0, 260.0);
+    }
+
+    @Test
+    void learnsTheMeanOfWhatModelsGenerate() {
+        OutputLengths o = new OutputLengths(200, 3, 1000);
+        for (int i = 0; i < 500; i++) {
+            o.add(50);
+        }
+        assertThat(o.view().mean()).isBetween(47.0, 53.0);
+    }
+
+    @Test
+    void capTruncatesTheExpectation() {
+        OutputLengths o = new OutputLengths(200, 3, 1000);
+        Random rnd = new Random(1);
+        for (int i = 0; i < 1000; i++) {
+            o.add(logNormal(rnd, 200, 1.0));
+        }
+        OutputLengths.View v = o.view();
+        assertThat(v.expectedCapped(10)).isLessThanOrEqualTo(10.0).isGreaterThan(8.0);
+        assertThat(v.expectedCapped(100)).isLessThan(v.mean());
+        assertThat(v.expectedCapped(-1)).isEqualTo(v.mean());
+    }
+
+    @Test
+    void expectedRemainingGrowsWithWhatWasGeneratedUnderAHeavyTail() {
+        OutputLengths o = new OutputLengths(200, 3, 5000);
+        Random rnd = new Random(2);
+        for (int i = 0; i < 3000; i++) {
+            o.add(logNormal(rnd, 150, 1.2));
+        }
+        OutputLengths.View v = o.view();
+        double fresh = v.expectedRemaining(0, -1);
+        double longRunning = v.expectedRemaining(1500, -1);
+        assertThat(fresh).isCloseTo(v.mean(), org.assertj.core.data.Percentage.withPercentage(5));
+        assertThat(longRunning).isGreaterThan(fresh);
+        assertThat(v.expectedRemaining(90, 100)).isLessThanOrEqualTo(10.0);
+        assertThat(v.expectedRemaining(100, 100)).isZero();
+    }
+
+    @Test
+    void censoredSamplesDoNotDragTheDistributionDownToTheCap() {
+        Random rnd = new Random(3);
+        OutputLengths censored = new OutputLengths(300, 3, 5000);
+        OutputLengths naive = new OutputLengths(300, 3, 5000);
+        for (int i = 0; i < 300; i++) {
+            long natural = logNormal(rnd, 300, 0.5);
+            censored.add(natural);
+            naive.add(natural);
+        }
+        for (int i = 0; i < 1000; i++) {
+            long natural = logNormal(rnd, 300, 0.5);
+            if (natural >= 100) {
+                censored.addCensored(100);
+                naive.add(100);
+            } else {
+                censored.add(natural);
+                naive.add(natural);
+            }
+        }
+        assertThat(censored.view().mean()).isGreaterThan(250.0);
+        assertThat(naive.view().mean()).isLessThan(170.0);
+    }
+}

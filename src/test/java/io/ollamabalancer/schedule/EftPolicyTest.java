@@ -1,0 +1,266 @@
+package io.ollamabalancer.schedule;
+
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.request.InferenceRequest;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+
+import static io.ollamabalancer.schedule.Fixtures.MODEL;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EftPolicyTest {
+    private final Fixtures.Clock clock = new Fixtures.Clock();
+
+    private Scheduling scheduling(Fleet fleet, SchedulerSettings settings) {
+        return Fixtures.scheduling(fleet, "eft", settings, clock);
+    }
+
+    /** Teaches the cost model a backend's speeds for {@link Fixtures#MODEL}. */
+    private static void train(Scheduling s, String backend, double prefillTps, double decodeTps) {
+        for (int i = 0; i < 20; i++) {
+            s.costModel().record(backend, MODEL, Fixtures.sample(500, 100, prefillTps, decodeTps), 1);
+        }
+    }
+
+    private PendingRequest submit(Scheduling s, InferenceRequest r, Fixtures.Target t) {
+        PendingRequest p = Fixtures.pending(r, 0, clock.getAsLong(), t);
+        s.estimate(p, null);
+        s.scheduler().submit(p);
+        return p;
+    }
+
+    private PendingRequest submit(Scheduling s, int cap, Fixtures.Target t) {
+        return submit(s, Fixtures.generate(MODEL, 40, cap), t);
+    }
+
+    @Test
+    void anIdleFastBackendIsPreferred() {
+        Fleet fleet = Fixtures.fleet("slow:1:" + MODEL, "fast:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        train(s, "fast", 3000, 300);
+        train(s, "slow", 300, 30);
+        for (int i = 0; i < 4; i++) {
+            Fixtures.Target t = new Fixtures.Target();
+            PendingRequest p = submit(s, 100, t);
+            assertThat(t.backend().name()).isEqualTo("fast");
+            s.scheduler().complete(p, t.backend(), Fixtures.sample(20, 100, 3000, 300));
+        }
+    }
+
+    @Test
+    void waitsForAFastBusyBackendWhenThatFinishesSooner() {
+        Fleet fleet = Fixtures.fleet("slow:1:" + MODEL, "fast:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        train(s, "fast", 3000, 300);
+        train(s, "slow", 300, 30);
+        Fixtures.Target first = new Fixtures.Target();
+        PendingRequest running = submit(s, 10, first);
+        assertThat(first.backend().name()).isEqualTo("fast");
+        Fixtures.Target second = new Fixtures.Target();
+        submit(s, 100, second);
+        s.scheduler().sweep();
+        assertThat(second.dispatched).isEmpty();
+        assertThat(fleet.byName("slow").slotsInUse()).isZero();
+        s.scheduler().complete(running, fleet.byName("fast"), Fixtures.sample(20, 10, 3000, 300));
+        assertThat(second.backend().name()).isEqualTo("fast");
+    }
+
+    @Test
+    void takesTheSlowIdleBackendWhenTheFastOneIsBusyTooLong() {
+        Fleet fleet = Fixtures.fleet("slow:1:" + MODEL, "fast:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        train(s, "fast", 3000, 300);
+        train(s, "slow", 300, 30);
+        Fixtures.Target first = new Fixtures.Target();
+        submit(s, -1, first);
+        assertThat(first.backend().name()).isEqualTo("fast");
+        Fixtures.Target second = new Fixtures.Target();
+        submit(s, 5, second);
+        assertThat(second.backend().name()).isEqualTo("slow");
+    }
+
+    @Test
+    void aLaterRequestTakesAnIdleBackendTheHeadIsNotWaitingFor() {
+        Fleet fleet = Fixtures.fleet("slow:1:" + MODEL, "fast:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults().withOrder(QueueOrder.FIFO, 0));
+        train(s, "fast", 3000, 300);
+        train(s, "slow", 300, 30);
+        submit(s, 10, new Fixtures.Target());
+        Fixtures.Target head = new Fixtures.Target();
+        submit(s, 100, head);
+        Fixtures.Target small = new Fixtures.Target();
+        submit(s, 3, small);
+        assertThat(head.dispatched).isEmpty();
+        assertThat(small.backend().name()).isEqualTo("slow");
+    }
+
+    @Test
+    void aColdBackendPaysTheLoadTime() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        train(s, "a", 3000, 100);
+        train(s, "b", 3000, 100);
+        Backend b = fleet.byName("b");
+        b.updateLoaded(Set.of());
+        Fixtures.Target first = new Fixtures.Target();
+        submit(s, 10, first);
+        assertThat(first.backend().name()).isEqualTo("a");
+        Fixtures.Target second = new Fixtures.Target();
+        submit(s, 10, second);
+        assertThat(second.dispatched).as("3 s load on b vs 0.1 s more on a").isEmpty();
+        b.updateLoaded(Set.of(MODEL));
+        s.scheduler().drainAll();
+        assertThat(second.backend()).isSameAs(b);
+        assertThat(second.dispatched).hasSize(1);
+    }
+
+    @Test
+    void otherRunnerOptionsMeanAReload() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        train(s, "a", 3000, 100);
+        train(s, "b", 3000, 100);
+        InferenceRequest big = new InferenceRequest(MODEL, true, 10, null, "x".repeat(40), 0, 0, "num_ctx=8192",
+                false, 0);
+        Fixtures.Target first = new Fixtures.Target();
+        PendingRequest p = submit(s, big, first);
+        Backend home = first.backend();
+        assertThat(p.prediction().coldLoad()).isTrue();
+        s.scheduler().complete(p, home, Fixtures.sample(20, 10, 3000, 100));
+        for (int i = 0; i < 3; i++) {
+            Fixtures.Target t = new Fixtures.Target();
+            PendingRequest q = submit(s, big, t);
+            assertThat(t.backend()).isSameAs(home);
+            assertThat(q.prediction().coldLoad()).isFalse();
+            s.scheduler().complete(q, home, Fixtures.sample(20, 10, 3000, 100));
+        }
+        Fixtures.Target plain = new Fixtures.Target();
+        submit(s, 10, plain);
+        assertThat(plain.backend()).isNotSameAs(home);
+    }
+
+    @Test
+    void aChatGoesWhereItsPrefixWasServedWhenThatIsWithinTheMargin() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults().withAffinity(0.25, Duration.ofMinutes(5)));
+        train(s, "a", 3000, 100);
+        train(s, "b", 3000, 110);
+        Set<String> withPrefix = new HashSet<>();
+        Set<String> withoutPrefix = new HashSet<>();
+        for (int i = 0; i < 6; i++) {
+            Fixtures.Target t = new Fixtures.Target();
+            PendingRequest p = submit(s, Fixtures.chat(MODEL, "hello there " + i, 3, 77), t);
+            withPrefix.add(t.backend().name());
+            s.scheduler().complete(p, t.backend(), Fixtures.sample(20, 100, 3000, 100));
+            Fixtures.Target u = new Fixtures.Target();
+            fleet.byName("b").tryAcquireSlot();
+            PendingRequest q = submit(s, Fixtures.chat(MODEL, "hello there " + i, 3, 0), u);
+            fleet.byName("b").releaseSlot();
+            withoutPrefix.add(u.backend().name());
+            s.scheduler().complete(q, u.backend(), Fixtures.sample(20, 100, 3000, 100));
+        }
+        assertThat(withPrefix).hasSize(1);
+        assertThat(withoutPrefix).containsExactly("a");
+    }
+
+    @Test
+    void prefixAffinityGivesWayBeyondTheMargin() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults().withAffinity(0.25, Duration.ofMinutes(5)));
+        train(s, "a", 3000, 100);
+        train(s, "b", 3000, 300);
+        fleet.byName("b").draining(true);
+        Fixtures.Target first = new Fixtures.Target();
+        PendingRequest p = submit(s, Fixtures.chat(MODEL, "hi", 3, 77), first);
+        assertThat(first.backend().name()).isEqualTo("a");
+        s.scheduler().complete(p, first.backend(), Fixtures.sample(20, 100, 3000, 100));
+        fleet.byName("b").draining(false);
+        Fixtures.Target next = new Fixtures.Target();
+        submit(s, Fixtures.chat(MODEL, "hi again", 3, 77), next);
+        assertThat(next.backend().name()).isEqualTo("b");
+    }
+
+    @Test
+    void equalBackendsNeverWaitWhileASlotIsFree() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        train(s, "a", 3000, 100);
+        train(s, "b", 3000, 100);
+        Fixtures.Target first = new Fixtures.Target();
+        submit(s, 1, first);
+        Fixtures.Target second = new Fixtures.Target();
+        submit(s, 500, second);
+        assertThat(second.backend()).isNotNull().isNotSameAs(first.backend());
+    }
+
+    /** Teaches a heavy-tailed output length distribution (log-normal, median 100, σ 2). */
+    private static void heavyTail(Scheduling s) {
+        java.util.Random rnd = new java.util.Random(5);
+        io.ollamabalancer.estimate.RequestEstimate any = new io.ollamabalancer.estimate.RequestEstimate(20, 100);
+        for (int i = 0; i < 500; i++) {
+            long n = Math.max(1, Math.round(100 * Math.exp(2 * rnd.nextGaussian())));
+            s.estimator().learn(MODEL, any, new io.ollamabalancer.estimate.TimingSample(20, 1, n, 1, 0, 1));
+        }
+    }
+
+    /** Starts an uncapped job on fast and lets it run half its generic (mean-length) time. */
+    private PendingRequest halfwayOnFast(Scheduling s, Fleet fleet) {
+        Fixtures.Target t = new Fixtures.Target();
+        PendingRequest p = submit(s, -1, t);
+        assertThat(t.backend().name()).isEqualTo("fast");
+        clock.advanceNanos(s.predictor().running(fleet.byName("fast")).get(0).genericNanos() / 2);
+        return p;
+    }
+
+    /**
+     * Fast is 3× slow, lengths are heavy-tailed, and fast runs a job half-way through the model's mean length.
+     * Trusting the learned distribution, that job is likely a long one (the conditional remaining time is large),
+     * so the next request starts on the idle slow backend. After many jobs that all took exactly the mean time
+     * (the conditional predictions were far off, the memoryless ones right), confidence drops and the policy
+     * decides as shortest-expected-delay does: fast will be free after one mean job, so the request waits for it.
+     */
+    @Test
+    void fallsBackTowardsShortestExpectedDelayWhenPredictionsArePoor() {
+        Fleet trusting = Fixtures.fleet("slow:1:" + MODEL, "fast:1:" + MODEL);
+        Scheduling good = scheduling(trusting, SchedulerSettings.defaults());
+        train(good, "fast", 3000, 90);
+        train(good, "slow", 3000, 30);
+        heavyTail(good);
+        halfwayOnFast(good, trusting);
+        Fixtures.Target next = new Fixtures.Target();
+        submit(good, -1, next);
+        assertThat(good.predictor().confidence()).isGreaterThan(0.7);
+        assertThat(next.backend()).as("trusted: the running job is probably long").isNotNull();
+        assertThat(next.backend().name()).isEqualTo("slow");
+
+        Fleet doubting = Fixtures.fleet("slow:1:" + MODEL, "fast:1:" + MODEL);
+        Scheduling poor = scheduling(doubting, SchedulerSettings.defaults());
+        train(poor, "fast", 3000, 90);
+        train(poor, "slow", 3000, 30);
+        heavyTail(poor);
+        Backend fast = doubting.byName("fast");
+        for (int i = 0; i < 60; i++) {
+            Fixtures.Target t = new Fixtures.Target();
+            PendingRequest p = submit(poor, -1, t);
+            RunningJob job = poor.predictor().running(t.backend()).get(0);
+            clock.advanceNanos(job.genericNanos());
+            long tokens = Math.round((job.genericNanos() - job.upfrontNanos()) * 90 / 1e9);
+            poor.scheduler().complete(p, t.backend(), Fixtures.sample(20, tokens, 3000, 90));
+        }
+        assertThat(poor.predictor().confidence()).isLessThan(0.25);
+        halfwayOnFast(poor, doubting);
+        Fixtures.Target waiting = new Fixtures.Target();
+        submit(poor, -1, waiting);
+        assertThat(waiting.dispatched).as("poor predictions: wait for fast, as SED would").isEmpty();
+        assertThat(doubting.byName("slow").slotsInUse()).isZero();
+        assertThat(fast.slotsInUse()).isEqualTo(1);
+    }
+
+    private static PendingRequest pendingOn(Scheduling s, Backend b) {
+        return s.predictor().running(b).get(0).request();
+    }
+}
