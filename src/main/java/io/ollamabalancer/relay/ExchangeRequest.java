@@ -3,7 +3,6 @@ package io.ollamabalancer.relay;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.ollamabalancer.api.Endpoint;
-import io.ollamabalancer.estimate.RequestEstimate;
 import io.ollamabalancer.request.InferenceRequest;
 
 /**
@@ -17,7 +16,6 @@ import io.ollamabalancer.request.InferenceRequest;
  * @param parsed      the routing fields, {@code null} for passthrough routes
  * @param modelKey    the normalised model, {@code null} for passthrough routes
  * @param priority    scheduling priority (inference only)
- * @param estimate    the cost estimate (inference only)
  * @param id          the balancer's request id
  * @param arrivalNanos when the request's head arrived
  */
@@ -29,7 +27,6 @@ public record ExchangeRequest(
         InferenceRequest parsed,
         String modelKey,
         int priority,
-        RequestEstimate estimate,
         long id,
         long arrivalNanos) {
 }

@@ -102,7 +102,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         this.onDone = onDone;
         if (endpoint.kind() == RouteKind.INFERENCE) {
             pending = new PendingRequest(id, parsed, modelKey, spec.priority(), arrivalNanos, this);
-            pending.estimate(spec.estimate());
+            rc.estimator().accept(pending, endpoint.shape());
         } else {
             pending = null;
         }
@@ -229,7 +229,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         out.headers().set("X-Request-Id", Long.toString(id));
         out.headers().set("X-Balancer-Backend", backend.name());
         if (pending != null) {
-            long queueMs = Math.max(0, pending.dispatchedNanos() - pending.enqueuedNanos()) / 1_000_000;
+            long queueMs = pending.queuedNanos() / 1_000_000;
             out.headers().set("X-Balancer-Queue-Ms", Long.toString(queueMs));
             out.headers().set("X-Balancer-Estimated-Prompt-Tokens",
                     Integer.toString(pending.estimate().promptTokens()));
@@ -430,8 +430,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         }
         state = State.DONE;
         long end = System.nanoTime();
-        long queueWait = pending == null || pending.dispatchedNanos() == 0 ? 0
-                : Math.max(0, pending.dispatchedNanos() - pending.enqueuedNanos());
+        long queueWait = pending == null ? 0 : pending.queuedNanos();
         long overhead = sentNanos < 0 ? -1 : Math.max(0, sentNanos - arrivalNanos - queueWait);
         rc.observer().requestCompleted(new CompletedRequest(id, endpoint.label(), modelLabel(),
                 backend == null ? "" : backend.name(), status, queueWait, overhead,

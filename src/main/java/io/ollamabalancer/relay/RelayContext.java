@@ -6,6 +6,10 @@ import io.ollamabalancer.metrics.RequestObserver;
 import io.ollamabalancer.schedule.Scheduler;
 import io.ollamabalancer.upstream.UpstreamPools;
 
+import io.ollamabalancer.request.BodyShape;
+import io.ollamabalancer.schedule.PendingRequest;
+
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -16,11 +20,13 @@ import java.util.function.Consumer;
  * @param pools           upstream channels
  * @param observer        metrics and access log
  * @param refreshModels   asks for a model-list refresh of one backend (after pull/create/copy/delete through us)
+ * @param estimator       fills in a pending request's cost estimate before it is submitted
  */
 public record RelayContext(
         Fleet fleet,
         Scheduler scheduler,
         UpstreamPools pools,
         RequestObserver observer,
-        Consumer<Backend> refreshModels) {
+        Consumer<Backend> refreshModels,
+        BiConsumer<PendingRequest, BodyShape> estimator) {
 }

@@ -37,7 +37,8 @@ import io.ollamabalancer.metrics.PrometheusText;
 import io.ollamabalancer.metrics.RequestObserver;
 import io.ollamabalancer.metrics.StatusDocument;
 import io.ollamabalancer.relay.RelayContext;
-import io.ollamabalancer.schedule.LeastConnectionsPolicy;
+import io.ollamabalancer.schedule.Scheduling;
+import io.ollamabalancer.metrics.SpeedSample;
 import io.ollamabalancer.schedule.Scheduler;
 import io.ollamabalancer.upstream.UpstreamFetcher;
 import io.ollamabalancer.upstream.UpstreamPools;
@@ -50,6 +51,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -96,8 +98,11 @@ public final class BalancerServer implements AutoCloseable {
         Class<? extends DatagramChannel> udpClass = epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
 
         Fleet fleet = new Fleet(backends, HealthPolicy.defaults(), System::nanoTime);
-        Scheduler scheduler = new Scheduler(fleet, new LeastConnectionsPolicy(), config.maxQueueDepth(),
-                config.maxQueueWait().toNanos(), System::nanoTime, true);
+        Scheduling scheduling = Scheduling.create(fleet, config, System::nanoTime);
+        Scheduler scheduler = scheduling.scheduler();
+        Supplier<List<SpeedSample>> speeds = () -> scheduling.costModel().snapshot().stream()
+                .map(s -> new SpeedSample(s.backend(), s.model(), s.decodeTps(), s.prefillTps(), s.samples()))
+                .toList();
         UpstreamPools pools = new UpstreamPools(clientClass, udpClass, (int) config.connectTimeout().toMillis(),
                 config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend());
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
@@ -125,16 +130,16 @@ public final class BalancerServer implements AutoCloseable {
             return t;
         });
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, config.adminToken(),
-                new PrometheusText(recorders, fleet, scheduler, null), new LatencyDump(recorders),
-                new StatusDocument(fleet, scheduler, null, recorders), renderer);
-        RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh);
+                new PrometheusText(recorders, fleet, scheduler, speeds), new LatencyDump(recorders),
+                new StatusDocument(fleet, scheduler, speeds, recorders), renderer);
+        RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate);
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
         AtomicLong ids = new AtomicLong();
         boolean split = config.adminPort() > 0;
         RequestRouter router = new RequestRouter(rc, aggregator, own, monitor,
                 split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids);
         RequestRouter adminRouter = new RequestRouter(rc, aggregator, own, monitor, RequestRouter.Face.ADMIN, ids);
-        List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduler,
+        List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduling,
                 pools::close));
         Path file = config.backendsFile();
         if (file != null && Files.isRegularFile(file)) {

@@ -12,7 +12,6 @@ import io.ollamabalancer.api.RouteKind;
 import io.ollamabalancer.api.RouteTable;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.ModelNames;
-import io.ollamabalancer.estimate.RequestEstimate;
 import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.relay.ExchangeRequest;
 import io.ollamabalancer.relay.HeaderPolicy;
@@ -22,6 +21,7 @@ import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.request.InferenceRequest;
 import io.ollamabalancer.request.MalformedRequestException;
 import io.ollamabalancer.request.RequestJsonParser;
+import io.ollamabalancer.schedule.Priority;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -168,9 +168,9 @@ final class RequestRouter {
                 uri = e.path() + (q < 0 ? "" : uri.substring(q));
             }
         }
-        int priority = Priorities.parse(req.headers().get(HeaderPolicy.PRIORITY_HEADER));
+        int priority = Priority.parse(req.headers().get(HeaderPolicy.PRIORITY_HEADER));
         ExchangeRequest spec = new ExchangeRequest(req, body, e, uri, parsed, modelKey, priority,
-                RequestEstimate.UNKNOWN, ids.incrementAndGet(), arrival);
+                ids.incrementAndGet(), arrival);
         ProxyExchange ex = new ProxyExchange(rc, ctx, spec, done);
         if (e.kind() == RouteKind.INFERENCE && !rc.fleet().anyHas(modelKey)) {
             // Perhaps pulled a moment ago: look again before answering 404.
