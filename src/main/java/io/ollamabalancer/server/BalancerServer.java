@@ -136,9 +136,11 @@ public final class BalancerServer implements AutoCloseable {
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
         AtomicLong ids = new AtomicLong();
         boolean split = config.adminPort() > 0;
-        RequestRouter router = new RequestRouter(rc, aggregator, own, monitor,
+        ModelLoadFanout loads = new ModelLoadFanout(fleet, fetcher, monitor::refresh);
+        RequestRouter router = new RequestRouter(rc, aggregator, loads, own, monitor,
                 split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids);
-        RequestRouter adminRouter = new RequestRouter(rc, aggregator, own, monitor, RequestRouter.Face.ADMIN, ids);
+        RequestRouter adminRouter = new RequestRouter(rc, aggregator, loads, own, monitor, RequestRouter.Face.ADMIN,
+                ids);
         List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduling,
                 pools::close));
         Path file = config.backendsFile();

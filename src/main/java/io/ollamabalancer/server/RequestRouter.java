@@ -44,6 +44,7 @@ final class RequestRouter {
     private final FleetAggregator aggregator;
     private final BalancerEndpoints own;
     private final FleetMonitor monitor;
+    private final ModelLoadFanout loads;
     private static final byte[] NOT_FOUND = "404 page not found".getBytes(StandardCharsets.UTF_8);
 
     /** Which routes a listening port serves: everything, or (with a separate admin port) one side of the split. */
@@ -65,8 +66,9 @@ final class RequestRouter {
     private final AtomicLong ids;
     private final Face face;
 
-    RequestRouter(RelayContext rc, FleetAggregator aggregator, BalancerEndpoints own, FleetMonitor monitor,
-                  Face face, AtomicLong ids) {
+    RequestRouter(RelayContext rc, FleetAggregator aggregator, ModelLoadFanout loads, BalancerEndpoints own,
+                  FleetMonitor monitor, Face face, AtomicLong ids) {
+        this.loads = loads;
         this.face = face;
         this.ids = ids;
         this.rc = rc;
@@ -125,6 +127,10 @@ final class RequestRouter {
             return answered(req, done, () -> Responses.error(ctx, e, 400, "model is required", 0));
         }
         String modelKey = model == null ? null : ModelNames.normalize(model);
+        if (parsed != null && parsed.emptyPrompt() && (e == Endpoint.GENERATE || e == Endpoint.CHAT)
+                && !rc.fleet().candidates(modelKey, null).isEmpty()) {
+            return loads.handle(ctx, req, e, modelKey, done);
+        }
         Backend direct = null;
         if (e.kind() == RouteKind.MODEL_INFO) {
             direct = leastOutstanding(rc.fleet().candidates(modelKey, null));

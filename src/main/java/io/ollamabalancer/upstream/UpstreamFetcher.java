@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Small GET requests to backends over the shared pools (model lists, loaded models, versions, aggregate
- * endpoints), with a timeout and a size bound. Thread-safe: each call runs on an event loop of the group it was
+ * Small requests to backends over the shared pools (model lists, loaded models, versions, aggregate endpoints,
+ * fanned-out model loads), with a timeout and a size bound. Thread-safe: each call runs on an event loop of the group it was
  * given. Response parts are copied into a heap array and released as they arrive.
  */
 public final class UpstreamFetcher implements BackendProbe {
@@ -50,46 +50,61 @@ public final class UpstreamFetcher implements BackendProbe {
 
     /** As {@link #get(Backend, String)}, on a chosen loop (so a client's aggregate stays on its own loop). */
     public CompletableFuture<Reply> get(Backend backend, String path, EventLoop loop) {
-        CompletableFuture<Reply> result = new CompletableFuture<>();
-        if (loop.inEventLoop()) {
-            start(backend, path, loop, result);
-        } else {
-            loop.execute(() -> start(backend, path, loop, result));
-        }
-        return result;
+        return call(backend, HttpMethod.GET, path, null, loop, timeoutMillis);
     }
 
-    private void start(Backend backend, String path, EventLoop loop, CompletableFuture<Reply> result) {
-        pools.acquire(backend, loop).addListener((Future<UpstreamConnection> f) -> {
+    /** POSTs a small JSON body (a model load or unload fanned out to the fleet) with its own timeout. */
+    public CompletableFuture<Reply> post(Backend backend, String path, byte[] json, EventLoop loop,
+                                        long timeout) {
+        return call(backend, HttpMethod.POST, path, json, loop, timeout);
+    }
+
+    private CompletableFuture<Reply> call(Backend backend, HttpMethod method, String path, byte[] json,
+                                          EventLoop loop, long timeout) {
+        CompletableFuture<Reply> result = new CompletableFuture<>();
+        Runnable start = () -> pools.acquire(backend, loop).addListener((Future<UpstreamConnection> f) -> {
             if (!f.isSuccess()) {
                 result.completeExceptionally(f.cause());
                 return;
             }
-            new Call(f.getNow(), result).send(backend.config().pathPrefix() + path, backend, loop);
+            new Call(f.getNow(), result, timeout).send(method, backend.config().pathPrefix() + path, json, backend,
+                    loop);
         });
+        if (loop.inEventLoop()) {
+            start.run();
+        } else {
+            loop.execute(start);
+        }
+        return result;
     }
 
-    /** One GET on one lent connection; event-loop confined. */
+    /** One request on one lent connection; event-loop confined. */
     private final class Call implements UpstreamListener {
         private final UpstreamConnection conn;
         private final CompletableFuture<Reply> result;
+        private final long timeout;
         private ByteBuf body = Unpooled.EMPTY_BUFFER;
         private HttpResponse head;
         private ScheduledFuture<?> timer;
 
-        Call(UpstreamConnection conn, CompletableFuture<Reply> result) {
+        Call(UpstreamConnection conn, CompletableFuture<Reply> result, long timeout) {
             this.conn = conn;
             this.result = result;
+            this.timeout = timeout;
         }
 
-        void send(String uri, Backend backend, EventLoop loop) {
+        void send(HttpMethod method, String uri, byte[] json, Backend backend, EventLoop loop) {
             conn.attach(this);
-            FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri,
-                    Unpooled.EMPTY_BUFFER);
+            FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri,
+                    json == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(json));
             req.headers().set(HttpHeaderNames.HOST, backend.config().hostHeader());
             req.headers().set(HttpHeaderNames.ACCEPT, "application/json");
+            if (json != null) {
+                req.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+                req.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
+            }
             timer = loop.schedule(() -> fail(new TimeoutException("no answer from " + backend.name() + " in "
-                    + timeoutMillis + " ms")), timeoutMillis, TimeUnit.MILLISECONDS);
+                    + timeout + " ms")), timeout, TimeUnit.MILLISECONDS);
             conn.channel().writeAndFlush(req).addListener(w -> {
                 if (w.isSuccess()) {
                     conn.channel().read();

@@ -198,6 +198,23 @@ class ProxyEndpointsIT {
     }
 
     @Test
+    void preloadAndUnloadReachEveryBackendWithTheModel() throws Exception {
+        HttpResponse<String> load = Http.post(url("/api/generate"), "{\"model\":\"llama3.2:1b\"}");
+        assertThat(load.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(load.body()).get("done_reason").asText()).isEqualTo("load");
+        HttpResponse<String> unload = Http.post(url("/api/chat"), "{\"model\":\"llama3.2:1b\",\"messages\":[],"
+                + "\"keep_alive\":0}");
+        assertThat(unload.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(unload.body()).get("done_reason").asText()).isEqualTo("unload");
+        for (int i = 0; i < 2; i++) {
+            String ps = Http.get(fleet.sim(i).baseUrl() + "/api/ps").body();
+            assertThat(ps).as("unloaded on backend %d", i).doesNotContain("llama3.2:1b");
+        }
+        // Put it back for the other tests.
+        assertThat(Http.post(url("/api/generate"), "{\"model\":\"llama3.2:1b\"}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void passthroughGoesToTheNamedBackend() throws Exception {
         HttpResponse<String> pull = Http.post(url("/api/pull"), "{\"model\":\"llama3.2:1b\",\"stream\":false}",
                 "X-Ollama-Backend", "beta");
