@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.schedule.PendingRequest;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -71,6 +72,20 @@ public final class HeaderPolicy {
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove(HttpHeaderNames.PROXY_CONNECTION);
         return r;
+    }
+
+    /**
+     * What the balancer adds to every proxied response: the request id, the backend, and for inference the time
+     * spent queued and the token estimates the scheduler worked with.
+     */
+    public static void addBalancerHeaders(HttpHeaders h, long id, Backend backend, PendingRequest pending) {
+        h.set("X-Request-Id", Long.toString(id));
+        h.set("X-Balancer-Backend", backend.name());
+        if (pending != null) {
+            h.set("X-Balancer-Queue-Ms", Long.toString(pending.queuedNanos() / 1_000_000));
+            h.set("X-Balancer-Estimated-Prompt-Tokens", Integer.toString(pending.estimate().promptTokens()));
+            h.set("X-Balancer-Estimated-Output-Tokens", Integer.toString(pending.estimate().expectedOutputTokens()));
+        }
     }
 
     private static boolean isHopByHop(String name) {

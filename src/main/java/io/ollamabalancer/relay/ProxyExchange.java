@@ -226,16 +226,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         status = head.status().code();
         firstByteNanos = System.nanoTime();
         HttpResponse out = HeaderPolicy.clientResponse(head);
-        out.headers().set("X-Request-Id", Long.toString(id));
-        out.headers().set("X-Balancer-Backend", backend.name());
-        if (pending != null) {
-            long queueMs = pending.queuedNanos() / 1_000_000;
-            out.headers().set("X-Balancer-Queue-Ms", Long.toString(queueMs));
-            out.headers().set("X-Balancer-Estimated-Prompt-Tokens",
-                    Integer.toString(pending.estimate().promptTokens()));
-            out.headers().set("X-Balancer-Estimated-Output-Tokens",
-                    Integer.toString(pending.estimate().expectedOutputTokens()));
-        }
+        HeaderPolicy.addBalancerHeaders(out.headers(), id, backend, pending);
         ctx.write(out);
         if (status >= 500) {
             backend.lastError("HTTP " + status + " from backend");
