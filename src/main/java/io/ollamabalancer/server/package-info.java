@@ -1,0 +1,9 @@
+/**
+ * Step 1 of the data path: client to balancer. Accepts HTTP/1.1, applies the connection policy (keep-alive,
+ * pipelining, idle timeout, body limit, CORS) and routes each request.
+ *
+ * <p>Starting points: {@link io.ollamabalancer.server.BalancerServer} (wiring and lifecycle),
+ * {@code ServerChannelInitializer} (the only place that orders the client pipeline), {@code RequestRouter} (what
+ * happens to each request), {@code FleetAggregator} and {@code ModelLoadFanout} (requests answered by the fleet).
+ */
+package io.ollamabalancer.server;
