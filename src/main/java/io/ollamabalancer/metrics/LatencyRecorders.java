@@ -34,7 +34,7 @@ import java.util.function.UnaryOperator;
  * </ul>
  */
 public final class LatencyRecorders implements RequestObserver {
-    public static final int DEFAULT_MAX_LABELS = 200;
+    public static final int DEFAULT_MAX_LABELS = 64;
     public static final int DEFAULT_KEPT_INTERVALS = 360;
     static final long HLOG_MAX_BYTES = 16L << 20;
     private static final int MAX_COUNTER_SERIES = 10_000;
@@ -132,9 +132,9 @@ public final class LatencyRecorders implements RequestObserver {
         });
     }
 
-    private LatencySeries newSeries(SeriesKey key, boolean packed) {
+    private LatencySeries newSeries(SeriesKey key, boolean perLabel) {
         keysByTag.put(key.tag(), key);
-        return new LatencySeries(key, packed);
+        return new LatencySeries(key, perLabel);
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.ollamabalancer.metrics;
 
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.PackedHistogram;
 import org.HdrHistogram.Recorder;
 
 import java.util.concurrent.TimeUnit;
@@ -14,15 +13,18 @@ import java.util.concurrent.atomic.LongAdder;
  * and a {@link LongAdder}: no lock of ours. Everything else is called by {@link LatencyRecorders} under its roll
  * lock, except {@link #lastInterval()} which reads a published, never-mutated histogram.
  *
- * <p>Two layouts. The few overall series use fixed-range histograms (1 µs to 1 h): recording is wait-free and about
- * 25 ns, at ~190 KB per histogram. Per-label series, up to hundreds of them, are packed: memory follows the values
- * seen, recording costs about 65 ns, and HdrHistogram grows a packed recorder's storage under a short internal
- * lock the first time a new range of values appears (rare once warm).
+ * <p>Every recorder has a fixed range (1 µs to 1 h), so recording never resizes: it is wait-free (about 25 ns).
+ * An auto-resizing packed concurrent recorder was tried for the per-label series and livelocked two event loops
+ * under load (one writer spinning in the packed array's entry expansion while another, resizing, waited for it
+ * to leave its critical section), which froze the balancer. The few overall series keep 3 significant digits
+ * (~190 KB per histogram); the per-label ones, up to a bounded number of labels, keep 2 (~26 KB), which is 1 %
+ * precision on a percentile.
  */
 final class LatencySeries {
     /** Longer waits are clamped: nothing the balancer does should take an hour. */
     static final long MAX_MICROS = TimeUnit.HOURS.toMicros(1);
     static final int DIGITS = 3;
+    static final int LABEL_DIGITS = 2;
 
     private final SeriesKey key;
     private final Recorder recorder;
@@ -34,18 +36,13 @@ final class LatencySeries {
     /** The last completed interval, or null when it was empty. Never mutated after publication. */
     private volatile Histogram lastInterval;
 
-    /** @param packed compact, growable storage (per-label series) rather than a fixed range (overall series) */
-    LatencySeries(SeriesKey key, boolean packed) {
+    /** @param perLabel a per-model or per-backend series (coarser precision) rather than an overall one */
+    LatencySeries(SeriesKey key, boolean perLabel) {
         this.key = key;
-        if (packed) {
-            recorder = new Recorder(DIGITS, true);
-            pending = new PackedHistogram(DIGITS);
-            cumulative = new PackedHistogram(DIGITS);
-        } else {
-            recorder = new Recorder(1, MAX_MICROS, DIGITS);
-            pending = new Histogram(1, MAX_MICROS, DIGITS);
-            cumulative = new Histogram(1, MAX_MICROS, DIGITS);
-        }
+        int digits = perLabel ? LABEL_DIGITS : DIGITS;
+        recorder = new Recorder(1, MAX_MICROS, digits);
+        pending = new Histogram(1, MAX_MICROS, digits);
+        cumulative = new Histogram(1, MAX_MICROS, digits);
     }
 
     SeriesKey key() {

@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.within;
 class LatencyDumpTest {
     private static final long T0 = 1_700_000_000_000L;
     private static final Pattern ROW = Pattern.compile(
-            "^\\s*(\\d+\\.\\d{3})\\s+(\\d\\.\\d{12})\\s+(\\d+)(\\s+\\d+\\.\\d{2})?$");
+            "^\\s*(\\d+\\.\\d{2,3})\\s+(\\d\\.\\d{12})\\s+(\\d+)(\\s+\\d+\\.\\d{2})?$");
     private static final Pattern FOOTER_COUNT = Pattern.compile("^#\\[Max\\s+=\\s+([\\d.]+), Total count\\s+=\\s+(\\d+)]$");
 
     private final AtomicLong clock = new AtomicLong(T0);
@@ -112,15 +112,16 @@ class LatencyDumpTest {
 
         Section llama = sections.get("ttft model=llama3.2:1b");
         assertThat(llama.footerCount()).isEqualTo(1000);
-        assertThat(llama.valueAt(0.5)).isCloseTo(500.0, within(0.5));
-        // 1..1000 ms once each: every row's value is the rank its percentile names, to 3 significant digits.
+        assertThat(llama.valueAt(0.5)).isCloseTo(500.0, within(5.0));
+        // 1..1000 ms once each: every row's value is the rank its percentile names, to the 2 significant digits
+        // per-label series keep (1 %).
         assertThat(llama.rows()).hasSizeGreaterThan(10);
         for (double[] row : llama.rows()) {
             double rank = Math.max(1, Math.ceil(row[1] * 1000 - 1e-9));
-            assertThat(row[0]).as("row %s", row[1]).isCloseTo(rank, within(rank * 0.001 + 0.001));
-            assertThat((long) row[2]).isEqualTo((long) rank);
+            assertThat(row[0]).as("row %s", row[1]).isCloseTo(rank, within(rank * 0.01 + 0.01));
+            assertThat(row[2]).isCloseTo(rank, within(rank * 0.01 + 1));
         }
-        assertThat(llama.footerMax()).isCloseTo(1000.0, within(1.0));
+        assertThat(llama.footerMax()).isCloseTo(1000.0, within(10.0));
         double[] last = llama.rows().get(llama.rows().size() - 1);
         assertThat(last[1]).isEqualTo(1.0);
         assertThat((long) last[2]).isEqualTo(1000);
@@ -128,14 +129,14 @@ class LatencyDumpTest {
         Section all = sections.get("ttft");
         assertThat(all.footerCount()).isEqualTo(1100);
         assertThat(all.valueAt(0.95)).isGreaterThan(2000.0);
-        assertThat(sections.get("ttft backend=b2").valueAt(0.0)).isCloseTo(2001.0, within(2.01));
+        assertThat(sections.get("ttft backend=b2").valueAt(0.0)).isCloseTo(2001.0, within(20.1));
     }
 
     @Test
     void nameFilterKeepsOneKind() {
         Map<String, Section> sections = parseHgrm(dump.render(query("name", "queue_wait")).bodyText());
         assertThat(sections.keySet()).allMatch(k -> k.startsWith("queue_wait"));
-        assertThat(sections.get("queue_wait model=llama3.2:1b").valueAt(0.5)).isCloseTo(50.0, within(0.05));
+        assertThat(sections.get("queue_wait model=llama3.2:1b").valueAt(0.5)).isCloseTo(50.0, within(0.5));
         // 1000 values 0.1..100 ms and 100 values 200.1..210 ms: the 550th of 1100 is 55 ms.
         assertThat(sections.get("queue_wait").valueAt(0.5)).isCloseTo(55.0, within(0.06));
     }
@@ -225,12 +226,12 @@ class LatencyDumpTest {
                 .filter(h -> "llama3.2:1b".equals(((Map<String, Object>) h.get("labels")).get("model")))
                 .findFirst().orElseThrow();
         assertThat(llama.get("count")).isEqualTo(1000L);
-        assertThat((Double) llama.get("mean")).isCloseTo(500.5, within(0.5));
-        assertThat((Double) llama.get("p50")).isCloseTo(500.0, within(0.5));
-        assertThat((Double) llama.get("p90")).isCloseTo(900.0, within(0.9));
-        assertThat((Double) llama.get("p99")).isCloseTo(990.0, within(1.0));
-        assertThat((Double) llama.get("p999")).isCloseTo(999.0, within(1.0));
-        assertThat((Double) llama.get("max")).isCloseTo(1000.0, within(1.0));
+        assertThat((Double) llama.get("mean")).isCloseTo(500.5, within(5.0));
+        assertThat((Double) llama.get("p50")).isCloseTo(500.0, within(5.0));
+        assertThat((Double) llama.get("p90")).isCloseTo(900.0, within(9.0));
+        assertThat((Double) llama.get("p99")).isCloseTo(990.0, within(10.0));
+        assertThat((Double) llama.get("p999")).isCloseTo(999.0, within(10.0));
+        assertThat((Double) llama.get("max")).isCloseTo(1000.0, within(10.0));
         Map<String, Object> overall = hs.get(0);
         assertThat((Map<String, Object>) overall.get("labels")).isEmpty();
         assertThat(overall.get("count")).isEqualTo(1100L);

@@ -251,4 +251,39 @@ class LatencyRecordersTest {
         assertThat(histogram(recorders.since(0), SeriesKey.overall(LatencyKind.TOKEN_GAP)).getTotalCount())
                 .isEqualTo((long) threads * each);
     }
+
+    /**
+     * Regression: per-label recorders once resized under concurrent writers and livelocked two event loops. Every
+     * recorder now has a fixed range; event-loop-like writers spreading values over six orders of magnitude while a
+     * reader rolls must all finish.
+     */
+    @Test
+    void concurrentWritersWithWideValuesAndRollsNeverStall() {
+        LatencyRecorders r = new LatencyRecorders();
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            java.util.List<java.util.concurrent.Future<?>> writers = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int seed = t;
+                writers.add(pool.submit(() -> {
+                    java.util.Random rnd = new java.util.Random(seed);
+                    for (int i = 0; i < 200_000; i++) {
+                        long nanos = (long) Math.pow(10, 3 + rnd.nextDouble() * 7);
+                        r.tokenGap("m" + (i % 7), "b" + (i % 5), nanos);
+                        if (i % 1000 == 0) {
+                            r.requestCompleted(Traffic.ok(i, "m" + (i % 7), "b" + (i % 5), nanos / 1e6));
+                        }
+                    }
+                }));
+            }
+            for (int i = 0; i < 50; i++) {
+                r.rollInterval();
+                r.snapshotNow();
+            }
+            for (java.util.concurrent.Future<?> w : writers) {
+                w.get();
+            }
+            pool.shutdown();
+        });
+    }
 }
