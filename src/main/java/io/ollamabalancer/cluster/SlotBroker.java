@@ -1,0 +1,284 @@
+package io.ollamabalancer.cluster;
+
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+
+/**
+ * Keeps this replica's {@link BackendGrant}s in step with its demand and with the {@link SlotLedger}, off the
+ * dispatch path.
+ *
+ * <p>For each backend it decides the holding it wants — what runs plus what waits here, and, while nobody else
+ * waits for the backend, at least its {@link FairShare} as idle headroom so a quiet replica serves its next request
+ * without asking Redis — and syncs with the ledger when that differs from what it holds (releases at once, requests
+ * for more paced by {@link ClusterConfig#retryDelay()}), or periodically while there is competition, to refresh
+ * its view of the other replicas' waiting requests. At most one sync per backend is in flight; a change during
+ * it marks the backend dirty and is handled when the reply arrives.
+ *
+ * <p>Global order: when a slot frees here and the last sync said some waiting request elsewhere ranks above all of
+ * ours (beyond what free slots cover), {@link #slotFreed} shrinks the grant by one on the completing thread,
+ * before the local drain could reuse the slot; the next sync releases it, the ledger publishes {@code freed}, and
+ * the replica with the better request acquires it — the ledger will not give it to anyone ranked lower.
+ *
+ * <p>Threading: {@link #grantFor}, {@link #slotFreed}, {@link #wake} from any thread; everything else on the
+ * cluster thread.
+ */
+final class SlotBroker {
+    private final ClusterConfig config;
+    private final SlotLedger ledger;
+    private final Membership membership;
+    private final LocalView view;
+    private final ClusterThread thread;
+    private final RedisAccess access;
+    private final Runnable beforeAcquire;
+    private final Runnable onLeaseLost;
+    private final LongSupplier nanoTime;
+    private final Map<String, BackendGrant> grants = new ConcurrentHashMap<>();
+    private final AtomicBoolean wakeNow = new AtomicBoolean();
+    private final AtomicBoolean wakeLater = new AtomicBoolean();
+    private boolean joined;
+    private int generation;
+
+    SlotBroker(ClusterConfig config, SlotLedger ledger, Membership membership, LocalView view, ClusterThread thread,
+               RedisAccess access, Runnable beforeAcquire, Runnable onLeaseLost, LongSupplier nanoTime) {
+        this.config = config;
+        this.ledger = ledger;
+        this.membership = membership;
+        this.view = view;
+        this.thread = thread;
+        this.access = access;
+        this.beforeAcquire = beforeAcquire;
+        this.onLeaseLost = onLeaseLost;
+        this.nanoTime = nanoTime;
+    }
+
+    /** The grant of one backend (created on first use, starting at its fallback share). Any thread. */
+    SlotGrant grantFor(String backend) {
+        return grant(backend);
+    }
+
+    private BackendGrant grant(String backend) {
+        BackendGrant g = grants.get(backend);
+        if (g != null) {
+            return g;
+        }
+        Integer limit = view.slotLimits().get(backend);
+        int share = limit == null ? 0 : share(limit, backend);
+        return grants.computeIfAbsent(backend, b -> new BackendGrant(b, share));
+    }
+
+    Collection<String> backends() {
+        return new ArrayList<>(grants.keySet());
+    }
+
+    /** A slot of {@code backend} was released locally (before the local drain). Any thread. */
+    void slotFreed(String backend) {
+        BackendGrant g = grants.get(backend);
+        if (g != null && g.shared && g.yieldBudget.getAndUpdate(v -> v > 0 ? v - 1 : 0) > 0) {
+            g.yielded.incrementAndGet();
+        }
+        wake(0);
+    }
+
+    /** Asks for a reconcile pass after {@code delayNanos}, coalesced with any pending one. Any thread. */
+    void wake(long delayNanos) {
+        if (delayNanos <= 0) {
+            if (wakeNow.compareAndSet(false, true)) {
+                thread.execute(this::reconcileAll);
+            }
+        } else if (wakeLater.compareAndSet(false, true)) {
+            thread.schedule(() -> {
+                wakeLater.set(false);
+                reconcileAll();
+            }, delayNanos);
+        }
+    }
+
+    /** An event from another replica ({@code freed} or {@code want} a backend). Cluster thread. */
+    void remoteSignal(String kind, String backend) {
+        BackendGrant g = grants.get(backend);
+        if (g == null || !joined) {
+            return;
+        }
+        if (kind.equals("freed") && g.unmet) {
+            g.retryAtNanos = 0;
+            wake(0);
+        } else if (kind.equals("want") && g.shared && g.held > view.inUse(backend)) {
+            // Someone found every slot held while ours idle: stop keeping headroom until the next sync says
+            // otherwise, and sync now.
+            g.remoteWaiting = Math.max(1, g.remoteWaiting);
+            g.refreshAtNanos = 0;
+            wake(0);
+        }
+    }
+
+    /** Redis is unreachable: every grant becomes the fallback share. Cluster thread. */
+    void goAlone() {
+        joined = false;
+        generation++;
+        Map<String, Integer> limits = view.slotLimits();
+        for (BackendGrant g : grants.values()) {
+            Integer limit = limits.get(g.backend);
+            g.alone(limit == null ? 0 : share(limit, g.backend));
+        }
+        view.capacityGained();
+    }
+
+    /** Joined (again): every grant is confirmed afresh by the ledger. Cluster thread. */
+    void join() {
+        joined = true;
+        generation++;
+        reconcileAll();
+    }
+
+    /** Re-sends every backend's holding (the lease was lost: Redis may have dropped it). Cluster thread. */
+    void forceSyncAll() {
+        for (BackendGrant g : grants.values()) {
+            g.retryAtNanos = 0;
+            g.refreshAtNanos = 0;
+            g.force = true;
+        }
+        reconcileAll();
+    }
+
+    /** One pass over all backends. Cluster thread. */
+    void reconcileAll() {
+        wakeNow.set(false);
+        Map<String, Integer> limits = view.slotLimits();
+        for (String backend : limits.keySet()) {
+            grant(backend);
+        }
+        long now = nanoTime.getAsLong();
+        boolean grew = false;
+        for (BackendGrant g : grants.values()) {
+            Integer l = limits.get(g.backend);
+            int limit = l == null ? 0 : l;
+            int share = share(limit, g.backend);
+            if (!g.shared) {
+                grew |= share > g.fallback;
+                g.fallback = share;
+            }
+            if (joined) {
+                reconcile(g, limit, share, now);
+            }
+        }
+        if (grew) {
+            view.capacityGained();
+        }
+    }
+
+    private void reconcile(BackendGrant g, int limit, int share, long now) {
+        if (g.inFlight) {
+            g.dirty = true;
+            return;
+        }
+        int inUse = view.inUse(g.backend);
+        LocalView.Demand d = limit == 0 ? LocalView.Demand.NONE : view.demand(g.backend);
+        int desired = inUse + d.waiting();
+        if (g.remoteWaiting == 0) {
+            desired = Math.max(desired, share);
+        }
+        desired = Math.min(desired, limit);
+        int y = g.yielded.get();
+        if (y > 0) {
+            desired = Math.min(desired, Math.max(inUse, g.held - y));
+        }
+        boolean send;
+        if (!g.shared || g.force) {
+            send = true;
+        } else if (desired < g.held) {
+            send = true;
+        } else if (desired > g.held) {
+            send = now >= g.retryAtNanos;
+        } else {
+            send = (d.waiting() > 0 || g.remoteWaiting > 0) && now >= g.refreshAtNanos;
+        }
+        if (g.shared) {
+            // Order matters for concurrent readers of granted(): lower the target first, then un-count the
+            // yields it now includes, so no read sees the slot twice.
+            g.target = desired;
+            if (y > 0) {
+                g.yielded.addAndGet(-y);
+            }
+        }
+        if (send) {
+            sync(g, limit, inUse, desired, d, share);
+        }
+    }
+
+    private void sync(BackendGrant g, int limit, int inUse, int need, LocalView.Demand d, int share) {
+        RedisClusterAsyncCommands<String, String> redis = access.joinedOrNull();
+        if (redis == null) {
+            return;
+        }
+        boolean acquiring = need > g.held;
+        if (acquiring) {
+            // Our waiting requests must be in Redis before we compete with them.
+            beforeAcquire.run();
+        }
+        g.inFlight = true;
+        g.force = false;
+        int gen = generation;
+        List<String> models = limit == 0 ? List.of() : new ArrayList<>(view.models(g.backend));
+        SlotLedger.Request req = new SlotLedger.Request(g.backend, limit, inUse, need, d.bestScore(), share,
+                acquiring, models);
+        ledger.sync(redis, req, membership.knownEpoch()).whenCompleteAsync((r, e) -> {
+            g.inFlight = false;
+            if (gen != generation) {
+                return;
+            }
+            if (e != null) {
+                g.retryAtNanos = nanoTime.getAsLong() + config.refreshInterval().toNanos();
+                access.failed("slot sync of " + g.backend, e);
+                return;
+            }
+            applied(g, req, r);
+        }, thread);
+    }
+
+    private void applied(BackendGrant g, SlotLedger.Request req, SlotLedger.Result r) {
+        membership.observe(r.epoch(), r.settling());
+        int before = g.granted();
+        g.held = r.held();
+        if (!g.shared) {
+            g.target = req.need();
+            g.shared = true;
+        }
+        g.remoteWaiting = r.waiting();
+        g.yieldBudget.set(Math.max(0, r.better() - Math.max(0, r.free())));
+        g.unmet = r.held() < req.need();
+        long now = nanoTime.getAsLong();
+        g.retryAtNanos = !g.unmet ? 0
+                : now + (r.free() > 0 ? config.retryDelay() : config.refreshInterval()).toNanos();
+        g.refreshAtNanos = now + config.refreshInterval().toNanos();
+        if (r.leaseLost()) {
+            onLeaseLost.run();
+        }
+        if (g.granted() > before) {
+            view.capacityGained();
+        }
+        if (g.dirty) {
+            g.dirty = false;
+            wake(0);
+        } else if (g.unmet && r.free() > 0) {
+            // Denied in favour of better requests elsewhere: they should take the free slots within moments.
+            wake(config.retryDelay().toNanos());
+        }
+    }
+
+    private int share(int limit, String backend) {
+        return FairShare.of(limit, membership.view().live(), membership.replicaId(), backend,
+                config.fallbackReplicas());
+    }
+
+    /** For status and tests: the grant of each backend known so far. */
+    Map<String, BackendGrant> grants() {
+        return grants;
+    }
+}
