@@ -398,6 +398,18 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         });
     }
 
+    /** Stops everything without leaving, as if the process died (tests of lease expiry). */
+    void abandon() {
+        state = State.CLOSED;
+        for (ScheduledFuture<?> t : timers) {
+            if (t != null) {
+                t.cancel(false);
+            }
+        }
+        thread.close();
+        link.close();
+    }
+
     /** Leaves the cluster (frees this replica's slots at once) and closes the connection. Not on an event loop. */
     @Override
     public void close() {

@@ -47,7 +47,6 @@ final class RedisLink implements AutoCloseable {
     private final RedisClient standalone;
     private final RedisClusterClient cluster;
     private volatile RedisClusterAsyncCommands<String, String> commands;
-    private volatile AutoCloseable connection;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
 
     RedisLink(ClusterConfig config, ClientResources shared) {
@@ -90,14 +89,12 @@ final class RedisLink implements AutoCloseable {
     private CompletableFuture<Void> connectCommands() {
         if (cluster != null) {
             return cluster.connectAsync(StringCodec.UTF8).thenAccept(c -> {
-                connection = c;
                 commands = c.async();
             });
         }
         return standalone.connectAsync(StringCodec.UTF8, config.target().uris().get(0)).toCompletableFuture()
                 .thenAccept(c -> {
-                    connection = c;
-                    commands = c.async();
+                        commands = c.async();
                 });
     }
 
@@ -136,8 +133,7 @@ final class RedisLink implements AutoCloseable {
 
     @Override
     public void close() {
-        closeQuietly(pubSub);
-        closeQuietly(connection);
+        // Shutting the client down closes its connections.
         try {
             if (cluster != null) {
                 cluster.shutdownAsync(0, 2, TimeUnit.SECONDS);
@@ -149,21 +145,6 @@ final class RedisLink implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.debug("closing the Redis client failed", e);
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            if (c instanceof io.lettuce.core.api.AsyncCloseable a) {
-                a.closeAsync();
-            } else {
-                c.close();
-            }
-        } catch (Exception e) {
-            LOG.debug("closing a Redis connection failed", e);
         }
     }
 
