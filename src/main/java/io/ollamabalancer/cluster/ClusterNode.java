@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * ledger, rebuilds the queue mirror, re-reads and re-publishes learned statistics and re-writes this replica's
  * ejections — everything Redis may have lost. Any failure that means Redis is unreachable (a timeout, a refused or
  * dropped connection) makes the replica ALONE: it logs once, every grant becomes its {@link FairShare} of the
- * backend, and it probes Redis with exponential backoff (up to {@link ClusterConfig#reconnectBackoffMax()}) until
- * it can join again. No client request ever waits on any of this.
+ * backend, and it opens new connections with exponential backoff (up to {@link ClusterConfig#reconnectBackoffMax()})
+ * until it can join again. No client request ever waits on any of this.
  *
  * <p>Threading: public methods are safe from any thread and never block, except {@link #close()} (waits briefly
  * for the replica to leave; do not call it on an event loop). All state changes run on one {@link ClusterThread};
@@ -181,7 +181,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         if (state == State.CLOSED) {
             return;
         }
-        link.connect(keys.events(), this::onMessage).whenCompleteAsync((v, e) -> {
+        link.open(keys.events(), this::onMessage).whenCompleteAsync((v, e) -> {
             if (e == null) {
                 join();
             } else {
@@ -212,7 +212,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
             mirror.markResync();
             health.rejoined();
             stats.forgetPublished();
-            loadStats();
+            CompletionStage<Void> warm = loadStats();
             statsTick();
             republishEjections();
             healthTick();
@@ -223,7 +223,8 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
                 LOG.info("joined the cluster at {} as {} ({} replica(s) live)", link.describe(), config.replicaId(),
                         renewal.view().size());
             }
-            ready.complete(null);
+            // Ready once the others' learned state is in: the first request already routes on it.
+            warm.whenComplete((v, x) -> ready.complete(null));
         }, thread);
     }
 
@@ -261,32 +262,14 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         if (state != State.ALONE) {
             return;
         }
-        RedisClusterAsyncCommands<String, String> redis = link.commands();
-        if (redis == null) {
-            connectFromAlone();
-            return;
-        }
-        redis.ping().whenCompleteAsync((pong, e) -> {
-            if (state != State.ALONE) {
-                return;
-            }
-            if (e == null) {
-                connectFromAlone();
-            } else {
-                LOG.debug("Redis still unreachable: {}", e.toString());
-                scheduleProbe();
-            }
-        }, thread);
-    }
-
-    private void connectFromAlone() {
-        link.connect(keys.events(), this::onMessage).whenCompleteAsync((v, e) -> {
+        link.open(keys.events(), this::onMessage).whenCompleteAsync((v, e) -> {
             if (state != State.ALONE) {
                 return;
             }
             if (e == null) {
                 join();
             } else {
+                LOG.debug("Redis still unreachable: {}", e.toString());
                 scheduleProbe();
             }
         }, thread);
@@ -307,6 +290,10 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     private void renewTick() {
         RedisClusterAsyncCommands<String, String> redis = access.joinedOrNull();
         if (redis == null) {
+            return;
+        }
+        if (!link.isOpen()) {
+            goAlone("lease renewal", new IllegalStateException("connection closed"));
             return;
         }
         membership.renew(redis).whenCompleteAsync((r, e) -> {
@@ -333,17 +320,18 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         }
     }
 
-    private void loadStats() {
+    private CompletionStage<Void> loadStats() {
         RedisClusterAsyncCommands<String, String> redis = access.joinedOrNull();
         if (redis == null) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        stats.loadOthers(redis).whenCompleteAsync((others, e) -> {
+        return stats.loadOthers(redis).handleAsync((others, e) -> {
             if (e != null) {
                 failed("statistics load", e);
             } else {
                 learned.absorb(others);
             }
+            return null;
         }, thread);
     }
 

@@ -7,13 +7,13 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import io.lettuce.core.resource.Delay;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +28,13 @@ import java.util.function.Consumer;
  * every component (Lettuce pipelines concurrent commands on it), and one pub/sub connection for the events
  * channel.
  *
- * <p>Connections are made asynchronously; once made, Lettuce reconnects them by itself (exponential delay capped
- * at {@link ClusterConfig#reconnectBackoffMax()}) and re-subscribes. While disconnected, commands are
- * <em>rejected at once</em> rather than buffered, and every command times out after
- * {@link ClusterConfig#commandTimeout()}: a Redis outage shows up as fast failures, never as a pile of waiting
- * commands. Nothing here blocks; results complete on Lettuce's I/O threads, and callers hop to their own executor.
+ * <p>Lettuce's own automatic reconnection is off (except under Redis Cluster, whose node connections Lettuce
+ * manages): the node owns recovery. While connected, every command times out
+ * after {@link ClusterConfig#commandTimeout()}, so a Redis outage shows up as fast failures, never as a pile of
+ * waiting commands; the node then goes alone and calls {@link #open} again (with backoff) until it succeeds, which
+ * replaces both connections and re-subscribes. That keeps one log line per outage instead of one per attempt, and
+ * a Sentinel or Cluster deployment is asked afresh where its master or slots are. Nothing here blocks; results
+ * complete on Lettuce's I/O threads, and callers hop to their own executor.
  *
  * <p>Netty resources: unless given {@link ClientResources} (for example built over the balancer's own event loops
  * with {@code DefaultClientResources.builder().eventLoopGroupProvider(…)}), the link creates its own small set — two
@@ -47,6 +49,7 @@ final class RedisLink implements AutoCloseable {
     private final RedisClient standalone;
     private final RedisClusterClient cluster;
     private volatile RedisClusterAsyncCommands<String, String> commands;
+    private volatile StatefulConnection<String, String> commandConnection;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
 
     RedisLink(ClusterConfig config, ClientResources shared) {
@@ -55,14 +58,16 @@ final class RedisLink implements AutoCloseable {
         this.resources = shared != null ? shared : DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(1)
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(50), config.reconnectBackoffMax(), 2,
-                        TimeUnit.MILLISECONDS))
                 .build();
         Duration connectTimeout = max(Duration.ofSeconds(1), config.commandTimeout().multipliedBy(4));
         ClientOptions.Builder opts = config.target().mode() == RedisTarget.Mode.CLUSTER
                 ? ClusterClientOptions.builder() : ClientOptions.builder();
-        opts.autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        // A cluster connection opens its node connections lazily and must keep them up itself; elsewhere the
+        // node owns reconnection.
+        boolean clusterMode = config.target().mode() == RedisTarget.Mode.CLUSTER;
+        opts.autoReconnect(clusterMode)
+                .disconnectedBehavior(clusterMode ? ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS
+                        : ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
                 .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build());
         if (config.target().mode() == RedisTarget.Mode.CLUSTER) {
@@ -77,32 +82,33 @@ final class RedisLink implements AutoCloseable {
     }
 
     /**
-     * Opens the command and pub/sub connections (each only if not open yet). Completes when both are up; fails
-     * when Redis cannot be reached, and may be called again.
+     * Replaces both connections with new ones and subscribes to {@code channel}. Completes when both are up;
+     * fails when Redis cannot be reached (then call it again later).
      */
-    CompletionStage<Void> connect(String channel, Consumer<String> onMessage) {
-        CompletableFuture<Void> cmd = commands != null ? CompletableFuture.completedFuture(null) : connectCommands();
-        return cmd.thenCompose(v -> pubSub != null ? CompletableFuture.<Void>completedFuture(null)
-                : connectPubSub(channel, onMessage));
-    }
-
-    private CompletableFuture<Void> connectCommands() {
+    CompletionStage<Void> open(String channel, Consumer<String> onMessage) {
+        closeConnections();
+        CompletableFuture<Void> cmd;
         if (cluster != null) {
-            return cluster.connectAsync(StringCodec.UTF8).thenAccept(c -> {
-                commands = c.async();
-            });
-        }
-        return standalone.connectAsync(StringCodec.UTF8, config.target().uris().get(0)).toCompletableFuture()
-                .thenAccept(c -> {
+            // The cluster client connects asynchronously only once it knows the topology: (re)load it first.
+            cmd = cluster.refreshPartitionsAsync().toCompletableFuture()
+                    .thenCompose(v -> cluster.connectAsync(StringCodec.UTF8)).thenAccept(c -> {
+                        commandConnection = c;
                         commands = c.async();
-                });
-    }
-
-    private CompletableFuture<Void> connectPubSub(String channel, Consumer<String> onMessage) {
-        CompletableFuture<? extends StatefulRedisPubSubConnection<String, String>> f = cluster != null
-                ? cluster.connectPubSubAsync(StringCodec.UTF8)
-                : standalone.connectPubSubAsync(StringCodec.UTF8, config.target().uris().get(0)).toCompletableFuture();
-        return f.thenCompose(c -> {
+                    });
+        } else {
+            cmd = standalone.connectAsync(StringCodec.UTF8, config.target().uris().get(0)).toCompletableFuture()
+                    .thenAccept(c -> {
+                        commandConnection = c;
+                        commands = c.async();
+                    });
+        }
+        return cmd.thenCompose(v -> {
+            CompletableFuture<? extends StatefulRedisPubSubConnection<String, String>> f = cluster != null
+                    ? cluster.connectPubSubAsync(StringCodec.UTF8)
+                    : standalone.connectPubSubAsync(StringCodec.UTF8, config.target().uris().get(0))
+                            .toCompletableFuture();
+            return f;
+        }).thenCompose(c -> {
             c.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String ch, String message) {
@@ -112,6 +118,13 @@ final class RedisLink implements AutoCloseable {
             pubSub = c;
             return c.async().subscribe(channel).toCompletableFuture();
         });
+    }
+
+    /** Whether both connections are open (a dropped one is only replaced by {@link #open}). */
+    boolean isOpen() {
+        StatefulConnection<String, String> c = commandConnection;
+        StatefulRedisPubSubConnection<String, String> p = pubSub;
+        return c != null && c.isOpen() && p != null && p.isOpen();
     }
 
     /** The command interface, or {@code null} before the first connection succeeded. */
@@ -131,20 +144,26 @@ final class RedisLink implements AutoCloseable {
         return !(LuaScript.unwrap(e) instanceof RedisCommandExecutionException);
     }
 
+    private void closeConnections() {
+        StatefulConnection<String, String> c = commandConnection;
+        StatefulRedisPubSubConnection<String, String> p = pubSub;
+        commandConnection = null;
+        pubSub = null;
+        if (c != null) {
+            c.closeAsync();
+        }
+        if (p != null) {
+            p.closeAsync();
+        }
+    }
+
     @Override
     public void close() {
-        // Shutting the client down closes its connections.
-        try {
-            if (cluster != null) {
-                cluster.shutdownAsync(0, 2, TimeUnit.SECONDS);
-            } else {
-                standalone.shutdownAsync(0, 2, TimeUnit.SECONDS);
-            }
-            if (ownResources) {
-                resources.shutdown(0, 2, TimeUnit.SECONDS);
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("closing the Redis client failed", e);
+        CompletableFuture<Void> down = cluster != null ? cluster.shutdownAsync(0, 2, TimeUnit.SECONDS)
+                : standalone.shutdownAsync(0, 2, TimeUnit.SECONDS);
+        if (ownResources) {
+            // Only after the client is down, or its last callbacks find the event loops gone.
+            down.whenComplete((v, e) -> resources.shutdown(0, 2, TimeUnit.SECONDS));
         }
     }
 

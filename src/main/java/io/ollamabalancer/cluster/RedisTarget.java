@@ -53,6 +53,9 @@ public record RedisTarget(Mode mode, List<RedisURI> uris, String display) {
         if (scheme.equals("redis-cluster") || scheme.equals("rediss-cluster")) {
             return parseCluster(u, scheme.startsWith("rediss"), colon + 3);
         }
+        if (scheme.endsWith("-sentinel") && u.indexOf('#') < 0) {
+            throw new IllegalArgumentException("a redis-sentinel URL needs #masterId at its end: " + mask(u));
+        }
         RedisURI uri;
         try {
             uri = RedisURI.create(u);

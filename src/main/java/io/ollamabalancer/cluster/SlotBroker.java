@@ -229,10 +229,11 @@ final class SlotBroker {
         SlotLedger.Request req = new SlotLedger.Request(g.backend, limit, inUse, need, d.bestScore(), share,
                 acquiring, models);
         ledger.sync(redis, req, membership.knownEpoch()).whenCompleteAsync((r, e) -> {
-            g.inFlight = false;
             if (gen != generation) {
+                // Redis went away meanwhile; goAlone() already reset the grant.
                 return;
             }
+            g.inFlight = false;
             if (e != null) {
                 g.retryAtNanos = nanoTime.getAsLong() + config.refreshInterval().toNanos();
                 access.failed("slot sync of " + g.backend, e);

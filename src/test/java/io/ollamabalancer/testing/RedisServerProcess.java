@@ -78,7 +78,9 @@ public final class RedisServerProcess implements AutoCloseable {
                 "--protected-mode", "no", "--dir", dir.toString(), "--loglevel", "warning"));
         if (clusterMode) {
             Files.deleteIfExists(dir.resolve("nodes.conf"));
-            cmd.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"));
+            // A lone node never learns its own address from peers; announce it so clients can map the slots.
+            cmd.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                    "--cluster-announce-ip", "127.0.0.1"));
         }
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("redis.log").toFile()).start();
