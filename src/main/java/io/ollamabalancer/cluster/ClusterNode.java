@@ -35,28 +35,24 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterNode implements ClusterHooks, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    private static final int STATS_LOAD_EVERY = 5;
 
     private enum State { CONNECTING, JOINING, JOINED, ALONE, CLOSED }
 
     private final ClusterConfig config;
-    private final LocalView view;
-    private final LearnedState learned;
-    private final HealthListener healthListener;
     private final RedisLink link;
     private final ClusterThread thread;
     private final Keys keys;
     private final Membership membership;
     private final SlotBroker broker;
     private final QueueMirror mirror;
-    private final SharedStats stats;
-    private final SharedHealth health;
+    private final SharedStateSync shared;
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
     private volatile State state = State.CONNECTING;
     private long backoffNanos;
-    private int statsTicks;
     private boolean outageLogged;
+    private long lastRejectionLog;
+    private boolean renewing;
     private final RedisAccess access = new RedisAccess() {
         @Override
         public RedisClusterAsyncCommands<String, String> joinedOrNull() {
@@ -72,9 +68,6 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     private ClusterNode(ClusterConfig config, LocalView view, LearnedState learned, HealthListener healthListener,
                         ClientResources resources) {
         this.config = config;
-        this.view = view;
-        this.learned = learned;
-        this.healthListener = healthListener;
         this.keys = new Keys(config.namespace());
         this.thread = new ClusterThread("cluster-" + config.replicaId());
         this.link = new RedisLink(config, resources);
@@ -85,9 +78,9 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
                 config.mirrorFlushDelay().toNanos(), access);
         SlotLedger ledger = new SlotLedger(keys, me, config.leaseTtl().toMillis(), config.settleTime().toMillis());
         this.broker = new SlotBroker(config, ledger, membership, view, thread, access, mirror::flush, this::leaseLost,
-                System::nanoTime);
-        this.stats = new SharedStats(keys, me, config.statsTtl().toMillis());
-        this.health = new SharedHealth(keys, me, System::currentTimeMillis);
+                this::membershipChanged, System::nanoTime);
+        this.shared = new SharedStateSync(new SharedStats(keys, me, config.statsTtl().toMillis()),
+                new SharedHealth(keys, me, System::currentTimeMillis), learned, healthListener, view, access, thread);
     }
 
     /**
@@ -102,8 +95,8 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         node.thread.execute(node::connect);
         node.timers.add(node.thread.every(node::renewTick, config.renewInterval().toNanos()));
         node.timers.add(node.thread.every(node.broker::reconcileAll, config.refreshInterval().toNanos()));
-        node.timers.add(node.thread.every(node::statsTick, config.statsInterval().toNanos()));
-        node.timers.add(node.thread.every(node::healthTick, config.healthPollInterval().toNanos()));
+        node.timers.add(node.thread.every(node.shared::statsTick, config.statsInterval().toNanos()));
+        node.timers.add(node.thread.every(node.shared::pollHealth, config.healthPollInterval().toNanos()));
         return node;
     }
 
@@ -158,14 +151,12 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
 
     /** This replica ejected {@code backend} for {@code duration}: every replica will treat it as down. */
     public void backendEjected(String backend, Duration duration, String reason) {
-        health.ejected(backend, duration, reason);
-        thread.execute(() -> send(backend, true));
+        shared.ejected(backend, duration, reason);
     }
 
     /** This replica saw {@code backend} recover: the shared ejection ends now. */
     public void backendRecovered(String backend) {
-        health.recovered(backend);
-        thread.execute(() -> send(backend, false));
+        shared.recovered(backend);
     }
 
     /** The mirrored queue of one model across live replicas, best first (reads Redis; status and tests). */
@@ -210,12 +201,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
             outageLogged = false;
             broker.join();
             mirror.markResync();
-            health.rejoined();
-            stats.forgetPublished();
-            CompletionStage<Void> warm = loadStats();
-            statsTick();
-            republishEjections();
-            healthTick();
+            CompletionStage<Void> warm = shared.rejoined();
             if (wasAlone) {
                 LOG.info("Redis at {} reachable again: rejoined as {} with {} replica(s) live", link.describe(),
                         config.replicaId(), renewal.view().size());
@@ -232,8 +218,14 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         if (RedisLink.isLinkFailure(error)) {
             goAlone(what, error);
         } else {
-            // Redis answered with an error: a bug or a foreign key in our namespace, not an outage.
-            LOG.warn("Redis rejected the {} command: {}", what, LuaScript.unwrap(error).getMessage());
+            // Redis answered with an error: a bug or a foreign key in our namespace, not an outage. Once a minute.
+            long now = System.nanoTime();
+            if (now - lastRejectionLog > TimeUnit.MINUTES.toNanos(1) || lastRejectionLog == 0) {
+                lastRejectionLog = now;
+                LOG.warn("Redis rejected the {} command: {}", what, LuaScript.unwrap(error).getMessage());
+            } else {
+                LOG.debug("Redis rejected the {} command: {}", what, LuaScript.unwrap(error).getMessage());
+            }
         }
     }
 
@@ -282,9 +274,15 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         LOG.info("the lease of {} had run out (Redis restarted, or this replica stalled); re-registering its "
                 + "holdings and queue", config.replicaId());
         mirror.markResync();
-        stats.forgetPublished();
+        shared.leaseLost();
         broker.forceSyncAll();
-        republishEjections();
+    }
+
+    /** A sync saw a different number of live replicas: renew now (at most one extra renewal in flight). */
+    private void membershipChanged() {
+        if (!renewing) {
+            renewTick();
+        }
     }
 
     private void renewTick() {
@@ -296,74 +294,19 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
             goAlone("lease renewal", new IllegalStateException("connection closed"));
             return;
         }
+        renewing = true;
         membership.renew(redis).whenCompleteAsync((r, e) -> {
+            renewing = false;
             if (e != null) {
                 failed("lease renewal", e);
-            } else if (r.leaseLost()) {
+                return;
+            }
+            if (r.leaseLost()) {
                 leaseLost();
             }
+            // Shares follow the live set.
+            broker.wake(0);
         }, thread);
-    }
-
-    private void statsTick() {
-        RedisClusterAsyncCommands<String, String> redis = access.joinedOrNull();
-        if (redis == null) {
-            return;
-        }
-        stats.publishChanges(redis, learned.ownObservations()).whenCompleteAsync((r, e) -> {
-            if (e != null) {
-                failed("statistics publication", e);
-            }
-        }, thread);
-        if (++statsTicks % STATS_LOAD_EVERY == 0) {
-            loadStats();
-        }
-    }
-
-    private CompletionStage<Void> loadStats() {
-        RedisClusterAsyncCommands<String, String> redis = access.joinedOrNull();
-        if (redis == null) {
-            return CompletableFuture.completedFuture(null);
-        }
-        return stats.loadOthers(redis).handleAsync((others, e) -> {
-            if (e != null) {
-                failed("statistics load", e);
-            } else {
-                learned.absorb(others);
-            }
-            return null;
-        }, thread);
-    }
-
-    private void healthTick() {
-        RedisClusterAsyncCommands<String, String> redis = access.joinedOrNull();
-        if (redis == null) {
-            return;
-        }
-        health.poll(redis, view.slotLimits().keySet(), healthListener).whenCompleteAsync((r, e) -> {
-            if (e != null) {
-                failed("health poll", e);
-            }
-        }, thread);
-    }
-
-    private void republishEjections() {
-        for (String backend : health.ownEjections()) {
-            send(backend, true);
-        }
-    }
-
-    private void send(String backend, boolean ejected) {
-        RedisClusterAsyncCommands<String, String> redis = access.joinedOrNull();
-        if (redis == null) {
-            return;
-        }
-        (ejected ? health.sendEjection(redis, backend) : health.sendRecovery(redis, backend))
-                .whenCompleteAsync((r, e) -> {
-                    if (e != null) {
-                        failed("health update", e);
-                    }
-                }, thread);
     }
 
     private void onMessage(String message) {
@@ -376,11 +319,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         thread.execute(() -> {
             switch (kind) {
                 case "freed", "want" -> broker.remoteSignal(kind, backend);
-                case "down" -> healthTick();
-                case "up" -> {
-                    healthListener.recoveredElsewhere(backend);
-                    healthTick();
-                }
+                case "down", "up" -> shared.healthEvent(kind, backend);
                 default -> LOG.debug("unknown cluster event {}", message);
             }
         });

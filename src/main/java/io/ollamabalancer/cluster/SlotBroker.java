@@ -10,6 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Keeps this replica's {@link BackendGrant}s in step with its demand and with the {@link SlotLedger}, off the
  * dispatch path.
@@ -30,6 +33,7 @@ import java.util.function.LongSupplier;
  * cluster thread.
  */
 final class SlotBroker {
+    private static final Logger LOG = LoggerFactory.getLogger(SlotBroker.class);
     private final ClusterConfig config;
     private final SlotLedger ledger;
     private final Membership membership;
@@ -38,6 +42,7 @@ final class SlotBroker {
     private final RedisAccess access;
     private final Runnable beforeAcquire;
     private final Runnable onLeaseLost;
+    private final Runnable onMembershipChange;
     private final LongSupplier nanoTime;
     private final Map<String, BackendGrant> grants = new ConcurrentHashMap<>();
     private final AtomicBoolean wakeNow = new AtomicBoolean();
@@ -46,7 +51,8 @@ final class SlotBroker {
     private int generation;
 
     SlotBroker(ClusterConfig config, SlotLedger ledger, Membership membership, LocalView view, ClusterThread thread,
-               RedisAccess access, Runnable beforeAcquire, Runnable onLeaseLost, LongSupplier nanoTime) {
+               RedisAccess access, Runnable beforeAcquire, Runnable onLeaseLost, Runnable onMembershipChange,
+               LongSupplier nanoTime) {
         this.config = config;
         this.ledger = ledger;
         this.membership = membership;
@@ -55,6 +61,7 @@ final class SlotBroker {
         this.access = access;
         this.beforeAcquire = beforeAcquire;
         this.onLeaseLost = onLeaseLost;
+        this.onMembershipChange = onMembershipChange;
         this.nanoTime = nanoTime;
     }
 
@@ -103,6 +110,7 @@ final class SlotBroker {
     /** An event from another replica ({@code freed} or {@code want} a backend). Cluster thread. */
     void remoteSignal(String kind, String backend) {
         BackendGrant g = grants.get(backend);
+        LOG.debug("{} got {} {} ({})", membership.replicaId(), kind, backend, g);
         if (g == null || !joined) {
             return;
         }
@@ -208,7 +216,10 @@ final class SlotBroker {
             }
         }
         if (send) {
-            sync(g, limit, inUse, desired, d, share);
+            // Read what runs only now, after the grant went down: a dispatcher raises its count before it
+            // re-reads the grant (SlotGrant's contract), so either it saw the lower grant and backed off, or its
+            // slot is counted here and Redis keeps it as this replica's floor.
+            sync(g, limit, view.inUse(g.backend), desired, d, share);
         }
     }
 
@@ -226,8 +237,10 @@ final class SlotBroker {
         g.force = false;
         int gen = generation;
         List<String> models = limit == 0 ? List.of() : new ArrayList<>(view.models(g.backend));
+        // Only real waiting requests may make idle holders give their headroom back; headroom never does (two
+        // replicas asking each other for headroom would trade it back and forth).
         SlotLedger.Request req = new SlotLedger.Request(g.backend, limit, inUse, need, d.bestScore(), share,
-                acquiring, models);
+                acquiring && d.waiting() > 0, models);
         ledger.sync(redis, req, membership.knownEpoch()).whenCompleteAsync((r, e) -> {
             if (gen != generation) {
                 // Redis went away meanwhile; goAlone() already reset the grant.
@@ -244,6 +257,13 @@ final class SlotBroker {
     }
 
     private void applied(BackendGrant g, SlotLedger.Request req, SlotLedger.Result r) {
+        if (r.live() != membership.view().size()) {
+            // Someone joined or left since the last renewal: re-read the members before shares drift apart.
+            onMembershipChange.run();
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{} {}: floor {} need {} -> {}", membership.replicaId(), g.backend, req.floor(), req.need(), r);
+        }
         membership.observe(r.epoch(), r.settling());
         int before = g.granted();
         g.held = r.held();
@@ -260,6 +280,11 @@ final class SlotBroker {
         g.refreshAtNanos = now + config.refreshInterval().toNanos();
         if (r.leaseLost()) {
             onLeaseLost.run();
+        }
+        if (view.inUse(g.backend) > r.held()) {
+            // More started than Redis now records (a dispatch raced the first confirmation after a join): say so.
+            g.force = true;
+            g.dirty = true;
         }
         if (g.granted() > before) {
             view.capacityGained();

@@ -99,10 +99,12 @@ class ClusterSimulationTest {
         SimReplica low = rs.get(0);
         SimReplica high = rs.get(1);
         for (int i = 0; i < 8; i++) {
-            low.submit(-10, 150);
+            low.submit(-10, 300);
         }
-        // The low side takes both slots (the idle high side gives its headroom back when asked).
-        await().atMost(Duration.ofSeconds(5)).until(() -> fleet.dispatched.size() == 2);
+        // The low side takes both slots (the idle high side gives its headroom back when asked); the first of
+        // them ends 300 ms later, long after the high-priority requests arrive.
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5))
+                .until(() -> fleet.dispatched.size() >= 2);
         for (int i = 0; i < 8; i++) {
             high.submit(10, 150);
         }

@@ -108,8 +108,13 @@ final class SimReplica implements LocalView {
                 if (backend == null) {
                     break;
                 }
-                Req r = queue.poll();
+                // As Backend.tryAcquireSlot must: count the slot, then check the grant again (SlotGrant).
                 running.merge(backend, 1, Integer::sum);
+                if (running.get(backend) > Math.min(limits.get(backend), node.grantFor(backend).granted())) {
+                    running.merge(backend, -1, Integer::sum);
+                    break;
+                }
+                Req r = queue.poll();
                 fleet.started(backend, r);
                 after.add(() -> node.left(r.id()));
                 if (r.serviceMillis() >= 0) {
