@@ -202,8 +202,12 @@ public final class RedisServerProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException, IOException {
-        stop();
+    public void close() throws IOException {
+        try {
+            stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try (var files = Files.list(dir)) {
             for (Path f : (Iterable<Path>) files::iterator) {
                 Files.deleteIfExists(f);
