@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  *   shared:   granted = min(held, target) − yielded
- *   alone:    granted = fallback
+ *   alone:    granted = fallback   (the fair share; at first no more than what Redis recorded for this replica)
  * </pre>
  * {@code held} is what Redis last confirmed; {@code target} what the broker decided to hold (it drops before a
  * release is sent, and rises only after Redis confirmed); {@code yielded} counts slots given up at completion time
@@ -28,6 +28,8 @@ final class BackendGrant implements SlotGrant {
     volatile int held;
     volatile int target;
     volatile int fallback;
+    /** While alone and the lease may still live: what Redis last recorded for this replica. */
+    int aloneCap = Integer.MAX_VALUE;
 
     // Cluster thread only.
     /** Other replicas' waiting requests for this backend, as of the last sync. */
@@ -54,9 +56,15 @@ final class BackendGrant implements SlotGrant {
         return Math.max(0, Math.min(held, target) - yielded.get());
     }
 
-    /** Back to fallback mode (Redis unreachable, or a rejoin before the first confirmation). Cluster thread. */
-    void alone(int fallbackShare) {
-        fallback = fallbackShare;
+    /**
+     * Back to fallback mode (Redis unreachable). Cluster thread.
+     *
+     * @param cap what Redis recorded for this replica: the most it may use while its lease may still be alive
+     *            (the caller then sets {@link #fallback})
+     */
+    void alone(int cap) {
+        aloneCap = cap;
+        fallback = 0;
         shared = false;
         yielded.set(0);
         yieldBudget.set(0);

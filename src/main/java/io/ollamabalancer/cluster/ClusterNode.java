@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * ledger, rebuilds the queue mirror, re-reads and re-publishes learned statistics and re-writes this replica's
  * ejections — everything Redis may have lost. Any failure that means Redis is unreachable (a timeout, a refused or
  * dropped connection) makes the replica ALONE: it logs once, every grant becomes its {@link FairShare} of the
- * backend, and it opens new connections with exponential backoff (up to {@link ClusterConfig#reconnectBackoffMax()})
+ * backend (at first no more than Redis still reserves for it: {@link SlotBroker#goAlone}), and it opens new
+ * connections with exponential backoff (up to {@link ClusterConfig#reconnectBackoffMax()})
  * until it can join again. No client request ever waits on any of this.
  *
  * <p>Threading: public methods are safe from any thread and never block, except {@link #close()} (waits briefly
@@ -102,7 +103,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
 
     /** Completes when the first attempt to join ended: joined, or alone because Redis was unreachable. */
     public CompletableFuture<Void> ready() {
-        return ready;
+        return ready.copy();
     }
 
     public String replicaId() {
@@ -188,6 +189,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         boolean wasAlone = state == State.ALONE;
         state = State.JOINING;
         RedisClusterAsyncCommands<String, String> redis = link.commands();
+        long sent = System.nanoTime();
         membership.renew(redis).whenCompleteAsync((renewal, e) -> {
             if (state != State.JOINING) {
                 return;
@@ -196,6 +198,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
                 goAlone("joining", e);
                 return;
             }
+            broker.leaseRenewed(sent);
             state = State.JOINED;
             backoffNanos = 0;
             outageLogged = false;
@@ -295,12 +298,14 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
             return;
         }
         renewing = true;
+        long sent = System.nanoTime();
         membership.renew(redis).whenCompleteAsync((r, e) -> {
             renewing = false;
             if (e != null) {
                 failed("lease renewal", e);
                 return;
             }
+            broker.leaseRenewed(sent);
             if (r.leaseLost()) {
                 leaseLost();
             }
@@ -323,6 +328,16 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
                 default -> LOG.debug("unknown cluster event {}", message);
             }
         });
+    }
+
+    /** Acts as if a command had just failed for want of Redis (tests of the fallback). */
+    CompletableFuture<Void> simulateLinkFailure() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        thread.execute(() -> {
+            failed("test", new io.lettuce.core.RedisConnectionException("simulated"));
+            done.complete(null);
+        });
+        return done;
     }
 
     /** Stops everything without leaving, as if the process died (tests of lease expiry). */

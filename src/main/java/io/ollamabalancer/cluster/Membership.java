@@ -17,8 +17,9 @@ import java.util.concurrent.CompletionStage;
  * <p>It also remembers the Redis <em>epoch</em> it joined: when the epoch key vanished (Redis restarted without
  * persistence, or was flushed) the next script to run opens a settle window ({@link LuaScript#PRELUDE}).
  *
- * <p>Thread-safety: {@link #view()} and {@link #knownEpoch()} are volatile reads from any thread; {@link #observe}
- * is called from the cluster thread only.
+ * <p>Thread-safety: {@link #view()}, {@link #shareView()} and {@link #knownEpoch()} are volatile reads from any
+ * thread; updates (from {@link #observe} on the cluster thread and renewal replies on Lettuce's threads) are
+ * serialised by a lock held for a few field writes.
  */
 final class Membership {
     static final LuaScript RENEW = new LuaScript("renew", LuaScript.PRELUDE + """
@@ -83,6 +84,7 @@ final class Membership {
     private final long mirrorKeyTtlMillis;
     private volatile String knownEpoch = "";
     private volatile View view;
+    private volatile View beforeSettle;
 
     Membership(Keys keys, String replicaId, long leaseTtlMillis, long settleMillis, long mirrorKeyTtlMillis) {
         this.keys = keys;
@@ -127,6 +129,17 @@ final class Membership {
         return LEAVE.run(redis, new String[] {keys.replicas(), keys.waitingModels(me)}, args.toArray(String[]::new));
     }
 
+    /**
+     * The members to divide slots among. While Redis settles after losing its data, replicas re-register one by
+     * one, so the live set undercounts; shares are then taken from the last view before the settle when it was
+     * larger, or the first replica back would claim everything.
+     */
+    View shareView() {
+        View v = view;
+        View before = beforeSettle;
+        return v.settling() && before != null && before.size() > v.size() ? before : v;
+    }
+
     /** Records the epoch and settle state a sync reported. */
     void observe(String epoch, boolean settling) {
         if (epoch != null && !epoch.isEmpty()) {
@@ -134,7 +147,7 @@ final class Membership {
         }
         View v = view;
         if (v.settling() != settling) {
-            view = new View(v.live(), settling);
+            update(new View(v.live(), settling));
         }
     }
 
@@ -144,10 +157,18 @@ final class Membership {
         }
         Collections.sort(live);
         View v = new View(live, settling);
-        view = v;
+        update(v);
         if (epoch != null && !epoch.isEmpty()) {
             knownEpoch = epoch;
         }
         return v;
+    }
+
+    private synchronized void update(View next) {
+        View prev = view;
+        if (next.settling() && !prev.settling()) {
+            beforeSettle = prev;
+        }
+        view = next;
     }
 }

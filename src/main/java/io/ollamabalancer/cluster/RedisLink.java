@@ -3,6 +3,7 @@ package io.ollamabalancer.cluster;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -18,6 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -48,9 +51,12 @@ final class RedisLink implements AutoCloseable {
     private final boolean ownResources;
     private final RedisClient standalone;
     private final RedisClusterClient cluster;
+    private final RedisURI uri;
     private volatile RedisClusterAsyncCommands<String, String> commands;
     private volatile StatefulConnection<String, String> commandConnection;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
+    private volatile CompletableFuture<Void> opening = CompletableFuture.completedFuture(null);
+    private volatile boolean closed;
 
     RedisLink(ClusterConfig config, ClientResources shared) {
         this.config = config;
@@ -70,12 +76,20 @@ final class RedisLink implements AutoCloseable {
                         : ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
                 .socketOptions(SocketOptions.builder().connectTimeout(connectTimeout).keepAlive(true).build());
+        // The URI's timeout bounds the connection handshake (Lettuce's default is a minute).
+        List<RedisURI> uris = new ArrayList<>();
+        for (RedisURI u : config.target().uris()) {
+            RedisURI copy = RedisURI.builder(u).build();
+            copy.setTimeout(connectTimeout);
+            uris.add(copy);
+        }
+        this.uri = uris.get(0);
         if (config.target().mode() == RedisTarget.Mode.CLUSTER) {
-            cluster = RedisClusterClient.create(resources, config.target().uris());
+            cluster = RedisClusterClient.create(resources, uris);
             cluster.setOptions((ClusterClientOptions) opts.build());
             standalone = null;
         } else {
-            standalone = RedisClient.create(resources, config.target().uris().get(0));
+            standalone = RedisClient.create(resources, uri);
             standalone.setOptions(opts.build());
             cluster = null;
         }
@@ -86,6 +100,9 @@ final class RedisLink implements AutoCloseable {
      * fails when Redis cannot be reached (then call it again later).
      */
     CompletionStage<Void> open(String channel, Consumer<String> onMessage) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("Redis link closed"));
+        }
         closeConnections();
         CompletableFuture<Void> cmd;
         if (cluster != null) {
@@ -96,17 +113,16 @@ final class RedisLink implements AutoCloseable {
                         commands = c.async();
                     });
         } else {
-            cmd = standalone.connectAsync(StringCodec.UTF8, config.target().uris().get(0)).toCompletableFuture()
+            cmd = standalone.connectAsync(StringCodec.UTF8, uri).toCompletableFuture()
                     .thenAccept(c -> {
                         commandConnection = c;
                         commands = c.async();
                     });
         }
-        return cmd.thenCompose(v -> {
+        CompletableFuture<Void> done = cmd.thenCompose(v -> {
             CompletableFuture<? extends StatefulRedisPubSubConnection<String, String>> f = cluster != null
                     ? cluster.connectPubSubAsync(StringCodec.UTF8)
-                    : standalone.connectPubSubAsync(StringCodec.UTF8, config.target().uris().get(0))
-                            .toCompletableFuture();
+                    : standalone.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
             return f;
         }).thenCompose(c -> {
             c.addListener(new RedisPubSubAdapter<>() {
@@ -118,6 +134,8 @@ final class RedisLink implements AutoCloseable {
             pubSub = c;
             return c.async().subscribe(channel).toCompletableFuture();
         });
+        opening = done;
+        return done;
     }
 
     /** Whether both connections are open (a dropped one is only replaced by {@link #open}). */
@@ -157,10 +175,16 @@ final class RedisLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the connections and shuts the client down, asynchronously. A connection attempt in progress is let
+     * finish first (its connection is then closed too): a channel that registers after the client and its event
+     * loops are gone would never be unregistered, and Lettuce frees its read buffer only then.
+     */
     @Override
     public void close() {
-        CompletableFuture<Void> down = cluster != null ? cluster.shutdownAsync(0, 2, TimeUnit.SECONDS)
-                : standalone.shutdownAsync(0, 2, TimeUnit.SECONDS);
+        closed = true;
+        CompletableFuture<Void> down = opening.handle((v, e) -> null).thenCompose(x -> cluster != null
+                ? cluster.shutdownAsync(0, 2, TimeUnit.SECONDS) : standalone.shutdownAsync(0, 2, TimeUnit.SECONDS));
         if (ownResources) {
             // Only after the client is down, or its last callbacks find the event loops gone.
             down.whenComplete((v, e) -> resources.shutdown(0, 2, TimeUnit.SECONDS));

@@ -1,6 +1,8 @@
 package io.ollamabalancer.cluster;
 
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -9,9 +11,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this replica's {@link BackendGrant}s in step with its demand and with the {@link SlotLedger}, off the
@@ -34,6 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SlotBroker {
     private static final Logger LOG = LoggerFactory.getLogger(SlotBroker.class);
+
     private final ClusterConfig config;
     private final SlotLedger ledger;
     private final Membership membership;
@@ -49,6 +49,8 @@ final class SlotBroker {
     private final AtomicBoolean wakeLater = new AtomicBoolean();
     private boolean joined;
     private int generation;
+    private long leaseRenewedAtNanos;
+    private long aloneCapUntilNanos;
 
     SlotBroker(ClusterConfig config, SlotLedger ledger, Membership membership, LocalView view, ClusterThread thread,
                RedisAccess access, Runnable beforeAcquire, Runnable onLeaseLost, Runnable onMembershipChange,
@@ -126,16 +128,35 @@ final class SlotBroker {
         }
     }
 
-    /** Redis is unreachable: every grant becomes the fallback share. Cluster thread. */
+    /**
+     * Redis is unreachable (from here, at least). While this replica's lease may still be alive in Redis, its
+     * ledger entry still reserves what it held there, and other replicas may still be using Redis: it keeps only
+     * those slots, never more than its share. Once the lease must have run out, nothing protects them any more and
+     * every grant becomes the share (see {@link #reconcileAll}). Cluster thread.
+     */
     void goAlone() {
         joined = false;
         generation++;
+        long now = nanoTime.getAsLong();
+        long leaseEnd = leaseRenewedAtNanos + config.leaseTtl().toNanos();
+        aloneCapUntilNanos = leaseRenewedAtNanos != 0 && now < leaseEnd ? leaseEnd : now;
         Map<String, Integer> limits = view.slotLimits();
         for (BackendGrant g : grants.values()) {
             Integer limit = limits.get(g.backend);
-            g.alone(limit == null ? 0 : share(limit, g.backend));
+            int share = limit == null ? 0 : share(limit, g.backend);
+            g.alone(g.shared ? g.held : 0);
+            g.fallback = fallback(g, share, now);
         }
         view.capacityGained();
+    }
+
+    /** A renewal or sync sent at {@code sentNanos} succeeded: the lease runs at least a TTL from then. */
+    void leaseRenewed(long sentNanos) {
+        leaseRenewedAtNanos = Math.max(leaseRenewedAtNanos, sentNanos);
+    }
+
+    private int fallback(BackendGrant g, int share, long now) {
+        return now < aloneCapUntilNanos ? Math.min(share, g.aloneCap) : share;
     }
 
     /** Joined (again): every grant is confirmed afresh by the ledger. Cluster thread. */
@@ -169,8 +190,9 @@ final class SlotBroker {
             int limit = l == null ? 0 : l;
             int share = share(limit, g.backend);
             if (!g.shared) {
-                grew |= share > g.fallback;
-                g.fallback = share;
+                int f = fallback(g, share, now);
+                grew |= f > g.fallback;
+                g.fallback = f;
             }
             if (joined) {
                 reconcile(g, limit, share, now);
@@ -241,6 +263,7 @@ final class SlotBroker {
         // replicas asking each other for headroom would trade it back and forth).
         SlotLedger.Request req = new SlotLedger.Request(g.backend, limit, inUse, need, d.bestScore(), share,
                 acquiring && d.waiting() > 0, models);
+        long sent = nanoTime.getAsLong();
         ledger.sync(redis, req, membership.knownEpoch()).whenCompleteAsync((r, e) -> {
             if (gen != generation) {
                 // Redis went away meanwhile; goAlone() already reset the grant.
@@ -252,6 +275,7 @@ final class SlotBroker {
                 access.failed("slot sync of " + g.backend, e);
                 return;
             }
+            leaseRenewed(sent);
             applied(g, req, r);
         }, thread);
     }
@@ -299,7 +323,7 @@ final class SlotBroker {
     }
 
     private int share(int limit, String backend) {
-        return FairShare.of(limit, membership.view().live(), membership.replicaId(), backend,
+        return FairShare.of(limit, membership.shareView().live(), membership.replicaId(), backend,
                 config.fallbackReplicas());
     }
 

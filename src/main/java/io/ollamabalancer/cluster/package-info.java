@@ -27,7 +27,10 @@
  * leaves nothing to undo; it never sets it below what the replica is running ({@code floor}), so the ledger never
  * undercounts real work; and it grants more only out of slots nobody holds. A replica uses a slot only after Redis
  * confirmed it and gives one back only after it stopped using it, so at every instant
- * {@code Σ running ≤ Σ held ≤ limit}.
+ * {@code Σ running ≤ Σ held ≤ limit}. The one race — a dispatch that read the grant just before it was lowered
+ * for a release — is closed by ordering: the broker lowers the grant, <em>then</em> reads what runs to tell Redis;
+ * a dispatcher counts its slot, <em>then</em> re-reads the grant and backs off if over it
+ * ({@link io.ollamabalancer.cluster.SlotGrant}). One of the two always sees the other.
  *
  * <p>A replica wants what it runs plus what waits for the backend locally; while no other replica waits for the
  * backend, it also keeps its {@link io.ollamabalancer.cluster.FairShare} ({@code limit / replicas}, the remainder
@@ -60,8 +63,11 @@
  *
  * <h2>When Redis is unreachable</h2>
  * A command that times out (250 ms by default), a refused or dropped connection: the replica goes alone. It logs
- * once; every grant becomes its fair share among the replicas it last saw — shares that add up to exactly each
- * limit — and it opens new connections with exponential backoff until Redis answers. No client request waits on
+ * once and opens new connections with exponential backoff until Redis answers. While its lease may still be alive
+ * in Redis it keeps only the slots Redis records for it (at most its share): other replicas may still be using
+ * Redis — a timeout seen by one replica is not an outage for all — and that entry is what keeps them off those
+ * slots. Once the lease must have run out, every grant becomes its fair share among the replicas it last saw —
+ * shares that add up to exactly each limit. No client request waits on
  * any of this or fails because of it; with fewer slots than replicas some replicas get none of that backend while
  * alone, and their requests for it wait rather than overload it. On return it rejoins and re-sends everything Redis
  * may have lost (a restarted Redis without persistence is empty): its lease, every holding (claiming what it
@@ -89,10 +95,10 @@
  *
  * <h2>Limits, stated</h2>
  * <ul>
- *   <li>Partition: a replica cut off from a Redis the others still reach uses its fallback share while its old
- *       lease still counts for up to one TTL; after that, the others may take its slots while it still uses its
- *       share — up to that share over the limit, until it rejoins. Total outages (every replica alone) stay within
- *       the limit when the replicas' views of the membership agree.</li>
+ *   <li>Partition: a replica cut off from a Redis the others still reach stays within what the ledger reserves for
+ *       it while its lease lasts; after that it uses its share while the others may hand those slots out — up to
+ *       that share over the limit, until it rejoins. Total outages (every replica alone) stay within the limit
+ *       when the replicas' views of the membership agree.</li>
  *   <li>Cross-replica FIFO is by wall-clock milliseconds: replicas' clocks should agree to a few ms (NTP).</li>
  *   <li>Redis Cluster: all keys share one hash tag, so one shard carries the (small) load; under Cluster, Lettuce
  *       keeps its own reconnection and outages are detected by command timeouts.</li>

@@ -40,8 +40,10 @@ class BackendGrantTest {
         g.yieldBudget.set(5);
         g.remoteWaiting = 7;
         g.inFlight = true;
-        g.alone(2);
+        g.alone(4);
+        g.fallback = 2;
         assertThat(g.granted()).isEqualTo(2);
+        assertThat(g.aloneCap).isEqualTo(4);
         assertThat(g.shared).isFalse();
         assertThat(g.yielded.get()).isZero();
         assertThat(g.yieldBudget.get()).isZero();

@@ -30,9 +30,9 @@ class ClusterCostBenchmarkTest {
             Keys keys = new Keys("bench-" + UUID.randomUUID());
             SlotLedger ledger = new SlotLedger(keys, "bench", 60_000, 1000);
             List<String> models = List.of("llama3:8b", "qwen2:7b", "mistral:7b");
-            Histogram acquire = new Histogram(TimeUnit.SECONDS.toNanos(1), 3);
-            Histogram release = new Histogram(TimeUnit.SECONDS.toNanos(1), 3);
-            Histogram ping = new Histogram(TimeUnit.SECONDS.toNanos(1), 3);
+            Histogram acquire = new Histogram(3);
+            Histogram release = new Histogram(3);
+            Histogram ping = new Histogram(3);
             for (int i = 0; i < WARMUP + ROUNDS; i++) {
                 long t0 = System.nanoTime();
                 SlotLedger.Result got = await(ledger.sync(c, new SlotLedger.Request("gpu", 4, 0, 1,
@@ -61,7 +61,7 @@ class ClusterCostBenchmarkTest {
                 node.ready().get(5, TimeUnit.SECONDS);
                 await().atMost(Duration.ofSeconds(5)).until(() -> node.grantFor("gpu").granted() == 4);
                 SlotGrant grant = node.grantFor("gpu");
-                Histogram hooks = new Histogram(TimeUnit.SECONDS.toNanos(1), 3);
+                Histogram hooks = new Histogram(3);
                 int sink = 0;
                 for (int i = 0; i < 200_000; i++) {
                     long t0 = System.nanoTime();

@@ -33,7 +33,7 @@ class RedisClusterModeTest {
             StatefulRedisClusterConnection<String, String> c = client.connect();
             try {
                 node.ready().get(10, TimeUnit.SECONDS);
-                assertThat(node.isJoined()).isTrue();
+                await().atMost(Duration.ofSeconds(10)).until(node::isJoined);
                 Keys keys = new Keys("cl");
                 await().atMost(Duration.ofSeconds(5)).until(() -> {
                     Map<String, String> h = await(c.async().hgetall(keys.slots("gpu")));

@@ -12,8 +12,6 @@ import io.lettuce.core.resource.DefaultClientResources;
 import io.ollamabalancer.testing.RedisServerProcess;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,7 +22,6 @@ final class TestRedis implements AutoCloseable {
     private final ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(2)
             .computationThreadPoolSize(1).build();
     private final RedisClient client;
-    private final List<StatefulRedisConnection<String, String>> connections = new ArrayList<>();
 
     TestRedis(RedisServerProcess redis) {
         client = RedisClient.create(resources, RedisURI.create("127.0.0.1", redis.port()));
@@ -35,7 +32,6 @@ final class TestRedis implements AutoCloseable {
     /** A new connection: each simulated replica gets its own, as separate processes would. */
     RedisAsyncCommands<String, String> connect() {
         StatefulRedisConnection<String, String> c = client.connect(StringCodec.UTF8);
-        connections.add(c);
         return c.async();
     }
 
@@ -45,9 +41,7 @@ final class TestRedis implements AutoCloseable {
 
     @Override
     public void close() {
-        for (StatefulRedisConnection<String, String> c : connections) {
-            c.close();
-        }
+        // Shutting the client down closes its connections.
         client.shutdown(0, 1, TimeUnit.SECONDS);
         resources.shutdown(0, 1, TimeUnit.SECONDS);
     }
