@@ -1,0 +1,87 @@
+package io.ollamabalancer.cluster;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * This replica's grant of one backend's slots: the number the local scheduler may use, derived on every read from
+ * a few fields so that no write can leave it stale.
+ *
+ * <pre>
+ *   shared:   granted = min(held, target) − yielded
+ *   alone:    granted = fallback   (the fair share; at first no more than what Redis recorded for this replica)
+ * </pre>
+ * {@code held} is what Redis last confirmed; {@code target} what the broker decided to hold (it drops before a
+ * release is sent, and rises only after Redis confirmed); {@code yielded} counts slots given up at completion time
+ * by {@link SlotBroker#slotFreed} and not yet folded into {@code target}. Every transient state of these fields
+ * errs low, so the replica never uses a slot it does not hold.
+ *
+ * <p>Threading: {@link #granted()} from any thread (volatile reads only). {@code yielded} and {@code yieldBudget}
+ * are atomics shared with completing threads; the remaining fields are written on the cluster thread only.
+ */
+final class BackendGrant implements SlotGrant {
+    final String backend;
+    /** Slots given up at completion, not yet folded into {@link #target}. */
+    final AtomicInteger yielded = new AtomicInteger();
+    /** How many completions may still give their slot to a better request elsewhere (from the last sync). */
+    final AtomicInteger yieldBudget = new AtomicInteger();
+    volatile boolean shared;
+    volatile int held;
+    volatile int target;
+    volatile int fallback;
+    /** While alone and the lease may still live: what Redis last recorded for this replica. */
+    int aloneCap = Integer.MAX_VALUE;
+
+    // Cluster thread only.
+    /** Other replicas' waiting requests for this backend, as of the last sync. */
+    int remoteWaiting;
+    boolean inFlight;
+    boolean dirty;
+    /** Sync on the next pass whatever the numbers say (the lease was lost: Redis may have forgotten us). */
+    boolean force;
+    /** The grant was last asked for more than Redis gave. */
+    boolean unmet;
+    long retryAtNanos;
+    long refreshAtNanos;
+
+    BackendGrant(String backend, int fallback) {
+        this.backend = backend;
+        this.fallback = fallback;
+    }
+
+    @Override
+    public int granted() {
+        if (!shared) {
+            return fallback;
+        }
+        return Math.max(0, Math.min(held, target) - yielded.get());
+    }
+
+    /**
+     * Back to fallback mode (Redis unreachable). Cluster thread.
+     *
+     * @param cap what Redis recorded for this replica: the most it may use while its lease may still be alive
+     *            (the caller then sets {@link #fallback})
+     */
+    void alone(int cap) {
+        aloneCap = cap;
+        fallback = 0;
+        shared = false;
+        yielded.set(0);
+        yieldBudget.set(0);
+        held = 0;
+        target = 0;
+        remoteWaiting = 0;
+        inFlight = false;
+        dirty = false;
+        force = false;
+        unmet = false;
+        retryAtNanos = 0;
+        refreshAtNanos = 0;
+    }
+
+    @Override
+    public String toString() {
+        return "BackendGrant[" + backend + (shared ? " held=" + held + " target=" + target + " yielded=" + yielded
+                : " fallback=" + fallback) + "]";
+    }
+}

@@ -1,0 +1,73 @@
+package io.ollamabalancer.cluster;
+
+/**
+ * The names of every Redis key the cluster uses, in one place. All start with {@code {namespace}:} — the braces
+ * make the namespace the Redis Cluster hash tag, so every key lands in one slot and one script may touch any of
+ * them. Scripts build the per-replica queue keys themselves from {@link #prefix()} with the same patterns as here.
+ * Immutable.
+ *
+ * <pre>
+ * {ns}:replicas              ZSET   replica → lease expiry (ms, Redis clock)
+ * {ns}:epoch                 STRING id of the current Redis incarnation (gone after a restart without disk)
+ * {ns}:settle                STRING present (with a TTL) while replicas re-register after a restart
+ * {ns}:slots:&lt;backend&gt;       HASH   replica → slots of that backend it holds
+ * {ns}:qm:&lt;replica&gt;          SET    models the replica has waiting requests for
+ * {ns}:q:&lt;replica&gt;:&lt;model&gt;    ZSET   the replica's waiting requests: member "id|promptTokens|outputTokens",
+ *                                   score {@link QueueScore}
+ * {ns}:stats:index           SET    keys of shared statistics
+ * {ns}:stat:&lt;key&gt;            HASH   replica → its observations under that key ({@link WeightedStats#encode})
+ * {ns}:down:&lt;backend&gt;        STRING "replica|reason" while that backend is ejected (TTL = ejection time)
+ * {ns}:events                channel "freed b", "want b", "down b", "up b"
+ * </pre>
+ */
+final class Keys {
+    private final String prefix;
+
+    Keys(String namespace) {
+        this.prefix = "{" + namespace + "}:";
+    }
+
+    String prefix() {
+        return prefix;
+    }
+
+    String replicas() {
+        return prefix + "replicas";
+    }
+
+    String epoch() {
+        return prefix + "epoch";
+    }
+
+    String settle() {
+        return prefix + "settle";
+    }
+
+    String slots(String backend) {
+        return prefix + "slots:" + backend;
+    }
+
+    String waitingModels(String replica) {
+        return prefix + "qm:" + replica;
+    }
+
+    String queue(String replica, String model) {
+        return prefix + "q:" + replica + ":" + model;
+    }
+
+    String statsIndex() {
+        return prefix + "stats:index";
+    }
+
+    String stat(String key) {
+        return prefix + "stat:" + key;
+    }
+
+    String down(String backend) {
+        return prefix + "down:" + backend;
+    }
+
+    String events() {
+        return prefix + "events";
+    }
+}
