@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -25,6 +26,7 @@ public final class Backend {
     private volatile BackendConfig config;
     private final HealthTracker tracker;
     private final AtomicInteger slotsInUse = new AtomicInteger();
+    private volatile IntSupplier grant = () -> Integer.MAX_VALUE;
     private final AtomicInteger outstanding = new AtomicInteger();
     private volatile Set<String> installed = Set.of();
     private volatile Set<String> loaded = Set.of();
@@ -84,14 +86,34 @@ public final class Backend {
         }
         for (;;) {
             int used = slotsInUse.get();
-            if (used >= effectiveConcurrency()) {
+            if (used >= slotLimit()) {
                 tracker.cancelAdmit();
                 return false;
             }
             if (slotsInUse.compareAndSet(used, used + 1)) {
+                // Re-read after counting: cluster mode lowers a grant before it reads the in-use count, so of a
+                // racing dispatch and a release at least one sees the other.
+                if (used + 1 > slotLimit()) {
+                    slotsInUse.decrementAndGet();
+                    tracker.cancelAdmit();
+                    return false;
+                }
                 return true;
             }
         }
+    }
+
+    /**
+     * How many slots this balancer may use on the backend right now: its (slow-start) concurrency, capped in cluster
+     * mode by the share of the backend's slots this replica holds.
+     */
+    public int slotLimit() {
+        return Math.min(effectiveConcurrency(), grant.getAsInt());
+    }
+
+    /** Installs the cluster's live grant for this backend (default: no cap beyond the backend's own limit). */
+    public void slotGrant(IntSupplier g) {
+        grant = g;
     }
 
     public void releaseSlot() {
@@ -107,7 +129,7 @@ public final class Backend {
     }
 
     public boolean hasFreeSlot() {
-        return slotsInUse.get() < effectiveConcurrency();
+        return slotsInUse.get() < slotLimit();
     }
 
     /** Every request in flight to this backend, slot-holding or not (for least-outstanding choices). */

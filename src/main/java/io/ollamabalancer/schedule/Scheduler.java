@@ -57,6 +57,7 @@ public final class Scheduler implements AutoCloseable {
     private final SchedulerSettings settings;
     private final Map<String, ModelQueue> queues = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
+    private volatile QueueListener listener = QueueListener.NONE;
 
     /**
      * The original constructor: FIFO queues with the given limits and a private {@link Predictor} (default hints,
@@ -145,12 +146,28 @@ public final class Scheduler implements AutoCloseable {
         ModelQueue.QueueKey k = queue.keyFor(request, order);
         request.queueKey(k);
         queue.offer(k, request);
+        listener.queued(key, request.id(), request.priority(), order, request.estimate().promptTokens(),
+                request.estimate().expectedOutputTokens());
         if (request.isCancelled()) {
-            queue.remove(k, request);
+            remove(queue, k, request);
             policy.onRemoved(request);
             return;
         }
         drainAll();
+    }
+
+    /** Sets who hears about queue entries and freed slots (cluster mode mirrors them); never null. */
+    public void listener(QueueListener l) {
+        listener = l == null ? QueueListener.NONE : l;
+    }
+
+    /** Removes an entry; only the caller that really removed it tells the listener. */
+    private boolean remove(ModelQueue queue, ModelQueue.QueueKey key, PendingRequest request) {
+        boolean removed = queue.remove(key, request);
+        if (removed) {
+            listener.left(request.id());
+        }
+        return removed;
     }
 
     /** The client left: drop the request if it has not started. Returns whether it was still waiting. */
@@ -161,7 +178,7 @@ public final class Scheduler implements AutoCloseable {
         ModelQueue.QueueKey key = request.queueKey();
         ModelQueue queue = queues.get(request.modelKey());
         if (key != null && queue != null) {
-            queue.remove(key, request);
+            remove(queue, key, request);
         }
         policy.onRemoved(request);
         return true;
@@ -172,6 +189,7 @@ public final class Scheduler implements AutoCloseable {
         TimingSample s = sample == null ? TimingSample.EMPTY : sample;
         predictor.completed(request, backend, s);
         backend.releaseSlot();
+        listener.slotFreed(backend.name());
         policy.onCompleted(request, backend, s);
         drainAll();
     }
@@ -183,6 +201,7 @@ public final class Scheduler implements AutoCloseable {
     public void retryElsewhere(PendingRequest request, Backend backend) {
         predictor.abandoned(request, backend);
         backend.releaseSlot();
+        listener.slotFreed(backend.name());
         request.excluded().add(backend);
         policy.onRemoved(request);
         if (request.transition(PendingRequest.State.DISPATCHED, PendingRequest.State.QUEUED)) {
@@ -210,7 +229,7 @@ public final class Scheduler implements AutoCloseable {
                 lost++;
                 continue;
             }
-            if (!queues.get(request.modelKey()).remove(entry.getKey(), request)
+            if (!remove(queues.get(request.modelKey()), entry.getKey(), request)
                     || !request.transition(PendingRequest.State.QUEUED, PendingRequest.State.DISPATCHED)) {
                 // Someone else won this request; the slot we give back may be what another one waits for,
                 // and the next round of this loop sees it.
@@ -237,12 +256,12 @@ public final class Scheduler implements AutoCloseable {
         PendingRequest r = e.getValue();
         ModelQueue queue = queues.get(r.modelKey());
         if (r.isCancelled()) {
-            queue.remove(e.getKey(), r);
+            remove(queue, e.getKey(), r);
             return null;
         }
         List<Backend> candidates = fleet.candidates(queue.modelKey(), r.excluded());
         if (candidates.isEmpty()) {
-            if (queue.remove(e.getKey(), r)
+            if (remove(queue, e.getKey(), r)
                     && r.transition(PendingRequest.State.QUEUED, PendingRequest.State.CANCELLED)) {
                 policy.onRemoved(r);
                 r.target().reject(503, noBackend(r), 1);
@@ -270,7 +289,7 @@ public final class Scheduler implements AutoCloseable {
             long maxWait = settings.limitsFor(q.modelKey()).maxWaitNanos();
             for (Map.Entry<ModelQueue.QueueKey, PendingRequest> e : q.entries()) {
                 PendingRequest r = e.getValue();
-                if (now - r.enqueuedNanos() > maxWait && q.remove(e.getKey(), r)
+                if (now - r.enqueuedNanos() > maxWait && remove(q, e.getKey(), r)
                         && r.transition(PendingRequest.State.QUEUED, PendingRequest.State.CANCELLED)) {
                     policy.onRemoved(r);
                     r.target().reject(503, BUSY, retryAfterSeconds(q, fleet.candidates(q.modelKey(), null)));

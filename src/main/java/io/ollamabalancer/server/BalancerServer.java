@@ -24,6 +24,7 @@ import io.ollamabalancer.backend.HealthListener;
 import io.ollamabalancer.backend.HealthPolicy;
 import io.ollamabalancer.backend.HealthProber;
 import io.ollamabalancer.config.BackendConfig;
+import io.ollamabalancer.cluster.ClusterNode;
 import io.ollamabalancer.config.BackendsFile;
 import io.ollamabalancer.config.BalancerConfig;
 import io.ollamabalancer.config.ConfigWatcher;
@@ -108,15 +109,18 @@ public final class BalancerServer implements AutoCloseable {
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
         FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);
         fleet.onRetired(pools::forget);
+        java.util.concurrent.atomic.AtomicReference<ClusterNode> clusterRef = new java.util.concurrent.atomic.AtomicReference<>();
         HealthProber prober = new HealthProber(fleet, fetcher, System::nanoTime, new HealthListener() {
             @Override
             public void onEjected(Backend b, String why) {
                 log.warn("backend {} ejected: {}", b.name(), why);
+                Clustering.ejected(clusterRef.get(), b, why);
             }
 
             @Override
             public void onRecovered(Backend b) {
                 log.info("backend {} recovered; refreshing its models", b.name());
+                Clustering.recovered(clusterRef.get(), b);
                 monitor.refresh(b).thenRun(scheduler::drainAll);
             }
         });
@@ -151,11 +155,17 @@ public final class BalancerServer implements AutoCloseable {
                     next -> {
                         FleetChange change = fleet.reload(next);
                         log.info("{} reloaded: {}", file.getFileName(), change.diff().summary());
+                        Clustering.grant(clusterRef.get(), change.added());
                         change.added().forEach(monitor::refresh);
                         scheduler.drainAll();
                     }, ConfigWatcher.Options.defaults()));
         }
 
+        ClusterNode cluster = Clustering.join(config, fleet, scheduler, scheduling);
+        if (cluster != null) {
+            clusterRef.set(cluster);
+            resources.add(0, cluster);
+        }
         try {
             monitor.refreshAll().get(3, TimeUnit.SECONDS);
         } catch (Exception e) {
