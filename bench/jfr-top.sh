@@ -2,7 +2,7 @@
 # Summarises a JFR recording of the balancer (bench/run.sh with PROFILE=1 records one per benchmark): where the
 # sampled Java threads were (top frames, and the first frame of the balancer's own code), where native-method
 # samples were, and allocation and GC totals. Usage: bench/jfr-top.sh FILE.jfr [TOP]
-set -euo pipefail
+set -eu  # no pipefail: head closes the pipes early on purpose
 file=$1
 top=${2:-25}
 [ -f "$file" ] || { echo "jfr-top: no such file: $file" >&2; exit 2; }

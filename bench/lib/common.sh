@@ -63,13 +63,14 @@ stop_pid() {
 
 : "${BALANCER_JAVA_OPTS:=-Xmx512m}"
 
-# Starts the balancer (serve) on port $2 with backends file $3, logging to $4; sets STARTED_PID. Runs from
-# directory $1 so that no .env of the repository changes its settings; built-in defaults apply otherwise.
+# Starts the balancer (serve) on port $2 with backends file $3, logging to $4 (and its GC log to $4.gc); sets
+# STARTED_PID. Runs from directory $1 so that no .env of the repository changes its settings; built-in defaults
+# apply otherwise.
 start_balancer() {
     local dir=$1 port=$2 backends=$3 log=$4
     # shellcheck disable=SC2086
-    (cd "$dir" && exec env ACCESS_LOG_LEVEL=OFF LOG_LEVEL=WARN java $BALANCER_JAVA_OPTS -jar "$JAR" serve \
-        --bind 127.0.0.1 --port "$port" --config "$backends" > "$log" 2>&1) &
+    (cd "$dir" && exec env ACCESS_LOG_LEVEL=OFF LOG_LEVEL=WARN java $BALANCER_JAVA_OPTS -Xlog:gc:file="$log.gc" \
+        -jar "$JAR" serve --bind 127.0.0.1 --port "$port" --config "$backends" > "$log" 2>&1) &
     STARTED_PID=$!
     track "$STARTED_PID"
 }
@@ -165,4 +166,14 @@ hang_lines() {
     echo "- **The balancer stopped answering $(wc -l < "$1/hangs.txt") time(s)** and was restarted (the affected"\
          "run was repeated once on the fresh process); see the thread dumps:"
     sed 's/^/  - /' "$1/hangs.txt"
+}
+
+# From the GC logs given (-Xlog:gc): "<collections> <total pause ms> <max pause ms> <max heap after a GC, MiB>".
+gc_summary() {
+    cat "$@" 2>/dev/null | awk '
+        match($0, /[0-9]+M->[0-9]+M\([0-9]+M\) [0-9.]+ms/) {
+            s = substr($0, RSTART, RLENGTH); split(s, a, /M->|M\(|M\) |ms/)
+            n++; total += a[4]; if (a[4] > maxp) maxp = a[4]; if (a[2] > after) after = a[2]
+        }
+        END { printf "%d %.1f %.1f %d\n", n, total, maxp, after }'
 }

@@ -3,7 +3,7 @@
 # Sourced, not run.
 
 : "${STREAMS:=1000}" "${SIMS:=4}" "${DECODE_TPS:=20}" "${TOKENS:=100}" "${JITTER:=0.05}"
-: "${STREAM_REQUESTS:=2}" "${STREAM_WARMUP:=1}" "${STREAM_RAMP:=2s}" "${STREAM_ROUNDS:=2}"
+: "${STREAM_REQUESTS:=2}" "${STREAM_WARMUP:=1}" "${STREAM_RAMP:=2s}" "${STREAM_ROUNDS:=3}"
 : "${SIM_JAVA_OPTS:=-Xmx1g}" "${LOADGEN_JAVA_OPTS:=-Xmx1g}" "${LOADGEN_THREADS:=2}"
 
 # Writes the simulator fleet: $SIMS servers sharing $STREAMS slots, decoding at $DECODE_TPS tokens/s each stream
@@ -74,6 +74,10 @@ run_streams() {
 
     [ "${PROFILE:-0}" = 1 ] && jcmd "$balancer" JFR.start name=bench settings=profile \
         filename="$dir/balancer.jfr" >/dev/null
+    # One unmeasured pass over both paths first, so that every JVM on the path has compiled its hot code.
+    log "streams: warm-up pass (one request per connection, direct and through the balancer)"
+    STREAM_REQUESTS=1 STREAM_WARMUP=0 loadgen_once "$direct" "$dir/prewarm-direct.json"
+    STREAM_REQUESTS=1 STREAM_WARMUP=0 loadgen_once "http://127.0.0.1:$lport" "$dir/prewarm-balancer.json"
     STREAMS_LOAD_BEFORE=$(loadavg)
     : > "$dir/heap.txt"
     : > "$dir/cpu.txt"
@@ -118,11 +122,16 @@ smed() { local f; for f in "$1"/"$2"-*.json; do jq -r "$3" "$f"; done | median; 
 streams_report() {
     local dir=$1 md="$1/section.md" p
     local -A name=([direct]="simulators directly" [balancer]="through the balancer")
-    local errors peak added_p50 added_p99 added_ttft50 added_ttft99 met cpu chunks
+    local errors peak added_p50 added_p99 added_ttft50 added_ttft99 met cpu chunks paired gc r gcn gct gcmax gcafter
     errors=$(cat "$dir"/direct-*.json "$dir"/balancer-*.json | jq -s 'map(.requests.errors + .warmup.errors) | add')
     peak=$(sort -n "$dir/heap.txt" | tail -n 1 | awk '{ printf "%.0f", $1 / 1048576 }')
     added_p50=$(awk -v a="$(smed "$dir" balancer '.chunkDelayMs.p50')" -v b="$(smed "$dir" direct '.chunkDelayMs.p50')" 'BEGIN { print a - b }')
     added_p99=$(awk -v a="$(smed "$dir" balancer '.chunkDelayMs.p99')" -v b="$(smed "$dir" direct '.chunkDelayMs.p99')" 'BEGIN { print a - b }')
+    # The same difference round by round (each balancer run right after its direct run, so under similar noise).
+    paired=$(for r in $(seq 1 "$STREAM_ROUNDS"); do
+        jq -rn --slurpfile b "$dir/balancer-$r.json" --slurpfile d "$dir/direct-$r.json" \
+            '$b[0].chunkDelayMs.p99 - $d[0].chunkDelayMs.p99'; done)
+    gc=$(gc_summary "$dir"/balancer.log*.gc)
     added_ttft50=$(awk -v a="$(smed "$dir" balancer '.ttftMs.p50')" -v b="$(smed "$dir" direct '.ttftMs.p50')" 'BEGIN { print a - b }')
     added_ttft99=$(awk -v a="$(smed "$dir" balancer '.ttftMs.p99')" -v b="$(smed "$dir" direct '.ttftMs.p99')" 'BEGIN { print a - b }')
     met=$(awk -v d="$added_p99" -v e="$errors" -v h="$(hang_count "$dir")" \
@@ -144,7 +153,8 @@ streams_report() {
         echo "- Load: \`loadgen --connections $STREAMS --requests $STREAM_REQUESTS --warmup $STREAM_WARMUP"\
              "--ramp-up $STREAM_RAMP --threads $LOADGEN_THREADS\` (\`$LOADGEN_JAVA_OPTS\`), streaming"\
              "\`POST /api/generate\`; direct: connection i goes to simulator i mod $SIMS; $STREAM_ROUNDS rounds of"\
-             "direct → balancer, figures are medians over the rounds (warm-up requests excluded)."
+             "direct → balancer after one unmeasured pass over both, figures are medians over the rounds (warm-up requests"\
+             "excluded)."
         echo "- Measures: TTFT = request written → first NDJSON line read; per-chunk delay = arrival wall-clock time"\
              "− the chunk's \`created_at\` (stamped by the simulator with ns precision when it emits the token; same"\
              "machine clock), so it holds the simulator's write, the kernel, the balancer (when in the path) and the"\
@@ -168,11 +178,16 @@ streams_report() {
         echo
         printf -- '- **Added per-chunk delay (balancer − direct): p50 %.3f ms, p99 %.3f ms**; target p99 ≤ 2 ms with no errors and no hang: %s.\n' \
             "$added_p50" "$added_p99" "$met"
+        printf -- '- Added p99 per chunk round by round (balancer run − the direct run just before it): %s ms; median %.3f ms.\n' \
+            "$(xargs printf '%.3f, ' <<< "$paired" | sed 's/, $//')" "$(median <<< "$paired")"
         printf -- '- Added time to first token: p50 %.2f ms, p99 %.2f ms (TTFT includes the simulated first-token time, 1/%s s).\n' \
             "$added_ttft50" "$added_ttft99" "$DECODE_TPS"
         printf -- '- Balancer peak heap in use: %s MiB (max of `ollama_balancer_jvm_heap_used_bytes` from `GET /metrics` sampled every 250 ms during its runs; heap max %s MiB); peak RSS (VmHWM) %s MiB.\n' \
             "$peak" "$BALANCER_HEAP_MAX" "$BALANCER_PEAK_RSS"
-        printf -- '- Balancer CPU: %.1f s per run (median), %.1f µs per forwarded chunk.\n' "$cpu" \
+        read -r gcn gct gcmax gcafter <<< "$gc"
+        printf -- '- Balancer GC (`-Xlog:gc`, whole benchmark): %s collections, %s ms of pauses in total, longest %s ms; largest heap after a collection %s MiB (an upper bound of the live set).\n' \
+            "$gcn" "$gct" "$gcmax" "$gcafter"
+        printf -- '- Balancer CPU: %.1f s per run (median; it includes JIT compilation in the first round and the metrics thread), %.1f µs per forwarded chunk.\n' "$cpu" \
             "$(awk -v c="$cpu" -v n="$chunks" -v w="$STREAM_WARMUP" -v m="$STREAM_REQUESTS" 'BEGIN { print (n > 0) ? c * 1e6 / (n * (w + m) / m) : 0 }')"
         hang_lines "$dir"
         echo
