@@ -10,17 +10,20 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The measurements of one run (or of its warm-up): HdrHistogram {@link Recorder}s for time to first token,
- * per-chunk delivery delay, inter-chunk gap and total time (microseconds, 3 significant digits), and counters.
+ * per-chunk delivery delay, inter-chunk gap and total time (microseconds, 3 significant digits, fixed range up to
+ * an hour so that recording never resizes), and counters.
  * Thread-safe and wait-free for recording: every connection's event loop records into the same instance.
  * {@link #snapshot()} is meant to be called once, after the run.
  */
 public final class LoadStats {
     private static final int DIGITS = 3;
+    /** Longer values are clamped: one hour, in microseconds. */
+    static final long MAX_MICROS = 3_600_000_000L;
 
-    private final Recorder ttft = new Recorder(DIGITS);
-    private final Recorder chunkDelay = new Recorder(DIGITS);
-    private final Recorder chunkGap = new Recorder(DIGITS);
-    private final Recorder total = new Recorder(DIGITS);
+    private final Recorder ttft = recorder();
+    private final Recorder chunkDelay = recorder();
+    private final Recorder chunkGap = recorder();
+    private final Recorder total = recorder();
     private final LongAdder started = new LongAdder();
     private final LongAdder ok = new LongAdder();
     private final LongAdder chunks = new LongAdder();
@@ -94,7 +97,11 @@ public final class LoadStats {
                 chunkGap.getIntervalHistogram(), total.getIntervalHistogram());
     }
 
+    private static Recorder recorder() {
+        return new Recorder(1, MAX_MICROS, DIGITS);
+    }
+
     private static long micros(long nanos) {
-        return Math.max(0, nanos / 1000);
+        return Math.min(MAX_MICROS, Math.max(0, nanos / 1000));
     }
 }

@@ -118,4 +118,16 @@ class StreamTrackerTest {
         assertThat(s.negativeDelays()).isEqualTo(1);
         assertThat(s.chunkDelay().getMaxValue()).isZero();
     }
+
+    @Test
+    void valuesBeyondAnHourAreClampedNotLost() {
+        StreamTracker t = new StreamTracker(stats, 0);
+        t.status(200, 1);
+        line(t, chunk("2026-01-01T00:00:00Z", true), 2 * 3_600_000_000_000L, 0);
+        t.end(3 * 3_600_000_000_000L);
+        LoadStats.Snapshot s = stats.snapshot();
+        assertThat(s.ttft().getTotalCount()).isEqualTo(1);
+        assertThat(s.ttft().getMaxValue()).isBetween(LoadStats.MAX_MICROS * 999 / 1000, LoadStats.MAX_MICROS * 1001 / 1000);
+        assertThat(s.total().getTotalCount()).isEqualTo(1);
+    }
 }
