@@ -46,19 +46,35 @@ free_port() {
 # Every process started here; the EXIT trap stops them (children of ours only, by pid).
 PIDS=()
 track() { PIDS+=("$1"); }
+
+# Whether process $1 exists and has not exited (an exited child stays a zombie until waited for).
+running() { [ -r "/proc/$1/stat" ] && [ "$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
+# Stops process $1: SIGTERM, then SIGKILL if it has not exited after 10 s (a JVM whose event loops are stuck never
+# finishes its shutdown hook).
+stop_pid() {
+    local pid=$1
+    kill "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 40); do
+        running "$pid" || break
+        sleep 0.25
+    done
+    if running "$pid"; then
+        log "process $pid ignored SIGTERM for 10 s; killing it"
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
 cleanup() {
     local pid
     for pid in "${PIDS[@]:-}"; do
         [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
     done
     for pid in "${PIDS[@]:-}"; do
-        [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+        [ -n "$pid" ] && stop_pid "$pid"
     done
     PIDS=()
-}
-stop_pid() {
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
 }
 
 : "${BALANCER_JAVA_OPTS:=-Xmx512m}"
