@@ -77,7 +77,7 @@ cleanup() {
     PIDS=()
 }
 
-: "${BALANCER_JAVA_OPTS:=-Xmx512m}"
+: "${BALANCER_JAVA_OPTS:=-Xmx512m}" "${BALANCER_TRIES:=3}"
 
 # Starts the balancer (serve) on port $2 with backends file $3, logging to $4 (and its GC log to $4.gc); sets
 # STARTED_PID. Runs from directory $1 so that no .env of the repository changes its settings; built-in defaults
@@ -179,8 +179,10 @@ hang_count() { if [ -f "$1/hangs.txt" ]; then wc -l < "$1/hangs.txt"; else echo 
 # Markdown lines about hangs recorded in $1/hangs.txt, if any.
 hang_lines() {
     [ -s "$1/hangs.txt" ] || return 0
-    echo "- **The balancer stopped answering $(wc -l < "$1/hangs.txt") time(s)** and was restarted (the affected"\
-         "run was repeated once on the fresh process); see the thread dumps:"
+    echo "- **The balancer stopped answering $(wc -l < "$1/hangs.txt") time(s)** (both event loops spinning in"\
+         "HdrHistogram's packed recorder, see the thread dumps); each time it was killed, restarted and warmed up,"\
+         "and the run was repeated, at most $BALANCER_TRIES tries per run (a run whose last try hung is reported as it"\
+         "came out):"
     sed 's/^/  - /' "$1/hangs.txt"
 }
 
