@@ -165,8 +165,14 @@ balancer_alive() { [ "$(curl -s -o /dev/null -w '%{http_code}' -m 3 "$1/health" 
 record_hang() {
     local dir=$1 pid=$2 what=$3 n
     n=$(( $(hang_count "$dir") + 1 ))
-    jstack "$pid" > "$dir/hang-$n-jstack.txt" 2>&1 || true
-    echo "$what: the balancer stopped answering GET /health; thread dump bench/out/$(basename "$dir")/hang-$n-jstack.txt" \
+    local dump="$dir/hang-$n-jstack.txt" where="no thread dump"
+    timeout 30 jstack "$pid" > "$dump" 2>&1 || true
+    if grep -A4 '^"multiThreadIoEventLoopGroup' "$dump" | grep -q 'org.HdrHistogram.packedarray\|WriterReaderPhaser'; then
+        where="its event loops are inside HdrHistogram's packed recorder"
+    elif grep -q '^"' "$dump"; then
+        where="see the thread dump"
+    fi
+    echo "$what: the balancer stopped answering GET /health ($where; bench/out/$(basename "$dir")/hang-$n-jstack.txt)" \
         >> "$dir/hangs.txt"
     log "$what: the balancer stopped answering; thread dump in $dir/hang-$n-jstack.txt; restarting it"
     kill -9 "$pid" 2>/dev/null || true
@@ -179,8 +185,7 @@ hang_count() { if [ -f "$1/hangs.txt" ]; then wc -l < "$1/hangs.txt"; else echo 
 # Markdown lines about hangs recorded in $1/hangs.txt, if any.
 hang_lines() {
     [ -s "$1/hangs.txt" ] || return 0
-    echo "- **The balancer stopped answering $(wc -l < "$1/hangs.txt") time(s)** (both event loops spinning in"\
-         "HdrHistogram's packed recorder, see the thread dumps); each time it was killed, restarted and warmed up,"\
+    echo "- **The balancer stopped answering $(wc -l < "$1/hangs.txt") time(s)**; each time it was killed, restarted and warmed up,"\
          "and the run was repeated, at most $BALANCER_TRIES tries per run (a run whose last try hung is reported as it"\
          "came out):"
     sed 's/^/  - /' "$1/hangs.txt"
