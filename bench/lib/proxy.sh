@@ -122,7 +122,7 @@ proxy_report() {
         echo
         machine_block
         echo "- Load: wrk \`-t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION --latency --timeout 5s -s bench/post.lua\`"\
-             "POSTing \`$GENERATE_BODY\` to \`/api/generate\`; one $WRK_WARMUP warm-up per path, then"\
+             "POSTing \`$GENERATE_BODY\` to \`/api/generate\`; per path a 2 s single-connection start and a $WRK_WARMUP warm-up, then"\
              "$PROXY_ROUNDS rounds of direct → nginx → balancer (figures: median of the rounds, range in brackets)."
         echo "- Settings: nginx \`worker_processes auto\`, access log off, \`keepalive_requests\` unlimited"\
              "(bench/nginx/); the balancer with \`$BALANCER_JAVA_OPTS\`, access log off, built-in defaults otherwise,"\
