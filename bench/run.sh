@@ -9,8 +9,8 @@
 # listens on 127.0.0.1 only; every load is bounded in time or count; every process started here is stopped on exit.
 # Scratch files go to bench/out/ (git-ignored). Knobs (environment, defaults in bench/lib/*.sh): WRK_THREADS,
 # WRK_CONNECTIONS, WRK_DURATION, WRK_WARMUP, PROXY_ROUNDS, STREAMS, SIMS, DECODE_TPS, TOKENS, STREAM_REQUESTS,
-# STREAM_WARMUP, STREAM_RAMP, STREAM_ROUNDS, BALANCER_JAVA_OPTS, SIM_JAVA_OPTS, LOADGEN_JAVA_OPTS, and PROFILE=1
-# to record the balancer with JFR during the measured runs (summary in bench/out/*/profile.txt).
+# STREAM_WARMUP, STREAM_RAMP, STREAM_ROUNDS, BALANCER_JAVA_OPTS, BALANCER_TRIES, SIM_JAVA_OPTS, LOADGEN_JAVA_OPTS,
+# and PROFILE=1 to record the balancer with JFR during the measured runs (summary in bench/out/*/profile.txt).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,7 +32,7 @@ case "$what" in
 esac
 
 # The exact command, with the knobs that were set, for RESULTS.md.
-knobs=$(env | grep -E '^(WRK_|PROXY_ROUNDS|STREAM|SIMS|DECODE_TPS|TOKENS|JITTER|BALANCER_JAVA_OPTS|SIM_JAVA_OPTS|LOADGEN_|PROFILE)' \
+knobs=$(env | grep -E '^(WRK_|PROXY_ROUNDS|STREAM|SIMS|DECODE_TPS|TOKENS|JITTER|BALANCER_|SIM_JAVA_OPTS|LOADGEN_|PROFILE)' \
     | sort | tr '\n' ' ' || true)
 BENCH_COMMAND="${knobs}bench/run.sh $*"
 BENCH_COMMAND=${BENCH_COMMAND% }
