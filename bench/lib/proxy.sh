@@ -1,0 +1,163 @@
+# Benchmark (1) of bench/run.sh: proxy overhead. wrk POSTs a small non-streaming generate to a static-response
+# backend (nginx) directly, through nginx proxy_pass with upstream keep-alive, and through the balancer, with the
+# same threads, connections and duration, in interleaved rounds. Sourced, not run.
+
+: "${WRK_THREADS:=2}" "${WRK_CONNECTIONS:=64}" "${WRK_DURATION:=15s}" "${WRK_WARMUP:=5s}" "${PROXY_ROUNDS:=3}"
+GENERATE_BODY='{"model":"llama3.2:1b","prompt":"hi","stream":false}'
+
+# Starts nginx with config $2 as a background job (not daemonized); sets STARTED_PID to its master's pid.
+start_nginx() {
+    local dir=$1 conf=$2 name
+    name=$(basename "$conf" .conf)
+    "$NGINX" -t -q -e "$dir/$name-test.log" -c "$conf" -p "$dir" || die "nginx rejected $conf"
+    "$NGINX" -e "$dir/$name-error.log" -c "$conf" -p "$dir" -g 'daemon off;' > "$dir/$name.out" 2>&1 &
+    STARTED_PID=$!
+    track "$STARTED_PID"
+}
+
+
+# Runs wrk against $2 for $3; prints the JSON of its BENCH line (latencies in µs).
+wrk_once() {
+    local url=$1 duration=$2 raw
+    raw=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$duration" --timeout 5s --latency \
+        -s "$ROOT/bench/post.lua" "$url/api/generate" 2>&1) || die "wrk failed against $url: $raw"
+    printf '%s\n' "$raw" | sed -n 's/^BENCH //p'
+}
+
+# Warms a path up: 2 s on a single connection first (so that the balancer's latency histograms grow while only
+# one event loop records into them: see the hang noted in RESULTS.md), then $WRK_WARMUP at full load.
+warm_path() {
+    wrk -t1 -c1 -d2s --timeout 5s -s "$ROOT/bench/post.lua" "$1/api/generate" >/dev/null 2>&1 || true
+    wrk_once "$1" "$WRK_WARMUP" >/dev/null
+}
+
+run_proxy() {
+    local dir="$OUT/proxy" bport pport lport backend proxy balancer
+    rm -rf "$dir"
+    mkdir -p "$dir/tmp"
+    bport=$(free_port); pport=$(free_port); lport=$(free_port)
+    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$bport|g" "$ROOT/bench/nginx/backend.conf.in" > "$dir/backend.conf"
+    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$pport|g" -e "s|@BACKEND_PORT@|$bport|g" \
+        "$ROOT/bench/nginx/proxy.conf.in" > "$dir/proxy.conf"
+    cat > "$dir/backends.json" <<JSON
+{"backends": [{"name": "static", "url": "http://127.0.0.1:$bport", "maxConcurrency": 512, "models": ["llama3.2:1b"]}]}
+JSON
+    start_nginx "$dir" "$dir/backend.conf"; backend=$STARTED_PID
+    start_nginx "$dir" "$dir/proxy.conf"; proxy=$STARTED_PID
+    wait_http "http://127.0.0.1:$bport/" 200 30
+    wait_http "http://127.0.0.1:$pport/" 200 30
+    BALANCER_LOG="$dir/balancer.log"
+    start_balancer "$dir" "$lport" "$dir/backends.json" "$BALANCER_LOG"; balancer=$STARTED_PID
+    wait_http "http://127.0.0.1:$lport/ready" 200 60
+
+    local -A url=([direct]="http://127.0.0.1:$bport" [nginx]="http://127.0.0.1:$pport" [balancer]="http://127.0.0.1:$lport")
+    local -A procs=([direct]="$backend $(pgrep -P "$backend" | tr '\n' ' ')"
+                    [nginx]="$proxy $(pgrep -P "$proxy" | tr '\n' ' ')"
+                    [balancer]="$balancer")
+    local t
+    for t in direct nginx balancer; do
+        curl -sf -m 5 "${url[$t]}/api/generate" -d "$GENERATE_BODY" | jq -e '.done == true' >/dev/null \
+            || die "$t (${url[$t]}) does not answer the generate request"
+    done
+
+    log "proxy: warm-up, 2s on one connection then $WRK_WARMUP per path"
+    for t in direct nginx balancer; do warm_path "${url[$t]}"; done
+    [ "${PROFILE:-0}" = 1 ] && jcmd "$balancer" JFR.start name=bench settings=profile \
+        filename="$dir/balancer.jfr" >/dev/null
+    LOAD_BEFORE=$(loadavg)
+    : > "$dir/runs.jsonl"
+    local r json c0 c1 try
+    for r in $(seq 1 "$PROXY_ROUNDS"); do
+        for t in direct nginx balancer; do
+            for try in $(seq 1 "$BALANCER_TRIES"); do
+                log "proxy: round $r/$PROXY_ROUNDS, $t, wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION"
+                # shellcheck disable=SC2086
+                c0=$(cpu_seconds ${procs[$t]})
+                json=$(wrk_once "${url[$t]}" "$WRK_DURATION")
+                # shellcheck disable=SC2086
+                c1=$(cpu_seconds ${procs[$t]})
+                if [ "$t" != balancer ] || balancer_alive "${url[balancer]}"; then
+                    break
+                fi
+                record_hang "$dir" "$balancer" "proxy round $r, try $try"
+                start_balancer "$dir" "$lport" "$dir/backends.json" "$BALANCER_LOG.$r.$try"; balancer=$STARTED_PID
+                procs[balancer]=$balancer
+                wait_http "http://127.0.0.1:$lport/ready" 200 60
+                warm_path "${url[balancer]}"
+            done
+            jq -c --arg t "$t" --argjson r "$r" --argjson cpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
+                '. + {target: $t, round: $r, cpuSeconds: $cpu, rps: (.requests / (.durationUs / 1e6))}' \
+                <<< "$json" >> "$dir/runs.jsonl"
+        done
+    done
+    LOAD_AFTER=$(loadavg)
+    if [ "${PROFILE:-0}" = 1 ]; then
+        jcmd "$balancer" JFR.stop name=bench >/dev/null 2>&1 || true
+        "$ROOT/bench/jfr-top.sh" "$dir/balancer.jfr" > "$dir/profile.txt" 2>&1 || true
+        log "proxy: profile of the balancer in $dir/profile.txt"
+    fi
+    stop_pid "$balancer"; stop_pid "$proxy"; stop_pid "$backend"
+    proxy_report "$dir"
+}
+
+# Median over rounds of a field for one target.
+pmed() { jq -r --arg t "$2" "select(.target == \$t) | $3" "$1" | median; }
+
+proxy_report() {
+    local dir=$1 runs="$1/runs.jsonl" md="$1/section.md" t
+    local -A name=([direct]="backend directly (nginx static)" [nginx]="nginx proxy_pass, upstream keepalive 64"
+                   [balancer]="ollama-balancer (serve)")
+    local ratio ratio_direct ratios errors met
+    ratios=$(jq -rs 'group_by(.round)[] | (map(select(.target == "balancer"))[0].rps / map(select(.target == "nginx"))[0].rps)' "$runs")
+    ratio=$(median <<< "$ratios")
+    ratio_direct=$(jq -rs 'group_by(.round)[] | (map(select(.target == "balancer"))[0].rps / map(select(.target == "direct"))[0].rps)' "$runs" | median)
+    errors=$(jq -s 'map(.connectErrors + .readErrors + .writeErrors + .statusErrors + .timeouts) | add' "$runs")
+    met=$(awk -v r="$ratio" -v e="$errors" -v h="$(hang_count "$dir")" \
+        'BEGIN { print (r >= 0.5 && e == 0 && h == 0) ? "**met**" : "**not met**" }')
+    {
+        echo "<!-- bench:proxy:start -->"
+        echo "## Proxy overhead: small non-streaming generate (issue #2, part 1)"
+        echo
+        echo "Run $(date -u +%Y-%m-%dT%H:%M:%SZ) with \`${BENCH_COMMAND}\`."
+        echo
+        machine_block
+        echo "- Load: wrk \`-t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION --latency --timeout 5s -s bench/post.lua\`"\
+             "POSTing \`$GENERATE_BODY\` to \`/api/generate\`; per path a 2 s single-connection start and a $WRK_WARMUP warm-up, then"\
+             "$PROXY_ROUNDS rounds of direct → nginx → balancer (figures: median of the rounds, range in brackets)."
+        echo "- Settings: nginx \`worker_processes auto\`, access log off, \`keepalive_requests\` unlimited"\
+             "(bench/nginx/); the balancer with \`$BALANCER_JAVA_OPTS\`, access log off, built-in defaults otherwise,"\
+             "one backend with \`maxConcurrency\` 512 and a static model list."
+        echo "- Noise: wrk, nginx and the JVM share the machine's $(nproc) CPUs (and other work: load average"\
+             "$LOAD_BEFORE before, $LOAD_AFTER after), so absolute numbers are low and vary between rounds;"\
+             "compare the ratios, which come from the same rounds."
+        echo
+        echo "| path | req/s | p50 ms | p99 ms | errors | proxy CPU µs/request |"
+        echo "|---|---|---|---|---|---|"
+        for t in direct nginx balancer; do
+            local rps lo hi p50 p99 err cpu
+            rps=$(pmed "$runs" "$t" '.rps'); lo=$(jq -rs --arg t "$t" 'map(select(.target == $t).rps) | min' "$runs")
+            hi=$(jq -rs --arg t "$t" 'map(select(.target == $t).rps) | max' "$runs")
+            p50=$(pmed "$runs" "$t" '.p50Us / 1000'); p99=$(pmed "$runs" "$t" '.p99Us / 1000')
+            err=$(jq -s --arg t "$t" 'map(select(.target == $t) | .connectErrors + .readErrors + .writeErrors + .statusErrors + .timeouts) | add' "$runs")
+            cpu=$(pmed "$runs" "$t" '.cpuSeconds * 1e6 / .requests')
+            printf '| %s | %.0f [%.0f–%.0f] | %.2f | %.2f | %d | %.0f |\n' "${name[$t]}" "$rps" "$lo" "$hi" "$p50" "$p99" "$err" "$cpu"
+        done
+        echo
+        printf -- '- **balancer / nginx req/s: %.2f** (median of the per-round ratios %s); target ≥ 0.5 with no errors and no hang: %s.\n' \
+            "$ratio" "$(tr '\n' ' ' <<< "$ratios" | xargs printf '%.2f ' | sed 's/ $//')" "$met"
+        printf -- '- balancer / direct req/s: %.2f; nginx / direct: %.2f.\n' "$ratio_direct" \
+            "$(jq -rs 'group_by(.round)[] | (map(select(.target == "nginx"))[0].rps / map(select(.target == "direct"))[0].rps)' "$runs" | median)"
+        printf -- '- Added latency vs direct, p50 / p99: nginx %.2f / %.2f ms, balancer %.2f / %.2f ms.\n' \
+            "$(awk -v a="$(pmed "$runs" nginx '.p50Us')" -v b="$(pmed "$runs" direct '.p50Us')" 'BEGIN { print (a - b) / 1000 }')" \
+            "$(awk -v a="$(pmed "$runs" nginx '.p99Us')" -v b="$(pmed "$runs" direct '.p99Us')" 'BEGIN { print (a - b) / 1000 }')" \
+            "$(awk -v a="$(pmed "$runs" balancer '.p50Us')" -v b="$(pmed "$runs" direct '.p50Us')" 'BEGIN { print (a - b) / 1000 }')" \
+            "$(awk -v a="$(pmed "$runs" balancer '.p99Us')" -v b="$(pmed "$runs" direct '.p99Us')" 'BEGIN { print (a - b) / 1000 }')"
+        hang_lines "$dir"
+        echo "- Proxy CPU µs/request is the CPU time of the proxy's own processes (nginx master and workers, or the"\
+             "balancer JVM with its GC and JIT threads; for \"direct\", the backend) divided by the requests served."
+        echo
+        echo "<!-- bench:proxy:end -->"
+    } > "$md"
+    update_section proxy "$md"
+    BENCH_SUMMARY+=("proxy: balancer/nginx req/s = $(printf '%.2f' "$ratio") (target >= 0.5), errors $errors")
+}

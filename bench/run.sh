@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmarks of ollama-balancer; writes bench/RESULTS.md (only the sections of the benchmarks that ran).
+#
+#   bench/run.sh            all benchmarks
+#   bench/run.sh proxy      (1) proxy overhead: wrk, backend directly vs nginx proxy_pass vs the balancer
+#   bench/run.sh streams    (2) 1,000 concurrent streams: loadgen, simulators directly vs through the balancer
+#
+# Installs nginx, wrk, jq and curl with apt-get when missing, and builds the jar when it is missing. Everything
+# listens on 127.0.0.1 only; every load is bounded in time or count; every process started here is stopped on exit.
+# Scratch files go to bench/out/ (git-ignored). Knobs (environment, defaults in bench/lib/*.sh): WRK_THREADS,
+# WRK_CONNECTIONS, WRK_DURATION, WRK_WARMUP, PROXY_ROUNDS, STREAMS, SIMS, DECODE_TPS, TOKENS, STREAM_REQUESTS,
+# STREAM_WARMUP, STREAM_RAMP, STREAM_ROUNDS, BALANCER_JAVA_OPTS, BALANCER_TRIES, SIM_JAVA_OPTS, LOADGEN_JAVA_OPTS,
+# and PROFILE=1 to record the balancer with JFR during the measured runs (summary in bench/out/*/profile.txt).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT="$ROOT/bench/out"
+JAR="$ROOT/target/ollama-balancer.jar"
+# shellcheck source=lib/common.sh
+. "$ROOT/bench/lib/common.sh"
+# shellcheck source=lib/proxy.sh
+. "$ROOT/bench/lib/proxy.sh"
+# shellcheck source=lib/streams.sh
+. "$ROOT/bench/lib/streams.sh"
+
+what=${1:-all}
+case "$what" in
+    all) parts=(proxy streams) ;;
+    proxy|streams) parts=("$what") ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: bench/run.sh [all|proxy|streams]" >&2; exit 2 ;;
+esac
+
+# The exact command, with the knobs that were set, for RESULTS.md.
+knobs=$(env | grep -E '^(WRK_|PROXY_ROUNDS|STREAM|SIMS|DECODE_TPS|TOKENS|JITTER|BALANCER_|SIM_JAVA_OPTS|LOADGEN_|PROFILE)' \
+    | sort | tr '\n' ' ' || true)
+BENCH_COMMAND="${knobs}bench/run.sh $*"
+BENCH_COMMAND=${BENCH_COMMAND% }
+BENCH_SUMMARY=()
+
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# 1,000 streams need two sockets each in the balancer, and more in the simulators and the load generator.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
+
+ensure_tools
+ensure_jar
+mkdir -p "$OUT"
+log "running: ${parts[*]} (load average $(loadavg))"
+for part in "${parts[@]}"; do
+    "run_$part"
+done
+for line in "${BENCH_SUMMARY[@]}"; do
+    log "$line"
+done
+log "results in bench/RESULTS.md"
