@@ -188,7 +188,7 @@ public final class Backend {
     public void health(Health h) {
         switch (h) {
             case UP -> tracker.onProbeSuccess();
-            case DOWN -> tracker.onProbeFailure("marked down");
+            case DOWN -> tracker.onConnectionRefused("marked down");
             case UNKNOWN -> tracker.reset();
         }
     }

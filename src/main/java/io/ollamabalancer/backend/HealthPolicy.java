@@ -9,8 +9,9 @@ import java.util.Objects;
  *
  * @param passiveFailureThreshold consecutive failed requests (connect failure, 5xx, stream died) that eject a
  *                                backend (default 3); a refused connection ejects at once regardless
- * @param activeFailureThreshold  consecutive failed probes that eject it (default 1: a probe is cheap and has a
- *                                generous timeout, so one failure is a strong signal)
+ * @param activeFailureThreshold  consecutive failed probes that eject it (default 2: under CPU starvation one
+ *                                probe can time out while the backend streams fine; a refused connection on the
+ *                                request path still ejects at once)
  * @param baseEjection            first ejection time (default 1 s); doubled on every ejection that follows a
  *                                short healthy period
  * @param maxEjection             cap of the doubling (default 60 s)
@@ -19,7 +20,7 @@ import java.util.Objects;
  * @param slowStart               ramp after a recovery: its concurrency limit grows linearly from 1 to its
  *                                {@code maxConcurrency} over this time (default 20 s; zero disables)
  * @param probeInterval           time between two probes of a healthy backend (default 5 s)
- * @param probeTimeout            a probe not answered within this time counts as failed (default 2 s)
+ * @param probeTimeout            a probe not answered within this time counts as failed (default 5 s)
  * @param trialTimeout            a half-open trial that reported nothing within this time (say its client went
  *                                away) no longer blocks the next trial (default 30 s, longer than a model load's
  *                                wait for response headers usually is)
@@ -58,8 +59,8 @@ public record HealthPolicy(
     }
 
     public static HealthPolicy defaults() {
-        return new HealthPolicy(3, 1, Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(60),
-                Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(30),
+        return new HealthPolicy(3, 2, Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(60),
+                Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30),
                 "/api/version");
     }
 
@@ -67,6 +68,12 @@ public record HealthPolicy(
     public HealthPolicy withSlowStart(Duration ramp) {
         return new HealthPolicy(passiveFailureThreshold, activeFailureThreshold, baseEjection, maxEjection,
                 backoffResetAfter, ramp, probeInterval, probeTimeout, trialTimeout, probePath);
+    }
+
+    /** A copy that ejects after {@code n} failed probes in a row. */
+    public HealthPolicy withActiveFailureThreshold(int n) {
+        return new HealthPolicy(passiveFailureThreshold, n, baseEjection, maxEjection, backoffResetAfter, slowStart,
+                probeInterval, probeTimeout, trialTimeout, probePath);
     }
 
     /** A copy with other probe timings. */

@@ -16,7 +16,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class HealthProberTest {
     private final FakeClock clock = new FakeClock();
-    private final HealthPolicy policy = HealthPolicy.defaults();
+    // One failed probe ejects here, so each flow needs one failure; the default threshold is tested in
+    // HealthTrackerTest.
+    private final HealthPolicy policy = HealthPolicy.defaults().withActiveFailureThreshold(1)
+            .withProbing(java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(2));
     private final Fleet fleet = new Fleet(List.of(config("a"), config("b")), policy, clock);
     private final FakeProbe probe = new FakeProbe();
     private final List<String> events = new CopyOnWriteArrayList<>();

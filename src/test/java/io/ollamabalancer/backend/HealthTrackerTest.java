@@ -75,8 +75,12 @@ class HealthTrackerTest {
     }
 
     @Test
-    void oneFailedProbeEjects() {
+    void twoFailedProbesInARowEjectButOneDoesNot() {
         t.onProbeSuccess();
+        assertThat(t.onProbeFailure("timeout")).isEqualTo(Transition.NONE);
+        assertThat(t.onProbeSuccess()).isEqualTo(Transition.NONE);
+        assertThat(t.onProbeFailure("timeout")).as("a success in between resets the count")
+                .isEqualTo(Transition.NONE);
         assertThat(t.onProbeFailure("HTTP 503")).isEqualTo(Transition.EJECTED);
         assertThat(t.state()).isEqualTo(HealthState.EJECTED);
     }
