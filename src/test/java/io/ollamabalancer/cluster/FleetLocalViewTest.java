@@ -66,7 +66,7 @@ class FleetLocalViewTest {
         assertThat(view.demand("off")).isEqualTo(LocalView.Demand.NONE);
         fleet.byName("big").health(Health.DOWN);
         assertThat(view.demand("big")).isEqualTo(LocalView.Demand.NONE);
-        fleet.byName("big").health(Health.UP);
+        fleet.byName("big").health(Health.UNKNOWN); // a reset: an ejection's backoff is not cut short by a poll
         assertThat(view.demand("big").waiting()).isEqualTo(1);
     }
 
