@@ -8,6 +8,7 @@ import io.ollamabalancer.cluster.FleetLocalView;
 import io.ollamabalancer.cluster.HealthListener;
 import io.ollamabalancer.cluster.LearnedState;
 import io.ollamabalancer.config.BalancerConfig;
+import io.ollamabalancer.config.ConfigException;
 import io.ollamabalancer.schedule.Scheduler;
 import io.ollamabalancer.schedule.Scheduling;
 import org.slf4j.Logger;
@@ -34,7 +35,12 @@ final class Clustering {
 
     /** Joins the cluster when a Redis URL is configured; returns {@code null} for a single balancer. */
     static ClusterNode join(BalancerConfig config, Fleet fleet, Scheduler scheduler, Scheduling scheduling) {
-        ClusterConfig cc = ClusterConfig.fromBalancerConfig(config);
+        ClusterConfig cc;
+        try {
+            cc = ClusterConfig.fromBalancerConfig(config);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--redis-url: " + e.getMessage());
+        }
         if (cc == null) {
             return null;
         }
