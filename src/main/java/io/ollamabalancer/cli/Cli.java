@@ -51,6 +51,7 @@ public final class Cli {
         cl.addSubcommand("check-config", check);
         cl.addSubcommand("demo", new CommandLine(new DemoCommand(launcher)));
         cl.addSubcommand("simulate", new CommandLine(new SimulateCommand()));
+        cl.addSubcommand("replay", new CommandLine(new ReplayCommand()));
         cl.setParameterExceptionHandler(Cli::usageError);
         cl.setExecutionExceptionHandler(Cli::failure);
         return cl;
