@@ -164,9 +164,11 @@ final class ReplayCommand implements Callable<Integer> {
             OutcomeFile.write(outcomes, out);
             Summary s = Summary.of(t.name(), t.measured(outcomes));
             PrintWriter w = spec.commandLine().getOut();
-            w.printf(Locale.ROOT, "%s (after %d warm-up): %d ok, %d errors; e2e mean %.3f s, p50 %.3f s, p99 %.3f s; TTFT mean %.3f s,"
-                            + " p99 %.3f s; %s%n", out, t.warmup(), s.completed(), s.errors(), s.e2eMean(), s.e2eP50(), s.e2eP99(),
-                    s.ttftMean(), s.ttftP99(), s.perBackend());
+            w.printf(Locale.ROOT, "%s (after %d warm-up): %d ok, %d errors; e2e mean %.3f s, p50 %.3f s,"
+                            + " p99 %.3f s; TTFT mean %.3f s, p99 %.3f s; %s; sends late by %.3f s at p99%n",
+                    out, t.warmup(), s.completed(),
+                    s.errors(), s.e2eMean(), s.e2eP50(), s.e2eP99(), s.ttftMean(), s.ttftP99(), s.perBackend(),
+                    s.sendLagP99());
             for (Outcome o : outcomes) {
                 if (!o.ok()) {
                     w.println("first error: request " + o.id() + ": " + o.error());

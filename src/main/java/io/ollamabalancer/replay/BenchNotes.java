@@ -12,7 +12,7 @@ final class BenchNotes {
     private BenchNotes() {
     }
 
-    static List<String> computed(List<DesMatrix.FleetRuns> fleets, String targetFleet, String equalFleet) {
+    static List<String> computed(List<DesMatrix.FleetRuns> fleets) {
         List<String> out = new ArrayList<>();
         for (DesMatrix.FleetRuns f : fleets) {
             DesMatrix.LoadRuns l = f.at(0.7);

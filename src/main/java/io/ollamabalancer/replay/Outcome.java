@@ -14,12 +14,26 @@ package io.ollamabalancer.replay;
  * @param estimatedPromptTokens the balancer's pre-dispatch prompt estimate ({@code X-Balancer-Estimated-Prompt-Tokens})
  * @param promptEvalCount       {@code prompt_eval_count} of the final chunk
  * @param evalCount             {@code eval_count} of the final chunk
+ * @param sendLag               how late the request was sent against its trace time (a busy client machine), 0 in
+ *                              simulations
  */
 public record Outcome(int id, String priority, String backend, double e2e, double ttft, double queue, String error,
-                      int estimatedPromptTokens, int promptEvalCount, int evalCount) {
+                      int estimatedPromptTokens, int promptEvalCount, int evalCount, double sendLag) {
+
+    /** An outcome sent on time. */
+    public Outcome(int id, String priority, String backend, double e2e, double ttft, double queue, String error,
+                   int estimatedPromptTokens, int promptEvalCount, int evalCount) {
+        this(id, priority, backend, e2e, ttft, queue, error, estimatedPromptTokens, promptEvalCount, evalCount, 0);
+    }
 
     public boolean ok() {
         return error == null;
+    }
+
+    /** The same outcome sent {@code seconds} late. */
+    Outcome withSendLag(double seconds) {
+        return new Outcome(id, priority, backend, e2e, ttft, queue, error, estimatedPromptTokens, promptEvalCount,
+                evalCount, seconds);
     }
 
     /** A request that did not complete. */

@@ -41,6 +41,7 @@ public final class OutcomeFile {
                     g.writeNumberField("estimatedPromptTokens", o.estimatedPromptTokens());
                     g.writeNumberField("promptEvalCount", o.promptEvalCount());
                     g.writeNumberField("evalCount", o.evalCount());
+                    g.writeNumberField("sendLag", o.sendLag());
                     g.writeEndObject();
                 }
                 w.write('\n');
@@ -74,6 +75,7 @@ public final class OutcomeFile {
         int estimate = -1;
         int prompt = -1;
         int eval = -1;
+        double lag = 0;
         try (JsonParser p = JSON.createParser(line)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new IOException(file + ":" + n + ": expected an object");
@@ -93,10 +95,11 @@ public final class OutcomeFile {
                     case "estimatedPromptTokens" -> estimate = p.getIntValue();
                     case "promptEvalCount" -> prompt = p.getIntValue();
                     case "evalCount" -> eval = p.getIntValue();
+                    case "sendLag" -> lag = p.getDoubleValue();
                     default -> p.skipChildren();
                 }
             }
         }
-        return new Outcome(id, priority, backend, e2e, ttft, queue, error, estimate, prompt, eval);
+        return new Outcome(id, priority, backend, e2e, ttft, queue, error, estimate, prompt, eval, lag);
     }
 }

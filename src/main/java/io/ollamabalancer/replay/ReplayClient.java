@@ -67,7 +67,7 @@ public final class ReplayClient implements AutoCloseable {
             int slot = i;
             TraceRequest r = trace.requests().get(i);
             long due = start + (long) (r.at() * 1e9);
-            sender.schedule(() -> send(r, slot, results, done), due - System.nanoTime(), TimeUnit.NANOSECONDS);
+            sender.schedule(() -> send(r, slot, due, results, done), due - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
         long deadline = start + (long) (trace.span() * 1e9) + drain.toNanos();
         done.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -80,7 +80,8 @@ public final class ReplayClient implements AutoCloseable {
         return out;
     }
 
-    private void send(TraceRequest r, int slot, AtomicReferenceArray<Outcome> results, CountDownLatch done) {
+    private void send(TraceRequest r, int slot, long due, AtomicReferenceArray<Outcome> results,
+                      CountDownLatch done) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(r.path())).timeout(requestTimeout)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(r.bodyBytes()));
@@ -98,7 +99,7 @@ public final class ReplayClient implements AutoCloseable {
             } else {
                 o = outcome(r, resp, lines, sent, e2e);
             }
-            results.set(slot, o);
+            results.set(slot, o.withSendLag(Math.max(0, sent - due) / 1e9));
             done.countDown();
         });
     }

@@ -101,7 +101,7 @@ public final class SchedulingBench {
         }
         List<TargetCheck.Line> targets = TargetCheck.judge(target, runsOf(fleets, c.equalFleet()), priorities,
                 estimates);
-        List<String> notes = new ArrayList<>(BenchNotes.computed(fleets, c.targetFleet(), c.equalFleet()));
+        List<String> notes = new ArrayList<>(BenchNotes.computed(fleets));
         notes.addAll(c.notes());
         List<String> setup = new ArrayList<>(c.setup());
         setup.add(String.format(Locale.ROOT, "Trace: %d requests per run, seed %d, Poisson arrivals; models %s; "

@@ -13,10 +13,11 @@ import java.util.TreeMap;
  * @param completed  requests that completed
  * @param errors     requests that did not
  * @param perBackend completed requests per backend, by name
+ * @param sendLagP99 p99 of how late requests were sent (real-socket replays: a busy client machine)
  */
 public record Summary(String label, int completed, int errors, double e2eMean, double e2eP50, double e2eP99,
                       double ttftMean, double ttftP50, double ttftP99, double queueP99High, double queueP99Normal,
-                      double queueP99Low, Map<String, Integer> perBackend) {
+                      double queueP99Low, Map<String, Integer> perBackend, double sendLagP99) {
 
     public static Summary of(String label, List<Outcome> outcomes) {
         List<Outcome> ok = new ArrayList<>();
@@ -32,7 +33,7 @@ public record Summary(String label, int completed, int errors, double e2eMean, d
         return new Summary(label, ok.size(), outcomes.size() - ok.size(), Stats.mean(e2e),
                 Stats.quantile(e2e, 0.5), Stats.quantile(e2e, 0.99), Stats.mean(ttft), Stats.quantile(ttft, 0.5),
                 Stats.quantile(ttft, 0.99), queueP99(ok, "high"), queueP99(ok, "normal"), queueP99(ok, "low"),
-                per);
+                per, Stats.quantile(Stats.sorted(outcomes, Outcome::sendLag), 0.99));
     }
 
     private static double queueP99(List<Outcome> ok, String priority) {

@@ -13,7 +13,7 @@ import java.util.List;
  * binding moves only if its backend stops being a candidate (ejected, draining, or excluded after a failed
  * connect).
  *
- * <p>Arrival order is found within the first {@value #LOOKAHEAD} waiting requests in queue order; with SJF keys a
+ * <p>Arrival order is found within the first 256 waiting requests in queue order; with SJF keys a
  * request further back may have arrived earlier, so under a deeper queue the order is arrival order only
  * approximately.
  *
