@@ -25,9 +25,9 @@ for arg in "$@"; do
 done
 
 if [ "$QUICK" = 1 ]; then
-  DES_REQUESTS=500; REAL_REQUESTS=150; WARMUP=60; MODE="--quick"
+  DES_REQUESTS=1000; SWEEP=(--sweep-seeds 1,2,3 --sweep-requests 1000); REAL_REQUESTS=150; WARMUP=60; MODE="--quick"
 else
-  DES_REQUESTS=2000; REAL_REQUESTS=300; WARMUP=100; MODE="full"
+  DES_REQUESTS=5000; SWEEP=(--sweep-seeds 1,2,3,4,5 --sweep-requests 3000); REAL_REQUESTS=400; WARMUP=100; MODE="full"
 fi
 SPEEDUP=10
 SEED=42
@@ -139,7 +139,7 @@ if ! git diff --quiet HEAD -- src pom.xml bench 2>/dev/null; then
 fi
 
 log "discrete-event simulation ($DES_REQUESTS requests per run) and report"
-java -Xmx2g -jar "$JAR" replay bench --fleets "$FLEETS" --requests "$DES_REQUESTS" --seed "$SEED" \
+java -Xmx2g -jar "$JAR" replay bench --fleets "$FLEETS" --requests "$DES_REQUESTS" --seed "$SEED" "${SWEEP[@]}" \
   --loads 0.5,0.7,0.85 --priority-load 0.9 --priority-high 0.2 --priority-low 0.3 \
   --real-fleet "$OUT/real-fleet.json" --real-trace "$OUT/real-trace.json" --real-load 0.7 "${REAL_ARGS[@]}" \
   --real-priority "eft=$OUT/real-priority-eft.jsonl" --real-priority-trace "$OUT/real-priority-trace.json" \

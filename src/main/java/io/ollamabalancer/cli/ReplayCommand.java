@@ -61,7 +61,8 @@ final class ReplayCommand implements Callable<Integer> {
         @Option(names = "--seed", paramLabel = "N", description = "trace seed (default 42)")
         long seed = 42;
 
-        @Option(names = "--mix", paramLabel = "MODEL=SHARE,...", description = "model mix (default " + DEFAULT_MIX + ")")
+        @Option(names = "--mix", paramLabel = "MODEL=SHARE,...",
+                description = "model mix (default " + DEFAULT_MIX + ")")
         String mix = DEFAULT_MIX;
 
         TraceShape shape() {
@@ -139,7 +140,8 @@ final class ReplayCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--url", required = true, paramLabel = "URL", description = "the balancer, e.g. http://127.0.0.1:3000")
+        @Option(names = "--url", required = true, paramLabel = "URL",
+                description = "the balancer, e.g. http://127.0.0.1:3000")
         URI url;
 
         @Option(names = "--trace", required = true, paramLabel = "FILE", description = "trace to replay")
@@ -214,7 +216,8 @@ final class ReplayCommand implements Callable<Integer> {
         @Option(names = "--priority-low", paramLabel = "SHARE", description = "default 0.3")
         double priorityLow = 0.3;
 
-        @Option(names = "--priority-policies", split = ",", paramLabel = "NAME", description = "default eft,least-connections")
+        @Option(names = "--priority-policies", split = ",", paramLabel = "NAME",
+                description = "default eft,least-connections")
         List<String> priorityPolicies = List.of("eft", "least-connections");
 
         @Option(names = "--real-fleet", paramLabel = "FILE", description = "the accelerated fleet the real runs used")
@@ -234,6 +237,13 @@ final class ReplayCommand implements Callable<Integer> {
 
         @Option(names = "--real-priority-trace", paramLabel = "FILE", description = "the trace of that run")
         Path realPriorityTrace;
+
+        @Option(names = "--sweep-seeds", split = ",", paramLabel = "N",
+                description = "trace seeds the targets are judged over (default 1,2,3,4,5)")
+        List<Long> sweepSeeds = List.of(1L, 2L, 3L, 4L, 5L);
+
+        @Option(names = "--sweep-requests", paramLabel = "N", description = "requests per sweep trace (default 3000)")
+        int sweepRequests = 3000;
 
         @Option(names = "--results", paramLabel = "FILE", description = "results file to write the section into")
         Path results;
@@ -265,7 +275,8 @@ final class ReplayCommand implements Callable<Integer> {
             String md = SchedulingBench.run(new SchedulingBench.Config(all, targetFleet, equalFleet, loads, policies,
                     shape.shape(), shape.seed, targetFleet, priorityLoad, priorityHigh, priorityLow,
                     priorityPolicies, rf, rt, realLoad, realFiles, rp,
-                    realPriorityTrace == null ? null : TraceFile.read(realPriorityTrace), setup, notes), line -> {
+                    realPriorityTrace == null ? null : TraceFile.read(realPriorityTrace), sweepSeeds, sweepRequests,
+                    setup, notes), line -> {
                         out.println(line);
                         out.flush();
                     });

@@ -39,6 +39,8 @@ public final class SchedulingBench {
      * @param real             one outcomes file per policy
      * @param realPriority     outcomes of a real-socket priority run (policy, file), or {@code null}
      * @param realPriorityTrace its trace
+     * @param sweepSeeds       trace seeds over which the targets of the 3:1:1 and equal-speed fleets are judged
+     * @param sweepRequests    requests per trace of that sweep
      * @param setup            lines describing machine, command and date
      * @param notes            notes to add to the computed ones
      */
@@ -46,7 +48,8 @@ public final class SchedulingBench {
                          List<String> policies, TraceShape shape, long seed, String priorityFleet,
                          double priorityLoad, double priorityHigh, double priorityLow, List<String> priorityPolicies,
                          SimFleet realFleet, Trace realTrace, double realLoad, List<RealFile> real,
-                         RealFile realPriority, Trace realPriorityTrace, List<String> setup, List<String> notes) {
+                         RealFile realPriority, Trace realPriorityTrace, List<Long> sweepSeeds, int sweepRequests,
+                         List<String> setup, List<String> notes) {
     }
 
     /** Runs everything and returns the section's Markdown. */
@@ -99,8 +102,10 @@ public final class SchedulingBench {
                         EstimateAccuracy.of(des, RealRun.WARMUP)));
             }
         }
-        List<TargetCheck.Line> targets = TargetCheck.judge(target, runsOf(fleets, c.equalFleet()), priorities,
-                estimates);
+        SeedSweep targetSweep = sweep(c, c.targetFleet(), List.of(TargetCheck.EFT, TargetCheck.LC, TargetCheck.RR),
+                progress);
+        SeedSweep equalSweep = sweep(c, c.equalFleet(), List.of(TargetCheck.EFT, TargetCheck.LC), progress);
+        List<TargetCheck.Line> targets = TargetCheck.judge(targetSweep, equalSweep, priorities, estimates);
         List<String> notes = new ArrayList<>(BenchNotes.computed(fleets));
         notes.addAll(c.notes());
         List<String> setup = new ArrayList<>(c.setup());
@@ -113,6 +118,11 @@ public final class SchedulingBench {
                 Math.round(c.shape().chatShare() * 100), Math.round((1 - c.shape().chatShare()) * 100),
                 c.shape().promptMedian(), c.shape().promptSigma(), Math.round(c.shape().capShare() * 100),
                 c.fleets().get(0).sims().get(0).meanOutputTokens()));
+        setup.add(String.format(Locale.ROOT, "Targets are judged by the discrete-event simulation over %d further "
+                + "trace seeds (%s) of %d requests each, pooled (mean and p99 over every request of every seed), "
+                + "with the per-seed range; the tables below show one seed (%d).", c.sweepSeeds().size(),
+                c.sweepSeeds().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")),
+                c.sweepRequests(), c.seed()));
         setup.add("Policies: `eft` (earliest estimated finish, late binding, SJF queue with aging: the default), "
                 + "`least-connections` (fewest active requests per slot, bound at arrival, then FIFO at the "
                 + "backend: nginx `least_conn` / HAProxy `leastconn` in front of Ollama), `least-connections-late` "
@@ -120,6 +130,20 @@ public final class SchedulingBench {
                 + "(both bound at arrival), and the offline `oracle` (true lengths, earliest finish in arrival "
                 + "order). TTFT is arrival to the first streamed token.");
         return SchedulingReport.render(new SchedulingReport.Content(setup, targets, fleets, priorities, real, notes));
+    }
+
+    private static SeedSweep sweep(Config c, String fleetName, List<String> policies, Consumer<String> progress) {
+        SimFleet f = find(c.fleets(), fleetName);
+        if (f == null || c.sweepSeeds().isEmpty()) {
+            return null;
+        }
+        long t0 = System.nanoTime();
+        SeedSweep s = SeedSweep.run(f, c.shape().withRequests(c.sweepRequests()), c.sweepSeeds(), c.loads(),
+                policies);
+        progress.accept(String.format(Locale.ROOT, "%s: %d seeds × %d requests × %d loads × %d policies in %.1f s",
+                fleetName, c.sweepSeeds().size(), c.sweepRequests(), c.loads().size(), policies.size() + 1,
+                (System.nanoTime() - t0) / 1e9));
+        return s;
     }
 
     private static Map<String, Double> normalised(Map<String, Double> mix) {

@@ -95,7 +95,8 @@ public final class SchedulingReport {
                 + "the balancer to `simulate --fleet` processes over loopback, and through the discrete-event "
                 + "simulation of the same fleet; seconds.\n\n");
         md.append("| policy | source | errors | e2e mean | e2e p50 | e2e p99 | TTFT mean | TTFT p50 | TTFT p99 "
-                + "| requests per backend | sends late by (p99) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
+                + "| requests per backend | sends late by (p99) |\n"
+                + "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
         for (RealRun run : r.runs()) {
             for (Summary s : List.of(run.real(), run.des())) {
                 boolean real = s == run.real();
