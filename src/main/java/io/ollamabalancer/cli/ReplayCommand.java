@@ -229,7 +229,8 @@ final class ReplayCommand implements Callable<Integer> {
         @Option(names = "--real-load", paramLabel = "FRACTION", description = "the load of that trace (default 0.7)")
         double realLoad = 0.7;
 
-        @Option(names = "--real", paramLabel = "POLICY=FILE", description = "outcomes of a real run; repeatable")
+        @Option(names = "--real", paramLabel = "POLICY[#ROUND]=FILE",
+                description = "outcomes of a real run; repeatable (eft#2=FILE for a second round of eft)")
         Map<String, Path> real = new LinkedHashMap<>();
 
         @Option(names = "--real-priority", paramLabel = "POLICY=FILE", description = "outcomes of a real priority run")

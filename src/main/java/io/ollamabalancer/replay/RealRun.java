@@ -7,7 +7,8 @@ import java.util.List;
  * both summaries, how many answers differed from the trace's predicted lengths, and the prompt-estimate accuracy.
  * Immutable.
  *
- * @param policy           the balancer's {@code --policy}
+ * @param policy           the balancer's {@code --policy}, then {@code #} and the round when a policy ran more
+ *                         than once (e.g. {@code eft#2})
  * @param real             measured over real sockets
  * @param des              the discrete-event replay of the same trace and fleet
  * @param lengthMismatches completed requests whose {@code eval_count} or {@code prompt_eval_count} differed from
@@ -30,7 +31,8 @@ public record RealRun(String policy, Summary real, Summary des, int lengthMismat
                 }
             }
         }
-        Summary des = Summary.of(policy, trace.measured(VirtualReplay.run(fleet, trace, policy)));
+        String name = policy.contains("#") ? policy.substring(0, policy.indexOf('#')) : policy;
+        Summary des = Summary.of(policy, trace.measured(VirtualReplay.run(fleet, trace, name)));
         return new RealRun(policy, Summary.of(policy, measured), des, mismatches,
                 EstimateAccuracy.of(measured, trace.warmup() > 0 ? 0 : WARMUP));
     }

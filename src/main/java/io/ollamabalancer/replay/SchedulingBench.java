@@ -17,7 +17,7 @@ public final class SchedulingBench {
     private SchedulingBench() {
     }
 
-    /** A real-socket replay's outcomes file, for one policy. */
+    /** A real-socket replay's outcomes file, for one policy ({@code eft}, or {@code eft#2} for a second round). */
     public record RealFile(String policy, Path outcomes) {
     }
 
