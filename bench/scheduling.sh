@@ -93,11 +93,12 @@ models_listed() {
 }
 
 NOTES=()
+PRESSURE=()
 # real_run POLICY TRACE NAME: fresh simulators and balancer, one replay, then both stopped
 real_run() {
   local policy=$1 trace=$2 name=$3 port sim bal ejections
   log "real sockets: $name (policy $policy)"
-  java -Xmx768m -jar "$JAR" simulate --fleet "$OUT/real-fleet.json" --write-backends "$OUT/backends-$name.json" \
+  java -Xmx768m -jar "$JAR" simulate --fleet "$OUT/fast-311-x$SPEEDUP.json" --write-backends "$OUT/backends-$name.json" \
     >"$OUT/simulators-$name.log" 2>&1 &
   sim=$!; PIDS+=("$sim")
   wait_for 60 test -s "$OUT/backends-$name.json" || { echo "simulators did not start; see $OUT/simulators-$name.log" >&2; exit 1; }
@@ -113,7 +114,9 @@ real_run() {
   cleanup
   ejections=$(grep -c 'ejected for' "$OUT/balancer-$name.log" || true)
   gc=$(grep -o '[0-9.]*ms$' "$OUT/gc-$name.log" | sort -n | tail -n1 || true)
-  log "$name: longest GC pause in the balancer ${gc:-?}, ejections $ejections"
+  pressure=$(awk '/^some/ {sub("avg60=", "", $3); print $3}' /proc/pressure/cpu 2>/dev/null || true)
+  log "$name: longest GC pause in the balancer ${gc:-?}, ejections $ejections, CPU pressure ${pressure:-?} %"
+  PRESSURE+=("\`$name\` ${pressure:-?} %")
   if [ "$ejections" -gt 0 ]; then
     NOTES+=("Real-socket run \`$name\`: the balancer ejected a backend $ejections time(s) (health probe timed out or failed: the shared machine was busy), which moves work between backends and is not in the simulation.")
   fi
@@ -122,7 +125,7 @@ real_run() {
 log "traces for the real-socket runs ($REAL_REQUESTS requests after $WARMUP warm-up, ×$SPEEDUP speed)"
 java -jar "$JAR" replay trace --fleet bench/fleets/fast-311.json --speedup "$SPEEDUP" --load 0.7 \
   --requests "$REAL_REQUESTS" --seed "$SEED" --warmup "$WARMUP" \
-  --out "$OUT/real-trace.json" --write-fleet "$OUT/real-fleet.json"
+  --out "$OUT/real-trace.json" --write-fleet "$OUT/fast-311-x$SPEEDUP.json"
 java -jar "$JAR" replay trace --fleet bench/fleets/fast-311.json --speedup "$SPEEDUP" --load 0.9 \
   --requests "$REAL_REQUESTS" --seed "$((SEED + 1))" --high 0.2 --low 0.3 --warmup "$WARMUP" \
   --out "$OUT/real-priority-trace.json"
@@ -147,6 +150,7 @@ MEM=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 JDK=$(java -version 2>&1 | head -n1)
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+NOTES+=("CPU pressure at the end of each real-socket run (Linux PSI, share of the last 60 s in which some runnable task waited for a CPU): $(IFS=';'; echo "${PRESSURE[*]}" | sed 's/;/, /g').")
 if ! git diff --quiet HEAD -- src pom.xml bench 2>/dev/null; then
   COMMIT="$COMMIT (with uncommitted changes)"
 fi
@@ -154,7 +158,7 @@ fi
 log "discrete-event simulation ($DES_REQUESTS requests per run) and report"
 java -Xmx2g -jar "$JAR" replay bench --fleets "$FLEETS" --requests "$DES_REQUESTS" --seed "$SEED" "${SWEEP[@]}" \
   --loads 0.5,0.7,0.85 --priority-load 0.9 --priority-high 0.2 --priority-low 0.3 \
-  --real-fleet "$OUT/real-fleet.json" --real-trace "$OUT/real-trace.json" --real-load 0.7 "${REAL_ARGS[@]}" \
+  --real-fleet "$OUT/fast-311-x$SPEEDUP.json" --real-trace "$OUT/real-trace.json" --real-load 0.7 "${REAL_ARGS[@]}" \
   --real-priority "eft=$OUT/real-priority-eft.jsonl" --real-priority-trace "$OUT/real-priority-trace.json" \
   --results bench/RESULTS.md \
   --setup "Machine: $(nproc) cores (\`nproc\`), $CPU, $MEM memory, $JDK. Load average $LOAD_START when the run started and $LOAD_END after the real-socket runs: the machine is shared, and other work ran meanwhile." \
@@ -165,7 +169,7 @@ java -Xmx2g -jar "$JAR" replay bench --fleets "$FLEETS" --requests "$DES_REQUEST
   --note "least-connections here is the conventional early-binding rule (each request sent at once to the backend with the fewest active requests per slot, then Ollama's FIFO); least-connections-late is the balancer's late-binding variant, already close to eft on one-slot fleets because nobody waits behind a long job while another backend idles. The config file and --policy accept eft, least-connections, round-robin and legacy; least-connections-late is available to the scheduler (and so to the simulation) but not yet to --policy." \
   --note "What limits eft's p99 against least-connections and the oracle on the 3:1:1 fleet: answer lengths are heavy-tailed (log-normal, σ 1) and unknown until the answer ends, so eft places an uncapped request by its expected length, and a long answer that starts on a slow backend takes three times as long as on the fast one, whatever the queue; the oracle, knowing every length, keeps long answers off the slow backends. The SJF order with aging helps the mean and can stretch the waits of the longest jobs. The p99 target sits at the edge of what one trace decides: see the per-seed range." \
   --note "Round-robin at 70 and 85 % on the 3:1:1 and subset fleets overloads the slow backends (each gets a third of the requests, more than a slow backend can serve), so its queue grows for as long as the trace lasts: its figures there depend on the trace length and are only a lower bound." \
-  --note "The cold fleet's fast backend loads each model once (10 s); over a trace of this length that is a one-time cost, so the table differs little from the 3:1:1 one. One trace and one seed: differences of a few per cent between policies are within run-to-run noise." \
+  --note "The cold fleet's fast backend loads each model once (10 s); over a trace of this length that is a one-time cost, so the table differs little from the 3:1:1 one. The per-fleet tables show one trace seed; between seeds, ratios move by several per cent (see the ranges in the targets), so small differences between policies in one table are noise." \
   "${NOTES[@]/#/--note=}"
 
 log "done in $(( $(date +%s) - STARTED )) s; section written to bench/RESULTS.md"

@@ -20,6 +20,9 @@ public final class SchedulingReport {
                           List<TargetCheck.PriorityRuns> priorities, RealSection real, List<String> notes) {
     }
 
+    /** Client sends later than this at p99 mean the machine, not the balancer, set the pace of a run. */
+    static final double DISTURBED_SEND_LAG = 0.05;
+
     /** The real-socket runs: which fleet (accelerated), which load, and one entry per policy. */
     public record RealSection(SimFleet fleet, double load, int requests, List<RealRun> runs) {
     }
@@ -97,14 +100,24 @@ public final class SchedulingReport {
         md.append("| policy | source | errors | e2e mean | e2e p50 | e2e p99 | TTFT mean | TTFT p50 | TTFT p99 "
                 + "| requests per backend | sends late by (p99) |\n"
                 + "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
+        int disturbed = 0;
         for (RealRun run : r.runs()) {
+            boolean late = run.real().sendLagP99() > DISTURBED_SEND_LAG;
+            disturbed += late ? 1 : 0;
             for (Summary s : List.of(run.real(), run.des())) {
                 boolean real = s == run.real();
                 md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |%n",
-                        run.policy(), real ? "real sockets" : "simulation", s.errors(), sec3(s.e2eMean()),
+                        run.policy(), real ? (late ? "real sockets, **disturbed**" : "real sockets") : "simulation",
+                        s.errors(), sec3(s.e2eMean()),
                         sec3(s.e2eP50()), sec3(s.e2eP99()), sec3(s.ttftMean()), sec3(s.ttftP50()),
                         sec3(s.ttftP99()), perBackend(s), real ? sec3(s.sendLagP99()) : "–"));
             }
+        }
+        if (disturbed > 0) {
+            md.append(String.format(Locale.ROOT, "%nDisturbed: in %d of %d runs the replay client itself sent "
+                    + "requests more than %.0f ms late at p99, so other processes held the CPU for whole seconds "
+                    + "(the machine is shared); those runs measure the machine, not the balancer.%n", disturbed,
+                    r.runs().size(), DISTURBED_SEND_LAG * 1000));
         }
         md.append("\n| policy | real ÷ simulation: e2e mean | e2e p99 | TTFT mean | answers unlike the trace "
                 + "| prompt estimate: median error | p90 | median bias |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
