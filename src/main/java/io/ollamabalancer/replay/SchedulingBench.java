@@ -114,7 +114,11 @@ public final class SchedulingBench {
         SeedSweep targetSweep = sweep(c, c.targetFleet(), List.of(TargetCheck.EFT, TargetCheck.LC, TargetCheck.RR),
                 progress);
         SeedSweep equalSweep = sweep(c, c.equalFleet(), List.of(TargetCheck.EFT, TargetCheck.LC), progress);
-        List<TargetCheck.Line> targets = TargetCheck.judge(targetSweep, equalSweep, priorities, estimates);
+        List<TargetCheck.Line> targets = new ArrayList<>(TargetCheck.judge(targetSweep, equalSweep, priorities,
+                estimates));
+        if (real != null) {
+            targets.addAll(2, TargetCheck.real(real.fleet().name(), real.runs()));
+        }
         List<String> notes = new ArrayList<>(BenchNotes.computed(fleets));
         notes.addAll(c.notes());
         List<String> setup = new ArrayList<>(c.setup());

@@ -31,7 +31,7 @@ public final class SchedulingReport {
         StringBuilder md = new StringBuilder();
         md.append("## Scheduling\n\n");
         for (String line : c.setup()) {
-            md.append(line).append('\n');
+            md.append("- ").append(line).append('\n');
         }
         md.append("\n### Targets\n\n| target | figures | met |\n|---|---|---|\n");
         for (TargetCheck.Line t : c.targets()) {

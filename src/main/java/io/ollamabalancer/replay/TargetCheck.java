@@ -110,6 +110,34 @@ public final class TargetCheck {
         return out;
     }
 
+    /**
+     * The 70 % targets measured over real sockets: each round's {@code eft} against the same round's
+     * {@code least-connections} (labels {@code eft}, {@code eft#2}, …).
+     */
+    public static List<Line> real(String fleet, List<RealRun> runs) {
+        List<Line> out = new ArrayList<>();
+        for (RealRun e : runs) {
+            if (!e.policy().equals(EFT) && !e.policy().startsWith(EFT + "#")) {
+                continue;
+            }
+            String round = e.policy().substring(EFT.length());
+            for (RealRun lc : runs) {
+                if (!lc.policy().equals(LC + round)) {
+                    continue;
+                }
+                String where = String.format(Locale.ROOT, "%s, 70 %%, real sockets%s", fleet,
+                        round.isEmpty() ? "" : " (round " + round.substring(1) + ")");
+                double mean = e.real().e2eMean() / lc.real().e2eMean();
+                double p99 = e.real().e2eP99() / lc.real().e2eP99();
+                out.add(new Line(where + ": eft mean ≤ 0.8× least-connections", String.format(Locale.ROOT,
+                        "%.3f s vs %.3f s = %.2f×", e.real().e2eMean(), lc.real().e2eMean(), mean), mean <= 0.8));
+                out.add(new Line(where + ": eft p99 ≤ 0.6× least-connections", String.format(Locale.ROOT,
+                        "%.3f s vs %.3f s = %.2f×", e.real().e2eP99(), lc.real().e2eP99(), p99), p99 <= 0.6));
+            }
+        }
+        return out;
+    }
+
     private static Line ratioLine(String target, SeedSweep sweep, SeedSweep.Runs a, SeedSweep.Runs b,
                                   java.util.function.ToDoubleFunction<Summary> figure, double limit) {
         double va = figure.applyAsDouble(a.pooled());

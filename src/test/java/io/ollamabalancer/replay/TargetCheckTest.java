@@ -65,4 +65,24 @@ class TargetCheckTest {
         assertThat(lines.get(2).met()).isFalse();
         assertThat(lines.get(3).met()).isNull();
     }
+
+    @Test
+    void realSocketRoundsAreComparedRoundByRound() {
+        EstimateAccuracy a = new EstimateAccuracy(1, 0, 0, 0);
+        List<RealRun> runs = List.of(
+                new RealRun("eft#1", s("eft", 0.3, 1.2), s("eft", 0.3, 1.2), 0, a),
+                new RealRun("least-connections#1", s("lc", 0.4, 2.4), s("lc", 0.4, 2.4), 0, a),
+                new RealRun("eft#2", s("eft", 0.35, 1.8), s("eft", 0.3, 1.2), 0, a),
+                new RealRun("least-connections#2", s("lc", 0.4, 2.4), s("lc", 0.4, 2.4), 0, a),
+                new RealRun("round-robin#1", s("rr", 3, 10), s("rr", 3, 10), 0, a));
+        List<TargetCheck.Line> lines = TargetCheck.real("f", runs);
+        assertThat(lines).hasSize(4);
+        assertThat(lines.get(0).target()).contains("round 1").contains("mean");
+        assertThat(lines.get(0).met()).isTrue();
+        assertThat(lines.get(1).met()).isTrue();
+        assertThat(lines.get(2).target()).contains("round 2");
+        assertThat(lines.get(2).met()).isFalse();
+        assertThat(lines.get(3).figures()).contains("= 0.75×");
+        assertThat(lines.get(3).met()).isFalse();
+    }
 }
