@@ -52,6 +52,7 @@ public final class Cli {
         cl.addSubcommand("demo", new CommandLine(new DemoCommand(launcher)));
         cl.addSubcommand("simulate", new CommandLine(new SimulateCommand()));
         cl.addSubcommand("loadgen", new CommandLine(new LoadgenCommand()));
+        cl.addSubcommand("replay", new CommandLine(new ReplayCommand()));
         cl.setParameterExceptionHandler(Cli::usageError);
         cl.setExecutionExceptionHandler(Cli::failure);
         return cl;

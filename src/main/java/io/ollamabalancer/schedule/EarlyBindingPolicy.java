@@ -8,8 +8,14 @@ import java.util.List;
 /**
  * The shape of the classic balancers the project compares against: each request is bound to a backend when it
  * arrives (as a proxy without a queue of its own would send it there at once) and then waits for a slot on that
- * backend only, in queue order, as it would in Ollama's own FIFO. A binding moves only if its backend stops being
- * a candidate (ejected, draining, or excluded after a failed connect).
+ * backend only, as it would in Ollama's own FIFO: higher priority first, then in arrival order, whatever the
+ * scheduler's {@link QueueOrder} (the balancer cannot reorder what a conventional proxy has already sent on). A
+ * binding moves only if its backend stops being a candidate (ejected, draining, or excluded after a failed
+ * connect).
+ *
+ * <p>Arrival order is found within the first 256 waiting requests in queue order; with SJF keys a
+ * request further back may have arrived earlier, so under a deeper queue the order is arrival order only
+ * approximately.
  *
  * <p>Thread-safe: the binding lives in the request ({@link PendingRequest#pin}, CAS), and subclasses keep their
  * own thread-safe state.
@@ -39,15 +45,33 @@ abstract class EarlyBindingPolicy implements DispatchPolicy {
         return b.hasFreeSlot() ? b : null;
     }
 
+    /**
+     * The first waiting request (by priority) whose backend has a free slot names the backend; then the oldest
+     * request of that priority bound to it goes.
+     */
     @Override
     public final Selection select(QueueWindow window) {
+        int chosen = -1;
+        Backend target = null;
         for (int i = 0; window.has(i); i++) {
-            Backend b = binding(window.request(i), window.candidates(i));
-            if (b.hasFreeSlot()) {
-                return new Selection(i, b);
+            PendingRequest r = window.request(i);
+            Backend b = binding(r, window.candidates(i));
+            if (target == null) {
+                if (b.hasFreeSlot()) {
+                    chosen = i;
+                    target = b;
+                }
+                continue;
+            }
+            PendingRequest best = window.request(chosen);
+            if (r.priority() < best.priority()) {
+                break;
+            }
+            if (b == target && r.enqueuedNanos() < best.enqueuedNanos()) {
+                chosen = i;
             }
         }
-        return null;
+        return target == null ? null : new Selection(chosen, target);
     }
 
     @Override

@@ -32,11 +32,16 @@ class PoliciesTest {
         assertThatThrownBy(() -> Policies.create("fastest", p, SchedulerSettings.defaults()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'fastest'")
-                .hasMessageContaining("eft, least-connections, round-robin, legacy");
+                .hasMessageContaining("least-connections (fewest active requests, bound at arrival)")
+                .hasMessageContaining("least-connections-late (fewest slots in use, late binding)");
+        for (String name : Policies.NAMES) {
+            assertThatThrownBy(() -> Policies.create("nope", p, SchedulerSettings.defaults()))
+                    .hasMessageContaining(name + " (");
+        }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"eft", "least-connections", "round-robin", "legacy"})
+    @ValueSource(strings = {"eft", "least-connections", "least-connections-late", "round-robin", "legacy"})
     void aModelOnOneBackendOnlyGoesThere(String policy) {
         Fleet fleet = Fixtures.fleet("a:2:" + MODEL, "b:2:" + MODEL + "," + OTHER, "c:2:" + MODEL);
         Scheduling s = Fixtures.scheduling(fleet, policy, SchedulerSettings.defaults(), clock);
@@ -70,6 +75,62 @@ class PoliciesTest {
         s.scheduler().complete(pendingOf(s, t.get(1)), b, Fixtures.sample(25, 10, 1000, 50));
         assertThat(t.get(2).backend()).isNull();
         assertThat(t.get(3).backend()).isSameAs(b);
+    }
+
+    @Test
+    void leastConnectionsBindsAtArrivalToTheFewestActiveAndWaitsThere() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:2:" + MODEL);
+        Scheduling s = Fixtures.scheduling(fleet, "least-connections", SchedulerSettings.defaults(), clock);
+        LeastConnectionsPolicy lc = (LeastConnectionsPolicy) s.scheduler().policy();
+        List<Fixtures.Target> t = submitN(s, 6);
+        // a holds 1 per slot after one request, b after two: 0/1 vs 0/2, then 1/1 vs 0/2, 1/1 vs 1/2, 1/1 vs 2/2, ...
+        assertThat(t.stream().filter(x -> x.backend() != null).count()).isEqualTo(3);
+        assertThat(lc.activeConnections(fleet.byName("a")) + lc.activeConnections(fleet.byName("b"))).isEqualTo(6);
+        assertThat(lc.activeConnections(fleet.byName("a"))).isEqualTo(2);
+        assertThat(lc.activeConnections(fleet.byName("b"))).isEqualTo(4);
+        // a frees its slot: the oldest request bound to a starts there, none of b's waiting ones
+        Backend a = fleet.byName("a");
+        Fixtures.Target onA = t.stream().filter(x -> x.backend() == a).findFirst().orElseThrow();
+        List<Fixtures.Target> waiting = t.stream().filter(x -> x.backend() == null).toList();
+        s.scheduler().complete(pendingOf(s, onA), a, Fixtures.sample(25, 10, 1000, 50));
+        assertThat(waiting.stream().filter(x -> x.backend() != null).count()).isEqualTo(1);
+        assertThat(lc.activeConnections(a)).isEqualTo(1);
+        Fixtures.Target started = waiting.stream().filter(x -> x.backend() != null).findFirst().orElseThrow();
+        assertThat(started.backend()).isSameAs(a);
+        // a second completion on a finds nothing bound to a: b's waiting requests stay bound to b
+        s.scheduler().complete(pendingOf(s, started), a, Fixtures.sample(25, 10, 1000, 50));
+        assertThat(waiting.stream().filter(x -> x.backend() != null).count()).isEqualTo(1);
+        assertThat(a.slotsInUse()).isZero();
+    }
+
+    @Test
+    void earlyBindingServesABackendsRequestsInArrivalOrderEvenWithSjfQueues() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL);
+        Scheduling s = Fixtures.scheduling(fleet, "least-connections", SchedulerSettings.defaults()
+                .withOrder(QueueOrder.SJF, 2.0), clock);
+        Fixtures.Target first = submit(s, 100, 20);
+        Fixtures.Target longer = submit(s, 4000, 1000);
+        Fixtures.Target shorter = submit(s, 40, 5);
+        assertThat(first.backend()).isNotNull();
+        s.scheduler().complete(pendingOf(s, first), fleet.byName("a"), Fixtures.sample(25, 20, 1000, 50));
+        // SJF would start the short one first; a backend's own FIFO starts the one that arrived first
+        assertThat(longer.backend()).isNotNull();
+        assertThat(shorter.backend()).isNull();
+    }
+
+    @Test
+    void leastConnectionsLateStartsOnWhicheverBackendFreesFirst() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
+        Scheduling s = Fixtures.scheduling(fleet, "least-connections-late", SchedulerSettings.defaults()
+                .withOrder(QueueOrder.FIFO, 0), clock);
+        List<Fixtures.Target> t = submitN(s, 4);
+        Backend first = t.get(0).backend();
+        Backend second = t.get(1).backend();
+        assertThat(first).isNotSameAs(second);
+        s.scheduler().complete(pendingOf(s, t.get(1)), second, Fixtures.sample(25, 10, 1000, 50));
+        assertThat(t.get(2).backend()).isSameAs(second);
+        s.scheduler().complete(pendingOf(s, t.get(2)), second, Fixtures.sample(25, 10, 1000, 50));
+        assertThat(t.get(3).backend()).isSameAs(second);
     }
 
     @Test

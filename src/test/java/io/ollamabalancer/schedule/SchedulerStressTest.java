@@ -44,7 +44,7 @@ class SchedulerStressTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"eft", "least-connections", "round-robin", "legacy"})
+    @ValueSource(strings = {"eft", "least-connections", "least-connections-late", "round-robin", "legacy"})
     void nothingLostNothingDuplicatedSlotsBounded(String policy) throws Exception {
         Fleet fleet = Fixtures.fleet("a:2:" + MODEL + "," + OTHER, "b:3:" + MODEL, "c:1:" + MODEL + "," + OTHER);
         SchedulerSettings settings = SchedulerSettings.defaults()

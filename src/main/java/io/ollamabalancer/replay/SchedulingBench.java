@@ -1,0 +1,186 @@
+package io.ollamabalancer.replay;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The whole scheduling benchmark behind {@code replay bench}: the discrete-event matrix (every fleet × load ×
+ * policy, plus the oracle), the priority runs, the comparison with real-socket replays made beforehand by
+ * {@code replay run}, the target checklist, and the Markdown section. Single-threaded.
+ */
+public final class SchedulingBench {
+    private SchedulingBench() {
+    }
+
+    /** A real-socket replay's outcomes file, for one policy ({@code eft}, or {@code eft#2} for a second round). */
+    public record RealFile(String policy, Path outcomes) {
+    }
+
+    /**
+     * What to run.
+     *
+     * @param fleets           the fleets, each named for its file
+     * @param targetFleet      the name of the 3:1:1 fleet the targets are about
+     * @param equalFleet       the name of the equal-speed fleet
+     * @param shape            trace shape (without priorities)
+     * @param priorityFleet    the fleet of the priority runs
+     * @param priorityLoad     their load (0.9)
+     * @param priorityHigh     their share of {@code high}
+     * @param priorityLow      their share of {@code low}
+     * @param priorityPolicies the policies run with priorities
+     * @param realFleet        the accelerated fleet of the real-socket runs, or {@code null} for none
+     * @param realTrace        their trace
+     * @param realLoad         the load their trace was made for
+     * @param real             one outcomes file per policy
+     * @param realPriority     outcomes of a real-socket priority run (policy, file), or {@code null}
+     * @param realPriorityTrace its trace
+     * @param sweepSeeds       trace seeds over which the targets of the 3:1:1 and equal-speed fleets are judged
+     * @param sweepRequests    requests per trace of that sweep
+     * @param setup            lines describing machine, command and date
+     * @param notes            notes to add to the computed ones
+     */
+    public record Config(List<SimFleet> fleets, String targetFleet, String equalFleet, List<Double> loads,
+                         List<String> policies, TraceShape shape, long seed, String priorityFleet,
+                         double priorityLoad, double priorityHigh, double priorityLow, List<String> priorityPolicies,
+                         SimFleet realFleet, Trace realTrace, double realLoad, List<RealFile> real,
+                         RealFile realPriority, Trace realPriorityTrace, List<Long> sweepSeeds, int sweepRequests,
+                         List<String> setup, List<String> notes) {
+    }
+
+    /** Runs everything and returns the section's Markdown. */
+    public static String run(Config c, Consumer<String> progress) throws IOException {
+        List<DesMatrix.FleetRuns> fleets = new ArrayList<>();
+        for (SimFleet f : c.fleets()) {
+            fleets.add(DesMatrix.run(f, c.shape(), c.seed(), c.loads(), c.policies(), progress));
+        }
+        List<TargetCheck.PriorityRuns> priorities = new ArrayList<>();
+        SimFleet pf = find(c.fleets(), c.priorityFleet());
+        String mixText = String.format(Locale.ROOT, "%d %% high, %d %% normal, %d %% low",
+                Math.round(c.priorityHigh() * 100), Math.round((1 - c.priorityHigh() - c.priorityLow()) * 100),
+                Math.round(c.priorityLow() * 100));
+        if (pf != null) {
+            TraceShape shape = c.shape().withPriorities(c.priorityHigh(), c.priorityLow());
+            Trace unit = TraceGenerator.generate(pf.name(), c.seed() + 1, shape, pf.answers());
+            Trace trace = unit.atRate(pf.name() + " priorities", pf.rateFor(c.priorityLoad(), unit));
+            List<Summary> runs = DesMatrix.runAll(pf, trace, c.priorityPolicies(), progress);
+            priorities.add(new TargetCheck.PriorityRuns("simulation", pf.name(), c.priorityLoad(), mixText,
+                    runs.subList(0, runs.size() - 1)));
+        }
+        SchedulingReport.RealSection real = null;
+        List<TargetCheck.Labelled> estimates = new ArrayList<>();
+        if (c.realFleet() != null && !c.real().isEmpty()) {
+            List<RealRun> runs = new ArrayList<>();
+            List<Outcome> pooled = new ArrayList<>();
+            double lo = Double.MAX_VALUE;
+            double hi = 0;
+            for (RealFile f : c.real()) {
+                List<Outcome> outcomes = OutcomeFile.read(f.outcomes());
+                RealRun r = RealRun.of(f.policy(), c.realFleet(), c.realTrace(), outcomes);
+                runs.add(r);
+                pooled.addAll(c.realTrace().measured(outcomes));
+                lo = Math.min(lo, r.estimate().median());
+                hi = Math.max(hi, r.estimate().median());
+                progress.accept(String.format(Locale.ROOT, "real %s: mean %.3f s (simulated %.3f s), %d errors",
+                        f.policy(), r.real().e2eMean(), r.des().e2eMean(), r.real().errors()));
+            }
+            estimates.add(new TargetCheck.Labelled(String.format(Locale.ROOT,
+                    "real sockets, %d runs pooled; per run %.1f–%.1f %%", runs.size(), lo * 100, hi * 100),
+                    EstimateAccuracy.of(pooled, 0)));
+            real = new SchedulingReport.RealSection(c.realFleet(), c.realLoad(), c.realTrace().size(), runs);
+            if (c.realPriority() != null) {
+                List<Outcome> measured = OutcomeFile.read(c.realPriority().outcomes());
+                if (c.realPriorityTrace() != null) {
+                    measured = c.realPriorityTrace().measured(measured);
+                }
+                priorities.add(new TargetCheck.PriorityRuns("real sockets", c.realFleet().name(), c.priorityLoad(),
+                        mixText, List.of(Summary.of(c.realPriority().policy(), measured))));
+            }
+        }
+        DesMatrix.FleetRuns target = runsOf(fleets, c.targetFleet());
+        if (target != null && target.at(0.7) != null) {
+            Summary eft = target.at(0.7).find(TargetCheck.EFT);
+            if (eft != null) {
+                List<Outcome> des = VirtualReplay.run(target.fleet(), TraceGenerator.generate(target.fleet().name(),
+                        c.seed(), c.shape(), target.fleet().answers()).atRate("x", target.at(0.7).rate()), "eft");
+                estimates.add(new TargetCheck.Labelled("simulation, " + target.fleet().name() + " at 70 %, eft",
+                        EstimateAccuracy.of(des, RealRun.WARMUP)));
+            }
+        }
+        SeedSweep targetSweep = sweep(c, c.targetFleet(), List.of(TargetCheck.EFT, TargetCheck.LC, TargetCheck.RR),
+                progress);
+        SeedSweep equalSweep = sweep(c, c.equalFleet(), List.of(TargetCheck.EFT, TargetCheck.LC), progress);
+        List<TargetCheck.Line> targets = new ArrayList<>(TargetCheck.judge(targetSweep, equalSweep, priorities,
+                estimates));
+        if (real != null) {
+            targets.addAll(2, TargetCheck.real(real.fleet().name(), real.runs()));
+        }
+        List<String> notes = new ArrayList<>(BenchNotes.computed(fleets));
+        notes.addAll(c.notes());
+        List<String> setup = new ArrayList<>(c.setup());
+        setup.add(String.format(Locale.ROOT, "Trace: %d requests per run, seed %d, Poisson arrivals; models %s; "
+                        + "%d %% chat, %d %% generate; prompts log-normal (median %.0f tokens, σ %.1f) of "
+                        + "English-like text; %d %% with num_predict in {32…512}; answer lengths log-normal as the "
+                        + "simulator draws them (σ 1, mean %d tokens), known to the oracle only. Load = arrival rate "
+                        + "÷ the fleet's capacity (Σ slots ÷ mean service time) for this trace.",
+                c.shape().requests(), c.seed(), SchedulingReport.mix(normalised(c.shape().modelMix())),
+                Math.round(c.shape().chatShare() * 100), Math.round((1 - c.shape().chatShare()) * 100),
+                c.shape().promptMedian(), c.shape().promptSigma(), Math.round(c.shape().capShare() * 100),
+                c.fleets().get(0).sims().get(0).meanOutputTokens()));
+        setup.add(String.format(Locale.ROOT, "Targets are judged by the discrete-event simulation over %d further "
+                + "trace seeds (%s) of %d requests each, pooled (mean and p99 over every request of every seed), "
+                + "with the per-seed range; the tables below show one seed (%d).", c.sweepSeeds().size(),
+                c.sweepSeeds().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")),
+                c.sweepRequests(), c.seed()));
+        setup.add("Policies: `eft` (earliest estimated finish, late binding, SJF queue with aging: the default), "
+                + "`least-connections` (fewest active requests per slot, bound at arrival, then FIFO at the "
+                + "backend: nginx `least_conn` / HAProxy `leastconn` in front of Ollama), `least-connections-late` "
+                + "(unbound until a slot frees, then the least busy free backend), `round-robin` and `legacy` "
+                + "(both bound at arrival), and the offline `oracle` (true lengths, earliest finish in arrival "
+                + "order). TTFT is arrival to the first streamed token.");
+        return SchedulingReport.render(new SchedulingReport.Content(setup, targets, fleets, priorities, real, notes));
+    }
+
+    private static SeedSweep sweep(Config c, String fleetName, List<String> policies, Consumer<String> progress) {
+        SimFleet f = find(c.fleets(), fleetName);
+        if (f == null || c.sweepSeeds().isEmpty()) {
+            return null;
+        }
+        long t0 = System.nanoTime();
+        SeedSweep s = SeedSweep.run(f, c.shape().withRequests(c.sweepRequests()), c.sweepSeeds(), c.loads(),
+                policies);
+        progress.accept(String.format(Locale.ROOT, "%s: %d seeds × %d requests × %d loads × %d policies in %.1f s",
+                fleetName, c.sweepSeeds().size(), c.sweepRequests(), c.loads().size(), policies.size() + 1,
+                (System.nanoTime() - t0) / 1e9));
+        return s;
+    }
+
+    private static Map<String, Double> normalised(Map<String, Double> mix) {
+        double total = mix.values().stream().mapToDouble(Double::doubleValue).sum();
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        mix.forEach((k, v) -> out.put(k, v / total));
+        return out;
+    }
+
+    private static SimFleet find(List<SimFleet> fleets, String name) {
+        for (SimFleet f : fleets) {
+            if (f.name().equals(name)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    private static DesMatrix.FleetRuns runsOf(List<DesMatrix.FleetRuns> runs, String name) {
+        for (DesMatrix.FleetRuns r : runs) {
+            if (r.fleet().name().equals(name)) {
+                return r;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,162 @@
+package io.ollamabalancer.replay;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The issue's targets, judged against the benchmark's figures: each target with its measured figures and whether
+ * it was met. A target whose figures were not produced (a fleet or run left out) is reported as not measured.
+ * Stateless.
+ */
+public final class TargetCheck {
+    static final String EFT = "eft";
+    static final String LC = "least-connections";
+    static final String RR = "round-robin";
+
+    private TargetCheck() {
+    }
+
+    /** One line of the checklist; {@code met} is {@code null} when it could not be measured. */
+    public record Line(String target, String figures, Boolean met) {
+    }
+
+    /**
+     * @param fast311    the 3:1:1 fleet over several seeds (or {@code null})
+     * @param equal      the equal-speed fleet over several seeds (or {@code null})
+     * @param priorities the priority runs (simulated, and real when there is one)
+     * @param estimates  prompt-estimate accuracy, by where it was measured
+     */
+    public static List<Line> judge(SeedSweep fast311, SeedSweep equal, List<PriorityRuns> priorities,
+                                   List<Labelled> estimates) {
+        List<Line> out = new ArrayList<>();
+        if (fast311 != null && fast311.at(0.7, EFT) != null && fast311.at(0.7, LC) != null) {
+            SeedSweep.Runs e = fast311.at(0.7, EFT);
+            SeedSweep.Runs lc = fast311.at(0.7, LC);
+            out.add(ratioLine("3:1:1, 70 %: eft mean ≤ 0.8× least-connections", fast311, e, lc, Summary::e2eMean,
+                    0.8));
+            out.add(ratioLine("3:1:1, 70 %: eft p99 ≤ 0.6× least-connections", fast311, e, lc, Summary::e2eP99,
+                    0.6));
+        } else {
+            out.add(new Line("3:1:1, 70 %: eft vs least-connections", "not measured", null));
+        }
+        if (fast311 != null && fast311.at(0.5, EFT) != null && fast311.at(0.5, RR) != null) {
+            SeedSweep.Runs e = fast311.at(0.5, EFT);
+            SeedSweep.Runs rr = fast311.at(0.5, RR);
+            double f = rr.pooled().e2eMean() / e.pooled().e2eMean();
+            double[] range = SeedSweep.Runs.ratioRange(rr, e, Summary::e2eMean);
+            out.add(new Line("3:1:1, 50 %: eft mean ≥ 4× lower than round-robin",
+                    String.format(Locale.ROOT, "%s: %.2f s vs %.2f s, %.1f× lower (per seed %.1f–%.1f×)",
+                            pooled(fast311, e), e.pooled().e2eMean(), rr.pooled().e2eMean(), f, range[0], range[1]),
+                    f >= 4));
+        }
+        if (fast311 != null) {
+            StringBuilder figures = new StringBuilder(pooled(fast311, null)).append(": ");
+            boolean met = true;
+            boolean first = true;
+            for (double load : fast311.loads().keySet()) {
+                SeedSweep.Runs e = fast311.at(load, EFT);
+                SeedSweep.Runs o = fast311.at(load, DesMatrix.ORACLE);
+                if (e == null || o == null) {
+                    continue;
+                }
+                double f = e.pooled().e2eMean() / o.pooled().e2eMean();
+                double[] range = SeedSweep.Runs.ratioRange(e, o, Summary::e2eMean);
+                met &= f <= 1.15;
+                figures.append(String.format(Locale.ROOT, "%s%d %%: %.2f× (per seed %.2f–%.2f×)", first ? "" : "; ",
+                        Math.round(load * 100), f, range[0], range[1]));
+                first = false;
+            }
+            out.add(new Line("3:1:1: eft mean ≤ 1.15× the oracle (every load)", figures.toString(), met));
+        }
+        if (equal != null) {
+            StringBuilder figures = new StringBuilder("worst seed of " + equal.seeds().size() + ": ");
+            boolean met = true;
+            boolean first = true;
+            for (double load : equal.loads().keySet()) {
+                SeedSweep.Runs e = equal.at(load, EFT);
+                SeedSweep.Runs lc = equal.at(load, LC);
+                if (e == null || lc == null) {
+                    continue;
+                }
+                double mean = SeedSweep.Runs.ratioRange(e, lc, Summary::e2eMean)[1];
+                double p99 = SeedSweep.Runs.ratioRange(e, lc, Summary::e2eP99)[1];
+                met &= mean <= 1.0 && p99 <= 1.0;
+                figures.append(String.format(Locale.ROOT, "%s%d %%: mean %.2f×, p99 %.2f×", first ? "" : "; ",
+                        Math.round(load * 100), mean, p99));
+                first = false;
+            }
+            out.add(new Line("equal speeds: eft never worse than least-connections (mean and p99, every load, "
+                    + "every seed)", figures.toString(), met));
+        }
+        for (PriorityRuns priority : priorities) {
+            for (Summary s : priority.summaries()) {
+                if (!s.label().startsWith(EFT)) {
+                    continue;
+                }
+                double f = s.queueP99High() / s.queueP99Low();
+                out.add(new Line(String.format(Locale.ROOT, "%s, %d %%: p99 queue wait of high ≤ 0.2× low (%s, %s)",
+                        priority.fleet(), Math.round(priority.load() * 100), s.label(), priority.where()),
+                        String.format(Locale.ROOT, "%.2f s vs %.2f s = %.2f×", s.queueP99High(), s.queueP99Low(), f), f <= 0.2));
+            }
+        }
+        for (Labelled l : estimates) {
+            EstimateAccuracy a = l.accuracy();
+            out.add(new Line("prompt estimate within 10 % of prompt_eval_count (median, after warm-up; " + l.where()
+                    + ")", String.format(Locale.ROOT, "median error %.1f %% over %d requests (p90 %.1f %%, median bias %+.1f %%)",
+                    a.median() * 100, a.requests(), a.p90() * 100, a.bias() * 100),
+                    a.requests() == 0 ? null : a.median() <= 0.10));
+        }
+        return out;
+    }
+
+    /**
+     * The 70 % targets measured over real sockets: each round's {@code eft} against the same round's
+     * {@code least-connections} (labels {@code eft}, {@code eft#2}, …).
+     */
+    public static List<Line> real(String fleet, List<RealRun> runs) {
+        List<Line> out = new ArrayList<>();
+        for (RealRun e : runs) {
+            if (!e.policy().equals(EFT) && !e.policy().startsWith(EFT + "#")) {
+                continue;
+            }
+            String round = e.policy().substring(EFT.length());
+            for (RealRun lc : runs) {
+                if (!lc.policy().equals(LC + round)) {
+                    continue;
+                }
+                String where = String.format(Locale.ROOT, "%s, 70 %%, real sockets%s", fleet,
+                        round.isEmpty() ? "" : " (round " + round.substring(1) + ")");
+                double mean = e.real().e2eMean() / lc.real().e2eMean();
+                double p99 = e.real().e2eP99() / lc.real().e2eP99();
+                out.add(new Line(where + ": eft mean ≤ 0.8× least-connections", String.format(Locale.ROOT,
+                        "%.3f s vs %.3f s = %.2f×", e.real().e2eMean(), lc.real().e2eMean(), mean), mean <= 0.8));
+                out.add(new Line(where + ": eft p99 ≤ 0.6× least-connections", String.format(Locale.ROOT,
+                        "%.3f s vs %.3f s = %.2f×", e.real().e2eP99(), lc.real().e2eP99(), p99), p99 <= 0.6));
+            }
+        }
+        return out;
+    }
+
+    private static Line ratioLine(String target, SeedSweep sweep, SeedSweep.Runs a, SeedSweep.Runs b,
+                                  java.util.function.ToDoubleFunction<Summary> figure, double limit) {
+        double va = figure.applyAsDouble(a.pooled());
+        double vb = figure.applyAsDouble(b.pooled());
+        double[] range = SeedSweep.Runs.ratioRange(a, b, figure);
+        return new Line(target, String.format(Locale.ROOT, "%s: %.2f s vs %.2f s = %.2f× (per seed %.2f–%.2f×)",
+                pooled(sweep, a), va, vb, va / vb, range[0], range[1]), va / vb <= limit);
+    }
+
+    private static String pooled(SeedSweep sweep, SeedSweep.Runs runs) {
+        int n = runs == null ? 0 : runs.pooled().completed() / Math.max(1, sweep.seeds().size());
+        return "pooled over " + sweep.seeds().size() + " seeds" + (n > 0 ? " × " + n + " requests" : "");
+    }
+
+    /** Prompt-estimate accuracy and where it was measured. */
+    public record Labelled(String where, EstimateAccuracy accuracy) {
+    }
+
+    /** Policies on one fleet at one load with a priority mix. */
+    public record PriorityRuns(String where, String fleet, double load, String mix, List<Summary> summaries) {
+    }
+}

@@ -1,0 +1,223 @@
+package io.ollamabalancer.replay;
+
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.backend.ModelNames;
+import io.ollamabalancer.config.BackendConfig;
+import io.ollamabalancer.estimate.CostHints;
+import io.ollamabalancer.estimate.EstimatorSettings;
+import io.ollamabalancer.estimate.TimingSample;
+import io.ollamabalancer.estimate.TokenCounter;
+import io.ollamabalancer.request.InferenceRequest;
+import io.ollamabalancer.request.MalformedRequestException;
+import io.ollamabalancer.request.RequestJsonParser;
+import io.ollamabalancer.schedule.DispatchTarget;
+import io.ollamabalancer.schedule.ModelQueue;
+import io.ollamabalancer.schedule.PendingRequest;
+import io.ollamabalancer.schedule.QueueLimits;
+import io.ollamabalancer.schedule.QueueOrder;
+import io.ollamabalancer.schedule.SchedulerSettings;
+import io.ollamabalancer.schedule.Scheduling;
+import io.ollamabalancer.sim.SimulatorConfig;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+
+/**
+ * Discrete-event replay of a {@link Trace} through the real {@link Scheduling} (estimator, predictor, policy,
+ * scheduler, as the server wires them, with the tokenizer) against virtual simulators in virtual time. Bodies are
+ * parsed by the balancer's own parser; a virtual simulator follows {@link SimFleet}'s timing model (the decode
+ * slowdown of a multi-slot backend is fixed at the streams running when a request starts) and reports Ollama's
+ * timing fields, so the scheduler learns as in production. Not modelled: network and proxy overheads, jitter, the
+ * lag of {@code /api/ps} polling (a finished load is seen at once).
+ *
+ * <p>Single-threaded: everything runs on the caller's thread; one instance per run.
+ */
+public final class VirtualReplay {
+    /** How often waiting work is re-planned while anything waits (the scheduler's sweep). */
+    static final double SWEEP_SECONDS = 0.1;
+
+    private final SimFleet sims;
+    private final Trace trace;
+    private final String policy;
+    private final PriorityQueue<Event> events = new PriorityQueue<>();
+    private final Map<String, Virtual> virtual = new HashMap<>();
+    private final Outcome[] outcomes;
+    private final RequestJsonParser parser = new RequestJsonParser();
+    private final Scheduling scheduling;
+    private long now;
+    private long seq;
+    private boolean sweepPending;
+
+    private VirtualReplay(SimFleet sims, Trace trace, String policy, QueueOrder order) {
+        this.sims = sims;
+        this.trace = trace;
+        this.policy = policy;
+        this.outcomes = new Outcome[trace.size()];
+        List<BackendConfig> configs = new ArrayList<>();
+        for (SimulatorConfig c : sims.sims()) {
+            List<String> models = c.models().stream().map(m -> m.name()).toList();
+            configs.add(new BackendConfig(c.name(), URI.create("http://127.0.0.1:1"), c.slots(), models, true));
+            virtual.put(c.name(), new Virtual(c));
+        }
+        Fleet fleet = new Fleet(configs);
+        for (Backend b : fleet.all()) {
+            b.updateLoaded(virtual.get(b.name()).loaded);
+        }
+        SchedulerSettings settings = SchedulerSettings.defaults()
+                .withOrder(order, order == QueueOrder.SJF ? SchedulerSettings.defaults().aging() : 0)
+                .withLimits(new QueueLimits(1_000_000, Long.MAX_VALUE / 4));
+        scheduling = Scheduling.create(fleet, settings, policy, CostHints.defaults(), EstimatorSettings.defaults(),
+                TokenCounter.shared(), () -> now, false, Runnable::run);
+    }
+
+    /** Replays {@code trace} on {@code sims} with the production queue order (SJF). */
+    public static List<Outcome> run(SimFleet sims, Trace trace, String policy) {
+        return run(sims, trace, policy, QueueOrder.SJF);
+    }
+
+    public static List<Outcome> run(SimFleet sims, Trace trace, String policy, QueueOrder order) {
+        return new VirtualReplay(sims, trace, policy, order).execute();
+    }
+
+    private List<Outcome> execute() {
+        for (int i = 0; i < trace.size(); i++) {
+            int slot = i;
+            TraceRequest r = trace.requests().get(i);
+            push(nanos(r.at()), () -> arrive(r, slot));
+        }
+        while (!events.isEmpty()) {
+            Event e = events.poll();
+            now = e.at;
+            e.action.run();
+            if (!sweepPending && anyWaiting()) {
+                sweepPending = true;
+                push(now + nanos(SWEEP_SECONDS), () -> {
+                    sweepPending = false;
+                    scheduling.scheduler().drainAll();
+                });
+            }
+        }
+        List<Outcome> out = new ArrayList<>(Arrays.asList(outcomes));
+        for (int i = 0; i < out.size(); i++) {
+            if (out.get(i) == null) {
+                TraceRequest r = trace.requests().get(i);
+                out.set(i, Outcome.failed(r.id(), r.priority(), -1, policy + ": never completed"));
+            }
+        }
+        scheduling.close();
+        return out;
+    }
+
+    private boolean anyWaiting() {
+        for (ModelQueue q : scheduling.scheduler().queues().values()) {
+            if (!q.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void arrive(TraceRequest r, int slot) {
+        InferenceRequest parsed;
+        try {
+            byte[] body = r.bodyBytes();
+            parsed = parser.parse(body, 0, body.length, r.shape());
+        } catch (MalformedRequestException e) {
+            outcomes[slot] = Outcome.failed(r.id(), r.priority(), 0, "400 " + e.getMessage());
+            return;
+        }
+        long arrival = now;
+        PendingRequest[] self = new PendingRequest[1];
+        DispatchTarget target = new DispatchTarget() {
+            @Override
+            public void dispatch(Backend backend) {
+                started(r, slot, self[0], backend);
+            }
+
+            @Override
+            public void reject(int status, String message, long retryAfterSeconds) {
+                outcomes[slot] = Outcome.failed(r.id(), r.priority(), (now - arrival) / 1e9,
+                        status + " " + message);
+            }
+        };
+        PendingRequest p = new PendingRequest(r.id(), parsed, ModelNames.normalize(parsed.model()),
+                r.priorityValue(), arrival, target);
+        self[0] = p;
+        scheduling.estimate(p, r.shape());
+        scheduling.scheduler().submit(p);
+    }
+
+    private void started(TraceRequest r, int slot, PendingRequest p, Backend b) {
+        Virtual v = virtual.get(b.name());
+        SimulatorConfig sim = v.sim;
+        String key = p.modelKey();
+        long ready = now;
+        if (!v.loaded.contains(key)) {
+            Long until = v.loadingUntil.get(key);
+            if (until == null) {
+                until = now + sim.loadTimeMillis() * 1_000_000L;
+                v.loadingUntil.put(key, until);
+                push(until, () -> {
+                    v.loaded.add(key);
+                    v.loadingUntil.remove(key);
+                    b.updateLoaded(v.loaded);
+                });
+            }
+            ready = until;
+        }
+        v.active++;
+        long load = ready - now + nanos(SimFleet.WARM_SECONDS);
+        long prefill = nanos(SimFleet.prefillSeconds(r, sim));
+        double interval = SimFleet.tokenSeconds(sim, v.active);
+        long decode = nanos(r.outputTokens() * interval);
+        long total = load + prefill + decode;
+        long arrival = p.arrivalNanos();
+        double ttft = (now + load + prefill + nanos(interval) - arrival) / 1e9;
+        double queue = (now - arrival) / 1e9;
+        int estimate = p.estimate().promptTokens();
+        TimingSample sample = new TimingSample(r.promptTokens(), prefill, r.outputTokens(), decode, load, total);
+        push(now + total, () -> {
+            v.active--;
+            outcomes[slot] = new Outcome(r.id(), r.priority(), b.name(), (now - arrival) / 1e9, ttft, queue,
+                    null, estimate, r.promptTokens(), r.outputTokens());
+            scheduling.scheduler().complete(p, b, sample);
+        });
+    }
+
+    private static long nanos(double seconds) {
+        return (long) (seconds * 1e9);
+    }
+
+    private void push(long at, Runnable action) {
+        events.add(new Event(at, seq++, action));
+    }
+
+    /** A virtual simulator's state: models loaded, loads in progress, generations running. */
+    private static final class Virtual {
+        final SimulatorConfig sim;
+        final Set<String> loaded;
+        final Map<String, Long> loadingUntil = new HashMap<>();
+        int active;
+
+        Virtual(SimulatorConfig sim) {
+            this.sim = sim;
+            this.loaded = new HashSet<>(SimFleet.loadedAtStart(sim));
+        }
+    }
+
+    private record Event(long at, long seq, Runnable action) implements Comparable<Event> {
+        @Override
+        public int compareTo(Event o) {
+            int c = Long.compare(at, o.at);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+}
