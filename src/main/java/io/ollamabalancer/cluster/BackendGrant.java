@@ -30,6 +30,12 @@ final class BackendGrant implements SlotGrant {
     volatile int fallback;
     /** While alone and the lease may still live: what Redis last recorded for this replica. */
     int aloneCap = Integer.MAX_VALUE;
+    /**
+     * What Redis last confirmed this replica holds, kept across {@link #alone} and a rejoin until the next
+     * confirmation: a replica that loses Redis again before its first sync after a rejoin answered is still
+     * recorded there with this many slots (the rejoin renewed its lease), so that is what it may keep using.
+     */
+    int confirmed;
 
     // Cluster thread only.
     /** Other replicas' waiting requests for this backend, as of the last sync. */
@@ -64,6 +70,7 @@ final class BackendGrant implements SlotGrant {
      */
     void alone(int cap) {
         aloneCap = cap;
+        confirmed = cap;
         fallback = 0;
         shared = false;
         yielded.set(0);

@@ -202,7 +202,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
             state = State.JOINED;
             backoffNanos = 0;
             outageLogged = false;
-            broker.join();
+            broker.join(renewal.leaseLost());
             mirror.markResync();
             CompletionStage<Void> warm = shared.rejoined();
             if (wasAlone) {

@@ -144,7 +144,10 @@ final class SlotBroker {
         for (BackendGrant g : grants.values()) {
             Integer limit = limits.get(g.backend);
             int share = limit == null ? 0 : share(limit, g.backend);
-            g.alone(g.shared ? g.held : 0);
+            // Not yet confirmed since a rejoin: Redis still records what it last confirmed (the rejoin renewed the
+            // lease), and that entry keeps the other replicas off those slots. Capping at 0 instead would leave
+            // them idle for as long as this replica keeps flapping between alone and joined.
+            g.alone(g.shared ? g.held : g.confirmed);
             g.fallback = fallback(g, share, now);
         }
         view.capacityGained();
@@ -161,6 +164,17 @@ final class SlotBroker {
 
     /** Joined (again): every grant is confirmed afresh by the ledger. Cluster thread. */
     void join() {
+        join(false);
+    }
+
+    /**
+     * Joined (again) — {@code leaseLost}: the lease had run out, so Redis may have dropped this replica's
+     * holdings and what it last confirmed is no longer reserved for it. Cluster thread.
+     */
+    void join(boolean leaseLost) {
+        if (leaseLost) {
+            grants.values().forEach(g -> g.confirmed = 0);
+        }
         joined = true;
         generation++;
         reconcileAll();
@@ -291,6 +305,7 @@ final class SlotBroker {
         membership.observe(r.epoch(), r.settling());
         int before = g.granted();
         g.held = r.held();
+        g.confirmed = r.held();
         if (!g.shared) {
             g.target = req.need();
             g.shared = true;
