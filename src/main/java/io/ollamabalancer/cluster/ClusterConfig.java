@@ -147,7 +147,9 @@ public record ClusterConfig(
         private String namespace = "ollama-balancer";
         private String replicaId = defaultReplicaId();
         private Duration leaseTtl = Duration.ofSeconds(3);
-        private Duration commandTimeout = Duration.ofMillis(250);
+        // 500 ms, not less: on a starved machine 250 ms made replicas flap between joined and alone, and
+        // every flap costs slot hand-offs. Outage detection is slower; dispatch never waits on Redis either way.
+        private Duration commandTimeout = Duration.ofMillis(500);
         private Duration refreshInterval = Duration.ofMillis(100);
         private Duration retryDelay = Duration.ofMillis(10);
         private Duration mirrorFlushDelay = Duration.ofMillis(2);
