@@ -2,7 +2,7 @@ package io.ollamabalancer.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -16,7 +16,6 @@ import io.ollamabalancer.schedule.PendingRequest;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Which headers cross the balancer in each direction. Hop-by-hop headers stay on their hop; {@code Host} becomes
@@ -38,40 +37,50 @@ public final class HeaderPolicy {
     }
 
     /**
-     * The request to send upstream. {@code body} becomes the request's content: the caller passes a retained
-     * duplicate and ownership moves to the returned message.
+     * Turns the client's request headers into the upstream ones, in place and once per exchange (no copy on the hot
+     * path): hop-by-hop headers and the balancer's own are removed, {@code X-Forwarded-For} gains the client.
+     * The caller owns the request; its headers are not read for anything else afterwards.
      */
-    public static FullHttpRequest upstreamRequest(HttpRequest client, String uri, ByteBuf body, Backend backend,
-                                                  SocketAddress clientAddress) {
-        FullHttpRequest up = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, client.method(), uri, body);
-        HttpHeaders h = up.headers();
-        for (Map.Entry<String, String> e : client.headers()) {
-            if (!isHopByHop(e.getKey())) {
-                h.add(e.getKey(), e.getValue());
-            }
-        }
-        h.set(HttpHeaderNames.HOST, backend.config().hostHeader());
-        if (body.isReadable() || client.method().equals(HttpMethod.POST) || client.method().equals(HttpMethod.PUT)
-                || client.method().equals(HttpMethod.DELETE)) {
-            h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    public static HttpHeaders prepareUpstreamHeaders(HttpRequest client, SocketAddress clientAddress) {
+        HttpHeaders h = client.headers();
+        String prior = h.get("X-Forwarded-For");
+        for (CharSequence name : HOP_BY_HOP) {
+            h.remove(name);
         }
         if (clientAddress instanceof InetSocketAddress isa && isa.getAddress() != null) {
-            String prior = client.headers().get("X-Forwarded-For");
             String me = isa.getAddress().getHostAddress();
             h.set("X-Forwarded-For", prior == null ? me : prior + ", " + me);
         }
-        return up;
+        return h;
     }
 
-    /** The response head to send the client: the backend's status and headers, minus hop-by-hop ones. */
+    /**
+     * The request to send upstream, over the prepared {@code headers} (shared by every attempt of the exchange; the
+     * previous attempt's message is written or failed before the next is built). {@code body} becomes the request's
+     * content: the caller passes a retained duplicate and ownership moves to the returned message.
+     */
+    public static FullHttpRequest upstreamRequest(HttpMethod method, String uri, ByteBuf body, HttpHeaders headers,
+                                                  Backend backend) {
+        headers.set(HttpHeaderNames.HOST, backend.config().hostHeader());
+        if (body.isReadable() || method.equals(HttpMethod.POST) || method.equals(HttpMethod.PUT)
+                || method.equals(HttpMethod.DELETE)) {
+            headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        }
+        return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, body, headers,
+                EmptyHttpHeaders.INSTANCE);
+    }
+
+    /**
+     * The response head to send the client: the backend's own head object, edited in place (hop-by-hop headers
+     * removed), so its headers are not copied. The relay owns it once received.
+     */
     public static HttpResponse clientResponse(HttpResponse upstream) {
-        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstream.status());
-        HttpHeaders h = r.headers();
-        h.set(upstream.headers());
+        upstream.setProtocolVersion(HttpVersion.HTTP_1_1);
+        HttpHeaders h = upstream.headers();
         h.remove(HttpHeaderNames.CONNECTION);
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove(HttpHeaderNames.PROXY_CONNECTION);
-        return r;
+        return upstream;
     }
 
     /**
@@ -86,14 +95,5 @@ public final class HeaderPolicy {
             h.set("X-Balancer-Estimated-Prompt-Tokens", Integer.toString(pending.estimate().promptTokens()));
             h.set("X-Balancer-Estimated-Output-Tokens", Integer.toString(pending.estimate().expectedOutputTokens()));
         }
-    }
-
-    private static boolean isHopByHop(String name) {
-        for (CharSequence h : HOP_BY_HOP) {
-            if (h.toString().equalsIgnoreCase(name)) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -71,6 +71,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private final long arrivalNanos;
     private final Runnable onDone;
     private final TimingSniffer sniffer = new TimingSniffer();
+    private final io.netty.handler.codec.http.HttpHeaders upstreamHeaders;
     private final java.util.Set<Backend> pendingExcluded = new java.util.HashSet<>();
 
     private State state = State.WAITING;
@@ -78,6 +79,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private boolean slotHeld;
     private UpstreamConnection conn;
     private HttpResponse upstreamHead;
+    private boolean upstreamKeepAlive;
     private boolean readPaused;
     private int attempts;
     private int status;
@@ -100,6 +102,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         this.id = spec.id();
         this.arrivalNanos = spec.arrivalNanos();
         this.onDone = onDone;
+        this.upstreamHeaders = HeaderPolicy.prepareUpstreamHeaders(request, ctx.channel().remoteAddress());
         if (endpoint.kind() == RouteKind.INFERENCE) {
             pending = new PendingRequest(id, parsed, modelKey, spec.priority(), arrivalNanos, this);
             rc.estimator().accept(pending, endpoint.shape());
@@ -171,8 +174,8 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         conn = c;
         c.attach(this);
         String uri = backend.config().pathPrefix() + upstreamUri;
-        FullHttpRequest up = HeaderPolicy.upstreamRequest(request, uri, body.retainedDuplicate(), backend,
-                ctx.channel().remoteAddress());
+        FullHttpRequest up = HeaderPolicy.upstreamRequest(request.method(), uri, body.retainedDuplicate(),
+                upstreamHeaders, backend);
         sentNanos = System.nanoTime();
         state = State.SENT;
         c.channel().writeAndFlush(up).addListener((ChannelFutureListener) f -> {
@@ -222,6 +225,8 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
 
     private void startResponse(HttpResponse head) {
         upstreamHead = head;
+        // Read before the head is edited for the client (its Connection header is removed there).
+        upstreamKeepAlive = HttpUtil.isKeepAlive(head);
         state = State.STREAMING;
         status = head.status().code();
         firstByteNanos = System.nanoTime();
@@ -255,7 +260,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         if (last) {
             sniffer.finish();
             ctx.writeAndFlush(out);
-            finishUpstream(HttpUtil.isKeepAlive(upstreamHead));
+            finishUpstream(upstreamKeepAlive);
             return;
         }
         ctx.writeAndFlush(out);
