@@ -48,7 +48,7 @@ public enum Setting {
             (b, v) -> b.defaultMaxConcurrency(SettingValues.atLeast(v, 1)),
             c -> String.valueOf(c.defaultMaxConcurrency())),
     POLICY("policy", "BALANCER_POLICY", List.of(), "--policy", "POLICY",
-            "dispatch policy: eft, least-connections, round-robin or legacy",
+            "dispatch policy: eft, least-connections, least-connections-late, round-robin or legacy",
             (b, v) -> b.policy(SettingValues.policy(v)), BalancerConfig::policy),
     REDIS_URL("redis.url", "REDIS_URL", List.of(), "--redis-url", "URL",
             "Redis shared by replicas (redis://host:port); unset = run alone",

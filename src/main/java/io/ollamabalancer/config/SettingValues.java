@@ -14,7 +14,8 @@ import java.util.Locale;
  */
 final class SettingValues {
     /** The dispatch policies the scheduler knows, by their configuration names. */
-    static final List<String> POLICIES = List.of("eft", "least-connections", "round-robin", "legacy");
+    static final List<String> POLICIES = List.of("eft", "least-connections", "least-connections-late", "round-robin",
+            "legacy");
 
     private SettingValues() {
     }
