@@ -73,7 +73,7 @@ public final class EftPolicy implements DispatchPolicy {
             for (int k = 0; k < n; k++) {
                 Backend b = candidates.get(Math.floorMod(turn + k, n));
                 long[] free = slots.computeIfAbsent(b, x -> predictor.slotFreeTimes(x, now, w,
-                        predictor.serviceNanos(r, x, x.maxConcurrency(), false, 0)));
+                        predictor.serviceNanos(r, x, x.maxConcurrency(), false, 0), lookahead + 1));
                 boolean cold = !predictor.isWarm(b, r, now);
                 long start = free[0];
                 if (cold) {

@@ -146,17 +146,31 @@ public final class Predictor {
      * {@code unknownNanos}.
      */
     public long[] slotFreeTimes(Backend b, long now, double w, long unknownNanos) {
+        return slotFreeTimes(b, now, w, unknownNanos, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #slotFreeTimes(Backend, long, double, long)}, keeping at most {@code maxIdle} of the idle slots
+     * (zeros): a plan that places k requests never looks past k idle slots, and a backend with hundreds of slots
+     * must not cost an array of hundreds per decision.
+     */
+    public long[] slotFreeTimes(Backend b, long now, double w, long unknownNanos, int maxIdle) {
         int slots = b.maxConcurrency();
         int used = Math.max(0, Math.min(slots, b.slotsInUse()));
-        long[] t = new long[slots];
-        List<Long> rem = new ArrayList<>(used);
+        int idle = Math.min(slots - used, Math.max(0, maxIdle));
+        long[] rem = new long[used];
+        int n = 0;
         for (RunningJob j : workload.running(b.name())) {
-            rem.add(remainingNanos(j, now, w));
+            if (n == used) {
+                break;
+            }
+            rem[n++] = remainingNanos(j, now, w);
         }
-        rem.sort(null);
-        for (int i = 0; i < used; i++) {
-            t[slots - used + i] = i < rem.size() ? rem.get(i) : unknownNanos;
+        for (int i = n; i < used; i++) {
+            rem[i] = unknownNanos;
         }
+        long[] t = new long[idle + used];
+        System.arraycopy(rem, 0, t, idle, used);
         Arrays.sort(t);
         return t;
     }
