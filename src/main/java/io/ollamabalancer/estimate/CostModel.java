@@ -16,18 +16,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * when nobody has served the model yet; its own samples then outweigh the prior as they accumulate
  * ({@code log s = (w·own + prior) / (w + 1)} with {@code w = n^1.5}, so ten samples leave the prior a 3 % say).
  *
+ * <p>In cluster mode the other replicas' figures for the pair ({@link #prior}) join as a third, bounded voice
+ * ({@link Blend}): {@code log s = (w·own + ws·shared + prior) / (w + ws + 1)}. They count in the fleet-wide
+ * averages too (blended with the pair's own samples by the same weights), so a replica started late knows every
+ * backend's speed, and each backend's relative speed, before its first request. {@link #ownFigures} exports only
+ * this replica's own samples, never the import, so no sample is counted twice.
+ *
  * <p>Thread-safe. Learning ({@link #record}) happens once per finished request and rebuilds the fleet-wide
- * averages under the model's lock; lookups ({@link #speeds}) are lock-free reads of immutable values, cached per
- * pair until the next rebuild.
+ * averages under the model's lock, as does {@link #prior} (the cluster thread); lookups ({@link #speeds}) are
+ * lock-free reads of immutable values, cached per pair until the next rebuild.
  */
 public final class CostModel {
-    private static final double PRIOR_WEIGHT = 1.0;
-    private static final double MAX_OWN_WEIGHT = 50;
-
     private final CostHints hints;
     private final Map<String, Map<String, SpeedStats>> stats = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Cached>> cache = new ConcurrentHashMap<>();
-    private volatile Fleetwide fleetwide = new Fleetwide(Map.of(), Map.of());
+    /** The other replicas' figures, backend → model; replaced whole by {@link #prior}. Guarded by {@code this}. */
+    private Map<String, Map<String, SpeedFigures>> shared = Map.of();
+    private volatile Fleetwide fleetwide = new Fleetwide(Map.of(), Map.of(), Map.of());
 
     public CostModel(CostHints hints) {
         this.hints = hints;
@@ -72,31 +77,81 @@ public final class CostModel {
         return compute(null, model, fleetwide);
     }
 
-    /** Every learned backend × model pair, sorted by backend then model. */
+    /**
+     * Every backend × model pair learned here or by other replicas, sorted by backend then model; {@code samples}
+     * counts only this replica's own.
+     */
     public List<SpeedSnapshot> snapshot() {
+        Map<String, Map<String, SpeedFigures>> others = fleetwide.shared;
         List<SpeedSnapshot> out = new ArrayList<>();
-        stats.forEach((backend, models) -> models.forEach((model, s) -> {
+        forEachPair(others, (backend, model, v, sh) -> {
             Speeds sp = speeds(backend, model);
             out.add(new SpeedSnapshot(backend, model, sp.prefillTps(), sp.decodeTps(), sp.slowdown(),
-                    sp.loadNanos() / 1e6, s.view().samples, sp.source()));
-        }));
+                    sp.loadNanos() / 1e6, v == null ? 0 : v.samples, sp.source()));
+        });
         out.sort(Comparator.comparing(SpeedSnapshot::backend).thenComparing(SpeedSnapshot::model));
         return out;
+    }
+
+    /**
+     * This replica's own figures, backend → model, from its own samples only (never the imported prior): what it
+     * shares with the other replicas. Any thread; reads published views.
+     */
+    Map<String, Map<String, SpeedFigures>> ownFigures() {
+        Map<String, Map<String, SpeedFigures>> out = new HashMap<>();
+        stats.forEach((backend, models) -> models.forEach((model, s) -> {
+            SpeedStats.View v = s.view();
+            long nd = v.decodeSamples();
+            SpeedFigures f = new SpeedFigures(
+                    nd > 0 ? Math.exp(v.logDecode1(betaOf(v))) : Double.NaN, nd, v.slowdown,
+                    v.prefill.isEmpty() ? Double.NaN : Math.exp(v.prefill.mean()), v.prefill.count(),
+                    v.load.isEmpty() ? Double.NaN : Math.exp(v.load.mean()), v.load.count());
+            if (!f.isEmpty()) {
+                out.computeIfAbsent(backend, b -> new HashMap<>()).put(model, f);
+            }
+        }));
+        return out;
+    }
+
+    /**
+     * Installs the other replicas' merged figures, backend → model, replacing the previous import. The caller has
+     * validated them (finite, positive, within bounds): this class trusts its input.
+     */
+    void prior(Map<String, Map<String, SpeedFigures>> others) {
+        Map<String, Map<String, SpeedFigures>> copy = new HashMap<>();
+        others.forEach((backend, models) -> {
+            Map<String, SpeedFigures> kept = new HashMap<>();
+            models.forEach((model, f) -> {
+                if (f != null && !f.isEmpty()) {
+                    kept.put(model, f);
+                }
+            });
+            if (!kept.isEmpty()) {
+                copy.put(backend, Map.copyOf(kept));
+            }
+        });
+        synchronized (this) {
+            shared = Map.copyOf(copy);
+            fleetwide = rebuild();
+        }
     }
 
     private Speeds compute(String backend, String model, Fleetwide fw) {
         SpeedStats own = backend == null ? null : stats.getOrDefault(backend, Map.of()).get(model);
         SpeedStats.View v = own == null ? null : own.view();
+        SpeedFigures sh = backend == null ? null : fw.shared.getOrDefault(backend, Map.of()).get(model);
         Sums ms = fw.models.getOrDefault(model, Sums.NONE);
         Sums bs = backend == null ? Sums.NONE : fw.backends.getOrDefault(backend, Sums.NONE);
         double hintFactor = Math.log(backend == null ? 1.0 : hints.factor(backend));
 
         // What this pair contributed to the fleet-wide sums, so its prior is what the others say.
-        double ownDecode = v == null ? Double.NaN : v.logDecode1(betaOf(v));
-        double ownPrefill = v == null || v.prefill.isEmpty() ? Double.NaN : v.prefill.mean();
-        double ownLoad = v == null || v.load.isEmpty() ? Double.NaN : v.load.mean();
+        double[] contribution = contribution(v, sh);
+        double ownDecode = contribution[0];
+        double ownPrefill = contribution[1];
+        double ownLoad = contribution[2];
 
         double beta = v != null && !Double.isNaN(v.slowdown) ? v.slowdown
+                : sh != null && !Double.isNaN(sh.slowdown()) ? sh.slowdown()
                 : bs.n[2] > 0 ? bs.sum[2] / bs.n[2] : hints.slowdown();
         double decodeFactor = orElse(without(bs, 0, ownDecode - ms.mean(0)), hintFactor);
         double prefillFactor = orElse(without(bs, 1, ownPrefill - ms.mean(1)), hintFactor);
@@ -109,25 +164,64 @@ public final class CostModel {
         double priorLoad = orElse(fleetLoad, Math.log(hints.loadNanos()));
         Speeds.Source source = Double.isNaN(fleetDecode) ? Speeds.Source.HINT : Speeds.Source.FLEET;
 
-        double decode = priorDecode;
-        double prefill = priorPrefill;
-        double load = priorLoad;
-        long samples = 0;
-        if (v != null) {
-            samples = v.samples;
-            long n = v.decodeSamples();
-            if (n > 0) {
-                decode = shrink(v.logDecode1(beta), n, priorDecode);
-                source = Speeds.Source.LEARNED;
-            }
-            prefill = v.prefill.isEmpty() ? prefill : shrink(v.prefill.mean(), v.prefill.count(), priorPrefill);
-            load = v.load.isEmpty() ? load : shrink(v.load.mean(), v.load.count(), priorLoad);
+        long samples = v == null ? 0 : v.samples;
+        long nd = v == null ? 0 : v.decodeSamples();
+        if (nd > 0) {
+            source = Speeds.Source.LEARNED;
+        } else if (sh != null && sh.decodeWeight() > 0) {
+            source = Speeds.Source.SHARED;
         }
+        double decode = Blend.withPrior(nd > 0 ? v.logDecode1(beta) : Double.NaN, nd,
+                sh == null ? Double.NaN : sh.logDecode(), sh == null ? 0 : sh.decodeWeight(), priorDecode);
+        double prefill = Blend.withPrior(v == null || v.prefill.isEmpty() ? Double.NaN : v.prefill.mean(),
+                v == null ? 0 : v.prefill.count(), sh == null ? Double.NaN : sh.logPrefill(),
+                sh == null ? 0 : sh.prefillWeight(), priorPrefill);
+        double load = Blend.withPrior(v == null || v.load.isEmpty() ? Double.NaN : v.load.mean(),
+                v == null ? 0 : v.load.count(), sh == null ? Double.NaN : sh.logLoad(),
+                sh == null ? 0 : sh.loadWeight(), priorLoad);
         return new Speeds(Math.exp(prefill), Math.exp(decode), beta, (long) Math.exp(load), samples, source);
     }
 
     private double betaOf(SpeedStats.View v) {
         return Double.isNaN(v.slowdown) ? hints.slowdown() : v.slowdown;
+    }
+
+    /**
+     * What a pair adds to the fleet-wide sums: its own and the shared log figures combined by weight (decode,
+     * prefill, load), and its β (own fit, else shared); NaN where it knows nothing.
+     */
+    private double[] contribution(SpeedStats.View v, SpeedFigures sh) {
+        double decode = v == null || v.decodeSamples() == 0 ? Double.NaN : v.logDecode1(betaOf(v));
+        double prefill = v == null || v.prefill.isEmpty() ? Double.NaN : v.prefill.mean();
+        double load = v == null || v.load.isEmpty() ? Double.NaN : v.load.mean();
+        double beta = v == null ? Double.NaN : v.slowdown;
+        if (sh == null) {
+            return new double[] {decode, prefill, load, beta};
+        }
+        return new double[] {
+            Blend.combine(decode, v == null ? 0 : v.decodeSamples(), sh.logDecode(), sh.decodeWeight()),
+            Blend.combine(prefill, v == null ? 0 : v.prefill.count(), sh.logPrefill(), sh.prefillWeight()),
+            Blend.combine(load, v == null ? 0 : v.load.count(), sh.logLoad(), sh.loadWeight()),
+            Double.isNaN(beta) ? sh.slowdown() : beta};
+    }
+
+    /** Visits every pair known here or to the other replicas once, with its own view and shared figures. */
+    private void forEachPair(Map<String, Map<String, SpeedFigures>> others, PairVisitor visitor) {
+        stats.forEach((backend, models) -> models.forEach((model, s) ->
+                visitor.visit(backend, model, s.view(), others.getOrDefault(backend, Map.of()).get(model))));
+        others.forEach((backend, models) -> {
+            Map<String, SpeedStats> own = stats.getOrDefault(backend, Map.of());
+            models.forEach((model, sh) -> {
+                if (!own.containsKey(model)) {
+                    visitor.visit(backend, model, null, sh);
+                }
+            });
+        });
+    }
+
+    @FunctionalInterface
+    private interface PairVisitor {
+        void visit(String backend, String model, SpeedStats.View own, SpeedFigures shared);
     }
 
     /** The mean of figure {@code i} of {@code s} leaving out {@code contribution} (NaN: it did not contribute). */
@@ -141,37 +235,35 @@ public final class CostModel {
         return Double.isNaN(v) ? fallback : v;
     }
 
-    private static double shrink(double own, long n, double prior) {
-        double w = Math.min(MAX_OWN_WEIGHT, n * Math.sqrt(n));
-        return (w * own + PRIOR_WEIGHT * prior) / (w + PRIOR_WEIGHT);
-    }
-
     /**
      * Per model, sums of every pair's log figures (decode, prefill, load); per backend, sums of its deviations from
-     * each model's fleet mean (decode, prefill) and of its fitted β.
+     * each model's fleet mean (decode, prefill) and of its fitted β; over the pairs known here or shared
+     * ({@link #contribution}). Called holding the lock.
      */
     private Fleetwide rebuild() {
+        Map<String, Map<String, SpeedFigures>> others = shared;
+        Map<String, Map<String, double[]>> figures = new HashMap<>();
+        forEachPair(others, (backend, model, v, sh) ->
+                figures.computeIfAbsent(backend, b -> new HashMap<>()).put(model, contribution(v, sh)));
         Map<String, Sums> models = new HashMap<>();
-        stats.forEach((backend, perModel) -> perModel.forEach((model, s) -> {
-            SpeedStats.View v = s.view();
+        figures.forEach((backend, perModel) -> perModel.forEach((model, f) -> {
             Sums acc = models.computeIfAbsent(model, m -> new Sums());
-            acc.add(0, v.logDecode1(betaOf(v)));
-            acc.add(1, v.prefill.isEmpty() ? Double.NaN : v.prefill.mean());
-            acc.add(2, v.load.isEmpty() ? Double.NaN : v.load.mean());
+            acc.add(0, f[0]);
+            acc.add(1, f[1]);
+            acc.add(2, f[2]);
         }));
         Map<String, Sums> backends = new HashMap<>();
-        stats.forEach((backend, perModel) -> {
+        figures.forEach((backend, perModel) -> {
             Sums acc = new Sums();
-            perModel.forEach((model, s) -> {
-                SpeedStats.View v = s.view();
+            perModel.forEach((model, f) -> {
                 Sums avg = models.get(model);
-                acc.add(0, v.logDecode1(betaOf(v)) - avg.mean(0));
-                acc.add(1, (v.prefill.isEmpty() ? Double.NaN : v.prefill.mean()) - avg.mean(1));
-                acc.add(2, v.slowdown);
+                acc.add(0, f[0] - avg.mean(0));
+                acc.add(1, f[1] - avg.mean(1));
+                acc.add(2, f[3]);
             });
             backends.put(backend, acc);
         });
-        return new Fleetwide(Map.copyOf(models), Map.copyOf(backends));
+        return new Fleetwide(Map.copyOf(models), Map.copyOf(backends), others);
     }
 
     /** Sums and counts of three figures; NaN values are skipped. Mutable only while a rebuild fills it. */
@@ -192,7 +284,9 @@ public final class CostModel {
         }
     }
 
-    private record Fleetwide(Map<String, Sums> models, Map<String, Sums> backends) {
+    /** The fleet-wide sums and the shared figures they were built with: one basis for cached predictions. */
+    private record Fleetwide(Map<String, Sums> models, Map<String, Sums> backends,
+                             Map<String, Map<String, SpeedFigures>> shared) {
     }
 
     private record Cached(Fleetwide basis, Speeds speeds) {

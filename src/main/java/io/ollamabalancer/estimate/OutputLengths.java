@@ -5,42 +5,75 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One model's distribution of generated lengths, learned from {@code eval_count}: a histogram over log-spaced
- * buckets (four per doubling) whose weights decay so recent traffic dominates, seeded with a wide log-normal prior.
+ * buckets (four per doubling) whose weights decay so recent traffic dominates, on top of a log-normal prior — wide
+ * and worth a few samples by default, or, in cluster mode, what the other replicas learned ({@link #prior}).
  * Generations cut off by their cap are censored observations: their weight is spread over the buckets at or above
  * the cap in proportion to what is already there, so capped traffic does not drag the learned lengths down.
  *
- * <p>Thread-safe: writers synchronise; readers use an immutable {@link View} (plus a memo of its own results)
- * published through a volatile field.
+ * <p>The own samples and the prior are kept apart, so the prior can be replaced and the own samples exported
+ * ({@link #own()}) without the prior in them.
+ *
+ * <p>Thread-safe: writers synchronise; readers use an immutable {@link View} (plus a memo of its own results) or
+ * {@link Moments} published through volatile fields.
  */
 final class OutputLengths {
     static final int BUCKETS = 84;
     private static final double PER_OCTAVE = 4;
+    private static final double DEFAULT_LOG_SD = 1.0;
 
     private final double decay;
+    private final double defaultLogMedian;
+    private final double defaultWeight;
+    /** This replica's own samples (decayed). */
     private final double[] weight = new double[BUCKETS];
     private final double[] sum = new double[BUCKETS];
+    /** The prior, at full weight; it decays with the samples through {@link #priorScale}. */
+    private final double[] priorWeight = new double[BUCKETS];
+    private final double[] priorSum = new double[BUCKETS];
+    private double priorScale = 1;
     private volatile View view;
+    private volatile Moments own = Moments.NONE;
 
     /**
-     * @param priorMedian     median of the seed distribution, in tokens
-     * @param priorWeight     how many samples the seed is worth
+     * @param priorMedian     median of the default prior distribution, in tokens
+     * @param priorWeight     how many samples the default prior is worth
      * @param halfLifeSamples after this many samples an old sample counts half
      */
     OutputLengths(double priorMedian, double priorWeight, double halfLifeSamples) {
         decay = Math.pow(0.5, 1.0 / halfLifeSamples);
-        double mu = Math.log(Math.max(1, priorMedian));
+        defaultLogMedian = Math.log(Math.max(1, priorMedian));
+        defaultWeight = priorWeight;
+        prior(defaultLogMedian, DEFAULT_LOG_SD, defaultWeight);
+    }
+
+    /**
+     * Replaces the prior with a log-normal length distribution ({@code ln L ~ N(logMean, logSd²)}) worth
+     * {@code weight} samples. The caller bounds the figures.
+     */
+    synchronized void prior(double logMean, double logSd, double weight) {
         double total = 0;
         double[] density = new double[BUCKETS];
         for (int i = 1; i < BUCKETS; i++) {
-            double z = (Math.log(centre(i)) - mu) / 1.0;
+            double z = (Math.log(centre(i)) - logMean) / logSd;
             density[i] = Math.exp(-0.5 * z * z);
             total += density[i];
         }
         for (int i = 1; i < BUCKETS; i++) {
-            weight[i] = priorWeight * density[i] / total;
-            sum[i] = weight[i] * centre(i);
+            priorWeight[i] = total > 0 ? weight * density[i] / total : 0;
+            priorSum[i] = priorWeight[i] * centre(i);
         }
-        view = new View(weight, sum);
+        priorScale = 1;
+        publish();
+    }
+
+    /** Back to the configured default prior (the cluster no longer offers one). */
+    void defaultPrior() {
+        prior(defaultLogMedian, DEFAULT_LOG_SD, defaultWeight);
+    }
+
+    /** Moments of this replica's own samples, without the prior: what it shares with other replicas. */
+    Moments own() {
+        return own;
     }
 
     static int bucket(double tokens) {
@@ -61,7 +94,7 @@ final class OutputLengths {
         int b = bucket(tokens);
         weight[b] += 1;
         sum[b] += tokens;
-        view = new View(weight, sum);
+        publish();
     }
 
     /** A generation cut off at its cap: its natural length was at least {@code tokens}. */
@@ -70,7 +103,7 @@ final class OutputLengths {
         int from = bucket(tokens);
         double tail = 0;
         for (int i = from; i < BUCKETS; i++) {
-            tail += weight[i];
+            tail += weight[i] + priorScale * priorWeight[i];
         }
         if (tail <= 1e-9) {
             int b = bucket(tokens * 1.5);
@@ -78,13 +111,17 @@ final class OutputLengths {
             sum[b] += tokens * 1.5;
         } else {
             for (int i = from; i < BUCKETS; i++) {
-                double share = weight[i] / tail;
-                double mean = sum[i] / weight[i];
+                double w = weight[i] + priorScale * priorWeight[i];
+                if (w <= 0) {
+                    continue;
+                }
+                double share = w / tail;
+                double mean = (sum[i] + priorScale * priorSum[i]) / w;
                 weight[i] += share;
                 sum[i] += share * Math.max(mean, tokens);
             }
         }
-        view = new View(weight, sum);
+        publish();
     }
 
     private void age() {
@@ -92,10 +129,45 @@ final class OutputLengths {
             weight[i] *= decay;
             sum[i] *= decay;
         }
+        priorScale *= decay;
+    }
+
+    /** Publishes the combined view and the own moments. Called holding the lock. */
+    private void publish() {
+        double[] w = new double[BUCKETS];
+        double[] s = new double[BUCKETS];
+        double total = 0;
+        double logSum = 0;
+        double logSquares = 0;
+        for (int i = 0; i < BUCKETS; i++) {
+            w[i] = weight[i] + priorScale * priorWeight[i];
+            s[i] = sum[i] + priorScale * priorSum[i];
+            if (weight[i] > 1e-12) {
+                double x = Math.log(Math.max(1, sum[i] / weight[i]));
+                total += weight[i];
+                logSum += weight[i] * x;
+                logSquares += weight[i] * x * x;
+            }
+        }
+        view = new View(w, s);
+        own = total > 0 ? new Moments(logSum / total, logSquares / total, total) : Moments.NONE;
     }
 
     View view() {
         return view;
+    }
+
+    /**
+     * Log-length moments of a set of samples: {@code E[ln L]}, {@code E[(ln L)²]} and the (decayed) sample weight.
+     * Moments of several replicas merge exactly by weight. Immutable.
+     */
+    record Moments(double logMean, double logSquare, double weight) {
+        static final Moments NONE = new Moments(0, 0, 0);
+
+        /** The standard deviation of {@code ln L}. */
+        double logSd() {
+            return Math.sqrt(Math.max(0, logSquare - logMean * logMean));
+        }
     }
 
     /** An immutable normalised copy of the histogram: probabilities and mean value per bucket. */

@@ -3,7 +3,9 @@ package io.ollamabalancer.estimate;
 import io.ollamabalancer.request.BodyShape;
 import io.ollamabalancer.request.InferenceRequest;
 
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -19,17 +21,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p><b>Output.</b> {@code E[min(L, cap)]} under the model's learned length distribution ({@link OutputLengths}),
  * where the cap is {@code num_predict} or {@code max_tokens}; 0 for embeddings.
  *
+ * <p><b>Cluster.</b> What other replicas learned ({@link #prior}) is a prior: the prompt ratios and the character
+ * calibration blend with this replica's own by {@link Blend}'s weights, and the output-length summary replaces the
+ * default seed of each model's distribution. {@link #ownPromptRatios}, {@link #ownCalibration} and
+ * {@link #ownOutputLengths} export only this replica's own samples.
+ *
  * <p>Thread-safe: per-model state lives in a concurrent map; each learned figure is an immutable value swapped
- * under its owner's lock, and read without one.
+ * under its owner's lock, and read without one; the imported prior is an immutable value in a volatile field. A
+ * model first seen while a prior is being installed may keep the previous prior until the next one.
  */
 public final class RequestEstimator {
     private static final double MIN_RATIO = 0.2;
     private static final double MAX_RATIO = 5.0;
+    /** A prior narrower than this (a few bucket widths) would make one bucket certain. */
+    private static final double MIN_LOG_SD = 0.2;
 
     private final TokenCounter counter;
     private final EstimatorSettings settings;
     private final Map<String, ModelState> models = new ConcurrentHashMap<>();
     private volatile RobustEwma calibration = RobustEwma.EMPTY;
+    private volatile Shared shared = Shared.NONE;
 
     /** @param counter the tokenizer, or {@code null} to use only length-based estimates */
     public RequestEstimator(TokenCounter counter, EstimatorSettings settings) {
@@ -71,7 +82,7 @@ public final class RequestEstimator {
             textTokens = counter.count(text, profile);
             learnCalibration(profile, textTokens);
         } else {
-            textTokens = (int) Math.round(lengthBased(profile) * Math.exp(calibration.mean()));
+            textTokens = (int) Math.round(lengthBased(profile) * Math.exp(calibrationLog()));
         }
         int raw = Math.max(1, textTokens + overhead(request, shape) + request.imageCount() * settings.imageTokens());
         int prompt = (int) Math.max(1, Math.round(raw * promptRatio(modelKey)));
@@ -131,10 +142,71 @@ public final class RequestEstimator {
         }
     }
 
-    /** The learned {@code prompt_eval_count / raw} ratio of a model (1 before any sample). */
+    /**
+     * The learned {@code prompt_eval_count / raw} ratio of a model: its own samples blended with the other
+     * replicas' (1 before any sample anywhere).
+     */
     public double promptRatio(String modelKey) {
         ModelState s = models.get(modelKey);
-        return s == null || s.promptRatio.isEmpty() ? 1.0 : Math.exp(s.promptRatio.mean());
+        RobustEwma own = s == null ? RobustEwma.EMPTY : s.promptRatio;
+        LogFigure other = shared.promptRatios.get(modelKey);
+        double log = Blend.combine(own.isEmpty() ? Double.NaN : own.mean(), own.count(),
+                other == null ? Double.NaN : other.logMean(), other == null ? 0 : other.weight());
+        return Double.isNaN(log) ? 1.0 : Math.exp(log);
+    }
+
+    /** log of the character-length calibration: own exact counts blended with the other replicas' (0: none). */
+    private double calibrationLog() {
+        RobustEwma own = calibration;
+        LogFigure other = shared.calibration;
+        double log = Blend.combine(own.isEmpty() ? Double.NaN : own.mean(), own.count(),
+                other == null ? Double.NaN : other.logMean(), other == null ? 0 : other.weight());
+        return Double.isNaN(log) ? 0 : log;
+    }
+
+    /** This replica's own prompt ratios (log space), per model with at least one sample. */
+    Map<String, LogFigure> ownPromptRatios() {
+        Map<String, LogFigure> out = new HashMap<>();
+        models.forEach((model, s) -> {
+            RobustEwma r = s.promptRatio;
+            if (!r.isEmpty()) {
+                out.put(model, new LogFigure(r.mean(), r.count()));
+            }
+        });
+        return out;
+    }
+
+    /** This replica's own character-length calibration (log space), or {@code null} before any exact count. */
+    LogFigure ownCalibration() {
+        RobustEwma c = calibration;
+        return c.isEmpty() ? null : new LogFigure(c.mean(), c.count());
+    }
+
+    /** This replica's own output-length moments, per model with samples. */
+    Map<String, OutputLengths.Moments> ownOutputLengths() {
+        Map<String, OutputLengths.Moments> out = new HashMap<>();
+        models.forEach((model, s) -> {
+            OutputLengths.Moments m = s.outputs.own();
+            if (m.weight() > 0) {
+                out.put(model, m);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Installs the other replicas' merged figures, replacing the previous import: prompt ratios and output-length
+     * moments per model, and the character calibration ({@code null}: none). The caller has validated them; the
+     * output prior's weight is capped here at {@link Blend#MAX_SHARED_WEIGHT} samples.
+     */
+    void prior(Map<String, LogFigure> promptRatios, Map<String, OutputLengths.Moments> outputs,
+               LogFigure calibration) {
+        Shared next = new Shared(Map.copyOf(promptRatios), Map.copyOf(outputs), calibration);
+        shared = next;
+        for (String model : outputs.keySet()) {
+            state(model);
+        }
+        models.forEach((model, s) -> s.applyPrior(next.outputs.get(model)));
     }
 
     /** The learned mean output length of a model, uncapped. */
@@ -160,7 +232,14 @@ public final class RequestEstimator {
     private ModelState state(String modelKey) {
         ModelState s = models.get(modelKey);
         if (s == null) {
-            s = models.computeIfAbsent(modelKey, k -> new ModelState(settings));
+            s = models.computeIfAbsent(modelKey, k -> {
+                ModelState created = new ModelState(settings);
+                OutputLengths.Moments prior = shared.outputs.get(k);
+                if (prior != null) {
+                    created.applyPrior(prior);
+                }
+                return created;
+            });
         }
         return s;
     }
@@ -173,9 +252,38 @@ public final class RequestEstimator {
     private static final class ModelState {
         final OutputLengths outputs;
         volatile RobustEwma promptRatio = RobustEwma.EMPTY;
+        /** The imported output prior in place ({@code null}: the default). Guarded by the instance's lock. */
+        private OutputLengths.Moments applied;
 
         ModelState(EstimatorSettings s) {
             outputs = new OutputLengths(s.outputPriorMedian(), 3, s.outputHalfLife());
         }
+
+        /**
+         * The other replicas' length distribution as this model's prior, or the default one when none; nothing
+         * changes when it is the one already installed.
+         */
+        synchronized void applyPrior(OutputLengths.Moments m) {
+            if (Objects.equals(m, applied)) {
+                return;
+            }
+            applied = m;
+            if (m == null) {
+                outputs.defaultPrior();
+            } else {
+                outputs.prior(m.logMean(), Math.max(MIN_LOG_SD, m.logSd()),
+                        Math.min(Blend.MAX_SHARED_WEIGHT, m.weight()));
+            }
+        }
+    }
+
+    /** A figure kept in log space and the weight (samples) behind it. Immutable. */
+    record LogFigure(double logMean, double weight) {
+    }
+
+    /** The other replicas' figures as last imported. Immutable. */
+    private record Shared(Map<String, LogFigure> promptRatios, Map<String, OutputLengths.Moments> outputs,
+                          LogFigure calibration) {
+        static final Shared NONE = new Shared(Map.of(), Map.of(), null);
     }
 }

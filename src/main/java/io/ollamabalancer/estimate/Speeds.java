@@ -17,6 +17,8 @@ public record Speeds(double prefillTps, double decodeTps, double slowdown, long 
     public enum Source {
         /** Learned from this backend's own responses for this model (blended with the prior while few). */
         LEARNED,
+        /** Nothing learned here yet: what other replicas of the cluster learned of this backend × model. */
+        SHARED,
         /** The fleet's average for the model, scaled by this backend's relative speed. */
         FLEET,
         /** Nothing learned for the model anywhere: the configured hints. */

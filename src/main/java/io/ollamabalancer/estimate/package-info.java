@@ -5,6 +5,7 @@
  * calibrated length estimate, expected output from a learned length distribution) and
  * {@link io.ollamabalancer.estimate.CostModel} (prefill, decode, concurrency slowdown and load time per backend ×
  * model, learned from Ollama's timing fields). {@link io.ollamabalancer.estimate.EstimateErrors} keeps the online
- * error figures for metrics.
+ * error figures for metrics. {@link io.ollamabalancer.estimate.CostModelState} shares what both learn with the other
+ * replicas of a cluster and takes theirs back as a prior.
  */
 package io.ollamabalancer.estimate;

@@ -145,9 +145,11 @@ public final class Scheduler implements AutoCloseable {
         policy.onQueued(request, candidates);
         ModelQueue.QueueKey k = queue.keyFor(request, order);
         request.queueKey(k);
-        queue.offer(k, request);
+        // Tell the listener before the entry becomes visible: a drain on another thread may take it at once, and
+        // its "left" must never arrive before this "queued" (the cluster mirror would keep a phantom waiter).
         listener.queued(key, request.id(), request.priority(), order, request.estimate().promptTokens(),
                 request.estimate().expectedOutputTokens());
+        queue.offer(k, request);
         if (request.isCancelled()) {
             remove(queue, k, request);
             policy.onRemoved(request);

@@ -6,9 +6,9 @@ import io.ollamabalancer.cluster.ClusterConfig;
 import io.ollamabalancer.cluster.ClusterNode;
 import io.ollamabalancer.cluster.FleetLocalView;
 import io.ollamabalancer.cluster.HealthListener;
-import io.ollamabalancer.cluster.LearnedState;
 import io.ollamabalancer.config.BalancerConfig;
 import io.ollamabalancer.config.ConfigException;
+import io.ollamabalancer.estimate.CostModelState;
 import io.ollamabalancer.schedule.Scheduler;
 import io.ollamabalancer.schedule.Scheduling;
 import org.slf4j.Logger;
@@ -65,7 +65,7 @@ final class Clustering {
             }
         };
         ClusterNode node = ClusterNode.start(cc, new FleetLocalView(fleet, scheduler::queues, scheduler::drainAll),
-                LearnedState.NONE, health, null);
+                new CostModelState(scheduling.costModel(), scheduling.estimator()), health, null);
         grant(node, fleet.all());
         scheduler.listener(node);
         try {
