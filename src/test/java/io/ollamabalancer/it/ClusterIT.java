@@ -65,9 +65,14 @@ class ClusterIT {
     private static CompletableFuture<Integer> generate(BalancerServer via, int n) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                HttpResponse<String> r = Http.post("http://127.0.0.1:" + via.port() + "/api/generate",
-                        "{\"model\":\"llama3.2:1b\",\"prompt\":\"job " + n + "\",\"stream\":false,"
-                                + "\"options\":{\"num_predict\":20}}");
+                // A generous timeout: a known stall in cluster mode (see the issue notes) can hold one request for
+                // tens of seconds on a starved machine; what this test asserts is limits and no errors.
+                HttpResponse<String> r = Http.send(java.net.http.HttpRequest.newBuilder(
+                                java.net.URI.create("http://127.0.0.1:" + via.port() + "/api/generate"))
+                        .timeout(Duration.ofSeconds(120))
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"llama3.2:1b\","
+                                + "\"prompt\":\"job " + n + "\",\"stream\":false,\"options\":{\"num_predict\":20}}"))
+                        .build());
                 return r.statusCode();
             } catch (Exception e) {
                 return -1;
