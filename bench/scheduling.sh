@@ -95,7 +95,7 @@ models_listed() {
 
 NOTES=()
 PRESSURE=()
-QUIET_BUDGET=150
+QUIET_BUDGET=90
 
 cpu_pressure10() {
   awk '/^some/ {sub("avg10=", "", $2); print int($2)}' /proc/pressure/cpu 2>/dev/null || echo 0
@@ -105,7 +105,7 @@ cpu_pressure10() {
 wait_quiet() {
   local waited=0 p
   p=$(cpu_pressure10)
-  while [ "$p" -ge 40 ] && [ "$waited" -lt 45 ] && [ "$QUIET_BUDGET" -gt 0 ]; do
+  while [ "$p" -ge 40 ] && [ "$waited" -lt 30 ] && [ "$QUIET_BUDGET" -gt 0 ]; do
     sleep 3; waited=$((waited + 3)); QUIET_BUDGET=$((QUIET_BUDGET - 3))
     p=$(cpu_pressure10)
   done
