@@ -190,7 +190,7 @@ JDK=$(java -version 2>&1 | head -n1)
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 NOTES+=("CPU pressure at the end of each real-socket run (Linux PSI, share of the last 60 s in which some runnable task waited for a CPU): $(IFS=';'; echo "${PRESSURE[*]}" | sed 's/;/, /g').")
-if ! git diff --quiet HEAD -- src pom.xml bench 2>/dev/null; then
+if ! git diff --quiet HEAD -- src pom.xml bench ':!bench/RESULTS.md' 2>/dev/null; then
   COMMIT="$COMMIT (with uncommitted changes)"
 fi
 
