@@ -95,7 +95,7 @@ models_listed() {
 
 NOTES=()
 PRESSURE=()
-QUIET_BUDGET=150
+QUIET_BUDGET=90
 
 cpu_pressure10() {
   awk '/^some/ {sub("avg10=", "", $2); print int($2)}' /proc/pressure/cpu 2>/dev/null || echo 0
@@ -105,7 +105,7 @@ cpu_pressure10() {
 wait_quiet() {
   local waited=0 p
   p=$(cpu_pressure10)
-  while [ "$p" -ge 40 ] && [ "$waited" -lt 45 ] && [ "$QUIET_BUDGET" -gt 0 ]; do
+  while [ "$p" -ge 40 ] && [ "$waited" -lt 30 ] && [ "$QUIET_BUDGET" -gt 0 ]; do
     sleep 3; waited=$((waited + 3)); QUIET_BUDGET=$((QUIET_BUDGET - 3))
     p=$(cpu_pressure10)
   done
@@ -190,7 +190,7 @@ JDK=$(java -version 2>&1 | head -n1)
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 NOTES+=("CPU pressure at the end of each real-socket run (Linux PSI, share of the last 60 s in which some runnable task waited for a CPU): $(IFS=';'; echo "${PRESSURE[*]}" | sed 's/;/, /g').")
-if ! git diff --quiet HEAD -- src pom.xml bench 2>/dev/null; then
+if ! git diff --quiet HEAD -- src pom.xml bench ':!bench/RESULTS.md' 2>/dev/null; then
   COMMIT="$COMMIT (with uncommitted changes)"
 fi
 
