@@ -32,7 +32,6 @@ final class OutputLengths {
     private final double[] priorSum = new double[BUCKETS];
     private double priorScale = 1;
     private volatile View view;
-    private volatile Moments own = Moments.NONE;
 
     /**
      * @param priorMedian     median of the default prior distribution, in tokens
@@ -71,9 +70,23 @@ final class OutputLengths {
         prior(defaultLogMedian, DEFAULT_LOG_SD, defaultWeight);
     }
 
-    /** Moments of this replica's own samples, without the prior: what it shares with other replicas. */
-    Moments own() {
-        return own;
+    /**
+     * Moments of this replica's own samples, without the prior: what it shares with other replicas. Computed when
+     * asked (every few seconds by the cluster), not on every sample: it takes a logarithm per bucket.
+     */
+    synchronized Moments own() {
+        double total = 0;
+        double logSum = 0;
+        double logSquares = 0;
+        for (int i = 0; i < BUCKETS; i++) {
+            if (weight[i] > 1e-12) {
+                double x = Math.log(Math.max(1, sum[i] / weight[i]));
+                total += weight[i];
+                logSum += weight[i] * x;
+                logSquares += weight[i] * x * x;
+            }
+        }
+        return total > 0 ? new Moments(logSum / total, logSquares / total, total) : Moments.NONE;
     }
 
     static int bucket(double tokens) {
@@ -136,21 +149,11 @@ final class OutputLengths {
     private void publish() {
         double[] w = new double[BUCKETS];
         double[] s = new double[BUCKETS];
-        double total = 0;
-        double logSum = 0;
-        double logSquares = 0;
         for (int i = 0; i < BUCKETS; i++) {
             w[i] = weight[i] + priorScale * priorWeight[i];
             s[i] = sum[i] + priorScale * priorSum[i];
-            if (weight[i] > 1e-12) {
-                double x = Math.log(Math.max(1, sum[i] / weight[i]));
-                total += weight[i];
-                logSum += weight[i] * x;
-                logSquares += weight[i] * x * x;
-            }
         }
         view = new View(w, s);
-        own = total > 0 ? new Moments(logSum / total, logSquares / total, total) : Moments.NONE;
     }
 
     View view() {
