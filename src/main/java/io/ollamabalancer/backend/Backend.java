@@ -158,12 +158,19 @@ public final class Backend {
         return modelsKnown;
     }
 
-    /** Replaces the discovered model list (ignored when the config pins a static list). */
-    public void updateInstalled(Set<String> names) {
-        if (config.models() == null) {
-            installed = normalizeAll(names);
-            modelsKnown = true;
+    /**
+     * Replaces the discovered model list (ignored when the config pins a static list); returns whether it changed,
+     * so the caller knows waiting work may now find a backend.
+     */
+    public boolean updateInstalled(Set<String> names) {
+        if (config.models() != null) {
+            return false;
         }
+        Set<String> next = normalizeAll(names);
+        boolean changed = !modelsKnown || !installed.equals(next);
+        installed = next;
+        modelsKnown = true;
+        return changed;
     }
 
     public void updateLoaded(Set<String> names) {

@@ -242,22 +242,7 @@ public final class HealthTracker {
 
     /** An active probe failed (refused, timed out, non-200). */
     public Transition onProbeFailure(String why) {
-        Transition t = Transition.NONE;
-        synchronized (this) {
-            long now = nanoTime.getAsLong();
-            promote(now);
-            lastError = why;
-            switch (state) {
-                case UNKNOWN, UP -> {
-                    if (++activeFailures >= policy.activeFailureThreshold()) {
-                        t = eject(now, why);
-                    }
-                }
-                case HALF_OPEN -> t = eject(now, why);
-                case EJECTED -> { }
-            }
-        }
-        return fire(t, why);
+        return fail(why, true);
     }
 
     /**
@@ -280,6 +265,15 @@ public final class HealthTracker {
 
     /** A request failed in a way that counts: connect failure, 5xx, a stream that died mid-way. */
     public Transition onRequestFailure(String why) {
+        return fail(why, false);
+    }
+
+    /**
+     * One failure of a probe ({@code active}) or of a request: counted against its own threshold while healthy,
+     * fatal to a half-open trial, and ignored while ejected (streams started before the ejection may still fail:
+     * they say nothing new).
+     */
+    private Transition fail(String why, boolean active) {
         Transition t = Transition.NONE;
         synchronized (this) {
             long now = nanoTime.getAsLong();
@@ -287,13 +281,13 @@ public final class HealthTracker {
             lastError = why;
             switch (state) {
                 case UNKNOWN, UP -> {
-                    passiveFailures = passiveFailures + 1;
-                    if (passiveFailures >= policy.passiveFailureThreshold()) {
+                    int failures = active ? ++activeFailures : ++passiveFailures;
+                    int threshold = active ? policy.activeFailureThreshold() : policy.passiveFailureThreshold();
+                    if (failures >= threshold) {
                         t = eject(now, why);
                     }
                 }
                 case HALF_OPEN -> t = eject(now, why);
-                // Streams started before the ejection may still fail: they say nothing new.
                 case EJECTED -> { }
             }
         }

@@ -81,7 +81,6 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private HttpResponse upstreamHead;
     private boolean upstreamKeepAlive;
     private boolean readPaused;
-    private int attempts;
     private int status;
     private long sentNanos = -1;
     private long firstByteNanos = -1;
@@ -155,7 +154,6 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private void connect(Backend chosen) {
         backend = chosen;
         state = State.CONNECTING;
-        attempts++;
         chosen.outstanding().incrementAndGet();
         rc.pools().acquire(chosen, loop).addListener((Future<UpstreamConnection> f) -> {
             if (!f.isSuccess()) {
@@ -430,16 +428,12 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         long overhead = sentNanos < 0 ? -1 : Math.max(0, sentNanos - arrivalNanos - queueWait);
         rc.observer().requestCompleted(new CompletedRequest(id, endpoint.label(), modelLabel(),
                 backend == null ? "" : backend.name(), status, queueWait, overhead,
-                lastChunkNanos < 0 ? -1 : firstChunkOrHead() - arrivalNanos, end - arrivalNanos, sniffer.sample(),
+                firstByteNanos < 0 ? -1 : firstByteNanos - arrivalNanos, end - arrivalNanos, sniffer.sample(),
                 pending == null ? 0 : pending.estimate().promptTokens(),
                 pending == null ? 0 : pending.estimate().expectedOutputTokens(), outcome));
         request.release();
         body.release();
         onDone.run();
-    }
-
-    private long firstChunkOrHead() {
-        return firstByteNanos;
     }
 
     private String modelLabel() {

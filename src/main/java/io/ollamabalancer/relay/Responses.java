@@ -26,21 +26,14 @@ public final class Responses {
     /** Sends {@code body} with the given status and content type; {@code head} sends the headers only. */
     public static ChannelFuture send(ChannelHandlerContext ctx, int status, String contentType, byte[] body,
                                      boolean head) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        return ctx.writeAndFlush(r);
+        return ctx.writeAndFlush(full(status, contentType, head ? null : body, body.length));
     }
 
     /** An error in the endpoint's shape (Ollama's {@code {"error":…}} or OpenAI's envelope). */
     public static ChannelFuture error(ChannelHandlerContext ctx, Endpoint endpoint, int status, String message,
                                       long retryAfterSeconds) {
         byte[] body = ErrorBodies.forEndpoint(endpoint, status, message);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, JSON);
-        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        FullHttpResponse r = full(status, JSON, body, body.length);
         if (retryAfterSeconds > 0) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
         }
@@ -50,11 +43,17 @@ public final class Responses {
     /** An error after which the connection closes (the rest of the request cannot be trusted or read). */
     public static void errorAndClose(ChannelHandlerContext ctx, int status, String message) {
         byte[] body = ErrorBodies.ollama(message);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, JSON);
-        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        FullHttpResponse r = full(status, JSON, body, body.length);
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(r).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+    }
+
+    /** A complete response; {@code body} null sends no bytes but keeps {@code length} (a HEAD answer). */
+    private static FullHttpResponse full(int status, String contentType, byte[] body, int length) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                body == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
+        return r;
     }
 }

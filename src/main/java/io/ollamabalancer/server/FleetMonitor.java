@@ -45,24 +45,24 @@ final class FleetMonitor {
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
     }
 
-    /** Refreshes one backend's installed and loaded models; marks it up or down by the outcome. */
+    /** Refreshes one backend's installed and loaded models; drains the queues when the models changed. */
     CompletableFuture<Void> refresh(Backend b) {
         CompletableFuture<Void> tags = probe.get(b, "/api/tags").handle((reply, err) -> {
             if (err != null || !reply.ok()) {
                 String why = err != null ? String.valueOf(err.getMessage()) : "HTTP " + reply.status();
-                markDown(b, why);
+                pollFailed(b, why);
                 return null;
             }
             Set<String> names;
             try {
                 names = new HashSet<>(FleetResponses.parseModelNames(reply.body()));
             } catch (MalformedResponseException e) {
-                markDown(b, "unreadable /api/tags: " + e.getMessage());
+                pollFailed(b, "unreadable /api/tags: " + e.getMessage());
                 return null;
             }
-            boolean changed = !b.modelsKnown() || !b.installedModels().equals(normalized(names));
-            b.updateInstalled(names);
-            markUp(b, changed);
+            if (b.updateInstalled(names)) {
+                scheduler.drainAll();
+            }
             return null;
         });
         CompletableFuture<Void> ps = probe.get(b, "/api/ps").handle((reply, err) -> {
@@ -82,23 +82,9 @@ final class FleetMonitor {
         return CompletableFuture.allOf(tags, ps);
     }
 
-    private void markUp(Backend b, boolean modelsChanged) {
-        // Health belongs to the HealthProber and the request path; a poll only reports what changed.
-        if (modelsChanged) {
-            scheduler.drainAll();
-        }
-    }
-
-    private void markDown(Backend b, String why) {
+    /** Health belongs to the HealthProber and the request path; a failed poll only records why. */
+    private static void pollFailed(Backend b, String why) {
         log.debug("model poll of {} failed: {}", b.name(), why);
         b.lastError(why);
-    }
-
-    private static Set<String> normalized(Set<String> names) {
-        Set<String> out = new HashSet<>();
-        for (String n : names) {
-            out.add(io.ollamabalancer.backend.ModelNames.normalize(n));
-        }
-        return out;
     }
 }
