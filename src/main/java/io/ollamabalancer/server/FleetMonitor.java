@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Keeps each backend's model lists fresh (installed and loaded): polls {@code /api/tags} and {@code /api/ps} on every
@@ -27,6 +28,7 @@ final class FleetMonitor {
     private final Fleet fleet;
     private final BackendProbe probe;
     private final Scheduler scheduler;
+    private final AtomicReference<CompletableFuture<Void>> inFlight = new AtomicReference<>();
 
     FleetMonitor(Fleet fleet, BackendProbe probe, Scheduler scheduler) {
         this.fleet = fleet;
@@ -34,15 +36,30 @@ final class FleetMonitor {
         this.scheduler = scheduler;
     }
 
-    /** Refreshes every enabled backend; completes (never exceptionally) when all answered or failed. */
+    /**
+     * Refreshes every enabled backend; completes (never exceptionally) when all answered or failed. Calls that
+     * arrive while a refresh is under way share it: a client sending unknown model names in a loop must not turn
+     * into a stream of polls against every backend.
+     */
     CompletableFuture<Void> refreshAll() {
-        List<CompletableFuture<Void>> all = new ArrayList<>();
-        for (Backend b : fleet.all()) {
-            if (b.config().enabled()) {
-                all.add(refresh(b));
+        for (;;) {
+            CompletableFuture<Void> running = inFlight.get();
+            if (running != null && !running.isDone()) {
+                return running;
+            }
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            if (inFlight.compareAndSet(running, mine)) {
+                List<CompletableFuture<Void>> all = new ArrayList<>();
+                for (Backend b : fleet.all()) {
+                    if (b.config().enabled()) {
+                        all.add(refresh(b));
+                    }
+                }
+                CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                        .whenComplete((v, t) -> mine.complete(null));
+                return mine;
             }
         }
-        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
     }
 
     /** Refreshes one backend's installed and loaded models; drains the queues when the models changed. */
