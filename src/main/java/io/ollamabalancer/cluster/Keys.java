@@ -11,6 +11,7 @@ package io.ollamabalancer.cluster;
  * {ns}:epoch                 STRING id of the current Redis incarnation (gone after a restart without disk)
  * {ns}:settle                STRING present (with a TTL) while replicas re-register after a restart
  * {ns}:slots:&lt;backend&gt;       HASH   replica → slots of that backend it holds
+ * {ns}:short:&lt;backend&gt;       HASH   replica → requests it could not place on that backend at its last sync
  * {ns}:qm:&lt;replica&gt;          SET    models the replica has waiting requests for
  * {ns}:q:&lt;replica&gt;:&lt;model&gt;    ZSET   the replica's waiting requests: member "id|promptTokens|outputTokens",
  *                                   score {@link QueueScore}
@@ -45,6 +46,10 @@ final class Keys {
 
     String slots(String backend) {
         return prefix + "slots:" + backend;
+    }
+
+    String shortOf(String backend) {
+        return prefix + "short:" + backend;
     }
 
     String waitingModels(String replica) {

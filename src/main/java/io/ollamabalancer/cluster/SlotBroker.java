@@ -275,8 +275,8 @@ final class SlotBroker {
         List<String> models = limit == 0 ? List.of() : new ArrayList<>(view.models(g.backend));
         // Only real waiting requests may make idle holders give their headroom back; headroom never does (two
         // replicas asking each other for headroom would trade it back and forth).
-        SlotLedger.Request req = new SlotLedger.Request(g.backend, limit, inUse, need, d.bestScore(), share,
-                acquiring && d.waiting() > 0, models);
+        SlotLedger.Request req = new SlotLedger.Request(g.backend, limit, inUse, need, inUse + d.waiting(),
+                d.bestScore(), share, acquiring && d.waiting() > 0, models);
         long sent = nanoTime.getAsLong();
         ledger.sync(redis, req, membership.knownEpoch()).whenCompleteAsync((r, e) -> {
             if (gen != generation) {

@@ -17,12 +17,17 @@ import java.util.concurrent.CompletionStage;
  *   <li>holders whose lease expired are dropped from the backend's hash — a dead replica's slots come back here;
  *   </li>
  *   <li>the waiting requests of other live replicas for the backend's models are counted: all of them, and those
- *       ranked better than the caller's best ({@link QueueScore});</li>
+ *       ranked better than the caller's best ({@link QueueScore}); but of each replica only as many as it is
+ *       <em>short</em> of slots (its demand beyond its holding at its last sync). A request that waits on a
+ *       replica with idle slots of its own (a scheduling stall, a choice of the local policy) is not waiting for
+ *       anyone else's slots; counting it made idle replicas give their headroom back, so their next requests
+ *       waited for Redis and were counted in turn: a loop that put Redis on the dispatch path under load;</li>
  *   <li>the new holding is {@code max(floor, wanted)}: {@code floor} is what the caller runs right now and is never
  *       taken away (the ledger must not undercount real work); more than it already holds is granted only out of
  *       slots nobody holds, and only after every better-ranked waiting request elsewhere could have one; while
  *       Redis settles after a restart, no more than the caller's fallback share;</li>
- *   <li>a release that leaves slots free publishes {@code freed <backend>}; a request that found no free slot
+ *   <li>the caller's shortfall ({@code demand − held}) is recorded for the other replicas' next syncs;</li>
+ *   <li>a release that leaves slots free publishes {@code freed <backend>}; a demand that found no free slot
  *       publishes {@code want <backend>} (so idle holders give theirs back).</li>
  * </ol>
  * Thread-safe (stateless apart from constants); stages complete on Lettuce's I/O threads.
@@ -48,24 +53,30 @@ final class SlotLedger {
                 local exp = redis.call('ZSCORE', KEYS[2], r)
                 if (not exp) or tonumber(exp) < now then
                   redis.call('HDEL', KEYS[1], r)
+                  redis.call('HDEL', KEYS[5], r)
                 else
                   others = others + n
                 end
               end
             end
+            local demand = tonumber(ARGV[13])
             local models = {}
-            for i = 13, #ARGV do models[ARGV[i]] = true end
+            for i = 14, #ARGV do models[ARGV[i]] = true end
             local upper = (my_score == 'inf') and '+inf' or ('(' .. my_score)
             local better, waiting = 0, 0
             for _, r in ipairs(live) do
-              if r ~= me then
+              local short = (r ~= me) and tonumber(redis.call('HGET', KEYS[5], r) or '0') or 0
+              if short > 0 then
+                local w, b = 0, 0
                 for _, m in ipairs(redis.call('SMEMBERS', prefix .. 'qm:' .. r)) do
                   if models[m] then
                     local k = prefix .. 'q:' .. r .. ':' .. m
-                    waiting = waiting + redis.call('ZCARD', k)
-                    better = better + redis.call('ZCOUNT', k, '-inf', upper)
+                    w = w + redis.call('ZCARD', k)
+                    b = b + redis.call('ZCOUNT', k, '-inf', upper)
                   end
                 end
+                waiting = waiting + math.min(w, short)
+                better = better + math.min(b, short)
               end
             end
             local room = limit - others
@@ -81,11 +92,16 @@ final class SlotLedger {
             else
               redis.call('HDEL', KEYS[1], me)
             end
+            if demand > held then
+              redis.call('HSET', KEYS[5], me, demand - held)
+            else
+              redis.call('HDEL', KEYS[5], me)
+            end
             local free = limit - others - held
             if held < mine and free > 0 then
               redis.call('PUBLISH', prefix .. 'events', 'freed ' .. backend)
             end
-            if held < need and free <= 0 and ARGV[12] == '1' then
+            if held < demand and free <= 0 and ARGV[12] == '1' then
               redis.call('PUBLISH', prefix .. 'events', 'want ' .. backend)
             end
             return {held, others, free, better, waiting, #live, lost and 1 or 0, settling and 1 or 0, epoch}
@@ -109,13 +125,15 @@ final class SlotLedger {
      * @param backend       the backend's name
      * @param limit         its configured slot limit (the config is the truth, never Redis)
      * @param floor         slots this replica is running on it right now
-     * @param need          the holding it would like
+     * @param need          the holding it would like (its demand, plus idle headroom)
+     * @param demand        what it runs plus what waits here for the backend's models: the part of {@code need}
+     *                      that is not headroom
      * @param bestScore     its best waiting request for this backend ({@link QueueScore#NONE}: none waiting)
      * @param fallbackShare its share when Redis is down; the cap while Redis settles
      * @param announce      publish {@code want} if the slots are all held by others
      * @param models        the models (queue keys) the backend serves
      */
-    record Request(String backend, int limit, int floor, int need, long bestScore, int fallbackShare,
+    record Request(String backend, int limit, int floor, int need, int demand, long bestScore, int fallbackShare,
                    boolean announce, Collection<String> models) {
     }
 
@@ -150,8 +168,10 @@ final class SlotLedger {
         args.add(knownEpoch == null ? "" : knownEpoch);
         args.add(Long.toString(settleMillis));
         args.add(r.announce() ? "1" : "0");
+        args.add(Integer.toString(Math.max(0, r.demand())));
         args.addAll(r.models());
-        String[] k = {keys.slots(r.backend()), keys.replicas(), keys.epoch(), keys.settle()};
+        String[] k = {keys.slots(r.backend()), keys.replicas(), keys.epoch(), keys.settle(),
+                keys.shortOf(r.backend())};
         return SYNC.run(redis, k, args.toArray(String[]::new)).thenApply(SlotLedger::parse);
     }
 

@@ -35,10 +35,10 @@ class ClusterCostBenchmarkTest {
             Histogram ping = new Histogram(3);
             for (int i = 0; i < WARMUP + ROUNDS; i++) {
                 long t0 = System.nanoTime();
-                SlotLedger.Result got = await(ledger.sync(c, new SlotLedger.Request("gpu", 4, 0, 1,
+                SlotLedger.Result got = await(ledger.sync(c, new SlotLedger.Request("gpu", 4, 0, 1, 1,
                         QueueScore.of(0, System.currentTimeMillis()), 2, true, models), ""));
                 long t1 = System.nanoTime();
-                await(ledger.sync(c, new SlotLedger.Request("gpu", 4, 0, 0, QueueScore.NONE, 2, false, models), ""));
+                await(ledger.sync(c, new SlotLedger.Request("gpu", 4, 0, 0, 0, QueueScore.NONE, 2, false, models), ""));
                 long t2 = System.nanoTime();
                 await(c.ping());
                 long t3 = System.nanoTime();

@@ -270,13 +270,13 @@ class ClusterNodeTest {
         node("b", new FakeView(), LearnedState.NONE, atB);
 
         a.backendEjected(GPU, Duration.ofSeconds(5), "connection refused");
-        await().atMost(Duration.ofSeconds(2)).until(() -> atB.seen.contains(
+        await().atMost(Duration.ofSeconds(10)).until(() -> atB.seen.contains(
                 "down gpu by a (connection refused) true"));
         RedisAsyncCommands<String, String> c = clients.connect();
         assertThat(await(c.pttl(keys.down(GPU)))).isBetween(3000L, 5000L);
 
         a.backendRecovered(GPU);
-        await().atMost(Duration.ofSeconds(2)).until(() -> atB.seen.contains("up gpu"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> atB.seen.contains("up gpu"));
         assertThat(await(c.exists(keys.down(GPU)))).isZero();
         assertThat(atA.seen).noneMatch(e -> e.startsWith("down"));
         assertThat(atB.seen).filteredOn(e -> e.startsWith("down")).hasSize(1);

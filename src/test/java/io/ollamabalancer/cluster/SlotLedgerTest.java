@@ -58,7 +58,7 @@ class SlotLedgerTest {
     }
 
     private static SlotLedger.Request req(int limit, int floor, int need, long score) {
-        return new SlotLedger.Request(B, limit, floor, need, score, 0, need > floor, MODELS);
+        return new SlotLedger.Request(B, limit, floor, need, need, score, 0, need > floor, MODELS);
     }
 
     @Test
@@ -150,14 +150,18 @@ class SlotLedgerTest {
         RedisAsyncCommands<String, String> c = clients.connect();
         SlotLedger a = ledger("a", 10_000);
         SlotLedger b = ledger("b", 10_000);
-        await(a.sync(c, req(2, 0, 0, QueueScore.NONE), ""));
+        SlotLedger holder = ledger("holder", 10_000);
         long now = System.currentTimeMillis();
         long high1 = QueueScore.of(10, now - 2000);
         long high2 = QueueScore.of(10, now - 1000);
-        // Replica a has two high-priority requests waiting for one of this backend's models.
+        // Replica a has two high-priority requests waiting for one of this backend's models, and found no slot for
+        // them: another replica held both.
+        await(holder.sync(c, req(2, 2, 2, QueueScore.NONE), ""));
         await(c.zadd(keys.queue("a", "llama3:8b"), high1, "1|0|0"));
         await(c.zadd(keys.queue("a", "llama3:8b"), high2, "2|0|0"));
         await(c.sadd(keys.waitingModels("a"), "llama3:8b"));
+        assertThat(await(a.sync(c, req(2, 0, 2, high1), "")).held()).isZero();
+        await(holder.sync(c, req(2, 0, 0, QueueScore.NONE), ""));
 
         SlotLedger.Result low = await(b.sync(c, req(2, 0, 2, QueueScore.of(0, now - 5000)), ""));
         assertThat(low.held()).as("low priority waits behind both").isZero();
@@ -170,6 +174,34 @@ class SlotLedgerTest {
 
         SlotLedger.Result best = await(b.sync(c, req(2, 1, 2, QueueScore.of(20, now)), ""));
         assertThat(best.held()).as("higher priority than everything waiting").isEqualTo(2);
+    }
+
+    @Test
+    void requestsWaitingOnAReplicaWithSlotsOfItsOwnDoNotCountAsWaitingElsewhere() throws Exception {
+        RedisAsyncCommands<String, String> c = clients.connect();
+        SlotLedger a = ledger("a", 10_000);
+        SlotLedger b = ledger("b", 10_000);
+        long now = System.currentTimeMillis();
+        // a holds 4 (its headroom) and runs 1; two requests sat in its queue long enough to be mirrored (a stall).
+        SlotLedger.Request headroom = new SlotLedger.Request(B, 8, 1, 4, 3, QueueScore.of(0, now), 4, false, MODELS);
+        assertThat(await(a.sync(c, headroom, "")).held()).isEqualTo(4);
+        await(c.zadd(keys.queue("a", "llama3:8b"), QueueScore.of(10, now - 20), "1|0|0"));
+        await(c.zadd(keys.queue("a", "llama3:8b"), QueueScore.of(10, now - 10), "2|0|0"));
+        await(c.sadd(keys.waitingModels("a"), "llama3:8b"));
+
+        SlotLedger.Result seen = await(b.sync(c, req(8, 0, 4, QueueScore.of(0, now)), ""));
+        assertThat(seen.waiting()).as("a is not short of slots: nobody needs b's").isZero();
+        assertThat(seen.better()).isZero();
+        assertThat(seen.held()).isEqualTo(4);
+
+        // Now a's demand outgrows what it holds and what is free: it is short by 2, so two of its requests count.
+        SlotLedger.Request more = new SlotLedger.Request(B, 8, 4, 8, 8, QueueScore.of(10, now - 20), 4, true,
+                MODELS);
+        assertThat(await(a.sync(c, more, "")).held()).isEqualTo(4);
+        await(c.zadd(keys.queue("a", "llama3:8b"), QueueScore.of(10, now - 5), "3|0|0"));
+        SlotLedger.Result short2 = await(b.sync(c, req(8, 0, 4, QueueScore.of(0, now)), ""));
+        assertThat(short2.waiting()).as("capped at a's shortfall of 4, with 3 mirrored").isEqualTo(3);
+        assertThat(short2.better()).isEqualTo(3);
     }
 
     @Test
@@ -209,7 +241,7 @@ class SlotLedgerTest {
         for (String k : List.of(keys.epoch(), keys.replicas(), keys.slots(B))) {
             await(c.del(k));
         }
-        SlotLedger.Request afterReset = new SlotLedger.Request(B, 6, 1, 6, QueueScore.NONE, 3, false, MODELS);
+        SlotLedger.Request afterReset = new SlotLedger.Request(B, 6, 1, 6, 1, QueueScore.NONE, 3, false, MODELS);
         SlotLedger.Result r = await(a.sync(c, afterReset, epoch));
         assertThat(r.leaseLost()).isTrue();
         assertThat(r.settling()).isTrue();
