@@ -244,11 +244,17 @@ final class SlotBroker {
             send = (d.waiting() > 0 || g.remoteWaiting > 0) && now >= g.refreshAtNanos;
         }
         if (g.shared) {
+            int before = g.granted();
             // Order matters for concurrent readers of granted(): lower the target first, then un-count the
             // yields it now includes, so no read sees the slot twice.
             g.target = desired;
             if (y > 0) {
                 g.yielded.addAndGet(-y);
+            }
+            if (g.granted() > before) {
+                // Slots already held became usable again (the target had dropped below the holding, e.g. a
+                // yield Redis did not take). Requests waiting here must hear of it now: no sync may follow.
+                view.capacityGained();
             }
         }
         if (send) {
