@@ -76,7 +76,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         this.membership = new Membership(keys, me, config.leaseTtl().toMillis(), config.settleTime().toMillis(),
                 config.mirrorKeyTtl().toMillis());
         this.mirror = new QueueMirror(keys, me, config.mirrorKeyTtl().toMillis(), thread,
-                config.mirrorFlushDelay().toNanos(), access);
+                config.mirrorFlushDelay().toNanos(), access, this::mirrorPublished);
         SlotLedger ledger = new SlotLedger(keys, me, config.leaseTtl().toMillis(), config.settleTime().toMillis());
         this.broker = new SlotBroker(config, ledger, membership, view, thread, access, mirror::flush, this::leaseLost,
                 this::membershipChanged, System::nanoTime);
@@ -136,8 +136,14 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     public void queued(String model, long requestId, int priority, long orderNanos, int promptTokens,
                        int outputTokens) {
         long score = QueueScore.of(priority, WallClock.SYSTEM.epochMillis(orderNanos));
+        // No broker wake here: most requests leave the queue within microseconds. One still waiting at the
+        // mirror's flush wakes the broker from there (QueueMirror's onPublished).
         mirror.added(model, requestId, score, promptTokens, outputTokens);
-        broker.wake(config.mirrorFlushDelay().toNanos());
+    }
+
+    /** Requests still waiting at a mirror flush: the broker should see this replica's demand. Cluster thread. */
+    private void mirrorPublished() {
+        broker.wake(0);
     }
 
     @Override

@@ -94,14 +94,23 @@ final class QueueMirror {
 
     private static final class Entry {
         final String model;
-        final String member;
+        final long requestId;
+        final int promptTokens;
+        final int outputTokens;
         final long score;
         final AtomicInteger state = new AtomicInteger(NEW);
 
-        Entry(String model, String member, long score) {
+        Entry(String model, long requestId, int promptTokens, int outputTokens, long score) {
             this.model = model;
-            this.member = member;
+            this.requestId = requestId;
+            this.promptTokens = promptTokens;
+            this.outputTokens = outputTokens;
             this.score = score;
+        }
+
+        /** Built only for entries that reach Redis: most requests leave their queue before any flush. */
+        String member() {
+            return MirroredRequest.member(requestId, promptTokens, outputTokens);
         }
     }
 
@@ -117,6 +126,7 @@ final class QueueMirror {
     private final ClusterThread thread;
     private final long flushDelayNanos;
     private final RedisAccess access;
+    private final Runnable onPublished;
     private final Map<Long, Entry> live = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Op> ops = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
@@ -124,19 +134,24 @@ final class QueueMirror {
     private volatile boolean resyncNeeded;
     private int inFlight;
 
+    /**
+     * @param onPublished run on the cluster thread after a flush sent requests that are still waiting: they waited
+     *                    a whole flush delay, so the slot broker should look at this replica's demand now
+     */
     QueueMirror(Keys keys, String replicaId, long keyTtlMillis, ClusterThread thread, long flushDelayNanos,
-                RedisAccess access) {
+                RedisAccess access, Runnable onPublished) {
         this.keys = keys;
         this.me = replicaId;
         this.keyTtlMillis = Long.toString(keyTtlMillis);
         this.thread = thread;
         this.flushDelayNanos = flushDelayNanos;
         this.access = access;
+        this.onPublished = onPublished;
     }
 
     /** A request started waiting. Any thread; no I/O. */
     void added(String model, long requestId, long score, int promptTokens, int outputTokens) {
-        Entry e = new Entry(model, MirroredRequest.member(requestId, promptTokens, outputTokens), score);
+        Entry e = new Entry(model, requestId, promptTokens, outputTokens, score);
         Entry old = live.put(requestId, e);
         if (old != null) {
             retire(old);
@@ -203,6 +218,7 @@ final class QueueMirror {
             }
             return;
         }
+        int added = 0;
         while (inFlight < MAX_IN_FLIGHT && !ops.isEmpty()) {
             List<String> args = new ArrayList<>(3 + 4 * Math.min(MAX_BATCH, queued.get()));
             args.add(keys.prefix());
@@ -218,14 +234,20 @@ final class QueueMirror {
                 }
                 args.add(op.add() ? "+" : "-");
                 args.add(e.model);
-                args.add(e.member);
+                args.add(e.member());
                 args.add(op.add() ? Long.toString(e.score) : "");
                 n++;
+                if (op.add()) {
+                    added++;
+                }
             }
             if (n == 0) {
                 break;
             }
             send(APPLY.run(redis, new String[] {keys.waitingModels(me)}, args.toArray(String[]::new)));
+        }
+        if (added > 0) {
+            onPublished.run();
         }
     }
 
@@ -239,11 +261,14 @@ final class QueueMirror {
         for (Entry e : live.values()) {
             if (e.state.compareAndSet(NEW, PUBLISHED) || e.state.get() == PUBLISHED) {
                 args.add(e.model);
-                args.add(e.member);
+                args.add(e.member());
                 args.add(Long.toString(e.score));
             }
         }
         send(REPLACE.run(redis, new String[] {keys.waitingModels(me)}, args.toArray(String[]::new)));
+        if (args.size() > 3) {
+            onPublished.run();
+        }
     }
 
     private void send(CompletionStage<List<Object>> call) {

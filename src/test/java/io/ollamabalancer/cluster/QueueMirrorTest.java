@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.ollamabalancer.cluster.TestRedis.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +32,7 @@ class QueueMirrorTest {
     private final Keys keys = new Keys("t-" + UUID.randomUUID());
     private final List<Throwable> failures = new CopyOnWriteArrayList<>();
     private final ClusterThread thread = new ClusterThread("mirror-test");
+    private final AtomicInteger published = new AtomicInteger();
 
     @BeforeAll
     static void start() throws Exception {
@@ -68,7 +70,8 @@ class QueueMirrorTest {
                 failures.add(error);
             }
         };
-        return new QueueMirror(keys, replica, 180_000, thread, Duration.ofMillis(flushDelayMillis).toNanos(), access);
+        return new QueueMirror(keys, replica, 180_000, thread, Duration.ofMillis(flushDelayMillis).toNanos(), access,
+                published::incrementAndGet);
     }
 
     private record Item(String replica, long id, int priority, long order, long seq) {
@@ -116,11 +119,14 @@ class QueueMirrorTest {
         try {
             a.added(MODEL, 777, QueueScore.of(0, System.currentTimeMillis()), 1, 1);
             a.removed(777);
+            await().pollDelay(Duration.ofMillis(400)).atMost(Duration.ofSeconds(2)).until(() -> true);
+            assertThat(published.get()).as("nothing still waiting, nothing to tell the broker").isZero();
             a.added(MODEL, 778, QueueScore.of(0, System.currentTimeMillis()), 1, 1);
             RedisAsyncCommands<String, String> reader = clients.connect();
             await().atMost(Duration.ofSeconds(5))
                     .until(() -> await(a.globalQueue(reader, MODEL, 10)).size() == 1);
             assertThat(await(a.globalQueue(reader, MODEL, 10)).get(0).requestId()).isEqualTo(778);
+            assertThat(published.get()).as("a request still waiting at the flush wakes the broker").isEqualTo(1);
             String log = redis.command("SLOWLOG", "GET", "1000");
             assertThat(log).contains("778|1|1").doesNotContain("777|1|1");
         } finally {
