@@ -6,6 +6,7 @@ import io.ollamabalancer.server.BalancerServer;
 import io.ollamabalancer.sim.OllamaSimulator;
 import io.ollamabalancer.sim.SimModel;
 import io.ollamabalancer.sim.SimulatorConfig;
+import io.ollamabalancer.testing.Closer;
 import io.ollamabalancer.testing.Http;
 import io.ollamabalancer.testing.RedisServerProcess;
 import org.junit.jupiter.api.AfterEach;
@@ -30,13 +31,11 @@ class ClusterIT {
             SimModel.completion("llama3.2:1b", 1_300_000_000L, "llama", "1.2B", "Q8_0", true));
     private static final int SLOTS = 2;
 
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.closeAll();
     }
 
     private List<OllamaSimulator> sims(int n) {

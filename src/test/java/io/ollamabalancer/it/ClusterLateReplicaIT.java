@@ -8,6 +8,7 @@ import io.ollamabalancer.server.BalancerServer;
 import io.ollamabalancer.sim.OllamaSimulator;
 import io.ollamabalancer.sim.SimModel;
 import io.ollamabalancer.sim.SimulatorConfig;
+import io.ollamabalancer.testing.Closer;
 import io.ollamabalancer.testing.Http;
 import io.ollamabalancer.testing.RedisServerProcess;
 import org.junit.jupiter.api.AfterEach;
@@ -40,13 +41,11 @@ class ClusterLateReplicaIT {
     private static final int OUTPUT = 30;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.closeAll();
     }
 
     private OllamaSimulator sim(String name, double decodeTps) {

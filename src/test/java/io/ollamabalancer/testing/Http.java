@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /** A tiny blocking HTTP client for tests (JDK HttpClient, HTTP/1.1). Thread-safe. */
 public final class Http {
@@ -28,6 +29,18 @@ public final class Http {
         return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json").header(header, value)
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    /**
+     * Sends a POST without waiting for the answer (no thread is held while it waits, so many may be outstanding).
+     *
+     * @param timeout how long the whole exchange may take
+     */
+    public static CompletableFuture<HttpResponse<String>> postAsync(String url, String json, String header,
+                                                                    String value, Duration timeout) {
+        return CLIENT.sendAsync(HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
+                .header("Content-Type", "application/json").header(header, value)
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     public static HttpResponse<String> get(String url) throws IOException, InterruptedException {

@@ -25,9 +25,18 @@ public final class RawClient implements AutoCloseable {
 
     /** Sends a POST with a JSON body. */
     public RawClient post(String path, String json) throws IOException {
+        return post(path, json, "");
+    }
+
+    /** Sends a POST with a JSON body and one extra header. */
+    public RawClient post(String path, String json, String header, String value) throws IOException {
+        return post(path, json, header + ": " + value + "\r\n");
+    }
+
+    private RawClient post(String path, String json, String extraHeaders) throws IOException {
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
         String head = "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + body.length + "\r\n\r\n";
+                + extraHeaders + "Content-Length: " + body.length + "\r\n\r\n";
         out.write(head.getBytes(StandardCharsets.US_ASCII));
         out.write(body);
         out.flush();
