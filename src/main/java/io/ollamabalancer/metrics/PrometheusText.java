@@ -36,17 +36,26 @@ public final class PrometheusText {
     private final Fleet fleet;
     private final Scheduler scheduler;
     private final Supplier<List<SpeedSample>> speeds;
+    private final Supplier<ClusterStatus> cluster;
 
-    /**
-     * @param speeds learned speeds per backend and model; {@code null} or an empty list until the estimator
-     *               provides them
-     */
+    /** A single balancer: no cluster series. */
     public PrometheusText(LatencyRecorders recorders, Fleet fleet, Scheduler scheduler,
                           Supplier<List<SpeedSample>> speeds) {
+        this(recorders, fleet, scheduler, speeds, () -> ClusterStatus.OFF);
+    }
+
+    /**
+     * @param speeds  learned speeds per backend and model; {@code null} or an empty list until the estimator
+     *                provides them
+     * @param cluster cluster mode's state now; its series appear only when it is enabled
+     */
+    public PrometheusText(LatencyRecorders recorders, Fleet fleet, Scheduler scheduler,
+                          Supplier<List<SpeedSample>> speeds, Supplier<ClusterStatus> cluster) {
         this.recorders = Objects.requireNonNull(recorders, "recorders");
         this.fleet = Objects.requireNonNull(fleet, "fleet");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.speeds = speeds == null ? List::of : speeds;
+        this.cluster = cluster == null ? () -> ClusterStatus.OFF : cluster;
     }
 
     public Rendered render() {
@@ -54,6 +63,7 @@ public final class PrometheusText {
         counters(w, recorders.counters());
         queues(w);
         backends(w);
+        cluster(w, cluster.get());
         speeds(w);
         latency(w, recorders.snapshotNow());
         process(w);
@@ -111,6 +121,21 @@ public final class PrometheusText {
         w.family(PREFIX + "backend_slots_in_use", "gauge", "Generation slots in use on the backend.");
         for (Backend b : all) {
             w.sample(PREFIX + "backend_slots_in_use", b.slotsInUse(), "backend", b.name());
+        }
+    }
+
+    private static void cluster(PromWriter w, ClusterStatus c) {
+        if (!c.enabled()) {
+            return;
+        }
+        w.family(PREFIX + "cluster_joined", "gauge", "1 while this replica shares the fleet through Redis, 0 while "
+                + "it serves alone on its fair share.");
+        w.sample(PREFIX + "cluster_joined", c.joined() ? 1 : 0);
+        w.family(PREFIX + "cluster_replicas", "gauge", "Replicas seen alive at the last lease renewal.");
+        w.sample(PREFIX + "cluster_replicas", c.liveReplicas());
+        w.family(PREFIX + "cluster_granted_slots", "gauge", "Slots of the backend this replica may use now.");
+        for (Map.Entry<String, Integer> e : new java.util.TreeMap<>(c.grants()).entrySet()) {
+            w.sample(PREFIX + "cluster_granted_slots", e.getValue(), "backend", e.getKey());
         }
     }
 

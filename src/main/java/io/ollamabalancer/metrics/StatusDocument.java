@@ -36,24 +36,49 @@ public final class StatusDocument {
     private final Supplier<List<SpeedSample>> speeds;
     private final LongSupplier nanoTime;
     private final LongSupplier uptimeMillis;
+    private final Supplier<ClusterStatus> cluster;
 
     /** Production wiring: {@link System#nanoTime} (the scheduler's clock) and the recorders' uptime. */
     public StatusDocument(Fleet fleet, Scheduler scheduler, Supplier<List<SpeedSample>> speeds,
-                          LatencyRecorders recorders) {
-        this(fleet, scheduler, speeds, System::nanoTime, recorders::uptimeMillis);
+                          LatencyRecorders recorders, Supplier<ClusterStatus> cluster) {
+        this(fleet, scheduler, speeds, System::nanoTime, recorders::uptimeMillis, cluster);
+    }
+
+    /** A single balancer (no cluster section beyond {@code "enabled": false}). */
+    public StatusDocument(Fleet fleet, Scheduler scheduler, Supplier<List<SpeedSample>> speeds,
+                          LongSupplier nanoTime, LongSupplier uptimeMillis) {
+        this(fleet, scheduler, speeds, nanoTime, uptimeMillis, () -> ClusterStatus.OFF);
     }
 
     /**
      * @param nanoTime     the same clock the scheduler stamps {@code enqueuedNanos} with
      * @param uptimeMillis reported as {@code uptimeMs}
+     * @param cluster      cluster mode's state now
      */
     public StatusDocument(Fleet fleet, Scheduler scheduler, Supplier<List<SpeedSample>> speeds,
-                          LongSupplier nanoTime, LongSupplier uptimeMillis) {
+                          LongSupplier nanoTime, LongSupplier uptimeMillis, Supplier<ClusterStatus> cluster) {
         this.fleet = Objects.requireNonNull(fleet, "fleet");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.speeds = speeds == null ? List::of : speeds;
         this.nanoTime = nanoTime;
         this.uptimeMillis = uptimeMillis;
+        this.cluster = cluster == null ? () -> ClusterStatus.OFF : cluster;
+    }
+
+    private static void cluster(JsonGenerator g, ClusterStatus c) throws IOException {
+        g.writeObjectFieldStart("cluster");
+        g.writeBooleanField("enabled", c.enabled());
+        if (c.enabled()) {
+            g.writeStringField("replicaId", c.replicaId());
+            g.writeStringField("state", c.joined() ? "joined" : "alone");
+            g.writeNumberField("liveReplicas", c.liveReplicas());
+            g.writeObjectFieldStart("grantedSlots");
+            for (Map.Entry<String, Integer> e : new TreeMap<>(c.grants()).entrySet()) {
+                g.writeNumberField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+        }
+        g.writeEndObject();
     }
 
     public Rendered render() {
@@ -62,6 +87,7 @@ public final class StatusDocument {
             g.writeStartObject();
             g.writeNumberField("uptimeMs", uptimeMillis.getAsLong());
             g.writeStringField("policy", scheduler.policy().name());
+            cluster(g, cluster.get());
             List<SpeedSample> learned = speeds.get();
             g.writeArrayFieldStart("backends");
             for (Backend b : fleet.all()) {

@@ -34,6 +34,7 @@ import io.ollamabalancer.metrics.CompositeObserver;
 import io.ollamabalancer.metrics.LatencyDump;
 import io.ollamabalancer.metrics.LatencyRecorders;
 import io.ollamabalancer.metrics.LatencyReporter;
+import io.ollamabalancer.metrics.ClusterStatus;
 import io.ollamabalancer.metrics.PrometheusText;
 import io.ollamabalancer.metrics.RequestObserver;
 import io.ollamabalancer.metrics.StatusDocument;
@@ -133,9 +134,10 @@ public final class BalancerServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        Supplier<ClusterStatus> clusterStatus = () -> Clustering.status(config, clusterRef.get());
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, config.adminToken(),
-                new PrometheusText(recorders, fleet, scheduler, speeds), new LatencyDump(recorders),
-                new StatusDocument(fleet, scheduler, speeds, recorders), renderer);
+                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus), new LatencyDump(recorders),
+                new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer);
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate);
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
         AtomicLong ids = new AtomicLong();

@@ -9,6 +9,7 @@ import io.ollamabalancer.cluster.HealthListener;
 import io.ollamabalancer.config.BalancerConfig;
 import io.ollamabalancer.config.ConfigException;
 import io.ollamabalancer.estimate.CostModelState;
+import io.ollamabalancer.metrics.ClusterStatus;
 import io.ollamabalancer.schedule.Scheduler;
 import io.ollamabalancer.schedule.Scheduling;
 import org.slf4j.Logger;
@@ -31,6 +32,18 @@ final class Clustering {
     private static final ThreadLocal<Boolean> REMOTE = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private Clustering() {
+    }
+
+    /**
+     * Cluster mode's state for the status page and metrics. {@code node} is {@code null} before the join (or with
+     * no Redis URL): a configured replica then shows as alone.
+     */
+    static ClusterStatus status(BalancerConfig config, ClusterNode node) {
+        if (node == null) {
+            return config.redisUrl() == null ? ClusterStatus.OFF
+                    : new ClusterStatus(true, null, false, 1, java.util.Map.of());
+        }
+        return new ClusterStatus(true, node.replicaId(), node.isJoined(), node.liveReplicas(), node.grants());
     }
 
     /** Joins the cluster when a Redis URL is configured; returns {@code null} for a single balancer. */

@@ -1,5 +1,6 @@
 package io.ollamabalancer.it;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ollamabalancer.config.BackendConfig;
@@ -250,7 +251,11 @@ class ClusterReplicasIT {
         Map<String, Integer> idle = ledger.holdings(BACKEND);
         assertThat(idle.keySet()).containsExactlyElementsOf(ids);
 
+        assertThat(clusterStatus(a)).containsEntry("state", "joined").containsEntry("liveReplicas", 2);
+
         redis.stop();
+        // The status page says so once the replica noticed (its next Redis call failed).
+        await().atMost(LONG_WAIT).until(() -> "alone".equals(clusterStatus(a).get("state")));
         // Alone, each replica keeps to its share: A alone never runs more than one request on the backend, even
         // with the other slot idle. None of its requests fails.
         gpu.counters().reset();
@@ -267,6 +272,8 @@ class ClusterReplicasIT {
         // closes, and the ledger lists both again with the same holdings as before the outage.
         await().atMost(LONG_WAIT).until(() -> ledger.liveReplicas().equals(ids) && !ledger.settling()
                 && ledger.holdings(BACKEND).equals(idle));
+        await().atMost(LONG_WAIT).until(() -> "joined".equals(clusterStatus(a).get("state"))
+                && "joined".equals(clusterStatus(b).get("state")));
         System.out.printf("cluster restart: both replicas back in the emptied Redis ledger %d ms after it restarted%n",
                 (System.nanoTime() - restarted) / 1_000_000);
 
@@ -288,5 +295,13 @@ class ClusterReplicasIT {
         }
         assertAllOk(load);
         assertThat(gpu.counters().peakConcurrentGenerations()).as("peak since Redis came back").isEqualTo(SLOTS);
+    }
+
+    /** The {@code cluster} object of the replica's {@code GET /balancer/status}. */
+    private static Map<String, Object> clusterStatus(BalancerServer replica) throws Exception {
+        HttpResponse<String> r = Http.get("http://127.0.0.1:" + replica.port() + "/balancer/status");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode cluster = JSON.readTree(r.body()).get("cluster");
+        return JSON.convertValue(cluster, new TypeReference<Map<String, Object>>() { });
     }
 }

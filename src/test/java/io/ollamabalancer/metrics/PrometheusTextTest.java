@@ -147,4 +147,22 @@ class PrometheusTextTest {
             assertThatThrownBy(() -> PromTextParser.parse(b)).as(b).isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    @Test
+    void clusterSeriesOnlyInClusterMode() {
+        assertThat(PromTextParser.parse(prom.render().bodyText())).doesNotContainKey(P + "cluster_joined");
+
+        ClusterStatus joined = new ClusterStatus(true, "replica-a", true, 3, Map.of("b1", 4, "b2", 0));
+        Map<String, PromTextParser.Family> f = PromTextParser.parse(new PrometheusText(recorders, fx.fleet,
+                fx.scheduler, () -> speeds, () -> joined).render().bodyText());
+        assertThat(value(f, P + "cluster_joined")).isEqualTo(1);
+        assertThat(value(f, P + "cluster_replicas")).isEqualTo(3);
+        assertThat(value(f, P + "cluster_granted_slots", "backend", "b1")).isEqualTo(4);
+        assertThat(value(f, P + "cluster_granted_slots", "backend", "b2")).isZero();
+
+        ClusterStatus alone = new ClusterStatus(true, "replica-a", false, 2, Map.of("b1", 2));
+        f = PromTextParser.parse(new PrometheusText(recorders, fx.fleet, fx.scheduler, () -> speeds, () -> alone)
+                .render().bodyText());
+        assertThat(value(f, P + "cluster_joined")).isZero();
+    }
 }

@@ -104,4 +104,19 @@ class StatusDocumentTest {
         Map<String, Object> q = map(list(JsonTree.object(status.render().body()).get("queues")).get(0));
         assertThat(q).containsEntry("depth", 0L).containsEntry("waiting", 0L).containsEntry("oldestWaitMs", 0L);
     }
+
+    @Test
+    void showsClusterState() throws Exception {
+        assertThat(map(JsonTree.object(status.render().body()).get("cluster"))).containsExactly(
+                Map.entry("enabled", false));
+
+        ClusterStatus alone = new ClusterStatus(true, "replica-b", false, 2, Map.of("b2", 1, "b1", 2));
+        Map<String, Object> c = map(JsonTree.object(new StatusDocument(fx.fleet, fx.scheduler, () -> speeds,
+                fx.nanos::get, () -> 1L, () -> alone).render().body()).get("cluster"));
+        assertThat(c.get("enabled")).isEqualTo(true);
+        assertThat(c.get("replicaId")).isEqualTo("replica-b");
+        assertThat(c.get("state")).isEqualTo("alone");
+        assertThat(c.get("liveReplicas")).isEqualTo(2L);
+        assertThat(map(c.get("grantedSlots"))).containsExactly(Map.entry("b1", 2L), Map.entry("b2", 1L));
+    }
 }

@@ -1,0 +1,24 @@
+package io.ollamabalancer.metrics;
+
+import java.util.Map;
+
+/**
+ * What the status page and {@code /metrics} show of cluster mode, as one immutable snapshot: whether this replica
+ * shares its fleet through Redis, whether it is joined right now (or serving alone on its fair share), how many
+ * replicas it last saw, and how many slots of each backend it may use. Holds no buffers.
+ *
+ * @param enabled      a Redis URL is configured
+ * @param replicaId    this replica's id in Redis ({@code null} when not enabled)
+ * @param joined       sharing state through Redis now; {@code false} while alone
+ * @param liveReplicas replicas seen alive at the last lease renewal, this one included
+ * @param grants       backend → slots this replica may use now
+ */
+public record ClusterStatus(boolean enabled, String replicaId, boolean joined, int liveReplicas,
+                            Map<String, Integer> grants) {
+    /** A single balancer, in memory. */
+    public static final ClusterStatus OFF = new ClusterStatus(false, null, false, 1, Map.of());
+
+    public ClusterStatus {
+        grants = Map.copyOf(grants);
+    }
+}
