@@ -248,7 +248,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
             outageLogged = true;
             LOG.warn("Redis at {} unreachable ({}: {}); carrying on alone with this replica's share of each "
                     + "backend's slots ({} replica(s) last seen) and retrying", link.describe(), what,
-                    LuaScript.unwrap(error).toString(), membership.view().size());
+                    LuaScript.describe(error), membership.view().size());
         }
         ready.complete(null);
         scheduleProbe();

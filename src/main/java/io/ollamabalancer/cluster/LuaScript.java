@@ -85,6 +85,19 @@ final class LuaScript {
         return e;
     }
 
+    /**
+     * The failure as one log line: the outer exception and, when it wraps one, the root cause — Lettuce reports a
+     * rejected password or a TLS failure as "Unable to connect", with the reason only in the cause.
+     */
+    static String describe(Throwable e) {
+        Throwable outer = unwrap(e);
+        Throwable root = outer;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == outer ? outer.toString() : outer + " (cause: " + root + ")";
+    }
+
     static long asLong(Object o) {
         if (o instanceof Number n) {
             return n.longValue();

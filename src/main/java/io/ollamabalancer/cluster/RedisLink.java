@@ -44,6 +44,10 @@ import java.util.function.Consumer;
  * I/O threads and one computation thread — and shuts them down on {@link #close()}.
  */
 final class RedisLink implements AutoCloseable {
+    /** Error replies that mean this Redis cannot serve the cluster now (see {@link #isLinkFailure}). */
+    private static final java.util.List<String> UNSERVICEABLE = java.util.List.of("OOM", "READONLY", "MISCONF",
+            "LOADING", "MASTERDOWN", "CLUSTERDOWN", "NOAUTH", "WRONGPASS", "NOPERM", "BUSY", "NOREPLICAS");
+
     private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
 
     private final ClusterConfig config;
@@ -159,7 +163,20 @@ final class RedisLink implements AutoCloseable {
      * answered with an error (a script bug, a wrong type): only the former puts the replica on its own.
      */
     static boolean isLinkFailure(Throwable e) {
-        return !(LuaScript.unwrap(e) instanceof RedisCommandExecutionException);
+        Throwable t = LuaScript.unwrap(e);
+        if (!(t instanceof RedisCommandExecutionException)) {
+            return true;
+        }
+        // Redis answered, but in a state where it cannot serve the cluster: out of memory, a read-only replica
+        // after a fail-over, still loading, a lost master, a rejected password, a script that will not end.
+        // Staying "joined" would leave every grant frozen while requests wait for slots it can never give.
+        String m = t.getMessage() == null ? "" : t.getMessage();
+        for (String prefix : UNSERVICEABLE) {
+            if (m.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void closeConnections() {

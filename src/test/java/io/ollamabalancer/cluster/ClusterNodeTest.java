@@ -211,6 +211,23 @@ class ClusterNodeTest {
     }
 
     @Test
+    void aRedisThatAnswersButCannotWriteIsTreatedAsGone() throws Exception {
+        FakeView view = new FakeView();
+        view.demand = new LocalView.Demand(2, QueueScore.of(0, System.currentTimeMillis()));
+        ClusterNode a = node("a", view, LearnedState.NONE, HealthListener.NONE);
+        // Out of memory under noeviction: every script that writes is refused with OOM, while the link is fine.
+        redis.command("CONFIG", "SET", "maxmemory", "1");
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> !a.isJoined());
+            assertThat(a.grantFor(GPU).granted()).as("alone: its fair share, so its requests still run")
+                    .isEqualTo(4);
+        } finally {
+            redis.command("CONFIG", "SET", "maxmemory", "0");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(a::isJoined);
+    }
+
+    @Test
     void dataLostWithoutADisconnectIsRepairedAtTheNextRenewal() throws Exception {
         FakeView view = new FakeView();
         view.inUse.set(3);
