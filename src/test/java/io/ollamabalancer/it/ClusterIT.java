@@ -64,8 +64,9 @@ class ClusterIT {
     private static CompletableFuture<Integer> generate(BalancerServer via, int n) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                // A generous timeout: a known stall in cluster mode (see the issue notes) can hold one request for
-                // tens of seconds on a starved machine; what this test asserts is limits and no errors.
+                // A generous timeout for a starved CI machine: what this test asserts is limits and no errors.
+                // (A request once waited ~30 s here: a grant raised without a wake-up, fixed in SlotBroker and
+                // covered by SlotBrokerWakeTest.)
                 HttpResponse<String> r = Http.send(java.net.http.HttpRequest.newBuilder(
                                 java.net.URI.create("http://127.0.0.1:" + via.port() + "/api/generate"))
                         .timeout(Duration.ofSeconds(120))
