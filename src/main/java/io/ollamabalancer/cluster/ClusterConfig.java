@@ -76,10 +76,21 @@ public record ClusterConfig(
         return new Builder(RedisTarget.parse(redisUrl)).build();
     }
 
-    /** Cluster mode from the balancer's settings, or {@code null} when no Redis URL is set (single replica). */
+    /**
+     * Cluster mode from the balancer's settings (Redis URL, namespace, lease and, when set, replica id; the other
+     * timings keep their defaults), or {@code null} when no Redis URL is set (single replica).
+     */
     public static ClusterConfig fromBalancerConfig(BalancerConfig config) {
         String url = config.redisUrl();
-        return url == null || url.isBlank() ? null : fromUrl(url);
+        if (url == null || url.isBlank()) {
+            return null;
+        }
+        Builder b = new Builder(RedisTarget.parse(url)).namespace(config.clusterNamespace())
+                .leaseTtl(config.clusterLease());
+        if (config.clusterReplicaId() != null) {
+            b.replicaId(config.clusterReplicaId());
+        }
+        return b.build();
     }
 
     /** How often each replica renews its lease: a third of the TTL, so two renewals may fail in a row. */

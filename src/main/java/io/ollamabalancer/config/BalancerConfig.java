@@ -6,7 +6,9 @@ import java.time.Duration;
 /**
  * Everything the balancer process is started with, after flags, environment, {@code .env} and {@code conf/}
  * defaults were merged (in that order of precedence). Immutable; safe to share between threads.
- * Build one with {@link #builder()} or change a copy with {@link #toBuilder()}.
+ * Build one with {@link #builder()} or change a copy with {@link #toBuilder()}. Optional settings left unset
+ * ({@code redisUrl}, {@code clusterReplicaId}, {@code adminToken}, {@code corsOrigins}) are {@code null}; the cluster
+ * settings matter only with a {@code redisUrl}.
  */
 public record BalancerConfig(
         String bind,
@@ -22,6 +24,9 @@ public record BalancerConfig(
         int defaultMaxConcurrency,
         String policy,
         String redisUrl,
+        String clusterNamespace,
+        Duration clusterLease,
+        String clusterReplicaId,
         String adminToken,
         int adminPort,
         int maxQueueDepth,
@@ -51,6 +56,9 @@ public record BalancerConfig(
         b.defaultMaxConcurrency = defaultMaxConcurrency;
         b.policy = policy;
         b.redisUrl = redisUrl;
+        b.clusterNamespace = clusterNamespace;
+        b.clusterLease = clusterLease;
+        b.clusterReplicaId = clusterReplicaId;
         b.adminToken = adminToken;
         b.adminPort = adminPort;
         b.maxQueueDepth = maxQueueDepth;
@@ -74,6 +82,9 @@ public record BalancerConfig(
         private int defaultMaxConcurrency = 1;
         private String policy = "eft";
         private String redisUrl;
+        private String clusterNamespace = "ollama-balancer";
+        private Duration clusterLease = Duration.ofSeconds(3);
+        private String clusterReplicaId;
         private String adminToken;
         private int adminPort;
         private int maxQueueDepth = 10_000;
@@ -93,6 +104,9 @@ public record BalancerConfig(
         public Builder defaultMaxConcurrency(int v) { defaultMaxConcurrency = v; return this; }
         public Builder policy(String v) { policy = v; return this; }
         public Builder redisUrl(String v) { redisUrl = v; return this; }
+        public Builder clusterNamespace(String v) { clusterNamespace = v; return this; }
+        public Builder clusterLease(Duration v) { clusterLease = v; return this; }
+        public Builder clusterReplicaId(String v) { clusterReplicaId = v; return this; }
         public Builder adminToken(String v) { adminToken = v; return this; }
         public Builder adminPort(int v) { adminPort = v; return this; }
         public Builder maxQueueDepth(int v) { maxQueueDepth = v; return this; }
@@ -102,8 +116,8 @@ public record BalancerConfig(
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
                     connectTimeout, upstreamIdleTimeout, maxConnectionsPerBackend, modelRefreshInterval,
-                    defaultMaxConcurrency, policy, redisUrl, adminToken, adminPort, maxQueueDepth, maxQueueWait,
-                    corsOrigins);
+                    defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
+                    adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins);
         }
     }
 }

@@ -53,6 +53,17 @@ public enum Setting {
     REDIS_URL("redis.url", "REDIS_URL", List.of(), "--redis-url", "URL",
             "Redis shared by replicas (redis://host:port); unset = run alone",
             (b, v) -> b.redisUrl(SettingValues.redisUrl(v)), BalancerConfig::redisUrl),
+    CLUSTER_NAMESPACE("cluster.namespace", "CLUSTER_NAMESPACE", List.of(), "--cluster-namespace", "NAME",
+            "prefix of every Redis key; replicas share state only within one namespace, so separate clusters "
+                    + "(staging, prod) on one Redis need different names (letters, digits, . _ - :)",
+            (b, v) -> b.clusterNamespace(SettingValues.clusterNamespace(v)), BalancerConfig::clusterNamespace),
+    CLUSTER_LEASE("cluster.lease", "CLUSTER_LEASE", List.of(), "--cluster-lease", "DURATION",
+            "a dead replica's slots return to the others within this (renewed every third of it; 2s to 5m)",
+            (b, v) -> b.clusterLease(SettingValues.clusterLease(v)), c -> Durations.format(c.clusterLease())),
+    CLUSTER_REPLICA_ID("cluster.replica.id", "CLUSTER_REPLICA_ID", List.of(), "--replica-id", "ID",
+            "this replica's name in Redis (letters, digits, . _ -; e.g. a StatefulSet pod name); two live replicas "
+                    + "must never share one; unset = host name plus a random suffix",
+            (b, v) -> b.clusterReplicaId(SettingValues.replicaId(v)), BalancerConfig::clusterReplicaId),
     ADMIN_TOKEN("admin.token", "ADMIN_TOKEN", List.of(), "--admin-token", "TOKEN",
             "bearer token required by the admin routes; unset = admin routes open",
             (b, v) -> b.adminToken(v), c -> c.adminToken() == null ? null : "***"),

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Parsers for single setting values, each throwing a {@link ConfigException} whose message says what was expected.
@@ -16,6 +17,21 @@ final class SettingValues {
     /** The dispatch policies the scheduler knows, by their configuration names. */
     static final List<String> POLICIES = List.of("eft", "least-connections", "least-connections-late", "round-robin",
             "legacy");
+
+    /**
+     * Cluster namespaces: they become the Redis Cluster hash tag {@code {namespace}}, so braces are out; the colon
+     * is allowed because it is Redis's usual separator ({@code ollama-balancer:staging}).
+     */
+    private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    /** Replica ids: part of Redis keys and of the cluster thread's name; the cluster ledger accepts exactly these. */
+    private static final Pattern REPLICA_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    /**
+     * The lease's lower bound is four Redis command timeouts (500 ms each), which the cluster needs so renewals
+     * (every third of the lease) may fail and be retried before the lease runs out. The upper bound is how long a
+     * dead replica's slots may stay reserved: beyond minutes, a crash would idle backends for too long.
+     */
+    private static final Duration MIN_LEASE = Duration.ofSeconds(2);
+    private static final Duration MAX_LEASE = Duration.ofMinutes(5);
 
     private SettingValues() {
     }
@@ -101,6 +117,30 @@ final class SettingValues {
         } catch (URISyntaxException e) {
             throw new ConfigException("invalid Redis URL \"" + v + "\" (expected redis://host:port)");
         }
+    }
+
+    static String clusterNamespace(String v) {
+        return name(v, NAMESPACE, "cluster namespace", "letters, digits, . _ - :");
+    }
+
+    static String replicaId(String v) {
+        return name(v, REPLICA_ID, "replica id", "letters, digits, . _ -");
+    }
+
+    static Duration clusterLease(String v) {
+        Duration d = Durations.parse(v);
+        if (d.compareTo(MIN_LEASE) < 0 || d.compareTo(MAX_LEASE) > 0) {
+            throw new ConfigException("lease " + Durations.format(d) + " is out of range (expected "
+                    + Durations.format(MIN_LEASE) + " to " + Durations.format(MAX_LEASE) + ")");
+        }
+        return d;
+    }
+
+    private static String name(String v, Pattern allowed, String what, String characters) {
+        if (!allowed.matcher(v).matches()) {
+            throw new ConfigException("invalid " + what + " \"" + v + "\" (expected 1-64 " + characters + ")");
+        }
+        return v;
     }
 
     private static int integer(String v, String what) {

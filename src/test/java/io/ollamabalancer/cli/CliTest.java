@@ -150,6 +150,41 @@ class CliTest {
     }
 
     @Test
+    void clusterFlagsReachServeAndABadOneStopsStartUpWithOneLine() throws Exception {
+        writeBackends("containers.config.json", "[{'name':'a','url':'http://h:1'}]");
+        assertThat(run("serve", "--help")).isZero();
+        assertThat(out.toString().replaceAll("\\s+", " ")).contains("--cluster-namespace=NAME",
+                "[env CLUSTER_NAMESPACE; default ollama-balancer]", "--cluster-lease=DURATION",
+                "[env CLUSTER_LEASE; default 3s]", "--replica-id=ID", "two live replicas must never share one",
+                "[env CLUSTER_REPLICA_ID]");
+
+        env.put("CLUSTER_NAMESPACE", "staging");
+        assertThat(run("--redis-url", "redis://r:1", "--cluster-lease", "10s", "--replica-id", "balancer-0")).isZero();
+        BalancerConfig c = started.get(0);
+        assertThat(c.clusterNamespace()).isEqualTo("staging");
+        assertThat(c.clusterLease()).isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(c.clusterReplicaId()).isEqualTo("balancer-0");
+
+        assertThat(run("serve", "--cluster-namespace", "{prod}")).isEqualTo(2);
+        assertThat(errLines()).containsExactly("ollama-balancer: --cluster-namespace: invalid cluster namespace"
+                + " \"{prod}\" (expected 1-64 letters, digits, . _ - :)");
+        assertThat(started).hasSize(1);
+    }
+
+    @Test
+    void checkConfigValidatesAndShowsTheClusterSettings() throws Exception {
+        writeBackends("containers.config.json", "[{'name':'a','url':'http://h:1'}]");
+        assertThat(run("check-config", "--settings", "--cluster-lease", "1m")).isZero();
+        assertThat(out.toString()).contains("cluster.namespace = ollama-balancer  [default]",
+                "cluster.lease = 1m  [--cluster-lease]", "cluster.replica.id = (unset)  [default]");
+
+        env.put("CLUSTER_LEASE", "10m");
+        assertThat(run("check-config")).isEqualTo(2);
+        assertThat(errLines()).containsExactly("ollama-balancer: environment variable CLUSTER_LEASE: lease 10m is out"
+                + " of range (expected 2s to 5m)");
+    }
+
+    @Test
     void noArgumentsServesWithTheDefaults() throws Exception {
         writeBackends("containers.config.json", "[{'name':'a','url':'http://h:1'}]");
         assertThat(run()).isZero();

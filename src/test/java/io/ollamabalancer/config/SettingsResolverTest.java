@@ -89,6 +89,9 @@ class SettingsResolverTest {
         flags.put(Setting.DEFAULT_MAX_CONCURRENCY, "4");
         flags.put(Setting.POLICY, "Least_Connections");
         flags.put(Setting.REDIS_URL, "rediss://:secret@cache:6380/1");
+        flags.put(Setting.CLUSTER_NAMESPACE, "ollama-balancer:staging");
+        flags.put(Setting.CLUSTER_LEASE, "1m30s");
+        flags.put(Setting.CLUSTER_REPLICA_ID, "balancer-0");
         flags.put(Setting.ADMIN_TOKEN, "t0ken");
         flags.put(Setting.ADMIN_PORT, "9090");
         flags.put(Setting.QUEUE_DEPTH, "0");
@@ -96,10 +99,88 @@ class SettingsResolverTest {
         flags.put(Setting.CORS_ORIGINS, "https://*.example.com");
         BalancerConfig expected = new BalancerConfig("127.0.0.1", 0, Path.of("/etc/ob/backends.json"), 16L << 20,
                 32 << 10, Duration.ofMinutes(1), Duration.ofSeconds(2), Duration.ofSeconds(45), 64,
-                Duration.ofMillis(750), 4, "least-connections", "rediss://:secret@cache:6380/1", "t0ken", 9090, 0,
-                Duration.ZERO, "https://*.example.com");
+                Duration.ofMillis(750), 4, "least-connections", "rediss://:secret@cache:6380/1",
+                "ollama-balancer:staging", Duration.ofSeconds(90), "balancer-0", "t0ken", 9090, 0, Duration.ZERO,
+                "https://*.example.com");
         assertThat(flags).hasSize(Setting.values().length);
         assertThat(resolve().config()).isEqualTo(expected);
+    }
+
+    @Test
+    void clusterSettingsFollowThePrecedenceAndDefaultToTodaysBehaviour() {
+        BalancerConfig d = resolve().config();
+        assertThat(d.clusterNamespace()).isEqualTo("ollama-balancer");
+        assertThat(d.clusterLease()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(d.clusterReplicaId()).as("unset: the cluster makes one from the host name").isNull();
+
+        conf.setProperty("cluster.namespace", "from-conf");
+        conf.setProperty("cluster.lease", "10s");
+        conf.setProperty("cluster.replica.id", "conf-0");
+        dotEnv.put("CLUSTER_NAMESPACE", "from-dotenv");
+        dotEnv.put("CLUSTER_LEASE", "20s");
+        env.put("CLUSTER_LEASE", "30s");
+        env.put("CLUSTER_REPLICA_ID", "env-0");
+        flags.put(Setting.CLUSTER_REPLICA_ID, "flag-0");
+        ResolvedSettings r = resolve();
+        assertThat(r.config().clusterNamespace()).isEqualTo("from-dotenv");
+        assertThat(r.config().clusterLease()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(r.config().clusterReplicaId()).isEqualTo("flag-0");
+        assertThat(r.describeOverrides()).containsExactly("cluster.namespace=from-dotenv (.env: CLUSTER_NAMESPACE)",
+                "cluster.lease=30s (environment variable CLUSTER_LEASE)", "cluster.replica.id=flag-0 (--replica-id)");
+
+        dotEnv.clear();
+        env.clear();
+        flags.clear();
+        r = resolve();
+        assertThat(r.config().clusterNamespace()).isEqualTo("from-conf");
+        assertThat(r.config().clusterLease()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(r.config().clusterReplicaId()).isEqualTo("conf-0");
+        assertThat(r.origins().get(Setting.CLUSTER_LEASE)).isEqualTo("conf/balancer.properties: cluster.lease");
+    }
+
+    @Test
+    void clusterLeaseAcceptsItsBoundsAndRefusesBeyondThem() {
+        flags.put(Setting.CLUSTER_LEASE, "2s");
+        assertThat(resolve().config().clusterLease()).isEqualTo(Duration.ofSeconds(2));
+        flags.put(Setting.CLUSTER_LEASE, "5m");
+        assertThat(resolve().config().clusterLease()).isEqualTo(Duration.ofMinutes(5));
+
+        flags.put(Setting.CLUSTER_LEASE, "1999ms");
+        assertThatThrownBy(this::resolve).isInstanceOf(ConfigException.class)
+                .hasMessage("--cluster-lease: lease 1999ms is out of range (expected 2s to 5m)");
+        flags.put(Setting.CLUSTER_LEASE, "5m1s");
+        assertThatThrownBy(this::resolve).hasMessage("--cluster-lease: lease 301s is out of range (expected 2s to 5m)");
+        flags.clear();
+        env.put("CLUSTER_LEASE", "0");
+        assertThatThrownBy(this::resolve)
+                .hasMessage("environment variable CLUSTER_LEASE: lease 0 is out of range (expected 2s to 5m)");
+        env.put("CLUSTER_LEASE", "3");
+        assertThatThrownBy(this::resolve)
+                .hasMessage("environment variable CLUSTER_LEASE: duration \"3\" needs a unit (e.g. 3s or 3ms)");
+    }
+
+    @Test
+    void clusterNamesRefuseWhatWouldBreakTheirRedisKeys() {
+        for (String good : new String[] {"ollama-balancer", "prod", "ob:staging", "A.b_c-1", "x".repeat(64)}) {
+            env.put("CLUSTER_NAMESPACE", good);
+            assertThat(resolve().config().clusterNamespace()).isEqualTo(good);
+        }
+        for (String bad : new String[] {"{prod}", "a}b", "two words", "prod/eu", "ü", "x".repeat(65)}) {
+            env.put("CLUSTER_NAMESPACE", bad);
+            assertThatThrownBy(this::resolve).isInstanceOf(ConfigException.class)
+                    .hasMessage("environment variable CLUSTER_NAMESPACE: invalid cluster namespace \"" + bad
+                            + "\" (expected 1-64 letters, digits, . _ - :)");
+        }
+        env.clear();
+
+        conf.setProperty("cluster.replica.id", "balancer-0.eu_1");
+        assertThat(resolve().config().clusterReplicaId()).isEqualTo("balancer-0.eu_1");
+        for (String bad : new String[] {"a:b", "a b", "{a}", "pod/0", "x".repeat(65)}) {
+            conf.setProperty("cluster.replica.id", bad);
+            assertThatThrownBy(this::resolve)
+                    .hasMessage("conf/balancer.properties: cluster.replica.id: invalid replica id \"" + bad
+                            + "\" (expected 1-64 letters, digits, . _ -)");
+        }
     }
 
     @Test
