@@ -53,6 +53,8 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     private long backoffNanos;
     private boolean outageLogged;
     private long lastRejectionLog;
+    private int idClashes;
+    private long lastClashLog;
     private boolean renewing;
     private final RedisAccess access = new RedisAccess() {
         @Override
@@ -205,6 +207,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
                 return;
             }
             broker.leaseRenewed(sent);
+            idClash(renewal.idClash());
             state = State.JOINED;
             backoffNanos = 0;
             outageLogged = false;
@@ -312,12 +315,34 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
                 return;
             }
             broker.leaseRenewed(sent);
+            idClash(r.idClash());
             if (r.leaseLost()) {
                 leaseLost();
             }
             // Shares follow the live set.
             broker.wake(0);
         }, thread);
+    }
+
+    /**
+     * Two live processes renewing one replica id would pool their holdings and overrun every backend's limit. A
+     * process restarted under its old id within a lease time sees one clash; two replicas sharing an id see one
+     * on every renewal. Cluster thread.
+     */
+    private void idClash(boolean clash) {
+        idClashes = clash ? idClashes + 1 : 0;
+        long now = System.nanoTime();
+        if (idClashes >= 2 && (lastClashLog == 0 || now - lastClashLog > TimeUnit.MINUTES.toNanos(1))) {
+            lastClashLog = now;
+            LOG.error("another live balancer renews this replica's id {} in Redis: two replicas must never share an "
+                    + "id (--replica-id / CLUSTER_REPLICA_ID), or backends' slot limits will be exceeded",
+                    config.replicaId());
+        }
+    }
+
+    /** Renewals in a row that found this id renewed by another process; for tests and status. */
+    int idClashes() {
+        return idClashes;
     }
 
     private void onMessage(String message) {

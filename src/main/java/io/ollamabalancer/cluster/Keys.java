@@ -9,6 +9,7 @@ package io.ollamabalancer.cluster;
  * <pre>
  * {ns}:replicas              ZSET   replica → lease expiry (ms, Redis clock)
  * {ns}:epoch                 STRING id of the current Redis incarnation (gone after a restart without disk)
+ * {ns}:owner:&lt;replica&gt;       STRING token of the process that last renewed that replica's lease (id clashes)
  * {ns}:settle                STRING present (with a TTL) while replicas re-register after a restart
  * {ns}:slots:&lt;backend&gt;       HASH   replica → slots of that backend it holds
  * {ns}:short:&lt;backend&gt;       HASH   replica → requests it could not place on that backend at its last sync
@@ -38,6 +39,10 @@ final class Keys {
 
     String epoch() {
         return prefix + "epoch";
+    }
+
+    String owner(String replica) {
+        return prefix + "owner:" + replica;
     }
 
     String settle() {

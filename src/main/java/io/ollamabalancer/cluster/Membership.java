@@ -35,7 +35,11 @@ final class Membership {
             end
             redis.call('PEXPIRE', KEYS[4], ARGV[6])
             local live = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
-            return {lost and 1 or 0, settling and 1 or 0, epoch, live}
+            local owner = redis.call('GET', KEYS[5])
+            local clash = 0
+            if owner and owner ~= ARGV[7] and prev and tonumber(prev) >= now then clash = 1 end
+            redis.call('SET', KEYS[5], ARGV[7], 'PX', 10 * ttl)
+            return {lost and 1 or 0, settling and 1 or 0, epoch, live, clash}
             """);
 
     static final LuaScript LEAVE = new LuaScript("leave", """
@@ -45,6 +49,7 @@ final class Membership {
               redis.call('DEL', prefix .. 'q:' .. me .. ':' .. m)
             end
             redis.call('DEL', KEYS[2])
+            redis.call('DEL', KEYS[3])
             for i = 3, #ARGV do
               if redis.call('HDEL', prefix .. 'slots:' .. ARGV[i], me) == 1 then
                 redis.call('PUBLISH', prefix .. 'events', 'freed ' .. ARGV[i])
@@ -73,8 +78,10 @@ final class Membership {
      * The answer to a renewal.
      *
      * @param leaseLost the lease had run out (or Redis lost it) before this renewal
+     * @param idClash   the lease was live but last renewed by another process: another live replica seems to use
+     *                  this replica's id (or this process restarted under it within a lease time, once)
      */
-    record Renewal(boolean leaseLost, View view) {
+    record Renewal(boolean leaseLost, View view, boolean idClash) {
     }
 
     private final Keys keys;
@@ -82,6 +89,8 @@ final class Membership {
     private final long leaseTtlMillis;
     private final long settleMillis;
     private final long mirrorKeyTtlMillis;
+    /** Tells this process's renewals from another process's under the same replica id. */
+    private final String processToken = java.util.UUID.randomUUID().toString();
     private volatile String knownEpoch = "";
     private volatile View view;
     private volatile View beforeSettle;
@@ -108,15 +117,16 @@ final class Membership {
     }
 
     CompletionStage<Renewal> renew(RedisClusterAsyncCommands<String, String> redis) {
-        String[] k = {keys.replicas(), keys.epoch(), keys.settle(), keys.waitingModels(me)};
+        String[] k = {keys.replicas(), keys.epoch(), keys.settle(), keys.waitingModels(me), keys.owner(me)};
         return RENEW.run(redis, k, keys.prefix(), me, Long.toString(leaseTtlMillis), knownEpoch,
-                Long.toString(settleMillis), Long.toString(mirrorKeyTtlMillis)).thenApply(v -> {
+                Long.toString(settleMillis), Long.toString(mirrorKeyTtlMillis), processToken).thenApply(v -> {
                     List<String> live = new ArrayList<>();
                     for (Object o : (List<?>) v.get(3)) {
                         live.add(o.toString());
                     }
                     return new Renewal(LuaScript.asLong(v.get(0)) != 0,
-                            view(live, LuaScript.asLong(v.get(1)) != 0, LuaScript.asString(v.get(2))));
+                            view(live, LuaScript.asLong(v.get(1)) != 0, LuaScript.asString(v.get(2))),
+                            v.size() > 4 && LuaScript.asLong(v.get(4)) != 0);
                 });
     }
 
@@ -126,7 +136,8 @@ final class Membership {
         args.add(keys.prefix());
         args.add(me);
         args.addAll(backends);
-        return LEAVE.run(redis, new String[] {keys.replicas(), keys.waitingModels(me)}, args.toArray(String[]::new));
+        return LEAVE.run(redis, new String[] {keys.replicas(), keys.waitingModels(me), keys.owner(me)},
+                args.toArray(String[]::new));
     }
 
     /**

@@ -228,6 +228,16 @@ class ClusterNodeTest {
     }
 
     @Test
+    void twoLiveProcessesUnderOneReplicaIdAreNoticed() throws Exception {
+        ClusterNode alone = node("solo", new FakeView(), LearnedState.NONE, HealthListener.NONE);
+        ClusterNode a1 = node("twin", new FakeView(), LearnedState.NONE, HealthListener.NONE);
+        ClusterNode a2 = node("twin", new FakeView(), LearnedState.NONE, HealthListener.NONE);
+        // Renewals every 400 ms (lease 1200 ms): each twin keeps finding the other's token on its id.
+        await().atMost(Duration.ofSeconds(10)).until(() -> a1.idClashes() >= 2 && a2.idClashes() >= 2);
+        assertThat(alone.idClashes()).isZero();
+    }
+
+    @Test
     void dataLostWithoutADisconnectIsRepairedAtTheNextRenewal() throws Exception {
         FakeView view = new FakeView();
         view.inUse.set(3);
