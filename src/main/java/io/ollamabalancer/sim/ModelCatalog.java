@@ -12,15 +12,20 @@ import java.util.Map;
 
 /**
  * The installed models and their runtime state, looked up as Ollama does: case-insensitive, {@code :latest} implied,
- * {@code registry.ollama.ai/library/} optional. Confined to the simulator's event loop after construction.
+ * {@code registry.ollama.ai/library/} optional. Starts with the configured models; {@code /api/create} adds more.
+ * Confined to the simulator's event loop after construction.
  */
 final class ModelCatalog {
     private static final String DEFAULT_REGISTRY = "registry.ollama.ai/";
     private static final String LIBRARY = "library/";
 
-    private final Map<String, ModelRuntime> byKey = new LinkedHashMap<>();
+    private final SimulatorConfig config;
+    private final EventLoop loop;
+    private Map<String, ModelRuntime> byKey = new LinkedHashMap<>();
 
     ModelCatalog(SimulatorConfig config, EventLoop loop, Instant started) {
+        this.config = config;
+        this.loop = loop;
         int i = 0;
         for (SimModel m : config.models()) {
             // Newest first, as /api/tags sorts: each later model was "pulled" an hour earlier.
@@ -61,7 +66,19 @@ final class ModelCatalog {
         return byKey.get(normalize(requested));
     }
 
-    /** All models in configuration order. */
+    /**
+     * Installs {@code model}, replacing one of the same name (as {@code /api/create} overwrites), and lists it first
+     * as the newest.
+     */
+    void add(SimModel model, Instant modified) {
+        String key = normalize(model.name());
+        Map<String, ModelRuntime> next = new LinkedHashMap<>();
+        next.put(key, new ModelRuntime(model, displayName(model.name()), modified, config, loop));
+        byKey.forEach(next::putIfAbsent);
+        byKey = next;
+    }
+
+    /** All models, newest first (configuration order for the configured ones). */
     List<ModelRuntime> all() {
         return Collections.unmodifiableList(new ArrayList<>(byKey.values()));
     }

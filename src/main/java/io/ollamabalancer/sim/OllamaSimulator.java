@@ -43,6 +43,8 @@ public final class OllamaSimulator implements AutoCloseable {
     private final ServerBootstrap bootstrap;
     private final SimCounters counters = new SimCounters();
     private final SimFaults faults = new SimFaults();
+    private final BlobStore blobs = new BlobStore();
+    private final SimContext context;
     private volatile Channel server;
     private volatile int port;
     private volatile boolean closed;
@@ -53,15 +55,15 @@ public final class OllamaSimulator implements AutoCloseable {
                 NioIoHandler.newFactory());
         this.loop = group.next();
         this.children = new DefaultChannelGroup("sim-" + config.name(), loop);
-        SimContext sim = new SimContext(config, loop, counters, faults);
-        SimRouter router = new SimRouter(sim, new ControlEndpoint(config.name()));
+        this.context = new SimContext(config, loop, counters, faults, blobs);
+        SimRouter router = new SimRouter(context, new ControlEndpoint(config.name()));
         this.bootstrap = new ServerBootstrap()
                 .group(group, group)
                 .channelFactory(ListeningChannel::new)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new SimChannelInitializer(sim, router, children));
+                .childHandler(new SimChannelInitializer(context, router, children));
         faults.attach(this::accepting);
     }
 
@@ -197,6 +199,23 @@ public final class OllamaSimulator implements AutoCloseable {
 
     public SimFaults faults() {
         return faults;
+    }
+
+    /**
+     * Whether a blob with this digest was uploaded ({@code POST /api/blobs/:digest} hashed to it), in either of
+     * Ollama's spellings ({@code sha256:<hex>} or {@code sha256-<hex>}).
+     */
+    public boolean hasBlob(String digest) {
+        return blobs.has(digest);
+    }
+
+    /** Whether a model of this name is installed now (configured, or made by {@code /api/create}). */
+    public boolean hasModel(String name) {
+        try {
+            return loop.submit(() -> context.catalog().find(name) != null).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("sim " + config.name() + ": model lookup failed", e);
+        }
     }
 
     /** Closes the listener and every connection and stops the event loop; waits up to a few seconds. Idempotent. */

@@ -19,6 +19,7 @@ enum Route {
     EMBED("/api/embed", HttpMethod.POST),
     EMBEDDINGS("/api/embeddings", HttpMethod.POST),
     PULL("/api/pull", HttpMethod.POST),
+    CREATE("/api/create", HttpMethod.POST),
     V1_CHAT("/v1/chat/completions", HttpMethod.POST),
     V1_COMPLETIONS("/v1/completions", HttpMethod.POST),
     V1_EMBEDDINGS("/v1/embeddings", HttpMethod.POST),

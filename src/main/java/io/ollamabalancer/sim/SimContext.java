@@ -6,8 +6,8 @@ import java.time.Instant;
 import java.time.ZoneId;
 
 /**
- * The state one simulator's handlers share: configuration, models, slots, counters and faults. Created once per
- * simulator; everything mutable in it is confined to {@link #loop()} except the thread-safe counters and faults.
+ * The state one simulator's handlers share: configuration, models, slots, blobs, counters and faults. Created once per
+ * simulator; everything mutable in it is confined to {@link #loop()} except the thread-safe counters, faults and blobs.
  */
 final class SimContext {
     private final SimulatorConfig config;
@@ -16,15 +16,17 @@ final class SimContext {
     private final SimFaults faults;
     private final ModelCatalog catalog;
     private final SlotManager slots;
+    private final BlobStore blobs;
     private final ZoneId zone = ZoneId.systemDefault();
 
-    SimContext(SimulatorConfig config, EventLoop loop, SimCounters counters, SimFaults faults) {
+    SimContext(SimulatorConfig config, EventLoop loop, SimCounters counters, SimFaults faults, BlobStore blobs) {
         this.config = config;
         this.loop = loop;
         this.counters = counters;
         this.faults = faults;
         this.catalog = new ModelCatalog(config, loop, Instant.now());
         this.slots = new SlotManager(config.slots(), config.maxQueue(), counters, loop);
+        this.blobs = blobs;
     }
 
     SimulatorConfig config() {
@@ -49,6 +51,10 @@ final class SimContext {
 
     SlotManager slots() {
         return slots;
+    }
+
+    BlobStore blobs() {
+        return blobs;
     }
 
     /** The zone for Ollama's local-time fields ({@code modified_at}, {@code expires_at}). */

@@ -21,6 +21,8 @@ public final class SimCounters {
     private final LongAdder tokensGenerated = new LongAdder();
     private final LongAdder connectionsAccepted = new LongAdder();
     private final LongAdder crashes = new LongAdder();
+    private final LongAdder blobsStored = new LongAdder();
+    private final LongAdder blobBytesStored = new LongAdder();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
@@ -66,6 +68,16 @@ public final class SimCounters {
         return tokensGenerated.sum();
     }
 
+    /** Blobs stored by {@code POST /api/blobs/:digest} (the body hashed to its digest). */
+    public long blobsStored() {
+        return blobsStored.sum();
+    }
+
+    /** The bytes of the blobs stored (uploads that failed or were cut off are not counted). */
+    public long blobBytesStored() {
+        return blobBytesStored.sum();
+    }
+
     /** TCP connections accepted; with a pooling client this stays small. */
     public long connectionsAccepted() {
         return connectionsAccepted.sum();
@@ -96,6 +108,8 @@ public final class SimCounters {
         tokensGenerated.reset();
         connectionsAccepted.reset();
         crashes.reset();
+        blobsStored.reset();
+        blobBytesStored.reset();
         peak.set(active.get());
     }
 
@@ -121,6 +135,8 @@ public final class SimCounters {
             g.writeNumberField("waiting", waiting());
             g.writeNumberField("tokensGenerated", tokensGenerated());
             g.writeNumberField("connectionsAccepted", connectionsAccepted());
+            g.writeNumberField("blobsStored", blobsStored());
+            g.writeNumberField("blobBytesStored", blobBytesStored());
             g.writeEndObject();
         });
     }
@@ -154,6 +170,11 @@ public final class SimCounters {
 
     void onToken() {
         tokensGenerated.increment();
+    }
+
+    void onBlobStored(long bytes) {
+        blobsStored.increment();
+        blobBytesStored.add(bytes);
     }
 
     void onConnection() {

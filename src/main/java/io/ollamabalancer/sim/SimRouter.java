@@ -22,6 +22,7 @@ final class SimRouter {
     private final GenerationEndpoint generation;
     private final EmbedEndpoint embed;
     private final PullEndpoint pull;
+    private final CreateEndpoint create;
 
     SimRouter(SimContext sim, ControlEndpoint control) {
         this.sim = sim;
@@ -30,6 +31,7 @@ final class SimRouter {
         this.generation = new GenerationEndpoint();
         this.embed = new EmbedEndpoint();
         this.pull = new PullEndpoint();
+        this.create = new CreateEndpoint();
     }
 
     void route(SimExchange x) {
@@ -93,6 +95,7 @@ final class SimRouter {
             case V1_MODELS: info.openAiModels(x); break;
             case V1_MODEL: info.openAiModel(x, Route.modelParam(path)); break;
             case PULL: pull.handle(x); break;
+            case CREATE: create.handle(x); break;
             case EMBED: case EMBEDDINGS: case V1_EMBEDDINGS: embed.handle(x, route); break;
             default: generation.handle(x, route);
         }

@@ -11,8 +11,9 @@
  * order and {@code omitempty}, gin's 404/405/redirect answers, and Ollama's error texts and statuses. Endpoints:
  * {@code GET|HEAD /}, {@code GET|HEAD /api/version}, {@code GET|HEAD /api/tags}, {@code GET /api/ps},
  * {@code POST /api/show}, {@code /api/generate}, {@code /api/chat}, {@code /api/embed}, {@code /api/embeddings},
- * {@code /api/pull}, {@code /v1/chat/completions}, {@code /v1/completions}, {@code /v1/embeddings},
- * {@code GET /v1/models} and {@code /v1/models/{model}}.
+ * {@code /api/pull}, {@code /api/create} (from uploaded blobs or an installed model), {@code HEAD|POST
+ * /api/blobs/:digest} (uploads streamed and sha256-checked, never held in memory), {@code /v1/chat/completions},
+ * {@code /v1/completions}, {@code /v1/embeddings}, {@code GET /v1/models} and {@code /v1/models/{model}}.
  *
  * <p>Control API (not Ollama; never counted, never delayed): {@code GET /sim/counters}, {@code POST /sim/reset}
  * (counters and faults), {@code GET /sim/faults} and {@code POST /sim/faults} with a JSON object holding any of
@@ -28,9 +29,11 @@
  * mutable simulation state (slots, loaded models, sessions), so that state needs no locks. Counters and fault switches
  * are the only objects touched from other threads and are thread-safe.
  *
- * <p>Inside, a request travels: {@code SimConnectionHandler} (HTTP framing, keep-alive, pipelining, disconnects) →
+ * <p>Inside, a request travels (blob requests are taken earlier, unaggregated, by {@code SimBlobHandler}):
+ * {@code SimConnectionHandler} (HTTP framing, keep-alive, pipelining, disconnects) →
  * {@code SimRouter} (path and method, host check, injected latency) → an endpoint handler ({@code InfoEndpoints},
- * {@code GenerationEndpoint}, {@code EmbedEndpoint}, {@code PullEndpoint}, {@code ControlEndpoint}) → for model
+ * {@code GenerationEndpoint}, {@code EmbedEndpoint}, {@code PullEndpoint}, {@code CreateEndpoint},
+ * {@code ControlEndpoint}) → for model
  * work, a {@code ModelLease} (FIFO slot from {@code SlotManager}, then the model from {@code ModelRuntime}) → a
  * {@code GenerationSession} that paces tokens into a {@code GenerationFormat} (NDJSON or SSE) through a
  * {@code StreamWriter}.
