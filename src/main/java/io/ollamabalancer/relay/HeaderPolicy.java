@@ -2,9 +2,11 @@ package io.ollamabalancer.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -68,6 +70,23 @@ public final class HeaderPolicy {
         }
         return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, body, headers,
                 EmptyHttpHeaders.INSTANCE);
+    }
+
+    /**
+     * The head of a request whose body follows in parts (a streamed upload), over the prepared {@code headers}: the
+     * client's framing is kept, a known length as {@code Content-Length}, else chunked. The caller owns the result.
+     *
+     * @param bodyLength the body's declared length, {@code -1} when it comes chunked
+     */
+    public static HttpRequest upstreamHead(HttpMethod method, String uri, HttpHeaders headers, Backend backend,
+                                           long bodyLength) {
+        headers.set(HttpHeaderNames.HOST, backend.config().hostHeader());
+        if (bodyLength < 0) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else if (bodyLength > 0 || method.equals(HttpMethod.POST) || method.equals(HttpMethod.PUT)) {
+            headers.set(HttpHeaderNames.CONTENT_LENGTH, bodyLength);
+        }
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers);
     }
 
     /**

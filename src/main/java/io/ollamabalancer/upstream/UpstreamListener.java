@@ -13,4 +13,11 @@ public interface UpstreamListener {
 
     /** The upstream channel closed or failed while this listener was attached. */
     void onUpstreamClosed(Throwable cause);
+
+    /**
+     * The upstream channel drained below its low watermark: a listener that streams a request body into it may
+     * read more from its client. Only listeners that send more than one message need it.
+     */
+    default void onUpstreamWritable() {
+    }
 }

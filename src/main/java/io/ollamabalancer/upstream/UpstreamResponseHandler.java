@@ -8,8 +8,8 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * The last handler of an upstream channel: hands each decoded response part to the exchange currently attached,
- * or releases it when none is (a late message after the client left). Closes the channel when it sat idle in the
- * pool too long. One instance per upstream channel; event-loop confined.
+ * or releases it when none is (a late message after the client left), and tells it when the channel drains (an
+ * exchange streaming a request body waits for that). Closes the channel when it sat idle in the pool too long. One instance per upstream channel; event-loop confined.
  *
  * <p>Buffers: receives {@link HttpObject}s; ownership passes to the attached {@link UpstreamListener}, otherwise
  * this handler releases them.
@@ -47,6 +47,15 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
             l.onUpstreamClosed(null);
         }
         ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        UpstreamListener l = listener;
+        if (l != null && ctx.channel().isWritable()) {
+            l.onUpstreamWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

@@ -1,0 +1,14 @@
+package io.ollamabalancer.relay;
+
+import io.netty.handler.codec.http.HttpContent;
+
+/**
+ * An exchange that takes its request body part by part, as the client sends it, instead of aggregated (a blob
+ * upload). The client's handler hands it every part of the request, the last one included, even after the exchange
+ * ended (it then releases them). Called on the client's event loop.
+ */
+public interface StreamingExchange extends ClientExchange {
+
+    /** The next part of the request body; ownership passes. The last part is a {@code LastHttpContent}. */
+    void onRequestContent(HttpContent part);
+}
