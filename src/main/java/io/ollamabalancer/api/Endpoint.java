@@ -29,6 +29,13 @@ public enum Endpoint {
     DEBUG_LATENCY("/debug/latency", RouteKind.BALANCER, null, false),
     STATUS("/balancer/status", RouteKind.BALANCER, null, false),
     ADMIN("/balancer/backends/", RouteKind.BALANCER, null, false),
+    /**
+     * {@code /api/blobs/:digest}, any method: sent to the backend that holds the blob when known. A {@code POST}
+     * carries the raw file (GBs), so every request on this route is streamed, never aggregated or size-limited.
+     */
+    BLOB("/api/blobs/", RouteKind.PASSTHROUGH, null, false),
+    /** {@code POST /api/create}: sent to the backend holding the blobs its {@code files} and {@code adapters} name. */
+    CREATE("/api/create", RouteKind.PASSTHROUGH, null, false),
     PASSTHROUGH(null, RouteKind.PASSTHROUGH, null, false);
 
     private final String path;
@@ -43,7 +50,10 @@ public enum Endpoint {
         this.openAi = openAi;
     }
 
-    /** The path, or for {@link #V1_MODEL} and {@link #ADMIN} the prefix; {@code null} for {@link #PASSTHROUGH}. */
+    /**
+     * The path, or for {@link #V1_MODEL}, {@link #ADMIN} and {@link #BLOB} the prefix; {@code null} for
+     * {@link #PASSTHROUGH}.
+     */
     public String path() {
         return path;
     }
@@ -55,6 +65,14 @@ public enum Endpoint {
     /** The body shape for the parser, {@code null} when the body is not read. */
     public BodyShape shape() {
         return shape;
+    }
+
+    /**
+     * Whether the request body is forwarded part by part as it arrives instead of being collected first (and so has
+     * no {@code --max-body} limit): only blob uploads, whose bodies are whole model files.
+     */
+    public boolean streamsBody() {
+        return this == BLOB;
     }
 
     /** OpenAI-compatible routes answer errors in OpenAI's envelope. */

@@ -17,6 +17,7 @@ import java.util.Set;
 public final class RouteTable {
     private static final String V1_MODEL_PREFIX = "/v1/models/";
     private static final String ADMIN_PREFIX = "/balancer/backends/";
+    private static final String BLOB_PREFIX = Endpoint.BLOB.path();
     private static final Set<String> GET_HEAD = Set.of("GET", "HEAD");
     private static final Set<String> GET = Set.of("GET");
     private static final Set<String> POST = Set.of("POST");
@@ -26,14 +27,14 @@ public final class RouteTable {
     private static final Map<Endpoint, Set<String>> METHODS = new EnumMap<>(Endpoint.class);
     private static final Map<Endpoint, Route> ALLOWED = new EnumMap<>(Endpoint.class);
     private static final Map<Endpoint, Route> NOT_ALLOWED = new EnumMap<>(Endpoint.class);
-    private static final Route PASSTHROUGH = new Route(Endpoint.PASSTHROUGH, null, null, null, true);
+    private static final Route PASSTHROUGH = new Route(Endpoint.PASSTHROUGH, null, null, null, null, true);
 
     static {
         for (Endpoint e : Endpoint.values()) {
             Set<String> methods = switch (e) {
                 case ROOT, VERSION, TAGS, HEALTH, READY, METRICS, DEBUG_LATENCY, STATUS -> GET_HEAD;
                 case PS, V1_MODELS, V1_MODEL -> GET;
-                case PASSTHROUGH -> null;
+                case PASSTHROUGH, BLOB -> null; // every method goes to the backend, which answers its own 405
                 default -> POST;
             };
             if (methods == null) {
@@ -42,8 +43,8 @@ public final class RouteTable {
             METHODS.put(e, methods);
             if (e != Endpoint.V1_MODEL && e != Endpoint.ADMIN) {
                 FIXED_PATHS.put(e.path(), e);
-                ALLOWED.put(e, new Route(e, null, null, null, true));
-                NOT_ALLOWED.put(e, new Route(e, null, null, null, false));
+                ALLOWED.put(e, new Route(e, null, null, null, null, true));
+                NOT_ALLOWED.put(e, new Route(e, null, null, null, null, false));
             }
         }
     }
@@ -55,10 +56,12 @@ public final class RouteTable {
      * @param pathModel     for {@link Endpoint#V1_MODEL}, the model from the path, percent-decoded; else {@code null}
      * @param adminBackend  for {@link Endpoint#ADMIN}, the backend name from the path; else {@code null}
      * @param adminAction   for {@link Endpoint#ADMIN}, {@code drain} or {@code enable}; else {@code null}
+     * @param blobDigest    for {@link Endpoint#BLOB}, the digest from the path as sent (percent-decoded), not
+     *                      checked; else {@code null}
      * @param methodAllowed false when the path is known but the method is not one it serves (answer 405)
      */
     public record Route(Endpoint endpoint, String pathModel, String adminBackend, String adminAction,
-                        boolean methodAllowed) {
+                        String blobDigest, boolean methodAllowed) {
     }
 
     private RouteTable() {
@@ -83,15 +86,20 @@ public final class RouteTable {
         if (path.startsWith(V1_MODEL_PREFIX)) {
             String model = path.substring(V1_MODEL_PREFIX.length());
             if (!model.isEmpty() && model.indexOf('/') < 0) {
-                return new Route(Endpoint.V1_MODEL, model, null, null, GET.contains(method));
+                return new Route(Endpoint.V1_MODEL, model, null, null, null, GET.contains(method));
             }
             return PASSTHROUGH;
+        }
+        if (path.startsWith(BLOB_PREFIX)) {
+            String digest = path.substring(BLOB_PREFIX.length());
+            // gin's :digest is one path segment
+            return digest.indexOf('/') < 0 ? new Route(Endpoint.BLOB, null, null, null, digest, true) : PASSTHROUGH;
         }
         if (path.startsWith(ADMIN_PREFIX)) {
             String rest = path.substring(ADMIN_PREFIX.length());
             int slash = rest.indexOf('/');
             if (slash > 0 && slash == rest.lastIndexOf('/') && ADMIN_ACTIONS.contains(rest.substring(slash + 1))) {
-                return new Route(Endpoint.ADMIN, null, rest.substring(0, slash), rest.substring(slash + 1),
+                return new Route(Endpoint.ADMIN, null, rest.substring(0, slash), rest.substring(slash + 1), null,
                         POST.contains(method));
             }
         }

@@ -19,6 +19,7 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.backend.HealthListener;
 import io.ollamabalancer.backend.HealthPolicy;
@@ -143,10 +144,11 @@ public final class BalancerServer implements AutoCloseable {
         AtomicLong ids = new AtomicLong();
         boolean split = config.adminPort() > 0;
         ModelLoadFanout loads = new ModelLoadFanout(fleet, fetcher, monitor::refresh);
+        BlobLocations blobs = BlobLocations.withDefaults();
         RequestRouter router = new RequestRouter(rc, aggregator, loads, own, monitor,
-                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids);
+                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs);
         RequestRouter adminRouter = new RequestRouter(rc, aggregator, loads, own, monitor, RequestRouter.Face.ADMIN,
-                ids);
+                ids, blobs);
         List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduling,
                 pools::close));
         Path file = config.backendsFile();

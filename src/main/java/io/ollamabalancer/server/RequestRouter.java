@@ -1,16 +1,20 @@
 package io.ollamabalancer.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.ollamabalancer.api.Endpoint;
+import io.ollamabalancer.api.ErrorBodies;
 import io.ollamabalancer.api.LegacyGenerate;
 import io.ollamabalancer.api.RouteKind;
 import io.ollamabalancer.api.RouteTable;
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.ModelNames;
 import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.relay.ExchangeRequest;
@@ -18,6 +22,8 @@ import io.ollamabalancer.relay.HeaderPolicy;
 import io.ollamabalancer.relay.ProxyExchange;
 import io.ollamabalancer.relay.RelayContext;
 import io.ollamabalancer.relay.Responses;
+import io.ollamabalancer.relay.StreamingExchange;
+import io.ollamabalancer.request.BlobReferences;
 import io.ollamabalancer.request.InferenceRequest;
 import io.ollamabalancer.request.MalformedRequestException;
 import io.ollamabalancer.request.RequestJsonParser;
@@ -30,10 +36,13 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Decides what happens to each client request: answered here (root, the balancer's own endpoints, errors),
- * merged over the fleet, or proxied to one backend through a {@link ProxyExchange}. Thread-safe (stateless but for
+ * merged over the fleet, or proxied to one backend through a {@link ProxyExchange} (requests whose body streams,
+ * blob uploads, through {@link BlobUploads}). Requests forwarded as they are go where {@link PassthroughTargets}
+ * says: for {@code /api/create}, the backend holding the blobs its body names. Thread-safe (stateless but for
  * the request-id counter); called on client event loops.
  *
  * <p>Buffers: takes ownership of every {@link FullHttpRequest}; it releases it here or hands it to the exchange.
+ * A streamed request's head holds no buffer; its body parts go to the exchange returned.
  */
 final class RequestRouter {
     private static final byte[] RUNNING = "Ollama is running".getBytes(StandardCharsets.UTF_8);
@@ -65,9 +74,13 @@ final class RequestRouter {
 
     private final AtomicLong ids;
     private final Face face;
+    private final PassthroughTargets targets;
+    private final BlobUploads uploads;
 
     RequestRouter(RelayContext rc, FleetAggregator aggregator, ModelLoadFanout loads, BalancerEndpoints own,
-                  FleetMonitor monitor, Face face, AtomicLong ids) {
+                  FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs) {
+        this.targets = new PassthroughTargets(rc.fleet(), blobs);
+        this.uploads = new BlobUploads(rc, targets, blobs, ids);
         this.loads = loads;
         this.face = face;
         this.ids = ids;
@@ -110,6 +123,21 @@ final class RequestRouter {
         return proxy(ctx, req, route, arrival, done);
     }
 
+    /**
+     * Routes a request whose body is still arriving (the routes that stream it: blob uploads); returns the exchange
+     * that takes the body, or {@code null} when the request was answered at once.
+     */
+    StreamingExchange routeStreamed(ChannelHandlerContext ctx, HttpRequest head, Runnable done) {
+        long arrival = System.nanoTime();
+        RouteTable.Route route = RouteTable.match(head.method().name(), head.uri());
+        if (!face.serves(route.endpoint())) {
+            BlobUploads.refuse(ctx, head, route, 404, ErrorBodies.PAGE_NOT_FOUND, 0);
+            done.run();
+            return null;
+        }
+        return uploads.route(ctx, head, route, arrival, done);
+    }
+
     private ClientExchange proxy(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route,
                                  long arrival, Runnable done) {
         Endpoint e = route.endpoint();
@@ -141,20 +169,14 @@ final class RequestRouter {
                 return answered(req, done, () -> Responses.error(ctx, e, status, msg, status == 503 ? 1 : 0));
             }
         } else if (e.kind() == RouteKind.PASSTHROUGH) {
-            String named = req.headers().get(HeaderPolicy.BACKEND_HEADER);
-            if (named != null) {
-                direct = rc.fleet().byName(named);
-                if (direct == null) {
-                    return answered(req, done,
-                            () -> Responses.error(ctx, e, 400, "unknown backend '" + named + "'", 0));
-                }
-            } else {
-                List<Backend> up = rc.fleet().available();
-                direct = up.isEmpty() ? null : up.get(0);
+            List<String> digests = e == Endpoint.CREATE
+                    ? BlobReferences.in(new ByteBufInputStream(req.content().duplicate())) : List.of();
+            PassthroughTargets.Choice choice = targets.choose(digests, req.headers().get(HeaderPolicy.BACKEND_HEADER));
+            if (choice.backend() == null) {
+                return answered(req, done, () -> Responses.error(ctx, e, choice.status(), choice.error(),
+                        choice.retryAfterSeconds()));
             }
-            if (direct == null) {
-                return answered(req, done, () -> Responses.error(ctx, e, 503, "no healthy backend available", 1));
-            }
+            direct = choice.backend();
         }
         ByteBuf body;
         String uri = req.uri();

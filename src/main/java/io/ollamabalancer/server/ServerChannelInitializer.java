@@ -19,8 +19,12 @@ import java.util.concurrent.TimeUnit;
  * idle        IdleStateHandler             fires IdleStateEvent                    none
  * idle-close  ClientIdleHandler            closes idle connections between requests none
  * cors        CorsHandler                  answers preflights, refuses foreign origins releases what it answers
- * aggregate   BodyLimitAggregator          parts → FullHttpRequest (413 past limit) owns parts until emitted
- * request     ClientRequestHandler         FullHttpRequest → RequestRouter         ownership to the router
+ * aggregate   BodyLimitAggregator          parts → FullHttpRequest (413 past limit) owns parts until emitted;
+ *                                          streamed routes (blob uploads) pass on   their parts pass through
+ *                                          unaggregated, unlimited
+ * request     ClientRequestHandler         FullHttpRequest → RequestRouter;         ownership to the router;
+ *                                          streamed head → RequestRouter, its       each part to the exchange
+ *                                          parts → the exchange, paced by reads
  * </pre>
  * Shared by all client channels (stateless; a new handler set per channel).
  */

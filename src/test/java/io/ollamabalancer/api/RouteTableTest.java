@@ -17,7 +17,7 @@ class RouteTableTest {
         "POST,/v1/completions,V1_COMPLETIONS", "POST,/v1/embeddings,V1_EMBEDDINGS",
         "POST,/ollama/generate,LEGACY_GENERATE", "GET,/health,HEALTH", "HEAD,/health,HEALTH", "GET,/ready,READY",
         "GET,/metrics,METRICS", "GET,/debug/latency,DEBUG_LATENCY", "GET,/balancer/status,STATUS",
-        "HEAD,/balancer/status,STATUS"})
+        "HEAD,/balancer/status,STATUS", "POST,/api/create,CREATE"})
     void knownPathsWithTheirMethods(String method, String path, Endpoint expected) {
         Route r = RouteTable.match(method, path);
         assertThat(r.endpoint()).isEqualTo(expected);
@@ -31,7 +31,7 @@ class RouteTableTest {
         "POST,/,ROOT", "DELETE,/api/tags,TAGS", "HEAD,/api/ps,PS", "POST,/api/ps,PS", "GET,/api/generate,GENERATE",
         "HEAD,/api/chat,CHAT", "GET,/v1/chat/completions,V1_CHAT", "PUT,/api/show,SHOW", "POST,/v1/models,V1_MODELS",
         "HEAD,/v1/models,V1_MODELS", "POST,/health,HEALTH", "DELETE,/metrics,METRICS", "get,/api/tags,TAGS",
-        "OPTIONS,/api/chat,CHAT", "GET,/ollama/generate,LEGACY_GENERATE"})
+        "OPTIONS,/api/chat,CHAT", "GET,/ollama/generate,LEGACY_GENERATE", "GET,/api/create,CREATE"})
     void knownPathWrongMethodIs405(String method, String path, Endpoint expected) {
         Route r = RouteTable.match(method, path);
         assertThat(r.endpoint()).isEqualTo(expected);
@@ -103,7 +103,7 @@ class RouteTableTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"POST,/api/pull", "DELETE,/api/delete", "POST,/api/blobs/sha256:abc", "HEAD,/api/blobs/sha256:abc",
+    @CsvSource({"POST,/api/pull", "DELETE,/api/delete", "POST,/api/blobs/a/b", "POST,/api/blobs/", "POST,/api/blobs",
         "POST,/v1/responses", "GET,/api/status", "GET,/API/TAGS", "GET,//api/tags", "GET,/api/tags//",
         "GET,/api/ta%zzgs", "GET,/v1/models/%", "POST,/api/copy"})
     void everythingElsePassesThrough(String method, String path) {
@@ -111,6 +111,17 @@ class RouteTableTest {
         assertThat(r.endpoint()).isEqualTo(Endpoint.PASSTHROUGH);
         assertThat(r.methodAllowed()).isTrue();
         assertThat(r.pathModel()).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"POST,/api/blobs/sha256:abc,sha256:abc", "HEAD,/api/blobs/sha256:abc,sha256:abc",
+        "GET,/api/blobs/sha256-abc/,sha256-abc", "DELETE,/api/blobs/x?y=1,x", "POST,/api/blobs/sha256%3Aab,sha256:ab"})
+    void blobRoutesTakeEveryMethodCarryTheDigestAndStream(String method, String path, String digest) {
+        Route r = RouteTable.match(method, path);
+        assertThat(r.endpoint()).isEqualTo(Endpoint.BLOB);
+        assertThat(r.methodAllowed()).as("the backend answers other methods itself").isTrue();
+        assertThat(r.blobDigest()).isEqualTo(digest);
+        assertThat(r.endpoint().streamsBody()).isTrue();
     }
 
     @Test
