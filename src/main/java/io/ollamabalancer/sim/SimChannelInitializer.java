@@ -14,10 +14,10 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
  *   <caption>handlers</caption>
  *   <tr><th>handler</th><th>consumes → emits</th><th>releases</th></tr>
  *   <tr><td>HttpServerCodec</td><td>bytes ↔ HttpObjects</td><td>its own buffers</td></tr>
+ *   <tr><td>{@link SimBlobHandler}</td><td>serves {@code /api/blobs/:digest}, hashing upload bodies part by part,
+ *       with its own keep-alive policy; passes everything else on</td><td>the blob requests' parts</td></tr>
  *   <tr><td>HttpServerKeepAliveHandler</td><td>sets/obeys {@code Connection}, closes after a non-keep-alive
  *       response</td><td>–</td></tr>
- *   <tr><td>{@link SimBlobHandler}</td><td>serves {@code /api/blobs/:digest}, hashing upload bodies part by part;
- *       passes everything else on</td><td>the blob requests' parts</td></tr>
  *   <tr><td>HttpObjectAggregator</td><td>HttpObjects → FullHttpRequest (64 MiB max; 413 beyond)</td><td>parts</td></tr>
  *   <tr><td>{@link SimConnectionHandler}</td><td>FullHttpRequest → exchanges</td><td>the request, after copying</td></tr>
  * </table>
@@ -41,8 +41,8 @@ final class SimChannelInitializer extends ChannelInitializer<SocketChannel> {
         children.add(ch);
         ChannelPipeline p = ch.pipeline();
         p.addLast("codec", new HttpServerCodec());
-        p.addLast("keepAlive", new HttpServerKeepAliveHandler());
         p.addLast("blobs", new SimBlobHandler(sim));
+        p.addLast("keepAlive", new HttpServerKeepAliveHandler());
         p.addLast("aggregator", new HttpObjectAggregator(MAX_BODY));
         p.addLast("sim", new SimConnectionHandler(sim, router));
     }

@@ -23,6 +23,7 @@ public final class SimCounters {
     private final LongAdder crashes = new LongAdder();
     private final LongAdder blobsStored = new LongAdder();
     private final LongAdder blobBytesStored = new LongAdder();
+    private final LongAdder blobBytesReceived = new LongAdder();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
@@ -78,6 +79,11 @@ public final class SimCounters {
         return blobBytesStored.sum();
     }
 
+    /** Body bytes of blob uploads received so far, whether or not the upload finished. */
+    public long blobBytesReceived() {
+        return blobBytesReceived.sum();
+    }
+
     /** TCP connections accepted; with a pooling client this stays small. */
     public long connectionsAccepted() {
         return connectionsAccepted.sum();
@@ -110,6 +116,7 @@ public final class SimCounters {
         crashes.reset();
         blobsStored.reset();
         blobBytesStored.reset();
+        blobBytesReceived.reset();
         peak.set(active.get());
     }
 
@@ -137,6 +144,7 @@ public final class SimCounters {
             g.writeNumberField("connectionsAccepted", connectionsAccepted());
             g.writeNumberField("blobsStored", blobsStored());
             g.writeNumberField("blobBytesStored", blobBytesStored());
+            g.writeNumberField("blobBytesReceived", blobBytesReceived());
             g.writeEndObject();
         });
     }
@@ -175,6 +183,10 @@ public final class SimCounters {
     void onBlobStored(long bytes) {
         blobsStored.increment();
         blobBytesStored.add(bytes);
+    }
+
+    void onBlobBytes(long bytes) {
+        blobBytesReceived.add(bytes);
     }
 
     void onConnection() {

@@ -21,6 +21,7 @@ public final class SimFaults {
     private volatile int errorAfterTokens;
     private volatile long extraLatencyMillis;
     private volatile double speedFactor = 1.0;
+    private volatile long uploadBytesPerSecond;
     private final AtomicInteger failNextWith = new AtomicInteger();
 
     SimFaults() {
@@ -120,12 +121,26 @@ public final class SimFaults {
         return speedFactor;
     }
 
+    /**
+     * Reads blob uploads ({@code POST /api/blobs/:digest}) no faster than this, as a server writing to a slow disk
+     * would: a client, or a proxy, must then hold back. 0 or negative reads as fast as the bytes come.
+     */
+    public SimFaults uploadBytesPerSecond(long rate) {
+        uploadBytesPerSecond = Math.max(0, rate);
+        return this;
+    }
+
+    public long uploadBytesPerSecond() {
+        return uploadBytesPerSecond;
+    }
+
     /** Switches every fault off and listens again if connections were being refused. */
     public SimFaults reset() {
         crashAfterTokens = 0;
         errorAfterTokens = 0;
         extraLatencyMillis = 0;
         speedFactor = 1.0;
+        uploadBytesPerSecond = 0;
         failNextWith.set(0);
         if (refusing) {
             refuseConnections(false);
@@ -148,6 +163,7 @@ public final class SimFaults {
             g.writeNumberField("extraLatencyMillis", extraLatencyMillis);
             g.writeNumberField("failNextWith", failNextWith.get());
             g.writeNumberField("speedFactor", speedFactor);
+            g.writeNumberField("uploadBytesPerSecond", uploadBytesPerSecond);
             g.writeEndObject();
         });
     }

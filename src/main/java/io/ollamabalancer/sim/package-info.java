@@ -18,7 +18,7 @@
  * <p>Control API (not Ollama; never counted, never delayed): {@code GET /sim/counters}, {@code POST /sim/reset}
  * (counters and faults), {@code GET /sim/faults} and {@code POST /sim/faults} with a JSON object holding any of
  * {@code refuseConnections}, {@code crashAfterTokens}, {@code errorAfterTokens}, {@code extraLatencyMillis},
- * {@code failNextWith}, {@code speedFactor}.
+ * {@code failNextWith}, {@code speedFactor}, {@code uploadBytesPerSecond}.
  *
  * <p>Simplifications: slots are per server (not per model); any number of models may be loaded (no memory budget
  * or eviction); a request waiting for a slot can get 503 when {@link io.ollamabalancer.sim.SimulatorConfig#maxQueue()}
