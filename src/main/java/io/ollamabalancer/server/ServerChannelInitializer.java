@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
  * name        handler                      consumes → emits                       buffers
  * codec       HttpServerCodec              bytes → HttpRequest/HttpContent         decodes; encodes responses
  * keepalive   HttpServerKeepAliveHandler   tracks keep-alive, closes after last    passes through
+ * malformed   MalformedRequestHandler      answers heads the codec refused (431…)  releases what it answers
  * idle        IdleStateHandler             fires IdleStateEvent                    none
  * idle-close  ClientIdleHandler            closes idle connections between requests none
  * cors        CorsHandler                  answers preflights, refuses foreign origins releases what it answers
@@ -46,6 +47,7 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast("codec", new HttpServerCodec(MAX_INITIAL_LINE, config.maxHeaderBytes(), 64 * 1024));
         p.addLast("keepalive", new HttpServerKeepAliveHandler());
+        p.addLast("malformed", new MalformedRequestHandler(config.maxHeaderBytes()));
         p.addLast("idle", new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast("idle-close", ClientIdleHandler.INSTANCE);
         p.addLast("cors", new CorsHandler(cors));

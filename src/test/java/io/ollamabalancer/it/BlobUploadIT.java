@@ -303,6 +303,23 @@ class BlobUploadIT {
         }
     }
 
+    @Test
+    void theHeaderLimitStillAppliesToUploads() throws Exception {
+        start();
+        GeneratedBlob blob = new GeneratedBlob(2 * MAX_BODY, 26);
+        try (Socket s = socket()) {
+            OutputStream out = s.getOutputStream();
+            // The balancer's default --max-header is 64 KB.
+            out.write(("POST /api/blobs/" + blob.digest() + " HTTP/1.1\r\nHost: localhost\r\nX-Big: "
+                    + "a".repeat(70_000) + "\r\nContent-Length: " + blob.size() + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertThat(readResponse(s)).startsWith("HTTP/1.1 431")
+                    .contains("{\"error\":\"request header fields too large: the limit is 65536 bytes\"}");
+        }
+        assertThat(fleet.sim(0).counters().blobBytesReceived()).isZero();
+    }
+
     private Socket socket() throws IOException {
         Socket s = new Socket("127.0.0.1", fleet.port());
         s.setSoTimeout(20_000);

@@ -1,0 +1,69 @@
+package io.ollamabalancer.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.LastHttpContent;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MalformedRequestHandlerTest {
+
+    private static EmbeddedChannel channel() {
+        return new EmbeddedChannel(new HttpServerCodec(64, 256, 8192), new MalformedRequestHandler(256));
+    }
+
+    private static String written(EmbeddedChannel ch) {
+        StringBuilder sb = new StringBuilder();
+        for (ByteBuf b = ch.readOutbound(); b != null; b = ch.readOutbound()) {
+            sb.append(b.toString(StandardCharsets.UTF_8));
+            b.release();
+        }
+        return sb.toString();
+    }
+
+    private static void send(EmbeddedChannel ch, String text) {
+        ch.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void headersOverTheLimitGet431AndAClose() {
+        EmbeddedChannel ch = channel();
+        send(ch, "POST /api/blobs/sha256:ab HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(400)
+                + "\r\nContent-Length: 3\r\n\r\nabc");
+        String out = written(ch);
+        assertThat(out).startsWith("HTTP/1.1 431 ");
+        assertThat(out).contains("connection: close").endsWith(
+                "{\"error\":\"request header fields too large: the limit is 256 bytes\"}");
+        assertThat((Object) ch.readInbound()).as("nothing travels on as a request").isNull();
+        assertThat(ch.isOpen()).isFalse();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aTooLongRequestLineGets414() {
+        EmbeddedChannel ch = channel();
+        send(ch, "GET /" + "x".repeat(100) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(written(ch)).startsWith("HTTP/1.1 414 ").endsWith("{\"error\":\"request line too long\"}");
+        assertThat(ch.isOpen()).isFalse();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void wellFormedRequestsPassThrough() {
+        EmbeddedChannel ch = channel();
+        send(ch, "POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+        HttpRequest head = ch.readInbound();
+        assertThat(head.uri()).isEqualTo("/api/generate");
+        LastHttpContent body = ch.readInbound();
+        assertThat(body.content().toString(StandardCharsets.US_ASCII)).isEqualTo("{}");
+        body.release();
+        assertThat(written(ch)).isEmpty();
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+    }
+}
