@@ -179,7 +179,7 @@ final class CreateEndpoint {
         return true;
     }
 
-    /** {@code gguf} or {@code safetensors} by name, else by the blob's magic ({@code ""} if unknown); null if missing. */
+    /** {@code gguf} or {@code safetensors} by name, else by the blob's magic ({@code ""} if not GGUF); null if gone. */
     private static String fileType(String path, String digest, BlobStore blobs) {
         if (path.endsWith(".safetensors")) {
             return "safetensors";

@@ -29,15 +29,16 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code HEAD}: 200 when the blob is stored, else 404 {@code blob "sha256:…" not found};</li>
  *   <li>{@code POST}: a blob already stored gets 200 at once, its body unread (the connection then closes after a
- *       linger, as Go's server does when a large body is left unread); otherwise the body is hashed (sha256) part by part as it
- *       arrives, and its end answers 201 and stores the blob, or 400
+ *       linger, as Go's server does when a large body is left unread); otherwise the body is hashed (sha256) part
+ *       by part as it arrives, and its end answers 201 and stores the blob, or 400
  *       {@code digest mismatch, expected "sha256:…", got "sha256:…"};</li>
  *   <li>a malformed digest gets 400 {@code invalid digest format}; other methods gin's 405.</li>
  * </ul>
  * {@code Expect: 100-continue} is answered when the body is about to be read, as Go does. It sits before the
- * keep-alive handler and applies the same connection policy to the requests it takes; everything else passes on. Simplification: a blob request is served at once, not queued behind a pipelined request the
- * connection handler is still answering (the balancer never pipelines). One instance per channel; confined to the
- * simulator's event loop.
+ * keep-alive handler and applies the same connection policy to the requests it takes; everything else passes on.
+ * Simplification: a blob request is served at once, not queued behind a pipelined request the connection handler
+ * is still answering (the balancer never pipelines). One instance per channel; confined to the simulator's event
+ * loop.
  *
  * <p>Buffers: every body part of a blob request is released here, after hashing or unread.
  */

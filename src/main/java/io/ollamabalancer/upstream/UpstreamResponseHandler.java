@@ -9,7 +9,8 @@ import io.netty.util.ReferenceCountUtil;
 /**
  * The last handler of an upstream channel: hands each decoded response part to the exchange currently attached,
  * or releases it when none is (a late message after the client left), and tells it when the channel drains (an
- * exchange streaming a request body waits for that). Closes the channel when it sat idle in the pool too long. One instance per upstream channel; event-loop confined.
+ * exchange streaming a request body waits for that). Closes the channel when it sat idle in the pool too long.
+ * One instance per upstream channel; event-loop confined.
  *
  * <p>Buffers: receives {@link HttpObject}s; ownership passes to the attached {@link UpstreamListener}, otherwise
  * this handler releases them.
