@@ -3,6 +3,7 @@
 // by hand: BALANCER_URL=http://127.0.0.1:PORT node --test clients/js/
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 
@@ -14,6 +15,9 @@ const MODEL = process.env.COMPLETION_MODEL ?? 'llama3.2:1b';
 const EMBEDDER = process.env.EMBEDDING_MODEL ?? 'all-minilm';
 const EMBED_DIMS = Number(process.env.EMBEDDING_DIMS ?? '16');
 const MISSING = 'no-such-model:1b';
+// A backend that is not the first: a blob put there must be followed by create(), not left to the default.
+const BLOB_BACKEND = process.env.BLOB_BACKEND ?? 'b';
+const CREATED = process.env.CREATED_MODEL ?? 'js-made:1b';
 // Ollama lists models by their full name: "all-minilm" is listed as "all-minilm:latest".
 const listed = (name) => (name.includes(':') ? name : `${name}:latest`);
 // A hang must fail one test, not stall the whole run.
@@ -144,6 +148,22 @@ describe('ollama-js', () => {
     assert.equal(parts[0].status, 'pulling manifest');
     assert.equal(parts.at(-1).status, 'success');
     assert.ok(parts.some((p) => p.total > 0 && p.digest?.startsWith('sha256:')), 'layer progress with a digest');
+  });
+
+  test('create() from an uploaded GGUF blob is made where the blob is', T, async () => {
+    // ollama-js 0.6 has no blob upload; the same two calls ollama-python's create_blob and the CLI make: HEAD, POST.
+    const bytes = Buffer.concat([Buffer.from('GGUF'), randomBytes(512 * 1024)]);
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const blob = `${BASE}/api/blobs/${digest}`;
+    assert.equal((await fetch(blob, { method: 'HEAD' })).status, 404);
+    const up = await fetch(blob, { method: 'POST', body: bytes, headers: { 'X-Ollama-Backend': BLOB_BACKEND } });
+    assert.equal(up.status, 201, await up.text());
+
+    const made = await ollama.create({ model: CREATED, files: { 'js-made.gguf': digest } });
+    assert.equal(made.status, 'success');
+    const parts = await collect(await ollama.create({ model: CREATED, files: { 'js-made.gguf': digest }, stream: true }));
+    assert.equal(parts[0].status, 'parsing GGUF');
+    assert.equal(parts.at(-1).status, 'success');
   });
 
   test('an unknown model rejects with ResponseError 404 "not found"', T, async () => {

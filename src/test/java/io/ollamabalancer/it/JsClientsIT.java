@@ -31,6 +31,8 @@ import static org.awaitility.Awaitility.await;
 class JsClientsIT {
     private static final String MODEL = "llama3.2:1b";
     private static final String EMBEDDER = "all-minilm";
+    /** What the JavaScript check creates from a blob it uploads to the second backend, "b". */
+    private static final String CREATED = "js-made:1b";
     private static final int EMBED_DIMS = 16;
     private static final Path PROJECT = Path.of("clients", "js").toAbsolutePath();
     private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(3);
@@ -72,6 +74,8 @@ class JsClientsIT {
         env.put("COMPLETION_MODEL", MODEL);
         env.put("EMBEDDING_MODEL", EMBEDDER);
         env.put("EMBEDDING_DIMS", Integer.toString(EMBED_DIMS));
+        env.put("BLOB_BACKEND", "b");
+        env.put("CREATED_MODEL", CREATED);
         env.put("NO_COLOR", "1");
         // The SDKs must talk to the balancer on loopback directly, whatever the caller's environment says.
         for (String k : List.of("OPENAI_BASE_URL", "OPENAI_API_KEY", "OLLAMA_HOST", "NODE_OPTIONS",
@@ -85,6 +89,10 @@ class JsClientsIT {
         assertThat(node.exitCode).as("node --test failed; output:%n%s", node.output).isZero();
         assertThat(node.output).as("node ran the client checks; output:%n%s", node.output)
                 .containsPattern("(?m)^# pass [1-9]").containsPattern("(?m)^# fail 0$");
+
+        // create() followed the blob to "b", though "a" comes first.
+        assertThat(fleet.sim(1).hasModel(CREATED)).as("the model was made where the blob is").isTrue();
+        assertThat(fleet.sim(0).hasModel(CREATED)).isFalse();
 
         // The aborted streams must have reached the backends as cancellations, freeing their slots.
         long cancelled = fleet.sim(0).counters().cancelled() + fleet.sim(1).counters().cancelled();
