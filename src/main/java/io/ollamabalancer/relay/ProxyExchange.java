@@ -231,12 +231,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         HttpResponse out = HeaderPolicy.clientResponse(head);
         HeaderPolicy.addBalancerHeaders(out.headers(), id, backend, pending);
         ctx.write(out);
-        if (status >= 500) {
-            backend.lastError("HTTP " + status + " from backend");
-            backend.healthTracker().onRequestFailure("HTTP " + status);
-        } else {
-            backend.healthTracker().onRequestSuccess();
-        }
+        UpstreamParts.recordStatus(backend, status);
     }
 
     private void relayContent(HttpObject msg, HttpContent content) {
@@ -249,12 +244,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             lastChunkNanos = now;
         }
         boolean last = content instanceof LastHttpContent;
-        Object out = msg;
-        if (msg instanceof HttpResponse) {
-            // A full response object would be encoded as a second status line: forward only its body.
-            out = new DefaultLastHttpContent(content.content().retain());
-            ReferenceCountUtil.release(msg);
-        }
+        Object out = UpstreamParts.forClient(msg, content);
         if (last) {
             sniffer.finish();
             ctx.writeAndFlush(out);

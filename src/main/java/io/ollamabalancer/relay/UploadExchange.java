@@ -4,7 +4,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -20,6 +19,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.Failures;
 import io.ollamabalancer.estimate.TimingSample;
 import io.ollamabalancer.metrics.CompletedRequest;
 import io.ollamabalancer.upstream.UpstreamConnection;
@@ -127,13 +127,19 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
                 + spec.upstreamUri(), upstreamHeaders, backend, bodyLength);
         state = State.SENDING;
         sentNanos = System.nanoTime();
-        // Write failures close the channel and come back through onUpstreamClosed.
+        // A write that fails closes the channel and comes back through onUpstreamClosed, possibly at once: after
+        // each write, conn is null if the exchange has failed meanwhile.
         c.channel().write(up, c.channel().voidPromise());
         HttpContent part;
-        while ((part = early.poll()) != null) {
+        while (conn != null && (part = early.poll()) != null) {
             forward(part);
         }
-        c.channel().flush();
+        if (conn != null) {
+            c.channel().flush();
+        }
+        if (conn == null) {
+            return;
+        }
         if (expectContinue && !bodyComplete) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
@@ -160,7 +166,9 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
             early.add(part);
         } else {
             forward(part);
-            conn.channel().flush();
+            if (conn != null) {
+                conn.channel().flush();
+            }
             pullBody();
         }
     }
@@ -172,7 +180,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
 
     /** Reads the next body part from the client if the backend can take it, else waits for the upstream to drain. */
     private void pullBody() {
-        if (bodyComplete || dropBody || state == State.DONE) {
+        if (bodyComplete || dropBody || conn == null) {
             return;
         }
         if (conn.channel().isWritable()) {
@@ -239,23 +247,12 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
             out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         ctx.write(out);
-        if (status >= 500) {
-            backend.lastError("HTTP " + status + " from backend");
-            backend.healthTracker().onRequestFailure("HTTP " + status);
-        } else {
-            backend.healthTracker().onRequestSuccess();
-        }
+        UpstreamParts.recordStatus(backend, status);
         spec.onAnswer().accept(status);
     }
 
     private void relay(HttpObject msg, HttpContent content) {
-        Object out = msg;
-        if (msg instanceof HttpResponse) {
-            // A full response object would be encoded as a second status line: forward only its body.
-            out = new DefaultLastHttpContent(content.content().retain());
-            ReferenceCountUtil.release(msg);
-        }
-        ctx.writeAndFlush(out);
+        ctx.writeAndFlush(UpstreamParts.forClient(msg, content));
         if (content instanceof LastHttpContent) {
             UpstreamConnection c = conn;
             conn = null;
@@ -376,10 +373,6 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
     }
 
     private static String describe(Throwable cause) {
-        if (cause == null) {
-            return "connection closed";
-        }
-        String m = cause.getMessage();
-        return m == null ? cause.getClass().getSimpleName() : m;
+        return cause == null ? "connection closed" : Failures.describe(cause);
     }
 }

@@ -206,12 +206,8 @@ class BlobUploadIT {
         start();
         GeneratedBlob blob = new GeneratedBlob(64L * 1024 * 1024, 19);
         OllamaSimulator alpha = fleet.sim(0);
-        try (Socket s = socket(); InputStream in = blob.open()) {
-            OutputStream out = s.getOutputStream();
-            writeHead(out, "POST", "/api/blobs/" + blob.digest(), blob.size());
-            out.write(in.readNBytes(8 * 1024 * 1024));
-            out.flush();
-            await().atMost(Duration.ofSeconds(5)).until(() -> alpha.counters().blobBytesReceived() > 0);
+        try (Socket s = socket()) {
+            startUpload(s, blob, 8 * 1024 * 1024, alpha);
         }
         await("the simulator saw its upload end").atMost(Duration.ofSeconds(5))
                 .until(() -> alpha.counters().cancelled() == 1);
@@ -228,12 +224,8 @@ class BlobUploadIT {
         start();
         GeneratedBlob blob = new GeneratedBlob(64L * 1024 * 1024, 21);
         OllamaSimulator alpha = fleet.sim(0);
-        try (Socket s = socket(); InputStream in = blob.open()) {
-            OutputStream out = s.getOutputStream();
-            writeHead(out, "POST", "/api/blobs/" + blob.digest(), blob.size());
-            out.write(in.readNBytes(4 * 1024 * 1024));
-            out.flush();
-            await().atMost(Duration.ofSeconds(5)).until(() -> alpha.counters().blobBytesReceived() > 0);
+        try (Socket s = socket()) {
+            startUpload(s, blob, 4 * 1024 * 1024, alpha);
             alpha.faults().refuseConnections(true);
 
             String answer = readResponse(s);
@@ -324,6 +316,18 @@ class BlobUploadIT {
         Socket s = new Socket("127.0.0.1", fleet.port());
         s.setSoTimeout(20_000);
         return s;
+    }
+
+    /** Sends the head and the first {@code bytes} of an upload, and waits until the backend has some of them. */
+    private static void startUpload(Socket s, GeneratedBlob blob, int bytes, OllamaSimulator backend)
+            throws IOException {
+        OutputStream out = s.getOutputStream();
+        writeHead(out, "POST", "/api/blobs/" + blob.digest(), blob.size());
+        try (InputStream in = blob.open()) {
+            out.write(in.readNBytes(bytes));
+        }
+        out.flush();
+        await().atMost(Duration.ofSeconds(5)).until(() -> backend.counters().blobBytesReceived() > 0);
     }
 
     private static void writeHead(OutputStream out, String method, String path, long length) throws IOException {

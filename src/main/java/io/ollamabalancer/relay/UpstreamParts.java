@@ -1,0 +1,41 @@
+package io.ollamabalancer.relay;
+
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.ReferenceCountUtil;
+import io.ollamabalancer.backend.Backend;
+
+/**
+ * What both exchanges do alike with a backend's answer: count its status toward the backend's health, and turn a
+ * part into what is written to the client. Stateless.
+ */
+final class UpstreamParts {
+    private UpstreamParts() {
+    }
+
+    /** A 5xx counts against the backend's health (and is its last error); anything else for it. */
+    static void recordStatus(Backend backend, int status) {
+        if (status >= 500) {
+            backend.lastError("HTTP " + status + " from backend");
+            backend.healthTracker().onRequestFailure("HTTP " + status);
+        } else {
+            backend.healthTracker().onRequestSuccess();
+        }
+    }
+
+    /**
+     * The part to write to the client once the head has been written: {@code msg} itself, or, when the decoder
+     * produced a full response, only its body, since the whole object would be encoded as a second status line.
+     * Takes ownership of {@code msg}; the caller owns the result.
+     */
+    static Object forClient(HttpObject msg, HttpContent content) {
+        if (!(msg instanceof HttpResponse)) {
+            return msg;
+        }
+        Object body = new DefaultLastHttpContent(content.content().retain());
+        ReferenceCountUtil.release(msg);
+        return body;
+    }
+}
