@@ -56,7 +56,7 @@ public final class Predictor {
 
     /** A predictor with default hints and length-based prompt estimates (no tokenizer). */
     public static Predictor standalone(SchedulerSettings settings, LongSupplier nanoTime) {
-        return new Predictor(new CostModel(CostHints.defaults()),
+        return new Predictor(new CostModel(CostHints.defaults(), nanoTime),
                 new RequestEstimator(null, EstimatorSettings.defaults()), new EstimateErrors(), settings, nanoTime);
     }
 

@@ -78,7 +78,8 @@ public final class Scheduling implements AutoCloseable {
                                      EstimatorSettings estimatorSettings, TokenCounter counter,
                                      LongSupplier nanoTime, boolean startTimer, Executor exactCounts,
                                      ExecutorService owned) {
-        Predictor predictor = new Predictor(new CostModel(hints), new RequestEstimator(counter, estimatorSettings),
+        Predictor predictor = new Predictor(new CostModel(hints, nanoTime),
+                new RequestEstimator(counter, estimatorSettings),
                 new EstimateErrors(), settings, nanoTime);
         DispatchPolicy policy = Policies.create(policyName, predictor, settings);
         Scheduler scheduler = new Scheduler(fleet, policy, predictor, settings, startTimer);
