@@ -11,10 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Estimates a request's prompt and output tokens, and learns from each response how wrong it was.
  *
- * <p><b>Prompt.</b> {@code raw = text tokens + template overhead + images}. Text tokens come from the tokenizer
- * when the prompt is short ({@link EstimatorSettings#exactInlineChars()}), else from the character census scaled
- * by a calibration learned from every exact count; {@link #exact} computes the exact figure later, off the
- * caller's thread. The estimate is {@code raw × r(model)}, where {@code r} is a robust running mean of
+ * <p><b>Prompt.</b> {@code raw = text tokens + template overhead + images}. {@link #estimate} takes the text tokens
+ * from the character census scaled by a calibration learned from every exact count (or from the tokenizer for
+ * prompts up to {@link EstimatorSettings#exactInlineChars()}, none by default); {@link #exact} computes the exact
+ * figure, off the event loops, and teaches the calibration. The estimate is {@code raw × r(model)}, where {@code r} is a robust running mean of
  * {@code prompt_eval_count / raw} per model: it absorbs the gap between our tokenizer and the model's, and the
  * model's own system prompt.
  *
@@ -52,10 +52,14 @@ public final class RequestEstimator {
         return settings;
     }
 
-    /** The estimate to use now: exact for short prompts, length-based (and {@code promptExact=false}) otherwise. */
+    /**
+     * The estimate to use now, cheap enough for an event loop: length-based ({@code promptExact=false}), or exact for
+     * prompts up to {@link EstimatorSettings#exactInlineChars()}.
+     */
     public RequestEstimate estimate(InferenceRequest request, BodyShape shape, String modelKey) {
         String text = request.promptText();
-        boolean inline = counter != null && text != null && text.length() <= settings.exactInlineChars();
+        boolean inline = counter != null && text != null && settings.exactInlineChars() > 0
+                && text.length() <= settings.exactInlineChars();
         return build(request, shape, modelKey, inline);
     }
 
