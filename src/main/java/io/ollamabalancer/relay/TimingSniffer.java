@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
-import io.netty.util.ByteProcessor;
 import io.ollamabalancer.estimate.TimingSample;
 
 import java.io.IOException;
@@ -15,12 +14,14 @@ import java.util.Arrays;
  * Reads the timing fields of Ollama's final chunk ({@code "done":true}) and OpenAI usage chunks as the response
  * streams through, without delaying or changing a byte. One instance per exchange, event-loop confined.
  *
- * <p>How: each chunk's readable bytes are scanned where they are (line ends with {@link ByteBuf#indexOf}, the rest
- * with {@link ByteBuf#forEachByte}), line by line, NDJSON or SSE ({@code data: } lines). The scan notes each line's
- * first bytes (the SSE prefix, an {@code {"error"} object) and matches the markers {@code "done":true} and
- * {@code "usage"} byte by byte, so a line or a marker split across chunks is still seen. Only a line that carries a
- * marker is copied, to be parsed; a line still unfinished at the end of a chunk is kept too (it may turn out to
- * be that line), bounded. The buffers are never consumed, retained or modified.
+ * <p>How: each chunk's readable bytes are scanned where they are, line by line (NDJSON, or SSE {@code data: }
+ * lines), with {@link ByteBuf#indexOf}: for the line ends, and for the colons, the only places a marker can end —
+ * a key {@code "done"} whose value is {@code true}, or a key {@code "usage"}. Around each colon a few bytes are
+ * compared in place; the last bytes of a line's earlier chunks and a half-matched {@code true} are carried over,
+ * so a line or a marker split across chunks is still seen. Each line's first {@value #HEAD} bytes are kept to
+ * recognise the SSE prefix and an {@code {"error"} object. Only a line that carries a marker is copied, to be
+ * parsed; a line still unfinished at the end of a chunk is kept too (it may turn out to be that line), bounded.
+ * The buffers are never consumed, retained or modified.
  */
 final class TimingSniffer {
     private static final JsonFactory JSON = new JsonFactory();
@@ -29,11 +30,30 @@ final class TimingSniffer {
     private static final int KEPT_BUFFER = 64 * 1024;
     private static final byte[] SSE_PREFIX = ascii("data: ");
     private static final byte[] ERROR = ascii("{\"error\"");
+    private static final byte[] DONE_KEY = ascii("\"done\"");
+    private static final byte[] TRUE = ascii("true");
+    private static final byte[] USAGE_KEY = ascii("\"usage\"");
     /** The bytes of a line's start that classify it: the SSE prefix, then the error object's start. */
     private static final int HEAD = SSE_PREFIX.length + ERROR.length;
+    /** The most bytes before a colon that a marker needs. */
+    private static final int TAIL = Math.max(DONE_KEY.length, USAGE_KEY.length);
     private static final byte[] NO_BYTES = new byte[0];
 
-    private final LineScan scan = new LineScan();
+    // What is known of the current line, whatever chunks it came in:
+    /** Its bytes so far. */
+    private int pos;
+    private final byte[] head = new byte[HEAD];
+    /** Its last bytes before the current chunk, for markers that straddle chunks (the last {@code tailLength}). */
+    private final byte[] tail = new byte[TAIL];
+    private int tailLength;
+    /** Whether it has a byte other than {@code ' '} and {@code '\r'}: anywhere, and past an SSE prefix's place. */
+    private boolean nonBlank;
+    private boolean nonBlankContent;
+    /** A marker was found. */
+    private boolean marked;
+    /** {@code "done":} was seen and this many bytes of {@code true} follow it so far; -1: none pending. */
+    private int trueMatched = -1;
+
     /** The current line's bytes from earlier chunks (it was split), or the marked line being parsed. */
     private byte[] line = NO_BYTES;
     private int length;
@@ -50,22 +70,125 @@ final class TimingSniffer {
         while (from < end) {
             int nl = buf.indexOf(from, end, (byte) '\n');
             int stop = nl < 0 ? end : nl;
-            if (stop > from) {
-                buf.forEachByte(from, stop - from, scan);
-            }
+            scan(buf, from, stop);
             if (nl < 0) {
                 // The line goes on in the next chunk: keep what it has so far, should it be the final object.
+                carryTail(buf, from, stop);
                 keep(buf, from, stop - from);
+                pos += stop - from;
                 return;
             }
+            pos += stop - from;
             completeLine(buf, from, stop - from);
             from = nl + 1;
         }
     }
 
+    /** Notes what {@code buf[from, stop)}, the next part of the current line, adds: head, blankness, markers. */
+    private void scan(ByteBuf buf, int from, int stop) {
+        if (from == stop) {
+            return;
+        }
+        if (pos < HEAD) {
+            buf.getBytes(from, head, pos, Math.min(HEAD - pos, stop - from));
+        }
+        if (!nonBlankContent) {
+            int at = Math.max(from, from + SSE_PREFIX.length - pos);
+            if (!nonBlank && firstNonBlank(buf, from, Math.min(at, stop)) >= 0) {
+                nonBlank = true;
+            }
+            if (at < stop && firstNonBlank(buf, at, stop) >= 0) {
+                nonBlank = true;
+                nonBlankContent = true;
+            }
+        }
+        if (marked) {
+            return;
+        }
+        int i = from;
+        if (trueMatched >= 0) {
+            i = matchTrue(buf, from, stop);
+        }
+        while (!marked && i < stop) {
+            int colon = buf.indexOf(i, stop, (byte) ':');
+            if (colon < 0) {
+                return;
+            }
+            if (endsWith(buf, from, colon, USAGE_KEY)) {
+                marked = true;
+                return;
+            }
+            i = colon + 1;
+            if (endsWith(buf, from, colon, DONE_KEY)) {
+                trueMatched = 0;
+                i = matchTrue(buf, i, stop);
+            }
+        }
+    }
+
+    /** Continues matching {@code true} after {@code "done":} from {@code buf[i]}; returns where to go on scanning. */
+    private int matchTrue(ByteBuf buf, int i, int stop) {
+        while (trueMatched < TRUE.length && i < stop) {
+            if (buf.getByte(i) != TRUE[trueMatched]) {
+                trueMatched = -1;
+                return i;
+            }
+            trueMatched++;
+            i++;
+        }
+        if (trueMatched == TRUE.length) {
+            marked = true;
+            trueMatched = -1;
+        }
+        return i;
+    }
+
+    /**
+     * Whether the current line's bytes just before {@code buf[colon]} are {@code key}; those before {@code from}
+     * (earlier chunks) come from {@link #tail}.
+     */
+    private boolean endsWith(ByteBuf buf, int from, int colon, byte[] key) {
+        int start = colon - key.length;
+        if (start < from - tailLength) {
+            return false;
+        }
+        for (int k = 0; k < key.length; k++) {
+            int at = start + k;
+            byte b = at >= from ? buf.getByte(at) : tail[tailLength - (from - at)];
+            if (b != key[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Keeps the line's last {@value #TAIL} bytes up to {@code buf[stop)}, across chunks. */
+    private void carryTail(ByteBuf buf, int from, int stop) {
+        int n = stop - from;
+        if (n >= TAIL) {
+            buf.getBytes(stop - TAIL, tail, 0, TAIL);
+            tailLength = TAIL;
+            return;
+        }
+        int keepOld = Math.min(tailLength, TAIL - n);
+        System.arraycopy(tail, tailLength - keepOld, tail, 0, keepOld);
+        buf.getBytes(from, tail, keepOld, n);
+        tailLength = keepOld + n;
+    }
+
+    private static int firstNonBlank(ByteBuf buf, int from, int stop) {
+        for (int i = from; i < stop; i++) {
+            byte b = buf.getByte(i);
+            if (b != ' ' && b != '\r') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** The response ended: a non-streaming body has no trailing newline, so its last line is complete now. */
     void finish() {
-        if (scan.pos > 0) {
+        if (pos > 0) {
             completeLine(null, 0, 0);
         }
     }
@@ -99,13 +222,13 @@ final class TimingSniffer {
      * rest, if it was split, is in {@link #line}.
      */
     private void completeLine(ByteBuf buf, int index, int n) {
-        LineScan s = scan;
-        int prefix = s.sse() ? SSE_PREFIX.length : 0;
-        if (s.nonBlank > (prefix > 0 ? SSE_PREFIX.length - 1 : 0)) {
+        boolean sse = startsWith(0, SSE_PREFIX);
+        int prefix = sse ? SSE_PREFIX.length : 0;
+        if (sse ? nonBlankContent : nonBlank) {
             lines++;
-            if (s.startsWith(prefix, ERROR)) {
+            if (startsWith(prefix, ERROR)) {
                 sawError = true;
-            } else if (s.marked()) {
+            } else if (marked) {
                 if (buf != null) {
                     keep(buf, index, n);
                 }
@@ -118,12 +241,30 @@ final class TimingSniffer {
                 }
             }
         }
-        s.reset();
+        pos = 0;
+        tailLength = 0;
+        nonBlank = false;
+        nonBlankContent = false;
+        marked = false;
+        trueMatched = -1;
         length = 0;
         overflow = false;
         if (line.length > KEPT_BUFFER) {
             line = NO_BYTES;
         }
+    }
+
+    /** Whether the current line's bytes from {@code offset} start with {@code bytes} (within the head kept). */
+    private boolean startsWith(int offset, byte[] bytes) {
+        if (pos < offset + bytes.length) {
+            return false;
+        }
+        for (int i = 0; i < bytes.length; i++) {
+            if (head[offset + i] != bytes[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Appends {@code buf[index, index + n)} to {@link #line}, unless the line grew past {@value #MAX_LINE}. */
@@ -185,100 +326,5 @@ final class TimingSniffer {
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /**
-     * What the scan learned of the current line so far, whatever chunks it came in: its first {@value #HEAD}
-     * bytes, how many bytes were not blank ({@code ' '}, {@code '\r'}), and how far the two markers matched.
-     * Fed one byte at a time by {@link ByteBuf#forEachByte}; never sees a {@code '\n'}.
-     */
-    private static final class LineScan implements ByteProcessor {
-        private static final Marker DONE_TRUE = new Marker("\"done\":true");
-        private static final Marker USAGE = new Marker("\"usage\"");
-
-        final byte[] head = new byte[HEAD];
-        int pos;
-        int nonBlank;
-        private int done;
-        private int usage;
-
-        @Override
-        public boolean process(byte b) {
-            if (pos < HEAD) {
-                head[pos] = b;
-            }
-            pos++;
-            if (b != ' ' && b != '\r') {
-                nonBlank++;
-            }
-            done = DONE_TRUE.advance(done, b);
-            usage = USAGE.advance(usage, b);
-            return true;
-        }
-
-        boolean marked() {
-            return DONE_TRUE.found(done) || USAGE.found(usage);
-        }
-
-        boolean sse() {
-            return startsWith(0, SSE_PREFIX);
-        }
-
-        /** Whether the line's bytes from {@code offset} start with {@code bytes} (within the head kept). */
-        boolean startsWith(int offset, byte[] bytes) {
-            if (pos < offset + bytes.length) {
-                return false;
-            }
-            for (int i = 0; i < bytes.length; i++) {
-                if (head[offset + i] != bytes[i]) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        void reset() {
-            pos = 0;
-            nonBlank = 0;
-            done = 0;
-            usage = 0;
-        }
-    }
-
-    /** A byte string matched incrementally (Knuth–Morris–Pratt), so a match may span any number of chunks. */
-    static final class Marker {
-        private final byte[] bytes;
-        /** For each matched length, the longest proper prefix of the marker that is also a suffix of it. */
-        private final int[] border;
-
-        Marker(String text) {
-            bytes = ascii(text);
-            border = new int[bytes.length + 1];
-            for (int i = 2, k = 0; i <= bytes.length; i++) {
-                while (k > 0 && bytes[k] != bytes[i - 1]) {
-                    k = border[k];
-                }
-                if (bytes[k] == bytes[i - 1]) {
-                    k++;
-                }
-                border[i] = k;
-            }
-        }
-
-        /** The matched length after byte {@code b}, {@code matched} bytes matched before; once found, it stays. */
-        int advance(int matched, byte b) {
-            if (matched == bytes.length) {
-                return matched;
-            }
-            int k = matched;
-            while (k > 0 && bytes[k] != b) {
-                k = border[k];
-            }
-            return bytes[k] == b ? k + 1 : 0;
-        }
-
-        boolean found(int matched) {
-            return matched == bytes.length;
-        }
     }
 }
