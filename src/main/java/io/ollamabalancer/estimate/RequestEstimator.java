@@ -35,6 +35,8 @@ public final class RequestEstimator {
     private static final double MAX_RATIO = 5.0;
     /** A prior narrower than this (a few bucket widths) would make one bucket certain. */
     private static final double MIN_LOG_SD = 0.2;
+    /** Texts with fewer length-based tokens than this teach the calibration nothing: one token is too much of it. */
+    private static final int MIN_CALIBRATION = 8;
 
     private final TokenCounter counter;
     private final EstimatorSettings settings;
@@ -68,9 +70,21 @@ public final class RequestEstimator {
         return build(request, shape, modelKey, counter != null);
     }
 
-    /** Whether {@link #exact} would improve on {@code e} (it was length-based and a tokenizer is available). */
-    public boolean wantsExact(RequestEstimate e) {
-        return counter != null && !e.promptExact();
+    /**
+     * Whether {@link #exact} is worth its cost for {@code request}, estimated {@code e}: a tokenizer is available, the
+     * estimate was length-based, and the text is long enough to teach the calibration ({@value #MIN_CALIBRATION}
+     * length-based tokens; shorter prompts are off by a token or two at most, which no decision notices).
+     */
+    public boolean wantsExact(InferenceRequest request, RequestEstimate e) {
+        if (counter == null || e.promptExact()) {
+            return false;
+        }
+        String text = request.promptText();
+        if (text == null) {
+            return false;
+        }
+        // Any text of this length has enough length-based tokens (at most four characters make one).
+        return text.length() >= MIN_CALIBRATION * 4 || lengthBased(TextProfile.of(text)) >= MIN_CALIBRATION;
     }
 
     private RequestEstimate build(InferenceRequest request, BodyShape shape, String modelKey, boolean tokenize) {
@@ -113,7 +127,7 @@ public final class RequestEstimator {
 
     private void learnCalibration(TextProfile profile, int exactTokens) {
         double cheap = lengthBased(profile);
-        if (cheap < 8 || exactTokens <= 0) {
+        if (cheap < MIN_CALIBRATION || exactTokens <= 0) {
             return;
         }
         double sample = Math.log(clamp(exactTokens / cheap));

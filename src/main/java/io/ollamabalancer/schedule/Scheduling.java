@@ -90,7 +90,7 @@ public final class Scheduling implements AutoCloseable {
      * Estimates {@code request}'s cost and stores it in it ({@link PendingRequest#estimate(RequestEstimate)}).
      * Cheap enough for an event loop: the prompt gets a length-based estimate now, and the tokenizer thread's exact
      * count replaces it later (it calibrates the length-based estimates, serves learning, and placement when it
-     * arrives before the dispatch).
+     * arrives before the dispatch) unless the prompt is too short to matter ({@link RequestEstimator#wantsExact}).
      *
      * @param shape the body's shape (embedding or not, chat or generate); {@code null} infers chat from messages
      */
@@ -98,7 +98,7 @@ public final class Scheduling implements AutoCloseable {
         RequestEstimator estimator = predictor.estimator();
         RequestEstimate quick = estimator.estimate(request.request(), shape, request.modelKey());
         request.estimate(quick);
-        if (exactCounts != null && estimator.wantsExact(quick)) {
+        if (exactCounts != null && estimator.wantsExact(request.request(), quick)) {
             try {
                 exactCounts.execute(() -> {
                     if (request.state() != PendingRequest.State.CANCELLED) {
