@@ -1,12 +1,8 @@
 package io.ollamabalancer.relay;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
 import io.ollamabalancer.estimate.TimingSample;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -20,11 +16,10 @@ import java.util.Arrays;
  * compared in place; the last bytes of a line's earlier chunks and a half-matched {@code true} are carried over,
  * so a line or a marker split across chunks is still seen. Each line's first {@value #HEAD} bytes are kept to
  * recognise the SSE prefix and an {@code {"error"} object. Only a line that carries a marker is copied, to be
- * parsed; a line still unfinished at the end of a chunk is kept too (it may turn out to be that line), bounded.
- * The buffers are never consumed, retained or modified.
+ * parsed ({@link TimingFields}); a line still unfinished at the end of a chunk is kept too (it may turn out to be
+ * that line), bounded. The buffers are never consumed, retained or modified.
  */
 final class TimingSniffer {
-    private static final JsonFactory JSON = new JsonFactory();
     private static final int MAX_LINE = 8 * 1024 * 1024;
     /** A kept line buffer larger than this is dropped after use rather than kept for the next line. */
     private static final int KEPT_BUFFER = 64 * 1024;
@@ -233,7 +228,7 @@ final class TimingSniffer {
                     keep(buf, index, n);
                 }
                 if (!overflow && length > prefix) {
-                    TimingSample parsed = parse(line, prefix, length);
+                    TimingSample parsed = TimingFields.parse(line, prefix, length);
                     if (parsed != null) {
                         sample = parsed;
                         sawDone = true;
@@ -281,47 +276,6 @@ final class TimingSniffer {
         }
         buf.getBytes(index, line, length, n);
         length += n;
-    }
-
-    private static TimingSample parse(byte[] bytes, int start, int end) {
-        long[] v = new long[6];
-        try (JsonParser p = JSON.createParser(bytes, start, end - start)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            readObject(p, v, 0);
-        } catch (IOException e) {
-            return null;
-        }
-        return new TimingSample(v[0], v[1], v[2], v[3], v[4], v[5]);
-    }
-
-    private static void readObject(JsonParser p, long[] v, int depth) throws IOException {
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            JsonToken t = p.nextToken();
-            if (t == JsonToken.START_OBJECT && depth == 0 && "usage".equals(name)) {
-                readObject(p, v, 1);
-                continue;
-            }
-            if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
-                p.skipChildren();
-                continue;
-            }
-            if (!t.isNumeric()) {
-                continue;
-            }
-            switch (name) {
-                case "prompt_eval_count", "prompt_tokens" -> v[0] = p.getValueAsLong();
-                case "prompt_eval_duration" -> v[1] = p.getValueAsLong();
-                case "eval_count", "completion_tokens" -> v[2] = p.getValueAsLong();
-                case "eval_duration" -> v[3] = p.getValueAsLong();
-                case "load_duration" -> v[4] = p.getValueAsLong();
-                case "total_duration" -> v[5] = p.getValueAsLong();
-                default -> {
-                }
-            }
-        }
     }
 
     private static byte[] ascii(String s) {
