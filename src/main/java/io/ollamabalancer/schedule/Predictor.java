@@ -152,7 +152,9 @@ public final class Predictor {
     /**
      * As {@link #slotFreeTimes(Backend, long, double, long)}, keeping at most {@code maxIdle} of the idle slots
      * (zeros): a plan that places k requests never looks past k idle slots, and a backend with hundreds of slots
-     * must not cost an array of hundreds per decision.
+     * must not cost an array of hundreds per decision. When all {@code maxIdle} zeros are there, the busy times
+     * after them are left in no particular order: a plan placing fewer than {@code maxIdle} requests always starts
+     * on a zero and only counts the busy slots, so sorting them would be work for nothing.
      */
     public long[] slotFreeTimes(Backend b, long now, double w, long unknownNanos, int maxIdle) {
         int slots = b.maxConcurrency();
@@ -171,7 +173,9 @@ public final class Predictor {
         }
         long[] t = new long[idle + used];
         System.arraycopy(rem, 0, t, idle, used);
-        Arrays.sort(t);
+        if (idle < maxIdle) {
+            Arrays.sort(t);
+        }
         return t;
     }
 
