@@ -14,10 +14,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link #own()}) without the prior in them.
  *
  * <p>Thread-safe: writers synchronise; readers use an immutable {@link View} (plus a memo of its own results) or
- * {@link Moments} published through volatile fields.
+ * {@link Moments} published through volatile fields. The view is rebuilt once the samples since the last one
+ * exceed 1/{@value #STALE_SHARE_DENOMINATOR} of the distribution's weight (at once while it is young, about every
+ * 11th sample at the default half-life; its mean then lags by a few percent at most, even across a sudden
+ * eightfold change of lengths): every request reads it, but a single sample hardly moves it, and a rebuild
+ * allocates and fills four arrays of {@value #BUCKETS}.
  */
 final class OutputLengths {
     static final int BUCKETS = 84;
+    static final int STALE_SHARE_DENOMINATOR = 128;
     private static final double PER_OCTAVE = 4;
     private static final double DEFAULT_LOG_SD = 1.0;
 
@@ -31,6 +36,12 @@ final class OutputLengths {
     private final double[] priorWeight = new double[BUCKETS];
     private final double[] priorSum = new double[BUCKETS];
     private double priorScale = 1;
+    /** Decayed weight of the own samples, and the prior's full weight: the distribution's weight. */
+    private double ownTotal;
+    private double priorTotal;
+    /** Sample weight added since the view was last built, and how much of the total may wait (0: none). */
+    private double unpublished;
+    private final double staleShare;
     private volatile View view;
 
     /**
@@ -39,6 +50,12 @@ final class OutputLengths {
      * @param halfLifeSamples after this many samples an old sample counts half
      */
     OutputLengths(double priorMedian, double priorWeight, double halfLifeSamples) {
+        this(priorMedian, priorWeight, halfLifeSamples, 1.0 / STALE_SHARE_DENOMINATOR);
+    }
+
+    /** @param staleShare how much of the weight the published view may lag behind (0: rebuilt on every sample) */
+    OutputLengths(double priorMedian, double priorWeight, double halfLifeSamples, double staleShare) {
+        this.staleShare = staleShare;
         decay = Math.pow(0.5, 1.0 / halfLifeSamples);
         defaultLogMedian = Math.log(Math.max(1, priorMedian));
         defaultWeight = priorWeight;
@@ -57,9 +74,11 @@ final class OutputLengths {
             density[i] = Math.exp(-0.5 * z * z);
             total += density[i];
         }
+        priorTotal = 0;
         for (int i = 1; i < BUCKETS; i++) {
             priorWeight[i] = total > 0 ? weight * density[i] / total : 0;
             priorSum[i] = priorWeight[i] * centre(i);
+            priorTotal += priorWeight[i];
         }
         priorScale = 1;
         publish();
@@ -107,7 +126,7 @@ final class OutputLengths {
         int b = bucket(tokens);
         weight[b] += 1;
         sum[b] += tokens;
-        publish();
+        added();
     }
 
     /** A generation cut off at its cap: its natural length was at least {@code tokens}. */
@@ -134,7 +153,7 @@ final class OutputLengths {
                 sum[i] += share * Math.max(mean, tokens);
             }
         }
-        publish();
+        added();
     }
 
     private void age() {
@@ -143,10 +162,22 @@ final class OutputLengths {
             sum[i] *= decay;
         }
         priorScale *= decay;
+        ownTotal *= decay;
+        unpublished *= decay;
     }
 
-    /** Publishes the combined view and the own moments. Called holding the lock. */
+    /** One sample's weight went in: rebuild the view if what it lacks is no longer a small share. */
+    private void added() {
+        ownTotal += 1;
+        unpublished += 1;
+        if (unpublished > staleShare * (ownTotal + priorScale * priorTotal)) {
+            publish();
+        }
+    }
+
+    /** Publishes the combined view. Called holding the lock. */
     private void publish() {
+        unpublished = 0;
         double[] w = new double[BUCKETS];
         double[] s = new double[BUCKETS];
         for (int i = 0; i < BUCKETS; i++) {

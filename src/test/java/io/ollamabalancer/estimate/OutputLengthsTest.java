@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Percentage.withPercentage;
 
 class OutputLengthsTest {
 
@@ -78,5 +79,34 @@ class OutputLengthsTest {
         }
         assertThat(censored.view().mean()).isGreaterThan(250.0);
         assertThat(naive.view().mean()).isLessThan(170.0);
+    }
+
+    @Test
+    void thePublishedViewLagsByNoMoreThanASmallShareOfTheWeight() {
+        OutputLengths paced = new OutputLengths(200, 3, 1000);
+        OutputLengths eager = new OutputLengths(200, 3, 1000, 0);
+        Random rnd = new Random(3);
+        int rebuilds = 0;
+        OutputLengths.View last = paced.view();
+        for (int i = 0; i < 5000; i++) {
+            // An eightfold regime change half-way, heavy-tailed: the lag must stay small while the distribution moves
+            // (the pacing lets about 1/128 of the weight wait; tails of 10x the mean make that a few percent).
+            long tokens = logNormal(rnd, i < 2500 ? 100 : 800, 0.8);
+            if (i % 7 == 0) {
+                paced.addCensored(Math.min(tokens, 300));
+                eager.addCensored(Math.min(tokens, 300));
+            } else {
+                paced.add(tokens);
+                eager.add(tokens);
+            }
+            if (paced.view() != last) {
+                rebuilds++;
+                last = paced.view();
+            }
+            assertThat(paced.view().mean()).as("sample %d", i).isCloseTo(eager.view().mean(), withPercentage(6));
+            assertThat(paced.view().expectedCapped(64)).isCloseTo(eager.view().expectedCapped(64), withPercentage(1));
+        }
+        assertThat(rebuilds).as("the view is not rebuilt on every sample").isLessThan(1000);
+        assertThat(paced.own()).isEqualTo(eager.own());
     }
 }
