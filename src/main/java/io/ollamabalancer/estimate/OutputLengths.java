@@ -211,6 +211,14 @@ final class OutputLengths {
         private final double mean;
         /** {@link #expectedCapped} per cap: requests carry few distinct caps, and views are read far more than made. */
         private final Map<Integer, Double> capped = new ConcurrentHashMap<>();
+        /**
+         * Whether the bucket values ascend (they do: each lies in its bucket's range), so that the buckets above any
+         * length form a suffix; then {@code tailP[i]} and {@code tailPv[i]}, the sums of {@code p} and {@code p·v}
+         * from bucket {@code i} up, answer {@link #expectedRemaining} without a pass over the buckets.
+         */
+        private final boolean ascending;
+        private final double[] tailP = new double[BUCKETS + 1];
+        private final double[] tailPv = new double[BUCKETS + 1];
 
         View(double[] weight, double[] sum) {
             double total = 0;
@@ -218,12 +226,19 @@ final class OutputLengths {
                 total += w;
             }
             double m = 0;
+            boolean up = true;
             for (int i = 0; i < BUCKETS; i++) {
                 p[i] = total > 0 ? weight[i] / total : 0;
                 v[i] = weight[i] > 1e-12 ? sum[i] / weight[i] : centre(i);
                 m += p[i] * v[i];
+                up &= i == 0 || v[i] >= v[i - 1];
             }
             mean = m;
+            ascending = up;
+            for (int i = BUCKETS - 1; i >= 0; i--) {
+                tailP[i] = tailP[i + 1] + p[i];
+                tailPv[i] = tailPv[i + 1] + p[i] * v[i];
+            }
         }
 
         double mean() {
@@ -255,6 +270,22 @@ final class OutputLengths {
          * generated is assumed (a heavy-tail rule of thumb), bounded by the cap.
          */
         double expectedRemaining(double generated, int cap) {
+            if (!ascending) {
+                return expectedRemainingByPass(generated, cap);
+            }
+            if (cap >= 0 && generated >= cap) {
+                return 0;
+            }
+            // The buckets above the generated length are a suffix; of those, the ones above the cap another.
+            int k = firstAbove(generated);
+            int c = cap < 0 ? BUCKETS : firstAbove(cap);
+            double mass = tailP[k];
+            double e = tailPv[k] - tailPv[c] + (cap < 0 ? 0 : cap * tailP[c]) - generated * mass;
+            return remaining(mass, e, generated, cap);
+        }
+
+        /** {@link #expectedRemaining} bucket by bucket, whatever the order of the values (and for tests). */
+        double expectedRemainingByPass(double generated, int cap) {
             if (cap >= 0 && generated >= cap) {
                 return 0;
             }
@@ -266,11 +297,38 @@ final class OutputLengths {
                     e += p[i] * ((cap < 0 ? v[i] : Math.min(v[i], cap)) - generated);
                 }
             }
+            return remaining(mass, e, generated, cap);
+        }
+
+        /**
+         * {@code e / mass}; past everything ever seen ({@code mass} ≈ 0) the tail is unknown, so half of what was
+         * generated is assumed (a heavy-tail rule of thumb), bounded by the cap.
+         */
+        private static double remaining(double mass, double e, double generated, int cap) {
             if (mass < 1e-6) {
                 double guess = Math.max(1, generated * 0.5);
                 return cap < 0 ? guess : Math.min(guess, cap - generated);
             }
             return e / mass;
+        }
+
+        /** The first bucket whose value exceeds {@code x} ({@link #BUCKETS} when none does); needs {@link #ascending}. */
+        private int firstAbove(double x) {
+            int lo = 0;
+            int hi = BUCKETS;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (v[mid] > x) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            return lo;
+        }
+
+        boolean ascending() {
+            return ascending;
         }
 
         /** The q-quantile of the length (bucket resolution). */
