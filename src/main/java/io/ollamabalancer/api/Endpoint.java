@@ -35,6 +35,8 @@ public enum Endpoint {
     private final RouteKind kind;
     private final BodyShape shape;
     private final boolean openAi;
+    /** Made once: every finished request asks for it. */
+    private final String label = name().toLowerCase(java.util.Locale.ROOT);
 
     Endpoint(String path, RouteKind kind, BodyShape shape, boolean openAi) {
         this.path = path;
@@ -64,6 +66,6 @@ public enum Endpoint {
 
     /** A short lower-case label for metrics and logs. */
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return label;
     }
 }
