@@ -242,6 +242,33 @@ public final class RequestEstimator {
         return state(modelKey).outputs.view().expectedRemaining(generated, cap);
     }
 
+    /**
+     * A model's output-length figures as they are now, to ask several questions of one snapshot (a decision
+     * looking at every running job) without a lookup each.
+     */
+    public Outputs outputs(String modelKey) {
+        return new Outputs(state(modelKey).outputs.view());
+    }
+
+    /** One model's output-length distribution at one moment. Immutable. */
+    public static final class Outputs {
+        private final OutputLengths.View view;
+
+        private Outputs(OutputLengths.View view) {
+            this.view = view;
+        }
+
+        /** As {@link RequestEstimator#expectedOutputTokens}. */
+        public double expected(int cap) {
+            return view.expectedCapped(cap);
+        }
+
+        /** As {@link RequestEstimator#expectedRemainingOutput}. */
+        public double remaining(double generated, int cap) {
+            return view.expectedRemaining(generated, cap);
+        }
+    }
+
     /** The q-quantile of a model's learned output length. */
     public double outputQuantile(String modelKey, double q) {
         return state(modelKey).outputs.view().quantile(q);

@@ -126,16 +126,20 @@ public final class Predictor {
 
     /** Expected time until {@code j} ends, blending the two predictors with weight {@code w}. */
     public long remainingNanos(RunningJob j, long now, double w) {
+        return remainingNanos(j, now, w, j.embedding() ? null : estimator.outputs(j.modelKey()));
+    }
+
+    /** As {@link #remainingNanos(RunningJob, long, double)}, with {@code j}'s model's output figures at hand. */
+    private static long remainingNanos(RunningJob j, long now, double w, RequestEstimator.Outputs outputs) {
         long elapsed = Math.max(0, now - j.startNanos());
         double specific;
         if (j.embedding()) {
             specific = Math.max(0, j.upfrontNanos() - elapsed);
         } else if (elapsed < j.upfrontNanos()) {
-            specific = j.upfrontNanos() - elapsed
-                    + estimator.expectedOutputTokens(j.modelKey(), j.outputCap()) / j.decodeTps() * 1e9;
+            specific = j.upfrontNanos() - elapsed + outputs.expected(j.outputCap()) / j.decodeTps() * 1e9;
         } else {
             double generated = (elapsed - j.upfrontNanos()) * j.decodeTps() / 1e9;
-            specific = estimator.expectedRemainingOutput(j.modelKey(), generated, j.outputCap()) / j.decodeTps() * 1e9;
+            specific = outputs.remaining(generated, j.outputCap()) / j.decodeTps() * 1e9;
         }
         return (long) (w * specific + (1 - w) * j.genericNanos());
     }
@@ -162,11 +166,18 @@ public final class Predictor {
         int idle = Math.min(slots - used, Math.max(0, maxIdle));
         long[] rem = new long[used];
         int n = 0;
+        // Jobs on a backend mostly share a model: its figures are looked up once per run of equal models.
+        String model = null;
+        RequestEstimator.Outputs outputs = null;
         for (RunningJob j : workload.running(b.name())) {
             if (n == used) {
                 break;
             }
-            rem[n++] = remainingNanos(j, now, w);
+            if (!j.embedding() && (outputs == null || !j.modelKey().equals(model))) {
+                model = j.modelKey();
+                outputs = estimator.outputs(model);
+            }
+            rem[n++] = remainingNanos(j, now, w, j.embedding() ? null : outputs);
         }
         for (int i = n; i < used; i++) {
             rem[i] = unknownNanos;
