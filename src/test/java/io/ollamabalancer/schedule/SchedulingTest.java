@@ -21,9 +21,7 @@ class SchedulingTest {
     @Test
     void everyPromptIsEstimatedByLengthNowAndCountedExactlyOnTheTokenizerThread() {
         List<Runnable> tokenizer = new ArrayList<>();
-        try (Scheduling s = Scheduling.create(Fixtures.fleet("a:1:" + Fixtures.MODEL), SchedulerSettings.defaults(),
-                "eft", CostHints.defaults(), EstimatorSettings.defaults(), TokenCounter.shared(), new Fixtures.Clock(),
-                false, tokenizer::add)) {
+        try (Scheduling s = scheduling(tokenizer)) {
             PendingRequest first = request(TEXT);
             RequestEstimate quick = s.estimate(first, BodyShape.GENERATE);
             assertThat(quick.promptExact()).as("a short prompt is not tokenized on the caller's thread").isFalse();
@@ -47,15 +45,20 @@ class SchedulingTest {
     @Test
     void aRequestCancelledBeforeItsCountKeepsItsEstimate() {
         List<Runnable> tokenizer = new ArrayList<>();
-        try (Scheduling s = Scheduling.create(Fixtures.fleet("a:1:" + Fixtures.MODEL), SchedulerSettings.defaults(),
-                "eft", CostHints.defaults(), EstimatorSettings.defaults(), TokenCounter.shared(), new Fixtures.Clock(),
-                false, tokenizer::add)) {
+        try (Scheduling s = scheduling(tokenizer)) {
             PendingRequest p = request(TEXT);
             RequestEstimate quick = s.estimate(p, BodyShape.GENERATE);
             p.cancel();
             tokenizer.forEach(Runnable::run);
             assertThat(p.estimate()).isSameAs(quick);
         }
+    }
+
+    /** Production settings and the real tokenizer; what goes to the tokenizer thread lands in {@code tokenizer}. */
+    private static Scheduling scheduling(List<Runnable> tokenizer) {
+        return Scheduling.create(Fixtures.fleet("a:1:" + Fixtures.MODEL), SchedulerSettings.defaults(), "eft",
+                CostHints.defaults(), EstimatorSettings.defaults(), TokenCounter.shared(), new Fixtures.Clock(), false,
+                tokenizer::add);
     }
 
     private static PendingRequest request(String text) {
