@@ -42,6 +42,8 @@ public enum Endpoint {
     private final RouteKind kind;
     private final BodyShape shape;
     private final boolean openAi;
+    /** Made once: every finished request asks for it. */
+    private final String label = name().toLowerCase(java.util.Locale.ROOT);
 
     Endpoint(String path, RouteKind kind, BodyShape shape, boolean openAi) {
         this.path = path;
@@ -82,6 +84,6 @@ public enum Endpoint {
 
     /** A short lower-case label for metrics and logs. */
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return label;
     }
 }

@@ -1,11 +1,14 @@
 package io.ollamabalancer.estimate;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 
 /**
  * Learned performance of every backend × model: prefill and decode speed, how decode slows as the backend's slots
@@ -22,20 +25,49 @@ import java.util.concurrent.ConcurrentHashMap;
  * backend's speed, and each backend's relative speed, before its first request. {@link #ownFigures} exports only
  * this replica's own samples, never the import, so no sample is counted twice.
  *
- * <p>Thread-safe. Learning ({@link #record}) happens once per finished request and rebuilds the fleet-wide
- * averages under the model's lock, as does {@link #prior} (the cluster thread); lookups ({@link #speeds}) are
- * lock-free reads of immutable values, cached per pair until the next rebuild.
+ * <p>Thread-safe, and cheap where it runs for every request. Learning ({@link #record}, once per finished request)
+ * updates only its own pair, lock-free, and drops only that pair's cached prediction. The fleet-wide averages
+ * (the priors of the other pairs) are rebuilt by whichever thread finds them out of date, never by two at once and
+ * never blocking a reader: at once when a pair's figures appear or move materially (by more than
+ * {@value #MATERIAL_LOG_CHANGE} in log space, about 5 %) since they were last built, otherwise at most every
+ * {@value #REBUILD_INTERVAL_MS} ms; {@link #snapshot} and {@link #prior} (the cluster thread) bring them up to
+ * date too. A prediction is computed against one consistent build (the pair's own contribution is taken out of the
+ * averages as they were built), so a pair's prior is what the others said at that build. Lookups
+ * ({@link #speeds}) are lock-free reads of immutable values, cached per pair until its figures or the build
+ * change.
  */
 public final class CostModel {
+    /** A change of a pair's log figures (or β) beyond this rebuilds the fleet-wide averages at once. */
+    static final double MATERIAL_LOG_CHANGE = 0.05;
+    /** Smaller changes are folded into the averages at most this often. */
+    static final long REBUILD_INTERVAL_MS = 100;
+    private static final long REBUILD_INTERVAL_NANOS = REBUILD_INTERVAL_MS * 1_000_000L;
+
     private final CostHints hints;
-    private final Map<String, Map<String, SpeedStats>> stats = new ConcurrentHashMap<>();
-    private final Map<String, Map<String, Cached>> cache = new ConcurrentHashMap<>();
-    /** The other replicas' figures, backend → model; replaced whole by {@link #prior}. Guarded by {@code this}. */
-    private Map<String, Map<String, SpeedFigures>> shared = Map.of();
-    private volatile Fleetwide fleetwide = new Fleetwide(Map.of(), Map.of(), Map.of());
+    private final LongSupplier nanoTime;
+    /** backend → model → what is known of the pair; entries are created by learning and by lookups. */
+    private final Map<String, Map<String, Pair>> pairs = new ConcurrentHashMap<>();
+    /** model → its {@link #fleetSpeeds}, until the next build. */
+    private final Map<String, Cached> fleetCache = new ConcurrentHashMap<>();
+    /** The other replicas' figures, backend → model; replaced whole by {@link #prior}. */
+    private volatile Map<String, Map<String, SpeedFigures>> shared = Map.of();
+    private volatile Fleetwide fleetwide = new Fleetwide(Map.of(), Map.of(), Map.of(), Map.of());
+    private final AtomicBoolean rebuilding = new AtomicBoolean();
+    /** A rebuild was asked for and has not started since. */
+    private volatile boolean rebuildWanted;
+    /** Some pair moved a little since the last rebuild began. */
+    private volatile boolean stale;
+    private volatile long lastRebuildNanos;
 
     public CostModel(CostHints hints) {
+        this(hints, System::nanoTime);
+    }
+
+    /** @param nanoTime the clock that paces rebuilds of the fleet-wide averages (the scheduler's) */
+    public CostModel(CostHints hints, LongSupplier nanoTime) {
         this.hints = hints;
+        this.nanoTime = nanoTime;
+        this.lastRebuildNanos = nanoTime.getAsLong();
     }
 
     public CostHints hints() {
@@ -51,30 +83,48 @@ public final class CostModel {
         if (sample == null) {
             return;
         }
-        SpeedStats s = stats.computeIfAbsent(backend, b -> new ConcurrentHashMap<>())
-                .computeIfAbsent(model, m -> new SpeedStats());
-        if (s.record(sample, concurrency, hints.coldLoadThresholdNs())) {
-            synchronized (this) {
-                fleetwide = rebuild();
+        Pair pair = pair(backend, model);
+        if (!pair.recorded) {
+            pair.recorded = true;
+        }
+        if (!pair.stats.record(sample, concurrency, hints.coldLoadThresholdNs())) {
+            return;
+        }
+        Fleetwide fw = fleetwide;
+        double[] built = fw.figures.getOrDefault(backend, Map.of()).get(model);
+        double[] now = contribution(pair.stats.view(), fw.shared.getOrDefault(backend, Map.of()).get(model));
+        if (materiallyDifferent(built, now)) {
+            rebuild();
+        } else if (!Arrays.equals(built == null ? NOTHING : built, now)) {
+            stale = true;
+            if (nanoTime.getAsLong() - lastRebuildNanos >= REBUILD_INTERVAL_NANOS) {
+                rebuild();
             }
         }
     }
 
     /** Predicted speeds of {@code model} on {@code backend}; never null (falls back to the fleet, then hints). */
     public Speeds speeds(String backend, String model) {
+        Pair pair = pair(backend, model);
         Fleetwide fw = fleetwide;
-        Map<String, Cached> perBackend = cache.computeIfAbsent(backend, b -> new ConcurrentHashMap<>());
-        Cached c = perBackend.get(model);
-        if (c == null || c.basis != fw) {
-            c = new Cached(fw, compute(backend, model, fw));
-            perBackend.put(model, c);
+        SpeedStats.View own = pair.stats.view();
+        Cached c = pair.cached;
+        if (c == null || c.basis != fw || c.own != own) {
+            c = new Cached(fw, own, compute(backend, model, pair.recorded ? own : null, fw));
+            pair.cached = c;
         }
         return c.speeds;
     }
 
     /** The fleet's typical speeds for {@code model}: what an unknown backend would be assumed to run at. */
     public Speeds fleetSpeeds(String model) {
-        return compute(null, model, fleetwide);
+        Fleetwide fw = fleetwide;
+        Cached c = fleetCache.get(model);
+        if (c == null || c.basis != fw) {
+            c = new Cached(fw, null, compute(null, model, null, fw));
+            fleetCache.put(model, c);
+        }
+        return c.speeds;
     }
 
     /**
@@ -82,6 +132,9 @@ public final class CostModel {
      * counts only this replica's own.
      */
     public List<SpeedSnapshot> snapshot() {
+        if (stale) {
+            rebuild();
+        }
         Map<String, Map<String, SpeedFigures>> others = fleetwide.shared;
         List<SpeedSnapshot> out = new ArrayList<>();
         forEachPair(others, (backend, model, v, sh) -> {
@@ -99,8 +152,11 @@ public final class CostModel {
      */
     Map<String, Map<String, SpeedFigures>> ownFigures() {
         Map<String, Map<String, SpeedFigures>> out = new HashMap<>();
-        stats.forEach((backend, models) -> models.forEach((model, s) -> {
-            SpeedStats.View v = s.view();
+        pairs.forEach((backend, models) -> models.forEach((model, pair) -> {
+            if (!pair.recorded) {
+                return;
+            }
+            SpeedStats.View v = pair.stats.view();
             long nd = v.decodeSamples();
             SpeedFigures f = new SpeedFigures(
                     nd > 0 ? Math.exp(v.logDecode1(betaOf(v))) : Double.NaN, nd, v.slowdown,
@@ -130,22 +186,24 @@ public final class CostModel {
                 copy.put(backend, Map.copyOf(kept));
             }
         });
-        synchronized (this) {
-            shared = Map.copyOf(copy);
-            fleetwide = rebuild();
-        }
+        shared = Map.copyOf(copy);
+        rebuild();
     }
 
-    private Speeds compute(String backend, String model, Fleetwide fw) {
-        SpeedStats own = backend == null ? null : stats.getOrDefault(backend, Map.of()).get(model);
-        SpeedStats.View v = own == null ? null : own.view();
+    /**
+     * The prediction for a pair ({@code backend == null}: the fleet's typical backend) from its own figures
+     * {@code v} ({@code null}: none) against the build {@code fw}.
+     */
+    private Speeds compute(String backend, String model, SpeedStats.View v, Fleetwide fw) {
         SpeedFigures sh = backend == null ? null : fw.shared.getOrDefault(backend, Map.of()).get(model);
         Sums ms = fw.models.getOrDefault(model, Sums.NONE);
         Sums bs = backend == null ? Sums.NONE : fw.backends.getOrDefault(backend, Sums.NONE);
         double hintFactor = Math.log(backend == null ? 1.0 : hints.factor(backend));
 
-        // What this pair contributed to the fleet-wide sums, so its prior is what the others say.
-        double[] contribution = contribution(v, sh);
+        // What this pair contributed to the fleet-wide sums when they were built, so its prior is what the
+        // others say.
+        double[] contribution = backend == null ? NOTHING
+                : fw.figures.getOrDefault(backend, Map.of()).getOrDefault(model, NOTHING);
         double ownDecode = contribution[0];
         double ownPrefill = contribution[1];
         double ownLoad = contribution[2];
@@ -182,6 +240,9 @@ public final class CostModel {
         return new Speeds(Math.exp(prefill), Math.exp(decode), beta, (long) Math.exp(load), samples, source);
     }
 
+    /** A pair that contributes nothing (decode, prefill, load, β). */
+    private static final double[] NOTHING = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+
     private double betaOf(SpeedStats.View v) {
         return Double.isNaN(v.slowdown) ? hints.slowdown() : v.slowdown;
     }
@@ -207,12 +268,16 @@ public final class CostModel {
 
     /** Visits every pair known here or to the other replicas once, with its own view and shared figures. */
     private void forEachPair(Map<String, Map<String, SpeedFigures>> others, PairVisitor visitor) {
-        stats.forEach((backend, models) -> models.forEach((model, s) ->
-                visitor.visit(backend, model, s.view(), others.getOrDefault(backend, Map.of()).get(model))));
+        pairs.forEach((backend, models) -> models.forEach((model, pair) -> {
+            if (pair.recorded) {
+                visitor.visit(backend, model, pair.stats.view(), others.getOrDefault(backend, Map.of()).get(model));
+            }
+        }));
         others.forEach((backend, models) -> {
-            Map<String, SpeedStats> own = stats.getOrDefault(backend, Map.of());
+            Map<String, Pair> own = pairs.getOrDefault(backend, Map.of());
             models.forEach((model, sh) -> {
-                if (!own.containsKey(model)) {
+                Pair pair = own.get(model);
+                if (pair == null || !pair.recorded) {
                     visitor.visit(backend, model, null, sh);
                 }
             });
@@ -235,12 +300,43 @@ public final class CostModel {
         return Double.isNaN(v) ? fallback : v;
     }
 
+    /** Whether a pair's figures moved enough since {@code built} (null: not in the build) to rebuild at once. */
+    private static boolean materiallyDifferent(double[] built, double[] now) {
+        double[] b = built == null ? NOTHING : built;
+        for (int i = 0; i < now.length; i++) {
+            if (Double.isNaN(b[i]) != Double.isNaN(now[i]) || Math.abs(b[i] - now[i]) > MATERIAL_LOG_CHANGE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Brings the fleet-wide averages up to date. One thread rebuilds at a time; a thread that finds a rebuild under
+     * way leaves its request behind, and the rebuilding thread goes round again, so no change is left out and
+     * nobody waits.
+     */
+    private void rebuild() {
+        rebuildWanted = true;
+        while (rebuildWanted && rebuilding.compareAndSet(false, true)) {
+            try {
+                // Cleared before the figures are read: whatever changes after this is seen now or rebuilt later.
+                rebuildWanted = false;
+                stale = false;
+                fleetwide = build();
+                lastRebuildNanos = nanoTime.getAsLong();
+            } finally {
+                rebuilding.set(false);
+            }
+        }
+    }
+
     /**
      * Per model, sums of every pair's log figures (decode, prefill, load); per backend, sums of its deviations from
      * each model's fleet mean (decode, prefill) and of its fitted β; over the pairs known here or shared
-     * ({@link #contribution}). Called holding the lock.
+     * ({@link #contribution}), which the build keeps. Called by one thread at a time.
      */
-    private Fleetwide rebuild() {
+    private Fleetwide build() {
         Map<String, Map<String, SpeedFigures>> others = shared;
         Map<String, Map<String, double[]>> figures = new HashMap<>();
         forEachPair(others, (backend, model, v, sh) ->
@@ -253,6 +349,7 @@ public final class CostModel {
             acc.add(2, f[2]);
         }));
         Map<String, Sums> backends = new HashMap<>();
+        Map<String, Map<String, double[]>> kept = new HashMap<>();
         figures.forEach((backend, perModel) -> {
             Sums acc = new Sums();
             perModel.forEach((model, f) -> {
@@ -262,8 +359,18 @@ public final class CostModel {
                 acc.add(2, f[3]);
             });
             backends.put(backend, acc);
+            kept.put(backend, Map.copyOf(perModel));
         });
-        return new Fleetwide(Map.copyOf(models), Map.copyOf(backends), others);
+        return new Fleetwide(Map.copyOf(models), Map.copyOf(backends), Map.copyOf(kept), others);
+    }
+
+    private Pair pair(String backend, String model) {
+        Map<String, Pair> perBackend = pairs.get(backend);
+        if (perBackend == null) {
+            perBackend = pairs.computeIfAbsent(backend, b -> new ConcurrentHashMap<>());
+        }
+        Pair pair = perBackend.get(model);
+        return pair != null ? pair : perBackend.computeIfAbsent(model, m -> new Pair());
     }
 
     /** Sums and counts of three figures; NaN values are skipped. Mutable only while a rebuild fills it. */
@@ -284,11 +391,24 @@ public final class CostModel {
         }
     }
 
-    /** The fleet-wide sums and the shared figures they were built with: one basis for cached predictions. */
+    /**
+     * One build of the fleet-wide sums, with each pair's contribution to them (backend → model →
+     * {@link #contribution}) and the shared figures they were built with: one basis for cached predictions.
+     */
     private record Fleetwide(Map<String, Sums> models, Map<String, Sums> backends,
+                             Map<String, Map<String, double[]>> figures,
                              Map<String, Map<String, SpeedFigures>> shared) {
     }
 
-    private record Cached(Fleetwide basis, Speeds speeds) {
+    /** One backend × model pair: its own learning and its last prediction. */
+    private static final class Pair {
+        final SpeedStats stats = new SpeedStats();
+        /** Whether a response of the pair was ever recorded (a lookup alone creates the pair too). */
+        volatile boolean recorded;
+        volatile Cached cached;
+    }
+
+    /** A prediction and what it was computed from. */
+    private record Cached(Fleetwide basis, SpeedStats.View own, Speeds speeds) {
     }
 }

@@ -35,9 +35,9 @@ import java.util.Map;
  * malformed key is ignored; {@link WeightedStats} has already checked the weights.
  *
  * <p>Threading: both methods run on the cluster thread while event loops read and update the models. Exports read
- * the models' published immutable views; imports swap immutable values into volatile fields (the cost model's
- * fleet-wide rebuild takes the model's own lock, as one finished request does), so readers never wait and never see
- * half an import. Neither method blocks on I/O.
+ * the models' published immutable views; imports swap immutable values into volatile fields (the cost model
+ * rebuilds its fleet-wide averages at once, as a material change from a finished request does), so readers never
+ * wait and never see half an import. Neither method blocks on I/O.
  */
 public final class CostModelState implements LearnedState {
     private static final Logger log = LoggerFactory.getLogger(CostModelState.class);

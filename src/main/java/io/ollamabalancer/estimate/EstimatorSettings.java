@@ -4,7 +4,9 @@ package io.ollamabalancer.estimate;
  * Tunables of {@link RequestEstimator}. Immutable.
  *
  * @param exactInlineChars    prompts up to this many characters are tokenized at once; longer ones get the
- *                            length-based estimate first and the exact count later, off the caller's thread
+ *                            length-based estimate first and the exact count later, off the caller's thread.
+ *                            0 by default: the caller is an event loop, and even a short prompt costs the
+ *                            tokenizer tens of microseconds
  * @param generateOverhead    template tokens around a generate prompt (Llama 3: begin-of-text and two headers)
  * @param chatBaseOverhead    template tokens of a chat besides its messages (begin-of-text, assistant header)
  * @param perMessageOverhead  template tokens per chat message (role header and end-of-turn)
@@ -28,7 +30,7 @@ public record EstimatorSettings(
         double outputHalfLife) {
 
     public static EstimatorSettings defaults() {
-        return new EstimatorSettings(4096, 10, 5, 5, 576, 4.0, 1.0, 0.35, 200, 1000);
+        return new EstimatorSettings(0, 10, 5, 5, 576, 4.0, 1.0, 0.35, 200, 1000);
     }
 
     /** A copy that tokenizes prompts of up to {@code chars} characters inline (0: never inline). */

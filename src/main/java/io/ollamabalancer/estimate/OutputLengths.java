@@ -14,10 +14,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link #own()}) without the prior in them.
  *
  * <p>Thread-safe: writers synchronise; readers use an immutable {@link View} (plus a memo of its own results) or
- * {@link Moments} published through volatile fields.
+ * {@link Moments} published through volatile fields. The view is rebuilt once the samples since the last one
+ * exceed 1/{@value #STALE_SHARE_DENOMINATOR} of the distribution's weight (at once while it is young, about every
+ * 11th sample at the default half-life; its mean then lags by a few percent at most, even across a sudden
+ * eightfold change of lengths): every request reads it, but a single sample hardly moves it, and a rebuild
+ * allocates and fills four arrays of {@value #BUCKETS}.
  */
 final class OutputLengths {
     static final int BUCKETS = 84;
+    static final int STALE_SHARE_DENOMINATOR = 128;
     private static final double PER_OCTAVE = 4;
     private static final double DEFAULT_LOG_SD = 1.0;
 
@@ -31,6 +36,12 @@ final class OutputLengths {
     private final double[] priorWeight = new double[BUCKETS];
     private final double[] priorSum = new double[BUCKETS];
     private double priorScale = 1;
+    /** Decayed weight of the own samples, and the prior's full weight: the distribution's weight. */
+    private double ownTotal;
+    private double priorTotal;
+    /** Sample weight added since the view was last built, and how much of the total may wait (0: none). */
+    private double unpublished;
+    private final double staleShare;
     private volatile View view;
 
     /**
@@ -39,6 +50,12 @@ final class OutputLengths {
      * @param halfLifeSamples after this many samples an old sample counts half
      */
     OutputLengths(double priorMedian, double priorWeight, double halfLifeSamples) {
+        this(priorMedian, priorWeight, halfLifeSamples, 1.0 / STALE_SHARE_DENOMINATOR);
+    }
+
+    /** @param staleShare how much of the weight the published view may lag behind (0: rebuilt on every sample) */
+    OutputLengths(double priorMedian, double priorWeight, double halfLifeSamples, double staleShare) {
+        this.staleShare = staleShare;
         decay = Math.pow(0.5, 1.0 / halfLifeSamples);
         defaultLogMedian = Math.log(Math.max(1, priorMedian));
         defaultWeight = priorWeight;
@@ -57,9 +74,11 @@ final class OutputLengths {
             density[i] = Math.exp(-0.5 * z * z);
             total += density[i];
         }
+        priorTotal = 0;
         for (int i = 1; i < BUCKETS; i++) {
             priorWeight[i] = total > 0 ? weight * density[i] / total : 0;
             priorSum[i] = priorWeight[i] * centre(i);
+            priorTotal += priorWeight[i];
         }
         priorScale = 1;
         publish();
@@ -107,7 +126,7 @@ final class OutputLengths {
         int b = bucket(tokens);
         weight[b] += 1;
         sum[b] += tokens;
-        publish();
+        added();
     }
 
     /** A generation cut off at its cap: its natural length was at least {@code tokens}. */
@@ -134,7 +153,7 @@ final class OutputLengths {
                 sum[i] += share * Math.max(mean, tokens);
             }
         }
-        publish();
+        added();
     }
 
     private void age() {
@@ -143,10 +162,22 @@ final class OutputLengths {
             sum[i] *= decay;
         }
         priorScale *= decay;
+        ownTotal *= decay;
+        unpublished *= decay;
     }
 
-    /** Publishes the combined view and the own moments. Called holding the lock. */
+    /** One sample's weight went in: rebuild the view if what it lacks is no longer a small share. */
+    private void added() {
+        ownTotal += 1;
+        unpublished += 1;
+        if (unpublished > staleShare * (ownTotal + priorScale * priorTotal)) {
+            publish();
+        }
+    }
+
+    /** Publishes the combined view. Called holding the lock. */
     private void publish() {
+        unpublished = 0;
         double[] w = new double[BUCKETS];
         double[] s = new double[BUCKETS];
         for (int i = 0; i < BUCKETS; i++) {
@@ -180,6 +211,14 @@ final class OutputLengths {
         private final double mean;
         /** {@link #expectedCapped} per cap: requests carry few distinct caps, and views are read far more than made. */
         private final Map<Integer, Double> capped = new ConcurrentHashMap<>();
+        /**
+         * Whether the bucket values ascend (they do: each lies in its bucket's range), so that the buckets above any
+         * length form a suffix; then {@code tailP[i]} and {@code tailPv[i]}, the sums of {@code p} and {@code p·v}
+         * from bucket {@code i} up, answer {@link #expectedRemaining} without a pass over the buckets.
+         */
+        private final boolean ascending;
+        private final double[] tailP = new double[BUCKETS + 1];
+        private final double[] tailPv = new double[BUCKETS + 1];
 
         View(double[] weight, double[] sum) {
             double total = 0;
@@ -187,12 +226,19 @@ final class OutputLengths {
                 total += w;
             }
             double m = 0;
+            boolean up = true;
             for (int i = 0; i < BUCKETS; i++) {
                 p[i] = total > 0 ? weight[i] / total : 0;
                 v[i] = weight[i] > 1e-12 ? sum[i] / weight[i] : centre(i);
                 m += p[i] * v[i];
+                up &= i == 0 || v[i] >= v[i - 1];
             }
             mean = m;
+            ascending = up;
+            for (int i = BUCKETS - 1; i >= 0; i--) {
+                tailP[i] = tailP[i + 1] + p[i];
+                tailPv[i] = tailPv[i + 1] + p[i] * v[i];
+            }
         }
 
         double mean() {
@@ -224,6 +270,22 @@ final class OutputLengths {
          * generated is assumed (a heavy-tail rule of thumb), bounded by the cap.
          */
         double expectedRemaining(double generated, int cap) {
+            if (!ascending) {
+                return expectedRemainingByPass(generated, cap);
+            }
+            if (cap >= 0 && generated >= cap) {
+                return 0;
+            }
+            // The buckets above the generated length are a suffix; of those, the ones above the cap another.
+            int k = firstAbove(generated);
+            int c = cap < 0 ? BUCKETS : firstAbove(cap);
+            double mass = tailP[k];
+            double e = tailPv[k] - tailPv[c] + (cap < 0 ? 0 : cap * tailP[c]) - generated * mass;
+            return remaining(mass, e, generated, cap);
+        }
+
+        /** {@link #expectedRemaining} bucket by bucket, whatever the order of the values (and for tests). */
+        double expectedRemainingByPass(double generated, int cap) {
             if (cap >= 0 && generated >= cap) {
                 return 0;
             }
@@ -235,11 +297,38 @@ final class OutputLengths {
                     e += p[i] * ((cap < 0 ? v[i] : Math.min(v[i], cap)) - generated);
                 }
             }
+            return remaining(mass, e, generated, cap);
+        }
+
+        /**
+         * {@code e / mass}; past everything ever seen ({@code mass} ≈ 0) the tail is unknown, so half of what was
+         * generated is assumed (a heavy-tail rule of thumb), bounded by the cap.
+         */
+        private static double remaining(double mass, double e, double generated, int cap) {
             if (mass < 1e-6) {
                 double guess = Math.max(1, generated * 0.5);
                 return cap < 0 ? guess : Math.min(guess, cap - generated);
             }
             return e / mass;
+        }
+
+        /** The first bucket whose value exceeds {@code x} ({@link #BUCKETS} when none does); needs {@link #ascending}. */
+        private int firstAbove(double x) {
+            int lo = 0;
+            int hi = BUCKETS;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (v[mid] > x) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            return lo;
+        }
+
+        boolean ascending() {
+            return ascending;
         }
 
         /** The q-quantile of the length (bucket resolution). */

@@ -11,10 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Estimates a request's prompt and output tokens, and learns from each response how wrong it was.
  *
- * <p><b>Prompt.</b> {@code raw = text tokens + template overhead + images}. Text tokens come from the tokenizer
- * when the prompt is short ({@link EstimatorSettings#exactInlineChars()}), else from the character census scaled
- * by a calibration learned from every exact count; {@link #exact} computes the exact figure later, off the
- * caller's thread. The estimate is {@code raw × r(model)}, where {@code r} is a robust running mean of
+ * <p><b>Prompt.</b> {@code raw = text tokens + template overhead + images}. {@link #estimate} takes the text tokens
+ * from the character census scaled by a calibration learned from every exact count (or from the tokenizer for
+ * prompts up to {@link EstimatorSettings#exactInlineChars()}, none by default); {@link #exact} computes the exact
+ * figure, off the event loops, and teaches the calibration. The estimate is {@code raw × r(model)}, where {@code r} is a robust running mean of
  * {@code prompt_eval_count / raw} per model: it absorbs the gap between our tokenizer and the model's, and the
  * model's own system prompt.
  *
@@ -35,6 +35,8 @@ public final class RequestEstimator {
     private static final double MAX_RATIO = 5.0;
     /** A prior narrower than this (a few bucket widths) would make one bucket certain. */
     private static final double MIN_LOG_SD = 0.2;
+    /** Texts with fewer length-based tokens than this teach the calibration nothing: one token is too much of it. */
+    private static final int MIN_CALIBRATION = 8;
 
     private final TokenCounter counter;
     private final EstimatorSettings settings;
@@ -52,10 +54,14 @@ public final class RequestEstimator {
         return settings;
     }
 
-    /** The estimate to use now: exact for short prompts, length-based (and {@code promptExact=false}) otherwise. */
+    /**
+     * The estimate to use now, cheap enough for an event loop: length-based ({@code promptExact=false}), or exact for
+     * prompts up to {@link EstimatorSettings#exactInlineChars()}.
+     */
     public RequestEstimate estimate(InferenceRequest request, BodyShape shape, String modelKey) {
         String text = request.promptText();
-        boolean inline = counter != null && text != null && text.length() <= settings.exactInlineChars();
+        boolean inline = counter != null && text != null && settings.exactInlineChars() > 0
+                && text.length() <= settings.exactInlineChars();
         return build(request, shape, modelKey, inline);
     }
 
@@ -64,9 +70,21 @@ public final class RequestEstimator {
         return build(request, shape, modelKey, counter != null);
     }
 
-    /** Whether {@link #exact} would improve on {@code e} (it was length-based and a tokenizer is available). */
-    public boolean wantsExact(RequestEstimate e) {
-        return counter != null && !e.promptExact();
+    /**
+     * Whether {@link #exact} is worth its cost for {@code request}, estimated {@code e}: a tokenizer is available, the
+     * estimate was length-based, and the text is long enough to teach the calibration ({@value #MIN_CALIBRATION}
+     * length-based tokens; shorter prompts are off by a token or two at most, which no decision notices).
+     */
+    public boolean wantsExact(InferenceRequest request, RequestEstimate e) {
+        if (counter == null || e.promptExact()) {
+            return false;
+        }
+        String text = request.promptText();
+        if (text == null) {
+            return false;
+        }
+        // Any text of this length has enough length-based tokens (at most four characters make one).
+        return text.length() >= MIN_CALIBRATION * 4 || lengthBased(TextProfile.of(text)) >= MIN_CALIBRATION;
     }
 
     private RequestEstimate build(InferenceRequest request, BodyShape shape, String modelKey, boolean tokenize) {
@@ -109,7 +127,7 @@ public final class RequestEstimator {
 
     private void learnCalibration(TextProfile profile, int exactTokens) {
         double cheap = lengthBased(profile);
-        if (cheap < 8 || exactTokens <= 0) {
+        if (cheap < MIN_CALIBRATION || exactTokens <= 0) {
             return;
         }
         double sample = Math.log(clamp(exactTokens / cheap));
@@ -222,6 +240,33 @@ public final class RequestEstimator {
     /** Expected output tokens still to come from a generation that has produced about {@code generated}. */
     public double expectedRemainingOutput(String modelKey, double generated, int cap) {
         return state(modelKey).outputs.view().expectedRemaining(generated, cap);
+    }
+
+    /**
+     * A model's output-length figures as they are now, to ask several questions of one snapshot (a decision
+     * looking at every running job) without a lookup each.
+     */
+    public Outputs outputs(String modelKey) {
+        return new Outputs(state(modelKey).outputs.view());
+    }
+
+    /** One model's output-length distribution at one moment. Immutable. */
+    public static final class Outputs {
+        private final OutputLengths.View view;
+
+        private Outputs(OutputLengths.View view) {
+            this.view = view;
+        }
+
+        /** As {@link RequestEstimator#expectedOutputTokens}. */
+        public double expected(int cap) {
+            return view.expectedCapped(cap);
+        }
+
+        /** As {@link RequestEstimator#expectedRemainingOutput}. */
+        public double remaining(double generated, int cap) {
+            return view.expectedRemaining(generated, cap);
+        }
     }
 
     /** The q-quantile of a model's learned output length. */

@@ -1,13 +1,15 @@
 package io.ollamabalancer.estimate;
 
+import java.util.concurrent.atomic.AtomicReference;
+
 /**
  * What one backend × model pair has taught so far, from Ollama's own timing fields (never wall clock): prefill
  * rate from {@code prompt_eval_count / prompt_eval_duration}, decode rate per number of concurrent streams from
  * {@code eval_count / eval_duration}, and cold-load time from {@code load_duration} when it shows a real load.
  * Each figure is a {@link RobustEwma} in log space.
  *
- * <p>Thread-safe: {@link #record} synchronises; {@link #view} returns an immutable copy published through a
- * volatile field.
+ * <p>Thread-safe and lock-free: the figures are one immutable {@link View}, replaced by compare-and-set, so event
+ * loops finishing requests of the same pair at once never wait for each other (one may recompute its update).
  */
 final class SpeedStats {
     /** Concurrency levels learned separately; more streams than this share the last bucket. */
@@ -15,11 +17,8 @@ final class SpeedStats {
     private static final int MIN_PREFILL_TOKENS = 16;
     private static final int MIN_DECODE_TOKENS = 4;
 
-    private final RobustEwma[] decode = new RobustEwma[MAX_STREAMS];
-    private RobustEwma prefill = RobustEwma.EMPTY;
-    private RobustEwma load = RobustEwma.EMPTY;
-    private long samples;
-    private volatile View view = new View(RobustEwma.EMPTY, new RobustEwma[MAX_STREAMS], RobustEwma.EMPTY, 0);
+    private final AtomicReference<View> view =
+            new AtomicReference<>(new View(RobustEwma.EMPTY, new RobustEwma[MAX_STREAMS], RobustEwma.EMPTY, 0));
 
     /**
      * Learns from one response.
@@ -27,31 +26,29 @@ final class SpeedStats {
      * @param concurrency mean number of streams running on the backend while this one ran (itself included)
      * @return whether anything was learned
      */
-    synchronized boolean record(TimingSample s, double concurrency, long coldLoadThresholdNs) {
-        boolean changed = false;
-        if (s.hasPrefill() && s.promptEvalCount() >= MIN_PREFILL_TOKENS) {
-            prefill = prefill.update(Math.log(s.promptEvalCount() * 1e9 / s.promptEvalDurationNs()));
-            changed = true;
-        }
+    boolean record(TimingSample s, double concurrency, long coldLoadThresholdNs) {
+        double prefill = s.hasPrefill() && s.promptEvalCount() >= MIN_PREFILL_TOKENS
+                ? Math.log(s.promptEvalCount() * 1e9 / s.promptEvalDurationNs()) : Double.NaN;
+        int bucket = -1;
+        double decode = Double.NaN;
         if (s.hasDecode() && s.evalCount() >= MIN_DECODE_TOKENS) {
-            int k = (int) Math.max(1, Math.min(MAX_STREAMS, Math.round(concurrency)));
-            RobustEwma d = decode[k - 1] == null ? RobustEwma.EMPTY : decode[k - 1];
-            decode[k - 1] = d.update(Math.log(s.evalCount() * 1e9 / s.evalDurationNs()));
-            changed = true;
+            bucket = (int) Math.max(1, Math.min(MAX_STREAMS, Math.round(concurrency))) - 1;
+            decode = Math.log(s.evalCount() * 1e9 / s.evalDurationNs());
         }
-        if (s.loadDurationNs() > coldLoadThresholdNs) {
-            load = load.update(Math.log(s.loadDurationNs()));
-            changed = true;
+        double load = s.loadDurationNs() > coldLoadThresholdNs ? Math.log(s.loadDurationNs()) : Double.NaN;
+        if (Double.isNaN(prefill) && bucket < 0 && Double.isNaN(load)) {
+            return false;
         }
-        if (changed) {
-            samples++;
-            view = new View(prefill, decode.clone(), load, samples);
+        for (;;) {
+            View current = view.get();
+            if (view.compareAndSet(current, current.plus(prefill, bucket, decode, load))) {
+                return true;
+            }
         }
-        return changed;
     }
 
     View view() {
-        return view;
+        return view.get();
     }
 
     /** An immutable copy of the learned figures. */
@@ -69,6 +66,17 @@ final class SpeedStats {
             this.load = load;
             this.samples = samples;
             this.slowdown = fitSlowdown(decode);
+        }
+
+        /** This view with one more response: NaN figures and a negative bucket were not measured. */
+        View plus(double prefillSample, int bucket, double decodeSample, double loadSample) {
+            RobustEwma[] d = decode;
+            if (bucket >= 0) {
+                d = decode.clone();
+                d[bucket] = (d[bucket] == null ? RobustEwma.EMPTY : d[bucket]).update(decodeSample);
+            }
+            return new View(Double.isNaN(prefillSample) ? prefill : prefill.update(prefillSample), d,
+                    Double.isNaN(loadSample) ? load : load.update(loadSample), samples + 1);
         }
 
         long decodeSamples() {

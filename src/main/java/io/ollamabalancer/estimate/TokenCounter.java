@@ -11,8 +11,8 @@ import com.knuddels.jtokkit.api.EncodingType;
  * local model tokenizer is exactly Ollama's, so callers still scale the count by a ratio learned per model from
  * {@code prompt_eval_count}.
  *
- * <p>Thread-safe: the encodings are immutable. Costly for long texts (about 0.7 ms for 4k tokens on one core), so
- * keep big prompts off the event loop; see {@link RequestEstimator}. Build one per process ({@link #shared()}):
+ * <p>Thread-safe: the encodings are immutable. Costly (about 0.7 ms for 4k tokens on one core, and no prompt is free),
+ * so it runs off the event loops; see {@link RequestEstimator}. Build one per process ({@link #shared()}):
  * loading the vocabularies takes a few hundred milliseconds and tens of megabytes.
  */
 public final class TokenCounter {

@@ -50,7 +50,8 @@ public final class AccessLog implements RequestObserver {
     }
 
     @Override
-    public void tokenGap(String model, String backend, long gapNanos) {
+    public TokenGaps tokenGaps(String model, String backend) {
+        return TokenGaps.NONE;
     }
 
     static String plain(CompletedRequest r) {

@@ -48,13 +48,35 @@ public final class CompositeObserver implements RequestObserver {
     }
 
     @Override
-    public void tokenGap(String model, String backend, long gapNanos) {
+    public TokenGaps tokenGaps(String model, String backend) {
+        List<TokenGaps> kept = new ArrayList<>(observers.length);
+        List<RequestObserver> owners = new ArrayList<>(observers.length);
         for (RequestObserver o : observers) {
+            TokenGaps g;
             try {
-                o.tokenGap(model, backend, gapNanos);
+                g = o.tokenGaps(model, backend);
             } catch (RuntimeException e) {
                 LOG.warn("observer {} failed on a token gap", o.getClass().getSimpleName(), e);
+                continue;
+            }
+            if (g != null && g != TokenGaps.NONE) {
+                kept.add(g);
+                owners.add(o);
             }
         }
+        if (kept.isEmpty()) {
+            return TokenGaps.NONE;
+        }
+        TokenGaps[] gaps = kept.toArray(new TokenGaps[0]);
+        RequestObserver[] from = owners.toArray(new RequestObserver[0]);
+        return gapNanos -> {
+            for (int i = 0; i < gaps.length; i++) {
+                try {
+                    gaps[i].record(gapNanos);
+                } catch (RuntimeException e) {
+                    LOG.warn("observer {} failed on a token gap", from[i].getClass().getSimpleName(), e);
+                }
+            }
+        };
     }
 }

@@ -19,8 +19,10 @@ import java.util.function.UnaryOperator;
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
- *   <li>{@link #requestCompleted} and {@link #tokenGap} may be called from any number of threads; they take no lock
- *       of ours and, once a label has been seen, allocate nothing but the counters' key.</li>
+ *   <li>{@link #requestCompleted}, {@link #tokenGaps} and the {@link TokenGaps} it returns may be called from any
+ *       number of threads; they take no lock of ours and, once a label has been seen, allocate nothing but the
+ *       counters' key and one {@link TokenGaps} per response. A token gap costs three recordings: its series are
+ *       resolved once per response.</li>
  *   <li>Durations are kept in microseconds (3 significant digits, clamped at one hour); negative ones are stages
  *       that never happened and are skipped.</li>
  *   <li>At most {@code maxLabels} distinct models and as many backends get their own histograms and counters; the
@@ -92,13 +94,28 @@ public final class LatencyRecorders implements RequestObserver {
     }
 
     @Override
-    public void tokenGap(String model, String backend, long gapNanos) {
-        if (gapNanos < 0) {
-            return;
+    public TokenGaps tokenGaps(String model, String backend) {
+        int i = LatencyKind.TOKEN_GAP.ordinal();
+        LatencySeries[] m = group(byModel, SeriesKey.MODEL, models.admit(model));
+        LatencySeries[] b = group(byBackend, SeriesKey.BACKEND, backends.admit(backend));
+        return new GapSeries(overall[i], m == null ? null : m[i], b == null ? null : b[i]);
+    }
+
+    /** One response's token-gap series: overall, its model's and its backend's (either may be absent). */
+    private record GapSeries(LatencySeries overall, LatencySeries model, LatencySeries backend) implements TokenGaps {
+        @Override
+        public void record(long gapNanos) {
+            if (gapNanos < 0) {
+                return;
+            }
+            overall.recordNanos(gapNanos);
+            if (model != null) {
+                model.recordNanos(gapNanos);
+            }
+            if (backend != null) {
+                backend.recordNanos(gapNanos);
+            }
         }
-        record(LatencyKind.TOKEN_GAP, gapNanos,
-                group(byModel, SeriesKey.MODEL, models.admit(model)),
-                group(byBackend, SeriesKey.BACKEND, backends.admit(backend)));
     }
 
     private void record(LatencyKind kind, long nanos, LatencySeries[] model, LatencySeries[] backend) {

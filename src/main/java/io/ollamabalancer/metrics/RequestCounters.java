@@ -7,6 +7,14 @@ package io.ollamabalancer.metrics;
  * <p>Thread-safe; fed by {@link LatencyRecorders} with labels already bounded.
  */
 public final class RequestCounters {
+    private static final String[] STATUS_LABELS = new String[600];
+
+    static {
+        for (int i = 0; i < STATUS_LABELS.length; i++) {
+            STATUS_LABELS[i] = Integer.toString(i);
+        }
+    }
+
     private final CounterFamily requests;
     private final CounterFamily promptTokens;
     private final CounterFamily generatedTokens;
@@ -23,7 +31,7 @@ public final class RequestCounters {
 
     void count(CompletedRequest r, String model, String backend) {
         String endpoint = r.endpoint() == null ? "" : r.endpoint();
-        requests.add(1, endpoint, model, backend, Integer.toString(r.status()));
+        requests.add(1, endpoint, model, backend, status(r.status()));
         if (r.timing() != null) {
             promptTokens.add(r.timing().promptEvalCount(), model, backend);
             generatedTokens.add(r.timing().evalCount(), model, backend);
@@ -33,6 +41,11 @@ public final class RequestCounters {
         } else if ("upstream_failed".equals(r.outcome())) {
             upstreamFailures.add(1, backend, model);
         }
+    }
+
+    /** The status label; the valid codes' strings are made once (a fresh string would be hashed per request). */
+    private static String status(int code) {
+        return code >= 0 && code < STATUS_LABELS.length ? STATUS_LABELS[code] : Integer.toString(code);
     }
 
     /** Labels: endpoint, model, backend, status. */

@@ -13,13 +13,22 @@ public interface RequestObserver {
         }
 
         @Override
-        public void tokenGap(String model, String backend, long gapNanos) {
+        public TokenGaps tokenGaps(String model, String backend) {
+            return TokenGaps.NONE;
         }
     };
 
     /** Called once per client request, when its response ended or it was abandoned. */
     void requestCompleted(CompletedRequest request);
 
-    /** Called for each streamed chunk after the first: the time since the previous chunk, as written to the client. */
-    void tokenGap(String model, String backend, long gapNanos);
+    /**
+     * Where the token gaps of one response of {@code model} from {@code backend} go: called once per response, when
+     * it has a second chunk; the relay then records the time between each chunk and the previous one there.
+     */
+    TokenGaps tokenGaps(String model, String backend);
+
+    /** One token gap, for callers without a response of their own (each call resolves the series anew). */
+    default void tokenGap(String model, String backend, long gapNanos) {
+        tokenGaps(model, backend).record(gapNanos);
+    }
 }

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.schedule.PendingRequest;
 
@@ -26,8 +27,16 @@ import java.util.List;
  */
 public final class HeaderPolicy {
     /** Request headers the balancer reads itself and does not forward. */
-    public static final String BACKEND_HEADER = "X-Ollama-Backend";
-    public static final String PRIORITY_HEADER = "X-Priority";
+    public static final AsciiString BACKEND_HEADER = AsciiString.cached("X-Ollama-Backend");
+    public static final AsciiString PRIORITY_HEADER = AsciiString.cached("X-Priority");
+
+    // Names as AsciiString constants: their hash codes are computed once, not at every use.
+    private static final AsciiString FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+    private static final AsciiString REQUEST_ID = AsciiString.cached("X-Request-Id");
+    private static final AsciiString BALANCER_BACKEND = AsciiString.cached("X-Balancer-Backend");
+    private static final AsciiString QUEUE_MS = AsciiString.cached("X-Balancer-Queue-Ms");
+    private static final AsciiString PROMPT_TOKENS = AsciiString.cached("X-Balancer-Estimated-Prompt-Tokens");
+    private static final AsciiString OUTPUT_TOKENS = AsciiString.cached("X-Balancer-Estimated-Output-Tokens");
 
     private static final List<CharSequence> HOP_BY_HOP = List.of(
             HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION,
@@ -45,13 +54,13 @@ public final class HeaderPolicy {
      */
     public static HttpHeaders prepareUpstreamHeaders(HttpRequest client, SocketAddress clientAddress) {
         HttpHeaders h = client.headers();
-        String prior = h.get("X-Forwarded-For");
+        String prior = h.get(FORWARDED_FOR);
         for (CharSequence name : HOP_BY_HOP) {
             h.remove(name);
         }
         if (clientAddress instanceof InetSocketAddress isa && isa.getAddress() != null) {
             String me = isa.getAddress().getHostAddress();
-            h.set("X-Forwarded-For", prior == null ? me : prior + ", " + me);
+            h.set(FORWARDED_FOR, prior == null ? me : prior + ", " + me);
         }
         return h;
     }
@@ -107,12 +116,12 @@ public final class HeaderPolicy {
      * spent queued and the token estimates the scheduler worked with.
      */
     public static void addBalancerHeaders(HttpHeaders h, long id, Backend backend, PendingRequest pending) {
-        h.set("X-Request-Id", Long.toString(id));
-        h.set("X-Balancer-Backend", backend.name());
+        h.set(REQUEST_ID, Long.toString(id));
+        h.set(BALANCER_BACKEND, backend.name());
         if (pending != null) {
-            h.set("X-Balancer-Queue-Ms", Long.toString(pending.queuedNanos() / 1_000_000));
-            h.set("X-Balancer-Estimated-Prompt-Tokens", Integer.toString(pending.estimate().promptTokens()));
-            h.set("X-Balancer-Estimated-Output-Tokens", Integer.toString(pending.estimate().expectedOutputTokens()));
+            h.set(QUEUE_MS, Long.toString(pending.queuedNanos() / 1_000_000));
+            h.set(PROMPT_TOKENS, Integer.toString(pending.estimate().promptTokens()));
+            h.set(OUTPUT_TOKENS, Integer.toString(pending.estimate().expectedOutputTokens()));
         }
     }
 }

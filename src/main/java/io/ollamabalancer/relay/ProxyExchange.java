@@ -21,6 +21,7 @@ import io.ollamabalancer.api.RouteKind;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.estimate.TimingSample;
 import io.ollamabalancer.metrics.CompletedRequest;
+import io.ollamabalancer.metrics.TokenGaps;
 import io.ollamabalancer.request.InferenceRequest;
 import io.ollamabalancer.schedule.DispatchTarget;
 import io.ollamabalancer.schedule.PendingRequest;
@@ -85,6 +86,8 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private long sentNanos = -1;
     private long firstByteNanos = -1;
     private long lastChunkNanos = -1;
+    /** Where this response's token gaps go; resolved once the backend streams a second chunk. */
+    private TokenGaps gaps;
     private String outcome = "ok";
 
     /** Takes ownership of {@code spec}'s request and body; {@code onDone} runs once when the exchange ends. */
@@ -238,7 +241,11 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         sniffer.feed(content.content());
         long now = System.nanoTime();
         if (lastChunkNanos >= 0 && content.content().isReadable()) {
-            rc.observer().tokenGap(modelLabel(), backend.name(), now - lastChunkNanos);
+            if (gaps == null) {
+                // Resolved at the second chunk, not per chunk: a response of one chunk never names a series.
+                gaps = rc.observer().tokenGaps(modelLabel(), backend.name());
+            }
+            gaps.record(now - lastChunkNanos);
         }
         if (content.content().isReadable()) {
             lastChunkNanos = now;

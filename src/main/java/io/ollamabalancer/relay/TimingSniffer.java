@@ -1,28 +1,56 @@
 package io.ollamabalancer.relay;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
 import io.ollamabalancer.estimate.TimingSample;
 
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
  * Reads the timing fields of Ollama's final chunk ({@code "done":true}) and OpenAI usage chunks as the response
- * streams through, without delaying or changing a byte. It sees each chunk's readable bytes (never consuming or
- * retaining the buffer) and keeps only the current, unfinished line, bounded; one instance per exchange,
- * event-loop confined.
+ * streams through, without delaying or changing a byte. One instance per exchange, event-loop confined.
+ *
+ * <p>How: each chunk's readable bytes are scanned where they are, line by line (NDJSON, or SSE {@code data: }
+ * lines), with {@link ByteBuf#indexOf}: for the line ends, and for the colons, the only places a marker can end —
+ * a key {@code "done"} whose value is {@code true}, or a key {@code "usage"}. Around each colon a few bytes are
+ * compared in place; the last bytes of a line's earlier chunks and a half-matched {@code true} are carried over,
+ * so a line or a marker split across chunks is still seen. Each line's first {@value #HEAD} bytes are kept to
+ * recognise the SSE prefix and an {@code {"error"} object. Only a line that carries a marker is copied, to be
+ * parsed ({@link TimingFields}); a line still unfinished at the end of a chunk is kept too (it may turn out to be
+ * that line), bounded. The buffers are never consumed, retained or modified.
  */
 final class TimingSniffer {
-    private static final JsonFactory JSON = new JsonFactory();
     private static final int MAX_LINE = 8 * 1024 * 1024;
-    private static final byte[] DONE_TRUE = "\"done\":true".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final byte[] USAGE = "\"usage\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final byte[] ERROR = "{\"error\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** A kept line buffer larger than this is dropped after use rather than kept for the next line. */
+    private static final int KEPT_BUFFER = 64 * 1024;
+    private static final byte[] SSE_PREFIX = ascii("data: ");
+    private static final byte[] ERROR = ascii("{\"error\"");
+    private static final byte[] DONE_KEY = ascii("\"done\"");
+    private static final byte[] TRUE = ascii("true");
+    private static final byte[] USAGE_KEY = ascii("\"usage\"");
+    /** The bytes of a line's start that classify it: the SSE prefix, then the error object's start. */
+    private static final int HEAD = SSE_PREFIX.length + ERROR.length;
+    /** The most bytes before a colon that a marker needs. */
+    private static final int TAIL = Math.max(DONE_KEY.length, USAGE_KEY.length);
+    private static final byte[] NO_BYTES = new byte[0];
 
-    private byte[] line = new byte[256];
+    // What is known of the current line, whatever chunks it came in:
+    /** Its bytes so far. */
+    private int pos;
+    private final byte[] head = new byte[HEAD];
+    /** Its last bytes before the current chunk, for markers that straddle chunks (the last {@code tailLength}). */
+    private final byte[] tail = new byte[TAIL];
+    private int tailLength;
+    /** Whether it has a byte other than {@code ' '} and {@code '\r'}: anywhere, and past an SSE prefix's place. */
+    private boolean nonBlank;
+    private boolean nonBlankContent;
+    /** A marker was found. */
+    private boolean marked;
+    /** {@code "done":} was seen and this many bytes of {@code true} follow it so far; -1: none pending. */
+    private int trueMatched = -1;
+
+    /** The current line's bytes from earlier chunks (it was split), or the marked line being parsed. */
+    private byte[] line = NO_BYTES;
     private int length;
     private boolean overflow;
     private TimingSample sample = TimingSample.EMPTY;
@@ -37,19 +65,126 @@ final class TimingSniffer {
         while (from < end) {
             int nl = buf.indexOf(from, end, (byte) '\n');
             int stop = nl < 0 ? end : nl;
-            append(buf, from, stop - from);
+            scan(buf, from, stop);
             if (nl < 0) {
+                // The line goes on in the next chunk: keep what it has so far, should it be the final object.
+                carryTail(buf, from, stop);
+                keep(buf, from, stop - from);
+                pos += stop - from;
                 return;
             }
-            completeLine();
+            pos += stop - from;
+            completeLine(buf, from, stop - from);
             from = nl + 1;
         }
     }
 
+    /** Notes what {@code buf[from, stop)}, the next part of the current line, adds: head, blankness, markers. */
+    private void scan(ByteBuf buf, int from, int stop) {
+        if (from == stop) {
+            return;
+        }
+        if (pos < HEAD) {
+            buf.getBytes(from, head, pos, Math.min(HEAD - pos, stop - from));
+        }
+        if (!nonBlankContent) {
+            int at = Math.max(from, from + SSE_PREFIX.length - pos);
+            if (!nonBlank && firstNonBlank(buf, from, Math.min(at, stop)) >= 0) {
+                nonBlank = true;
+            }
+            if (at < stop && firstNonBlank(buf, at, stop) >= 0) {
+                nonBlank = true;
+                nonBlankContent = true;
+            }
+        }
+        if (marked) {
+            return;
+        }
+        int i = from;
+        if (trueMatched >= 0) {
+            i = matchTrue(buf, from, stop);
+        }
+        while (!marked && i < stop) {
+            int colon = buf.indexOf(i, stop, (byte) ':');
+            if (colon < 0) {
+                return;
+            }
+            if (endsWith(buf, from, colon, USAGE_KEY)) {
+                marked = true;
+                return;
+            }
+            i = colon + 1;
+            if (endsWith(buf, from, colon, DONE_KEY)) {
+                trueMatched = 0;
+                i = matchTrue(buf, i, stop);
+            }
+        }
+    }
+
+    /** Continues matching {@code true} after {@code "done":} from {@code buf[i]}; returns where to go on scanning. */
+    private int matchTrue(ByteBuf buf, int i, int stop) {
+        while (trueMatched < TRUE.length && i < stop) {
+            if (buf.getByte(i) != TRUE[trueMatched]) {
+                trueMatched = -1;
+                return i;
+            }
+            trueMatched++;
+            i++;
+        }
+        if (trueMatched == TRUE.length) {
+            marked = true;
+            trueMatched = -1;
+        }
+        return i;
+    }
+
+    /**
+     * Whether the current line's bytes just before {@code buf[colon]} are {@code key}; those before {@code from}
+     * (earlier chunks) come from {@link #tail}.
+     */
+    private boolean endsWith(ByteBuf buf, int from, int colon, byte[] key) {
+        int start = colon - key.length;
+        if (start < from - tailLength) {
+            return false;
+        }
+        for (int k = 0; k < key.length; k++) {
+            int at = start + k;
+            byte b = at >= from ? buf.getByte(at) : tail[tailLength - (from - at)];
+            if (b != key[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Keeps the line's last {@value #TAIL} bytes up to {@code buf[stop)}, across chunks. */
+    private void carryTail(ByteBuf buf, int from, int stop) {
+        int n = stop - from;
+        if (n >= TAIL) {
+            buf.getBytes(stop - TAIL, tail, 0, TAIL);
+            tailLength = TAIL;
+            return;
+        }
+        int keepOld = Math.min(tailLength, TAIL - n);
+        System.arraycopy(tail, tailLength - keepOld, tail, 0, keepOld);
+        buf.getBytes(from, tail, keepOld, n);
+        tailLength = keepOld + n;
+    }
+
+    private static int firstNonBlank(ByteBuf buf, int from, int stop) {
+        for (int i = from; i < stop; i++) {
+            byte b = buf.getByte(i);
+            if (b != ' ' && b != '\r') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** The response ended: a non-streaming body has no trailing newline, so its last line is complete now. */
     void finish() {
-        if (length > 0) {
-            completeLine();
+        if (pos > 0) {
+            completeLine(null, 0, 0);
         }
     }
 
@@ -72,7 +207,63 @@ final class TimingSniffer {
         return lines;
     }
 
-    private void append(ByteBuf buf, int index, int n) {
+    /** Bytes copied and held now (a split line's first parts); for tests of what the scan copies. */
+    int heldBytes() {
+        return length;
+    }
+
+    /**
+     * The current line ended; its last part is {@code buf[index, index + n)} ({@code buf} null: nothing more), the
+     * rest, if it was split, is in {@link #line}.
+     */
+    private void completeLine(ByteBuf buf, int index, int n) {
+        boolean sse = startsWith(0, SSE_PREFIX);
+        int prefix = sse ? SSE_PREFIX.length : 0;
+        if (sse ? nonBlankContent : nonBlank) {
+            lines++;
+            if (startsWith(prefix, ERROR)) {
+                sawError = true;
+            } else if (marked) {
+                if (buf != null) {
+                    keep(buf, index, n);
+                }
+                if (!overflow && length > prefix) {
+                    TimingSample parsed = TimingFields.parse(line, prefix, length);
+                    if (parsed != null) {
+                        sample = parsed;
+                        sawDone = true;
+                    }
+                }
+            }
+        }
+        pos = 0;
+        tailLength = 0;
+        nonBlank = false;
+        nonBlankContent = false;
+        marked = false;
+        trueMatched = -1;
+        length = 0;
+        overflow = false;
+        if (line.length > KEPT_BUFFER) {
+            line = NO_BYTES;
+        }
+    }
+
+    /** Whether the current line's bytes from {@code offset} start with {@code bytes} (within the head kept). */
+    private boolean startsWith(int offset, byte[] bytes) {
+        if (pos < offset + bytes.length) {
+            return false;
+        }
+        for (int i = 0; i < bytes.length; i++) {
+            if (head[offset + i] != bytes[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Appends {@code buf[index, index + n)} to {@link #line}, unless the line grew past {@value #MAX_LINE}. */
+    private void keep(ByteBuf buf, int index, int n) {
         if (n == 0 || overflow) {
             return;
         }
@@ -81,117 +272,13 @@ final class TimingSniffer {
             return;
         }
         if (length + n > line.length) {
-            line = Arrays.copyOf(line, Math.max(line.length * 2, length + n));
+            line = Arrays.copyOf(line, Math.max(Math.max(256, line.length * 2), length + n));
         }
         buf.getBytes(index, line, length, n);
         length += n;
     }
 
-    private void completeLine() {
-        int start = 0;
-        int end = length;
-        if (!overflow && end > 0) {
-            if (startsWith(line, 0, end, "data: ")) {
-                start = 6;
-            }
-            while (end > start && (line[end - 1] == '\r' || line[end - 1] == ' ')) {
-                end--;
-            }
-            if (end > start) {
-                lines++;
-                inspect(start, end);
-            }
-        }
-        length = 0;
-        overflow = false;
-        if (line.length > 64 * 1024) {
-            line = new byte[256];
-        }
-    }
-
-    private void inspect(int start, int end) {
-        if (startsWith(line, start, end, ERROR)) {
-            sawError = true;
-            return;
-        }
-        boolean done = indexOf(line, start, end, DONE_TRUE) >= 0;
-        boolean usage = !done && indexOf(line, start, end, USAGE) >= 0;
-        if (done || usage) {
-            TimingSample parsed = parse(start, end);
-            if (parsed != null) {
-                sample = parsed;
-                sawDone = true;
-            }
-        }
-    }
-
-    private TimingSample parse(int start, int end) {
-        long[] v = new long[6];
-        try (JsonParser p = JSON.createParser(line, start, end - start)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            readObject(p, v, 0);
-        } catch (IOException e) {
-            return null;
-        }
-        return new TimingSample(v[0], v[1], v[2], v[3], v[4], v[5]);
-    }
-
-    private static void readObject(JsonParser p, long[] v, int depth) throws IOException {
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            JsonToken t = p.nextToken();
-            if (t == JsonToken.START_OBJECT && depth == 0 && "usage".equals(name)) {
-                readObject(p, v, 1);
-                continue;
-            }
-            if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
-                p.skipChildren();
-                continue;
-            }
-            if (!t.isNumeric()) {
-                continue;
-            }
-            switch (name) {
-                case "prompt_eval_count", "prompt_tokens" -> v[0] = p.getValueAsLong();
-                case "prompt_eval_duration" -> v[1] = p.getValueAsLong();
-                case "eval_count", "completion_tokens" -> v[2] = p.getValueAsLong();
-                case "eval_duration" -> v[3] = p.getValueAsLong();
-                case "load_duration" -> v[4] = p.getValueAsLong();
-                case "total_duration" -> v[5] = p.getValueAsLong();
-                default -> {
-                }
-            }
-        }
-    }
-
-    private static boolean startsWith(byte[] a, int start, int end, String prefix) {
-        if (end - start < prefix.length()) {
-            return false;
-        }
-        for (int i = 0; i < prefix.length(); i++) {
-            if (a[start + i] != prefix.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean startsWith(byte[] a, int start, int end, byte[] prefix) {
-        return end - start >= prefix.length && Arrays.equals(a, start, start + prefix.length, prefix, 0, prefix.length);
-    }
-
-    private static int indexOf(byte[] a, int start, int end, byte[] needle) {
-        outer:
-        for (int i = start; i <= end - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (a[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 }

@@ -32,6 +32,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class RequestJsonParser {
     static final String MISSING_BODY = "missing request body";
+    /** Direct bodies up to this size are parsed from a heap copy. */
+    static final int COPIED_BODY = 16 * 1024;
 
     private final JsonFactory factory;
 
@@ -57,10 +59,19 @@ public final class RequestJsonParser {
         return parse(new ArrayBody(body, offset, length), shape);
     }
 
-    /** Parses the buffer's remaining bytes (heap or direct) without changing its position. */
+    /**
+     * Parses the buffer's remaining bytes (heap or direct) without changing its position. A small direct body is
+     * copied to the heap first: jackson then reads the array itself, which costs less than setting up a stream
+     * parser for a body of a few hundred bytes; a large one (images) is streamed, not copied.
+     */
     public InferenceRequest parse(ByteBuffer body, BodyShape shape) throws MalformedRequestException {
         if (body.hasArray()) {
             return parse(body.array(), body.arrayOffset() + body.position(), body.remaining(), shape);
+        }
+        if (body.remaining() <= COPIED_BODY) {
+            byte[] copy = new byte[body.remaining()];
+            body.duplicate().get(copy);
+            return parse(copy, 0, copy.length, shape);
         }
         return parse(new BufferBody(body.slice()), shape);
     }

@@ -2,7 +2,6 @@ package io.ollamabalancer.schedule;
 
 import io.ollamabalancer.backend.Backend;
 
-import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,11 +101,24 @@ public final class EftPolicy implements DispatchPolicy {
             if (bestStart == 0 && best.hasFreeSlot()) {
                 return new Selection(i, best);
             }
-            long[] free = slots.get(best);
-            free[0] = Math.max(free[0], bestFinish);
-            Arrays.sort(free);
+            reserve(slots.get(best), bestFinish);
         }
         return null;
+    }
+
+    /**
+     * The plan's earliest slot ({@code free[0]}) is taken until {@code finish}: moved to its place among the later
+     * ones. The array stays ascending when it was, and its leading zeros stay in front when only those were
+     * sorted ({@link Predictor#slotFreeTimes(Backend, long, double, long, int)}).
+     */
+    private static void reserve(long[] free, long finish) {
+        long v = Math.max(free[0], finish);
+        int j = 0;
+        while (j + 1 < free.length && free[j + 1] < v) {
+            free[j] = free[j + 1];
+            j++;
+        }
+        free[j] = v;
     }
 
     /** Streams running at {@code start} (slots still busy then) plus the new one. */

@@ -56,7 +56,7 @@ public final class Predictor {
 
     /** A predictor with default hints and length-based prompt estimates (no tokenizer). */
     public static Predictor standalone(SchedulerSettings settings, LongSupplier nanoTime) {
-        return new Predictor(new CostModel(CostHints.defaults()),
+        return new Predictor(new CostModel(CostHints.defaults(), nanoTime),
                 new RequestEstimator(null, EstimatorSettings.defaults()), new EstimateErrors(), settings, nanoTime);
     }
 
@@ -126,16 +126,20 @@ public final class Predictor {
 
     /** Expected time until {@code j} ends, blending the two predictors with weight {@code w}. */
     public long remainingNanos(RunningJob j, long now, double w) {
+        return remainingNanos(j, now, w, j.embedding() ? null : estimator.outputs(j.modelKey()));
+    }
+
+    /** As {@link #remainingNanos(RunningJob, long, double)}, with {@code j}'s model's output figures at hand. */
+    private static long remainingNanos(RunningJob j, long now, double w, RequestEstimator.Outputs outputs) {
         long elapsed = Math.max(0, now - j.startNanos());
         double specific;
         if (j.embedding()) {
             specific = Math.max(0, j.upfrontNanos() - elapsed);
         } else if (elapsed < j.upfrontNanos()) {
-            specific = j.upfrontNanos() - elapsed
-                    + estimator.expectedOutputTokens(j.modelKey(), j.outputCap()) / j.decodeTps() * 1e9;
+            specific = j.upfrontNanos() - elapsed + outputs.expected(j.outputCap()) / j.decodeTps() * 1e9;
         } else {
             double generated = (elapsed - j.upfrontNanos()) * j.decodeTps() / 1e9;
-            specific = estimator.expectedRemainingOutput(j.modelKey(), generated, j.outputCap()) / j.decodeTps() * 1e9;
+            specific = outputs.remaining(generated, j.outputCap()) / j.decodeTps() * 1e9;
         }
         return (long) (w * specific + (1 - w) * j.genericNanos());
     }
@@ -152,7 +156,9 @@ public final class Predictor {
     /**
      * As {@link #slotFreeTimes(Backend, long, double, long)}, keeping at most {@code maxIdle} of the idle slots
      * (zeros): a plan that places k requests never looks past k idle slots, and a backend with hundreds of slots
-     * must not cost an array of hundreds per decision.
+     * must not cost an array of hundreds per decision. When all {@code maxIdle} zeros are there, the busy times
+     * after them are left in no particular order: a plan placing fewer than {@code maxIdle} requests always starts
+     * on a zero and only counts the busy slots, so sorting them would be work for nothing.
      */
     public long[] slotFreeTimes(Backend b, long now, double w, long unknownNanos, int maxIdle) {
         int slots = b.maxConcurrency();
@@ -160,18 +166,27 @@ public final class Predictor {
         int idle = Math.min(slots - used, Math.max(0, maxIdle));
         long[] rem = new long[used];
         int n = 0;
+        // Jobs on a backend mostly share a model: its figures are looked up once per run of equal models.
+        String model = null;
+        RequestEstimator.Outputs outputs = null;
         for (RunningJob j : workload.running(b.name())) {
             if (n == used) {
                 break;
             }
-            rem[n++] = remainingNanos(j, now, w);
+            if (!j.embedding() && (outputs == null || !j.modelKey().equals(model))) {
+                model = j.modelKey();
+                outputs = estimator.outputs(model);
+            }
+            rem[n++] = remainingNanos(j, now, w, j.embedding() ? null : outputs);
         }
         for (int i = n; i < used; i++) {
             rem[i] = unknownNanos;
         }
         long[] t = new long[idle + used];
         System.arraycopy(rem, 0, t, idle, used);
-        Arrays.sort(t);
+        if (idle < maxIdle) {
+            Arrays.sort(t);
+        }
         return t;
     }
 

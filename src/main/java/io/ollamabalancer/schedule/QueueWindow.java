@@ -6,6 +6,7 @@ import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -38,10 +39,21 @@ public final class QueueWindow {
         this.admit = admit;
     }
 
-    /** A window over several queues, merged in key order. */
+    /** A window over several queues, merged in key order (no merge when only one has entries). */
     static QueueWindow merged(Collection<ModelQueue> queues, int limit,
                               Function<Map.Entry<ModelQueue.QueueKey, PendingRequest>, List<Backend>> admit) {
-        return new QueueWindow(new Merge(queues), limit, admit);
+        ModelQueue only = null;
+        for (ModelQueue q : queues) {
+            if (!q.isEmpty()) {
+                if (only != null) {
+                    return new QueueWindow(new Merge(queues), limit, admit);
+                }
+                only = q;
+            }
+        }
+        Iterator<Map.Entry<ModelQueue.QueueKey, PendingRequest>> source =
+                only == null ? Collections.emptyIterator() : only.entries().iterator();
+        return new QueueWindow(source, limit, admit);
     }
 
     /** A window holding one request (for deciding about a single request outside any queue). */

@@ -6,6 +6,7 @@ import io.ollamabalancer.estimate.TimingSample;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,6 +57,11 @@ public final class Scheduler implements AutoCloseable {
     private final Predictor predictor;
     private final SchedulerSettings settings;
     private final Map<String, ModelQueue> queues = new ConcurrentHashMap<>();
+    /**
+     * The same queues as an array, for the merge of every decision (iterating the map walks its whole table).
+     * Replaced, under {@link #queues}' lock, before a new queue gets its first request.
+     */
+    private volatile List<ModelQueue> queueList = List.of();
     private final ScheduledExecutorService timer;
     private volatile QueueListener listener = QueueListener.NONE;
 
@@ -127,7 +133,10 @@ public final class Scheduler implements AutoCloseable {
             }
             return;
         }
-        ModelQueue queue = queues.computeIfAbsent(key, ModelQueue::new);
+        ModelQueue queue = queues.get(key);
+        if (queue == null) {
+            queue = newQueue(key);
+        }
         if (state == PendingRequest.State.NEW) {
             if (queue.size() >= settings.limitsFor(key).maxDepth()) {
                 if (request.transition(state, PendingRequest.State.CANCELLED)) {
@@ -156,6 +165,20 @@ public final class Scheduler implements AutoCloseable {
             return;
         }
         drainAll();
+    }
+
+    private ModelQueue newQueue(String key) {
+        synchronized (queues) {
+            ModelQueue q = queues.get(key);
+            if (q == null) {
+                q = new ModelQueue(key);
+                List<ModelQueue> next = new ArrayList<>(queueList);
+                next.add(q);
+                queueList = List.copyOf(next);
+                queues.put(key, q);
+            }
+            return q;
+        }
     }
 
     /** Sets who hears about queue entries and freed slots (cluster mode mirrors them); never null. */
@@ -216,7 +239,7 @@ public final class Scheduler implements AutoCloseable {
     public void drainAll() {
         int lost = 0;
         while (lost < MAX_LOST_RACES && anyFreeSlot()) {
-            QueueWindow window = QueueWindow.merged(queues.values(), policy.lookahead(), this::admit);
+            QueueWindow window = QueueWindow.merged(queueList, policy.lookahead(), this::admit);
             if (!window.has(0)) {
                 return;
             }

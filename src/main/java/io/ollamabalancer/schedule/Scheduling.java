@@ -25,8 +25,8 @@ import java.util.function.LongSupplier;
  * each inference request before {@code scheduler().submit(...)}, and closes it at shutdown.
  *
  * <p>Thread-safe. Owns the sweep timer (through the scheduler) and, when it created one, the single daemon thread
- * that tokenizes long prompts off the event loops (a bounded queue; when it is full the length-based estimate
- * simply stays).
+ * that tokenizes prompts off the event loops (a bounded queue; when it is full the length-based estimate simply
+ * stays).
  */
 public final class Scheduling implements AutoCloseable {
     private static final int EXACT_QUEUE = 4096;
@@ -65,7 +65,7 @@ public final class Scheduling implements AutoCloseable {
      *
      * @param counter     the tokenizer, or {@code null} for length-based prompt estimates only
      * @param startTimer  run the sweep on a timer thread
-     * @param exactCounts where long prompts are tokenized after the quick estimate, or {@code null} for never
+     * @param exactCounts where prompts are tokenized after the quick estimate, or {@code null} for never
      */
     public static Scheduling create(Fleet fleet, SchedulerSettings settings, String policyName, CostHints hints,
                                     EstimatorSettings estimatorSettings, TokenCounter counter, LongSupplier nanoTime,
@@ -78,7 +78,8 @@ public final class Scheduling implements AutoCloseable {
                                      EstimatorSettings estimatorSettings, TokenCounter counter,
                                      LongSupplier nanoTime, boolean startTimer, Executor exactCounts,
                                      ExecutorService owned) {
-        Predictor predictor = new Predictor(new CostModel(hints), new RequestEstimator(counter, estimatorSettings),
+        Predictor predictor = new Predictor(new CostModel(hints, nanoTime),
+                new RequestEstimator(counter, estimatorSettings),
                 new EstimateErrors(), settings, nanoTime);
         DispatchPolicy policy = Policies.create(policyName, predictor, settings);
         Scheduler scheduler = new Scheduler(fleet, policy, predictor, settings, startTimer);
@@ -87,8 +88,9 @@ public final class Scheduling implements AutoCloseable {
 
     /**
      * Estimates {@code request}'s cost and stores it in it ({@link PendingRequest#estimate(RequestEstimate)}).
-     * Cheap enough for an event loop: long prompts get a length-based estimate now, and the exact count replaces
-     * it later on the tokenizer thread (it then serves placement and learning).
+     * Cheap enough for an event loop: the prompt gets a length-based estimate now, and the tokenizer thread's exact
+     * count replaces it later (it calibrates the length-based estimates, serves learning, and placement when it
+     * arrives before the dispatch) unless the prompt is too short to matter ({@link RequestEstimator#wantsExact}).
      *
      * @param shape the body's shape (embedding or not, chat or generate); {@code null} infers chat from messages
      */
@@ -96,7 +98,7 @@ public final class Scheduling implements AutoCloseable {
         RequestEstimator estimator = predictor.estimator();
         RequestEstimate quick = estimator.estimate(request.request(), shape, request.modelKey());
         request.estimate(quick);
-        if (exactCounts != null && estimator.wantsExact(quick)) {
+        if (exactCounts != null && estimator.wantsExact(request.request(), quick)) {
             try {
                 exactCounts.execute(() -> {
                     if (request.state() != PendingRequest.State.CANCELLED) {

@@ -18,8 +18,26 @@ final class Workload {
     private final Map<String, Map<PendingRequest, RunningJob>> running = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Instance>> instances = new ConcurrentHashMap<>();
 
-    /** What a backend last ran a model as: its runner options, and when it was last used. */
-    record Instance(String runnerOptions, long lastUsedNanos) {
+    /**
+     * What a backend last ran a model as: its runner options, and when it was last used. The time moves on in place
+     * (every dispatch and completion touches it), so the map changes only when the runner options do.
+     */
+    static final class Instance {
+        private final String runnerOptions;
+        private volatile long lastUsedNanos;
+
+        Instance(String runnerOptions, long lastUsedNanos) {
+            this.runnerOptions = runnerOptions;
+            this.lastUsedNanos = lastUsedNanos;
+        }
+
+        String runnerOptions() {
+            return runnerOptions;
+        }
+
+        long lastUsedNanos() {
+            return lastUsedNanos;
+        }
     }
 
     void start(RunningJob job) {
@@ -39,8 +57,17 @@ final class Workload {
     }
 
     void touch(String backend, String modelKey, String runnerOptions, long now) {
-        instances.computeIfAbsent(backend, b -> new ConcurrentHashMap<>())
-                .put(modelKey, new Instance(runnerOptions, now));
+        Map<String, Instance> m = instances.get(backend);
+        if (m == null) {
+            m = instances.computeIfAbsent(backend, b -> new ConcurrentHashMap<>());
+        }
+        Instance inst = m.get(modelKey);
+        if (inst != null && inst.runnerOptions.equals(runnerOptions)) {
+            // Two threads touching at once may store their times in either order; both are "just now".
+            inst.lastUsedNanos = now;
+        } else {
+            m.put(modelKey, new Instance(runnerOptions, now));
+        }
     }
 
     /** The instance of {@code modelKey} last run on {@code backend}, or {@code null}. */

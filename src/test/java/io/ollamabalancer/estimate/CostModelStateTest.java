@@ -145,7 +145,7 @@ class CostModelStateTest {
     @Test
     void theCharacterCalibrationTravels() {
         Replica a = Replica.create(TokenCounter.shared());
-        a.estimator().estimate(generate(TEXT), BodyShape.GENERATE, M);
+        a.estimator().exact(generate(TEXT), BodyShape.GENERATE, M);
         WeightedStats calibration = a.state().ownObservations().get("calibration");
         assertThat(calibration).isNotNull();
 

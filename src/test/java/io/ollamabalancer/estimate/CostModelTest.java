@@ -117,4 +117,84 @@ class CostModelTest {
         assertThat(rows.get(0).samples()).isEqualTo(1);
         assertThat(rows.get(0).decodeTps()).isPositive();
     }
+
+    @Test
+    void learningOnOnePairKeepsTheOtherPairsCachedPredictions() {
+        CostModel cm = new CostModel(CostHints.defaults(), () -> 0L);
+        for (int i = 0; i < 10; i++) {
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
+            cm.record("b", M, sample(100, 1000, 100, 50, 0), 1);
+        }
+        Speeds b = cm.speeds("b", M);
+        Speeds a = cm.speeds("a", M);
+        assertThat(cm.speeds("b", M)).isSameAs(b);
+        cm.record("a", M, sample(100, 1000, 100, 101, 0), 1);
+        assertThat(cm.speeds("b", M)).as("a 1 %% move of another pair is not material").isSameAs(b);
+        assertThat(cm.speeds("a", M)).as("the pair that learned predicts afresh").isNotSameAs(a);
+    }
+
+    @Test
+    void smallMovesReachTheFleetAveragesAfterTheIntervalAndBigOnesAtOnce() {
+        long[] now = {0};
+        CostModel cm = new CostModel(CostHints.defaults(), () -> now[0]);
+        for (int i = 0; i < 10; i++) {
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
+        }
+        assertThat(cm.speeds("c", M).decodeTps()).isCloseTo(100, withPercentage(0.1));
+        // Past warm-up each sample moves the mean by a bounded step: 130 tokens/s moves it by less than 5 %.
+        cm.record("a", M, sample(100, 1000, 100, 130, 0), 1);
+        double moved = ownDecode(cm, "a");
+        assertThat(moved).isBetween(100.5, 105.0);
+        assertThat(cm.speeds("c", M).decodeTps()).as("not yet in the fleet average").isCloseTo(100, withPercentage(0.1));
+        now[0] += CostModel.REBUILD_INTERVAL_MS * 1_000_000L;
+        cm.record("a", M, sample(100, 1000, 100, 130, 0), 1);
+        assertThat(cm.speeds("c", M).decodeTps()).isCloseTo(ownDecode(cm, "a"), withPercentage(0.1));
+        // A backend's first samples are material: the fleet knows them at once, whatever the clock.
+        double learned = ownDecode(cm, "a");
+        for (int i = 0; i < 5; i++) {
+            cm.record("b", M, sample(100, 1000, 100, 25, 0), 1);
+        }
+        assertThat(cm.speeds("c", M).decodeTps()).isCloseTo(Math.sqrt(learned * 25), withPercentage(0.1));
+    }
+
+    @Test
+    void aSnapshotFoldsInWhatTheIntervalHeldBack() {
+        CostModel cm = new CostModel(CostHints.defaults(), () -> 0L);
+        for (int i = 0; i < 10; i++) {
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
+        }
+        cm.record("a", M, sample(100, 1000, 100, 130, 0), 1);
+        assertThat(cm.fleetSpeeds(M).decodeTps()).isCloseTo(100, withPercentage(0.1));
+        cm.snapshot();
+        assertThat(cm.fleetSpeeds(M).decodeTps()).isCloseTo(ownDecode(cm, "a"), withPercentage(0.1))
+                .isGreaterThan(100.5);
+    }
+
+    /** The single-stream decode rate {@code backend} learned for M from its own samples alone. */
+    private static double ownDecode(CostModel cm, String backend) {
+        return cm.ownFigures().get(backend).get(M).decodeTps();
+    }
+
+    @Test
+    void concurrentLearningOnOnePairLosesNoSample() throws Exception {
+        CostModel cm = new CostModel(CostHints.defaults());
+        int threads = 4;
+        int each = 2_000;
+        Thread[] workers = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            int k = t;
+            workers[t] = new Thread(() -> {
+                for (int i = 0; i < each; i++) {
+                    cm.record("a", M, sample(100, 1000, 100, 90 + k * 10 + i % 7, 0), 1 + k % 2);
+                    cm.speeds("a", M);
+                }
+            });
+            workers[t].start();
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        assertThat(cm.speeds("a", M).samples()).isEqualTo((long) threads * each);
+        assertThat(cm.snapshot()).singleElement().satisfies(r -> assertThat(r.samples()).isEqualTo(threads * each));
+    }
 }

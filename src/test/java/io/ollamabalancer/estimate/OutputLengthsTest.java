@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
+import static org.assertj.core.data.Percentage.withPercentage;
 
 class OutputLengthsTest {
 
@@ -78,5 +80,60 @@ class OutputLengthsTest {
         }
         assertThat(censored.view().mean()).isGreaterThan(250.0);
         assertThat(naive.view().mean()).isLessThan(170.0);
+    }
+
+    @Test
+    void thePublishedViewLagsByNoMoreThanASmallShareOfTheWeight() {
+        OutputLengths paced = new OutputLengths(200, 3, 1000);
+        OutputLengths eager = new OutputLengths(200, 3, 1000, 0);
+        Random rnd = new Random(3);
+        int rebuilds = 0;
+        OutputLengths.View last = paced.view();
+        for (int i = 0; i < 5000; i++) {
+            // An eightfold regime change half-way, heavy-tailed: the lag must stay small while the distribution moves
+            // (the pacing lets about 1/128 of the weight wait; tails of 10x the mean make that a few percent).
+            long tokens = logNormal(rnd, i < 2500 ? 100 : 800, 0.8);
+            if (i % 7 == 0) {
+                paced.addCensored(Math.min(tokens, 300));
+                eager.addCensored(Math.min(tokens, 300));
+            } else {
+                paced.add(tokens);
+                eager.add(tokens);
+            }
+            if (paced.view() != last) {
+                rebuilds++;
+                last = paced.view();
+            }
+            assertThat(paced.view().mean()).as("sample %d", i).isCloseTo(eager.view().mean(), withPercentage(6));
+            assertThat(paced.view().expectedCapped(64)).isCloseTo(eager.view().expectedCapped(64), withPercentage(1));
+        }
+        assertThat(rebuilds).as("the view is not rebuilt on every sample").isLessThan(1000);
+        assertThat(paced.own()).isEqualTo(eager.own());
+    }
+
+    @Test
+    void remainingOutputFromTheTailSumsEqualsTheBucketByBucketPass() {
+        Random rnd = new Random(11);
+        for (int run = 0; run < 20; run++) {
+            OutputLengths o = new OutputLengths(50 + rnd.nextInt(400), 3, 200 + rnd.nextInt(2000), 0);
+            int n = rnd.nextInt(3000);
+            for (int i = 0; i < n; i++) {
+                long tokens = logNormal(rnd, 20 + rnd.nextInt(500), 0.3 + rnd.nextDouble());
+                if (rnd.nextInt(5) == 0) {
+                    o.addCensored(Math.min(tokens, 1 + rnd.nextInt(600)));
+                } else {
+                    o.add(tokens);
+                }
+            }
+            OutputLengths.View v = o.view();
+            assertThat(v.ascending()).as("bucket values lie in their buckets' ranges").isTrue();
+            for (int q = 0; q < 200; q++) {
+                double generated = rnd.nextInt(4) == 0 ? rnd.nextInt(50) : Math.exp(rnd.nextDouble() * 9);
+                int cap = rnd.nextBoolean() ? -1 : rnd.nextInt(5000);
+                double pass = v.expectedRemainingByPass(generated, cap);
+                assertThat(v.expectedRemaining(generated, cap)).as("run %d, g=%f, cap=%d", run, generated, cap)
+                        .isCloseTo(pass, offset(1e-9 * Math.max(1, Math.abs(pass))));
+            }
+        }
     }
 }

@@ -20,9 +20,9 @@ class RequestEstimatorTest {
     }
 
     @Test
-    void shortPromptsAreTokenizedExactlyWithTheTemplateOverhead() {
+    void exactCountsAreTheTokenizersWithTheTemplateOverhead() {
         RequestEstimator est = new RequestEstimator(TokenCounter.shared(), EstimatorSettings.defaults());
-        RequestEstimate e = est.estimate(generate(ENGLISH, -1), BodyShape.GENERATE, MODEL);
+        RequestEstimate e = est.exact(generate(ENGLISH, -1), BodyShape.GENERATE, MODEL);
         int tokens = TokenCounter.shared().count(ENGLISH);
         assertThat(e.promptExact()).isTrue();
         assertThat(e.rawPromptTokens()).isEqualTo(tokens + EstimatorSettings.defaults().generateOverhead());
@@ -30,9 +30,35 @@ class RequestEstimatorTest {
     }
 
     @Test
+    void theEstimateAtDispatchIsLengthBasedEvenForShortPromptsAndTheExactCountCalibratesIt() {
+        RequestEstimator est = new RequestEstimator(TokenCounter.shared(), EstimatorSettings.defaults());
+        RequestEstimate quick = est.estimate(generate(ENGLISH, -1), BodyShape.GENERATE, MODEL);
+        assertThat(quick.promptExact()).as("no tokenizer on the caller's thread").isFalse();
+        assertThat(est.wantsExact(generate(ENGLISH, -1), quick)).isTrue();
+        RequestEstimate exact = est.exact(generate(ENGLISH, -1), BodyShape.GENERATE, MODEL);
+        assertThat((double) quick.rawPromptTokens() / exact.rawPromptTokens()).isBetween(0.7, 1.4);
+        RequestEstimate again = est.estimate(generate(ENGLISH, -1), BodyShape.GENERATE, MODEL);
+        assertThat(again.promptExact()).isFalse();
+        assertThat(Math.abs(again.rawPromptTokens() - exact.rawPromptTokens()))
+                .isLessThanOrEqualTo(Math.abs(quick.rawPromptTokens() - exact.rawPromptTokens()))
+                .isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void promptsTooShortToCalibrateAreNotWorthAnExactCount() {
+        RequestEstimator est = new RequestEstimator(TokenCounter.shared(), EstimatorSettings.defaults());
+        InferenceRequest hi = generate("Why is the sky blue?", -1);
+        assertThat(est.wantsExact(hi, est.estimate(hi, BodyShape.GENERATE, MODEL))).isFalse();
+        InferenceRequest cjk = generate("负载均衡器在多个服务器之间分配请求", -1);
+        assertThat(est.wantsExact(cjk, est.estimate(cjk, BodyShape.GENERATE, MODEL))).isTrue();
+        assertThat(new RequestEstimator(null, EstimatorSettings.defaults()).wantsExact(generate(ENGLISH, -1),
+                est.estimate(generate(ENGLISH, -1), BodyShape.GENERATE, MODEL))).as("no tokenizer").isFalse();
+    }
+
+    @Test
     void chatAddsAPerMessageOverhead() {
         RequestEstimator est = new RequestEstimator(TokenCounter.shared(), EstimatorSettings.defaults());
-        RequestEstimate e = est.estimate(chat(ENGLISH, 3), BodyShape.CHAT, MODEL);
+        RequestEstimate e = est.exact(chat(ENGLISH, 3), BodyShape.CHAT, MODEL);
         EstimatorSettings s = EstimatorSettings.defaults();
         assertThat(e.rawPromptTokens()).isEqualTo(TokenCounter.shared().count(ENGLISH)
                 + s.chatBaseOverhead() + 3 * s.perMessageOverhead());
@@ -45,7 +71,7 @@ class RequestEstimatorTest {
         String text = ENGLISH.repeat(40);
         RequestEstimate quick = est.estimate(generate(text, -1), BodyShape.GENERATE, MODEL);
         assertThat(quick.promptExact()).isFalse();
-        assertThat(est.wantsExact(quick)).isTrue();
+        assertThat(est.wantsExact(generate(text, -1), quick)).isTrue();
         RequestEstimate exact = est.exact(generate(text, -1), BodyShape.GENERATE, MODEL);
         assertThat(exact.promptExact()).isTrue();
         assertThat((double) quick.rawPromptTokens() / exact.rawPromptTokens()).isBetween(0.7, 1.4);

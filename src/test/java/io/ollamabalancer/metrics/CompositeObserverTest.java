@@ -27,11 +27,14 @@ class CompositeObserverTest {
         }
 
         @Override
-        public void tokenGap(String model, String backend, long gapNanos) {
-            seen.add("gap " + gapNanos);
-            if (fail) {
-                throw new IllegalStateException("boom");
-            }
+        public TokenGaps tokenGaps(String model, String backend) {
+            seen.add("series " + model + " " + backend);
+            return gapNanos -> {
+                seen.add("gap " + gapNanos);
+                if (fail) {
+                    throw new IllegalStateException("boom");
+                }
+            };
         }
     }
 
@@ -42,8 +45,21 @@ class CompositeObserverTest {
         RequestObserver all = CompositeObserver.of(failing, RequestObserver.NOOP, fine, null);
         all.requestCompleted(Traffic.ok(3, "m", "b", 1));
         all.tokenGap("m", "b", 99);
-        assertThat(failing.seen).containsExactly("done 3", "gap 99");
-        assertThat(fine.seen).containsExactly("done 3", "gap 99");
+        assertThat(failing.seen).containsExactly("done 3", "series m b", "gap 99");
+        assertThat(fine.seen).containsExactly("done 3", "series m b", "gap 99");
+    }
+
+    @Test
+    void aResponsesGapsAreResolvedOnceAndStillFannedOut() {
+        Probe failing = new Probe(true);
+        Probe fine = new Probe(false);
+        TokenGaps gaps = CompositeObserver.of(failing, fine).tokenGaps("m", "b");
+        gaps.record(1);
+        gaps.record(2);
+        assertThat(failing.seen).containsExactly("series m b", "gap 1", "gap 2");
+        assertThat(fine.seen).containsExactly("series m b", "gap 1", "gap 2");
+        assertThat(CompositeObserver.of(new AccessLog(AccessLog.Format.PLAIN), RequestObserver.NOOP)
+                .tokenGaps("m", "b")).isSameAs(TokenGaps.NONE);
     }
 
     @Test

@@ -77,6 +77,32 @@ class LatencyRecordersTest {
     }
 
     @Test
+    void aResponsesTokenGapsGoToTheSeriesResolvedForIt() {
+        TokenGaps gaps = recorders.tokenGaps("llama3.2:1b", "b1");
+        TokenGaps other = recorders.tokenGaps("qwen2.5", "b2");
+        for (int i = 1; i <= 4; i++) {
+            gaps.record(ms(10 * i));
+        }
+        other.record(ms(50));
+        gaps.record(-1);
+        LatencySnapshot s = recorders.snapshotNow();
+        assertThat(histogram(s, SeriesKey.overall(LatencyKind.TOKEN_GAP)).getTotalCount()).isEqualTo(5);
+        Histogram model = histogram(s, new SeriesKey(LatencyKind.TOKEN_GAP, SeriesKey.MODEL, "llama3.2:1b"));
+        assertThat(model.getTotalCount()).isEqualTo(4);
+        assertThat((double) model.getMaxValue()).isCloseTo(40_000, within(400.0));
+        assertThat(histogram(s, new SeriesKey(LatencyKind.TOKEN_GAP, SeriesKey.BACKEND, "b2")).getTotalCount())
+                .isEqualTo(1);
+        assertThat(histogram(s, new SeriesKey(LatencyKind.TOKEN_GAP, SeriesKey.MODEL, "qwen2.5:latest"))
+                .getTotalCount()).isEqualTo(1);
+        // Resolving admits the labels, as a request would: past the bound the rest share "other".
+        LatencyRecorders small = new LatencyRecorders(clock::get, 1, 10);
+        small.tokenGaps("a", "b").record(ms(1));
+        small.tokenGaps("c", "d").record(ms(1));
+        assertThat(histogram(small.snapshotNow(), new SeriesKey(LatencyKind.TOKEN_GAP, SeriesKey.MODEL,
+                LabelBound.OTHER)).getTotalCount()).isEqualTo(1);
+    }
+
+    @Test
     void snapshotNowIsFreshButDoesNotEndTheInterval() {
         for (int i = 0; i < 10; i++) {
             recorders.tokenGap("m", "b1", ms(20));

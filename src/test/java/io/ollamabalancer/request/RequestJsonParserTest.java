@@ -454,5 +454,25 @@ class RequestJsonParserTest {
                     .isInstanceOf(MalformedRequestException.class)
                     .hasMessage("invalid character 'x' looking for beginning of value");
         }
+
+        @Test
+        void aStreamedDirectBodyReadsAndFailsLikeACopiedOne() {
+            String prompt = "p".repeat(RequestJsonParser.COPIED_BODY);
+            byte[] ok = ("{\"model\":\"m\",\"prompt\":\"" + prompt + "\",\"stream\":false}")
+                    .getBytes(StandardCharsets.UTF_8);
+            byte[] bad = ("{\"model\":\"m\",\"prompt\":\"" + prompt + "\",\"stream\":x}")
+                    .getBytes(StandardCharsets.UTF_8);
+            assertThat(ok.length).isGreaterThan(RequestJsonParser.COPIED_BODY);
+            try {
+                assertThat(parser.parse(ByteBuffer.allocateDirect(ok.length).put(ok).flip(), BodyShape.GENERATE))
+                        .isEqualTo(parser.parse(ok, 0, ok.length, BodyShape.GENERATE));
+            } catch (MalformedRequestException e) {
+                throw new AssertionError(e);
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+                            parser.parse(ByteBuffer.allocateDirect(bad.length).put(bad).flip(), BodyShape.GENERATE))
+                    .isInstanceOf(MalformedRequestException.class)
+                    .hasMessage("invalid character 'x' looking for beginning of value");
+        }
     }
 }

@@ -133,6 +133,9 @@ class SchedulerStressTest {
                     PendingRequest p;
                     synchronized (all) {
                         if (all.isEmpty()) {
+                            // Nothing submitted yet: not an attempt (a canceller that starts first would
+                            // otherwise spend them all here and the test would see no cancellation at all).
+                            attempts--;
                             Thread.onSpinWait();
                             continue;
                         }
