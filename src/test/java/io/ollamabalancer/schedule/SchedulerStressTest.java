@@ -139,7 +139,17 @@ class SchedulerStressTest {
                             Thread.onSpinWait();
                             continue;
                         }
-                        p = all.get(rnd.nextInt(all.size()));
+                        // Mostly recent submissions: they are the ones still waiting, so the cancel races a
+                        // dispatch rather than hitting a request long finished.
+                        int n = all.size();
+                        p = all.get(rnd.nextInt(4) == 0 ? rnd.nextInt(n) : n - 1 - rnd.nextInt(Math.min(n, 32)));
+                    }
+                    if (p.state() != PendingRequest.State.QUEUED && producersDone.getCount() > 0) {
+                        // Nothing to race with here: not an attempt while requests keep coming (cheap
+                        // completions once let both cancellers spend every attempt on finished requests).
+                        attempts--;
+                        Thread.onSpinWait();
+                        continue;
                     }
                     Fate f = fates.get(p.id());
                     int before = f.dispatches.get();
