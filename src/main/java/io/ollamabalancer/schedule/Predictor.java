@@ -157,13 +157,19 @@ public final class Predictor {
      * As {@link #slotFreeTimes(Backend, long, double, long)}, keeping at most {@code maxIdle} of the idle slots
      * (zeros): a plan that places k requests never looks past k idle slots, and a backend with hundreds of slots
      * must not cost an array of hundreds per decision. When all {@code maxIdle} zeros are there, the busy times
-     * after them are left in no particular order: a plan placing fewer than {@code maxIdle} requests always starts
-     * on a zero and only counts the busy slots, so sorting them would be work for nothing.
+     * after them are not predicted at all but stand at {@link Long#MAX_VALUE}: a plan placing fewer than
+     * {@code maxIdle} requests always starts on a zero and only counts the busy slots, so predicting each running
+     * job (hundreds on a big backend, for every decision) would be work for nothing.
      */
     public long[] slotFreeTimes(Backend b, long now, double w, long unknownNanos, int maxIdle) {
         int slots = b.maxConcurrency();
         int used = Math.max(0, Math.min(slots, b.slotsInUse()));
         int idle = Math.min(slots - used, Math.max(0, maxIdle));
+        if (maxIdle > 0 && idle == maxIdle) {
+            long[] t = new long[idle + used];
+            Arrays.fill(t, idle, idle + used, Long.MAX_VALUE);
+            return t;
+        }
         long[] rem = new long[used];
         int n = 0;
         // Jobs on a backend mostly share a model: its figures are looked up once per run of equal models.
@@ -184,9 +190,7 @@ public final class Predictor {
         }
         long[] t = new long[idle + used];
         System.arraycopy(rem, 0, t, idle, used);
-        if (idle < maxIdle) {
-            Arrays.sort(t);
-        }
+        Arrays.sort(t);
         return t;
     }
 

@@ -263,4 +263,30 @@ class EftPolicyTest {
     private static PendingRequest pendingOn(Scheduling s, Backend b) {
         return s.predictor().running(b).get(0).request();
     }
+
+    @Test
+    void slotFreeTimesSkipPredictingBusySlotsAPlanCannotReach() {
+        Fleet fleet = Fixtures.fleet("big:8:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        train(s, "big", 3000, 300);
+        for (int i = 0; i < 5; i++) {
+            submit(s, 100 + 50 * i, new Fixtures.Target());
+        }
+        Backend big = fleet.byName("big");
+        assertThat(big.slotsInUse()).isEqualTo(5);
+        Predictor p = s.predictor();
+        long now = clock.getAsLong();
+        // 3 idle slots: a plan placing at most 2 requests never leaves them, so the 5 busy ones are only counted.
+        assertThat(p.slotFreeTimes(big, now, 1.0, 1L, 3)).containsExactly(0, 0, 0, Long.MAX_VALUE, Long.MAX_VALUE,
+                Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);
+        // Looking further than the idle slots: every busy slot gets its predicted end, ascending.
+        long[] all = p.slotFreeTimes(big, now, 1.0, 1L, 4);
+        assertThat(all).hasSize(8).startsWith(0, 0, 0);
+        for (int i = 3; i < all.length; i++) {
+            assertThat(all[i]).isPositive().isLessThan(Long.MAX_VALUE);
+            if (i > 3) {
+                assertThat(all[i]).isGreaterThanOrEqualTo(all[i - 1]);
+            }
+        }
+    }
 }
