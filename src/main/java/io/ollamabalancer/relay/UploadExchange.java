@@ -254,6 +254,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
     private void relay(HttpObject msg, HttpContent content) {
         ctx.writeAndFlush(UpstreamParts.forClient(msg, content));
         if (content instanceof LastHttpContent) {
+            UpstreamParts.recordComplete(backend, status);
             UpstreamConnection c = conn;
             conn = null;
             if (upstreamKeepAlive && bodySent && !dropBody) {

@@ -15,12 +15,22 @@ final class UpstreamParts {
     private UpstreamParts() {
     }
 
-    /** A 5xx counts against the backend's health (and is its last error); anything else for it. */
+    /**
+     * A 5xx head counts against the backend's health (and is its last error) at once. Any other head counts for
+     * it only when its response has ended ({@link #recordComplete}): a backend whose streams all die mid-way
+     * answers every request with a 200 head, and counting that as a success reset the failure count each time, so
+     * it was never ejected.
+     */
     static void recordStatus(Backend backend, int status) {
         if (status >= 500) {
             backend.lastError("HTTP " + status + " from backend");
             backend.healthTracker().onRequestFailure("HTTP " + status);
-        } else {
+        }
+    }
+
+    /** The backend's response with this status ended normally: a success unless its head was a 5xx. */
+    static void recordComplete(Backend backend, int status) {
+        if (status < 500) {
             backend.healthTracker().onRequestSuccess();
         }
     }

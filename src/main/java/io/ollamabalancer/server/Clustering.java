@@ -64,7 +64,11 @@ final class Clustering {
                 if (b != null) {
                     REMOTE.set(Boolean.TRUE);
                     try {
-                        b.healthTracker().onConnectionRefused("ejected by replica " + byReplica + ": " + reason);
+                        String why = "ejected by replica " + byReplica + ": " + reason;
+                        // Shown as the backend's last error on this replica's status page, which otherwise
+                        // would not say why a backend it never failed on is out.
+                        b.lastError(why);
+                        b.healthTracker().onConnectionRefused(why);
                     } finally {
                         REMOTE.set(Boolean.FALSE);
                     }

@@ -121,6 +121,31 @@ class FaultsIT {
     }
 
     @Test
+    void aBackendWhoseStreamsKeepDyingIsEjectedAndTheRestGoElsewhere() throws Exception {
+        fleet = new TestFleet()
+                .sim("crashy", b -> b.models(ONE_MODEL).meanOutputTokens(50).maxOutputTokens(50))
+                .sim("sound", b -> b.models(ONE_MODEL).meanOutputTokens(50).maxOutputTokens(50))
+                .start();
+        // Every stream on "crashy" answers 200 and dies after a token; its health probe still answers.
+        fleet.sim(0).faults().crashAfterTokens(1);
+        String body = "{\"model\":\"llama3.2:1b\",\"prompt\":\"x\",\"options\":{\"num_predict\":5}}";
+        int died = 0;
+        for (int i = 0; i < 40 && died < 3; i++) {
+            HttpResponse<String> r = Http.post(fleet.url() + "/api/generate", body);
+            if (r.body().contains("\"error\"")) {
+                died++;
+            }
+        }
+        assertThat(died).as("consecutive mid-stream deaths on crashy").isEqualTo(3);
+        // Three in a row (the passive threshold) eject it, although each began with a 200 head.
+        assertThat(fleet.balancer().fleet().byName("crashy").isAvailable()).isFalse();
+        // The next request (within the first ejection's second) goes to the sound one.
+        HttpResponse<String> next = Http.post(fleet.url() + "/api/generate", body);
+        assertThat(next.headers().firstValue("X-Balancer-Backend")).hasValue("sound");
+        assertThat(next.body()).doesNotContain("\"error\"");
+    }
+
+    @Test
     void openAiStreamThatDiesEndsWithAnErrorEvent() throws Exception {
         fleet = new TestFleet().sim("crashy", b -> b.models(ONE_MODEL).meanOutputTokens(50).maxOutputTokens(50))
                 .start();
