@@ -51,6 +51,7 @@ final class Membership {
             redis.call('DEL', KEYS[2])
             redis.call('DEL', KEYS[3])
             for i = 3, #ARGV do
+              redis.call('HDEL', prefix .. 'short:' .. ARGV[i], me)
               if redis.call('HDEL', prefix .. 'slots:' .. ARGV[i], me) == 1 then
                 redis.call('PUBLISH', prefix .. 'events', 'freed ' .. ARGV[i])
               end

@@ -59,6 +59,12 @@ final class SlotLedger {
                 end
               end
             end
+            for _, r in ipairs(redis.call('HKEYS', KEYS[5])) do
+              local exp = redis.call('ZSCORE', KEYS[2], r)
+              if r ~= me and ((not exp) or tonumber(exp) < now) then
+                redis.call('HDEL', KEYS[5], r)
+              end
+            end
             local demand = tonumber(ARGV[13])
             local models = {}
             for i = 14, #ARGV do models[ARGV[i]] = true end

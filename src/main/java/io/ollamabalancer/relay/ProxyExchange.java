@@ -254,7 +254,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         Object out = UpstreamParts.forClient(msg, content);
         if (last) {
             sniffer.finish();
-            UpstreamParts.recordComplete(backend, status);
+            UpstreamParts.recordComplete(backend, status, sniffer.sawError());
             ctx.writeAndFlush(out);
             finishUpstream(upstreamKeepAlive);
             return;

@@ -30,7 +30,19 @@ final class UpstreamParts {
 
     /** The backend's response with this status ended normally: a success unless its head was a 5xx. */
     static void recordComplete(Backend backend, int status) {
-        if (status < 500) {
+        recordComplete(backend, status, false);
+    }
+
+    /**
+     * As {@link #recordComplete(Backend, int)}, for a response that may have carried an error object although its
+     * head said 2xx: that is how Ollama reports a runner that failed mid-generation (the status line was sent
+     * long before), so it counts against the backend like a stream that broke off.
+     */
+    static void recordComplete(Backend backend, int status, boolean errorInStream) {
+        if (status < 300 && errorInStream) {
+            backend.lastError("error in the response stream");
+            backend.healthTracker().onRequestFailure("error in the response stream");
+        } else if (status < 500) {
             backend.healthTracker().onRequestSuccess();
         }
     }

@@ -76,7 +76,15 @@ public final class EftPolicy implements DispatchPolicy {
                 boolean cold = !predictor.isWarm(b, r, now);
                 long start = free[0];
                 if (cold) {
-                    start = Math.max(start, predictor.reloadBarrierNanos(b, r, now));
+                    long barrier = predictor.reloadBarrierNanos(b, r, now);
+                    if (barrier > start && free.length > 0 && free[free.length - 1] == Long.MAX_VALUE) {
+                        // The busy slots were only counted (Predictor.slotFreeTimes); starting at a reload barrier
+                        // needs to know which of them end before it. Cold starts are rare: predict them all.
+                        free = predictor.slotFreeTimes(b, now, w, predictor.serviceNanos(r, b, b.maxConcurrency(),
+                                false, 0));
+                        slots.put(b, free);
+                    }
+                    start = Math.max(start, barrier);
                 }
                 long finish = start + predictor.serviceNanos(r, b, streamsAt(free, start), cold, w);
                 if (finish < bestFinish) {

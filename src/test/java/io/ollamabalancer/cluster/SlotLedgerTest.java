@@ -205,6 +205,21 @@ class SlotLedgerTest {
     }
 
     @Test
+    void aShortfallOfAReplicaWhoseLeaseRanOutIsForgotten() throws Exception {
+        RedisAsyncCommands<String, String> c = clients.connect();
+        SlotLedger holder = ledger("holder", 10_000);
+        SlotLedger gone = ledger("gone", 300);
+        await(holder.sync(c, req(2, 2, 2, QueueScore.NONE), ""));
+        assertThat(await(gone.sync(c, req(2, 0, 2, QueueScore.NONE), "")).held()).isZero();
+        assertThat(await(c.hget(keys.shortOf(B), "gone"))).isEqualTo("2");
+        // "gone" held nothing, so no holder clean-up touches it: its shortfall goes once its lease has run out.
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            await(holder.sync(c, req(2, 2, 2, QueueScore.NONE), ""));
+            return await(c.hget(keys.shortOf(B), "gone")) == null;
+        });
+    }
+
+    @Test
     void waitingRequestsOfModelsTheBackendDoesNotServeDoNotCompete() throws Exception {
         RedisAsyncCommands<String, String> c = clients.connect();
         SlotLedger a = ledger("a", 10_000);

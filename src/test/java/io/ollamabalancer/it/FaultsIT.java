@@ -7,6 +7,8 @@ import io.ollamabalancer.testing.RawClient;
 import io.ollamabalancer.testing.TestFleet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -120,14 +122,20 @@ class FaultsIT {
         }
     }
 
-    @Test
-    void aBackendWhoseStreamsKeepDyingIsEjectedAndTheRestGoElsewhere() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"connection drops", "error line"})
+    void aBackendWhoseStreamsKeepDyingIsEjectedAndTheRestGoElsewhere(String how) throws Exception {
         fleet = new TestFleet()
                 .sim("crashy", b -> b.models(ONE_MODEL).meanOutputTokens(50).maxOutputTokens(50))
                 .sim("sound", b -> b.models(ONE_MODEL).meanOutputTokens(50).maxOutputTokens(50))
                 .start();
-        // Every stream on "crashy" answers 200 and dies after a token; its health probe still answers.
-        fleet.sim(0).faults().crashAfterTokens(1);
+        // Every stream on "crashy" answers 200 and dies after a token, its connection cut or with an error line
+        // (how Ollama reports a runner that failed mid-generation); its health probe still answers.
+        if (how.equals("error line")) {
+            fleet.sim(0).faults().errorAfterTokens(1);
+        } else {
+            fleet.sim(0).faults().crashAfterTokens(1);
+        }
         String body = "{\"model\":\"llama3.2:1b\",\"prompt\":\"x\",\"options\":{\"num_predict\":5}}";
         int died = 0;
         for (int i = 0; i < 40 && died < 3; i++) {
