@@ -11,4 +11,11 @@ public interface StreamingExchange extends ClientExchange {
 
     /** The next part of the request body; ownership passes. The last part is a {@code LastHttpContent}. */
     void onRequestContent(HttpContent part);
+
+    /**
+     * The client connection saw no read or write for the client idle timeout while this exchange ran. An exchange
+     * waiting for the client's body (not holding it back itself) ends: a client that went silent mid-upload must
+     * not hold a backend connection forever.
+     */
+    void onClientIdle();
 }

@@ -191,6 +191,20 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
     }
 
     @Override
+    public void onClientIdle() {
+        if (state == State.DONE || state == State.ANSWERING || bodyComplete || dropBody || clientReadPaused) {
+            // Nothing owed by the client, or we are the ones not reading (the backend is slow to take the body).
+            return;
+        }
+        log.debug("upload {}: no body bytes from the client within the idle timeout", spec.id());
+        outcome = "client_timeout";
+        discardUpstream();
+        Responses.errorAndClose(ctx, HttpResponseStatus.REQUEST_TIMEOUT.code(),
+                "timed out waiting for the request body");
+        finish();
+    }
+
+    @Override
     public void onUpstreamWritable() {
         if (clientReadPaused && conn != null) {
             clientReadPaused = false;

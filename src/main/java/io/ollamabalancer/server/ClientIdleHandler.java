@@ -7,7 +7,8 @@ import io.netty.handler.timeout.IdleStateEvent;
 
 /**
  * Closes a keep-alive client connection that sat idle between requests. A connection with a request in flight is
- * left alone: a queued or prefilling request is legitimately silent for minutes. Stateless, shared.
+ * left alone (a queued or prefilling request is legitimately silent for minutes): the idle event goes on to the
+ * request handler, which ends only an upload whose client stopped sending its body. Stateless, shared.
  */
 @ChannelHandler.Sharable
 final class ClientIdleHandler extends ChannelInboundHandlerAdapter {
@@ -21,6 +22,9 @@ final class ClientIdleHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof IdleStateEvent) {
             if (!Boolean.TRUE.equals(ctx.channel().attr(ClientRequestHandler.BUSY).get())) {
                 ctx.close();
+            } else {
+                // Busy: the request handler decides (an upload whose client went silent ends; others wait).
+                ctx.fireUserEventTriggered(evt);
             }
             return;
         }

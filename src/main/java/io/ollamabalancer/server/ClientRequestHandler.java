@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AttributeKey;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.relay.StreamingExchange;
@@ -160,6 +161,18 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
             current.onClientWritable();
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            // Only reaches here while a request is in flight (ClientIdleHandler closes idle connections otherwise).
+            if (current instanceof StreamingExchange streaming) {
+                streaming.onClientIdle();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

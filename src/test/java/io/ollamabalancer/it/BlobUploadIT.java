@@ -202,6 +202,24 @@ class BlobUploadIT {
     }
 
     @Test
+    void aClientThatGoesSilentMidUploadGets408AfterTheIdleTimeoutAndTheUpstreamIsClosed() throws Exception {
+        fleet = new TestFleet().sim("alpha", b -> b).sim("beta", b -> b)
+                .start(b -> b.maxBodyBytes(MAX_BODY).clientIdleTimeout(Duration.ofSeconds(1)));
+        GeneratedBlob blob = new GeneratedBlob(64L * 1024 * 1024, 23);
+        OllamaSimulator alpha = fleet.sim(0);
+        try (Socket s = socket()) {
+            startUpload(s, blob, 1024 * 1024, alpha);
+            // The client neither sends more nor closes: the balancer must not hold the backend for it forever.
+            String answer = readResponse(s);
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("{\"error\":\"timed out waiting for the request body\"}");
+            assertThat(s.getInputStream().read()).as("connection closed after the 408").isEqualTo(-1);
+        }
+        await("the simulator saw its upload end").atMost(Duration.ofSeconds(5))
+                .until(() -> alpha.counters().cancelled() == 1);
+        assertThat(fleet.balancer().fleet().byName("alpha").outstanding().get()).isZero();
+    }
+
+    @Test
     void aClientThatLeavesMidUploadClosesTheUpstreamAndTheBalancerCarriesOn() throws Exception {
         start();
         GeneratedBlob blob = new GeneratedBlob(64L * 1024 * 1024, 19);
