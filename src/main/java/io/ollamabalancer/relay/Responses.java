@@ -41,7 +41,16 @@ public final class Responses {
     }
 
     /** An error after which the connection closes (the rest of the request cannot be trusted or read). */
+    /**
+     * Set on a client channel whose next close comes while the client may still be sending a body: the server's
+     * lingering close then lets the client read the answer instead of a reset.
+     */
+    public static final io.netty.util.AttributeKey<Boolean> LINGER_ON_CLOSE =
+            io.netty.util.AttributeKey.valueOf("ollama-balancer.linger-on-close");
+
+    /** Answers with an error and closes, gently (the client may still be sending its body). */
     public static void errorAndClose(ChannelHandlerContext ctx, int status, String message) {
+        ctx.channel().attr(LINGER_ON_CLOSE).set(Boolean.TRUE);
         byte[] body = ErrorBodies.ollama(message);
         FullHttpResponse r = full(status, JSON, body, body.length);
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

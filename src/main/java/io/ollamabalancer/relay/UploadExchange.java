@@ -259,6 +259,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         HeaderPolicy.addBalancerHeaders(out.headers(), spec.id(), backend, null);
         if (dropBody) {
             out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.channel().attr(Responses.LINGER_ON_CLOSE).set(Boolean.TRUE);
         }
         ctx.write(out);
         UpstreamParts.recordStatus(backend, status);

@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
  * The one place that orders the client-facing pipeline:
  * <pre>
  * name        handler                      consumes → emits                       buffers
+ * linger      LingeringCloseHandler        a close after an early answer: shuts    drops what arrives while
+ *                                          output, drains input, closes ≤ 500 ms   it lingers
  * codec       HttpServerCodec              bytes → HttpRequest/HttpContent         decodes; encodes responses
  * keepalive   HttpServerKeepAliveHandler   tracks keep-alive, closes after last    passes through
  * malformed   MalformedRequestHandler      answers heads the codec refused (431…)  releases what it answers
@@ -45,6 +47,7 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
+        p.addLast("linger", new LingeringCloseHandler());
         p.addLast("codec", new HttpServerCodec(MAX_INITIAL_LINE, config.maxHeaderBytes(), 64 * 1024));
         p.addLast("keepalive", new HttpServerKeepAliveHandler());
         p.addLast("malformed", new MalformedRequestHandler(config.maxHeaderBytes()));
