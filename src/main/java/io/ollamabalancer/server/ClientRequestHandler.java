@@ -11,6 +11,7 @@ import io.netty.util.AttributeKey;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.ollamabalancer.relay.ClientExchange;
+import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.relay.StreamingExchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,6 +105,12 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     private void run(HttpRequest req) {
         busy = true;
         ctx.channel().attr(BUSY).set(Boolean.TRUE);
+        if (req instanceof RefusedRequest refused) {
+            // Its turn has come: every request before it was answered. The codec reads nothing after a bad head.
+            refused.release();
+            Responses.errorAndClose(ctx, refused.status(), refused.message());
+            return;
+        }
         ClientExchange ex;
         if (req instanceof FullHttpRequest full) {
             ex = router.route(ctx, full, this::exchangeDone);

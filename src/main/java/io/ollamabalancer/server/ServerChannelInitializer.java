@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  *                                          output, drains input, closes ≤ 500 ms   it lingers
  * codec       HttpServerCodec              bytes → HttpRequest/HttpContent         decodes; encodes responses
  * keepalive   HttpServerKeepAliveHandler   tracks keep-alive, closes after last    passes through
- * malformed   MalformedRequestHandler      answers heads the codec refused (431…)  releases what it answers
+ * malformed   MalformedRequestHandler      a head the codec refused → RefusedRequest releases the refused head;
+ *                                          (431/414/400, answered in its turn)
  * idle        IdleStateHandler             fires IdleStateEvent                    none
  * idle-close  ClientIdleHandler            closes idle connections between requests none
  * cors        CorsHandler                  answers preflights, refuses foreign origins releases what it answers

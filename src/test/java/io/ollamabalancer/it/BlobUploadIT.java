@@ -339,6 +339,25 @@ class BlobUploadIT {
     }
 
     @Test
+    void aRefusedHeadPipelinedBehindARequestIsAnsweredAfterIt() throws Exception {
+        start();
+        try (Socket s = socket()) {
+            OutputStream out = s.getOutputStream();
+            String generate = "{\"model\":\"llama3.2:1b\",\"prompt\":\"hi\",\"stream\":false,"
+                    + "\"options\":{\"num_predict\":20}}";
+            // A generation that takes a while, and right behind it on the same connection a head over the limit.
+            out.write(("POST /api/generate HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + generate.length()
+                    + "\r\n\r\n" + generate + "GET /api/tags HTTP/1.1\r\nHost: localhost\r\nX-Big: "
+                    + "a".repeat(70_000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String first = readResponse(s);
+            assertThat(first).startsWith("HTTP/1.1 200").contains("\"done\":true");
+            assertThat(readResponse(s)).startsWith("HTTP/1.1 431")
+                    .contains("{\"error\":\"request header fields too large: the limit is 65536 bytes\"}");
+        }
+    }
+
+    @Test
     void theHeaderLimitStillAppliesToUploads() throws Exception {
         start();
         GeneratedBlob blob = new GeneratedBlob(2 * MAX_BODY, 26);
