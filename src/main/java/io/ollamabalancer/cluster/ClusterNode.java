@@ -374,6 +374,11 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     /** Stops everything without leaving, as if the process died (tests of lease expiry). */
     void abandon() {
         state = State.CLOSED;
+        shutDown();
+    }
+
+    /** Cancels the timers and closes the thread and the connection; leaves Redis as it is. */
+    private void shutDown() {
         for (ScheduledFuture<?> t : timers) {
             if (t != null) {
                 t.cancel(false);
@@ -402,13 +407,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
             LOG.debug("leaving the cluster did not finish: {}", e.toString());
         }
         state = State.CLOSED;
-        for (ScheduledFuture<?> t : timers) {
-            if (t != null) {
-                t.cancel(false);
-            }
-        }
-        thread.close();
-        link.close();
+        shutDown();
         ready.complete(null);
     }
 }

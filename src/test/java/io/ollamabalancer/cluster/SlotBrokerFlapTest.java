@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -76,31 +74,11 @@ class SlotBrokerFlapTest {
         ClusterConfig config = ClusterConfig.fromUrl(redis == null ? "redis://127.0.0.1:1" : "redis://127.0.0.1:"
                 + this.redis.port()).toBuilder().replicaId(me).leaseTtl(Duration.ofSeconds(3)).build();
         SlotLedger ledger = new SlotLedger(keys, me, config.leaseTtl().toMillis(), config.settleTime().toMillis());
-        RedisAccess access = new RedisAccess() {
-            @Override
-            public io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<String, String> joinedOrNull() {
-                return redis;
-            }
-
-            @Override
-            public void failed(String what, Throwable error) {
-            }
-        };
+        RedisAccess access = BrokerTests.access(redis);
         return new SlotBroker(config, ledger, membership, new IdleView(), thread, access, () -> { }, () -> { },
                 () -> { }, System::nanoTime);
     }
 
-    private <T> T onThread(java.util.concurrent.Callable<T> task) throws Exception {
-        CompletableFuture<T> out = new CompletableFuture<>();
-        thread.execute(() -> {
-            try {
-                out.complete(task.call());
-            } catch (Exception e) {
-                out.completeExceptionally(e);
-            }
-        });
-        return out.get(10, TimeUnit.SECONDS);
-    }
 
     @Test
     void aReplicaLosingRedisBeforeItsFirstSyncAfterARejoinKeepsWhatRedisStillReservesForIt() throws Exception {
@@ -112,7 +90,7 @@ class SlotBrokerFlapTest {
         TestRedis.await(ma.renew(conn));
         SlotBroker a = broker("a", ma, conn);
         SlotBroker b = broker("b", mb, conn);
-        onThread(() -> {
+        BrokerTests.onThread(thread, () -> {
             a.leaseRenewed(System.nanoTime());
             a.join();
             b.leaseRenewed(System.nanoTime());
@@ -125,7 +103,7 @@ class SlotBrokerFlapTest {
 
         // A timeout: alone, keeping what Redis reserves for it. Then a rejoin (its lease renewed) whose first sync
         // is still unanswered when the next timeout puts it alone again.
-        int flapped = onThread(() -> {
+        int flapped = BrokerTests.onThread(thread, () -> {
             a.goAlone();
             a.leaseRenewed(System.nanoTime());
             a.join();

@@ -13,8 +13,6 @@ import java.util.Deque;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -82,17 +80,6 @@ class SlotBrokerWakeTest {
         }
     }
 
-    private <T> T onThread(java.util.concurrent.Callable<T> task) throws Exception {
-        CompletableFuture<T> out = new CompletableFuture<>();
-        thread.execute(() -> {
-            try {
-                out.complete(task.call());
-            } catch (Exception e) {
-                out.completeExceptionally(e);
-            }
-        });
-        return out.get(10, TimeUnit.SECONDS);
-    }
 
     @Test
     void aGrantRaisedBackToWhatRedisStillHoldsWakesTheWaitingRequests() throws Exception {
@@ -106,16 +93,7 @@ class SlotBrokerWakeTest {
         ClusterConfig config = ClusterConfig.fromUrl("redis://127.0.0.1:" + redis.port()).toBuilder()
                 .replicaId("a").leaseTtl(Duration.ofSeconds(30)).build();
         SlotLedger ledger = new SlotLedger(keys, "a", config.leaseTtl().toMillis(), config.settleTime().toMillis());
-        RedisAccess access = new RedisAccess() {
-            @Override
-            public io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<String, String> joinedOrNull() {
-                return conn;
-            }
-
-            @Override
-            public void failed(String what, Throwable error) {
-            }
-        };
+        RedisAccess access = BrokerTests.access(conn);
         ScriptedView view = new ScriptedView();
         SlotBroker a = new SlotBroker(config, ledger, ma, view, thread, access, () -> { }, () -> { }, () -> { },
                 System::nanoTime);
@@ -123,7 +101,7 @@ class SlotBrokerWakeTest {
 
         // Four requests wait: a acquires all 4 slots and starts them.
         view.waiting = 4;
-        onThread(() -> {
+        BrokerTests.onThread(thread, () -> {
             a.leaseRenewed(System.nanoTime());
             a.join();
             return null;
@@ -135,7 +113,7 @@ class SlotBrokerWakeTest {
         // Two finish: the broker lowers its target to its share (2) and releases, but two dispatches raced the
         // release, so Redis is told 4 run and keeps all 4 for a.
         view.inUse = 2;
-        onThread(() -> {
+        BrokerTests.onThread(thread, () -> {
             view.nextInUseReads.add(2);
             view.nextInUseReads.add(4);
             a.reconcileAll();
@@ -149,7 +127,7 @@ class SlotBrokerWakeTest {
         view.inUse = 2;
         view.waiting = 1;
         int wakesBefore = view.wakes.get();
-        onThread(() -> {
+        BrokerTests.onThread(thread, () -> {
             a.reconcileAll();
             return null;
         });
