@@ -36,6 +36,7 @@ public final class Backend {
     private volatile String lastError;
     private volatile String version;
     private volatile HealthListener healthListener = HealthListener.NONE;
+    private final BackendMemory memory = new BackendMemory(0, 0);
 
     public Backend(BackendConfig config) {
         this(config, HealthPolicy.defaults(), System::nanoTime);
@@ -140,6 +141,11 @@ public final class Backend {
     /** Whether this backend has the model (by normalised key); a static list in the config wins over discovery. */
     public boolean hasModel(String modelKey) {
         return installed.contains(modelKey);
+    }
+
+    /** What it can hold in memory at once, configured or learned. */
+    public BackendMemory memory() {
+        return memory;
     }
 
     public boolean isLoaded(String modelKey) {

@@ -39,12 +39,17 @@ import java.util.Objects;
  * @param checkHost              emulate Ollama's loopback Host check: 403 with an empty body for a foreign Host
  * @param gpu                    report {@code size_vram} = size in {@code /api/ps} (otherwise 0, as on CPU)
  * @param contextLength          per-slot {@code num_ctx} reported by {@code /api/ps}
+ * @param maxLoadedModels        models the server holds in memory at once (Ollama's {@code OLLAMA_MAX_LOADED_MODELS});
+ *                               0 = no limit. Loading one more evicts another (see {@code ModelRuntime})
+ * @param vramBytes              memory budget for loaded models, each taking its {@link SimModel#sizeBytes()};
+ *                               0 = no limit
  */
 public record SimulatorConfig(String name, String host, int port, List<SimModel> models,
                               double prefillTokensPerSecond, double decodeTokensPerSecond, int slots, int maxQueue,
                               long loadTimeMillis, long seed, String version, int meanOutputTokens,
                               int maxOutputTokens, double decodeSlowdown, double jitter, long keepAliveMillis,
-                              boolean checkHost, boolean gpu, int contextLength) {
+                              boolean checkHost, boolean gpu, int contextLength, int maxLoadedModels,
+                              long vramBytes) {
 
     /** Ollama's own default for {@code OLLAMA_MAX_QUEUE}. */
     public static final int DEFAULT_MAX_QUEUE = 512;
@@ -63,6 +68,8 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         require(decodeSlowdown >= 0, "decodeSlowdown must be >= 0");
         require(jitter >= 0 && jitter < 1, "jitter must be in [0, 1)");
         require(contextLength >= 1, "contextLength must be >= 1");
+        require(maxLoadedModels >= 0, "maxLoadedModels must be >= 0 (0: no limit)");
+        require(vramBytes >= 0, "vramBytes must be >= 0 (0: no limit)");
         List<String> seen = new ArrayList<>();
         for (SimModel m : models) {
             String key = ModelCatalog.normalize(m.name());
@@ -89,7 +96,12 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
                 .slots(slots).maxQueue(maxQueue).loadTimeMillis(loadTimeMillis).seed(seed).version(version)
                 .meanOutputTokens(meanOutputTokens).maxOutputTokens(maxOutputTokens).decodeSlowdown(decodeSlowdown)
                 .jitter(jitter).keepAliveMillis(keepAliveMillis).checkHost(checkHost).gpu(gpu)
-                .contextLength(contextLength);
+                .contextLength(contextLength).maxLoadedModels(maxLoadedModels).vramBytes(vramBytes);
+    }
+
+    /** Whether the server's memory limits who may be loaded at once. */
+    public boolean memoryLimited() {
+        return maxLoadedModels > 0 || vramBytes > 0;
     }
 
     /** Mutable builder; not thread-safe. */
@@ -114,6 +126,8 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         private boolean checkHost;
         private boolean gpu;
         private int contextLength = 4096;
+        private int maxLoadedModels;
+        private long vramBytes;
 
         private Builder() {
         }
@@ -154,11 +168,13 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         public Builder checkHost(boolean v) { checkHost = v; return this; }
         public Builder gpu(boolean v) { gpu = v; return this; }
         public Builder contextLength(int v) { contextLength = v; return this; }
+        public Builder maxLoadedModels(int v) { maxLoadedModels = v; return this; }
+        public Builder vramBytes(long v) { vramBytes = v; return this; }
 
         public SimulatorConfig build() {
             return new SimulatorConfig(name, host, port, models, prefillTokensPerSecond, decodeTokensPerSecond, slots,
                     maxQueue, loadTimeMillis, seed, version, meanOutputTokens, maxOutputTokens, decodeSlowdown, jitter,
-                    keepAliveMillis, checkHost, gpu, contextLength);
+                    keepAliveMillis, checkHost, gpu, contextLength, maxLoadedModels, vramBytes);
         }
     }
 }
