@@ -28,6 +28,7 @@ public final class BackendMemory {
     private volatile Map<String, Long> lastExpiry = Map.of();
     private volatile int learnedModels = UNLIMITED;
     private volatile int maxCoResident;
+    private int pendingEviction;
 
     /** @param configuredModels 0 for none; @param configuredBytes 0 for none */
     public BackendMemory(int configuredModels, long configuredBytes) {
@@ -47,15 +48,16 @@ public final class BackendMemory {
             }
         }
         maxCoResident = Math.max(maxCoResident, now.size());
-        boolean appeared = !now.isEmpty() && !last.containsAll(now);
-        if (appeared) {
-            for (String gone : last) {
-                if (!now.contains(gone) && lastExpiry.getOrDefault(gone, Long.MAX_VALUE) > nowMillis) {
-                    // Evicted early: what it held then, plus the newcomers, did not fit; it holds |now| at most.
-                    learnedModels = Math.min(learnedModels, Math.max(1, now.size()));
-                    break;
-                }
+        for (String gone : last) {
+            if (!now.contains(gone) && lastExpiry.getOrDefault(gone, Long.MAX_VALUE) > nowMillis) {
+                // Gone before its keep-alive ran out: room was being made. What it held did not fit one more.
+                pendingEviction = Math.max(pendingEviction, last.size());
             }
+        }
+        boolean appeared = !now.isEmpty() && !last.containsAll(now);
+        if (appeared && pendingEviction > 0) {
+            learnedModels = Math.min(learnedModels, pendingEviction);
+            pendingEviction = 0;
         }
         last = Set.copyOf(now);
         lastExpiry = Map.copyOf(expiry);

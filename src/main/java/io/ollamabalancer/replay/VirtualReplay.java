@@ -3,6 +3,7 @@ package io.ollamabalancer.replay;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.backend.ModelNames;
+import io.ollamabalancer.backend.ResidentModel;
 import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.estimate.CostHints;
 import io.ollamabalancer.estimate.EstimatorSettings;
@@ -54,6 +55,18 @@ public final class VirtualReplay {
     private final Scheduling scheduling;
     private long now;
     private long seq;
+    private int loadsStarted;
+    private final VirtualMemory.Clock clock = new VirtualMemory.Clock() {
+        @Override
+        public long now() {
+            return now;
+        }
+
+        @Override
+        public void at(long nanos, Runnable action) {
+            push(nanos, action);
+        }
+    };
     private boolean sweepPending;
 
     private VirtualReplay(SimFleet sims, Trace trace, String policy, QueueOrder order) {
@@ -69,13 +82,38 @@ public final class VirtualReplay {
         }
         Fleet fleet = new Fleet(configs);
         for (Backend b : fleet.all()) {
-            b.updateLoaded(virtual.get(b.name()).loaded);
+            Virtual v = virtual.get(b.name());
+            v.backend = b;
+            v.publish();
         }
         SchedulerSettings settings = SchedulerSettings.defaults()
                 .withOrder(order, order == QueueOrder.SJF ? SchedulerSettings.defaults().aging() : 0)
                 .withLimits(new QueueLimits(1_000_000, Long.MAX_VALUE / 4));
         scheduling = Scheduling.create(fleet, settings, policy, CostHints.defaults(), EstimatorSettings.defaults(),
                 TokenCounter.shared(), () -> now, false, Runnable::run);
+    }
+
+    /**
+     * What a replay did besides its outcomes.
+     *
+     * @param outcomes  one per trace request, in trace order
+     * @param loads     model loads completed on the virtual simulators
+     * @param evictions models unloaded to make room
+     */
+    public record Result(List<Outcome> outcomes, int loads, int evictions) {
+    }
+
+    /** As {@link #run(SimFleet, Trace, String)}, with the memory figures. */
+    public static Result runDetailed(SimFleet sims, Trace trace, String policy) {
+        VirtualReplay replay = new VirtualReplay(sims, trace, policy, QueueOrder.SJF);
+        List<Outcome> outcomes = replay.execute();
+        int loads = 0;
+        int evictions = 0;
+        for (Virtual v : replay.virtual.values()) {
+            loads += v.memory.loads();
+            evictions += v.memory.evictions();
+        }
+        return new Result(outcomes, loads, evictions);
     }
 
     /** Replays {@code trace} on {@code sims} with the production queue order (SJF). */
@@ -157,35 +195,32 @@ public final class VirtualReplay {
 
     private void started(TraceRequest r, int slot, PendingRequest p, Backend b) {
         Virtual v = virtual.get(b.name());
+        long start = now;
+        boolean[] asked = new boolean[1];
+        asked[0] = v.memory.acquire(p.modelKey(), ready -> generate(r, slot, p, b, v, start, ready, asked[0]));
+    }
+
+    /** The model is ready on {@code v} at {@code ready} (now or later) for {@code p}, which got its slot at start. */
+    private void generate(TraceRequest r, int slot, PendingRequest p, Backend b, Virtual v, long start, long ready,
+                          boolean startedLoad) {
         SimulatorConfig sim = v.sim;
-        String key = p.modelKey();
-        long ready = now;
-        if (!v.loaded.contains(key)) {
-            Long until = v.loadingUntil.get(key);
-            if (until == null) {
-                until = now + sim.loadTimeMillis() * 1_000_000L;
-                v.loadingUntil.put(key, until);
-                push(until, () -> {
-                    v.loaded.add(key);
-                    v.loadingUntil.remove(key);
-                    b.updateLoaded(v.loaded);
-                });
-            }
-            ready = until;
-        }
         v.active++;
-        long load = ready - now + nanos(SimFleet.WARM_SECONDS);
+        long load = ready - start + nanos(SimFleet.WARM_SECONDS);
         long prefill = nanos(SimFleet.prefillSeconds(r, sim));
         double interval = SimFleet.tokenSeconds(sim, v.active);
         long decode = nanos(r.outputTokens() * interval);
         long total = load + prefill + decode;
         long arrival = p.arrivalNanos();
-        double ttft = (now + load + prefill + nanos(interval) - arrival) / 1e9;
-        double queue = (now - arrival) / 1e9;
+        double ttft = (start + load + prefill + nanos(interval) - arrival) / 1e9;
+        double queue = (start - arrival) / 1e9;
         int estimate = p.estimate().promptTokens();
         TimingSample sample = new TimingSample(r.promptTokens(), prefill, r.outputTokens(), decode, load, total);
-        push(now + total, () -> {
+        if (startedLoad) {
+            loadsStarted++;
+        }
+        push(start + total, () -> {
             v.active--;
+            v.memory.release(p.modelKey());
             outcomes[slot] = new Outcome(r.id(), r.priority(), b.name(), (now - arrival) / 1e9, ttft, queue,
                     null, estimate, r.promptTokens(), r.outputTokens());
             scheduling.scheduler().complete(p, b, sample);
@@ -200,16 +235,30 @@ public final class VirtualReplay {
         events.add(new Event(at, seq++, action));
     }
 
-    /** A virtual simulator's state: models loaded, loads in progress, generations running. */
-    private static final class Virtual {
+    /** A virtual simulator's state: its model memory and the generations running. */
+    private final class Virtual {
         final SimulatorConfig sim;
-        final Set<String> loaded;
-        final Map<String, Long> loadingUntil = new HashMap<>();
+        final VirtualMemory memory;
+        Backend backend;
         int active;
 
         Virtual(SimulatorConfig sim) {
             this.sim = sim;
-            this.loaded = new HashSet<>(SimFleet.loadedAtStart(sim));
+            this.memory = new VirtualMemory(sim, clock, this::publish);
+        }
+
+        /** What the balancer's {@code /api/ps} poll would see, seen at once (the simulation has no poll lag). */
+        void publish() {
+            if (backend == null) {
+                return;
+            }
+            List<ResidentModel> resident = memory.resident();
+            Set<String> keys = new HashSet<>();
+            for (ResidentModel m : resident) {
+                keys.add(m.key());
+            }
+            backend.updateLoaded(keys);
+            backend.memory().observe(resident, now / 1_000_000L);
         }
     }
 

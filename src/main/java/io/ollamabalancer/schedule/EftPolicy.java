@@ -53,10 +53,16 @@ public final class EftPolicy implements DispatchPolicy {
         return lookahead;
     }
 
+    /** A model this decision plans to load on a backend, ready there at {@code readyAt}. */
+    private record Switch(String model, long readyAt) {
+    }
+
     private Selection plan(QueueWindow window, int limit) {
         long now = predictor.now();
         double w = predictor.confidence();
+        PlacementPlan placement = predictor.placement(now);
         Map<Backend, long[]> slots = new IdentityHashMap<>();
+        Map<Backend, Switch> switches = new IdentityHashMap<>();
         int turn = rotation.getAndIncrement();
         for (int i = 0; i < limit && window.has(i); i++) {
             PendingRequest r = window.request(i);
@@ -65,18 +71,32 @@ public final class EftPolicy implements DispatchPolicy {
             Backend best = null;
             long bestStart = 0;
             long bestFinish = Long.MAX_VALUE;
+            double bestScore = Double.MAX_VALUE;
+            ColdStart bestCold = null;
             Backend sticky = null;
             long stickyStart = 0;
             long stickyFinish = Long.MAX_VALUE;
+            double stickyScore = Double.MAX_VALUE;
+            ColdStart stickyCold = null;
             int n = candidates.size();
             for (int k = 0; k < n; k++) {
                 Backend b = candidates.get(Math.floorMod(turn + k, n));
                 long[] free = slots.computeIfAbsent(b, x -> predictor.slotFreeTimes(x, now, w,
                         predictor.serviceNanos(r, x, x.maxConcurrency(), false, 0), lookahead + 1));
+                Switch sw = switches.get(b);
                 boolean cold = !predictor.isWarm(b, r, now);
                 long start = free[0];
+                ColdStart coldStart = null;
+                if (sw != null && sw.model().equals(r.modelKey())) {
+                    // This decision already loads the model there: it is warm from then on.
+                    cold = false;
+                    start = Math.max(start, sw.readyAt());
+                }
                 if (cold) {
                     long barrier = predictor.reloadBarrierNanos(b, r, now);
+                    coldStart = predictor.coldStart(b, r.modelKey(), now, w, placement,
+                            sw == null ? null : sw.model());
+                    barrier = Math.max(barrier, coldStart.waitNanos());
                     if (barrier > start && free.length > 0 && free[free.length - 1] == Long.MAX_VALUE) {
                         // The busy slots were only counted (Predictor.slotFreeTimes); starting at a reload barrier
                         // needs to know which of them end before it. Cold starts are rare: predict them all.
@@ -87,27 +107,43 @@ public final class EftPolicy implements DispatchPolicy {
                     start = Math.max(start, barrier);
                 }
                 long finish = start + predictor.serviceNanos(r, b, streamsAt(free, start), cold, w);
-                if (finish < bestFinish) {
+                double score = finish + (coldStart == null ? 0 : coldStart.penaltyNanos());
+                if (System.getenv("EFT_DEBUG") != null && cold) {
+                    System.err.printf("%.1f %s on %s cold start %.1f finish %.1f pen %.1f victims %s limit %d plan %s%n",
+                            now / 1e9, r.modelKey(), b.name(), start / 1e9, finish / 1e9,
+                            coldStart.penaltyNanos() / 1e9, coldStart.victims(), b.memory().modelLimit(),
+                            placement.holds());
+                }
+                if (score < bestScore) {
                     best = b;
                     bestStart = start;
                     bestFinish = finish;
+                    bestScore = score;
+                    bestCold = coldStart;
                 }
                 if (affine != null && affine.equals(b.name())) {
                     sticky = b;
                     stickyStart = start;
                     stickyFinish = finish;
+                    stickyScore = score;
+                    stickyCold = coldStart;
                 }
             }
             if (best == null) {
                 continue;
             }
-            if (sticky != null && sticky != best && stickyFinish <= bestFinish * (1 + affinityMargin)) {
+            if (sticky != null && sticky != best && stickyScore <= bestScore + bestFinish * affinityMargin) {
                 best = sticky;
                 bestStart = stickyStart;
                 bestFinish = stickyFinish;
+                bestCold = stickyCold;
             }
             if (bestStart == 0 && best.hasFreeSlot()) {
                 return new Selection(i, best);
+            }
+            if (bestCold != null && !switches.containsKey(best)) {
+                long load = bestFinish - bestStart - predictor.serviceNanos(r, best, 1, false, w);
+                switches.put(best, new Switch(r.modelKey(), bestStart + Math.max(0, load)));
             }
             reserve(slots.get(best), bestFinish);
         }

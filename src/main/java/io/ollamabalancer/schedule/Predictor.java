@@ -43,6 +43,8 @@ public final class Predictor {
     private final Workload workload = new Workload();
     private final PredictionQuality quality = new PredictionQuality();
     private final PrefixAffinity affinity;
+    private final ModelDemand demand;
+    private final PlacementPlanner planner;
 
     public Predictor(CostModel cost, RequestEstimator estimator, EstimateErrors errors, SchedulerSettings settings,
                      LongSupplier nanoTime) {
@@ -52,6 +54,113 @@ public final class Predictor {
         this.nanoTime = nanoTime;
         this.warmWindowNanos = settings.warmWindow().toNanos();
         this.affinity = new PrefixAffinity(settings.affinityTtl().toNanos());
+        this.demand = new ModelDemand(DEMAND_WINDOW_NANOS);
+        this.planner = new PlacementPlanner(demand, cost, PLAN_INTERVAL_NANOS);
+    }
+
+    /** How far back demand is remembered when placing models. */
+    static final long DEMAND_WINDOW_NANOS = 60_000_000_000L;
+    /** How often the placement plan is reconsidered. */
+    static final long PLAN_INTERVAL_NANOS = 2_000_000_000L;
+
+    /** Recent demand per model. */
+    public ModelDemand demand() {
+        return demand;
+    }
+
+    /** The placement planner (which models should be resident where). */
+    public PlacementPlanner planner() {
+        return planner;
+    }
+
+    /** The placement plan now (recomputed when stale). */
+    public PlacementPlan placement(long now) {
+        return planner.plan(now);
+    }
+
+    /** Whether the backend's memory is known to limit what it holds (configured, or an eviction was seen). */
+    static boolean memoryLimited(Backend b) {
+        return b.memory().modelLimit() != io.ollamabalancer.backend.BackendMemory.UNLIMITED
+                || b.memory().configuredBytes() > 0;
+    }
+
+    /**
+     * What starting {@code model} on {@code b}, where it is not ready, costs besides the load itself: the models
+     * Ollama would evict for it (idle ones first, least recently used, then busy ones, soonest done first), the wait
+     * for those busy ones, and the expected delay imposed on their later requests: for each victim, its share of
+     * the warm capacity lost ({@code b}'s speed over that of every backend where it is warm) times (its waiting
+     * requests + its arrivals during one load) times its load time, plus one more load time when the plan wants it
+     * on {@code b}. A load the plan does not want on {@code b} is charged one load time of its own.
+     *
+     * @param also a model this decision already plans to load on {@code b}, or null
+     */
+    public ColdStart coldStart(Backend b, String model, long now, double w, PlacementPlan plan, String also) {
+        java.util.LinkedHashSet<String> resident = new java.util.LinkedHashSet<>(b.loadedModels());
+        for (RunningJob j : workload.running(b.name())) {
+            resident.add(j.modelKey());
+        }
+        if (also != null) {
+            resident.add(also);
+        }
+        resident.remove(model);
+        double penalty = plan.planned(b.name(), model) ? 0 : cost.speeds(b.name(), model).loadNanos();
+        io.ollamabalancer.backend.BackendMemory memory = b.memory();
+        if (memory.fits(resident, model)) {
+            return penalty == 0 ? ColdStart.FREE : new ColdStart(0, penalty, List.of());
+        }
+        // Ollama's order: idle models (least recently used first), then busy ones; ours: busy ones soonest done.
+        List<String> idle = new ArrayList<>();
+        List<String> busy = new ArrayList<>();
+        for (String m : resident) {
+            if (m.equals(also)) {
+                continue;
+            }
+            (workload.runs(b.name(), m) ? busy : idle).add(m);
+        }
+        idle.sort(java.util.Comparator.comparingLong(m -> lastUsed(b, m)));
+        List<String> order = new ArrayList<>(idle);
+        order.addAll(busy);
+        List<String> victims = new ArrayList<>();
+        long wait = 0;
+        for (String v : order) {
+            if (memory.fits(resident, model)) {
+                break;
+            }
+            resident.remove(v);
+            victims.add(v);
+            for (RunningJob j : workload.running(b.name())) {
+                if (j.modelKey().equals(v)) {
+                    wait = Math.max(wait, remainingNanos(j, now, w));
+                }
+            }
+            penalty += evictionPenalty(b, v, now, plan);
+        }
+        return new ColdStart(wait, penalty, List.copyOf(victims));
+    }
+
+    private long lastUsed(Backend b, String model) {
+        Workload.Instance inst = workload.instance(b.name(), model);
+        return inst == null ? Long.MIN_VALUE : inst.lastUsedNanos();
+    }
+
+    /** The expected delay that evicting {@code v} from {@code b} imposes on {@code v}'s later requests. */
+    private double evictionPenalty(Backend b, String v, long now, PlacementPlan plan) {
+        double here = warmCapacity(b, v);
+        double all = here;
+        for (Backend o : planner.backendsNow()) {
+            if (o != b && o.isAvailable() && (o.isLoaded(v) || workload.runs(o.name(), v))) {
+                all += warmCapacity(o, v);
+            }
+        }
+        double share = all <= 0 ? 1 : here / all;
+        long load = cost.speeds(b.name(), v).loadNanos();
+        double affected = demand.queued(v) + demand.rate(v, now) * load / 1e9;
+        return share * affected * load + (plan.restricted() && plan.planned(b.name(), v) ? load : 0);
+    }
+
+    private double warmCapacity(Backend b, String model) {
+        Speeds s = cost.speeds(b.name(), model);
+        return s.decodeTps() * s.parallelGain(b.maxConcurrency());
     }
 
     /** A predictor with default hints and length-based prompt estimates (no tokenizer). */
@@ -95,7 +204,14 @@ public final class Predictor {
         if (b.isLoaded(model)) {
             return true;
         }
-        return inst != null && (now - inst.lastUsedNanos() <= warmWindowNanos || workload.runs(b.name(), model));
+        if (inst == null) {
+            return false;
+        }
+        if (workload.runs(b.name(), model)) {
+            return true;
+        }
+        // Recent use stands in for a stale /api/ps only where memory cannot have evicted it meanwhile.
+        return now - inst.lastUsedNanos() <= warmWindowNanos && !memoryLimited(b);
     }
 
     /** Time from now until jobs of {@code r}'s model with other runner options end on {@code b} (a reload waits). */

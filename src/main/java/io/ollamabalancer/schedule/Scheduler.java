@@ -85,6 +85,8 @@ public final class Scheduler implements AutoCloseable {
         this.policy = policy;
         this.predictor = predictor;
         this.settings = settings;
+        predictor.planner().backends(fleet::all);
+        predictor.demand().queueDepths(this::queueDepth);
         if (startTimer) {
             timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "scheduler-timer");
@@ -150,6 +152,9 @@ public final class Scheduler implements AutoCloseable {
             }
         }
         request.referenceWorkNanos(predictor.referenceServiceNanos(request));
+        if (state == PendingRequest.State.NEW) {
+            predictor.demand().arrived(key, request.referenceWorkNanos(), request.enqueuedNanos());
+        }
         long order = settings.order().key(request.enqueuedNanos(), request.referenceWorkNanos(), settings.aging());
         policy.onQueued(request, candidates);
         ModelQueue.QueueKey k = queue.keyFor(request, order);
