@@ -210,13 +210,25 @@ final class SimulateCommand implements Callable<Integer> {
         return sims.stream().map(s -> DemoFleet.backend(s.config(), s.baseUrl())).toList();
     }
 
+    /** The memory limits for {@link #describe}, empty when there are none (as before they existed). */
+    private static String memory(SimulatorConfig c) {
+        String s = "";
+        if (c.maxLoadedModels() > 0) {
+            s += ", at most " + c.maxLoadedModels() + " loaded";
+        }
+        if (c.vramBytes() > 0) {
+            s += ", " + Sizes.format(c.vramBytes()) + " memory";
+        }
+        return s;
+    }
+
     static String describe(List<OllamaSimulator> sims) {
         StringBuilder sb = new StringBuilder();
         for (OllamaSimulator s : sims) {
             SimulatorConfig c = s.config();
-            sb.append(String.format("%s  %s  %.0f tok/s decode, %.0f tok/s prefill, %d slots, models: %s%n",
+            sb.append(String.format("%s  %s  %.0f tok/s decode, %.0f tok/s prefill, %d slots%s, models: %s%n",
                     c.name(), s.baseUrl(), c.decodeTokensPerSecond(), c.prefillTokensPerSecond(), c.slots(),
-                    c.models().stream().map(SimModel::name).collect(Collectors.joining(", "))));
+                    memory(c), c.models().stream().map(SimModel::name).collect(Collectors.joining(", "))));
         }
         return sb.toString();
     }

@@ -3,6 +3,7 @@ package io.ollamabalancer.sim;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +13,7 @@ import static io.ollamabalancer.sim.SimHttp.list;
 import static io.ollamabalancer.sim.SimHttp.num;
 import static io.ollamabalancer.sim.SimHttp.obj;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Memory limits over real sockets: serial loads, eviction order, waiting for busy victims, /api/ps and counters. */
 class SimMemoryTest {
@@ -115,6 +117,27 @@ class SimMemoryTest {
             assertThat(ps(sim)).containsExactly("a:latest");
             assertThat(sim.counters().loads()).isEqualTo(3);
             assertThat(sim.counters().evictions()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aQueuedLoadWhoseClientLeftIsDroppedButTheMarkedVictimStillUnloads() throws Exception {
+        try (OllamaSimulator sim = OllamaSimulator.start(config(model("a", 1000), model("b", 1000))
+                .maxLoadedModels(1).build())) {
+            generate(sim, "a", 1);
+            CompletableFuture<Map<String, Object>> a = generateAsync(sim, "a", 40);
+            Thread.sleep(50);
+            try (RawHttp http = new RawHttp(sim.port())) {
+                http.send("POST", "/api/generate", body("b", 3));
+                Thread.sleep(100);
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> sim.counters().cancelled() == 1);
+            assertThat(num(a.get(5, TimeUnit.SECONDS).get("eval_count"))).isEqualTo(40);
+            // As in Ollama: the victim was told to expire when idle, and the cancelled load is skipped.
+            await().atMost(Duration.ofSeconds(5)).until(() -> sim.counters().evictions() == 1);
+            Thread.sleep(LOAD_MILLIS + 50);
+            assertThat(ps(sim)).isEmpty();
+            assertThat(sim.counters().loads()).isEqualTo(1);
         }
     }
 
