@@ -2,6 +2,7 @@ package io.ollamabalancer.cli;
 
 import io.ollamabalancer.config.ConfigException;
 import io.ollamabalancer.config.ConfigJson.Node;
+import io.ollamabalancer.config.Sizes;
 
 import java.util.Map;
 
@@ -45,6 +46,22 @@ final class FleetFields {
         } catch (NumberFormatException e) {
             throw wrong(name, "a whole number", n);
         }
+    }
+
+    /** A byte count: a whole number, or a string with a binary unit such as {@code "8GB"} ({@link Sizes}). */
+    long bytes(String name) {
+        Node n = fields.get(name);
+        if (n.isString()) {
+            try {
+                return Sizes.parseBytes(n.text());
+            } catch (ConfigException e) {
+                throw new ConfigException(at + ": \"" + name + "\": " + e.getMessage());
+            }
+        }
+        if (!n.isInteger()) {
+            throw wrong(name, "a byte count (e.g. 8589934592 or \"8GB\")", n);
+        }
+        return whole(name);
     }
 
     double number(String name) {

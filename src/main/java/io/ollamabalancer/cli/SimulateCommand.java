@@ -3,6 +3,7 @@ package io.ollamabalancer.cli;
 import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.config.BackendsFile;
 import io.ollamabalancer.config.ConfigException;
+import io.ollamabalancer.config.Sizes;
 import io.ollamabalancer.sim.OllamaSimulator;
 import io.ollamabalancer.sim.SimModel;
 import io.ollamabalancer.sim.SimulatorConfig;
@@ -74,6 +75,15 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--gpu", description = "report models as loaded in VRAM")
     boolean gpu;
 
+    @Option(names = "--max-loaded-models", paramLabel = "N",
+            description = "models held in memory at once, OLLAMA_MAX_LOADED_MODELS; loading one more evicts one"
+                    + " (default 0: no limit)")
+    Integer maxLoadedModels;
+
+    @Option(names = "--vram", paramLabel = "BYTES",
+            description = "memory for loaded models, each taking its file size, e.g. 8GB (default: no limit)")
+    String vram;
+
     @Option(names = "--fleet", paramLabel = "FILE", description = "a fleet file describing each server (JSON)")
     Path fleet;
 
@@ -113,7 +123,7 @@ final class SimulateCommand implements Callable<Integer> {
         if (fleet != null) {
             if (!port.isEmpty() || !ports.isEmpty() || bind != null || name != null || models != null
                     || decodeTps != null || prefillTps != null || slots != null || maxQueue != null || loadMs != null
-                    || seed != null || gpu) {
+                    || seed != null || gpu || maxLoadedModels != null || vram != null) {
                 throw new ConfigException("--fleet describes every server; it cannot be combined with other"
                         + " simulator options");
             }
@@ -125,6 +135,7 @@ final class SimulateCommand implements Callable<Integer> {
             all.add(11434);
         }
         String base = name == null ? "sim" : name;
+        long vramBytes = vram == null ? 0 : parseVram(vram);
         List<SimulatorConfig> out = new ArrayList<>();
         for (int i = 0; i < all.size(); i++) {
             SimulatorConfig.Builder b = SimulatorConfig.builder()
@@ -155,6 +166,10 @@ final class SimulateCommand implements Callable<Integer> {
             if (seed != null) {
                 b.seed(seed + i);
             }
+            if (maxLoadedModels != null) {
+                b.maxLoadedModels(maxLoadedModels);
+            }
+            b.vramBytes(vramBytes);
             try {
                 out.add(b.build());
             } catch (IllegalArgumentException e) {
@@ -162,6 +177,14 @@ final class SimulateCommand implements Callable<Integer> {
             }
         }
         return out;
+    }
+
+    private static long parseVram(String text) {
+        try {
+            return Sizes.parseBytes(text);
+        } catch (ConfigException e) {
+            throw new ConfigException("simulate: --vram: " + e.getMessage());
+        }
     }
 
     private static List<OllamaSimulator> startAll(List<SimulatorConfig> configs) {
@@ -187,13 +210,25 @@ final class SimulateCommand implements Callable<Integer> {
         return sims.stream().map(s -> DemoFleet.backend(s.config(), s.baseUrl())).toList();
     }
 
+    /** The memory limits for {@link #describe}, empty when there are none (as before they existed). */
+    private static String memory(SimulatorConfig c) {
+        String s = "";
+        if (c.maxLoadedModels() > 0) {
+            s += ", at most " + c.maxLoadedModels() + " loaded";
+        }
+        if (c.vramBytes() > 0) {
+            s += ", " + Sizes.format(c.vramBytes()) + " memory";
+        }
+        return s;
+    }
+
     static String describe(List<OllamaSimulator> sims) {
         StringBuilder sb = new StringBuilder();
         for (OllamaSimulator s : sims) {
             SimulatorConfig c = s.config();
-            sb.append(String.format("%s  %s  %.0f tok/s decode, %.0f tok/s prefill, %d slots, models: %s%n",
+            sb.append(String.format("%s  %s  %.0f tok/s decode, %.0f tok/s prefill, %d slots%s, models: %s%n",
                     c.name(), s.baseUrl(), c.decodeTokensPerSecond(), c.prefillTokensPerSecond(), c.slots(),
-                    c.models().stream().map(SimModel::name).collect(Collectors.joining(", "))));
+                    memory(c), c.models().stream().map(SimModel::name).collect(Collectors.joining(", "))));
         }
         return sb.toString();
     }

@@ -135,6 +135,7 @@ public record SimFleet(String name, List<SimulatorConfig> sims) {
                 g.writeBooleanField("checkHost", c.checkHost());
                 g.writeBooleanField("gpu", c.gpu());
                 g.writeNumberField("contextLength", c.contextLength());
+                g.writeNumberField("maxLoadedModels", c.maxLoadedModels()); g.writeNumberField("vramBytes", c.vramBytes());
                 g.writeArrayFieldStart("models");
                 for (SimModel m : c.models()) {
                     g.writeStartObject();

@@ -86,6 +86,7 @@ final class GenerationEndpoint {
         private final GenerationRequest req;
         private final ModelRuntime model;
         private final GenerationFormat format;
+        private ModelRuntime.Claim claim;
         private boolean finished;
 
         Preload(SimExchange x, GenerationRequest req, ModelRuntime model, GenerationFormat format) {
@@ -97,21 +98,22 @@ final class GenerationEndpoint {
 
         void start() {
             x.active(this);
-            model.acquire(cold -> {
+            claim = new ModelRuntime.Claim(cold -> {
                 if (finished) {
                     return;
                 }
                 finished = true;
-                model.release(req.keepAlive());
+                model.release(claim, req.keepAlive());
                 special(x, req, format, "load");
             });
+            model.acquire(claim);
         }
 
         @Override
         public void cancel() {
             if (!finished) {
                 finished = true;
-                model.release(null);
+                model.release(claim, null);
                 x.cancelled();
             }
         }

@@ -21,16 +21,19 @@ final class ModelCatalog {
 
     private final SimulatorConfig config;
     private final EventLoop loop;
+    private final ModelMemory memory;
     private Map<String, ModelRuntime> byKey = new LinkedHashMap<>();
 
-    ModelCatalog(SimulatorConfig config, EventLoop loop, Instant started) {
+    ModelCatalog(SimulatorConfig config, EventLoop loop, ModelMemory memory, Instant started) {
         this.config = config;
         this.loop = loop;
+        this.memory = memory;
         int i = 0;
         for (SimModel m : config.models()) {
             // Newest first, as /api/tags sorts: each later model was "pulled" an hour earlier.
             Instant modified = started.minusSeconds(3600L * (++i)).minusNanos(i * 137_911_211L);
-            byKey.put(normalize(m.name()), new ModelRuntime(m, displayName(m.name()), modified, config, loop));
+            byKey.put(normalize(m.name()), new ModelRuntime(m, displayName(m.name()), modified, config, loop,
+                    memory));
         }
     }
 
@@ -68,12 +71,16 @@ final class ModelCatalog {
 
     /**
      * Installs {@code model}, replacing one of the same name (as {@code /api/create} overwrites), and lists it first
-     * as the newest.
+     * as the newest. A replaced runner unloads once idle, so its memory is not held by a model nobody can reach.
      */
     void add(SimModel model, Instant modified) {
         String key = normalize(model.name());
+        ModelRuntime old = byKey.get(key);
+        if (old != null) {
+            old.expireNow();
+        }
         Map<String, ModelRuntime> next = new LinkedHashMap<>();
-        next.put(key, new ModelRuntime(model, displayName(model.name()), modified, config, loop));
+        next.put(key, new ModelRuntime(model, displayName(model.name()), modified, config, loop, memory));
         byKey.forEach(next::putIfAbsent);
         byKey = next;
     }

@@ -20,7 +20,7 @@ final class ModelLease implements SlotManager.Waiter {
     private final Listener listener;
     private State state = State.NEW;
     private boolean holdsSlot;
-    private boolean holdsModel;
+    private ModelRuntime.Claim claim;
     private long slotAt;
 
     ModelLease(SimContext sim, ModelRuntime model, Listener listener) {
@@ -52,15 +52,15 @@ final class ModelLease implements SlotManager.Waiter {
             return;
         }
         holdsSlot = true;
-        holdsModel = true;
         slotAt = sim.nanoTime();
         state = State.LOADING;
-        model.acquire(cold -> {
+        claim = new ModelRuntime.Claim(cold -> {
             if (state == State.LOADING) {
                 state = State.READY;
                 listener.ready(sim.nanoTime() - slotAt);
             }
         });
+        model.acquire(claim);
     }
 
     /** Lets go of everything held; {@code keepAlive} is the request's keep_alive in ns, or null. */
@@ -72,9 +72,9 @@ final class ModelLease implements SlotManager.Waiter {
             sim.slots().abandon(this);
         }
         state = State.RELEASED;
-        if (holdsModel) {
-            holdsModel = false;
-            model.release(keepAlive);
+        if (claim != null) {
+            model.release(claim, keepAlive);
+            claim = null;
         }
         if (holdsSlot) {
             holdsSlot = false;

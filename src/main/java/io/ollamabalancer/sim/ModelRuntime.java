@@ -12,12 +12,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One installed model and its runner state: unloaded, loading or loaded, with a reference count of requests using it
- * and Ollama's keep-alive timer (armed when the count drops to zero; 0 unloads at once, negative never). There is no
- * memory budget or eviction: any number of models may be loaded. Confined to the simulator's event loop.
+ * One installed model and its runner state: unloaded, queued for memory, loading or loaded, with the requests waiting
+ * for it, the requests using it ({@link #active()}) and Ollama's keep-alive timer (armed when the last user leaves;
+ * 0 unloads at once, negative never). Loads and memory pressure are arbitrated by the server's {@link ModelMemory},
+ * which may mark a loaded runner for eviction: it then takes no new users and unloads when the last one leaves.
+ * Confined to the simulator's event loop.
  */
 final class ModelRuntime {
-    enum State { UNLOADED, LOADING, LOADED }
+    enum State { UNLOADED, QUEUED, LOADING, LOADED }
 
     /** Called when the model is ready for a request. */
     @FunctionalInterface
@@ -25,25 +27,44 @@ final class ModelRuntime {
         void ready(boolean wasCold);
     }
 
+    /**
+     * One request's hold on the model, from {@link #acquire} to {@link #release}. Made before acquiring, so that a
+     * ready callback running inside {@code acquire} can already release it.
+     */
+    static final class Claim {
+        private final Ready ready;
+        private boolean active;
+        private boolean released;
+
+        Claim(Ready ready) {
+            this.ready = ready;
+        }
+    }
+
     private final SimModel model;
     private final String displayName;
     private final String digest;
     private final Instant modifiedAt;
     private final EventLoop loop;
+    private final ModelMemory memory;
     private final long loadTimeMillis;
-    private final List<Ready> waiters = new ArrayList<>();
+    private final List<Claim> waiters = new ArrayList<>();
     private State state;
-    private int refs;
+    private int active;
+    private boolean evicting;
+    private long lastUsed;
     private long keepAliveNanos;
     private Instant idleSince;
     private ScheduledFuture<?> expiry;
 
-    ModelRuntime(SimModel model, String displayName, Instant modifiedAt, SimulatorConfig config, EventLoop loop) {
+    ModelRuntime(SimModel model, String displayName, Instant modifiedAt, SimulatorConfig config, EventLoop loop,
+                 ModelMemory memory) {
         this.model = model;
         this.displayName = displayName;
         this.digest = sha256(displayName);
         this.modifiedAt = modifiedAt;
         this.loop = loop;
+        this.memory = memory;
         this.loadTimeMillis = config.loadTimeMillis();
         this.keepAliveNanos = config.keepAliveMillis() < 0 ? GoDuration.FOREVER
                 : TimeUnit.MILLISECONDS.toNanos(config.keepAliveMillis());
@@ -51,6 +72,8 @@ final class ModelRuntime {
         if (model.loadedAtStart()) {
             // Constructed off-loop before the server starts; arming the timer only enqueues a task.
             state = State.LOADED;
+            lastUsed = memory.tick();
+            memory.adoptLoaded(this);
             idleSince = Instant.now();
             armExpiry();
         }
@@ -77,46 +100,67 @@ final class ModelRuntime {
         return state;
     }
 
-    /** Takes a reference; {@code onReady} runs now if loaded, else when the (possibly shared) load finishes. */
-    void acquire(Ready onReady) {
-        refs++;
-        cancelExpiry();
-        switch (state) {
-            case LOADED:
-                onReady.ready(false);
-                break;
-            case LOADING:
-                waiters.add(onReady);
-                break;
-            default:
-                state = State.LOADING;
-                waiters.add(onReady);
-                loop.schedule(this::loaded, loadTimeMillis, TimeUnit.MILLISECONDS);
-        }
+    /** Requests using the loaded runner now (Ollama's {@code refCount}). */
+    int active() {
+        return active;
     }
 
-    private void loaded() {
-        state = State.LOADED;
-        List<Ready> ready = new ArrayList<>(waiters);
-        waiters.clear();
-        for (Ready r : ready) {
-            r.ready(true);
+    /** Whether memory pressure has marked this runner to unload once its users leave. */
+    boolean evicting() {
+        return evicting;
+    }
+
+    /** {@link ModelMemory#tick()} of the last acquire or release; smaller = less recently used. */
+    long lastUsed() {
+        return lastUsed;
+    }
+
+    /** The runner's current keep_alive in ns ({@link GoDuration#FOREVER} for never). */
+    long keepAliveNanos() {
+        return keepAliveNanos;
+    }
+
+    /**
+     * Takes a hold on the model; its ready callback runs now if it is loaded, else when the (possibly shared) load
+     * finishes. A runner marked for eviction is not joined: the request waits for its unload and a reload.
+     */
+    void acquire(Claim c) {
+        if (state == State.LOADED && !evicting) {
+            cancelExpiry();
+            activate(c);
+            c.ready.ready(false);
+            return;
         }
-        if (refs == 0) {
-            becameIdle();
+        waiters.add(c);
+        if (state == State.UNLOADED) {
+            memory.requestLoad(this);
         }
     }
 
     /**
-     * Drops a reference. A request's {@code keep_alive} (nanoseconds, null if absent) persists on the runner, as in
-     * Ollama.
+     * Lets go of a hold (idempotent). A request's {@code keep_alive} (nanoseconds, null if absent) persists on the
+     * runner, as in Ollama.
      */
-    void release(Long keepAlive) {
+    void release(Claim c, Long keepAlive) {
+        if (c.released) {
+            return;
+        }
+        c.released = true;
         if (keepAlive != null) {
             keepAliveNanos = keepAlive;
         }
-        refs--;
-        if (refs == 0 && state == State.LOADED) {
+        if (!c.active) {
+            waiters.remove(c);
+            if (waiters.isEmpty() && state == State.QUEUED) {
+                // Nobody wants the queued load any more; Ollama skips cancelled pending requests.
+                state = State.UNLOADED;
+                memory.cancelLoad(this);
+            }
+            return;
+        }
+        active--;
+        lastUsed = memory.tick();
+        if (active == 0 && state == State.LOADED) {
             becameIdle();
         }
     }
@@ -124,12 +168,62 @@ final class ModelRuntime {
     /** {@code keep_alive:0} with an empty prompt: unload now, or as soon as in-flight work ends. */
     void expireNow() {
         keepAliveNanos = 0;
-        if (refs == 0 && state == State.LOADED) {
+        if (active == 0 && state == State.LOADED) {
             becameIdle();
         }
     }
 
+    /** Called by {@link ModelMemory}: the load was queued for room. */
+    void queued() {
+        state = State.QUEUED;
+    }
+
+    /** Called by {@link ModelMemory}: room is made, load now. */
+    void startLoad() {
+        state = State.LOADING;
+        loop.schedule(this::loaded, loadTimeMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void loaded() {
+        state = State.LOADED;
+        lastUsed = memory.tick();
+        List<Claim> ready = new ArrayList<>(waiters);
+        waiters.clear();
+        for (Claim c : ready) {
+            activate(c);
+        }
+        for (Claim c : ready) {
+            c.ready.ready(true);
+        }
+        if (active == 0 && state == State.LOADED) {
+            becameIdle();
+        }
+        memory.loaded(this);
+    }
+
+    /**
+     * Called by {@link ModelMemory}: unload to make room, now if idle, else when the last user leaves. New requests
+     * wait for the unload and queue a reload.
+     */
+    void evict() {
+        evicting = true;
+        cancelExpiry();
+        if (active == 0) {
+            unload(true);
+        }
+    }
+
+    private void activate(Claim c) {
+        c.active = true;
+        active++;
+        lastUsed = memory.tick();
+    }
+
     private void becameIdle() {
+        if (evicting) {
+            unload(true);
+            return;
+        }
         idleSince = Instant.now();
         armExpiry();
     }
@@ -137,9 +231,9 @@ final class ModelRuntime {
     private void armExpiry() {
         cancelExpiry();
         if (keepAliveNanos == 0) {
-            unload();
+            unload(false);
         } else if (keepAliveNanos != GoDuration.FOREVER && keepAliveNanos > 0) {
-            expiry = loop.schedule(this::unload, keepAliveNanos, TimeUnit.NANOSECONDS);
+            expiry = loop.schedule(() -> unload(false), keepAliveNanos, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -150,9 +244,17 @@ final class ModelRuntime {
         }
     }
 
-    private void unload() {
-        if (refs == 0 && state == State.LOADED) {
-            state = State.UNLOADED;
+    private void unload(boolean forced) {
+        if (active != 0 || state != State.LOADED) {
+            return;
+        }
+        cancelExpiry();
+        state = State.UNLOADED;
+        evicting = false;
+        memory.unloaded(this, forced);
+        if (!waiters.isEmpty() && state == State.UNLOADED) {
+            // Requests that arrived while this runner was marked for eviction: reload, behind earlier loads.
+            memory.requestLoad(this);
         }
     }
 
@@ -161,7 +263,7 @@ final class ModelRuntime {
         if (keepAliveNanos == GoDuration.FOREVER) {
             return now.plusNanos(GoDuration.FOREVER);
         }
-        Instant base = refs > 0 || idleSince == null ? now : idleSince;
+        Instant base = active > 0 || idleSince == null ? now : idleSince;
         return base.plusNanos(keepAliveNanos);
     }
 

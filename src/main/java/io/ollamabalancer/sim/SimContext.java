@@ -24,7 +24,7 @@ final class SimContext {
         this.loop = loop;
         this.counters = counters;
         this.faults = faults;
-        this.catalog = new ModelCatalog(config, loop, Instant.now());
+        this.catalog = new ModelCatalog(config, loop, new ModelMemory(config, counters), Instant.now());
         this.slots = new SlotManager(config.slots(), config.maxQueue(), counters, loop);
         this.blobs = blobs;
     }

@@ -21,6 +21,8 @@ public final class SimCounters {
     private final LongAdder tokensGenerated = new LongAdder();
     private final LongAdder connectionsAccepted = new LongAdder();
     private final LongAdder crashes = new LongAdder();
+    private final LongAdder loads = new LongAdder();
+    private final LongAdder evictions = new LongAdder();
     private final LongAdder blobsStored = new LongAdder();
     private final LongAdder blobBytesStored = new LongAdder();
     private final LongAdder blobBytesReceived = new LongAdder();
@@ -69,6 +71,19 @@ public final class SimCounters {
         return tokensGenerated.sum();
     }
 
+    /** Model loads completed (cold starts, reloads after an unload); models loaded at start are not counted. */
+    public long loads() {
+        return loads.sum();
+    }
+
+    /**
+     * Runners unloaded to make room for another model (memory limits); unloads by {@code keep_alive} expiry or
+     * {@code keep_alive:0} are not counted.
+     */
+    public long evictions() {
+        return evictions.sum();
+    }
+
     /** Blobs stored by {@code POST /api/blobs/:digest} (the body hashed to its digest). */
     public long blobsStored() {
         return blobsStored.sum();
@@ -114,6 +129,8 @@ public final class SimCounters {
         tokensGenerated.reset();
         connectionsAccepted.reset();
         crashes.reset();
+        loads.reset();
+        evictions.reset();
         blobsStored.reset();
         blobBytesStored.reset();
         blobBytesReceived.reset();
@@ -142,6 +159,8 @@ public final class SimCounters {
             g.writeNumberField("waiting", waiting());
             g.writeNumberField("tokensGenerated", tokensGenerated());
             g.writeNumberField("connectionsAccepted", connectionsAccepted());
+            g.writeNumberField("loads", loads());
+            g.writeNumberField("evictions", evictions());
             g.writeNumberField("blobsStored", blobsStored());
             g.writeNumberField("blobBytesStored", blobBytesStored());
             g.writeNumberField("blobBytesReceived", blobBytesReceived());
@@ -178,6 +197,14 @@ public final class SimCounters {
 
     void onToken() {
         tokensGenerated.increment();
+    }
+
+    void onModelLoaded() {
+        loads.increment();
+    }
+
+    void onEviction() {
+        evictions.increment();
     }
 
     void onBlobStored(long bytes) {

@@ -40,9 +40,9 @@ import java.util.Objects;
  * @param gpu                    report {@code size_vram} = size in {@code /api/ps} (otherwise 0, as on CPU)
  * @param contextLength          per-slot {@code num_ctx} reported by {@code /api/ps}
  * @param maxLoadedModels        models the server holds in memory at once (Ollama's {@code OLLAMA_MAX_LOADED_MODELS});
- *                               0 = no limit. Loading one more evicts another (see {@code ModelRuntime})
+ *                               0 = no limit. Loading one more evicts another (see {@code ModelMemory})
  * @param vramBytes              memory budget for loaded models, each taking its {@link SimModel#sizeBytes()};
- *                               0 = no limit
+ *                               0 = no limit; a model larger than the budget still loads, alone
  */
 public record SimulatorConfig(String name, String host, int port, List<SimModel> models,
                               double prefillTokensPerSecond, double decodeTokensPerSecond, int slots, int maxQueue,

@@ -20,8 +20,10 @@
  * {@code refuseConnections}, {@code crashAfterTokens}, {@code errorAfterTokens}, {@code extraLatencyMillis},
  * {@code failNextWith}, {@code speedFactor}, {@code uploadBytesPerSecond}.
  *
- * <p>Simplifications: slots are per server (not per model); any number of models may be loaded (no memory budget
- * or eviction); a request waiting for a slot can get 503 when {@link io.ollamabalancer.sim.SimulatorConfig#maxQueue()}
+ * <p>Simplifications: slots are per server (not per model); memory is modelled only as a count and a byte budget
+ * ({@link io.ollamabalancer.sim.SimulatorConfig#maxLoadedModels()}, {@link
+ * io.ollamabalancer.sim.SimulatorConfig#vramBytes()}; none by default), with Ollama's serial load queue and eviction
+ * (see {@code ModelMemory}) but instant unloads; a request waiting for a slot can get 503 when {@link io.ollamabalancer.sim.SimulatorConfig#maxQueue()}
  * waiters are already queued (a simulator option; real Ollama queues slot waiters without limit); tools, thinking,
  * images, {@code format} and stop strings are accepted and ignored.
  *
@@ -34,7 +36,7 @@
  * {@code SimRouter} (path and method, host check, injected latency) → an endpoint handler ({@code InfoEndpoints},
  * {@code GenerationEndpoint}, {@code EmbedEndpoint}, {@code PullEndpoint}, {@code CreateEndpoint},
  * {@code ControlEndpoint}) → for model
- * work, a {@code ModelLease} (FIFO slot from {@code SlotManager}, then the model from {@code ModelRuntime}) → a
+ * work, a {@code ModelLease} (FIFO slot from {@code SlotManager}, then the model from {@code ModelRuntime}, loaded when {@code ModelMemory} has room) → a
  * {@code GenerationSession} that paces tokens into a {@code GenerationFormat} (NDJSON or SSE) through a
  * {@code StreamWriter}.
  */

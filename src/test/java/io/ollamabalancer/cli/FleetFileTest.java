@@ -52,6 +52,18 @@ class FleetFileTest {
     }
 
     @Test
+    void memoryLimitsTakeDefaultsAndSizeStrings() {
+        List<SimulatorConfig> sims = parse("{'defaults':{'maxLoadedModels':2,'vramBytes':'8GB'},"
+                + "'simulators':[{'name':'a'},{'name':'b','maxLoadedModels':0,'vramBytes':1000}]}");
+        assertThat(sims.get(0).maxLoadedModels()).isEqualTo(2);
+        assertThat(sims.get(0).vramBytes()).isEqualTo(8L << 30);
+        assertThat(sims.get(0).memoryLimited()).isTrue();
+        assertThat(sims.get(1).maxLoadedModels()).isZero();
+        assertThat(sims.get(1).vramBytes()).isEqualTo(1000);
+        assertThat(parse("[{'name':'c'}]").get(0).memoryLimited()).isFalse();
+    }
+
+    @Test
     void countMakesNumberedCopiesOnConsecutivePortsWithDistinctSeeds() {
         List<SimulatorConfig> sims = parse("{'simulators':[{'name':'cpu','count':3,'port':12000,'seed':10},"
                 + "{'name':'eph','count':2}]}");
@@ -88,6 +100,10 @@ class FleetFileTest {
         "bool as string   | [{'name':'a','gpu':'yes'}]           | simulator \"a\": \"gpu\" must be true or false, found \"yes\"",
         "rate as string   | [{'name':'a','decodeTokensPerSecond':'fast'}] | simulator \"a\": \"decodeTokensPerSecond\" must be a number, found \"fast\"",
         "zero slots       | [{'name':'a','slots':0}]             | simulator \"a\": slots must be >= 1",
+        "negative models  | [{'name':'a','maxLoadedModels':-1}]  | simulator \"a\": maxLoadedModels must be >= 0 (0: no limit)",
+        "vram fraction    | [{'name':'a','vramBytes':1.5}]       | simulator \"a\": \"vramBytes\" must be a byte count (e.g. 8589934592 or \"8GB\"), found 1.5",
+        "vram bad unit    | [{'name':'a','vramBytes':'8 parsecs'}] | simulator \"a\": \"vramBytes\": invalid size \"8 parsecs\" (expected e.g. 256MB, 64KB, 1g or 1048576)",
+        "vram negative    | [{'name':'a','vramBytes':-1}]        | simulator \"a\": vramBytes must be >= 0 (0: no limit)",
         "bad port         | [{'name':'a','port':70000}]          | simulator \"a\": port out of range: 70000",
         "bad count        | [{'name':'a','count':0}]             | simulator \"a\": \"count\" must be between 1 and 256, found 0",
         "models string    | [{'name':'a','models':'llama3'}]     | simulator \"a\": \"models\" must be an array, found a string",

@@ -50,9 +50,24 @@ class SimulateCommandTest {
     }
 
     @Test
+    void memoryFlagsReachEveryServer() {
+        List<SimulatorConfig> sims = plan("--ports", "11434,11435", "--max-loaded-models", "2", "--vram", "8GB");
+        assertThat(sims).extracting(SimulatorConfig::maxLoadedModels).containsExactly(2, 2);
+        assertThat(sims).extracting(SimulatorConfig::vramBytes).containsExactly(8L << 30, 8L << 30);
+        assertThat(plan("--vram", "1048576").get(0).vramBytes()).isEqualTo(1 << 20);
+        assertThat(plan().get(0).memoryLimited()).isFalse();
+    }
+
+    @Test
     void invalidSimulatorSettingsAreConfigErrors() {
         assertThatThrownBy(() -> plan("--slots", "0")).isInstanceOf(ConfigException.class)
                 .hasMessage("simulate: slots must be >= 1");
+        assertThatThrownBy(() -> plan("--max-loaded-models", "-1")).isInstanceOf(ConfigException.class)
+                .hasMessage("simulate: maxLoadedModels must be >= 0 (0: no limit)");
+        assertThatThrownBy(() -> plan("--vram", "lots")).isInstanceOf(ConfigException.class)
+                .hasMessage("simulate: --vram: invalid size \"lots\" (expected e.g. 256MB, 64KB, 1g or 1048576)");
+        assertThatThrownBy(() -> plan("--fleet", "f.json", "--vram", "1g")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cannot be combined");
     }
 
     @Test
