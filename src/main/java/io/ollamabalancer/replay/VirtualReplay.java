@@ -91,6 +91,9 @@ public final class VirtualReplay {
                 .withLimits(new QueueLimits(1_000_000, Long.MAX_VALUE / 4));
         scheduling = Scheduling.create(fleet, settings, policy, CostHints.defaults(), EstimatorSettings.defaults(),
                 TokenCounter.shared(), () -> now, false, Runnable::run);
+        // Ollama's preload: the model loads (evicting as a request would) and is released at once.
+        scheduling.scheduler().prewarmer((b, model) -> virtual.get(b.name()).memory.acquire(model,
+                ready -> virtual.get(b.name()).memory.release(model)));
     }
 
     /**
@@ -139,7 +142,7 @@ public final class VirtualReplay {
                 sweepPending = true;
                 push(now + nanos(SWEEP_SECONDS), () -> {
                     sweepPending = false;
-                    scheduling.scheduler().drainAll();
+                    scheduling.scheduler().sweep();
                 });
             }
         }

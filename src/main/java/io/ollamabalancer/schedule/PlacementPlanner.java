@@ -67,11 +67,19 @@ public final class PlacementPlanner {
     /** The plan now: the current one, recomputed first if it is older than the interval. */
     public PlacementPlan plan(long now) {
         PlacementPlan p = current;
-        if (now - p.madeNanos() < intervalNanos || !busy.compareAndSet(false, true)) {
+        if ((p != PlacementPlan.unrestricted() && now - p.madeNanos() < intervalNanos) || !busy.compareAndSet(false, true)) {
             return p;
         }
         try {
             PlacementPlan next = compute(now, p);
+            if (System.getenv("PLAN_DEBUG") != null && !next.holds().equals(p.holds())) {
+                StringBuilder d = new StringBuilder();
+                for (String m : demand.models()) {
+                    d.append(String.format(" %s r=%.3f w=%.2f q=%d", m, demand.rate(m, now), demand.workNanos(m) / 1e9,
+                            demand.queued(m)));
+                }
+                System.err.printf("%.1f plan %s u=%.2f %s%n", now / 1e9, next.holds(), next.utilisation(), d);
+            }
             current = next;
             return next;
         } finally {
@@ -135,20 +143,49 @@ public final class PlacementPlanner {
             }
             return new PlacementPlan(holds, FluidLoad.utilisation(load, capacity, installed), false, now);
         }
-        boolean[][] holds = new boolean[nb][nm];
+        boolean[][] kept = new boolean[nb][nm];
         for (int b = 0; b < nb; b++) {
             Backend be = fleet.get(b);
             Set<String> start = previous.restricted() ? previous.holds().getOrDefault(be.name(), Set.of())
                     : be.loadedModels();
-            List<String> kept = new ArrayList<>();
+            List<String> in = new ArrayList<>();
             for (int m = 0; m < nm; m++) {
                 String model = models.get(m);
-                if (installed[b][m] && start.contains(model) && be.memory().fits(kept, model)) {
-                    kept.add(model);
-                    holds[b][m] = true;
+                if (installed[b][m] && start.contains(model) && be.memory().fits(in, model)) {
+                    in.add(model);
+                    kept[b][m] = true;
                 }
             }
         }
+        boolean[][] holds = improve(fleet, models, load, capacity, installed, kept);
+        double u = FluidLoad.utilisation(load, capacity, holds);
+        // A plan made afresh can reach what single moves from the current one cannot (two models trading places);
+        // it replaces the current one only when it is clearly better.
+        boolean[][] fresh = improve(fleet, models, load, capacity, installed, new boolean[nb][nm]);
+        double uf = FluidLoad.utilisation(load, capacity, fresh);
+        if (uf < u * (1 - HYSTERESIS) && u - uf >= MIN_GAIN) {
+            holds = fresh;
+            u = uf;
+        }
+        Map<String, Set<String>> out = new HashMap<>();
+        for (int b = 0; b < nb; b++) {
+            Set<String> s = new LinkedHashSet<>();
+            for (int m = 0; m < nm; m++) {
+                if (holds[b][m]) {
+                    s.add(models.get(m));
+                }
+            }
+            out.put(fleet.get(b).name(), s);
+        }
+        return new PlacementPlan(out, u, true, now);
+    }
+
+    /** {@code start} completed (every model with demand somewhere) and improved one move at a time. */
+    private static boolean[][] improve(List<Backend> fleet, List<String> models, double[] load, double[] capacity,
+                                       boolean[][] installed, boolean[][] start) {
+        int nb = fleet.size();
+        int nm = models.size();
+        boolean[][] holds = start;
         // Coverage: every model with demand somewhere, most demanded first.
         for (int m = 0; m < nm; m++) {
             if (replicas(holds, m) > 0) {
@@ -200,17 +237,7 @@ public final class PlacementPlanner {
             holds = best;
             u = bestU;
         }
-        Map<String, Set<String>> out = new HashMap<>();
-        for (int b = 0; b < nb; b++) {
-            Set<String> s = new LinkedHashSet<>();
-            for (int m = 0; m < nm; m++) {
-                if (holds[b][m]) {
-                    s.add(models.get(m));
-                }
-            }
-            out.put(fleet.get(b).name(), s);
-        }
-        return new PlacementPlan(out, u, true, now);
+        return holds;
     }
 
     /**

@@ -154,8 +154,12 @@ public final class Predictor {
         }
         double share = all <= 0 ? 1 : here / all;
         long load = cost.speeds(b.name(), v).loadNanos();
+        if (plan.restricted() && !plan.planned(b.name(), v)) {
+            // The plan moves it elsewhere: only what waits for it now is hurt, and less where it has a home.
+            return share * demand.queued(v) * load * (plan.replicas(v) > 0 ? 0.5 : 1);
+        }
         double affected = demand.queued(v) + demand.rate(v, now) * load / 1e9;
-        return share * affected * load + (plan.restricted() && plan.planned(b.name(), v) ? load : 0);
+        return share * affected * load + (plan.restricted() ? load : 0);
     }
 
     private double warmCapacity(Backend b, String model) {
@@ -375,6 +379,11 @@ public final class Predictor {
     /** {@code r} never really ran on {@code b} (its connection failed): forget it there. */
     void abandoned(PendingRequest r, Backend b) {
         workload.finish(b.name(), r);
+    }
+
+    /** Whether a request for {@code model} is running on {@code b}. */
+    public boolean runsOn(Backend b, String model) {
+        return workload.runs(b.name(), model);
     }
 
     /** Jobs this scheduler has running on {@code b}. */

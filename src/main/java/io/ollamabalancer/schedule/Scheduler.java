@@ -64,6 +64,9 @@ public final class Scheduler implements AutoCloseable {
     private volatile List<ModelQueue> queueList = List.of();
     private final ScheduledExecutorService timer;
     private volatile QueueListener listener = QueueListener.NONE;
+    private volatile Prewarmer prewarmer = Prewarmer.NONE;
+    /** Backend name → until when (scheduler clock) a preload sent there is taken to be under way. */
+    private final Map<String, Long> preloading = new ConcurrentHashMap<>();
 
     /**
      * The original constructor: FIFO queues with the given limits and a private {@link Predictor} (default hints,
@@ -183,6 +186,59 @@ public final class Scheduler implements AutoCloseable {
                 queues.put(key, q);
             }
             return q;
+        }
+    }
+
+    /** Sets who loads models ahead of demand where the placement plan wants them ({@link Prewarmer#NONE}: off). */
+    public void prewarmer(Prewarmer p) {
+        prewarmer = p == null ? Prewarmer.NONE : p;
+    }
+
+    /**
+     * Preloads what the placement plan wants resident where it is not, one model at a time per backend, and only
+     * where the load would evict nothing the plan keeps there and nothing that is running.
+     */
+    void prewarm() {
+        Prewarmer p = prewarmer;
+        if (p == Prewarmer.NONE) {
+            return;
+        }
+        long now = predictor.now();
+        PlacementPlan plan = predictor.placement(now);
+        if (!plan.restricted()) {
+            return;
+        }
+        double w = predictor.confidence();
+        for (Backend b : fleet.all()) {
+            Long until = preloading.get(b.name());
+            if (until != null && until > now) {
+                continue;
+            }
+            java.util.Set<String> wanted = plan.holds().get(b.name());
+            if (wanted == null || !b.isAvailable()) {
+                continue;
+            }
+            for (String m : wanted) {
+                if (b.isLoaded(m) || !b.hasModel(m) || predictor.runsOn(b, m)) {
+                    continue;
+                }
+                ColdStart cs = predictor.coldStart(b, m, now, w, plan, null);
+                boolean safe = cs.waitNanos() == 0;
+                for (String v : cs.victims()) {
+                    safe &= !plan.planned(b.name(), v) && !predictor.runsOn(b, v);
+                }
+                if (!safe) {
+                    continue;
+                }
+                long load = predictor.costModel().speeds(b.name(), m).loadNanos();
+                preloading.put(b.name(), now + 2 * Math.max(load, 1_000_000_000L));
+                try {
+                    p.preload(b, m);
+                } catch (RuntimeException e) {
+                    LOG.warn("preload of {} on {} failed: {}", m, b.name(), String.valueOf(e));
+                }
+                break;
+            }
         }
     }
 
@@ -313,7 +369,7 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /** Expires requests that waited longer than allowed, and re-plans (policies may wait on estimates). */
-    void sweep() {
+    public void sweep() {
         long now = predictor.now();
         for (ModelQueue q : queues.values()) {
             long maxWait = settings.limitsFor(q.modelKey()).maxWaitNanos();
@@ -326,6 +382,7 @@ public final class Scheduler implements AutoCloseable {
                 }
             }
         }
+        prewarm();
         drainAll();
     }
 
