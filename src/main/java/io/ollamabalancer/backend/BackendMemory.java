@@ -308,11 +308,11 @@ public final class BackendMemory {
 
     /**
      * The byte budget the evictions show, 0 when unknown: the most bytes seen co-resident, provided every eviction
-     * involved more bytes than that (otherwise the count, not the bytes, was the limit). A lower bound: the real
-     * budget lies between it and the smallest eviction's bytes.
+     * involved more bytes than that and the count does not already explain them (a count-limited server evicts at
+     * any size). A lower bound: the real budget lies between it and the smallest eviction's bytes.
      */
     private static long learnedBytes(State s) {
-        if (s.evicted.isEmpty()) {
+        if (s.evicted.isEmpty() || learnedModels(s) > 0) {
             return 0;
         }
         long least = Long.MAX_VALUE;

@@ -58,6 +58,7 @@ class BackendMemoryTest {
         assertThat(m.fits(Set.of("c"), "a")).isTrue();
         BackendMemory.Snapshot s = m.snapshot();
         assertThat(s.learnedModels()).isEqualTo(2);
+        assertThat(s.learnedBytes()).isZero(); // the count explains the eviction
         assertThat(s.evictionsSeen()).isEqualTo(1);
         assertThat(s.resident()).extracting(BackendMemory.Resident::model).containsExactlyInAnyOrder("b", "c");
     }
