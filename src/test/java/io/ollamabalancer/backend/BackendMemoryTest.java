@@ -198,6 +198,29 @@ class BackendMemoryTest {
     }
 
     @Test
+    void backendBuildsItFromConfigAndAReloadKeepsWhatWasLearned() {
+        java.net.URI url = java.net.URI.create("http://h:1");
+        Backend b = new Backend(new io.ollamabalancer.config.BackendConfig("a", url, 1, null, true, 0, 0));
+        BackendMemory memory = b.memory();
+        memory.observe(ps(0, "x", 1, "y", 1), 0);
+        memory.observe(ps(1_000, "y", 1, "z", 1), 1_000);
+        assertThat(memory.modelLimit()).isEqualTo(2);
+
+        b.reconfigure(new io.ollamabalancer.config.BackendConfig("a", url, 1, null, true, 4, 20 * GB));
+        assertThat(b.memory()).isSameAs(memory);
+        assertThat(memory.modelLimit()).isEqualTo(4);
+        assertThat(memory.configuredBytes()).isEqualTo(20 * GB);
+        assertThat(memory.evictionsSeen()).isEqualTo(1);
+
+        b.reconfigure(new io.ollamabalancer.config.BackendConfig("a", url, 1, null, true));
+        assertThat(memory.modelLimit()).isEqualTo(2); // back to what it learned
+
+        Backend configured = new Backend(new io.ollamabalancer.config.BackendConfig("c", url, 1, null, true, 3, GB));
+        assertThat(configured.memory().configuredModels()).isEqualTo(3);
+        assertThat(configured.memory().configuredBytes()).isEqualTo(GB);
+    }
+
+    @Test
     void cpuModelsCountWithTheirSize() {
         BackendMemory m = new BackendMemory(0, 0);
         m.observe(List.of(new ResidentModel("cpu", 3 * GB, Long.MAX_VALUE)), 0);
