@@ -10,8 +10,10 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -135,16 +137,33 @@ public final class FleetResponses {
         return names;
     }
 
+    /**
+     * The file size of each model of an {@code /api/tags} body by name ({@code name}, else {@code model}); models
+     * without a usable {@code size} are left out.
+     */
+    public static Map<String, Long> parseModelSizes(byte[] tagsBody) {
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        for (ModelListReader.Entry e : ModelListReader.read(tagsBody, "models", "name", "model", "size")) {
+            String name = firstNonEmpty(e.value(0), e.value(1));
+            long size = parseLong(e.value(2), 0);
+            if (name != null && size > 0) {
+                sizes.put(name, size);
+            }
+        }
+        return sizes;
+    }
+
     /** The loaded models of an {@code /api/ps} body, in the backend's order; entries without a name are dropped. */
     public static List<LoadedModel> parseLoadedModels(byte[] psBody) {
         List<LoadedModel> models = new ArrayList<>();
         for (ModelListReader.Entry e : ModelListReader.read(psBody, "models", "name", "model", "size_vram",
-                "expires_at", "context_length")) {
+                "expires_at", "context_length", "size")) {
             String name = firstNonEmpty(e.value(0), e.value(1));
             if (name != null) {
                 long contextLength = parseLong(e.value(4), 0);
                 models.add(new LoadedModel(name, Math.max(0, parseLong(e.value(2), 0)), e.value(3),
-                        (int) Math.max(0, Math.min(contextLength, Integer.MAX_VALUE))));
+                        (int) Math.max(0, Math.min(contextLength, Integer.MAX_VALUE)),
+                        Math.max(0, parseLong(e.value(5), 0))));
             }
         }
         return models;

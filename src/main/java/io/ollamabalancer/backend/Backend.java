@@ -17,8 +17,9 @@ import java.util.function.LongSupplier;
  *
  * <p>Health lives in a {@link HealthTracker} (ejection, backoff, half-open trial, slow start); {@link #health()}
  * and {@link #health(Health)} are a coarse view of it kept for older callers. The config is replaced in place on
- * a reload that changes only {@code maxConcurrency}, {@code models} or {@code enabled} ({@link #reconfigure}), so
- * slot accounting stays in one object; a new name or URL is a new backend.
+ * a reload that changes only {@code maxConcurrency}, {@code models}, {@code enabled} or memory limits
+ * ({@link #reconfigure}), so slot accounting and learned memory limits stay in one object; a new name or URL is a new
+ * backend.
  */
 public final class Backend {
     private static final Logger log = LoggerFactory.getLogger(Backend.class);
@@ -36,7 +37,7 @@ public final class Backend {
     private volatile String lastError;
     private volatile String version;
     private volatile HealthListener healthListener = HealthListener.NONE;
-    private final BackendMemory memory = new BackendMemory(0, 0);
+    private final BackendMemory memory;
 
     public Backend(BackendConfig config) {
         this(config, HealthPolicy.defaults(), System::nanoTime);
@@ -45,6 +46,7 @@ public final class Backend {
     /** A backend whose health follows {@code policy} on the clock {@code nanoTime} (fake in tests). */
     public Backend(BackendConfig config, HealthPolicy policy, LongSupplier nanoTime) {
         this.config = config;
+        this.memory = new BackendMemory(config.maxLoadedModels(), config.vramBytes());
         this.tracker = new HealthTracker(policy, nanoTime, this::onTransition);
         if (config.models() != null) {
             installed = normalizeAll(config.models());
@@ -143,7 +145,7 @@ public final class Backend {
         return installed.contains(modelKey);
     }
 
-    /** What it can hold in memory at once, configured or learned. */
+    /** What it can hold in memory at once, configured or learned; the same live object for the backend's life. */
     public BackendMemory memory() {
         return memory;
     }
@@ -230,7 +232,8 @@ public final class Backend {
     /**
      * Applies a reloaded config with the same name and URL in place: {@code maxConcurrency} (slots in use are kept;
      * a lower limit simply admits nothing until enough are released), {@code enabled}, and a static model list.
-     * A list dropped in favour of discovery keeps the current models until the poller replaces them.
+     * A list dropped in favour of discovery keeps the current models until the poller replaces them. Memory limits
+     * ({@code maxLoadedModels}, {@code vram}) replace the configured ones and keep what was learned.
      */
     public void reconfigure(BackendConfig next) {
         BackendConfig current = config;
@@ -238,6 +241,7 @@ public final class Backend {
             throw new IllegalArgumentException("a new name or url is a new backend: " + current + " -> " + next);
         }
         config = next;
+        memory.configure(next.maxLoadedModels(), next.vramBytes());
         if (next.models() != null) {
             installed = normalizeAll(next.models());
             modelsKnown = true;

@@ -22,7 +22,7 @@ public record BackendsDiff(List<BackendConfig> added, List<BackendConfig> remove
     public record Change(BackendConfig before, BackendConfig after) {
         /**
          * Whether the change needs a new backend (its URL moved: other connections, other server); otherwise it is
-         * applied in place ({@code maxConcurrency}, {@code models}, {@code enabled}).
+         * applied in place ({@code maxConcurrency}, {@code models}, {@code enabled}, memory limits).
          */
         public boolean replacesBackend() {
             return !before.url().equals(after.url());

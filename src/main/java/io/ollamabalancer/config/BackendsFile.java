@@ -23,11 +23,13 @@ import java.util.Set;
  * <pre>
  * [ {"name": "gpu-1", "url": "http://10.0.0.5:11434"}, ... ]                  (the original format)
  * {"backends": [ {"name": "gpu-1", "url": "http://10.0.0.5:11434", "maxConcurrency": 4,
- *                 "models": ["llama3.2:1b"], "enabled": true}, ... ]}
+ *                 "models": ["llama3.2:1b"], "enabled": true, "maxLoadedModels": 3, "vram": "24GB"}, ... ]}
  * </pre>
  * Per backend, {@code name} and {@code url} are required; {@code maxConcurrency} (whole number, at least 1,
- * default from settings), {@code models} (static list instead of asking {@code /api/tags}) and {@code enabled}
- * (default true) are optional; {@code null} counts as absent. Unknown fields are ignored with a warning so that
+ * default from settings), {@code models} (static list instead of asking {@code /api/tags}), {@code enabled}
+ * (default true), {@code maxLoadedModels} (whole number, at least 1) and {@code vram} (a size such as
+ * {@code "24GB"}, or a whole number of bytes) are optional; the last two override what the balancer learns from
+ * {@code /api/ps} about how many models fit; {@code null} counts as absent. Unknown fields are ignored with a warning so that
  * newer files still load. Names must be unique; the URL must be {@code http://host[:port][/prefix]} (https is
  * rejected: the upstream client speaks plain HTTP). Every mistake is a {@link ConfigException} with one line that
  * starts with the file name. Stateless and thread-safe.
@@ -42,7 +44,8 @@ public final class BackendsFile {
         }
     }
 
-    private static final Set<String> FIELDS = Set.of("name", "url", "maxConcurrency", "models", "enabled");
+    private static final Set<String> FIELDS = Set.of("name", "url", "maxConcurrency", "models", "enabled",
+            "maxLoadedModels", "vram");
 
     private BackendsFile() {
     }
@@ -58,7 +61,7 @@ public final class BackendsFile {
 
     /**
      * Writes backends in the object format, e.g. for the simulators {@code simulate --write-backends} started.
-     * Static model lists and {@code enabled: false} are written only when set.
+     * Static model lists, {@code enabled: false} and memory limits are written only when set.
      */
     public static void write(List<BackendConfig> backends, Path file) throws IOException {
         try (OutputStream os = Files.newOutputStream(file);
@@ -79,6 +82,12 @@ public final class BackendsFile {
                 }
                 if (!b.enabled()) {
                     g.writeBooleanField("enabled", false);
+                }
+                if (b.maxLoadedModels() > 0) {
+                    g.writeNumberField("maxLoadedModels", b.maxLoadedModels());
+                }
+                if (b.vramBytes() > 0) {
+                    g.writeStringField("vram", Sizes.format(b.vramBytes()));
                 }
                 g.writeEndObject();
             }
@@ -159,12 +168,14 @@ public final class BackendsFile {
         int slots = maxConcurrency(f.get("maxConcurrency"), label, defaultMaxConcurrency);
         List<String> models = models(f.get("models"), label, warnings);
         boolean enabled = enabled(f.get("enabled"), label);
+        int maxLoaded = maxLoadedModels(f.get("maxLoadedModels"), label);
+        long vram = vram(f.get("vram"), label);
         for (String field : f.keySet()) {
             if (!FIELDS.contains(field)) {
                 warnings.add(label + ": unknown field \"" + field + "\" ignored");
             }
         }
-        return new BackendConfig(name, url, slots, models, enabled);
+        return new BackendConfig(name, url, slots, models, enabled, maxLoaded, vram);
     }
 
     private static String name(Node raw, String at) {
@@ -276,5 +287,46 @@ public final class BackendsFile {
             return Boolean.parseBoolean(raw.text());
         }
         throw new ConfigException(label + ": \"enabled\" must be true or false, found " + raw.shown());
+    }
+
+    /** {@code maxLoadedModels}: 0 when absent (learned), else a whole number of at least 1. */
+    private static int maxLoadedModels(Node raw, String label) {
+        if (raw == null || raw.isNull()) {
+            return 0;
+        }
+        if (raw.isInteger()) {
+            try {
+                int n = Integer.parseInt(raw.text());
+                if (n >= 1) {
+                    return n;
+                }
+            } catch (NumberFormatException ignored) {
+                // too large for an int: reported below like any other bad value
+            }
+        }
+        throw new ConfigException(label + ": \"maxLoadedModels\" must be a whole number of at least 1, found "
+                + raw.shown());
+    }
+
+    /** {@code vram}: 0 when absent (learned), else a size string ({@code "24GB"}) or a whole number of bytes. */
+    private static long vram(Node raw, String label) {
+        if (raw == null || raw.isNull()) {
+            return 0;
+        }
+        String wrong = label + ": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found "
+                + raw.shown();
+        if (!raw.isString() && !raw.isInteger()) {
+            throw new ConfigException(wrong);
+        }
+        long bytes;
+        try {
+            bytes = Sizes.parseBytes(raw.text());
+        } catch (ConfigException e) {
+            throw new ConfigException(wrong);
+        }
+        if (bytes < 1) {
+            throw new ConfigException(wrong);
+        }
+        return bytes;
     }
 }

@@ -1,6 +1,7 @@
 package io.ollamabalancer.metrics;
 
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.BackendMemory;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.backend.Health;
 import io.ollamabalancer.schedule.ModelQueue;
@@ -121,6 +122,21 @@ public final class PrometheusText {
         w.family(PREFIX + "backend_slots_in_use", "gauge", "Generation slots in use on the backend.");
         for (Backend b : all) {
             w.sample(PREFIX + "backend_slots_in_use", b.slotsInUse(), "backend", b.name());
+        }
+        // Omitted while unknown rather than -1: an absent series reads as "no limit known" and keeps min() and
+        // comparisons in alert rules honest.
+        w.family(PREFIX + "backend_model_limit", "gauge", "Models the backend holds at once, configured or learned "
+                + "from evictions; absent while unknown.");
+        for (Backend b : all) {
+            int limit = b.memory().modelLimit();
+            if (limit != BackendMemory.UNLIMITED) {
+                w.sample(PREFIX + "backend_model_limit", limit, "backend", b.name());
+            }
+        }
+        w.family(PREFIX + "backend_evictions_seen_total", "counter", "Models seen evicted from the backend's "
+                + "memory before their keep-alive ran out (another model needed the room).");
+        for (Backend b : all) {
+            w.sample(PREFIX + "backend_evictions_seen_total", b.memory().evictionsSeen(), "backend", b.name());
         }
     }
 

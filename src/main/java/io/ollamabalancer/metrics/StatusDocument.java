@@ -3,6 +3,7 @@ package io.ollamabalancer.metrics;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.BackendMemory;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.schedule.ModelQueue;
 import io.ollamabalancer.schedule.PendingRequest;
@@ -22,8 +23,8 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * Renders {@code GET /balancer/status} as JSON: every backend (identity, health, models, slots, learned speeds)
- * and every model queue (depth, oldest wait, count by priority).
+ * Renders {@code GET /balancer/status} as JSON: every backend (identity, health, models, slots, memory limits,
+ * learned speeds) and every model queue (depth, oldest wait, count by priority).
  *
  * <p>Thread-safe: reads the fleet's and the scheduler's thread-safe state (queues through their weakly consistent
  * iterators, so a document is a near-instant view, not an atomic one); each call returns a fresh body.
@@ -127,6 +128,7 @@ public final class StatusDocument {
         g.writeNumberField("outstanding", b.outstanding().get());
         nullableString(g, "lastError", b.lastError());
         nullableString(g, "version", b.version());
+        memory(g, b.memory().snapshot());
         g.writeArrayFieldStart("speeds");
         for (SpeedSample s : learned) {
             if (!b.name().equals(s.backend())) {
@@ -141,6 +143,38 @@ public final class StatusDocument {
         }
         g.writeEndArray();
         g.writeEndObject();
+    }
+
+    /**
+     * {@code "memory"}: what the backend holds at once, configured ({@code maxLoadedModels}, {@code vramBytes}) and
+     * learned from {@code /api/ps}; a limit that is unset or not learned is {@code null}.
+     */
+    private static void memory(JsonGenerator g, BackendMemory.Snapshot m) throws IOException {
+        g.writeObjectFieldStart("memory");
+        positiveOrNull(g, "maxLoadedModels", m.configuredModels());
+        positiveOrNull(g, "vramBytes", m.configuredBytes());
+        positiveOrNull(g, "learnedMaxLoadedModels", m.learnedModels());
+        positiveOrNull(g, "learnedVramBytes", m.learnedBytes());
+        g.writeNumberField("evictionsSeen", m.evictionsSeen());
+        g.writeNumberField("maxCoResident", m.maxCoResident());
+        g.writeNumberField("maxCoResidentBytes", m.maxCoResidentBytes());
+        g.writeArrayFieldStart("resident");
+        for (BackendMemory.Resident r : m.resident()) {
+            g.writeStartObject();
+            g.writeStringField("model", r.model());
+            g.writeNumberField("bytes", r.bytes());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private static void positiveOrNull(JsonGenerator g, String field, long value) throws IOException {
+        if (value > 0) {
+            g.writeNumberField(field, value);
+        } else {
+            g.writeNullField(field);
+        }
     }
 
     private static void queue(JsonGenerator g, String model, ModelQueue q, long now) throws IOException {

@@ -177,6 +177,10 @@ public final class BalancerServer implements AutoCloseable {
         }
         long every = config.modelRefreshInterval().toMillis();
         workers.next().scheduleWithFixedDelay(monitor::refreshAll, every, every, TimeUnit.MILLISECONDS);
+        // /api/ps alone, every second: Ollama answers it from memory (a few hundred bytes per backend), and an
+        // eviction is only seen if a snapshot falls between the victim's unload and the next one.
+        long psEvery = Math.min(1_000, every);
+        workers.next().scheduleWithFixedDelay(monitor::pollLoaded, psEvery, psEvery, TimeUnit.MILLISECONDS);
         workers.next().scheduleWithFixedDelay(() -> {
             prober.tick();
             fleet.reapRetired();

@@ -230,14 +230,26 @@ class FleetResponsesTest {
             byte[] ps = b("{\"models\":[{\"name\":\"llama3.2:latest\",\"model\":\"llama3.2:latest\",\"size\":3390000000,"
                     + "\"details\":{\"context_length\":99},\"expires_at\":\"2025-06-01T12:06:02.118031-07:00\","
                     + "\"size_vram\":3390000000,\"context_length\":4096},"
-                    + "{\"model\":\"cpu:latest\",\"size_vram\":0,\"expires_at\":\"2318-08-07T03:55:24-07:00\"},"
+                    + "{\"model\":\"cpu:latest\",\"size\":2000000000,\"size_vram\":0,\"expires_at\":\"2318-08-07T03:55:24-07:00\"},"
                     + "{\"name\":\"old:latest\",\"size_vram\":1.5e9}]}");
             assertThat(FleetResponses.parseLoadedModels(ps)).containsExactly(
-                    new LoadedModel("llama3.2:latest", 3_390_000_000L, "2025-06-01T12:06:02.118031-07:00", 4096),
-                    new LoadedModel("cpu:latest", 0, "2318-08-07T03:55:24-07:00", 0),
-                    new LoadedModel("old:latest", 1_500_000_000L, null, 0));
+                    new LoadedModel("llama3.2:latest", 3_390_000_000L, "2025-06-01T12:06:02.118031-07:00", 4096,
+                            3_390_000_000L),
+                    new LoadedModel("cpu:latest", 0, "2318-08-07T03:55:24-07:00", 0, 2_000_000_000L),
+                    new LoadedModel("old:latest", 1_500_000_000L, null, 0, 0));
             assertThatThrownBy(() -> FleetResponses.parseLoadedModels(b("{\"models\":\"x\"}")))
                     .isInstanceOf(MalformedResponseException.class);
+            // A CPU model has no VRAM but still takes memory: its footprint is size, not size_vram.
+            assertThat(FleetResponses.parseLoadedModels(ps)).extracting(LoadedModel::bytes)
+                    .containsExactly(3_390_000_000L, 2_000_000_000L, 1_500_000_000L);
+        }
+
+        @Test
+        void modelSizes() {
+            byte[] tags = b("{\"models\":[{\"name\":\"a:latest\",\"size\":123},{\"model\":\"b:1b\",\"size\":4.5e9},"
+                    + "{\"name\":\"c:latest\"}]}");
+            assertThat(FleetResponses.parseModelSizes(tags))
+                    .containsExactly(java.util.Map.entry("a:latest", 123L), java.util.Map.entry("b:1b", 4_500_000_000L));
         }
     }
 }

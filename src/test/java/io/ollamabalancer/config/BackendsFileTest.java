@@ -62,6 +62,18 @@ class BackendsFileTest {
     }
 
     @Test
+    void memoryLimitsAreOptional() {
+        BackendsFile.Loaded l = parse(q("[{'name':'a','url':'http://h:1','maxLoadedModels':2,'vram':'24GB'},"
+                + "{'name':'b','url':'http://h:2','vram':17179869184},"
+                + "{'name':'c','url':'http://h:3','maxLoadedModels':null,'vram':null}]"));
+        assertThat(l.backends()).containsExactly(
+                new BackendConfig("a", URI.create("http://h:1"), 2, null, true, 2, 24L << 30),
+                new BackendConfig("b", URI.create("http://h:2"), 2, null, true, 0, 16L << 30),
+                new BackendConfig("c", URI.create("http://h:3"), 2, null, true, 0, 0));
+        assertThat(l.warnings()).isEmpty();
+    }
+
+    @Test
     void unknownFieldsAreIgnoredWithAWarning() {
         BackendsFile.Loaded l = parse(q("{'version': 2, 'backends': [{'name':'a','url':'http://h:1',"
                 + "'weight': {'x': [1, 2]}, 'tags': ['t']}]}"));
@@ -135,6 +147,15 @@ class BackendsFileTest {
         "empty model name   | [{'name':'x','url':'http://h:1','models':['']}]          | backend \"x\": \"models\" must be an array of model names, found an empty name",
         "enabled not bool   | [{'name':'x','url':'http://h:1','enabled':'yes'}]        | backend \"x\": \"enabled\" must be true or false, found \"yes\"",
         "enabled number     | [{'name':'x','url':'http://h:1','enabled':1}]            | backend \"x\": \"enabled\" must be true or false, found 1",
+        "zero loaded models | [{'name':'x','url':'http://h:1','maxLoadedModels':0}]    | backend \"x\": \"maxLoadedModels\" must be a whole number of at least 1, found 0",
+        "string loaded      | [{'name':'x','url':'http://h:1','maxLoadedModels':'3'}]  | backend \"x\": \"maxLoadedModels\" must be a whole number of at least 1, found \"3\"",
+        "fraction loaded    | [{'name':'x','url':'http://h:1','maxLoadedModels':1.5}]  | backend \"x\": \"maxLoadedModels\" must be a whole number of at least 1, found 1.5",
+        "bad vram unit      | [{'name':'x','url':'http://h:1','vram':'24 gigs'}]       | backend \"x\": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found \"24 gigs\"",
+        "zero vram          | [{'name':'x','url':'http://h:1','vram':0}]               | backend \"x\": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found 0",
+        "negative vram      | [{'name':'x','url':'http://h:1','vram':-1}]              | backend \"x\": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found -1",
+        "fraction vram      | [{'name':'x','url':'http://h:1','vram':1.5e9}]           | backend \"x\": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found 1.5e9",
+        "vram too large     | [{'name':'x','url':'http://h:1','vram':'99999999TB'}]    | backend \"x\": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found \"99999999TB\"",
+        "vram boolean       | [{'name':'x','url':'http://h:1','vram':true}]            | backend \"x\": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found true",
     })
     void everyMistakeIsOneReadableLine(String label, String json, String message) {
         assertError(json == null ? "" : q(json), FILE + ": " + message);
@@ -156,7 +177,8 @@ class BackendsFileTest {
     void writtenFilesReadBackTheSame(@TempDir Path dir) throws Exception {
         List<BackendConfig> backends = List.of(
                 new BackendConfig("gpu", URI.create("http://127.0.0.1:40001"), 4, null, true),
-                new BackendConfig("cpu", URI.create("http://127.0.0.1:40002/prefix"), 2, List.of("llama3.2:1b"), false));
+                new BackendConfig("cpu", URI.create("http://127.0.0.1:40002/prefix"), 2, List.of("llama3.2:1b"), false),
+                new BackendConfig("small", URI.create("http://127.0.0.1:40003"), 1, null, true, 2, 12_000_000_000L));
         Path file = dir.resolve("out.json");
         BackendsFile.write(backends, file);
         BackendsFile.Loaded l = BackendsFile.load(file, "out.json", 1);

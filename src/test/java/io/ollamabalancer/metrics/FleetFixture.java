@@ -3,6 +3,7 @@ package io.ollamabalancer.metrics;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.backend.Health;
+import io.ollamabalancer.backend.ResidentModel;
 import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.request.InferenceRequest;
 import io.ollamabalancer.schedule.DispatchTarget;
@@ -16,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A small real fleet and scheduler: {@code b1} (2 slots, llama3.2:1b and qwen2:0.5b), and a down backend whose
- * name needs escaping. Nothing is dispatched anywhere: targets only record.
+ * name needs escaping (configured to hold 3 models in 8 GB). Nothing is dispatched anywhere: targets only record.
  */
 final class FleetFixture implements AutoCloseable {
     static final String ODD = "b2 \"east\"\\2\nx";
@@ -26,7 +27,7 @@ final class FleetFixture implements AutoCloseable {
             new BackendConfig("b1", URI.create("http://127.0.0.1:11434"), 2,
                     List.of("llama3.2:1b", "qwen2:0.5b"), true),
             new BackendConfig(ODD, URI.create("http://127.0.0.1:11435/ollama"), 4, List.of("llama3.2:1b"),
-                    true)));
+                    true, 3, 8L << 30)));
     final Scheduler scheduler = new Scheduler(fleet, new LeastConnectionsPolicy(), 100, Long.MAX_VALUE / 4,
             nanos::get, false);
     private long ids;
@@ -39,6 +40,13 @@ final class FleetFixture implements AutoCloseable {
         b1.health(Health.UP);
         b1.version("0.12.6");
         b1.updateLoaded(java.util.Set.of("llama3.2:1b"));
+    }
+
+    /** Teaches b1 that it holds one model: llama3.2:1b (1 GB) is evicted early by qwen2:0.5b (0.5 GB). */
+    void evictOnB1() {
+        long gb = 1L << 30;
+        b1().memory().observe(List.of(new ResidentModel("llama3.2:1b", gb, 300_000)), 0);
+        b1().memory().observe(List.of(new ResidentModel("qwen2:0.5b", gb / 2, 301_000)), 1_000);
     }
 
     Backend b1() {

@@ -119,6 +119,22 @@ class PrometheusTextTest {
     }
 
     @Test
+    void memoryLimitsAndEvictions() {
+        Map<String, PromTextParser.Family> f = scrape();
+        // b1 knows no limit yet: no sample; the other backend is configured to 3.
+        assertThat(f.get(P + "backend_model_limit").samples()).extracting(s -> s.labels().get("backend"))
+                .containsExactly(FleetFixture.ODD);
+        assertThat(value(f, P + "backend_model_limit", "backend", FleetFixture.ODD)).isEqualTo(3);
+        assertThat(value(f, P + "backend_evictions_seen_total", "backend", "b1")).isZero();
+        assertThat(f.get(P + "backend_evictions_seen_total").type()).isEqualTo("counter");
+
+        fx.evictOnB1();
+        Map<String, PromTextParser.Family> after = scrape();
+        assertThat(value(after, P + "backend_model_limit", "backend", "b1")).isEqualTo(1);
+        assertThat(value(after, P + "backend_evictions_seen_total", "backend", "b1")).isEqualTo(1);
+    }
+
+    @Test
     void labelValuesAreEscaped() {
         recorders.requestCompleted(Traffic.ok(1, "llama3.2:1b", FleetFixture.ODD, 3));
         String text = prom.render().bodyText();

@@ -97,6 +97,29 @@ class StatusDocumentTest {
     }
 
     @Test
+    void showsMemoryLimitsConfiguredAndLearned() throws Exception {
+        Map<String, Object> before = map(map(list(JsonTree.object(status.render().body()).get("backends")).get(0))
+                .get("memory"));
+        assertThat(before).containsEntry("maxLoadedModels", null).containsEntry("vramBytes", null)
+                .containsEntry("learnedMaxLoadedModels", null).containsEntry("learnedVramBytes", null)
+                .containsEntry("evictionsSeen", 0L).containsEntry("maxCoResident", 0L);
+        assertThat(list(before.get("resident"))).isEmpty();
+
+        fx.evictOnB1();
+        List<Object> backends = list(JsonTree.object(status.render().body()).get("backends"));
+        Map<String, Object> b1 = map(map(backends.get(0)).get("memory"));
+        assertThat(b1).containsEntry("maxLoadedModels", null).containsEntry("vramBytes", null)
+                .containsEntry("learnedMaxLoadedModels", 1L).containsEntry("learnedVramBytes", null)
+                .containsEntry("evictionsSeen", 1L).containsEntry("maxCoResident", 1L)
+                .containsEntry("maxCoResidentBytes", 1_073_741_824L);
+        assertThat(list(b1.get("resident"))).containsExactly(Map.of("model", "qwen2:0.5b", "bytes", 536_870_912L));
+
+        Map<String, Object> odd = map(map(backends.get(1)).get("memory"));
+        assertThat(odd).containsEntry("maxLoadedModels", 3L).containsEntry("vramBytes", 8_589_934_592L)
+                .containsEntry("learnedMaxLoadedModels", null).containsEntry("evictionsSeen", 0L);
+    }
+
+    @Test
     void emptyQueueReportsZeroWait() throws Exception {
         Map<String, Object> doc = JsonTree.object(status.render().body());
         assertThat(list(doc.get("queues"))).isEmpty();
