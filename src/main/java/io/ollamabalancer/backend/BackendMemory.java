@@ -359,6 +359,34 @@ public final class BackendMemory {
         return true;
     }
 
+    /**
+     * As {@link #fits}, but cautious where evictions were seen and no limit is configured: only a set no larger (in
+     * count and bytes) than one seen co-resident is taken to fit. A plan of what to keep resident should rest on
+     * what was seen, not on hope: a wrong guess there evicts models over and over.
+     */
+    public boolean fitsSurely(Collection<String> resident, String model) {
+        if (!fits(resident, model)) {
+            return false;
+        }
+        Limits l = limits;
+        State s = state.get();
+        if (l.bytes > 0 || l.models > 0 || s.evicted.isEmpty()) {
+            return true;
+        }
+        boolean in = resident.contains(model);
+        long bytes = in ? 0 : sizeOf(model);
+        for (String r : resident) {
+            bytes += sizeOf(r);
+        }
+        Footprint wanted = new Footprint(in ? resident.size() : resident.size() + 1, bytes);
+        for (Footprint f : s.fitted) {
+            if (wanted.within(f)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The most models seen resident at once. */
     public int maxCoResident() {
         return state.get().maxCoResident;

@@ -151,7 +151,7 @@ public final class PlacementPlanner {
             List<String> in = new ArrayList<>();
             for (int m = 0; m < nm; m++) {
                 String model = models.get(m);
-                if (installed[b][m] && start.contains(model) && be.memory().fits(in, model)) {
+                if (installed[b][m] && start.contains(model) && be.memory().fitsSurely(in, model)) {
                     in.add(model);
                     kept[b][m] = true;
                 }
@@ -258,7 +258,7 @@ public final class PlacementPlanner {
                     resident.add(models.get(x));
                 }
             }
-            if (memory.fits(resident, models.get(m))) {
+            if (memory.fitsSurely(resident, models.get(m))) {
                 break;
             }
             int victim = -1;
@@ -296,7 +296,7 @@ public final class PlacementPlanner {
     private static boolean fitsAll(BackendMemory memory, List<String> models) {
         List<String> in = new ArrayList<>();
         for (String m : models) {
-            if (!memory.fits(in, m)) {
+            if (!memory.fitsSurely(in, m)) {
                 return false;
             }
             in.add(m);

@@ -16,9 +16,19 @@ public final class MemoryTuning {
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         String[] policies = args.length > 2 ? args[2].split(",") : new String[] {"eft", "least-connections"};
         double[] loads = {0.4, 0.6, 0.8};
-        SimFleet fleet = which.equals("zipf") ? zipf() : swap();
+        if (args.length > 3) {
+            loads = java.util.Arrays.stream(args[3].split(",")).mapToDouble(Double::parseDouble).toArray();
+        }
+        SimFleet fleet = which.equals("zipf") ? zipf() : which.equals("swap") ? swap()
+                : new SimFleet(which, io.ollamabalancer.cli.FleetFile.load(java.nio.file.Path.of(which), which));
         Map<String, Double> mix = new LinkedHashMap<>();
-        if (which.equals("zipf")) {
+        if (!which.equals("zipf") && !which.equals("swap")) {
+            mix.put("llama3.2:1b", 0.7);
+            mix.put("qwen2.5:0.5b", 0.3);
+            if (args.length <= 3) {
+                loads = new double[] {0.5, 0.7, 0.85};
+            }
+        } else if (which.equals("zipf")) {
             String[] ms = {"llama3.1:8b", "qwen2.5:7b", "mistral:7b", "gemma3:1b", "llama3.2:1b", "qwen2.5:0.5b"};
             for (int i = 0; i < ms.length; i++) {
                 mix.put(ms[i], 1.0 / (i + 1));
