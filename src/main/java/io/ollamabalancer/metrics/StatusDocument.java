@@ -101,11 +101,40 @@ public final class StatusDocument {
                 queue(g, e.getKey(), e.getValue(), now);
             }
             g.writeEndArray();
+            placement(g, scheduler.predictor().planner().current(), scheduler.predictor().demand(), now);
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return new Rendered(Rendered.JSON, out.toByteArray());
+    }
+
+    /**
+     * The placement plan: whether memory restricts it, the fluid model's busiest utilisation, which models each
+     * backend should hold, and each model's recent demand (requests per second, and work per second in seconds of
+     * the fleet's typical backend).
+     */
+    private static void placement(JsonGenerator g, io.ollamabalancer.schedule.PlacementPlan plan,
+                                  io.ollamabalancer.schedule.ModelDemand demand, long now) throws IOException {
+        g.writeObjectFieldStart("placement");
+        g.writeBooleanField("restricted", plan.restricted());
+        g.writeNumberField("utilisation", Math.round(plan.utilisation() * 1000) / 1000.0);
+        g.writeObjectFieldStart("holds");
+        for (Map.Entry<String, java.util.Set<String>> e : new TreeMap<>(plan.holds()).entrySet()) {
+            stringArray(g, e.getKey(), new java.util.TreeSet<>(e.getValue()));
+        }
+        g.writeEndObject();
+        g.writeObjectFieldStart("demand");
+        java.util.TreeSet<String> models = new java.util.TreeSet<>();
+        demand.models().forEach(models::add);
+        for (String m : models) {
+            g.writeObjectFieldStart(m);
+            g.writeNumberField("requestsPerSecond", Math.round(demand.rate(m, now) * 1000) / 1000.0);
+            g.writeNumberField("workPerSecond", Math.round(demand.load(m, now) * 1000) / 1000.0);
+            g.writeEndObject();
+        }
+        g.writeEndObject();
+        g.writeEndObject();
     }
 
     private static void backend(JsonGenerator g, Backend b, List<SpeedSample> learned) throws IOException {

@@ -108,12 +108,6 @@ public final class EftPolicy implements DispatchPolicy {
                 }
                 long finish = start + predictor.serviceNanos(r, b, streamsAt(free, start), cold, w);
                 double score = finish + (coldStart == null ? 0 : coldStart.penaltyNanos());
-                if (System.getenv("EFT_DEBUG") != null && cold) {
-                    System.err.printf("%.1f %s on %s cold start %.1f finish %.1f pen %.1f victims %s limit %d plan %s%n",
-                            now / 1e9, r.modelKey(), b.name(), start / 1e9, finish / 1e9,
-                            coldStart.penaltyNanos() / 1e9, coldStart.victims(), b.memory().modelLimit(),
-                            placement.holds());
-                }
                 if (score < bestScore) {
                     best = b;
                     bestStart = start;

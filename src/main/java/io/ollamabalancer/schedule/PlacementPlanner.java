@@ -72,14 +72,6 @@ public final class PlacementPlanner {
         }
         try {
             PlacementPlan next = compute(now, p);
-            if (System.getenv("PLAN_DEBUG") != null && !next.holds().equals(p.holds())) {
-                StringBuilder d = new StringBuilder();
-                for (String m : demand.models()) {
-                    d.append(String.format(" %s r=%.3f w=%.2f q=%d", m, demand.rate(m, now), demand.workNanos(m) / 1e9,
-                            demand.queued(m)));
-                }
-                System.err.printf("%.1f plan %s u=%.2f %s%n", now / 1e9, next.holds(), next.utilisation(), d);
-            }
             current = next;
             return next;
         } finally {

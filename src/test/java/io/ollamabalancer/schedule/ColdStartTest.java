@@ -1,0 +1,132 @@
+package io.ollamabalancer.schedule;
+
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.config.BackendConfig;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What a cold start costs on a backend whose memory is full: the victims, the wait for them, the penalty. */
+class ColdStartTest {
+    private static final String A = "a:latest";
+    private static final String B = "b:latest";
+    private static final long S = 1_000_000_000L;
+
+    private final Fixtures.Clock clock = new Fixtures.Clock();
+
+    private Fleet fleet(int maxLoadedModels) {
+        Fleet f = new Fleet(List.of(
+                new BackendConfig("one", URI.create("http://127.0.0.1:1"), 2, List.of(A, B), true, maxLoadedModels, 0),
+                new BackendConfig("two", URI.create("http://127.0.0.1:2"), 2, List.of(A, B), true, maxLoadedModels,
+                        0)));
+        f.all().get(0).updateLoaded(Set.of(A));
+        f.all().get(1).updateLoaded(Set.of(B));
+        return f;
+    }
+
+    private static Backend one(Fleet f) {
+        return f.all().get(0);
+    }
+
+    @Test
+    void loadingBesideAModelThatFitsCostsNothingMore() {
+        Fleet fleet = fleet(2);
+        Scheduling s = Fixtures.scheduling(fleet, "eft", SchedulerSettings.defaults(), clock);
+        ColdStart c = s.predictor().coldStart(one(fleet), B, clock.getAsLong(), 1, PlacementPlan.unrestricted(), null);
+        assertThat(c.victims()).isEmpty();
+        assertThat(c.waitNanos()).isZero();
+        assertThat(c.penaltyNanos()).isZero();
+    }
+
+    @Test
+    void evictingAnIdleModelNobodyAsksForIsCheap() {
+        Fleet fleet = fleet(1);
+        Scheduling s = Fixtures.scheduling(fleet, "eft", SchedulerSettings.defaults(), clock);
+        ColdStart c = s.predictor().coldStart(one(fleet), B, clock.getAsLong(), 1, PlacementPlan.unrestricted(), null);
+        assertThat(c.victims()).containsExactly(A);
+        assertThat(c.waitNanos()).isZero();
+        assertThat(c.penaltyNanos()).isZero();
+    }
+
+    @Test
+    void evictingAModelInDemandCostsItsComingRequestsALoadEach() {
+        Fleet fleet = fleet(1);
+        Scheduling s = Fixtures.scheduling(fleet, "eft", SchedulerSettings.defaults(), clock);
+        Predictor p = s.predictor();
+        long now = clock.getAsLong();
+        // One request of A per second for two minutes.
+        for (int i = 0; i < 120; i++) {
+            p.demand().arrived(A, S, now - (120 - i) * S);
+        }
+        long load = p.costModel().speeds("one", A).loadNanos();
+        ColdStart c = p.coldStart(one(fleet), B, now, 1, PlacementPlan.unrestricted(), null);
+        assertThat(c.victims()).containsExactly(A);
+        double rate = p.demand().rate(A, now);
+        assertThat(rate).isBetween(0.5, 1.5);
+        // A is warm nowhere else, so all of its next load-time's arrivals wait one load longer.
+        assertThat(c.penaltyNanos()).isCloseTo(rate * load / 1e9 * load, org.assertj.core.data.Percentage.withPercentage(1));
+        // Where A is warm on the other backend too, only this backend's share of A's capacity is lost.
+        fleet.all().get(1).updateLoaded(Set.of(A));
+        ColdStart shared = p.coldStart(one(fleet), B, now, 1, PlacementPlan.unrestricted(), null);
+        assertThat(shared.penaltyNanos()).isCloseTo(c.penaltyNanos() / 2, org.assertj.core.data.Percentage.withPercentage(1));
+    }
+
+    @Test
+    void aBusyVictimIsWaitedFor() {
+        Fleet fleet = fleet(1);
+        Scheduling s = Fixtures.scheduling(fleet, "eft", SchedulerSettings.defaults(), clock);
+        Fixtures.Target t = new Fixtures.Target();
+        PendingRequest running = Fixtures.pending(Fixtures.generate(A, 40, 500), 0, clock.getAsLong(), t);
+        s.estimate(running, null);
+        s.scheduler().submit(running);
+        assertThat(t.backend().name()).isEqualTo("one");
+        ColdStart c = s.predictor().coldStart(one(fleet), B, clock.getAsLong(), 1, PlacementPlan.unrestricted(),
+                null);
+        assertThat(c.victims()).containsExactly(A);
+        assertThat(c.waitNanos()).isPositive();
+        s.scheduler().complete(running, t.backend(), null);
+        ColdStart after = s.predictor().coldStart(one(fleet), B, clock.getAsLong(), 1, PlacementPlan.unrestricted(),
+                null);
+        assertThat(after.waitNanos()).isZero();
+    }
+
+    /**
+     * Three long B requests, submitted at once; A (warm on "one", idle) is asked {@code aPerSecond} times a second.
+     * Returns where each B went (null: still waiting).
+     */
+    private List<String> placeB(double aPerSecond) {
+        Fleet fleet = fleet(1);
+        Scheduling s = Fixtures.scheduling(fleet, "eft", SchedulerSettings.defaults(), clock);
+        long now = clock.getAsLong();
+        for (int i = 0; i < 120 * aPerSecond; i++) {
+            s.predictor().demand().arrived(A, S, now - 120 * S + (long) (i / aPerSecond * S));
+        }
+        List<String> where = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Fixtures.Target t = new Fixtures.Target();
+            PendingRequest r = Fixtures.pending(Fixtures.generate(B, 40, 300), 0, clock.getAsLong(), t);
+            s.estimate(r, null);
+            s.scheduler().submit(r);
+            where.add(t.backend() == null ? null : t.backend().name());
+        }
+        return where;
+    }
+
+    @Test
+    void eftEvictsAModelNobodyAsksForRatherThanWait() {
+        // Default hints: a 3 s load, 30 tokens/s, two streams share a backend's decoder. A second B request
+        // finishes sooner loading B on "one" than sharing "two".
+        assertThat(placeB(0)).containsExactly("two", "one", "one");
+    }
+
+    @Test
+    void eftKeepsAModelInDemandAndWaitsForTheBackendWarmForItsOwn() {
+        // Three A requests a second would each wait a load longer if "one" gave A up: B stays on "two".
+        assertThat(placeB(3)).containsExactly("two", "two", null);
+    }
+}

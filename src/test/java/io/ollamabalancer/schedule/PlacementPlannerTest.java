@@ -1,0 +1,142 @@
+package io.ollamabalancer.schedule;
+
+import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.config.BackendConfig;
+import io.ollamabalancer.estimate.CostHints;
+import io.ollamabalancer.estimate.CostModel;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The placement plan: who holds what on one-model backends, its hysteresis, and when it stays out of the way. */
+class PlacementPlannerTest {
+    private static final String A = "a:latest";
+    private static final String B = "b:latest";
+    private static final String C = "c:latest";
+    private static final long S = 1_000_000_000L;
+
+    private final CostModel cost = new CostModel(CostHints.defaults(), () -> 0L);
+    private final ModelDemand demand = new ModelDemand(60 * S);
+
+    /** Three backends holding one model each (configured), fast three times the slow ones' speed. */
+    private Fleet fleet(int maxLoadedModels) {
+        List<BackendConfig> configs = new ArrayList<>();
+        for (String name : List.of("slow1", "fast", "slow2")) {
+            configs.add(new BackendConfig(name, URI.create("http://127.0.0.1:1"), 2, List.of(A, B, C), true,
+                    maxLoadedModels, 0));
+        }
+        Fleet f = new Fleet(configs);
+        for (int i = 0; i < 20; i++) {
+            for (String m : List.of(A, B, C)) {
+                cost.record("fast", m, Fixtures.sample(100, 100, 3000, 150), 1);
+                cost.record("slow1", m, Fixtures.sample(100, 100, 1000, 50), 1);
+                cost.record("slow2", m, Fixtures.sample(100, 100, 1000, 50), 1);
+            }
+        }
+        return f;
+    }
+
+    /** {@code perSecond} arrivals per model (in order A, B, C) for {@code seconds}, ending at {@code end}. */
+    private void traffic(double[] perSecond, long start, long end) {
+        for (long t = start; t < end; t += S / 10) {
+            for (int m = 0; m < 3; m++) {
+                double expected = perSecond[m] * (t - start + S / 10) / S;
+                double before = perSecond[m] * (t - start) / S;
+                for (long k = (long) before; k < (long) expected; k++) {
+                    demand.arrived(List.of(A, B, C).get(m), S, t);
+                }
+            }
+        }
+    }
+
+    private PlacementPlanner planner(Fleet fleet) {
+        PlacementPlanner p = new PlacementPlanner(demand, cost, 2 * S);
+        p.backends(fleet::all);
+        return p;
+    }
+
+    @Test
+    void oneModelBackendsAreSplitByDemandWithTheBusiestModelOnTheFastest() {
+        Fleet fleet = fleet(1);
+        traffic(new double[] {0.5, 0.3, 0.2}, 0, 120 * S);
+        PlacementPlan plan = planner(fleet).plan(120 * S);
+        assertThat(plan.restricted()).isTrue();
+        assertThat(plan.holds().get("fast")).containsExactly(A);
+        assertThat(Set.of(plan.holds().get("slow1"), plan.holds().get("slow2"))).containsExactlyInAnyOrder(
+                Set.of(B), Set.of(C));
+        for (String m : List.of(A, B, C)) {
+            assertThat(plan.replicas(m)).isEqualTo(1);
+        }
+        assertThat(plan.planned("fast", B)).isFalse();
+    }
+
+    @Test
+    void aDemandBlipDoesNotMoveAModel() {
+        Fleet fleet = fleet(1);
+        traffic(new double[] {0.5, 0.3, 0.2}, 0, 120 * S);
+        PlacementPlanner planner = planner(fleet);
+        PlacementPlan before = planner.plan(120 * S);
+        // Ten seconds in which C is asked as much as A usually is, then back to normal.
+        traffic(new double[] {0.5, 0.3, 0.7}, 120 * S, 130 * S);
+        PlacementPlan during = planner.plan(130 * S);
+        traffic(new double[] {0.5, 0.3, 0.2}, 130 * S, 160 * S);
+        PlacementPlan after = planner.plan(160 * S);
+        assertThat(during.holds()).isEqualTo(before.holds());
+        assertThat(after.holds()).isEqualTo(before.holds());
+    }
+
+    @Test
+    void aLastingShiftOfDemandMovesTheBusiestModelToTheFastBackend() {
+        Fleet fleet = fleet(1);
+        traffic(new double[] {0.5, 0.3, 0.2}, 0, 120 * S);
+        PlacementPlanner planner = planner(fleet);
+        assertThat(planner.plan(120 * S).holds().get("fast")).containsExactly(A);
+        // C becomes by far the most asked-for model, for minutes.
+        traffic(new double[] {0.1, 0.1, 1.0}, 120 * S, 420 * S);
+        PlacementPlan plan = planner.plan(420 * S);
+        assertThat(plan.holds().get("fast")).containsExactly(C);
+        assertThat(plan.replicas(A)).isEqualTo(1);
+        assertThat(plan.replicas(B)).isEqualTo(1);
+    }
+
+    @Test
+    void backendsThatHoldEverythingLeaveThePlanUnrestricted() {
+        Fleet fleet = fleet(0);
+        traffic(new double[] {0.5, 0.3, 0.2}, 0, 60 * S);
+        PlacementPlan plan = planner(fleet).plan(60 * S);
+        assertThat(plan.restricted()).isFalse();
+        for (Backend b : fleet.all()) {
+            for (String m : List.of(A, B, C)) {
+                assertThat(plan.planned(b.name(), m)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aModelWithoutDemandIsNotPlanned() {
+        Fleet fleet = fleet(1);
+        traffic(new double[] {0.5, 0.3, 0}, 0, 120 * S);
+        PlacementPlan plan = planner(fleet).plan(120 * S);
+        assertThat(plan.replicas(C)).isZero();
+        Map<String, Set<String>> holds = plan.holds();
+        assertThat(holds.get("fast")).containsExactly(A);
+    }
+
+    @Test
+    void theFluidLoadSplitsAModelOverItsHolders() {
+        // One model on two equal backends: each gets half; a second model alone on a third backend.
+        double u = FluidLoad.utilisation(new double[] {1.0, 0.25}, new double[] {1, 1, 1},
+                new boolean[][] {{true, false}, {true, false}, {false, true}});
+        assertThat(u).isBetween(0.49, 0.51);
+        double crowded = FluidLoad.utilisation(new double[] {1.0, 0.25}, new double[] {1, 1, 1},
+                new boolean[][] {{true, true}, {false, false}, {false, false}});
+        assertThat(crowded).isBetween(1.24, 1.26);
+    }
+}
