@@ -30,6 +30,8 @@ public final class EftPolicy implements DispatchPolicy {
     private final double affinityMargin;
     private final int lookahead;
     private final AtomicInteger rotation = new AtomicInteger();
+    /** Start on a free slot now when waiting for the best backend would finish sooner by at most this share of the job. */
+    static final double START_NOW_TOLERANCE = 0.25;
 
     public EftPolicy(Predictor predictor, double affinityMargin, int lookahead) {
         this.predictor = predictor;
@@ -78,6 +80,9 @@ public final class EftPolicy implements DispatchPolicy {
             long stickyFinish = Long.MAX_VALUE;
             double stickyScore = Double.MAX_VALUE;
             ColdStart stickyCold = null;
+            Backend now0 = null;
+            long nowFinish = Long.MAX_VALUE;
+            double nowScore = Double.MAX_VALUE;
             int n = candidates.size();
             for (int k = 0; k < n; k++) {
                 Backend b = candidates.get(Math.floorMod(turn + k, n));
@@ -108,6 +113,11 @@ public final class EftPolicy implements DispatchPolicy {
                 }
                 long finish = start + predictor.serviceNanos(r, b, streamsAt(free, start), cold, w);
                 double score = finish + (coldStart == null ? 0 : coldStart.penaltyNanos());
+                if (start == 0 && b.hasFreeSlot() && score < nowScore) {
+                    now0 = b;
+                    nowFinish = finish;
+                    nowScore = score;
+                }
                 if (score < bestScore) {
                     best = b;
                     bestStart = start;
@@ -134,6 +144,11 @@ public final class EftPolicy implements DispatchPolicy {
             }
             if (bestStart == 0 && best.hasFreeSlot()) {
                 return new Selection(i, best);
+            }
+            if (now0 != null && nowScore - bestScore <= START_NOW_TOLERANCE * (bestFinish - bestStart)) {
+                // Waiting for the better backend would gain little against the job's own length: start now. This
+                // keeps short jobs from queueing behind a fast backend (the median) at a small cost in the mean.
+                return new Selection(i, now0);
             }
             if (bestCold != null && !switches.containsKey(best)) {
                 long load = bestFinish - bestStart - predictor.serviceNanos(r, best, 1, false, w);
