@@ -10,7 +10,8 @@ import java.util.Map;
  * {@code MODEL:WEIGHT} (or {@code MODEL=WEIGHT}) separated by commas, e.g. {@code llama3.2:1b:50,qwen2.5:0.5b:30}
  * (the weight is what follows the last {@code :} or {@code =}, and must be a number &gt; 0), or {@code zipf} /
  * {@code zipf:S}: Zipf demand with exponent S (default 1) over the fleet's models in {@link SimFleet#modelOrder()},
- * the first the most asked (weight 1/1^S, then 1/2^S, …). Weights are kept as given; traces normalise them.
+ * the first the most asked (weight 1/1^S, then 1/2^S, …). Weights are kept as given; traces normalise them. A
+ * listed model must be on some simulator of the fleet.
  * Stateless.
  */
 public final class ModelMix {
@@ -41,7 +42,11 @@ public final class ModelMix {
                 throw new IllegalArgumentException("'" + p + "': expected MODEL:WEIGHT (e.g. llama3.2:1b:50)");
             }
             String model = p.substring(0, at).strip();
-            if (mix.put(model, number(p.substring(at + 1), p)) != null) {
+            double weight = number(p.substring(at + 1), p);
+            if (fleet.sims().stream().noneMatch(sim -> SimFleet.has(sim, model))) {
+                throw new IllegalArgumentException("'" + model + "' is on no simulator of " + fleet.name());
+            }
+            if (mix.put(model, weight) != null) {
                 throw new IllegalArgumentException("'" + model + "' is given twice");
             }
         }

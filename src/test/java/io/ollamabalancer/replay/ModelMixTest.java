@@ -26,7 +26,8 @@ class ModelMixTest {
 
     @Test
     void aListOfModelsWithWeightsKeepsOrderAndWeights() {
-        Map<String, Double> mix = ModelMix.parse("llama3.2:1b:50, qwen2.5:0.5b:30,gemma3:1b=20", SIX);
+        SimFleet three = new SimFleet("three", List.of(sim("a", "llama3.2:1b", "qwen2.5:0.5b", "gemma3:1b")));
+        Map<String, Double> mix = ModelMix.parse("llama3.2:1b:50, qwen2.5:0.5b:30,gemma3:1b=20", three);
         assertThat(mix).containsExactly(Map.entry("llama3.2:1b", 50.0), Map.entry("qwen2.5:0.5b", 30.0),
                 Map.entry("gemma3:1b", 20.0));
         assertThat(ModelMix.normalised(mix).get("llama3.2:1b")).isCloseTo(0.5, within(1e-12));
@@ -46,10 +47,11 @@ class ModelMixTest {
 
     @Test
     void badMixesAreRefusedWithTheOffendingPart() {
+        assertThatThrownBy(() -> ModelMix.parse("m1:1,llama3.2:1b:2", SIX)).hasMessageContaining("no simulator");
         assertThatThrownBy(() -> ModelMix.parse("llama3.2:1b", SIX)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("llama3.2:1b");
-        assertThatThrownBy(() -> ModelMix.parse("a:0,b:1", SIX)).hasMessageContaining("'a:0'");
-        assertThatThrownBy(() -> ModelMix.parse("a:1,a:2", SIX)).hasMessageContaining("twice");
+        assertThatThrownBy(() -> ModelMix.parse("m1:0,m2:1", SIX)).hasMessageContaining("'m1:0'");
+        assertThatThrownBy(() -> ModelMix.parse("m1:1,m1:2", SIX)).hasMessageContaining("twice");
         assertThatThrownBy(() -> ModelMix.parse(" , ", SIX)).hasMessageContaining("no model");
         assertThatThrownBy(() -> ModelMix.parse("zipf:x", SIX)).hasMessageContaining("zipf:x");
     }
