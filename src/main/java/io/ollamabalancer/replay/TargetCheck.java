@@ -225,7 +225,7 @@ public final class TargetCheck {
                 }
                 if (r > 1.0) {
                     met = Boolean.FALSE;
-                    missed.add(String.format(Locale.ROOT, "%s at %d %%: %.2f×", f.fleet().name(),
+                    missed.add(String.format(Locale.ROOT, "%s at %d %%: %.3f×", f.fleet().name(),
                             Math.round(l.load() * 100), r));
                 }
             }

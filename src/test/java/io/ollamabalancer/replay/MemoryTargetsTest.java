@@ -68,7 +68,7 @@ class MemoryTargetsTest {
         TargetCheck.Line line = TargetCheck.p50EveryFleet(List.of(fast, swapRuns()), 42);
         assertThat(line.met()).isFalse();
         assertThat(line.figures()).contains("fast-311 worst 0.90× (70 %)").contains("swap worst 1.08× (80 %)")
-                .endsWith("missed: swap at 80 %: 1.08×");
+                .endsWith("missed: swap at 80 %: 1.083×");
         assertThat(TargetCheck.p50EveryFleet(List.of(fast), 42).met()).isTrue();
         assertThat(TargetCheck.p50EveryFleet(List.of(), 42).met()).isNull();
     }
