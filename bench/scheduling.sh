@@ -3,10 +3,13 @@
 # mix) against the simulated fleets in bench/fleets/ at 50, 70 and 85 % of capacity, for every dispatch policy
 # and an offline oracle, in a discrete-event simulation of the real scheduler; then the same trace over real
 # sockets (balancer + `simulate --fleet`, accelerated 10x) on the 3:1:1 fleet at 70 % for eft, least-connections
-# and round-robin, plus a priority run at 90 %. Writes the scheduling section of bench/RESULTS.md.
+# and round-robin, plus a priority run at 90 %. The memory-limited fleets (issue #9: swap, swap-zipf) run at 40, 60
+# and 80 % of their no-swap capacity with their own demand mixes, against the no-swap oracle; the swap fleet also
+# runs over real sockets (10x, 60 %) for eft and least-connections, with the model loads each simulator counted.
+# Writes the scheduling section of bench/RESULTS.md.
 #
-#   bench/scheduling.sh           full run (two rounds of real-socket runs), about 8 minutes on 2 cores
-#   bench/scheduling.sh --quick   shorter traces, about 2 minutes
+#   bench/scheduling.sh           full run (two rounds of real-socket runs), about 9 minutes on 2 cores
+#   bench/scheduling.sh --quick   shorter traces, about 3 minutes
 #
 # Needs a JDK 17 and Maven (the jar is built if missing or older than the sources), curl, and free loopback ports.
 # Everything it starts listens on 127.0.0.1 only and is stopped on exit. Intermediate files: target/bench-scheduling/.
@@ -35,6 +38,12 @@ SPEEDUP=10
 SEED=42
 REAL_POLICIES=(eft least-connections round-robin)
 FLEETS=bench/fleets/fast-311.json,bench/fleets/equal.json,bench/fleets/subset.json,bench/fleets/cold.json
+# memory-limited fleets (issue #9): their own loads (shares of the no-swap capacity) and demand mixes
+MEMORY_FLEETS=bench/fleets/swap.json,bench/fleets/swap-zipf.json
+MEMORY_LOADS=0.4,0.6,0.8
+SWAP_MIX=llama3.2:1b:50,qwen2.5:0.5b:30,gemma3:1b:20
+SWAP_LOAD=0.6
+SWAP_POLICIES=(eft least-connections)
 OUT=target/bench-scheduling
 JAR=target/ollama-balancer.jar
 STARTED=$(date +%s)
@@ -137,12 +146,29 @@ start_balancer() {
   echo "balancer did not start; see $OUT/balancer-$name.log" >&2
   exit 1
 }
-# real_run POLICY TRACE NAME: fresh simulators and balancer, one replay, then both stopped
+# sim_loads NAME: model loads summed over the simulators of run NAME (GET /sim/counters, field "loads"), "?" when
+# any simulator does not report them
+sim_loads() {
+  local total=0 url counters n
+  for url in $(grep -o '"url" *: *"[^"]*"' "$OUT/backends-$1.json" | sed 's/.*"\(http[^"]*\)"/\1/'); do
+    counters=$(curl -sf "$url/sim/counters") || { echo "?"; return; }
+    n=$(grep -o '"loads" *: *[0-9]*' <<<"$counters" | grep -o '[0-9]*$') || true
+    if [ -z "$n" ]; then
+      echo "?"
+      return
+    fi
+    total=$((total + n))
+  done
+  echo "$total"
+}
+
+# real_run POLICY TRACE NAME [FLEET]: fresh simulators and balancer, one replay, then both stopped; the simulators'
+# model loads go to $OUT/loads-NAME.txt
 real_run() {
-  local policy=$1 trace=$2 name=$3 sim ejections gc pressure
+  local policy=$1 trace=$2 name=$3 fleet=${4:-$OUT/fast-311-x$SPEEDUP.json} sim ejections gc pressure
   wait_quiet
   log "real sockets: $name (policy $policy)"
-  java -Xmx768m -jar "$JAR" simulate --fleet "$OUT/fast-311-x$SPEEDUP.json" --write-backends "$OUT/backends-$name.json" \
+  java -Xmx768m -jar "$JAR" simulate --fleet "$fleet" --write-backends "$OUT/backends-$name.json" \
     >"$OUT/simulators-$name.log" 2>&1 &
   sim=$!; PIDS+=("$sim")
   wait_for 60 test -s "$OUT/backends-$name.json" || { echo "simulators did not start; see $OUT/simulators-$name.log" >&2; exit 1; }
@@ -150,6 +176,7 @@ real_run() {
   java -Xmx1g -jar "$JAR" replay run --url "http://127.0.0.1:$PORT" --trace "$trace" \
     --out "$OUT/real-$name.jsonl" || true
   curl -sf "http://127.0.0.1:$PORT/balancer/status" >"$OUT/status-$name.json" || true
+  sim_loads "$name" >"$OUT/loads-$name.txt"
   cleanup
   ejections=$(grep -c 'ejected for' "$OUT/balancer-$name.log" || true)
   gc=$(grep -o '[0-9.]*ms$' "$OUT/gc-$name.log" | sort -n | tail -n1 || true)
@@ -168,6 +195,10 @@ java -jar "$JAR" replay trace --fleet bench/fleets/fast-311.json --speedup "$SPE
 java -jar "$JAR" replay trace --fleet bench/fleets/fast-311.json --speedup "$SPEEDUP" --load 0.9 \
   --requests "$REAL_REQUESTS" --seed "$((SEED + 1))" --high 0.2 --low 0.3 --warmup "$WARMUP" \
   --out "$OUT/real-priority-trace.json"
+java -jar "$JAR" replay trace --fleet bench/fleets/swap.json --speedup "$SPEEDUP" --load "$SWAP_LOAD" \
+  --mix "llama3.2:1b=0.5,qwen2.5:0.5b=0.3,gemma3:1b=0.2" \
+  --requests "$REAL_REQUESTS" --seed "$SEED" --warmup "$WARMUP" \
+  --out "$OUT/swap-trace.json" --write-fleet "$OUT/swap-x$SPEEDUP.json" >/dev/null
 
 # Rounds interleave the policies, so that a busy spell on the shared machine does not hit one policy only.
 REAL_ARGS=()
@@ -182,6 +213,12 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 real_run eft "$OUT/real-priority-trace.json" priority-eft
+SWAP_ARGS=()
+for policy in "${SWAP_POLICIES[@]}"; do
+  real_run "$policy" "$OUT/swap-trace.json" "swap-$policy" "$OUT/swap-x$SPEEDUP.json"
+  SWAP_ARGS+=(--real-swap "$policy=$OUT/real-swap-$policy.jsonl" --real-swap-loads "$policy=$(cat "$OUT/loads-swap-$policy.txt")")
+  log "swap-$policy: $(cat "$OUT/loads-swap-$policy.txt") model loads counted by the simulators"
+done
 REAL_SECONDS=$(( $(date +%s) - STARTED ))
 
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
@@ -195,8 +232,11 @@ if ! git diff --quiet HEAD -- src pom.xml bench ':!bench/RESULTS.md' 2>/dev/null
 fi
 
 log "discrete-event simulation ($DES_REQUESTS requests per run) and report"
-java -Xmx2g -jar "$JAR" replay bench --fleets "$FLEETS" --requests "$DES_REQUESTS" --seed "$SEED" "${SWEEP[@]}" \
+java -Xmx2g -jar "$JAR" replay bench --fleets "$FLEETS,$MEMORY_FLEETS" --requests "$DES_REQUESTS" --seed "$SEED" "${SWEEP[@]}" \
   --loads 0.5,0.7,0.85 --priority-load 0.9 --priority-high 0.2 --priority-low 0.3 \
+  --memory-loads "$MEMORY_LOADS" --fleet-mix "swap=$SWAP_MIX" --fleet-mix swap-zipf=zipf \
+  --real-swap-fleet "$OUT/swap-x$SPEEDUP.json" --real-swap-trace "$OUT/swap-trace.json" --real-swap-load "$SWAP_LOAD" \
+  "${SWAP_ARGS[@]}" \
   --real-fleet "$OUT/fast-311-x$SPEEDUP.json" --real-trace "$OUT/real-trace.json" --real-load 0.7 "${REAL_ARGS[@]}" \
   --real-priority "eft=$OUT/real-priority-eft.jsonl" --real-priority-trace "$OUT/real-priority-trace.json" \
   --results bench/RESULTS.md \
@@ -208,6 +248,7 @@ java -Xmx2g -jar "$JAR" replay bench --fleets "$FLEETS" --requests "$DES_REQUEST
   --note "least-connections here is the conventional early-binding rule (each request sent at once to the backend with the fewest active requests per slot, then Ollama's FIFO); least-connections-late is the balancer's late-binding variant, already close to eft on one-slot fleets because nobody waits behind a long job while another backend idles. The config file and --policy accept eft, least-connections, round-robin and legacy; least-connections-late is available to the scheduler (and so to the simulation) but not yet to --policy." \
   --note "What limits eft's p99 against least-connections and the oracle on the 3:1:1 fleet: answer lengths are heavy-tailed (log-normal, σ 1) and unknown until the answer ends, so eft places an uncapped request by its expected length, and a long answer that starts on a slow backend takes three times as long as on the fast one, whatever the queue; the oracle, knowing every length, keeps long answers off the slow backends. The SJF order with aging helps the mean and can stretch the waits of the longest jobs. The p99 target sits at the edge of what one trace decides: see the per-seed range." \
   --note "Round-robin at 70 and 85 % on the 3:1:1 and subset fleets overloads the slow backends (each gets a third of the requests, more than a slow backend can serve), so its queue grows for as long as the trace lasts: its figures there depend on the trace length and are only a lower bound." \
+  --note "Memory-limited fleets (swap: one model at a time per backend; swap-zipf: 10 GB per backend for models of 2–5.4 GB, about two at once) start with one (swap) or two (swap-zipf) models loaded per backend, different ones, as servers that have been running would, so the whole-trace load counts include the moves away from that start state; the steady-state count (second half of the trace) does not. Their loads are shares of the no-swap capacity (every model loaded everywhere), which a fleet that must swap cannot reach at high load. The real-socket runs use the accelerated swap fleet (loads 0.8 s) and its 50/30/20 mix; their load counts come from the simulators and cover the whole run, warm-up included." \
   --note "The cold fleet's fast backend loads each model once (10 s); over a trace of this length that is a one-time cost, so the table differs little from the 3:1:1 one. The per-fleet tables show one trace seed; between seeds, ratios move by several per cent (see the ranges in the targets), so small differences between policies in one table are noise." \
   "${NOTES[@]/#/--note=}"
 

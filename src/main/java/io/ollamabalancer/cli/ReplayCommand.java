@@ -62,11 +62,29 @@ final class ReplayCommand implements Callable<Integer> {
         long seed = 42;
 
         @Option(names = "--mix", paramLabel = "MODEL=SHARE,...",
-                description = "model mix (default " + DEFAULT_MIX + ")")
+                description = "model mix (default " + DEFAULT_MIX + "); `replay trace` also takes zipf[:S], Zipf "
+                        + "demand over the fleet's models in file order")
         String mix = DEFAULT_MIX;
 
         TraceShape shape() {
+            if (isZipf(mix)) {
+                throw new ConfigException("--mix " + mix + ": Zipf needs a fleet (replay trace --fleet, or replay "
+                        + "bench --fleet-mix NAME=" + mix + ")");
+            }
             return TraceShape.of(requests, parseMix(mix));
+        }
+
+        /** The shape for one fleet: {@code --mix zipf[:S]} over its models, otherwise {@link #shape()}. */
+        TraceShape shape(SimFleet fleet) {
+            if (isZipf(mix)) {
+                return TraceShape.of(requests, fleetMix("--mix", mix, fleet));
+            }
+            return shape();
+        }
+
+        private static boolean isZipf(String mix) {
+            String m = mix.strip().toLowerCase(Locale.ROOT);
+            return m.equals("zipf") || m.startsWith("zipf:");
         }
     }
 
@@ -117,11 +135,11 @@ final class ReplayCommand implements Callable<Integer> {
                 f = f.speedup(speedup);
             }
             Trace unit = TraceGenerator.generate(f.name(), shape.seed,
-                    shape.shape().withPriorities(high, low), answers(f));
+                    shape.shape(f).withPriorities(high, low), answers(f));
             Trace trace = unit.atRate(f.name() + " at " + Math.round(load * 100) + "%", f.rateFor(load, unit));
             if (warmup > 0) {
                 Trace warm = TraceGenerator.generate("warm-up", shape.seed + WARMUP_SEED,
-                        shape.shape().withRequests(warmup), answers(f));
+                        shape.shape(f).withRequests(warmup), answers(f));
                 trace = trace.afterWarmup(warm.atRate("warm-up", f.rateFor(warmupLoad, warm)), warmupGap);
             }
             TraceFile.write(trace, out);
@@ -246,6 +264,36 @@ final class ReplayCommand implements Callable<Integer> {
         @Option(names = "--sweep-requests", paramLabel = "N", description = "requests per sweep trace (default 3000)")
         int sweepRequests = 3000;
 
+        @Option(names = "--fleet-mix", paramLabel = "NAME=MIX",
+                description = "a fleet's own model mix, repeatable: NAME is the fleet file's name without .json, "
+                        + "MIX is MODEL:WEIGHT,... (e.g. swap=llama3.2:1b:50,qwen2.5:0.5b:30,gemma3:1b:20) or "
+                        + "zipf[:S] (Zipf over the fleet's models in file order, S default 1)")
+        Map<String, String> fleetMix = new LinkedHashMap<>();
+
+        @Option(names = "--memory-loads", split = ",", paramLabel = "FRACTION",
+                description = "loads of memory-limited fleets (maxLoadedModels or vramBytes set), as shares of "
+                        + "their no-swap capacity (default 0.4,0.6,0.8)")
+        List<Double> memoryLoads = SchedulingBench.DEFAULT_MEMORY_LOADS;
+
+        @Option(names = "--real-swap-fleet", paramLabel = "FILE",
+                description = "the accelerated memory-limited fleet of real-socket runs")
+        Path realSwapFleet;
+
+        @Option(names = "--real-swap-trace", paramLabel = "FILE", description = "the trace those runs replayed")
+        Path realSwapTrace;
+
+        @Option(names = "--real-swap-load", paramLabel = "FRACTION", description = "its load (default 0.6)")
+        double realSwapLoad = 0.6;
+
+        @Option(names = "--real-swap", paramLabel = "POLICY=FILE",
+                description = "outcomes of a real run on the memory-limited fleet; repeatable")
+        Map<String, Path> realSwap = new LinkedHashMap<>();
+
+        @Option(names = "--real-swap-loads", paramLabel = "POLICY=N",
+                description = "model loads the simulators counted in that run (GET /sim/counters), ? if unknown;"
+                        + " repeatable")
+        Map<String, String> realSwapLoads = new LinkedHashMap<>();
+
         @Option(names = "--results", paramLabel = "FILE", description = "results file to write the section into")
         Path results;
 
@@ -268,6 +316,20 @@ final class ReplayCommand implements Callable<Integer> {
             if ((rf == null) != (rt == null) || (rf == null && !real.isEmpty())) {
                 throw new ConfigException("--real-fleet, --real-trace and --real go together");
             }
+            Map<String, Map<String, Double>> mixes = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : fleetMix.entrySet()) {
+                SimFleet f = all.stream().filter(x -> x.name().equals(e.getKey())).findFirst()
+                        .orElseThrow(() -> new ConfigException("--fleet-mix " + e.getKey() + ": no such fleet in"
+                                + " --fleets (names: " + all.stream().map(SimFleet::name).toList() + ")"));
+                mixes.put(f.name(), fleetMix("--fleet-mix " + f.name(), e.getValue(), f));
+            }
+            SimFleet sf = realSwapFleet == null ? null : loadFleet(realSwapFleet);
+            Trace st = realSwapTrace == null ? null : TraceFile.read(realSwapTrace);
+            if ((sf == null) != (st == null) || (sf == null && !realSwap.isEmpty())) {
+                throw new ConfigException("--real-swap-fleet, --real-swap-trace and --real-swap go together");
+            }
+            List<SchedulingBench.RealFile> swapFiles = new ArrayList<>();
+            realSwap.forEach((k, v) -> swapFiles.add(new SchedulingBench.RealFile(k, v)));
             List<SchedulingBench.RealFile> realFiles = new ArrayList<>();
             real.forEach((k, v) -> realFiles.add(new SchedulingBench.RealFile(k, v)));
             SchedulingBench.RealFile rp = realPriority.isEmpty() ? null : realPriority.entrySet().stream()
@@ -277,7 +339,7 @@ final class ReplayCommand implements Callable<Integer> {
                     shape.shape(), shape.seed, targetFleet, priorityLoad, priorityHigh, priorityLow,
                     priorityPolicies, rf, rt, realLoad, realFiles, rp,
                     realPriorityTrace == null ? null : TraceFile.read(realPriorityTrace), sweepSeeds, sweepRequests,
-                    setup, notes), line -> {
+                    setup, notes, mixes, memoryLoads, sf, st, realSwapLoad, swapFiles, realSwapLoads), line -> {
                         out.println(line);
                         out.flush();
                     });
@@ -301,6 +363,15 @@ final class ReplayCommand implements Callable<Integer> {
             return f.answers();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(f.name() + ": " + e.getMessage());
+        }
+    }
+
+    /** A fleet's own mix ({@link io.ollamabalancer.replay.ModelMix}); {@code what} names the option in errors. */
+    static Map<String, Double> fleetMix(String what, String text, SimFleet fleet) {
+        try {
+            return io.ollamabalancer.replay.ModelMix.parse(text, fleet);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(what + ": " + e.getMessage());
         }
     }
 

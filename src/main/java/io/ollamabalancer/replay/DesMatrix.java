@@ -2,6 +2,7 @@ package io.ollamabalancer.replay;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -11,12 +12,24 @@ import java.util.function.Consumer;
 public final class DesMatrix {
     /** The label of the oracle's rows. */
     public static final String ORACLE = "oracle";
+    /**
+     * The label of a memory-limited fleet's reference: the oracle on {@link SimFleet#noSwap()} (every model loaded
+     * everywhere, no memory limit) with the same trace. Such a fleet gets no plain oracle row: the oracle ignores
+     * memory limits, so its figures would describe neither fleet.
+     */
+    public static final String NO_SWAP_ORACLE = "no-swap oracle";
 
     private DesMatrix() {
     }
 
     /** One fleet at one load: the arrival rate and a summary per policy, the oracle's last. */
     public record LoadRuns(double load, double rate, int requests, List<Summary> summaries) {
+        /** The oracle row, or the no-swap oracle's on a memory-limited fleet; {@code null} if neither ran. */
+        public Summary reference() {
+            Summary s = find(ORACLE);
+            return s != null ? s : find(NO_SWAP_ORACLE);
+        }
+
         public Summary find(String label) {
             for (Summary s : summaries) {
                 if (s.label().equals(label)) {
@@ -27,8 +40,16 @@ public final class DesMatrix {
         }
     }
 
-    /** Every load of one fleet. */
-    public record FleetRuns(SimFleet fleet, List<LoadRuns> loads) {
+    /**
+     * Every load of one fleet.
+     *
+     * @param mix the model mix of its traces (normalised), or {@code null} when it used the bench's common one
+     */
+    public record FleetRuns(SimFleet fleet, List<LoadRuns> loads, Map<String, Double> mix) {
+        public FleetRuns(SimFleet fleet, List<LoadRuns> loads) {
+            this(fleet, loads, null);
+        }
+
         public LoadRuns at(double load) {
             for (LoadRuns l : loads) {
                 if (Math.abs(l.load() - load) < 1e-9) {
@@ -54,7 +75,14 @@ public final class DesMatrix {
         return new FleetRuns(fleet, out);
     }
 
-    /** Every policy and the oracle on one trace. */
+    /** As {@link #run}, recording that {@code shape}'s mix is the fleet's own. */
+    public static FleetRuns runOwnMix(SimFleet fleet, TraceShape shape, long seed, List<Double> loads,
+                                      List<String> policies, Consumer<String> progress) {
+        FleetRuns r = run(fleet, shape, seed, loads, policies, progress);
+        return new FleetRuns(r.fleet(), r.loads(), ModelMix.normalised(shape.modelMix()));
+    }
+
+    /** Every policy and the oracle (the no-swap oracle on a memory-limited fleet) on one trace. */
     public static List<Summary> runAll(SimFleet fleet, Trace trace, List<String> policies,
                                        Consumer<String> progress) {
         List<Summary> summaries = new ArrayList<>();
@@ -65,7 +93,11 @@ public final class DesMatrix {
             progress.accept(String.format("%s, %s: %s mean %.2f s, p99 %.2f s (%.1f s)", fleet.name(),
                     trace.name(), policy, s.e2eMean(), s.e2eP99(), (System.nanoTime() - t0) / 1e9));
         }
-        summaries.add(Summary.of(ORACLE, OracleReplay.run(fleet, trace)));
+        if (fleet.memoryLimited()) {
+            summaries.add(Summary.of(NO_SWAP_ORACLE, OracleReplay.run(fleet.noSwap(), trace)));
+        } else {
+            summaries.add(Summary.of(ORACLE, OracleReplay.run(fleet, trace)));
+        }
         return summaries;
     }
 }

@@ -13,7 +13,9 @@ import java.util.Map;
  * order, on the slot where it would finish earliest (counting the wait for that slot and a model load if the
  * model is not loaded there yet), never moving it afterwards: FIFO per slot, no reordering. It is a strong
  * reference, not a lower bound: a scheduler that reorders the queue (shortest job first) can beat it on the mean.
- * Assumes no decode slowdown from concurrent streams (exact for one-slot simulators). Stateless.
+ * Assumes no decode slowdown from concurrent streams (exact for one-slot simulators). Memory limits are ignored: a
+ * model once loaded stays loaded (run it on {@link SimFleet#noSwap()} for the no-swap reference of a
+ * memory-limited fleet). Each outcome reports its wait for the model and whether it started the load. Stateless.
  */
 public final class OracleReplay {
     private OracleReplay() {
@@ -39,6 +41,7 @@ public final class OracleReplay {
             double bestStart = 0;
             double bestReady = 0;
             double bestFinish = Double.MAX_VALUE;
+            boolean bestLoads = false;
             for (int b = 0; b < sims.size(); b++) {
                 SimulatorConfig sim = sims.get(b);
                 if (!SimFleet.has(sim, r.model())) {
@@ -56,6 +59,7 @@ public final class OracleReplay {
                     bestStart = start;
                     bestReady = modelReady;
                     bestFinish = finish;
+                    bestLoads = ready == null;
                 }
             }
             if (best < 0) {
@@ -68,7 +72,8 @@ public final class OracleReplay {
             double ttft = bestReady + SimFleet.WARM_SECONDS + SimFleet.prefillSeconds(r, sim)
                     + SimFleet.tokenSeconds(sim, 1) - r.at();
             out.add(new Outcome(r.id(), r.priority(), sim.name(), bestFinish - r.at(), ttft, bestStart - r.at(), null,
-                    r.promptTokens(), r.promptTokens(), r.outputTokens()));
+                    r.promptTokens(), r.promptTokens(), r.outputTokens(), 0,
+                    bestReady - bestStart + SimFleet.WARM_SECONDS, bestLoads ? 1 : 0));
         }
         return out;
     }

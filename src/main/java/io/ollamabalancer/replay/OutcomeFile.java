@@ -17,6 +17,8 @@ import java.util.List;
 /**
  * Reads and writes the outcomes of a replay as JSON lines, one {@link Outcome} per line
  * ({@code {"id":0,"priority":"normal","backend":"fast","e2e":0.41,"ttft":0.02,"queue":0.0,"error":null,…}}).
+ * Files written before {@code loadSeconds} and {@code loadsStarted} existed are read with both at -1 (unknown);
+ * unknown fields are skipped, so a newer file stays readable.
  * Stateless and thread-safe.
  */
 public final class OutcomeFile {
@@ -42,6 +44,8 @@ public final class OutcomeFile {
                     g.writeNumberField("promptEvalCount", o.promptEvalCount());
                     g.writeNumberField("evalCount", o.evalCount());
                     g.writeNumberField("sendLag", o.sendLag());
+                    g.writeNumberField("loadSeconds", o.loadSeconds());
+                    g.writeNumberField("loadsStarted", o.loadsStarted());
                     g.writeEndObject();
                 }
                 w.write('\n');
@@ -76,6 +80,8 @@ public final class OutcomeFile {
         int prompt = -1;
         int eval = -1;
         double lag = 0;
+        double loadSeconds = -1;
+        int loadsStarted = -1;
         try (JsonParser p = JSON.createParser(line)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new IOException(file + ":" + n + ": expected an object");
@@ -96,10 +102,13 @@ public final class OutcomeFile {
                     case "promptEvalCount" -> prompt = p.getIntValue();
                     case "evalCount" -> eval = p.getIntValue();
                     case "sendLag" -> lag = p.getDoubleValue();
+                    case "loadSeconds" -> loadSeconds = p.getDoubleValue();
+                    case "loadsStarted" -> loadsStarted = p.getIntValue();
                     default -> p.skipChildren();
                 }
             }
         }
-        return new Outcome(id, priority, backend, e2e, ttft, queue, error, estimate, prompt, eval, lag);
+        return new Outcome(id, priority, backend, e2e, ttft, queue, error, estimate, prompt, eval, lag, loadSeconds,
+                loadsStarted);
     }
 }

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@code /api/chat} or {@code /api/generate} with its {@code X-Priority}, and the answer is read line by line. It
  * records end-to-end time (send to last line), time to first token (send to the first streamed line),
  * {@code X-Balancer-Queue-Ms}, {@code X-Balancer-Backend}, {@code X-Balancer-Estimated-Prompt-Tokens}, the final
- * chunk's {@code prompt_eval_count} and {@code eval_count}, and errors (status, error lines, timeouts, resets).
+ * chunk's {@code prompt_eval_count}, {@code eval_count} and {@code load_duration} (as {@link Outcome#loadSeconds()};
+ * loads started stay unknown: the simulators count those), and errors (status, error lines, timeouts, resets).
  *
  * <p>Threading: one daemon thread schedules the sends; the JDK HTTP client (HTTP/1.1, a connection per concurrent
  * request) reads answers on its own threads. One replay at a time per instance; {@link #close()} stops the sender.
@@ -121,24 +122,25 @@ public final class ReplayClient implements AutoCloseable {
         }
         double ttft = lines.firstNanos > 0 ? (lines.firstNanos - sent) / 1e9 : -1;
         return new Outcome(r.id(), r.priority(), backend, e2e, ttft, queue, null, estimate, f.promptEvalCount,
-                f.evalCount);
+                f.evalCount, 0, f.loadDurationNanos < 0 ? -1 : f.loadDurationNanos / 1e9, -1);
     }
 
-    /** The fields of a final chunk ({@code done:true}), or its error. */
-    record Final(boolean done, String error, int promptEvalCount, int evalCount) {
+    /** The fields of a final chunk ({@code done:true}), or its error; {@code load_duration} -1 when absent. */
+    record Final(boolean done, String error, int promptEvalCount, int evalCount, long loadDurationNanos) {
     }
 
     static Final parseFinal(String line) {
         if (line == null || line.isBlank()) {
-            return new Final(false, "empty response", -1, -1);
+            return new Final(false, "empty response", -1, -1, -1);
         }
         boolean done = false;
         String error = null;
         int prompt = -1;
         int eval = -1;
+        long load = -1;
         try (JsonParser p = JSON.createParser(line)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                return new Final(false, "not a JSON object: " + abbreviate(line), -1, -1);
+                return new Final(false, "not a JSON object: " + abbreviate(line), -1, -1, -1);
             }
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
@@ -148,13 +150,14 @@ public final class ReplayClient implements AutoCloseable {
                     case "error" -> error = p.getText();
                     case "prompt_eval_count" -> prompt = p.getIntValue();
                     case "eval_count" -> eval = p.getIntValue();
+                    case "load_duration" -> load = t.isNumeric() ? p.getLongValue() : -1;
                     default -> p.skipChildren();
                 }
             }
         } catch (IOException e) {
-            return new Final(false, "unreadable final line: " + abbreviate(line), -1, -1);
+            return new Final(false, "unreadable final line: " + abbreviate(line), -1, -1, -1);
         }
-        return new Final(done, error, prompt, eval);
+        return new Final(done, error, prompt, eval, load);
     }
 
     private static String describe(Throwable err) {

@@ -43,20 +43,47 @@ public final class SchedulingBench {
      * @param sweepRequests    requests per trace of that sweep
      * @param setup            lines describing machine, command and date
      * @param notes            notes to add to the computed ones
+     * @param fleetMixes       fleet name → its own model mix (fleets not named use {@code shape}'s)
+     * @param memoryLoads      the loads of memory-limited fleets (instead of {@code loads})
+     * @param swapFleet        the accelerated memory-limited fleet of real-socket runs, or {@code null} for none
+     * @param swapTrace        their trace
+     * @param swapLoad         the load their trace was made for
+     * @param swapReal         one outcomes file per policy
+     * @param swapLoads        policy → model loads its simulators counted over the run ({@code "?"}: unknown)
      */
     public record Config(List<SimFleet> fleets, String targetFleet, String equalFleet, List<Double> loads,
                          List<String> policies, TraceShape shape, long seed, String priorityFleet,
                          double priorityLoad, double priorityHigh, double priorityLow, List<String> priorityPolicies,
                          SimFleet realFleet, Trace realTrace, double realLoad, List<RealFile> real,
                          RealFile realPriority, Trace realPriorityTrace, List<Long> sweepSeeds, int sweepRequests,
-                         List<String> setup, List<String> notes) {
+                         List<String> setup, List<String> notes, Map<String, Map<String, Double>> fleetMixes,
+                         List<Double> memoryLoads, SimFleet swapFleet, Trace swapTrace, double swapLoad,
+                         List<RealFile> swapReal, Map<String, String> swapLoads) {
+        /** Without per-fleet mixes or memory-limited real runs; memory-limited fleets at 40, 60 and 80 %. */
+        public Config(List<SimFleet> fleets, String targetFleet, String equalFleet, List<Double> loads,
+                      List<String> policies, TraceShape shape, long seed, String priorityFleet,
+                      double priorityLoad, double priorityHigh, double priorityLow, List<String> priorityPolicies,
+                      SimFleet realFleet, Trace realTrace, double realLoad, List<RealFile> real,
+                      RealFile realPriority, Trace realPriorityTrace, List<Long> sweepSeeds, int sweepRequests,
+                      List<String> setup, List<String> notes) {
+            this(fleets, targetFleet, equalFleet, loads, policies, shape, seed, priorityFleet, priorityLoad,
+                    priorityHigh, priorityLow, priorityPolicies, realFleet, realTrace, realLoad, real, realPriority,
+                    realPriorityTrace, sweepSeeds, sweepRequests, setup, notes, Map.of(), DEFAULT_MEMORY_LOADS, null,
+                    null, 0, List.of(), Map.of());
+        }
     }
+
+    /** Loads of memory-limited fleets unless told otherwise: 40, 60 and 80 % of their no-swap capacity. */
+    public static final List<Double> DEFAULT_MEMORY_LOADS = List.of(0.4, 0.6, 0.8);
 
     /** Runs everything and returns the section's Markdown. */
     public static String run(Config c, Consumer<String> progress) throws IOException {
         List<DesMatrix.FleetRuns> fleets = new ArrayList<>();
         for (SimFleet f : c.fleets()) {
-            fleets.add(DesMatrix.run(f, c.shape(), c.seed(), c.loads(), c.policies(), progress));
+            Map<String, Double> own = c.fleetMixes().get(f.name());
+            List<Double> loads = f.memoryLimited() ? c.memoryLoads() : c.loads();
+            fleets.add(own == null ? DesMatrix.run(f, c.shape(), c.seed(), loads, c.policies(), progress)
+                    : DesMatrix.runOwnMix(f, c.shape().withMix(own), c.seed(), loads, c.policies(), progress));
         }
         List<TargetCheck.PriorityRuns> priorities = new ArrayList<>();
         SimFleet pf = find(c.fleets(), c.priorityFleet());
@@ -119,6 +146,12 @@ public final class SchedulingBench {
         if (real != null) {
             targets.addAll(2, TargetCheck.real(real.fleet().name(), real.runs()));
         }
+        targets.addAll(TargetCheck.memory(fleets, c.seed()));
+        targets.add(TargetCheck.p50EveryFleet(fleets, c.seed()));
+        SchedulingReport.SwapSection swap = swapSection(c, progress);
+        if (swap != null) {
+            targets.addAll(TargetCheck.swapReal(swap));
+        }
         List<String> notes = new ArrayList<>(BenchNotes.computed(fleets));
         notes.addAll(c.notes());
         List<String> setup = new ArrayList<>(c.setup());
@@ -142,7 +175,50 @@ public final class SchedulingBench {
                 + "(unbound until a slot frees, then the least busy free backend), `round-robin` and `legacy` "
                 + "(both bound at arrival), and the offline `oracle` (true lengths, earliest finish in arrival "
                 + "order). TTFT is arrival to the first streamed token.");
-        return SchedulingReport.render(new SchedulingReport.Content(setup, targets, fleets, priorities, real, notes));
+        List<String> own = new ArrayList<>();
+        for (DesMatrix.FleetRuns f : fleets) {
+            if (f.mix() != null || f.fleet().memoryLimited()) {
+                own.add(f.fleet().name() + (f.mix() != null ? " (" + SchedulingReport.mix(f.mix()) + ")" : "")
+                        + (f.fleet().memoryLimited() ? " at " + f.loads().stream()
+                        .map(l -> Math.round(l.load() * 100) + " %").collect(java.util.stream.Collectors.joining(", "))
+                        + " of its no-swap capacity" : ""));
+            }
+        }
+        if (!own.isEmpty()) {
+            setup.add("Fleets with their own demand mix or loads (same seed and trace shape otherwise): "
+                    + String.join("; ", own) + ". No-swap capacity: the fleet's capacity as if every model were "
+                    + "loaded everywhere (placement and loads ignored), so 80 % of it can be more than a fleet "
+                    + "that has to swap models can serve.");
+        }
+        return SchedulingReport.render(new SchedulingReport.Content(setup, targets, fleets, priorities, real, swap,
+                notes));
+    }
+
+    private static SchedulingReport.SwapSection swapSection(Config c, Consumer<String> progress) throws IOException {
+        if (c.swapFleet() == null || c.swapTrace() == null || c.swapReal().isEmpty()) {
+            return null;
+        }
+        double halfLoad = Double.MAX_VALUE;
+        for (io.ollamabalancer.sim.SimulatorConfig sim : c.swapFleet().sims()) {
+            halfLoad = Math.min(halfLoad, sim.loadTimeMillis() / 2000.0);
+        }
+        List<SchedulingReport.SwapRun> runs = new ArrayList<>();
+        for (RealFile f : c.swapReal()) {
+            List<Outcome> all = OutcomeFile.read(f.outcomes());
+            RealRun run = RealRun.of(f.policy(), c.swapFleet(), c.swapTrace(), all);
+            int served = (int) all.stream().filter(Outcome::ok).count();
+            List<Outcome> measured = c.swapTrace().measured(all);
+            double limit = halfLoad;
+            int waited = measured.stream().anyMatch(o -> o.loadSeconds() >= 0)
+                    ? (int) measured.stream().filter(o -> o.ok() && o.loadSeconds() >= limit).count() : -1;
+            String counted = c.swapLoads().getOrDefault(f.policy(), "?");
+            runs.add(new SchedulingReport.SwapRun(run, counted, served, waited));
+            progress.accept(String.format(Locale.ROOT, "real %s on %s: mean %.3f s (simulated %.3f s), %d errors, "
+                    + "%s model loads", f.policy(), c.swapFleet().name(), run.real().e2eMean(), run.des().e2eMean(),
+                    run.real().errors(), counted));
+        }
+        return new SchedulingReport.SwapSection(c.swapFleet(), c.swapLoad(), c.swapTrace().size()
+                - c.swapTrace().warmup(), c.swapTrace().warmup(), runs);
     }
 
     private static SeedSweep sweep(Config c, String fleetName, List<String> policies, Consumer<String> progress) {

@@ -15,9 +15,43 @@ public final class SchedulingReport {
     private SchedulingReport() {
     }
 
-    /** Everything the section says. */
+    /** Everything the section says; {@code swap} (real-socket runs on a memory-limited fleet) may be null. */
     public record Content(List<String> setup, List<TargetCheck.Line> targets, List<DesMatrix.FleetRuns> fleets,
-                          List<TargetCheck.PriorityRuns> priorities, RealSection real, List<String> notes) {
+                          List<TargetCheck.PriorityRuns> priorities, RealSection real, SwapSection swap,
+                          List<String> notes) {
+        public Content(List<String> setup, List<TargetCheck.Line> targets, List<DesMatrix.FleetRuns> fleets,
+                       List<TargetCheck.PriorityRuns> priorities, RealSection real, List<String> notes) {
+            this(setup, targets, fleets, priorities, real, null, notes);
+        }
+    }
+
+    /**
+     * Real-socket runs on a memory-limited fleet (accelerated).
+     *
+     * @param requests measured requests of the trace
+     * @param warmup   warm-up requests sent before them
+     */
+    public record SwapSection(SimFleet fleet, double load, int requests, int warmup, List<SwapRun> runs) {
+    }
+
+    /**
+     * One real-socket run on a memory-limited fleet.
+     *
+     * @param loadsCounted  model loads the simulators counted over the whole run ({@code GET /sim/counters}, summed),
+     *                      or {@code "?"} when they did not say
+     * @param served        requests of the whole run (warm-up included) that completed
+     * @param waitedForLoad measured requests whose {@code load_duration} was at least half a model load, or -1 when
+     *                      no answer reported {@code load_duration}
+     */
+    public record SwapRun(RealRun run, String loadsCounted, int served, int waitedForLoad) {
+        /** Loads per 100 completed requests over the whole run, NaN when the count is unknown. */
+        public double loadsPer100() {
+            try {
+                return served == 0 ? Double.NaN : Long.parseLong(loadsCounted.strip()) * 100.0 / served;
+            } catch (NumberFormatException e) {
+                return Double.NaN;
+            }
+        }
     }
 
     /** Client sends later than this at p99 mean the machine, not the balancer, set the pace of a run. */
@@ -57,6 +91,9 @@ public final class SchedulingReport {
         if (c.real() != null) {
             real(md, c.real());
         }
+        if (c.swap() != null) {
+            swap(md, c.swap());
+        }
         if (!c.notes().isEmpty()) {
             md.append("\n### Notes and limits\n\n");
             for (String n : c.notes()) {
@@ -67,6 +104,10 @@ public final class SchedulingReport {
     }
 
     private static void fleet(StringBuilder md, DesMatrix.FleetRuns f) {
+        if (f.fleet().memoryLimited()) {
+            memoryFleet(md, f);
+            return;
+        }
         md.append("\n### Fleet: ").append(f.fleet().name()).append("\n\n");
         md.append(describe(f.fleet().sims())).append('\n');
         md.append("Discrete-event simulation; seconds. ÷ LC: ratio to `least-connections` (bound at arrival); "
@@ -76,7 +117,7 @@ public final class SchedulingReport {
         md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (DesMatrix.LoadRuns l : f.loads()) {
             Summary lc = l.find(TargetCheck.LC);
-            Summary oracle = l.find(DesMatrix.ORACLE);
+            Summary oracle = l.reference();
             for (Summary s : l.summaries()) {
                 md.append(String.format(Locale.ROOT, "| %d %% (%.2f/s) | %s | %s | %s | %s | %s | %s | %s | %s | %s "
                                 + "| %s | %s | %s |%n", Math.round(l.load() * 100), l.rate(),
@@ -84,10 +125,81 @@ public final class SchedulingReport {
                         sec(s.e2eP99()), sec(s.ttftMean()), sec(s.ttftP50()), sec(s.ttftP99()),
                         ratio(s.e2eMean(), lc == null ? Double.NaN : lc.e2eMean()),
                         ratio(s.e2eP99(), lc == null ? Double.NaN : lc.e2eP99()),
-                        ratio(s.e2eMean(), oracle.e2eMean()), ratio(s.e2eP99(), oracle.e2eP99()),
+                        ratio(s.e2eMean(), oracle == null ? Double.NaN : oracle.e2eMean()),
+                        ratio(s.e2eP99(), oracle == null ? Double.NaN : oracle.e2eP99()),
                         perBackend(s) + (s.errors() > 0 ? " (" + s.errors() + " errors)" : "")));
             }
         }
+    }
+
+    /** A memory-limited fleet: model loads and the p99.9 queue wait, against the no-swap oracle. */
+    private static void memoryFleet(StringBuilder md, DesMatrix.FleetRuns f) {
+        md.append("\n### Fleet: ").append(f.fleet().name()).append(" (memory-limited)\n\n");
+        md.append(describe(f.fleet().sims())).append('\n');
+        if (f.mix() != null) {
+            md.append("Demand: ").append(mix(f.mix())).append(".\n\n");
+        }
+        md.append("Discrete-event simulation; seconds. Loads ÷ 100: model loads started per 100 completed requests, "
+                + "at steady state (the second half of the trace, by arrival) and over the whole trace (start "
+                + "state included). ÷ LC: ratio to `least-connections` (bound at arrival); ÷ no-swap: ratio to "
+                + "the no-swap oracle (the oracle on the same fleet with every model loaded everywhere and no memory "
+                + "limit, same trace). \"–\": not measured (a replay that does not count its loads).\n\n");
+        md.append("| load | policy | e2e mean | e2e p50 | e2e p99 | TTFT p99 | queue wait p99.9 | loads ÷ 100, "
+                + "steady | loads ÷ 100, all | mean ÷ LC | p50 ÷ LC | mean ÷ no-swap | p99 ÷ no-swap | requests per "
+                + "backend |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        for (DesMatrix.LoadRuns l : f.loads()) {
+            Summary lc = l.find(TargetCheck.LC);
+            Summary ref = l.reference();
+            for (Summary s : l.summaries()) {
+                md.append(String.format(Locale.ROOT, "| %d %% (%.2f/s) | %s | %s | %s | %s | %s | %s | %s | %s | %s "
+                                + "| %s | %s | %s | %s |%n", Math.round(l.load() * 100), l.rate(),
+                        s.label().equals(TargetCheck.EFT) ? "**eft**" : s.label(), sec(s.e2eMean()), sec(s.e2eP50()),
+                        sec(s.e2eP99()), sec(s.ttftP99()), sec(s.queueP999()), loads(s.loadsPer100Steady()),
+                        loads(s.loadsPer100()),
+                        ratio(s.e2eMean(), lc == null ? Double.NaN : lc.e2eMean()),
+                        ratio(s.e2eP50(), lc == null ? Double.NaN : lc.e2eP50()),
+                        ratio(s.e2eMean(), ref == null ? Double.NaN : ref.e2eMean()),
+                        ratio(s.e2eP99(), ref == null ? Double.NaN : ref.e2eP99()),
+                        perBackend(s) + (s.errors() > 0 ? " (" + s.errors() + " errors)" : "")));
+            }
+        }
+    }
+
+    private static void swap(StringBuilder md, SwapSection r) {
+        md.append("\n### Real sockets on a memory-limited fleet: ").append(r.fleet().name()).append(", ")
+                .append(Math.round(r.load() * 100)).append(" %\n\n");
+        md.append(describe(r.fleet().sims())).append('\n');
+        md.append("The same trace (").append(r.requests()).append(" requests after ").append(r.warmup())
+                .append(" warm-up) replayed by `replay run` through the balancer to `simulate --fleet` processes, "
+                        + "and through the discrete-event simulation; seconds. Real loads ÷ 100: the model loads "
+                        + "the simulators counted (`GET /sim/counters`, field `loads`, summed) over the whole run, "
+                        + "warm-up and start included, per 100 requests served in it (\"?\": the simulators did "
+                        + "not report loads); simulation: over the measured requests (steady: their second half). "
+                        + "Waited on a load: measured requests whose `load_duration` was at least half a model "
+                        + "load.\n\n");
+        md.append("| policy | source | errors | e2e mean | e2e p50 | e2e p99 | queue wait p99.9 | loads ÷ 100 "
+                + "| waited on a load | requests per backend |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        for (SwapRun run : r.runs()) {
+            Summary real = run.run().real();
+            Summary des = run.run().des();
+            double per100 = run.loadsPer100();
+            md.append(String.format(Locale.ROOT, "| %s | real sockets | %d | %s | %s | %s | %s | %s | %s | %s |%n",
+                    run.run().policy(), real.errors(), sec3(real.e2eMean()), sec3(real.e2eP50()),
+                    sec3(real.e2eP99()), sec3(real.queueP999()),
+                    Double.isNaN(per100) ? "? (" + run.loadsCounted() + " loads)" : String.format(Locale.ROOT,
+                            "%.1f (%s loads ÷ %d requests)", per100, run.loadsCounted().strip(), run.served()),
+                    run.waitedForLoad() < 0 ? "–" : String.valueOf(run.waitedForLoad()), perBackend(real)));
+            md.append(String.format(Locale.ROOT, "| %s | simulation | %d | %s | %s | %s | %s | %s steady, %s all "
+                            + "| – | %s |%n", run.run().policy(), des.errors(), sec3(des.e2eMean()),
+                    sec3(des.e2eP50()), sec3(des.e2eP99()), sec3(des.queueP999()), loads(des.loadsPer100Steady()),
+                    loads(des.loadsPer100()), perBackend(des)));
+        }
+    }
+
+    /** Loads per 100 requests, one decimal; "–" when unknown. */
+    static String loads(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.1f", v);
     }
 
     private static void real(StringBuilder md, RealSection r) {
@@ -135,13 +247,21 @@ public final class SchedulingReport {
     static String describe(List<SimulatorConfig> sims) {
         StringBuilder sb = new StringBuilder();
         for (SimulatorConfig c : sims) {
-            String models = c.models().stream().map(m -> m.name() + (m.loadedAtStart() ? "" : " (cold)"))
+            String models = c.models().stream().map(m -> m.name()
+                            + (c.vramBytes() > 0 ? " " + gb(m.sizeBytes()) : "") + (m.loadedAtStart() ? "" : " (cold)"))
                     .collect(Collectors.joining(", "));
-            sb.append(String.format(Locale.ROOT, "- `%s`: %s tok/s decode, %s tok/s prefill, %d slot%s, load %s s;"
+            String limits = (c.maxLoadedModels() > 0 ? ", at most " + c.maxLoadedModels() + " model"
+                    + (c.maxLoadedModels() == 1 ? "" : "s") + " loaded" : "")
+                    + (c.vramBytes() > 0 ? ", " + gb(c.vramBytes()) + " for models" : "");
+            sb.append(String.format(Locale.ROOT, "- `%s`: %s tok/s decode, %s tok/s prefill, %d slot%s, load %s s%s;"
                             + " %s%n", c.name(), num(c.decodeTokensPerSecond()), num(c.prefillTokensPerSecond()),
-                    c.slots(), c.slots() == 1 ? "" : "s", num(c.loadTimeMillis() / 1000.0), models));
+                    c.slots(), c.slots() == 1 ? "" : "s", num(c.loadTimeMillis() / 1000.0), limits, models));
         }
         return sb.toString();
+    }
+
+    private static String gb(long bytes) {
+        return String.format(Locale.ROOT, "%.1f GB", bytes / 1e9);
     }
 
     private static String perBackend(Summary s) {

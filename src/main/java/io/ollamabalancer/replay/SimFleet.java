@@ -98,6 +98,52 @@ public record SimFleet(String name, List<SimulatorConfig> sims) {
         return load * capacity(sample);
     }
 
+    /** Whether any simulator's memory limits which models it holds at once. */
+    public boolean memoryLimited() {
+        for (SimulatorConfig c : sims) {
+            if (c.memoryLimited()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The same fleet without model swaps: every model each simulator has loaded at start, and no memory limits
+     * ({@code maxLoadedModels} 0, {@code vramBytes} 0). Speeds, slots and model placement are unchanged, so the
+     * same trace runs on it; {@link OracleReplay} on it is the no-swap oracle of a memory-limited fleet.
+     */
+    public SimFleet noSwap() {
+        List<SimulatorConfig> out = new ArrayList<>();
+        for (SimulatorConfig c : sims) {
+            List<SimModel> models = new ArrayList<>();
+            for (SimModel m : c.models()) {
+                models.add(m.withLoadedAtStart(true));
+            }
+            out.add(c.toBuilder().models(models).maxLoadedModels(0).vramBytes(0).build());
+        }
+        return new SimFleet(name + " (no swap)", out);
+    }
+
+    /**
+     * The fleet's generation models (embedding models left out), each once, in the order they first appear
+     * (simulator by simulator, each in its file order).
+     */
+    public List<String> modelOrder() {
+        List<String> out = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        for (SimulatorConfig c : sims) {
+            for (SimModel m : c.models()) {
+                String key = ModelNames.normalize(m.name());
+                if (!m.isEmbedding() && !keys.contains(key)) {
+                    keys.add(key);
+                    out.add(m.name());
+                }
+            }
+        }
+        return out;
+    }
+
     /** The same fleet {@code factor} times faster: token rates multiplied, load times divided. */
     public SimFleet speedup(double factor) {
         List<SimulatorConfig> out = new ArrayList<>();

@@ -138,6 +138,172 @@ public final class TargetCheck {
         return out;
     }
 
+    /** #9's limits on a memory-limited fleet, at every one of its loads. */
+    static final double SWAP_MEAN_VS_NO_SWAP = 1.5;
+    static final double SWAP_P99_VS_NO_SWAP = 2.5;
+    static final double SWAP_MEAN_VS_LC = 0.15;
+    static final double SWAP_LOADS_PER_100 = 2;
+
+    /**
+     * Issue #9's targets for each memory-limited fleet, judged at each of its loads on the discrete-event tables
+     * (one trace seed): eft against the no-swap oracle (mean, p99) and least-connections (mean), eft's model loads
+     * per 100 requests at steady state, and every request served (with eft's p99.9 queue wait as a figure). A line
+     * is met when every load meets it, not measured when a figure is missing at some load (and none missed);
+     * each load's figure that misses is marked "missed".
+     *
+     * @param seed the trace seed of the tables, for the wording
+     */
+    public static List<Line> memory(List<DesMatrix.FleetRuns> fleets, long seed) {
+        List<Line> out = new ArrayList<>();
+        for (DesMatrix.FleetRuns f : fleets) {
+            if (!f.fleet().memoryLimited()) {
+                continue;
+            }
+            String name = f.fleet().name() + " (simulation, seed " + seed + ")";
+            out.add(perLoad(name + ": eft mean ≤ " + SWAP_MEAN_VS_NO_SWAP + "× the no-swap oracle", f,
+                    (e, l) -> ratioOf(e.e2eMean(), ref(l, DesMatrix.NO_SWAP_ORACLE, Summary::e2eMean)),
+                    SWAP_MEAN_VS_NO_SWAP, "×"));
+            out.add(perLoad(name + ": eft p99 ≤ " + SWAP_P99_VS_NO_SWAP + "× the no-swap oracle", f,
+                    (e, l) -> ratioOf(e.e2eP99(), ref(l, DesMatrix.NO_SWAP_ORACLE, Summary::e2eP99)),
+                    SWAP_P99_VS_NO_SWAP, "×"));
+            out.add(perLoad(name + ": eft mean ≤ " + SWAP_MEAN_VS_LC + "× least-connections", f,
+                    (e, l) -> ratioOf(e.e2eMean(), ref(l, LC, Summary::e2eMean)), SWAP_MEAN_VS_LC, "×"));
+            out.add(perLoad(name + ": eft model loads per 100 requests at steady state (second half of the trace)"
+                    + " ≤ " + num(SWAP_LOADS_PER_100), f, (e, l) -> e.loadsPer100Steady(), SWAP_LOADS_PER_100, ""));
+            StringBuilder figures = new StringBuilder();
+            Boolean met = f.loads().isEmpty() ? null : Boolean.TRUE;
+            for (DesMatrix.LoadRuns l : f.loads()) {
+                Summary e = l.find(EFT);
+                if (figures.length() > 0) {
+                    figures.append("; ");
+                }
+                figures.append(Math.round(l.load() * 100)).append(" %: ");
+                if (e == null) {
+                    figures.append("not measured");
+                    met = met == Boolean.FALSE ? met : null;
+                    continue;
+                }
+                boolean all = e.errors() == 0;
+                figures.append(String.format(Locale.ROOT, "%d of %d served%s, p99.9 queue wait %s s",
+                        e.completed(), e.completed() + e.errors(), all ? "" : " (missed)",
+                        SchedulingReport.sec(e.queueP999())));
+                if (!all) {
+                    met = Boolean.FALSE;
+                }
+            }
+            out.add(new Line(name + ": eft serves every request (p99.9 queue wait reported)",
+                    figures.length() == 0 ? "not measured" : figures.toString(), met));
+        }
+        return out;
+    }
+
+    /**
+     * eft's median end-to-end time against least-connections' on every fleet and load of the discrete-event
+     * tables: met when no ratio exceeds 1.0. Figures: each fleet's worst ratio and every load that misses.
+     */
+    public static Line p50EveryFleet(List<DesMatrix.FleetRuns> fleets, long seed) {
+        StringBuilder figures = new StringBuilder();
+        List<String> missed = new ArrayList<>();
+        Boolean met = null;
+        for (DesMatrix.FleetRuns f : fleets) {
+            double worst = Double.NaN;
+            double worstLoad = 0;
+            for (DesMatrix.LoadRuns l : f.loads()) {
+                Summary e = l.find(EFT);
+                Summary lc = l.find(LC);
+                if (e == null || lc == null) {
+                    continue;
+                }
+                double r = ratioOf(e.e2eP50(), lc.e2eP50());
+                if (Double.isNaN(r)) {
+                    continue;
+                }
+                met = met == null ? Boolean.TRUE : met;
+                if (Double.isNaN(worst) || r > worst) {
+                    worst = r;
+                    worstLoad = l.load();
+                }
+                if (r > 1.0) {
+                    met = Boolean.FALSE;
+                    missed.add(String.format(Locale.ROOT, "%s at %d %%: %.3f×", f.fleet().name(),
+                            Math.round(l.load() * 100), r));
+                }
+            }
+            if (!Double.isNaN(worst)) {
+                figures.append(figures.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT,
+                        "%s worst %.2f× (%d %%)", f.fleet().name(), worst, Math.round(worstLoad * 100)));
+            }
+        }
+        if (!missed.isEmpty()) {
+            figures.append("; missed: ").append(String.join(", ", missed));
+        }
+        return new Line("every fleet and load (simulation, seed " + seed + "): eft p50 ≤ 1.0× least-connections p50",
+                figures.length() == 0 ? "not measured" : figures.toString(), met);
+    }
+
+    /** The real-socket runs on a memory-limited fleet: eft's model loads per 100 requests (whole run). */
+    static List<Line> swapReal(SchedulingReport.SwapSection swap) {
+        List<Line> out = new ArrayList<>();
+        for (SchedulingReport.SwapRun r : swap.runs()) {
+            if (!r.run().policy().equals(EFT) && !r.run().policy().startsWith(EFT + "#")) {
+                continue;
+            }
+            double v = r.loadsPer100();
+            out.add(new Line(String.format(Locale.ROOT, "%s, %d %%, real sockets (%s): eft model loads per 100 "
+                            + "requests ≤ %s (whole run, warm-up and start included)", swap.fleet().name(),
+                    Math.round(swap.load() * 100), r.run().policy(), num(SWAP_LOADS_PER_100)),
+                    Double.isNaN(v) ? "not measured (the simulators did not report loads)"
+                            : String.format(Locale.ROOT, "%s loads ÷ %d requests = %.2f%s", r.loadsCounted().strip(),
+                            r.served(), v, v > SWAP_LOADS_PER_100 ? " (missed)" : ""),
+                    Double.isNaN(v) ? null : v <= SWAP_LOADS_PER_100));
+            out.add(new Line(String.format(Locale.ROOT, "%s, %d %%, real sockets (%s): eft serves every request",
+                    swap.fleet().name(), Math.round(swap.load() * 100), r.run().policy()),
+                    String.format(Locale.ROOT, "%d errors of %d measured, p99.9 queue wait %s s",
+                            r.run().real().errors(), r.run().real().completed() + r.run().real().errors(),
+                            SchedulingReport.sec3(r.run().real().queueP999())), r.run().real().errors() == 0));
+        }
+        return out;
+    }
+
+    private static Line perLoad(String target, DesMatrix.FleetRuns f,
+                                java.util.function.ToDoubleBiFunction<Summary, DesMatrix.LoadRuns> figure,
+                                double limit, String unit) {
+        StringBuilder figures = new StringBuilder();
+        Boolean met = f.loads().isEmpty() ? null : Boolean.TRUE;
+        for (DesMatrix.LoadRuns l : f.loads()) {
+            Summary e = l.find(EFT);
+            double v = e == null ? Double.NaN : figure.applyAsDouble(e, l);
+            if (figures.length() > 0) {
+                figures.append("; ");
+            }
+            figures.append(Math.round(l.load() * 100)).append(" %: ");
+            if (Double.isNaN(v)) {
+                figures.append("not measured");
+                met = met == Boolean.FALSE ? met : null;
+            } else {
+                figures.append(String.format(Locale.ROOT, "%.2f%s", v, unit));
+                if (v > limit) {
+                    figures.append(" (missed)");
+                    met = Boolean.FALSE;
+                }
+            }
+        }
+        return new Line(target, figures.length() == 0 ? "not measured" : figures.toString(), met);
+    }
+
+    private static double ref(DesMatrix.LoadRuns l, String label, java.util.function.ToDoubleFunction<Summary> f) {
+        Summary s = l.find(label);
+        return s == null ? Double.NaN : f.applyAsDouble(s);
+    }
+
+    private static double ratioOf(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) || b <= 0 ? Double.NaN : a / b;
+    }
+
+    private static String num(double v) {
+        return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    }
+
     private static Line ratioLine(String target, SeedSweep sweep, SeedSweep.Runs a, SeedSweep.Runs b,
                                   java.util.function.ToDoubleFunction<Summary> figure, double limit) {
         double va = figure.applyAsDouble(a.pooled());

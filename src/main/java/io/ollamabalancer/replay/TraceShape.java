@@ -39,6 +39,11 @@ public record TraceShape(int requests, Map<String, Double> modelMix, double high
         return new TraceShape(requests, modelMix, high, low, chatShare, capShare, promptMedian, promptSigma);
     }
 
+    /** The same shape with another model mix (a fleet's own). */
+    public TraceShape withMix(Map<String, Double> mix) {
+        return new TraceShape(requests, mix, highShare, lowShare, chatShare, capShare, promptMedian, promptSigma);
+    }
+
     public TraceShape withRequests(int n) {
         return new TraceShape(n, modelMix, highShare, lowShare, chatShare, capShare, promptMedian, promptSigma);
     }

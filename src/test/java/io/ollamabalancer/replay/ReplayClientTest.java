@@ -66,6 +66,9 @@ class ReplayClientTest {
             assertThat(o.backend()).isNull();
             assertThat(o.queue()).isEqualTo(-1);
             assertThat(o.estimatedPromptTokens()).isEqualTo(-1);
+            // warm models: the simulator reports a load_duration of a few milliseconds; loads are not counted here
+            assertThat(o.loadSeconds()).as("load_duration of %d", i).isGreaterThan(0).isLessThan(0.1);
+            assertThat(o.loadsStarted()).isEqualTo(-1);
         }
         Outcome missing = outcomes.get(23);
         assertThat(missing.ok()).isFalse();
@@ -83,6 +86,9 @@ class ReplayClientTest {
         assertThat(ReplayClient.parseFinal("{\"error\":\"an error was encountered while running the model\"}")
                 .error()).contains("running the model");
         assertThat(ReplayClient.parseFinal("{\"done\":false}").done()).isFalse();
+        assertThat(ReplayClient.parseFinal("{\"done\":true,\"load_duration\":8002500000,\"eval_count\":3}")
+                .loadDurationNanos()).isEqualTo(8_002_500_000L);
+        assertThat(ReplayClient.parseFinal("{\"done\":true,\"eval_count\":3}").loadDurationNanos()).isEqualTo(-1);
         assertThat(ReplayClient.parseFinal("garbage").error()).contains("garbage");
     }
 }

@@ -33,6 +33,37 @@ class SummaryTest {
     }
 
     @Test
+    void loadsPer100CountTheWholeRunAndItsSecondHalfAndTheP999QueueWaitIsReported() {
+        List<Outcome> os = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            // 6 loads in the first half (the start state), 1 in the second; queue waits 0.001 … 1.0 s
+            int loads = (i < 500 && i % 100 == 0) || i == 250 || i == 700 ? 1 : 0;
+            os.add(new Outcome(i, "normal", "a", 1, 1, (i + 1) / 1000.0, null, 1, 1, 1, 0, loads * 8.0, loads));
+        }
+        Summary s = Summary.of("eft", os);
+        assertThat(s.loadsPer100()).isCloseTo(0.7, within(1e-9));
+        assertThat(s.loadsPer100Steady()).isCloseTo(0.2, within(1e-9));
+        assertThat(s.queueP999()).isCloseTo(0.999, within(1e-9));
+        // a failed request counts its load but not as served
+        os.set(999, Outcome.failed(999, "normal", 1, "never completed").withLoad(-1, 1));
+        Summary f = Summary.of("eft", os);
+        assertThat(f.loadsPer100Steady()).isCloseTo(200.0 / 499, within(1e-9));
+    }
+
+    @Test
+    void loadsAreUnknownWhenNoOutcomeCountsThem() {
+        List<Outcome> os = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            os.add(new Outcome(i, "normal", "a", 1, 1, 0, null, 1, 1, 1));
+        }
+        Summary s = Summary.of("real", os);
+        assertThat(s.loadsPer100()).isNaN();
+        assertThat(s.loadsPer100Steady()).isNaN();
+        assertThat(SchedulingReport.loads(s.loadsPer100())).isEqualTo("–");
+        assertThat(new Summary("old", 1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, java.util.Map.of(), 0).queueP999()).isNaN();
+    }
+
+    @Test
     void estimateAccuracySkipsTheWarmUpAndMeasuresRelativeError() {
         List<Outcome> os = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
