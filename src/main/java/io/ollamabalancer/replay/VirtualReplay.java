@@ -225,7 +225,7 @@ public final class VirtualReplay {
             v.active--;
             v.memory.release(p.modelKey());
             outcomes[slot] = new Outcome(r.id(), r.priority(), b.name(), (now - arrival) / 1e9, ttft, queue,
-                    null, estimate, r.promptTokens(), r.outputTokens());
+                    null, estimate, r.promptTokens(), r.outputTokens(), 0, load / 1e9, startedLoad ? 1 : 0);
             scheduling.scheduler().complete(p, b, sample);
         });
     }
