@@ -31,7 +31,8 @@ public record BalancerConfig(
         int adminPort,
         int maxQueueDepth,
         Duration maxQueueWait,
-        String corsOrigins) {
+        String corsOrigins,
+        boolean prewarm) {
 
     public static BalancerConfig defaults() {
         return builder().build();
@@ -64,6 +65,7 @@ public record BalancerConfig(
         b.maxQueueDepth = maxQueueDepth;
         b.maxQueueWait = maxQueueWait;
         b.corsOrigins = corsOrigins;
+        b.prewarm = prewarm;
         return b;
     }
 
@@ -90,6 +92,7 @@ public record BalancerConfig(
         private int maxQueueDepth = 10_000;
         private Duration maxQueueWait = Duration.ofMinutes(10);
         private String corsOrigins;
+        private boolean prewarm = true;
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -112,12 +115,13 @@ public record BalancerConfig(
         public Builder maxQueueDepth(int v) { maxQueueDepth = v; return this; }
         public Builder maxQueueWait(Duration v) { maxQueueWait = v; return this; }
         public Builder corsOrigins(String v) { corsOrigins = v; return this; }
+        public Builder prewarm(boolean v) { prewarm = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
                     connectTimeout, upstreamIdleTimeout, maxConnectionsPerBackend, modelRefreshInterval,
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
-                    adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins);
+                    adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm);
         }
     }
 }

@@ -79,7 +79,10 @@ public enum Setting {
     CORS_ORIGINS("cors.origins", "CORS_ORIGINS", List.of("OLLAMA_ORIGINS"), "--cors-origins", "LIST",
             "browser origins allowed besides Ollama's defaults (localhost, 127.0.0.1, app://…); comma-separated, "
                     + "* wildcards, * alone allows all",
-            (b, v) -> b.corsOrigins(v), c -> c.corsOrigins());
+            (b, v) -> b.corsOrigins(v), c -> c.corsOrigins()),
+    PREWARM("prewarm", "PREWARM", List.of(), "--prewarm", "on|off",
+            "load a model ahead of demand where the placement plan wants it (Ollama's preload)",
+            (b, v) -> b.prewarm(SettingValues.onOff(v)), c -> c.prewarm() ? "on" : "off");
 
     private final String key;
     private final String env;

@@ -104,6 +104,17 @@ final class SettingValues {
         return p;
     }
 
+    static boolean onOff(String v) {
+        switch (v.toLowerCase(Locale.ROOT)) {
+            case "on", "true":
+                return true;
+            case "off", "false":
+                return false;
+            default:
+                throw new ConfigException("invalid value \"" + v + "\" (expected on or off)");
+        }
+    }
+
     static String redisUrl(String v) {
         try {
             URI uri = new URI(v);

@@ -40,6 +40,7 @@ import io.ollamabalancer.metrics.PrometheusText;
 import io.ollamabalancer.metrics.RequestObserver;
 import io.ollamabalancer.metrics.StatusDocument;
 import io.ollamabalancer.relay.RelayContext;
+import io.ollamabalancer.schedule.Prewarmer;
 import io.ollamabalancer.schedule.Scheduling;
 import io.ollamabalancer.metrics.SpeedSample;
 import io.ollamabalancer.schedule.Scheduler;
@@ -110,6 +111,9 @@ public final class BalancerServer implements AutoCloseable {
                 config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend());
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
         FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);
+        scheduler.prewarmer(config.prewarm()
+                ? new ModelPreloader(fetcher, monitor::refreshLoaded, scheduler::drainAll, System::nanoTime)
+                : Prewarmer.NONE);
         fleet.onRetired(pools::forget);
         java.util.concurrent.atomic.AtomicReference<ClusterNode> clusterRef = new java.util.concurrent.atomic.AtomicReference<>();
         HealthProber prober = new HealthProber(fleet, fetcher, System::nanoTime, new HealthListener() {

@@ -53,6 +53,11 @@ public final class UpstreamFetcher implements BackendProbe {
         return call(backend, HttpMethod.GET, path, null, loop, timeoutMillis);
     }
 
+    /** As {@link #post(Backend, String, byte[], EventLoop, long)}, on the next loop of the group. */
+    public CompletableFuture<Reply> post(Backend backend, String path, byte[] json, long timeout) {
+        return post(backend, path, json, group.next(), timeout);
+    }
+
     /** POSTs a small JSON body (a model load or unload fanned out to the fleet) with its own timeout. */
     public CompletableFuture<Reply> post(Backend backend, String path, byte[] json, EventLoop loop,
                                         long timeout) {

@@ -125,6 +125,14 @@ class CliTest {
     }
 
     @Test
+    void checkConfigOnABadPrewarmValueNamesIt() throws Exception {
+        writeBackends("containers.config.json", "[{'name':'a','url':'http://h:1'}]");
+        assertThat(run("check-config", "--prewarm", "maybe")).isEqualTo(2);
+        assertThat(errLines())
+                .containsExactly("ollama-balancer: --prewarm: invalid value \"maybe\" (expected on or off)");
+    }
+
+    @Test
     void checkConfigPrintsOneLinePerBackend() throws Exception {
         writeBackends("fleet.json", "{'backends':[{'name':'gpu','url':'http://10.0.0.5:11434','maxConcurrency':4,"
                 + "'models':['llama3.2:1b','all-minilm']},{'name':'cpu-1','url':'http://10.0.0.6:11434',"

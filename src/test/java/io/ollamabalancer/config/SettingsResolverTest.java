@@ -97,11 +97,12 @@ class SettingsResolverTest {
         flags.put(Setting.QUEUE_DEPTH, "0");
         flags.put(Setting.QUEUE_WAIT, "0");
         flags.put(Setting.CORS_ORIGINS, "https://*.example.com");
+        flags.put(Setting.PREWARM, "OFF");
         BalancerConfig expected = new BalancerConfig("127.0.0.1", 0, Path.of("/etc/ob/backends.json"), 16L << 20,
                 32 << 10, Duration.ofMinutes(1), Duration.ofSeconds(2), Duration.ofSeconds(45), 64,
                 Duration.ofMillis(750), 4, "least-connections", "rediss://:secret@cache:6380/1",
                 "ollama-balancer:staging", Duration.ofSeconds(90), "balancer-0", "t0ken", 9090, 0, Duration.ZERO,
-                "https://*.example.com");
+                "https://*.example.com", false);
         assertThat(flags).hasSize(Setting.values().length);
         assertThat(resolve().config()).isEqualTo(expected);
     }
@@ -267,6 +268,12 @@ class SettingsResolverTest {
 
         flags.put(Setting.CONNECT_TIMEOUT, "0s");
         assertThatThrownBy(this::resolve).hasMessage("--connect-timeout: duration must be greater than zero");
+        flags.clear();
+
+        env.put("PREWARM", "sometimes");
+        assertThatThrownBy(this::resolve)
+                .hasMessage("environment variable PREWARM: invalid value \"sometimes\" (expected on or off)");
+        env.clear();
         flags.clear();
 
         flags.put(Setting.MAX_HEADER_SIZE, "4g");
