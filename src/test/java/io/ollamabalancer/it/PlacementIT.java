@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Placement through real sockets: three backends that each hold one model at a time, three models asked 50/30/20 by
- * a few clients for about 24 s. The fleet must settle: in the last third, hardly any model loads, every request
+ * a few clients for 27 s. The fleet must settle: in the last third, hardly any model loads, every request
  * succeeds, and each model is served only where it stays resident; the balancer has learned every backend's limit
  * (from an eviction another client caused before the run).
  * With {@code -Dplacement.policy=least-connections} (models ignored) it fails, which is what it is for.
@@ -33,7 +33,7 @@ class PlacementIT {
     private static final String[] MODELS = {"llama3.2:1b", "qwen2.5:0.5b", "gemma3:1b"};
     /** Cumulative shares of the models above: 50 %, 30 %, 20 %. */
     private static final double[] CUMULATIVE = {0.5, 0.8, 1.0};
-    private static final long RUN_MILLIS = 24_000;
+    private static final long RUN_MILLIS = 27_000;
     private static final int CLIENTS = 4;
 
     private TestFleet fleet;
