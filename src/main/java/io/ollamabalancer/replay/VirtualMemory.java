@@ -33,6 +33,8 @@ final class VirtualMemory {
 
     private enum State { LOADING, LOADED, EXPIRING }
 
+    private static final boolean DEBUG = System.getenv("VM_DEBUG") != null;
+
     private final SimulatorConfig sim;
     private final Clock clock;
     private final Runnable changed;
@@ -209,6 +211,10 @@ final class VirtualMemory {
     }
 
     private void startLoad(Wanted w) {
+        if (DEBUG) {
+            System.err.printf("%.1f load %s on %s (resident %s)%n", clock.now() / 1e9, w.key, sim.name(),
+                    runners.keySet());
+        }
         loading = true;
         Runner r = new Runner(w.key, State.LOADING);
         r.waiters.addAll(w.waiters);

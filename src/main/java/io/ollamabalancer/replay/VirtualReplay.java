@@ -84,6 +84,10 @@ public final class VirtualReplay {
         for (Backend b : fleet.all()) {
             Virtual v = virtual.get(b.name());
             v.backend = b;
+            // What the balancer's /api/tags poll would tell it: each model's size.
+            for (io.ollamabalancer.sim.SimModel m : v.sim.models()) {
+                b.memory().installedSize(ModelNames.normalize(m.name()), m.sizeBytes());
+            }
             v.publish();
         }
         SchedulerSettings settings = SchedulerSettings.defaults()

@@ -35,11 +35,22 @@ import java.util.function.Supplier;
 public final class PlacementPlanner {
     /** Relative improvement of the busiest utilisation a change must bring. */
     static final double HYSTERESIS = 0.15;
+    /**
+     * Relative improvement a plan made afresh must bring over the current one: more than a single move, because a
+     * fresh plan also trades models between backends whose learned speeds differ by noise alone.
+     */
+    static final double FRESH_HYSTERESIS = 0.25;
     /** Absolute improvement a change must bring (at low load every plan is nearly idle: leave it). */
     static final double MIN_GAIN = 0.03;
     /** Demand below this many requests per second is no demand. */
     private static final double MIN_RATE = 1e-3;
     private static final int MAX_MOVES = 8;
+    /** How long a plan stands before it may change again (other than to give an uncovered model a backend). */
+    static final long MIN_DWELL_NANOS = 20_000_000_000L;
+    /** The horizon within which a change must pay back its loads. */
+    static final long PAYBACK_NANOS = 120_000_000_000L;
+    private volatile long changedNanos = Long.MIN_VALUE / 2;
+    private static final boolean DEBUG = System.getenv("VM_DEBUG") != null;
 
     private final ModelDemand demand;
     private final CostModel cost;
@@ -72,6 +83,9 @@ public final class PlacementPlanner {
         }
         try {
             PlacementPlan next = compute(now, p);
+            if (DEBUG && !next.holds().equals(p.holds())) {
+                System.err.printf("%.1f plan %s u=%.2f%n", now / 1e9, next.holds(), next.utilisation());
+            }
             current = next;
             return next;
         } finally {
@@ -107,12 +121,11 @@ public final class PlacementPlanner {
         for (int m = 0; m < nm; m++) {
             load[m] = Math.max(demand.load(models.get(m), now), 1e-6);
         }
-        double[] capacity = new double[nb];
+        double[] capacity = capacities(fleet, models);
         boolean[][] installed = new boolean[nb][nm];
         boolean restricted = false;
         for (int b = 0; b < nb; b++) {
             Backend be = fleet.get(b);
-            capacity[b] = capacity(be, models);
             List<String> all = new ArrayList<>();
             for (int m = 0; m < nm; m++) {
                 installed[b][m] = be.hasModel(models.get(m));
@@ -149,28 +162,95 @@ public final class PlacementPlanner {
                 }
             }
         }
+        double uKept = FluidLoad.utilisation(load, capacity, kept);
+        boolean covered = true;
+        for (int m = 0; m < nm; m++) {
+            covered &= replicas(kept, m) > 0;
+        }
+        if (previous.restricted() && covered && now - changedNanos < MIN_DWELL_NANOS) {
+            // Too soon after the last change for anything but coverage: demand and speeds are still settling.
+            return new PlacementPlan(toMap(fleet, models, kept), uKept, true, now);
+        }
         boolean[][] holds = improve(fleet, models, load, capacity, installed, kept);
         double u = FluidLoad.utilisation(load, capacity, holds);
+        if (covered && !paysBack(uKept, u, moves(kept, holds), load, now)) {
+            holds = kept;
+            u = uKept;
+        }
         // A plan made afresh can reach what single moves from the current one cannot (two models trading places);
-        // it replaces the current one only when it is clearly better.
+        // it replaces the current one only when it is clearly better and pays back its loads.
         boolean[][] fresh = improve(fleet, models, load, capacity, installed, new boolean[nb][nm]);
         double uf = FluidLoad.utilisation(load, capacity, fresh);
-        if (uf < u * (1 - HYSTERESIS) && u - uf >= MIN_GAIN) {
+        if (uf < u * (1 - FRESH_HYSTERESIS) && u - uf >= MIN_GAIN
+                && paysBack(u, uf, moves(holds, fresh), load, now)) {
             holds = fresh;
             u = uf;
         }
+        if (!java.util.Arrays.deepEquals(holds, kept)) {
+            changedNanos = now;
+        }
+        return new PlacementPlan(toMap(fleet, models, holds), u, true, now);
+    }
+
+    private static Map<String, Set<String>> toMap(List<Backend> fleet, List<String> models, boolean[][] holds) {
         Map<String, Set<String>> out = new HashMap<>();
-        for (int b = 0; b < nb; b++) {
+        for (int b = 0; b < fleet.size(); b++) {
             Set<String> s = new LinkedHashSet<>();
-            for (int m = 0; m < nm; m++) {
+            for (int m = 0; m < models.size(); m++) {
                 if (holds[b][m]) {
                     s.add(models.get(m));
                 }
             }
             out.put(fleet.get(b).name(), s);
         }
-        return new PlacementPlan(out, u, true, now);
+        return out;
     }
+
+    /** Models {@code to} places where {@code from} did not: each is one load. */
+    private static int moves(boolean[][] from, boolean[][] to) {
+        int n = 0;
+        for (int b = 0; b < from.length; b++) {
+            for (int m = 0; m < from[b].length; m++) {
+                if (to[b][m] && !from[b][m]) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Whether going from utilisation {@code u} to {@code next} at the price of {@code moves} loads pays back within
+     * {@link #PAYBACK_NANOS}: the waiting it saves (the fleet's work rate × the change of the M/M/1 stretch
+     * 1 / (1 − u)) against what the loads cost (each stops a backend for a load time, and the requests
+     * arriving there meanwhile wait for it).
+     */
+    private boolean paysBack(double u, double next, int moves, double[] load, long now) {
+        if (moves == 0) {
+            return true;
+        }
+        double work = 0;
+        for (double d : load) {
+            work += d;
+        }
+        double saved = work * (stretch(u) - stretch(next)) * PAYBACK_NANOS / 1e9;
+        double rate = 0;
+        for (String m : demand.models()) {
+            rate += demand.rate(m, now);
+        }
+        double loadSeconds = 0;
+        for (String m : demand.models()) {
+            loadSeconds = Math.max(loadSeconds, cost.fleetSpeeds(m).loadNanos() / 1e9);
+        }
+        double spent = moves * loadSeconds * (1 + rate * loadSeconds / Math.max(1, backends.get().size()));
+        return saved > spent;
+    }
+
+    /** 1 / (1 − u), continued past 0.95 by its tangent: overloaded plans still differ by how overloaded. */
+    private static double stretch(double u) {
+        return u <= 0.95 ? 1 / (1 - u) : 20 + 400 * (u - 0.95);
+    }
+
 
     /** {@code start} completed (every model with demand somewhere) and improved one move at a time. */
     private static boolean[][] improve(List<Backend> fleet, List<String> models, double[] load, double[] capacity,
@@ -296,18 +376,43 @@ public final class PlacementPlanner {
         return true;
     }
 
-    /** Work per second the backend completes with every slot busy, in units of the fleet's typical backend. */
-    private double capacity(Backend b, List<String> models) {
-        double ratio = 0;
-        int n = 0;
-        for (String m : models) {
-            if (b.hasModel(m)) {
-                Speeds s = cost.speeds(b.name(), m);
-                Speeds typical = cost.fleetSpeeds(m);
-                ratio += s.decodeTps() / typical.decodeTps() * s.parallelGain(b.maxConcurrency());
-                n++;
+    /**
+     * Work per second each backend completes with every slot busy, in units of the fleet's average backend: its
+     * learned decode speed (over the models it has run), times the gain of its slots, over the fleet's average.
+     * Absolute speeds, not per-model ratios: a per-model ratio depends on which backends happen to have run that
+     * model, which on a partitioned fleet makes equal backends look different and the plan trade models between
+     * them. Backends that have run nothing count at the average.
+     */
+    private double[] capacities(List<Backend> fleet, List<String> models) {
+        double[] raw = new double[fleet.size()];
+        double sum = 0;
+        int known = 0;
+        for (int b = 0; b < fleet.size(); b++) {
+            Backend be = fleet.get(b);
+            double tps = 0;
+            double gain = 0;
+            int n = 0;
+            for (String m : models) {
+                Speeds s = cost.speeds(be.name(), m);
+                if (be.hasModel(m) && s.samples() > 0) {
+                    tps += s.decodeTps();
+                    gain += s.parallelGain(be.maxConcurrency());
+                    n++;
+                }
+            }
+            if (n > 0) {
+                raw[b] = tps / n * (gain / n);
+                sum += raw[b];
+                known++;
             }
         }
-        return n == 0 ? 1e-6 : Math.max(1e-6, ratio / n);
+        double mean = known == 0 ? 1 : sum / known;
+        double[] out = new double[fleet.size()];
+        for (int b = 0; b < fleet.size(); b++) {
+            Backend be = fleet.get(b);
+            out[b] = raw[b] > 0 ? raw[b] / mean
+                    : Math.max(1e-6, cost.speeds(be.name(), models.get(0)).parallelGain(be.maxConcurrency()));
+        }
+        return out;
     }
 }

@@ -13,6 +13,8 @@ import io.ollamabalancer.estimate.TimingSample;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -45,6 +47,8 @@ public final class Predictor {
     private final PrefixAffinity affinity;
     private final ModelDemand demand;
     private final PlacementPlanner planner;
+    /** Backend name → models a load started here will evict → until when that is expected to be done. */
+    private final Map<String, Map<String, Long>> doomed = new ConcurrentHashMap<>();
 
     public Predictor(CostModel cost, RequestEstimator estimator, EstimateErrors errors, SchedulerSettings settings,
                      LongSupplier nanoTime) {
@@ -159,7 +163,8 @@ public final class Predictor {
             return share * demand.queued(v) * load * (plan.replicas(v) > 0 ? 0.5 : 1);
         }
         double affected = demand.queued(v) + demand.rate(v, now) * load / 1e9;
-        return share * affected * load + (plan.restricted() ? load : 0);
+        // A model the plan keeps here comes back: its reload, and the eviction that makes room for it again.
+        return share * affected * load + (plan.restricted() ? 1.0 * load : 0);
     }
 
     private double warmCapacity(Backend b, String model) {
@@ -203,6 +208,9 @@ public final class Predictor {
         Workload.Instance inst = workload.instance(b.name(), model);
         String last = inst == null ? "" : inst.runnerOptions();
         if (!last.equals(runnerOptions(r))) {
+            return false;
+        }
+        if (doomed(b, model, now)) {
             return false;
         }
         if (b.isLoaded(model)) {
@@ -330,11 +338,46 @@ public final class Predictor {
         return capacity <= 0 ? queue.pendingWorkNanos() : (long) (queue.pendingWorkNanos() / capacity);
     }
 
+    /**
+     * Whether a load this scheduler started on {@code b} is about to evict {@code model} there: Ollama makes a new
+     * request for a model it is evicting wait for the eviction and load it again, so sending one would undo the
+     * load that is under way (two models taking turns on one backend).
+     */
+    private boolean doomed(Backend b, String model, long now) {
+        Map<String, Long> d = doomed.get(b.name());
+        if (d == null) {
+            return false;
+        }
+        Long until = d.get(model);
+        if (until == null) {
+            return false;
+        }
+        if (until <= now) {
+            d.remove(model, until);
+            return false;
+        }
+        return true;
+    }
+
     /** Records the start of {@code r} on {@code b} (its slot already taken) and returns the prediction. */
     Prediction dispatched(PendingRequest r, Backend b) {
         long now = now();
         int streams = Math.max(1, b.slotsInUse());
         boolean cold = !isWarm(b, r, now);
+        if (cold) {
+            ColdStart c = coldStart(b, r.modelKey(), now, confidence(), planner.current(), null);
+            if (!c.victims().isEmpty()) {
+                long until = now + c.waitNanos() + 2 * cost.speeds(b.name(), r.modelKey()).loadNanos();
+                Map<String, Long> d = doomed.computeIfAbsent(b.name(), k -> new ConcurrentHashMap<>());
+                for (String v : c.victims()) {
+                    d.put(v, until);
+                }
+            }
+            Map<String, Long> d = doomed.get(b.name());
+            if (d != null) {
+                d.remove(r.modelKey());
+            }
+        }
         Speeds s = cost.speeds(b.name(), r.modelKey());
         RequestEstimate e = r.estimate();
         long upfront = (cold ? s.loadNanos() : 0) + s.prefillNanos(e.promptTokens()) + OVERHEAD_NANOS;

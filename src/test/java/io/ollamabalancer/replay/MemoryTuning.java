@@ -38,6 +38,9 @@ public final class MemoryTuning {
             mix.put("qwen2.5:0.5b", 0.3);
             mix.put("gemma3:1b", 0.2);
         }
+        if (args.length > 4) {
+            mix = ModelMix.parse(args[4], fleet);
+        }
         TraceShape shape = TraceShape.of(n, mix);
         Trace unit = TraceGenerator.generate(fleet.name(), 42, shape, fleet.answers());
         for (double load : loads) {
