@@ -4,8 +4,8 @@
 # and an offline oracle, in a discrete-event simulation of the real scheduler; then the same trace over real
 # sockets (balancer + `simulate --fleet`, accelerated 10x) on the 3:1:1 fleet at 70 % for eft, least-connections
 # and round-robin, plus a priority run at 90 %. The memory-limited fleets (issue #9: swap, swap-zipf) run at 40, 60
-# and 80 % of their no-swap capacity with their own demand mixes, against the no-swap oracle; the swap fleet also
-# runs over real sockets (10x, 60 %) for eft and least-connections, with the model loads each simulator counted.
+# and 80 % of their no-swap capacity with their own mixes, against the no-swap oracle (and the best static placement
+# oracle); the swap fleet also runs over real sockets (10x, 60 %) for eft and least-connections, with its loads.
 # Writes the scheduling section of bench/RESULTS.md.
 #
 #   bench/scheduling.sh           full run (two rounds of real-socket runs), about 9 minutes on 2 cores

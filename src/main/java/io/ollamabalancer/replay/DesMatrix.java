@@ -18,12 +18,25 @@ public final class DesMatrix {
      * memory limits, so its figures would describe neither fleet.
      */
     public static final String NO_SWAP_ORACLE = "no-swap oracle";
+    /**
+     * The label of a memory-limited fleet's reachable reference: the oracle on the best static placement of its
+     * models ({@link PlacementOracle}), same trace.
+     */
+    public static final String PLACEMENT_ORACLE = "placement oracle";
 
     private DesMatrix() {
     }
 
-    /** One fleet at one load: the arrival rate and a summary per policy, the oracle's last. */
-    public record LoadRuns(double load, double rate, int requests, List<Summary> summaries) {
+    /**
+     * One fleet at one load: the arrival rate and a summary per policy, the oracle's last.
+     *
+     * @param placement the placement oracle's winning placement and how it was found, or {@code null} (no such row)
+     */
+    public record LoadRuns(double load, double rate, int requests, List<Summary> summaries, String placement) {
+        public LoadRuns(double load, double rate, int requests, List<Summary> summaries) {
+            this(load, rate, requests, summaries, null);
+        }
+
         /** The oracle row, or the no-swap oracle's on a memory-limited fleet; {@code null} if neither ran. */
         public Summary reference() {
             Summary s = find(ORACLE);
@@ -70,7 +83,9 @@ public final class DesMatrix {
         for (double load : loads) {
             double rate = fleet.rateFor(load, unit);
             Trace trace = unit.atRate(fleet.name() + " at " + Math.round(load * 100) + "%", rate);
-            out.add(new LoadRuns(load, rate, trace.size(), runAll(fleet, trace, policies, progress)));
+            List<String> placement = new ArrayList<>(1);
+            List<Summary> summaries = runAll(fleet, trace, policies, progress, placement);
+            out.add(new LoadRuns(load, rate, trace.size(), summaries, placement.isEmpty() ? null : placement.get(0)));
         }
         return new FleetRuns(fleet, out);
     }
@@ -82,9 +97,18 @@ public final class DesMatrix {
         return new FleetRuns(r.fleet(), r.loads(), ModelMix.normalised(shape.modelMix()));
     }
 
-    /** Every policy and the oracle (the no-swap oracle on a memory-limited fleet) on one trace. */
+    /**
+     * Every policy and the oracle on one trace; on a memory-limited fleet the no-swap oracle and the placement
+     * oracle instead.
+     */
     public static List<Summary> runAll(SimFleet fleet, Trace trace, List<String> policies,
                                        Consumer<String> progress) {
+        return runAll(fleet, trace, policies, progress, new ArrayList<>(1));
+    }
+
+    /** As {@link #runAll(SimFleet, Trace, List, Consumer)}, adding the placement oracle's placement to {@code placement}. */
+    static List<Summary> runAll(SimFleet fleet, Trace trace, List<String> policies, Consumer<String> progress,
+                                List<String> placement) {
         List<Summary> summaries = new ArrayList<>();
         for (String policy : policies) {
             long t0 = System.nanoTime();
@@ -95,6 +119,15 @@ public final class DesMatrix {
         }
         if (fleet.memoryLimited()) {
             summaries.add(Summary.of(NO_SWAP_ORACLE, OracleReplay.run(fleet.noSwap(), trace)));
+            long t0 = System.nanoTime();
+            PlacementOracle.Result best = PlacementOracle.run(fleet, trace, PLACEMENT_ORACLE);
+            if (best != null) {
+                summaries.add(best.summary());
+                placement.add(best.describe(fleet));
+                progress.accept(String.format("%s, %s: %s mean %.2f s, p99 %.2f s, %s (%.1f s)", fleet.name(),
+                        trace.name(), PLACEMENT_ORACLE, best.summary().e2eMean(), best.summary().e2eP99(),
+                        best.describe(fleet), (System.nanoTime() - t0) / 1e9));
+            }
         } else {
             summaries.add(Summary.of(ORACLE, OracleReplay.run(fleet, trace)));
         }

@@ -70,7 +70,8 @@ public final class SchedulingReport {
         md.append("\n### Targets\n\n| target | figures | met |\n|---|---|---|\n");
         for (TargetCheck.Line t : c.targets()) {
             md.append("| ").append(t.target()).append(" | ").append(t.figures()).append(" | ")
-                    .append(t.met() == null ? "not measured" : t.met() ? "**met**" : "**not met**").append(" |\n");
+                    .append(t.informational() ? "reported" : t.met() == null ? "not measured"
+                            : t.met() ? "**met**" : "**not met**").append(" |\n");
         }
         for (DesMatrix.FleetRuns f : c.fleets()) {
             fleet(md, f);
@@ -143,17 +144,24 @@ public final class SchedulingReport {
                 + "at steady state (the second half of the trace, by arrival) and over the whole trace (start "
                 + "state included). ÷ LC: ratio to `least-connections` (bound at arrival); ÷ no-swap: ratio to "
                 + "the no-swap oracle (the oracle on the same fleet with every model loaded everywhere and no memory "
-                + "limit, same trace). \"–\": not measured (a replay that does not count its loads).\n\n");
+                + "limit, same trace); ÷ placement: ratio to the placement oracle (the oracle on the best static "
+                + "placement of the models that fits each backend's memory, same trace; its row names the "
+                + "placement). \"–\": not measured (a replay that does not count its loads).\n\n");
         md.append("| load | policy | e2e mean | e2e p50 | e2e p99 | TTFT p99 | queue wait p99.9 | loads ÷ 100, "
-                + "steady | loads ÷ 100, all | mean ÷ LC | p50 ÷ LC | mean ÷ no-swap | p99 ÷ no-swap | requests per "
-                + "backend |\n");
-        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                + "steady | loads ÷ 100, all | mean ÷ LC | p50 ÷ LC | mean ÷ no-swap | p99 ÷ no-swap "
+                + "| mean ÷ placement | p99 ÷ placement | requests per backend |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (DesMatrix.LoadRuns l : f.loads()) {
             Summary lc = l.find(TargetCheck.LC);
             Summary ref = l.reference();
+            Summary placed = l.find(DesMatrix.PLACEMENT_ORACLE);
             for (Summary s : l.summaries()) {
+                String backends = perBackend(s) + (s.errors() > 0 ? " (" + s.errors() + " errors)" : "");
+                if (s == placed && l.placement() != null) {
+                    backends = "placement: " + l.placement() + "; " + backends;
+                }
                 md.append(String.format(Locale.ROOT, "| %d %% (%.2f/s) | %s | %s | %s | %s | %s | %s | %s | %s | %s "
-                                + "| %s | %s | %s | %s |%n", Math.round(l.load() * 100), l.rate(),
+                                + "| %s | %s | %s | %s | %s | %s |%n", Math.round(l.load() * 100), l.rate(),
                         s.label().equals(TargetCheck.EFT) ? "**eft**" : s.label(), sec(s.e2eMean()), sec(s.e2eP50()),
                         sec(s.e2eP99()), sec(s.ttftP99()), sec(s.queueP999()), loads(s.loadsPer100Steady()),
                         loads(s.loadsPer100()),
@@ -161,7 +169,8 @@ public final class SchedulingReport {
                         ratio(s.e2eP50(), lc == null ? Double.NaN : lc.e2eP50()),
                         ratio(s.e2eMean(), ref == null ? Double.NaN : ref.e2eMean()),
                         ratio(s.e2eP99(), ref == null ? Double.NaN : ref.e2eP99()),
-                        perBackend(s) + (s.errors() > 0 ? " (" + s.errors() + " errors)" : "")));
+                        ratio(s.e2eMean(), placed == null ? Double.NaN : placed.e2eMean()),
+                        ratio(s.e2eP99(), placed == null ? Double.NaN : placed.e2eP99()), backends));
             }
         }
     }

@@ -7,7 +7,8 @@
  * {@link io.ollamabalancer.replay.SimAnswers}), then {@link io.ollamabalancer.replay.VirtualReplay} (the
  * discrete-event replay: the balancer's own parser, estimator and scheduler against
  * {@link io.ollamabalancer.replay.SimFleet}'s timing model), {@link io.ollamabalancer.replay.OracleReplay} (true
- * lengths, earliest finish), {@link io.ollamabalancer.replay.ReplayClient} (the same trace over real sockets) and
+ * lengths, earliest finish), {@link io.ollamabalancer.replay.PlacementOracle} (the oracle on a memory-limited
+ * fleet's best static placement), {@link io.ollamabalancer.replay.ReplayClient} (the same trace over real sockets) and
  * {@link io.ollamabalancer.replay.SchedulingBench} (the matrix, the targets and the Markdown). The CLI is
  * {@code ollama-balancer replay trace|run|bench}; {@code bench/scheduling.sh} drives it.
  */

@@ -30,7 +30,7 @@ class MemoryTargetsTest {
     void eachMemoryTargetIsJudgedAtEveryLoadAndAMissShowsItsFigure() {
         List<TargetCheck.Line> lines = TargetCheck.memory(List.of(swapRuns(), new DesMatrix.FleetRuns(
                 ReplayFixtures.fleet311(), List.of())), 42);
-        assertThat(lines).hasSize(5);
+        assertThat(lines).hasSize(6);
         assertThat(lines).allMatch(l -> l.target().startsWith("swap (simulation, seed 42)"));
         TargetCheck.Line mean = lines.get(0);
         assertThat(mean.met()).isTrue();
