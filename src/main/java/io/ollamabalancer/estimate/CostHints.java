@@ -43,4 +43,10 @@ public record CostHints(
         Double f = backendFactors.get(backend);
         return f == null || f <= 0 ? 1.0 : f;
     }
+
+    /** Whether a factor was configured for {@code backend} (then nothing observed replaces it). */
+    boolean hasFactor(String backend) {
+        Double f = backendFactors.get(backend);
+        return f != null && f > 0;
+    }
 }

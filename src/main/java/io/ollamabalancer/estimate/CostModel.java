@@ -44,6 +44,10 @@ public final class CostModel {
     private static final long REBUILD_INTERVAL_NANOS = REBUILD_INTERVAL_MS * 1_000_000L;
 
     private final CostHints hints;
+    /** The GPU prior's speed factor against a CPU backend (decode and prefill). */
+    public static final double GPU_PRIOR = 4.0;
+    /** backend → prior speed factor from what its {@code /api/ps} shows ({@link #hardware}). */
+    private final Map<String, Double> observedFactors = new ConcurrentHashMap<>();
     private final LongSupplier nanoTime;
     /** backend → model → what is known of the pair; entries are created by learning and by lookups. */
     private final Map<String, Map<String, Pair>> pairs = new ConcurrentHashMap<>();
@@ -68,6 +72,42 @@ public final class CostModel {
         this.hints = hints;
         this.nanoTime = nanoTime;
         this.lastRebuildNanos = nanoTime.getAsLong();
+    }
+
+    /**
+     * What is known of a backend's speed before it has answered anything: {@code gpu} when its {@code /api/ps}
+     * shows a model in GPU memory ({@code size_vram > 0}), not when models sit there in system memory only. A GPU
+     * backend is then expected {@link #GPU_PRIOR}× as fast as a CPU one until its own figures say otherwise, so a
+     * new fleet's first requests go to its GPUs. A factor configured in the hints wins.
+     */
+    public void hardware(String backend, boolean gpu) {
+        Double before = observedFactors.put(backend, gpu ? GPU_PRIOR : 1.0);
+        if (before == null || before != (gpu ? GPU_PRIOR : 1.0)) {
+            rebuild(); // cached predictions hold the old prior
+        }
+    }
+
+    /**
+     * The mean log prior factor of the backends whose own figures make up {@code model}'s fleet mean: a prior factor
+     * is relative to those, so a CPU backend is not taken for as fast as a fleet mean that GPUs alone have made.
+     */
+    private double learnedFactor(String model, Fleetwide fw) {
+        double sum = 0;
+        int n = 0;
+        for (Map.Entry<String, Map<String, double[]>> e : fw.figures.entrySet()) {
+            if (e.getValue().containsKey(model)) {
+                sum += Math.log(priorFactor(e.getKey()));
+                n++;
+            }
+        }
+        return n == 0 ? 0 : sum / n;
+    }
+
+    private double priorFactor(String backend) {
+        if (hints.hasFactor(backend)) {
+            return hints.factor(backend);
+        }
+        return observedFactors.getOrDefault(backend, 1.0);
     }
 
     public CostHints hints() {
@@ -198,7 +238,7 @@ public final class CostModel {
         SpeedFigures sh = backend == null ? null : fw.shared.getOrDefault(backend, Map.of()).get(model);
         Sums ms = fw.models.getOrDefault(model, Sums.NONE);
         Sums bs = backend == null ? Sums.NONE : fw.backends.getOrDefault(backend, Sums.NONE);
-        double hintFactor = Math.log(backend == null ? 1.0 : hints.factor(backend));
+        double hintFactor = backend == null ? 0 : Math.log(priorFactor(backend)) - learnedFactor(model, fw);
 
         // What this pair contributed to the fleet-wide sums when they were built, so its prior is what the
         // others say.

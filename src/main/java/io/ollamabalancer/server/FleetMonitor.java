@@ -150,13 +150,31 @@ final class FleetMonitor {
                 b.memory().lostSight();
             } else if (reply.ok()) {
                 try {
-                    loaded(b, FleetResponses.parseLoadedModels(reply.body()), wallMillis.getAsLong());
+                    List<LoadedModel> models = FleetResponses.parseLoadedModels(reply.body());
+                    loaded(b, models, wallMillis.getAsLong());
+                    hardware(b, models);
                 } catch (MalformedResponseException e) {
                     log.debug("unreadable /api/ps from {}: {}", b.name(), e.getMessage());
                 }
             }
             return null;
         });
+    }
+
+    /**
+     * Tells the cost model whether {@code b} runs its models on a GPU ({@code size_vram > 0}) or in system memory
+     * (every model's {@code size_vram} is 0), so its speed has a prior before it has answered anything. An empty
+     * snapshot says nothing.
+     */
+    private void hardware(Backend b, List<LoadedModel> models) {
+        if (models.isEmpty()) {
+            return;
+        }
+        boolean gpu = false;
+        for (LoadedModel m : models) {
+            gpu |= m.sizeVram() > 0;
+        }
+        scheduler.predictor().costModel().hardware(b.name(), gpu);
     }
 
     /** Applies one {@code /api/ps} snapshot taken at {@code nowMillis} (epoch ms) to {@code b}. */

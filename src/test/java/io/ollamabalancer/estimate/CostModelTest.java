@@ -197,4 +197,25 @@ class CostModelTest {
         assertThat(cm.speeds("a", M).samples()).isEqualTo((long) threads * each);
         assertThat(cm.snapshot()).singleElement().satisfies(r -> assertThat(r.samples()).isEqualTo(threads * each));
     }
+
+    @Test
+    void aGpuSeenInApiPsIsExpectedFasterThanACpuBeforeEitherHasAnswered() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        cm.hardware("gpu", true);
+        cm.hardware("cpu", false);
+        assertThat(cm.speeds("gpu", M).decodeTps() / cm.speeds("cpu", M).decodeTps())
+                .isCloseTo(CostModel.GPU_PRIOR, withPercentage(1));
+    }
+
+    @Test
+    void aCpuIsNotTakenForAsFastAsAFleetMeanThatAGpuAloneMade() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        cm.hardware("gpu", true);
+        cm.hardware("cpu", false);
+        for (int i = 0; i < 10; i++) {
+            cm.record("gpu", M, sample(500, 4000, 200, 300, 2_000_000), 1);
+        }
+        // The fleet mean is the GPU's 300 tokens/s; the CPU's prior is a quarter of it, not all of it.
+        assertThat(cm.speeds("cpu", M).decodeTps()).isCloseTo(300 / CostModel.GPU_PRIOR, withPercentage(15));
+    }
 }
