@@ -13,7 +13,9 @@ import java.util.Map;
  * order, on the slot where it would finish earliest (counting the wait for that slot and a model load if the
  * model is not loaded there yet), never moving it afterwards: FIFO per slot, no reordering. It is a strong
  * reference, not a lower bound: a scheduler that reorders the queue (shortest job first) can beat it on the mean.
- * Assumes no decode slowdown from concurrent streams (exact for one-slot simulators). Memory limits are ignored: a
+ * On a multi-slot simulator a request decodes at the rate of the streams running when it starts (the slots still
+ * busy then, plus itself), as the discrete-event replay models the simulator's decode slowdown; without that a
+ * two-slot CPU backend would count as twice its real capacity. Memory limits are ignored: a
  * model once loaded stays loaded (run it on {@link SimFleet#noSwap()} for the no-swap reference of a
  * memory-limited fleet). Each outcome reports its wait for the model and whether it started the load. Stateless.
  */
@@ -42,6 +44,7 @@ public final class OracleReplay {
             double bestReady = 0;
             double bestFinish = Double.MAX_VALUE;
             boolean bestLoads = false;
+            int bestStreams = 1;
             for (int b = 0; b < sims.size(); b++) {
                 SimulatorConfig sim = sims.get(b);
                 if (!SimFleet.has(sim, r.model())) {
@@ -52,8 +55,10 @@ public final class OracleReplay {
                 double start = Math.max(r.at(), slots[s]);
                 Double ready = readyAt.get(b).get(key);
                 double modelReady = ready == null ? start + sim.loadTimeMillis() / 1000.0 : Math.max(start, ready);
-                double finish = modelReady + SimFleet.serviceSeconds(r, sim, false, 1);
+                int streams = 1 + busyAt(slots, s, modelReady);
+                double finish = modelReady + SimFleet.serviceSeconds(r, sim, false, streams);
                 if (finish < bestFinish) {
+                    bestStreams = streams;
                     best = b;
                     bestSlot = s;
                     bestStart = start;
@@ -70,12 +75,23 @@ public final class OracleReplay {
             free.get(best)[bestSlot] = bestFinish;
             readyAt.get(best).merge(key, bestReady, Math::min);
             double ttft = bestReady + SimFleet.WARM_SECONDS + SimFleet.prefillSeconds(r, sim)
-                    + SimFleet.tokenSeconds(sim, 1) - r.at();
+                    + SimFleet.tokenSeconds(sim, bestStreams) - r.at();
             out.add(new Outcome(r.id(), r.priority(), sim.name(), bestFinish - r.at(), ttft, bestStart - r.at(), null,
                     r.promptTokens(), r.promptTokens(), r.outputTokens(), 0,
                     bestReady - bestStart + SimFleet.WARM_SECONDS, bestLoads ? 1 : 0));
         }
         return out;
+    }
+
+    /** Slots other than {@code mine} still busy at {@code t}. */
+    private static int busyAt(double[] slots, int mine, double t) {
+        int n = 0;
+        for (int i = 0; i < slots.length; i++) {
+            if (i != mine && slots[i] > t) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static int argMin(double[] a) {

@@ -41,7 +41,7 @@ public record SchedulerSettings(
     }
 
     public static SchedulerSettings defaults() {
-        return new SchedulerSettings(QueueOrder.SJF, 2.0, new QueueLimits(10_000, Duration.ofMinutes(10).toNanos()),
+        return new SchedulerSettings(QueueOrder.SJF, 6.0, new QueueLimits(10_000, Duration.ofMinutes(10).toNanos()),
                 Map.of(), 16, 0.25, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMillis(100));
     }
 
