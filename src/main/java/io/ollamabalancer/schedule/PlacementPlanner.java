@@ -45,10 +45,13 @@ public final class PlacementPlanner {
     /** Demand below this many requests per second is no demand. */
     private static final double MIN_RATE = 1e-3;
     private static final int MAX_MOVES = 8;
-    /** How long a plan stands before it may change again (other than to give an uncovered model a backend). */
-    static final long MIN_DWELL_NANOS = 20_000_000_000L;
-    /** The horizon within which a change must pay back its loads. */
-    static final long PAYBACK_NANOS = 120_000_000_000L;
+    /**
+     * How long a plan stands before it may change again (other than to give an uncovered model a backend), in load
+     * times: the time scale of placement is that of a model load (an 8 s load: 20 s), between 2 s and 60 s.
+     */
+    static final double DWELL_LOADS = 2.5;
+    /** The horizon within which a change must pay back its loads, in load times (an 8 s load: 2 minutes). */
+    static final double PAYBACK_LOADS = 15;
     private volatile long changedNanos = Long.MIN_VALUE / 2;
     private static final boolean DEBUG = System.getenv("VM_DEBUG") != null;
 
@@ -167,7 +170,8 @@ public final class PlacementPlanner {
         for (int m = 0; m < nm; m++) {
             covered &= replicas(kept, m) > 0;
         }
-        if (previous.restricted() && covered && now - changedNanos < MIN_DWELL_NANOS) {
+        long dwell = (long) Math.min(60e9, Math.max(2e9, DWELL_LOADS * loadNanos()));
+        if (previous.restricted() && covered && now - changedNanos < dwell) {
             // Too soon after the last change for anything but coverage: demand and speeds are still settling.
             return new PlacementPlan(toMap(fleet, models, kept), uKept, true, now);
         }
@@ -221,7 +225,7 @@ public final class PlacementPlanner {
 
     /**
      * Whether going from utilisation {@code u} to {@code next} at the price of {@code moves} loads pays back within
-     * {@link #PAYBACK_NANOS}: the waiting it saves (the fleet's work rate × the change of the M/M/1 stretch
+     * {@link #PAYBACK_LOADS} load times: the waiting it saves (the fleet's work rate × the change of the M/M/1 stretch
      * 1 / (1 − u)) against what the loads cost (each stops a backend for a load time, and the requests
      * arriving there meanwhile wait for it).
      */
@@ -233,17 +237,23 @@ public final class PlacementPlanner {
         for (double d : load) {
             work += d;
         }
-        double saved = work * (stretch(u) - stretch(next)) * PAYBACK_NANOS / 1e9;
+        double loadSeconds = loadNanos() / 1e9;
+        double saved = work * (stretch(u) - stretch(next)) * Math.max(10, PAYBACK_LOADS * loadSeconds);
         double rate = 0;
         for (String m : demand.models()) {
             rate += demand.rate(m, now);
         }
-        double loadSeconds = 0;
-        for (String m : demand.models()) {
-            loadSeconds = Math.max(loadSeconds, cost.fleetSpeeds(m).loadNanos() / 1e9);
-        }
         double spent = moves * loadSeconds * (1 + rate * loadSeconds / Math.max(1, backends.get().size()));
         return saved > spent;
+    }
+
+    /** The longest learned load time of a model in demand (the hint before any load was seen). */
+    private double loadNanos() {
+        double load = 0;
+        for (String m : demand.models()) {
+            load = Math.max(load, cost.fleetSpeeds(m).loadNanos());
+        }
+        return load > 0 ? load : cost.hints().loadNanos();
     }
 
     /** 1 / (1 − u), continued past 0.95 by its tangent: overloaded plans still differ by how overloaded. */
