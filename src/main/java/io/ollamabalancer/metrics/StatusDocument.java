@@ -21,6 +21,9 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.Set;
+import io.ollamabalancer.schedule.PlacementPlan;
+import io.ollamabalancer.schedule.ModelDemand;
 
 /**
  * Renders {@code GET /balancer/status} as JSON: every backend (identity, health, models, slots, memory limits,
@@ -114,18 +117,17 @@ public final class StatusDocument {
      * backend should hold, and each model's recent demand (requests per second, and work per second in seconds of
      * the fleet's typical backend).
      */
-    private static void placement(JsonGenerator g, io.ollamabalancer.schedule.PlacementPlan plan,
-                                  io.ollamabalancer.schedule.ModelDemand demand, long now) throws IOException {
+    private static void placement(JsonGenerator g, PlacementPlan plan, ModelDemand demand, long now) throws IOException {
         g.writeObjectFieldStart("placement");
         g.writeBooleanField("restricted", plan.restricted());
         g.writeNumberField("utilisation", Math.round(plan.utilisation() * 1000) / 1000.0);
         g.writeObjectFieldStart("holds");
-        for (Map.Entry<String, java.util.Set<String>> e : new TreeMap<>(plan.holds()).entrySet()) {
-            stringArray(g, e.getKey(), new java.util.TreeSet<>(e.getValue()));
+        for (Map.Entry<String, Set<String>> e : new TreeMap<>(plan.holds()).entrySet()) {
+            stringArray(g, e.getKey(), new TreeSet<>(e.getValue()));
         }
         g.writeEndObject();
         g.writeObjectFieldStart("demand");
-        java.util.TreeSet<String> models = new java.util.TreeSet<>();
+        TreeSet<String> models = new TreeSet<>();
         demand.models().forEach(models::add);
         for (String m : models) {
             g.writeObjectFieldStart(m);

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Decides which models should be resident where, on a slow clock, from each model's recent demand
@@ -60,7 +62,7 @@ public final class PlacementPlanner {
     private final long intervalNanos;
     private volatile Supplier<Collection<Backend>> backends = List::of;
     private volatile PlacementPlan current = PlacementPlan.unrestricted();
-    private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean busy = new AtomicBoolean();
 
     public PlacementPlanner(ModelDemand demand, CostModel cost, long intervalNanos) {
         this.demand = demand;
@@ -190,7 +192,7 @@ public final class PlacementPlanner {
             holds = fresh;
             u = uf;
         }
-        if (!java.util.Arrays.deepEquals(holds, kept)) {
+        if (!Arrays.deepEquals(holds, kept)) {
             changedNanos = now;
         }
         return new PlacementPlan(toMap(fleet, models, holds), u, true, now);

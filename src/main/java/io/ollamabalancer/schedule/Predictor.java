@@ -16,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import io.ollamabalancer.backend.BackendMemory;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
 
 /**
  * What the scheduler and its policies know about the future: how long a request will take on a backend (load if
@@ -84,7 +87,7 @@ public final class Predictor {
 
     /** Whether the backend's memory is known to limit what it holds (configured, or an eviction was seen). */
     static boolean memoryLimited(Backend b) {
-        return b.memory().modelLimit() != io.ollamabalancer.backend.BackendMemory.UNLIMITED
+        return b.memory().modelLimit() != BackendMemory.UNLIMITED
                 || b.memory().configuredBytes() > 0;
     }
 
@@ -99,7 +102,7 @@ public final class Predictor {
      * @param also a model this decision already plans to load on {@code b}, or null
      */
     public ColdStart coldStart(Backend b, String model, long now, double w, PlacementPlan plan, String also) {
-        java.util.LinkedHashSet<String> resident = new java.util.LinkedHashSet<>(b.loadedModels());
+        LinkedHashSet<String> resident = new LinkedHashSet<>(b.loadedModels());
         for (RunningJob j : workload.running(b.name())) {
             resident.add(j.modelKey());
         }
@@ -108,7 +111,7 @@ public final class Predictor {
         }
         resident.remove(model);
         double penalty = plan.planned(b.name(), model) ? 0 : cost.speeds(b.name(), model).loadNanos();
-        io.ollamabalancer.backend.BackendMemory memory = b.memory();
+        BackendMemory memory = b.memory();
         if (memory.fits(resident, model)) {
             return penalty == 0 ? ColdStart.FREE : new ColdStart(0, penalty, List.of());
         }
@@ -121,7 +124,7 @@ public final class Predictor {
             }
             (workload.runs(b.name(), m) ? busy : idle).add(m);
         }
-        idle.sort(java.util.Comparator.comparingLong(m -> lastUsed(b, m)));
+        idle.sort(Comparator.comparingLong(m -> lastUsed(b, m)));
         List<String> order = new ArrayList<>(idle);
         order.addAll(busy);
         List<String> victims = new ArrayList<>();

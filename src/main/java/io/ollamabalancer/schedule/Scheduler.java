@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.Set;
 
 /**
  * Admission and late-binding dispatch of inference requests.
@@ -214,7 +215,7 @@ public final class Scheduler implements AutoCloseable {
             if (until != null && until > now) {
                 continue;
             }
-            java.util.Set<String> wanted = plan.holds().get(b.name());
+            Set<String> wanted = plan.holds().get(b.name());
             if (wanted == null || !b.isAvailable()) {
                 continue;
             }
