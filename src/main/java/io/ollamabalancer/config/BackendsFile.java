@@ -240,6 +240,11 @@ public final class BackendsFile {
     }
 
     private static int maxConcurrency(Node raw, String label, int fallback) {
+        return positiveInt(raw, label, "maxConcurrency", fallback);
+    }
+
+    /** A whole number of at least 1, {@code fallback} when absent; anything else stops start-up with one line. */
+    private static int positiveInt(Node raw, String label, String field, int fallback) {
         if (raw == null || raw.isNull()) {
             return fallback;
         }
@@ -253,7 +258,7 @@ public final class BackendsFile {
                 // too large for an int: reported below like any other bad value
             }
         }
-        throw new ConfigException(label + ": \"maxConcurrency\" must be a whole number of at least 1, found "
+        throw new ConfigException(label + ": \"" + field + "\" must be a whole number of at least 1, found "
                 + raw.shown());
     }
 
@@ -291,21 +296,7 @@ public final class BackendsFile {
 
     /** {@code maxLoadedModels}: 0 when absent (learned), else a whole number of at least 1. */
     private static int maxLoadedModels(Node raw, String label) {
-        if (raw == null || raw.isNull()) {
-            return 0;
-        }
-        if (raw.isInteger()) {
-            try {
-                int n = Integer.parseInt(raw.text());
-                if (n >= 1) {
-                    return n;
-                }
-            } catch (NumberFormatException ignored) {
-                // too large for an int: reported below like any other bad value
-            }
-        }
-        throw new ConfigException(label + ": \"maxLoadedModels\" must be a whole number of at least 1, found "
-                + raw.shown());
+        return positiveInt(raw, label, "maxLoadedModels", 0);
     }
 
     /** {@code vram}: 0 when absent (learned), else a size string ({@code "24GB"}) or a whole number of bytes. */
