@@ -33,7 +33,6 @@ final class VirtualMemory {
 
     private enum State { LOADING, LOADED, EXPIRING }
 
-    private static final boolean DEBUG = System.getenv("VM_DEBUG") != null;
 
     private final SimulatorConfig sim;
     private final Clock clock;
@@ -211,10 +210,6 @@ final class VirtualMemory {
     }
 
     private void startLoad(Wanted w) {
-        if (DEBUG) {
-            System.err.printf("%.1f load %s on %s (resident %s)%n", clock.now() / 1e9, w.key, sim.name(),
-                    runners.keySet());
-        }
         loading = true;
         Runner r = new Runner(w.key, State.LOADING);
         r.waiters.addAll(w.waiters);

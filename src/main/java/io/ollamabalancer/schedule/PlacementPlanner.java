@@ -55,7 +55,6 @@ public final class PlacementPlanner {
     /** The horizon within which a change must pay back its loads, in load times (an 8 s load: 2 minutes). */
     static final double PAYBACK_LOADS = 15;
     private volatile long changedNanos = Long.MIN_VALUE / 2;
-    private static final boolean DEBUG = System.getenv("VM_DEBUG") != null;
 
     private final ModelDemand demand;
     private final CostModel cost;
@@ -88,9 +87,6 @@ public final class PlacementPlanner {
         }
         try {
             PlacementPlan next = compute(now, p);
-            if (DEBUG && !next.holds().equals(p.holds())) {
-                System.err.printf("%.1f plan %s u=%.2f%n", now / 1e9, next.holds(), next.utilisation());
-            }
             current = next;
             return next;
         } finally {
