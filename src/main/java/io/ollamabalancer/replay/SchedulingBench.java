@@ -147,6 +147,16 @@ public final class SchedulingBench {
             targets.addAll(2, TargetCheck.real(real.fleet().name(), real.runs()));
         }
         targets.addAll(TargetCheck.memory(fleets, c.seed()));
+        for (SimFleet f : c.fleets()) {
+            if (f.memoryLimited() && !c.sweepSeeds().isEmpty()) {
+                long t0 = System.nanoTime();
+                MemorySweep.Ranges r = MemorySweep.run(f, c.shape(), c.fleetMixes().get(f.name()), c.sweepSeeds(),
+                        c.sweepRequests(), c.memoryLoads());
+                targets.add(MemorySweep.line(r));
+                progress.accept(String.format(Locale.ROOT, "%s: seed sweep in %.1f s", f.name(),
+                        (System.nanoTime() - t0) / 1e9));
+            }
+        }
         targets.add(TargetCheck.p50EveryFleet(fleets, c.seed()));
         SchedulingReport.SwapSection swap = swapSection(c, progress);
         if (swap != null) {
