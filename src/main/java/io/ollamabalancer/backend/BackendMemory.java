@@ -328,28 +328,20 @@ public final class BackendMemory {
 
     /** Whether {@code model} fits alongside {@code resident} (which may include it) without an eviction. */
     public boolean fits(Collection<String> resident, String model) {
-        boolean in = resident.contains(model);
-        int count = in ? resident.size() : resident.size() + 1;
-        long bytes = in ? 0 : sizeOf(model);
-        for (String r : resident) {
-            bytes += sizeOf(r);
-        }
-        if (count > modelLimit()) {
+        Footprint wanted = footprint(resident, model);
+        if (wanted.models > modelLimit()) {
             return false;
         }
         Limits l = limits;
         if (l.bytes > 0) {
-            return bytes <= l.bytes;
+            return wanted.bytes <= l.bytes;
         }
         if (l.models > 0) {
             return true; // the operator's count decides; learned evidence is for servers nobody described
         }
-        Footprint wanted = new Footprint(count, bytes);
         State s = state.get();
-        for (Footprint f : s.fitted) {
-            if (wanted.within(f)) {
-                return true;
-            }
+        if (seenToFit(s, wanted)) {
+            return true;
         }
         for (Footprint e : s.evicted) {
             if (e.within(wanted)) {
@@ -370,15 +362,29 @@ public final class BackendMemory {
         }
         Limits l = limits;
         State s = state.get();
-        if (l.bytes > 0 || l.models > 0 || s.evicted.isEmpty()) {
-            return true;
-        }
+        return l.bytes > 0 || l.models > 0 || s.evicted.isEmpty() || seenToFit(s, footprint(resident, model));
+    }
+
+    /**
+     * Whether memory is known to limit what this backend holds: a limit is configured, or an eviction was seen
+     * (whether the evidence shows a count or a byte budget).
+     */
+    public boolean limited() {
+        Limits l = limits;
+        return l.models > 0 || l.bytes > 0 || !state.get().evicted.isEmpty();
+    }
+
+    /** The models and bytes of {@code resident} with {@code model} added (once). */
+    private Footprint footprint(Collection<String> resident, String model) {
         boolean in = resident.contains(model);
         long bytes = in ? 0 : sizeOf(model);
         for (String r : resident) {
             bytes += sizeOf(r);
         }
-        Footprint wanted = new Footprint(in ? resident.size() : resident.size() + 1, bytes);
+        return new Footprint(in ? resident.size() : resident.size() + 1, bytes);
+    }
+
+    private static boolean seenToFit(State s, Footprint wanted) {
         for (Footprint f : s.fitted) {
             if (wanted.within(f)) {
                 return true;

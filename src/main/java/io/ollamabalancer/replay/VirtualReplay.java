@@ -141,6 +141,8 @@ public final class VirtualReplay {
         while (!events.isEmpty()) {
             Event e = events.poll();
             now = e.at;
+            // The production sweep timer remakes the plan every 100 ms; here, at every event (cheap when fresh).
+            scheduling.scheduler().replan();
             e.action.run();
             if (!sweepPending && anyWaiting()) {
                 sweepPending = true;

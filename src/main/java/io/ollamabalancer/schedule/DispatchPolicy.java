@@ -63,6 +63,14 @@ public interface DispatchPolicy {
     default void onCompleted(PendingRequest request, Backend backend, TimingSample sample) {
     }
 
+    /**
+     * Whether this policy routes by the placement plan: only then does the scheduler make the plan and preload
+     * what it wants (a policy that ignores the plan would only see its models evicted by the preloads).
+     */
+    default boolean usesPlacement() {
+        return false;
+    }
+
     /** The policy's name as written in the config. */
     String name();
 }

@@ -62,7 +62,7 @@ public final class EftPolicy implements DispatchPolicy {
     private Selection plan(QueueWindow window, int limit) {
         long now = predictor.now();
         double w = predictor.confidence();
-        PlacementPlan placement = predictor.placement(now);
+        PlacementPlan placement = predictor.placement();
         Map<Backend, long[]> slots = new IdentityHashMap<>();
         Map<Backend, Switch> switches = new IdentityHashMap<>();
         int turn = rotation.getAndIncrement();
@@ -190,6 +190,11 @@ public final class EftPolicy implements DispatchPolicy {
             }
         }
         return busy + 1;
+    }
+
+    @Override
+    public boolean usesPlacement() {
+        return true;
     }
 
     @Override

@@ -31,8 +31,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * is made costs one model load that the gain pays back. When every backend can hold every model it has, the plan is
  * unrestricted and routing is exactly as without memory limits.
  *
- * <p>Thread-safe: {@link #plan(long)} may be called from any thread; one caller at a time recomputes (the others
- * keep using the current plan), and the plan is published through a volatile field.
+ * <p>Thread-safe: {@link #plan(long)} is called by the scheduler's sweep timer (never an event loop: a plan costs
+ * max-flow bisections); one caller at a time recomputes, and the plan is published through a volatile field that
+ * dispatching threads read ({@link #current()}).
  */
 public final class PlacementPlanner {
     /** Relative improvement of the busiest utilisation a change must bring. */

@@ -1,6 +1,7 @@
 package io.ollamabalancer.schedule;
 
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.BackendMemory;
 import io.ollamabalancer.estimate.CostHints;
 import io.ollamabalancer.estimate.CostModel;
 import io.ollamabalancer.estimate.EstimateErrors;
@@ -12,13 +13,12 @@ import io.ollamabalancer.estimate.TimingSample;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
-import io.ollamabalancer.backend.BackendMemory;
-import java.util.Comparator;
-import java.util.LinkedHashSet;
 
 /**
  * What the scheduler and its policies know about the future: how long a request will take on a backend (load if
@@ -50,7 +50,7 @@ public final class Predictor {
     private final PrefixAffinity affinity;
     private final ModelDemand demand;
     private final PlacementPlanner planner;
-    /** Backend name → models a load started here will evict → until when that is expected to be done. */
+    /** Backend name → models a load started there will evict → until when that is expected to be done. */
     private final Map<String, Map<String, Long>> doomed = new ConcurrentHashMap<>();
 
     public Predictor(CostModel cost, RequestEstimator estimator, EstimateErrors errors, SchedulerSettings settings,
@@ -80,15 +80,12 @@ public final class Predictor {
         return planner;
     }
 
-    /** The placement plan now (recomputed when stale). */
-    public PlacementPlan placement(long now) {
-        return planner.plan(now);
-    }
-
-    /** Whether the backend's memory is known to limit what it holds (configured, or an eviction was seen). */
-    static boolean memoryLimited(Backend b) {
-        return b.memory().modelLimit() != BackendMemory.UNLIMITED
-                || b.memory().configuredBytes() > 0;
+    /**
+     * The placement plan as last made. Reading it costs nothing; making it is the scheduler's timer's work
+     * ({@link Scheduler#replan}), never a dispatching thread's (those are event loops).
+     */
+    public PlacementPlan placement() {
+        return planner.current();
     }
 
     /**
@@ -166,8 +163,8 @@ public final class Predictor {
             return share * demand.queued(v) * load * (plan.replicas(v) > 0 ? 0.5 : 1);
         }
         double affected = demand.queued(v) + demand.rate(v, now) * load / 1e9;
-        // A model the plan keeps here comes back: its reload, and the eviction that makes room for it again.
-        return share * affected * load + (plan.restricted() ? 1.0 * load : 0);
+        // A model the plan keeps here comes back: one more load, its reload.
+        return share * affected * load + (plan.restricted() ? load : 0);
     }
 
     private double warmCapacity(Backend b, String model) {
@@ -226,7 +223,7 @@ public final class Predictor {
             return true;
         }
         // Recent use stands in for a stale /api/ps only where memory cannot have evicted it meanwhile.
-        return now - inst.lastUsedNanos() <= warmWindowNanos && !memoryLimited(b);
+        return now - inst.lastUsedNanos() <= warmWindowNanos && !b.memory().limited();
     }
 
     /** Time from now until jobs of {@code r}'s model with other runner options end on {@code b} (a reload waits). */

@@ -13,8 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * Admission and late-binding dispatch of inference requests.
@@ -201,11 +201,11 @@ public final class Scheduler implements AutoCloseable {
      */
     void prewarm() {
         Prewarmer p = prewarmer;
-        if (p == Prewarmer.NONE) {
+        if (p == Prewarmer.NONE || !policy.usesPlacement()) {
             return;
         }
         long now = predictor.now();
-        PlacementPlan plan = predictor.placement(now);
+        PlacementPlan plan = predictor.placement();
         if (!plan.restricted()) {
             return;
         }
@@ -240,6 +240,16 @@ public final class Scheduler implements AutoCloseable {
                 }
                 break;
             }
+        }
+    }
+
+    /**
+     * Remakes the placement plan when it is stale (every 2 s), for a policy that routes by it. Called by the sweep
+     * timer, off the event loops: making a plan runs max-flow bisections over the fleet.
+     */
+    public void replan() {
+        if (policy.usesPlacement()) {
+            predictor.planner().plan(predictor.now());
         }
     }
 
@@ -383,6 +393,7 @@ public final class Scheduler implements AutoCloseable {
                 }
             }
         }
+        replan();
         prewarm();
         drainAll();
     }
