@@ -71,22 +71,10 @@ final class FleetMonitor {
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Backend b : fleet.all()) {
             if (b.config().enabled()) {
-                all.add(refreshLoadedOnce(b));
+                all.add(refreshLoaded(b));
             }
         }
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).handle((v, t) -> null);
-    }
-
-    /** {@link #refreshLoaded} unless this backend's last poll is still waiting (a hung backend waits alone). */
-    private CompletableFuture<Void> refreshLoadedOnce(Backend b) {
-        CompletableFuture<Void> running = psInFlight.get(b);
-        if (running != null && !running.isDone()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        CompletableFuture<Void> mine = refreshLoaded(b);
-        psInFlight.put(b, mine);
-        mine.whenComplete((v, t) -> psInFlight.remove(b, mine));
-        return mine;
     }
 
     /** Runs {@code each} on every enabled backend unless a round tracked by {@code slot} is still running. */
@@ -142,8 +130,32 @@ final class FleetMonitor {
         return CompletableFuture.allOf(tags, refreshLoaded(b));
     }
 
-    /** Refreshes one backend's loaded models and feeds the snapshot to its memory model. */
+    /**
+     * Refreshes one backend's loaded models and feeds the snapshot to its memory model. One poll per backend at a
+     * time, whoever asks (the 1 s poll, a full refresh, a preload's answer): a caller while one is under way shares
+     * it. So a hung backend neither piles up polls nor holds back the others', and snapshots reach
+     * {@code BackendMemory} in the order they were taken, stamped when the poll was sent: two overlapping polls
+     * answered out of order would look like a model vanishing and another appearing, an eviction that never was.
+     */
     CompletableFuture<Void> refreshLoaded(Backend b) {
+        for (;;) {
+            CompletableFuture<Void> running = psInFlight.get(b);
+            if (running != null && !running.isDone()) {
+                return running;
+            }
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            boolean won = running == null ? psInFlight.putIfAbsent(b, mine) == null
+                    : psInFlight.replace(b, running, mine);
+            if (won) {
+                mine.whenComplete((v, t) -> psInFlight.remove(b, mine));
+                pollPs(b).whenComplete((v, t) -> mine.complete(null));
+                return mine;
+            }
+        }
+    }
+
+    private CompletableFuture<Void> pollPs(Backend b) {
+        long takenAt = wallMillis.getAsLong();
         return probe.get(b, "/api/ps").handle((reply, err) -> {
             if (err != null) {
                 // Down or restarting: the next snapshot must not be compared with the last (not an eviction).
@@ -151,7 +163,7 @@ final class FleetMonitor {
             } else if (reply.ok()) {
                 try {
                     List<LoadedModel> models = FleetResponses.parseLoadedModels(reply.body());
-                    loaded(b, models, wallMillis.getAsLong());
+                    loaded(b, models, takenAt);
                     hardware(b, models);
                 } catch (MalformedResponseException e) {
                     log.debug("unreadable /api/ps from {}: {}", b.name(), e.getMessage());
