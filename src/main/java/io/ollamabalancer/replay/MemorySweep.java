@@ -37,9 +37,10 @@ final class MemorySweep {
                 Summary eft = Summary.of(TargetCheck.EFT, VirtualReplay.runDetailed(fleet, t, TargetCheck.EFT)
                         .outcomes());
                 Summary oracle = Summary.of("no-swap", OracleReplay.run(reference, t));
-                Summary best = PlacementOracle.run(fleet, t, "placement").summary();
+                PlacementOracle.Result placed = PlacementOracle.run(fleet, t, "placement");
+                Summary best = placed == null ? null : placed.summary();
                 noSwap[l][k] = eft.e2eMean() / oracle.e2eMean();
-                placement[l][k] = eft.e2eMean() / best.e2eMean();
+                placement[l][k] = best == null ? Double.NaN : eft.e2eMean() / best.e2eMean();
                 steady[l][k] = eft.loadsPer100Steady();
             }
         }

@@ -59,18 +59,6 @@ public final class SchedulingBench {
                          List<String> setup, List<String> notes, Map<String, Map<String, Double>> fleetMixes,
                          List<Double> memoryLoads, SimFleet swapFleet, Trace swapTrace, double swapLoad,
                          List<RealFile> swapReal, Map<String, String> swapLoads) {
-        /** Without per-fleet mixes or memory-limited real runs; memory-limited fleets at 40, 60 and 80 %. */
-        public Config(List<SimFleet> fleets, String targetFleet, String equalFleet, List<Double> loads,
-                      List<String> policies, TraceShape shape, long seed, String priorityFleet,
-                      double priorityLoad, double priorityHigh, double priorityLow, List<String> priorityPolicies,
-                      SimFleet realFleet, Trace realTrace, double realLoad, List<RealFile> real,
-                      RealFile realPriority, Trace realPriorityTrace, List<Long> sweepSeeds, int sweepRequests,
-                      List<String> setup, List<String> notes) {
-            this(fleets, targetFleet, equalFleet, loads, policies, shape, seed, priorityFleet, priorityLoad,
-                    priorityHigh, priorityLow, priorityPolicies, realFleet, realTrace, realLoad, real, realPriority,
-                    realPriorityTrace, sweepSeeds, sweepRequests, setup, notes, Map.of(), DEFAULT_MEMORY_LOADS, null,
-                    null, 0, List.of(), Map.of());
-        }
     }
 
     /** Loads of memory-limited fleets unless told otherwise: 40, 60 and 80 % of their no-swap capacity. */

@@ -14,11 +14,12 @@ import java.util.Map;
 import java.util.function.LongConsumer;
 
 /**
- * One virtual simulator's model memory in virtual time, with the simulator's (and Ollama's) rules: a model that
- * fits ({@code maxLoadedModels}, {@code vramBytes}) loads beside the others; loads happen one at a time, in the
- * order they were asked for, and everything behind a load waits for it; a load that needs room evicts idle models
- * first (least recently used), else the least recently used busy one once its running requests have finished (new
- * requests for a model being evicted wait for it to go and then load it again); an idle model unloads when its
+ * One virtual simulator's model memory in virtual time, with the simulator's ({@code sim.ModelMemory}) and Ollama's
+ * rules: loads are asked for in order; a model that fits ({@code maxLoadedModels}, {@code vramBytes}) loads at once,
+ * beside the others; one that needs room waits for the loads under way, and everything queued behind it waits too;
+ * it evicts idle models first (least recently used), else the least recently used busy one once its running
+ * requests have finished (new requests for a model being evicted wait for it to go and then load it again); an idle
+ * model unloads when its
  * keep-alive runs out. Counts loads and evictions.
  *
  * <p>Single-threaded, like {@link VirtualReplay}, which owns it and supplies the clock and the event queue.
@@ -40,7 +41,7 @@ final class VirtualMemory {
     private final Map<String, Long> sizes = new HashMap<>();
     private final Map<String, Runner> runners = new LinkedHashMap<>();
     private final ArrayDeque<Wanted> wanted = new ArrayDeque<>();
-    private boolean loading;
+    private int loading;
     private int loads;
     private int evictions;
 
@@ -146,27 +147,25 @@ final class VirtualMemory {
         }
     }
 
-    /** Works the load queue: the head loads when it fits, after evicting what it must. */
+    /**
+     * Works the load queue, head first, as the simulator's {@code ModelMemory} does: a head that fits loads at once,
+     * beside any load under way; one that needs room waits until no load is under way, then evicts (an idle model
+     * at once, a busy one once its requests end) and loads. A head whose model is being evicted waits for that.
+     */
     private void process() {
-        while (!loading && !wanted.isEmpty()) {
+        while (!wanted.isEmpty()) {
             Wanted head = wanted.peekFirst();
-            Runner existing = runners.get(head.key);
-            if (existing != null) {
-                if (existing.state == State.EXPIRING) {
-                    return; // reloaded once the old runner is gone
-                }
-                // Loaded again meanwhile (cannot happen with serial loads, kept for safety): join it.
-                wanted.pollFirst();
-                for (LongConsumer c : head.waiters) {
-                    acquireLoaded(existing, c);
-                }
-                continue;
+            if (runners.containsKey(head.key)) {
+                return; // being evicted (new requests join a loading or loaded runner, never the queue)
             }
             List<String> with = new ArrayList<>(runners.keySet());
             with.add(head.key);
             if (fits(with)) {
                 wanted.pollFirst();
                 startLoad(head);
+                continue;
+            }
+            if (loading > 0) {
                 return;
             }
             for (Runner r : runners.values()) {
@@ -187,12 +186,6 @@ final class VirtualMemory {
         }
     }
 
-    private void acquireLoaded(Runner r, LongConsumer c) {
-        r.refs++;
-        r.idleEpoch++;
-        c.accept(clock.now());
-    }
-
     /** Idle loaded runners first, least recently used; else the least recently used busy one. */
     private Runner victim() {
         Runner best = null;
@@ -210,13 +203,13 @@ final class VirtualMemory {
     }
 
     private void startLoad(Wanted w) {
-        loading = true;
+        loading++;
         Runner r = new Runner(w.key, State.LOADING);
         r.waiters.addAll(w.waiters);
         r.refs = w.waiters.size();
         runners.put(w.key, r);
         clock.at(clock.now() + sim.loadTimeMillis() * 1_000_000L, () -> {
-            loading = false;
+            loading--;
             loads++;
             r.state = State.LOADED;
             r.lastUsed = clock.now();

@@ -55,7 +55,9 @@ public final class VirtualReplay {
     private final Scheduling scheduling;
     private long now;
     private long seq;
-    private int loadsStarted;
+    /** Loads started by preloads, by the slot of the request that arrived last before each. */
+    private final int[] preloads;
+    private int lastArrived = -1;
     private final VirtualMemory.Clock clock = new VirtualMemory.Clock() {
         @Override
         public long now() {
@@ -95,9 +97,15 @@ public final class VirtualReplay {
                 .withLimits(new QueueLimits(1_000_000, Long.MAX_VALUE / 4));
         scheduling = Scheduling.create(fleet, settings, policy, CostHints.defaults(), EstimatorSettings.defaults(),
                 TokenCounter.shared(), () -> now, false, Runnable::run);
-        // Ollama's preload: the model loads (evicting as a request would) and is released at once.
-        scheduling.scheduler().prewarmer((b, model) -> virtual.get(b.name()).memory.acquire(model,
-                ready -> virtual.get(b.name()).memory.release(model)));
+        // Ollama's preload: the model loads (evicting as a request would) and is released at once. Its load counts
+        // against the request that arrived last before it, so loads per 100 requests include preloads.
+        this.preloads = new int[trace.size()];
+        scheduling.scheduler().prewarmer((b, model) -> {
+            VirtualMemory memory = virtual.get(b.name()).memory;
+            if (memory.acquire(model, ready -> memory.release(model)) && lastArrived >= 0) {
+                preloads[lastArrived]++;
+            }
+        });
     }
 
     /**
@@ -154,9 +162,12 @@ public final class VirtualReplay {
         }
         List<Outcome> out = new ArrayList<>(Arrays.asList(outcomes));
         for (int i = 0; i < out.size(); i++) {
-            if (out.get(i) == null) {
+            Outcome o = out.get(i);
+            if (o == null) {
                 TraceRequest r = trace.requests().get(i);
                 out.set(i, Outcome.failed(r.id(), r.priority(), -1, policy + ": never completed"));
+            } else if (preloads[i] > 0 && o.loadsStarted() >= 0) {
+                out.set(i, o.withLoad(o.loadSeconds(), o.loadsStarted() + preloads[i]));
             }
         }
         scheduling.close();
@@ -173,6 +184,7 @@ public final class VirtualReplay {
     }
 
     private void arrive(TraceRequest r, int slot) {
+        lastArrived = slot;
         InferenceRequest parsed;
         try {
             byte[] body = r.bodyBytes();
@@ -224,9 +236,6 @@ public final class VirtualReplay {
         double queue = (start - arrival) / 1e9;
         int estimate = p.estimate().promptTokens();
         TimingSample sample = new TimingSample(r.promptTokens(), prefill, r.outputTokens(), decode, load, total);
-        if (startedLoad) {
-            loadsStarted++;
-        }
         push(start + total, () -> {
             v.active--;
             v.memory.release(p.modelKey());
