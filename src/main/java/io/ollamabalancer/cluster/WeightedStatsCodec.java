@@ -3,6 +3,7 @@ package io.ollamabalancer.cluster;
 import io.ollamabalancer.estimate.WeightedStats;
 
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -61,7 +62,7 @@ final class WeightedStatsCodec {
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
             if (c == '%' || c == ';' || c == '=') {
-                sb.append('%').append(String.format("%02X", (int) c));
+                sb.append('%').append(String.format(Locale.ROOT, "%02X", (int) c));
             } else {
                 sb.append(c);
             }
