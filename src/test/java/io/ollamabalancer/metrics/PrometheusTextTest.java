@@ -1,5 +1,7 @@
 package io.ollamabalancer.metrics;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -116,6 +118,25 @@ class PrometheusTextTest {
         Map<String, PromTextParser.Family> again = scrape();
         assertThat(value(again, P + "ttft_seconds_count")).isEqualTo(100);
         assertThat(value(again, P + "ttft_seconds_sum")).isEqualTo(value(f, P + "ttft_seconds_sum"));
+    }
+
+    @Test
+    void nettyBufferMemoryIsReportedBesideTheHeap() {
+        ByteBuf held = ByteBufAllocator.DEFAULT.directBuffer(1 << 20).writeZero(1 << 20);
+        try {
+            Map<String, PromTextParser.Family> f = scrape();
+            assertThat(value(f, P + "netty_allocator_used_bytes", "kind", "direct"))
+                    .as("a live 1 MiB direct buffer is counted").isGreaterThanOrEqualTo(1 << 20);
+            assertThat(value(f, P + "netty_allocator_used_bytes", "kind", "heap")).isNotNegative();
+            assertThat(value(f, P + "jvm_heap_live_bytes")).isNotNegative();
+            if (has(f, P + "netty_direct_memory_used_bytes")) {
+                assertThat(value(f, P + "netty_direct_memory_used_bytes")).isGreaterThanOrEqualTo(1 << 20);
+                assertThat(value(f, P + "netty_direct_memory_max_bytes"))
+                        .isGreaterThanOrEqualTo(value(f, P + "netty_direct_memory_used_bytes"));
+            }
+        } finally {
+            held.release();
+        }
     }
 
     @Test
