@@ -97,7 +97,8 @@ public final class NonBlockingAppender extends UnsynchronizedAppenderBase<ILoggi
 
     @Override
     protected void append(ILoggingEvent event) {
-        if (queue.remainingCapacity() < reserve && event.getLevel().toInt() <= Level.INFO_INT) {
+        // remainingCapacity() takes the queue's lock: asked only for a line that the reserve may turn away
+        if (reserve > 0 && event.getLevel().toInt() <= Level.INFO_INT && queue.remainingCapacity() < reserve) {
             drops.dropped();
             return;
         }
