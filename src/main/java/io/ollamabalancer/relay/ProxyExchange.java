@@ -41,8 +41,9 @@ import java.util.List;
  * <ul>
  *   <li>The client sees a status line only when the backend sends one: nothing is sent early, so errors before
  *       the first byte keep their real status and a failure before the first byte can be retried elsewhere.</li>
- *   <li>Backpressure: the upstream channel does not auto-read. After each part is written to the client the next
- *       is read only if the client is writable; otherwise {@link #onClientWritable} resumes.</li>
+ *   <li>Backpressure and flushing ({@link ResponsePacer}): the upstream channel does not auto-read. Each part is
+ *       written to the client as it comes; at the end of each upstream read burst the client is flushed once and
+ *       the next part is read only if the client is writable; otherwise {@link #onClientWritable} resumes.</li>
  *   <li>Cancellation: when the client leaves, a queued request is removed from its queue, and a running one has its
  *       upstream channel closed, not pooled, which is how Ollama learns to stop generating.</li>
  *   <li>A backend that dies mid-stream ends the client's stream with one error line in the stream's own format.</li>
@@ -72,6 +73,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private final long arrivalNanos;
     private final Runnable onDone;
     private final TimingSniffer sniffer = new TimingSniffer();
+    private final ResponsePacer pacer;
     private final io.netty.handler.codec.http.HttpHeaders upstreamHeaders;
     private final java.util.Set<Backend> pendingExcluded = new java.util.HashSet<>();
 
@@ -81,7 +83,6 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private UpstreamConnection conn;
     private HttpResponse upstreamHead;
     private boolean upstreamKeepAlive;
-    private boolean readPaused;
     private int status;
     private long sentNanos = -1;
     private long firstByteNanos = -1;
@@ -104,6 +105,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         this.id = spec.id();
         this.arrivalNanos = spec.arrivalNanos();
         this.onDone = onDone;
+        this.pacer = new ResponsePacer(ctx);
         this.upstreamHeaders = HeaderPolicy.prepareUpstreamHeaders(request, ctx.channel().remoteAddress());
         if (endpoint.kind() == RouteKind.INFERENCE) {
             pending = new PendingRequest(id, parsed, modelKey, spec.priority(), arrivalNanos, this);
@@ -219,8 +221,6 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         }
         if (msg instanceof HttpContent content) {
             relayContent(msg, content);
-        } else {
-            conn.channel().read();
         }
     }
 
@@ -233,7 +233,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         firstByteNanos = System.nanoTime();
         HttpResponse out = HeaderPolicy.clientResponse(head);
         HeaderPolicy.addBalancerHeaders(out.headers(), id, backend, pending);
-        ctx.write(out);
+        pacer.head(out);
         UpstreamParts.recordStatus(backend, status);
     }
 
@@ -250,28 +250,27 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         if (content.content().isReadable()) {
             lastChunkNanos = now;
         }
-        boolean last = content instanceof LastHttpContent;
-        Object out = UpstreamParts.forClient(msg, content);
-        if (last) {
+        if (content instanceof LastHttpContent) {
             sniffer.finish();
             UpstreamParts.recordComplete(backend, status, sniffer.sawError());
-            ctx.writeAndFlush(out);
+            pacer.last(UpstreamParts.forClient(msg, content));
             finishUpstream(upstreamKeepAlive);
             return;
         }
-        ctx.writeAndFlush(out);
-        if (ctx.channel().isWritable()) {
-            conn.channel().read();
-        } else {
-            readPaused = true;
+        pacer.part(content);
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        if (state == State.STREAMING && conn != null) {
+            pacer.burstEnded(conn.channel());
         }
     }
 
     @Override
     public void onClientWritable() {
-        if (readPaused && state == State.STREAMING && conn != null) {
-            readPaused = false;
-            conn.channel().read();
+        if (state == State.STREAMING && conn != null) {
+            pacer.clientWritable(conn.channel());
         }
     }
 
@@ -346,7 +345,9 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             ctx.writeAndFlush(new DefaultLastHttpContent(line));
             finishUpstream(false);
         } else {
-            // A fixed-length body cannot be completed honestly: closing tells the client it is truncated.
+            // A fixed-length body cannot be completed honestly: closing tells the client it is truncated (after
+            // what did arrive, which may still wait for its burst's flush).
+            pacer.flush();
             finishUpstream(false);
             ctx.close();
         }

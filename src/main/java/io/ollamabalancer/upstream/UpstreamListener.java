@@ -20,4 +20,11 @@ public interface UpstreamListener {
      */
     default void onUpstreamWritable() {
     }
+
+    /**
+     * The upstream channel finished one read: the parts it produced have all been delivered. A listener that writes
+     * parts on without flushing each flushes here, and asks for the next read here (the channel does not auto-read).
+     */
+    default void onUpstreamReadComplete() {
+    }
 }

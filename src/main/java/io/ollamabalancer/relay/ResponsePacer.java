@@ -1,0 +1,99 @@
+package io.ollamabalancer.relay;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+
+/**
+ * How a streamed response moves from the upstream channel to the client: each part is written as it is decoded,
+ * the client is flushed once per upstream read burst (one write syscall for all the parts one socket read
+ * produced, not one per chunk), and the next part is read from upstream only while the client is writable.
+ *
+ * <p>Why per burst: a streamed answer is many small chunks, and a flush per chunk costs a {@code writev} and the
+ * flush's walk through the pipeline each. The upstream channel does not auto-read, so a burst is what one
+ * {@code read()} returned; {@link #burstEnded} runs from the upstream channel's {@code channelReadComplete}, which
+ * Netty fires after every read, so nothing written waits longer than the burst that carried it.
+ *
+ * <p>Backpressure: what is written but not flushed counts toward the client's write buffer like anything else, so
+ * the client turns unwritable as before; the next upstream read is asked for only at the end of a burst and only
+ * while the client is writable; otherwise the pacer pauses until {@link #clientWritable}. What waits in the
+ * balancer is therefore bounded by the client's high watermark plus one read burst.
+ *
+ * <p>Buffers: the parts given to it pass to the client channel (written, never held). Mid-stream parts are written
+ * with the void promise (no promise, no listener per chunk): a failed write surfaces as the client pipeline's
+ * {@code exceptionCaught}, which closes the connection, and the exchange learns of it from the close. The head and
+ * the last part keep real promises, for the handlers that act when a response starts or ends.
+ *
+ * <p>Threading: one per exchange, confined to the client's event loop (which is also the upstream channel's).
+ */
+final class ResponsePacer {
+    private final ChannelHandlerContext client;
+    /** Something was written since the last flush. */
+    private boolean flushPending;
+    /** A part was consumed and the response goes on: the upstream channel should be read again at burst end. */
+    private boolean readWanted;
+    /** A read was due while the client was unwritable; {@link #clientWritable} asks for it. */
+    private boolean paused;
+
+    ResponsePacer(ChannelHandlerContext client) {
+        this.client = client;
+    }
+
+    /** Writes the response head (flushed at the burst's end with what follows it); more parts are expected. */
+    void head(HttpResponse head) {
+        client.write(head);
+        flushPending = true;
+        readWanted = true;
+    }
+
+    /** Writes a part that is not the last one; it is flushed when the burst ends. */
+    void part(HttpContent part) {
+        client.write(part, client.voidPromise());
+        flushPending = true;
+        readWanted = true;
+    }
+
+    /** Writes the response's last part and flushes everything: nothing more is read for this response. */
+    void last(Object part) {
+        flushPending = false;
+        readWanted = false;
+        paused = false;
+        client.writeAndFlush(part);
+    }
+
+    /**
+     * The upstream channel finished a read: flushes what that read produced, then reads on if the client can take
+     * more, or pauses until it can.
+     */
+    void burstEnded(Channel upstream) {
+        if (flushPending) {
+            flushPending = false;
+            client.flush();
+        }
+        if (readWanted) {
+            readWanted = false;
+            if (client.channel().isWritable()) {
+                upstream.read();
+            } else {
+                paused = true;
+            }
+        }
+    }
+
+    /** The client drained below its low watermark: the read that was held back is asked for now. */
+    void clientWritable(Channel upstream) {
+        if (paused) {
+            paused = false;
+            upstream.read();
+        }
+    }
+
+    /** Flushes what is written but not yet flushed (before the client connection is closed on purpose). */
+    void flush() {
+        if (flushPending) {
+            flushPending = false;
+            client.flush();
+        }
+    }
+}
