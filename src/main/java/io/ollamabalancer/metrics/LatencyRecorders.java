@@ -22,7 +22,8 @@ import java.util.function.UnaryOperator;
  *   <li>{@link #requestCompleted}, {@link #tokenGaps} and the {@link TokenGaps} it returns may be called from any
  *       number of threads; they take no lock of ours and, once a label has been seen, allocate nothing but the
  *       counters' key and one {@link TokenGaps} per response. A token gap costs three recordings: its series are
- *       resolved once per response.</li>
+ *       resolved once per response, and each event loop records token gaps into its own single-writer recorders
+ *       (no shared atomic per chunk).</li>
  *   <li>Durations are kept in microseconds (3 significant digits, clamped at one hour); negative ones are stages
  *       that never happened and are skipped.</li>
  *   <li>At most {@code maxLabels} distinct models and as many backends get their own histograms and counters; the
@@ -151,7 +152,8 @@ public final class LatencyRecorders implements RequestObserver {
 
     private LatencySeries newSeries(SeriesKey key, boolean perLabel) {
         keysByTag.put(key.tag(), key);
-        return new LatencySeries(key, perLabel);
+        // Token gaps are recorded per streamed chunk, by every event loop: each gets its own recorder there.
+        return new LatencySeries(key, perLabel, key.kind() == LatencyKind.TOKEN_GAP);
     }
 
     /**

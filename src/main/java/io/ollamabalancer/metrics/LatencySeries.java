@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.LongAdder;
  * One latency histogram ({@link SeriesKey}) from recording to reading.
  *
  * <p>Threading: {@link #recordNanos} is called from any thread (event loops) and only touches the {@link Recorder}
- * and a {@link LongAdder}: no lock of ours. Everything else is called by {@link LatencyRecorders} under its roll
+ * and a {@link LongAdder}, or, for a series recorded per streamed chunk, the calling thread's own recorder
+ * ({@link PerThreadRecorder}): no lock of ours. Everything else is called by {@link LatencyRecorders} under its roll
  * lock, except {@link #lastInterval()} which reads a published, never-mutated histogram.
  *
  * <p>Every recorder has a fixed range (1 µs to 1 h), so recording never resizes: it is wait-free (about 25 ns).
@@ -27,8 +28,11 @@ final class LatencySeries {
     static final int LABEL_DIGITS = 2;
 
     private final SeriesKey key;
+    /** The shared recorder and sum, or null when {@link #perThread} records. */
     private final Recorder recorder;
-    private final LongAdder sumMicros = new LongAdder();
+    private final LongAdder sumMicros;
+    /** Each recording thread's own recorder and sum, for the series recorded per chunk; or null. */
+    private final PerThreadRecorder perThread;
     // Guarded by the owner's roll lock:
     private final Histogram pending;
     private final Histogram cumulative;
@@ -38,9 +42,26 @@ final class LatencySeries {
 
     /** @param perLabel a per-model or per-backend series (coarser precision) rather than an overall one */
     LatencySeries(SeriesKey key, boolean perLabel) {
+        this(key, perLabel, false);
+    }
+
+    /**
+     * @param perLabel        a per-model or per-backend series (coarser precision) rather than an overall one
+     * @param perThreadWrites recorded on the hot path (per streamed chunk) by the event loops: each recording
+     *                        thread gets its own recorder, at the cost of one histogram per such thread
+     */
+    LatencySeries(SeriesKey key, boolean perLabel, boolean perThreadWrites) {
         this.key = key;
         int digits = perLabel ? LABEL_DIGITS : DIGITS;
-        recorder = new Recorder(1, MAX_MICROS, digits);
+        if (perThreadWrites) {
+            recorder = null;
+            sumMicros = null;
+            perThread = new PerThreadRecorder(MAX_MICROS, digits);
+        } else {
+            recorder = new Recorder(1, MAX_MICROS, digits);
+            sumMicros = new LongAdder();
+            perThread = null;
+        }
         pending = new Histogram(1, MAX_MICROS, digits);
         cumulative = new Histogram(1, MAX_MICROS, digits);
     }
@@ -55,12 +76,20 @@ final class LatencySeries {
             return;
         }
         long micros = Math.min(nanos / 1_000L, MAX_MICROS);
+        if (perThread != null) {
+            perThread.record(micros);
+            return;
+        }
         recorder.recordValue(micros);
         sumMicros.add(micros);
     }
 
     /** Moves what the recorder holds into the cumulative and the current-interval histograms (roll lock held). */
     void flush() {
+        if (perThread != null) {
+            perThread.drainInto(pending, cumulative);
+            return;
+        }
         Histogram interval = recorder.getIntervalHistogram(recycle);
         if (interval.getTotalCount() > 0) {
             pending.add(interval);
@@ -91,7 +120,7 @@ final class LatencySeries {
 
     /** Exact sum of recorded values in microseconds; may run slightly ahead of the last flush. */
     long sumMicros() {
-        return sumMicros.sum();
+        return perThread != null ? perThread.sum() : sumMicros.sum();
     }
 
     /** A private copy of the last completed interval, or null when it was empty. */
