@@ -87,6 +87,7 @@ final class GenerationSession implements SimExchange.Active {
         while (state == State.DECODING && emitted < plan.tokens() && nextDue <= now) {
             if (out != null && !out.writable()) {
                 state = State.PAUSED;
+                sim.counters().onWritePause();
                 return;
             }
             emitToken(now);

@@ -26,6 +26,7 @@ public final class SimCounters {
     private final LongAdder blobsStored = new LongAdder();
     private final LongAdder blobBytesStored = new LongAdder();
     private final LongAdder blobBytesReceived = new LongAdder();
+    private final LongAdder writePauses = new LongAdder();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
@@ -134,6 +135,7 @@ public final class SimCounters {
         blobsStored.reset();
         blobBytesStored.reset();
         blobBytesReceived.reset();
+        writePauses.reset();
         peak.set(active.get());
     }
 
@@ -164,6 +166,7 @@ public final class SimCounters {
             g.writeNumberField("blobsStored", blobsStored());
             g.writeNumberField("blobBytesStored", blobBytesStored());
             g.writeNumberField("blobBytesReceived", blobBytesReceived());
+            g.writeNumberField("writePauses", writePauses());
             g.writeEndObject();
         });
     }
@@ -189,6 +192,18 @@ public final class SimCounters {
 
     void onCancelled() {
         cancelled.increment();
+    }
+
+    /**
+     * Times a stream stopped generating because its connection was not writable: the client (the balancer, in
+     * tests) stopped reading, so backpressure reached the backend.
+     */
+    public long writePauses() {
+        return writePauses.sum();
+    }
+
+    void onWritePause() {
+        writePauses.increment();
     }
 
     void onCrash() {

@@ -17,7 +17,16 @@ public final class RawClient implements AutoCloseable {
     private final StringBuilder seen = new StringBuilder();
 
     public RawClient(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(port, 0);
+    }
+
+    /** Connects with a receive buffer of about this many bytes (0: the system's), set before connecting. */
+    public RawClient(int port, int receiveBufferBytes) throws IOException {
+        socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
         socket.setSoTimeout(10_000);
         in = socket.getInputStream();
         out = socket.getOutputStream();
@@ -59,6 +68,11 @@ public final class RawClient implements AutoCloseable {
     /** Reads until the server closes or {@code marker} appears. */
     public String readAll(String marker) throws IOException {
         return readUntil(marker);
+    }
+
+    /** The socket's input, for a test that reads a long response itself (after any {@code readUntil}). */
+    public InputStream input() {
+        return in;
     }
 
     @Override
