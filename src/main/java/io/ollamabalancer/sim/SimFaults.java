@@ -22,6 +22,8 @@ public final class SimFaults {
     private volatile long extraLatencyMillis;
     private volatile double speedFactor = 1.0;
     private volatile long uploadBytesPerSecond;
+    private volatile long pullStepMillis;
+    private volatile int failPullAfterSteps;
     private final AtomicInteger failNextWith = new AtomicInteger();
 
     SimFaults() {
@@ -134,6 +136,35 @@ public final class SimFaults {
         return uploadBytesPerSecond;
     }
 
+    /**
+     * The pace of {@code /api/pull}: one progress step every this many ms (a slow registry), instead of
+     * {@value ProgressStream#STEP_MILLIS}. 0 or negative restores the default.
+     */
+    public SimFaults pullStepMillis(long millis) {
+        pullStepMillis = Math.max(0, millis);
+        return this;
+    }
+
+    /** The pace of a pull's progress steps in ms. */
+    public long pullStepMillis() {
+        long v = pullStepMillis;
+        return v > 0 ? v : ProgressStream.STEP_MILLIS;
+    }
+
+    /**
+     * After {@code n} layer-progress lines, a pull fails as a download that lost its connection does in Ollama:
+     * {@code {"error":"max retries exceeded: unexpected EOF"}} ends the stream (a 500 without streaming), and nothing
+     * is installed. 0 or negative switches it off. Stays on until switched off.
+     */
+    public SimFaults failPullAfterSteps(int n) {
+        failPullAfterSteps = Math.max(0, n);
+        return this;
+    }
+
+    public int failPullAfterSteps() {
+        return failPullAfterSteps;
+    }
+
     /** Switches every fault off and listens again if connections were being refused. */
     public SimFaults reset() {
         crashAfterTokens = 0;
@@ -141,6 +172,8 @@ public final class SimFaults {
         extraLatencyMillis = 0;
         speedFactor = 1.0;
         uploadBytesPerSecond = 0;
+        pullStepMillis = 0;
+        failPullAfterSteps = 0;
         failNextWith.set(0);
         if (refusing) {
             refuseConnections(false);
@@ -164,6 +197,8 @@ public final class SimFaults {
             g.writeNumberField("failNextWith", failNextWith.get());
             g.writeNumberField("speedFactor", speedFactor);
             g.writeNumberField("uploadBytesPerSecond", uploadBytesPerSecond);
+            g.writeNumberField("pullStepMillis", pullStepMillis);
+            g.writeNumberField("failPullAfterSteps", failPullAfterSteps);
             g.writeEndObject();
         });
     }

@@ -23,6 +23,7 @@ final class SimRouter {
     private final EmbedEndpoint embed;
     private final PullEndpoint pull;
     private final CreateEndpoint create;
+    private final ModelAdminEndpoints admin;
 
     SimRouter(SimContext sim, ControlEndpoint control) {
         this.sim = sim;
@@ -32,6 +33,7 @@ final class SimRouter {
         this.embed = new EmbedEndpoint();
         this.pull = new PullEndpoint();
         this.create = new CreateEndpoint();
+        this.admin = new ModelAdminEndpoints();
     }
 
     void route(SimExchange x) {
@@ -96,6 +98,8 @@ final class SimRouter {
             case V1_MODEL: info.openAiModel(x, Route.modelParam(path)); break;
             case PULL: pull.handle(x); break;
             case CREATE: create.handle(x); break;
+            case COPY: admin.copy(x); break;
+            case DELETE: admin.delete(x); break;
             case EMBED: case EMBEDDINGS: case V1_EMBEDDINGS: embed.handle(x, route); break;
             default: generation.handle(x, route);
         }

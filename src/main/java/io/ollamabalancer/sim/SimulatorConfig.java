@@ -43,13 +43,16 @@ import java.util.Objects;
  *                               0 = no limit. Loading one more evicts another (see {@code ModelMemory})
  * @param vramBytes              memory budget for loaded models, each taking its {@link SimModel#sizeBytes()};
  *                               0 = no limit; a model larger than the budget still loads, alone
+ * @param registry               what {@code /api/pull} can fetch that is not installed (the simulated registry, by
+ *                               default {@link SimModel#defaults()}); a pulled model is installed, unloaded. A name
+ *                               in neither list fails as Ollama's registry miss
  */
 public record SimulatorConfig(String name, String host, int port, List<SimModel> models,
                               double prefillTokensPerSecond, double decodeTokensPerSecond, int slots, int maxQueue,
                               long loadTimeMillis, long seed, String version, int meanOutputTokens,
                               int maxOutputTokens, double decodeSlowdown, double jitter, long keepAliveMillis,
                               boolean checkHost, boolean gpu, int contextLength, int maxLoadedModels,
-                              long vramBytes) {
+                              long vramBytes, List<SimModel> registry) {
 
     /** Ollama's own default for {@code OLLAMA_MAX_QUEUE}. */
     public static final int DEFAULT_MAX_QUEUE = 512;
@@ -59,6 +62,7 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(version, "version");
         models = List.copyOf(models);
+        registry = List.copyOf(registry);
         require(port >= 0 && port <= 65535, "port out of range: " + port);
         require(prefillTokensPerSecond > 0 && decodeTokensPerSecond > 0, "token rates must be > 0");
         require(slots >= 1, "slots must be >= 1");
@@ -96,7 +100,7 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
                 .slots(slots).maxQueue(maxQueue).loadTimeMillis(loadTimeMillis).seed(seed).version(version)
                 .meanOutputTokens(meanOutputTokens).maxOutputTokens(maxOutputTokens).decodeSlowdown(decodeSlowdown)
                 .jitter(jitter).keepAliveMillis(keepAliveMillis).checkHost(checkHost).gpu(gpu)
-                .contextLength(contextLength).maxLoadedModels(maxLoadedModels).vramBytes(vramBytes);
+                .contextLength(contextLength).maxLoadedModels(maxLoadedModels).vramBytes(vramBytes).registry(registry);
     }
 
     /** Whether the server's memory limits who may be loaded at once. */
@@ -128,6 +132,7 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         private int contextLength = 4096;
         private int maxLoadedModels;
         private long vramBytes;
+        private List<SimModel> registry = SimModel.defaults();
 
         private Builder() {
         }
@@ -170,11 +175,13 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         public Builder contextLength(int v) { contextLength = v; return this; }
         public Builder maxLoadedModels(int v) { maxLoadedModels = v; return this; }
         public Builder vramBytes(long v) { vramBytes = v; return this; }
+        /** Replaces what {@code /api/pull} can fetch besides the installed models. */
+        public Builder registry(List<SimModel> v) { registry = List.copyOf(v); return this; }
 
         public SimulatorConfig build() {
             return new SimulatorConfig(name, host, port, models, prefillTokensPerSecond, decodeTokensPerSecond, slots,
                     maxQueue, loadTimeMillis, seed, version, meanOutputTokens, maxOutputTokens, decodeSlowdown, jitter,
-                    keepAliveMillis, checkHost, gpu, contextLength, maxLoadedModels, vramBytes);
+                    keepAliveMillis, checkHost, gpu, contextLength, maxLoadedModels, vramBytes, registry);
         }
     }
 }
