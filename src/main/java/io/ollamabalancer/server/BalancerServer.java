@@ -18,6 +18,7 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.ollamabalancer.fleetops.FleetOperations;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.Fleet;
@@ -150,10 +151,11 @@ public final class BalancerServer implements AutoCloseable {
         boolean split = config.adminPort() > 0;
         ModelLoadFanout loads = new ModelLoadFanout(fleet, fetcher, monitor::refresh);
         BlobLocations blobs = BlobLocations.withDefaults();
+        FleetOperations fleetOps = new FleetOperations(fleet, pools, fetcher, monitor::refresh);
         RequestRouter router = new RequestRouter(rc, aggregator, loads, own, monitor,
-                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs);
+                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs, fleetOps);
         RequestRouter adminRouter = new RequestRouter(rc, aggregator, loads, own, monitor, RequestRouter.Face.ADMIN,
-                ids, blobs);
+                ids, blobs, fleetOps);
         List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduling,
                 pools::close));
         Path file = config.backendsFile();

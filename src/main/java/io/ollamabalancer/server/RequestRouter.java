@@ -16,6 +16,7 @@ import io.ollamabalancer.api.RouteTable;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.ModelNames;
+import io.ollamabalancer.fleetops.FleetOperations;
 import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.relay.ExchangeRequest;
 import io.ollamabalancer.relay.HeaderPolicy;
@@ -36,7 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Decides what happens to each client request: answered here (root, the balancer's own endpoints, errors),
- * merged over the fleet, or proxied to one backend through a {@link ProxyExchange} (requests whose body streams,
+ * merged over the fleet, run on several backends as one model operation ({@link FleetOperations}: pull, copy,
+ * delete, create from an installed model), or proxied to one backend through a {@link ProxyExchange} (requests whose body streams,
  * blob uploads, through {@link BlobUploads}). Requests forwarded as they are go where {@link PassthroughTargets}
  * says: for {@code /api/create}, the backend holding the blobs its body names. Thread-safe (stateless but for
  * the request-id counter); called on client event loops.
@@ -76,9 +78,11 @@ final class RequestRouter {
     private final Face face;
     private final PassthroughTargets targets;
     private final BlobUploads uploads;
+    private final FleetOperations fleetOps;
 
     RequestRouter(RelayContext rc, FleetAggregator aggregator, ModelLoadFanout loads, BalancerEndpoints own,
-                  FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs) {
+                  FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs, FleetOperations fleetOps) {
+        this.fleetOps = fleetOps;
         this.targets = new PassthroughTargets(rc.fleet(), blobs);
         this.uploads = new BlobUploads(rc, targets, blobs, ids);
         this.loads = loads;
@@ -119,6 +123,11 @@ final class RequestRouter {
         }
         if (kind == RouteKind.AGGREGATE) {
             return aggregator.handle(ctx, req, route.endpoint(), done);
+        }
+        String named = req.headers().get(HeaderPolicy.BACKEND_HEADER);
+        if (kind == RouteKind.FLEET
+                || route.endpoint() == Endpoint.CREATE && fleetOps.createsOnFleet(req.content(), named)) {
+            return fleetOps.handle(ctx, req, route.endpoint(), named, done);
         }
         return proxy(ctx, req, route, arrival, done);
     }

@@ -4,15 +4,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -64,6 +60,15 @@ public final class UpstreamFetcher implements BackendProbe {
         return call(backend, HttpMethod.POST, path, json, loop, timeout);
     }
 
+    /**
+     * Sends any method with a small JSON body (or none, when {@code json} is null) and collects the answer: the
+     * fleet's model operations ({@code DELETE /api/delete}, {@code /api/copy}) with their own timeout.
+     */
+    public CompletableFuture<Reply> send(Backend backend, HttpMethod method, String path, byte[] json,
+                                         EventLoop loop, long timeout) {
+        return call(backend, method, path, json, loop, timeout);
+    }
+
     private CompletableFuture<Reply> call(Backend backend, HttpMethod method, String path, byte[] json,
                                           EventLoop loop, long timeout) {
         CompletableFuture<Reply> result = new CompletableFuture<>();
@@ -100,23 +105,9 @@ public final class UpstreamFetcher implements BackendProbe {
 
         void send(HttpMethod method, String uri, byte[] json, Backend backend, EventLoop loop) {
             conn.attach(this);
-            FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri,
-                    json == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(json));
-            req.headers().set(HttpHeaderNames.HOST, backend.config().hostHeader());
-            req.headers().set(HttpHeaderNames.ACCEPT, "application/json");
-            if (json != null) {
-                req.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-                req.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
-            }
             timer = loop.schedule(() -> fail(new TimeoutException("no answer from " + backend.name() + " in "
                     + timeout + " ms")), timeout, TimeUnit.MILLISECONDS);
-            conn.channel().writeAndFlush(req).addListener(w -> {
-                if (w.isSuccess()) {
-                    conn.channel().read();
-                } else {
-                    fail(w.cause());
-                }
-            });
+            SmallRequests.send(conn, method, uri, json, "application/json", this::fail);
         }
 
         @Override
