@@ -309,6 +309,21 @@ public final class HealthTracker {
     }
 
     /**
+     * Applies {@code kind}'s health rule ({@link FailureKind#health()}): eject at once, count one passive failure, or
+     * nothing (a half-open trial the request held is given back, so the next request can be the trial).
+     */
+    public Transition onFailure(FailureKind kind, String why) {
+        return switch (kind.health()) {
+            case EJECT -> onConnectionRefused(why);
+            case COUNT -> onRequestFailure(why);
+            case NONE -> {
+                cancelAdmit();
+                yield Transition.NONE;
+            }
+        };
+    }
+
+    /**
      * A connection attempt failed: ejects at once when it was refused ({@link Failures#isConnectionRefused}),
      * else counts like any request failure.
      */
