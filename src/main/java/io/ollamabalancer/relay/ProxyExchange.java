@@ -265,7 +265,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         state = State.STREAMING;
         status = head.status().code();
         firstByteNanos = System.nanoTime();
-        deadline.headReceived(firstByteNanos);
+        deadline.headReceived();
         HttpResponse out = HeaderPolicy.clientResponse(head);
         HeaderPolicy.addBalancerHeaders(out.headers(), id, backend, pending);
         ctx.write(out);
@@ -275,7 +275,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private void relayContent(HttpObject msg, HttpContent content) {
         sniffer.feed(content.content());
         long now = System.nanoTime();
-        deadline.activity(now);
+        deadline.activity();
         if (lastChunkNanos >= 0 && content.content().isReadable()) {
             if (gaps == null) {
                 // Resolved at the second chunk, not per chunk: a response of one chunk never names a series.
@@ -310,7 +310,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     public void onClientWritable() {
         if (readPaused && state == State.STREAMING && conn != null) {
             readPaused = false;
-            deadline.resume(System.nanoTime());
+            deadline.resume();
             conn.channel().read();
         }
     }

@@ -44,25 +44,25 @@ final class ResponseDeadline implements Runnable {
         cancel();
         streaming = false;
         if (budgetNanos > 0) {
-            firstByteDueNanos = System.nanoTime() + budgetNanos;
+            firstByteDueNanos = now() + budgetNanos;
             schedule(budgetNanos);
         }
     }
 
-    /** The head arrived at {@code now}: from here on only silence counts. */
-    void headReceived(long now) {
+    /** The head arrived: from here on only silence counts. */
+    void headReceived() {
         cancel();
         streaming = true;
         paused = false;
-        lastActivityNanos = now;
+        lastActivityNanos = now();
         if (idleNanos > 0) {
             schedule(idleNanos);
         }
     }
 
-    /** A part arrived at {@code now}. One field write: the per-chunk path allocates nothing. */
-    void activity(long now) {
-        lastActivityNanos = now;
+    /** A part arrived. A clock read and a field write: the per-chunk path allocates nothing. */
+    void activity() {
+        lastActivityNanos = now();
     }
 
     /** The balancer stopped reading (its client is slow): silence no longer counts. */
@@ -70,10 +70,10 @@ final class ResponseDeadline implements Runnable {
         paused = true;
     }
 
-    /** Reading resumed at {@code now}: the silence period starts again. */
-    void resume(long now) {
+    /** Reading resumed: the silence period starts again. */
+    void resume() {
         paused = false;
-        lastActivityNanos = now;
+        lastActivityNanos = now();
     }
 
     /** The response ended (or failed otherwise): no deadline any more. */
@@ -87,7 +87,7 @@ final class ResponseDeadline implements Runnable {
     @Override
     public void run() {
         timer = null;
-        long now = System.nanoTime();
+        long now = now();
         if (!streaming) {
             long left = firstByteDueNanos - now;
             if (left > 0) {
@@ -107,6 +107,11 @@ final class ResponseDeadline implements Runnable {
         } else {
             expiry.onDeadline(FailureKind.STALL);
         }
+    }
+
+    /** The loop's clock (a test's {@code EmbeddedChannel} drives it). */
+    private long now() {
+        return loop.ticker().nanoTime();
     }
 
     private void schedule(long delayNanos) {
