@@ -364,18 +364,14 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             releaseSlot(TimingSample.EMPTY);
             return;
         }
-        if (kind.retry() == FailureKind.Retry.FRESH_CONNECTION && !retriedFresh) {
+        RetryPolicy.Next step = RetryPolicy.after(kind, endpoint.kind(), retriedFresh);
+        if (step == RetryPolicy.Next.FRESH_CONNECTION) {
             // The backend closed an idle keep-alive connection: it never read the request. Once more, same backend.
             retriedFresh = true;
             connect(failed, true);
             return;
         }
-        boolean replayable = endpoint.kind() != RouteKind.PASSTHROUGH;
-        boolean mayRetry = switch (kind.retry()) {
-            case NONE -> false;
-            case ELSEWHERE -> true;
-            case ELSEWHERE_IF_REPLAYABLE, FRESH_CONNECTION -> replayable;
-        };
+        boolean mayRetry = step == RetryPolicy.Next.ELSEWHERE;
         if (mayRetry && pending != null) {
             state = State.WAITING;
             slotHeld = false;

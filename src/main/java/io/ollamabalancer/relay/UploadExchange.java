@@ -108,7 +108,10 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
     /** Connects to the backend; body parts handed in meanwhile wait. */
     public void start() {
         backend.outstanding().incrementAndGet();
-        rc.pools().acquire(backend, loop).addListener((Future<UpstreamConnection> f) -> {
+        // Always a newly opened connection: an upload cannot be sent again (its body is not kept), so it must not
+        // meet a pooled keep-alive connection the backend closed while idle. One connect per upload is nothing
+        // beside its bytes, and the connection joins the pool afterwards.
+        rc.pools().acquireFresh(backend, loop).addListener((Future<UpstreamConnection> f) -> {
             if (state == State.DONE) {
                 if (f.isSuccess()) {
                     f.getNow().release(); // the client left while we connected: nothing was written on it
@@ -305,7 +308,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         if (state == State.DONE) {
             return;
         }
-        // Nothing is retried (the body's bytes are gone), but a stale reused connection is still not the backend's fault.
+        // Nothing is retried (the body's bytes are gone); the connection was fresh, so an early close counts.
         FailureKind kind = state == State.ANSWERING ? FailureKind.DIED_MID_STREAM
                 : FailureKind.ofEarlyClose(conn != null && conn.reused());
         backend.healthTracker().onFailure(kind, describe(cause));

@@ -69,8 +69,10 @@ class LatencyRecordersTest {
     @Test
     void outcomesFeedCancelledAndUpstreamFailureCounters() {
         recorders.requestCompleted(Traffic.request(1, "chat", "m", "b1", 0, 1, 1, -1, 9, 0, 0, Outcome.CANCELLED));
-        recorders.requestCompleted(Traffic.request(2, "chat", "m", "b1", 502, 1, 1, -1, 9, 0, 0, Outcome.UPSTREAM_FAILED));
-        recorders.requestCompleted(Traffic.request(3, "chat", "m", "b2", 502, 1, 1, -1, 9, 0, 0, Outcome.UPSTREAM_FAILED));
+        recorders.requestCompleted(Traffic.request(2, "chat", "m", "b1", 502, 1, 1, -1, 9, 0, 0,
+                Outcome.UPSTREAM_FAILED));
+        recorders.requestCompleted(Traffic.request(3, "chat", "m", "b2", 502, 1, 1, -1, 9, 0, 0,
+                Outcome.UPSTREAM_FAILED));
         assertThat(recorders.counters().cancelled().get("chat", "m:latest")).isEqualTo(1);
         assertThat(recorders.counters().upstreamFailures().get("b1", "m:latest")).isEqualTo(1);
         assertThat(recorders.counters().upstreamFailures().total()).isEqualTo(2);
