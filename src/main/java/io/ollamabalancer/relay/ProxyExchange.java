@@ -330,11 +330,16 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     /** A deadline of {@link ResponseDeadline} passed (on this loop). */
     private void onDeadline(FailureKind kind) {
         if (kind == FailureKind.FIRST_BYTE_TIMEOUT && state == State.SENT) {
-            failBeforeResponse(kind, new TimeoutException("no response within "
-                    + Durations.format(Duration.ofNanos(firstByteBudgetNanos).withNanos(0))));
+            failBeforeResponse(kind, new TimeoutException("no response within " + roundedBudget()));
         } else if (kind == FailureKind.STALL && state == State.STREAMING) {
             failMidStream(kind, "sent nothing for " + Durations.format(rc.timeouts().streamIdle()));
         }
+    }
+
+    /** The first-byte budget for a message: milliseconds below ten seconds, whole seconds above. */
+    private String roundedBudget() {
+        long ms = firstByteBudgetNanos / 1_000_000;
+        return Durations.format(ms < 10_000 ? Duration.ofMillis(ms) : Duration.ofSeconds(ms / 1000));
     }
 
     // ---- failures ----
