@@ -210,6 +210,24 @@ class FailureHandlingIT {
     }
 
     @Test
+    void modelListsAndProbesSurviveReusedConnectionsTheBackendClosed() throws Exception {
+        fleet = new TestFleet().sim("only", b -> b.models(ONE_MODEL)).start();
+        assertThat(Http.get(fleet.url() + "/api/tags").statusCode()).isEqualTo(200);
+        // The balancer's own small requests (the merged /api/tags here, its polls and probes meanwhile) meet closed
+        // keep-alive connections too; each is sent again on a fresh one.
+        fleet.sim(0).faults().dropOnReusedConnection(5);
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> tags = Http.get(fleet.url() + "/api/tags");
+            assertThat(tags.statusCode()).isEqualTo(200);
+            assertThat(tags.body()).contains("llama3.2:1b");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> fleet.sim(0).faults().toJson()
+                .contains("\"dropOnReusedConnection\":0"));
+        assertThat(health().lastError()).isNull();
+        assertThat(health().ejections()).isZero();
+    }
+
+    @Test
     void aBackendClosingIdleKeepAliveConnectionsCausesNoClientErrorAndNoEjection() throws Exception {
         // The simulator closes a connection idle for 40 ms; requests come every 30-50 ms, so many meet a connection
         // the backend is closing (or has just closed) as they are sent.
