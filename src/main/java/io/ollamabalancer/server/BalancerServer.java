@@ -40,6 +40,7 @@ import io.ollamabalancer.metrics.PrometheusText;
 import io.ollamabalancer.metrics.RequestObserver;
 import io.ollamabalancer.metrics.StatusDocument;
 import io.ollamabalancer.relay.RelayContext;
+import io.ollamabalancer.relay.RelayTimeouts;
 import io.ollamabalancer.schedule.Prewarmer;
 import io.ollamabalancer.schedule.Scheduling;
 import io.ollamabalancer.metrics.SpeedSample;
@@ -144,7 +145,8 @@ public final class BalancerServer implements AutoCloseable {
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, config.adminToken(),
                 new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus), new LatencyDump(recorders),
                 new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer);
-        RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate);
+        RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
+                new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()));
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
         AtomicLong ids = new AtomicLong();
         boolean split = config.adminPort() > 0;
