@@ -32,7 +32,9 @@ public record BalancerConfig(
         int maxQueueDepth,
         Duration maxQueueWait,
         String corsOrigins,
-        boolean prewarm) {
+        boolean prewarm,
+        Duration shutdownDelay,
+        Duration shutdownGrace) {
 
     public static BalancerConfig defaults() {
         return builder().build();
@@ -66,6 +68,8 @@ public record BalancerConfig(
         b.maxQueueWait = maxQueueWait;
         b.corsOrigins = corsOrigins;
         b.prewarm = prewarm;
+        b.shutdownDelay = shutdownDelay;
+        b.shutdownGrace = shutdownGrace;
         return b;
     }
 
@@ -93,6 +97,8 @@ public record BalancerConfig(
         private Duration maxQueueWait = Duration.ofMinutes(10);
         private String corsOrigins;
         private boolean prewarm = true;
+        private Duration shutdownDelay = Duration.ZERO;
+        private Duration shutdownGrace = Duration.ofSeconds(30);
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -116,12 +122,15 @@ public record BalancerConfig(
         public Builder maxQueueWait(Duration v) { maxQueueWait = v; return this; }
         public Builder corsOrigins(String v) { corsOrigins = v; return this; }
         public Builder prewarm(boolean v) { prewarm = v; return this; }
+        public Builder shutdownDelay(Duration v) { shutdownDelay = v; return this; }
+        public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
                     connectTimeout, upstreamIdleTimeout, maxConnectionsPerBackend, modelRefreshInterval,
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
-                    adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm);
+                    adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, shutdownDelay,
+                    shutdownGrace);
         }
     }
 }

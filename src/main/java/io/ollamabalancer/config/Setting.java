@@ -82,7 +82,15 @@ public enum Setting {
             (b, v) -> b.corsOrigins(v), c -> c.corsOrigins()),
     PREWARM("prewarm", "PREWARM", List.of(), "--prewarm", "on|off",
             "load a model ahead of demand where the placement plan wants it (Ollama's preload)",
-            (b, v) -> b.prewarm(SettingValues.onOff(v)), c -> c.prewarm() ? "on" : "off");
+            (b, v) -> b.prewarm(SettingValues.onOff(v)), c -> c.prewarm() ? "on" : "off"),
+    SHUTDOWN_DELAY("shutdown.delay", "SHUTDOWN_DELAY", List.of(), "--shutdown-delay", "DURATION",
+            "on SIGTERM, keep accepting requests this long with /ready at 503 (the load balancer's deregistration "
+                    + "time) before the listener closes",
+            (b, v) -> b.shutdownDelay(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownDelay())),
+    SHUTDOWN_GRACE("shutdown.grace", "SHUTDOWN_GRACE", List.of(), "--shutdown-grace", "DURATION",
+            "on SIGTERM, after the listener closed, let streams and queued requests finish this long; then what "
+                    + "still runs ends with an error line and what still waits gets 503",
+            (b, v) -> b.shutdownGrace(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownGrace()));
 
     private final String key;
     private final String env;
