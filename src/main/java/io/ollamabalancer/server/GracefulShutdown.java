@@ -126,6 +126,7 @@ final class GracefulShutdown {
     }
 
     private void abortTheRest(ChannelGroupFuture closed) throws InterruptedException {
+        boolean hurried = hurry.getCount() == 0;
         int open = connections.openRequests();
         int waiting = Math.min(open, queued.getAsInt());
         long answered = connections.answeredWhileDraining();
@@ -133,9 +134,9 @@ final class GracefulShutdown {
         if (!closed.await(ABORT_WRITE_MILLIS)) {
             connections.closeAll().await(ABORT_WRITE_MILLIS);
         }
-        log.warn("shutdown: grace expired; {} request(s) under way ended with an error, {} queued request(s) "
-                        + "answered 503; {} request(s) answered during the drain", open - waiting, waiting,
-                answered);
+        log.warn("shutdown: {}; {} request(s) under way ended with an error, {} queued request(s) answered 503; {} "
+                        + "request(s) answered during the drain", hurried ? "drain cut short" : "grace expired",
+                open - waiting, waiting, answered);
     }
 
     private static long millisSince(long t0) {

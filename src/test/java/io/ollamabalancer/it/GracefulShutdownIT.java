@@ -144,11 +144,13 @@ class GracefulShutdownIT {
 
     @Test
     void whenTheGraceRunsOutStreamsEndWithAnErrorLineAndQueuedRequestsGet503() throws Exception {
-        fleet = slowFleet(2, 400).start(c -> c.shutdownGrace(Duration.ofSeconds(1)));
+        fleet = slowFleet(3, 400).start(c -> c.shutdownGrace(Duration.ofSeconds(1)));
         CompletableFuture<HttpResponse<String>> ndjson = post("/api/generate", STREAM);
         CompletableFuture<HttpResponse<String>> sse = post("/v1/chat/completions", "{\"model\":\"" + MODEL
                 + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a long story\"}]}");
-        await().atMost(Duration.ofSeconds(5)).until(() -> fleet.sim(0).counters().activeGenerations() == 2);
+        CompletableFuture<HttpResponse<String>> whole = post("/api/generate", "{\"model\":\"" + MODEL
+                + "\",\"prompt\":\"a long story, all at once\",\"stream\":false}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> fleet.sim(0).counters().activeGenerations() == 3);
         CompletableFuture<HttpResponse<String>> waiting = post("/api/generate", STREAM);
         CompletableFuture<HttpResponse<String>> waitingV1 = post("/v1/completions", "{\"model\":\"" + MODEL
                 + "\",\"prompt\":\"hi\"}");
@@ -168,6 +170,10 @@ class GracefulShutdownIT {
         String[] events = s.body().strip().split("\n\n");
         JsonNode error = JSON.readTree(events[events.length - 1].substring("data: ".length()));
         assertThat(error.path("error").path("message").asText()).isEqualTo(ABORTED);
+
+        HttpResponse<String> w = whole.get(1, TimeUnit.SECONDS);
+        assertThat(w.statusCode()).as("a non-streamed answer the backend had not sent yet").isEqualTo(503);
+        assertThat(w.headers().firstValue("retry-after")).hasValue("1");
 
         HttpResponse<String> q = waiting.get(1, TimeUnit.SECONDS);
         assertThat(q.statusCode()).isEqualTo(503);
