@@ -34,7 +34,9 @@ public record BalancerConfig(
         String corsOrigins,
         boolean prewarm,
         Duration streamIdleTimeout,
-        Duration firstByteTimeout) {
+        Duration firstByteTimeout,
+        Duration shutdownDelay,
+        Duration shutdownGrace) {
 
     public static BalancerConfig defaults() {
         return builder().build();
@@ -70,6 +72,8 @@ public record BalancerConfig(
         b.prewarm = prewarm;
         b.streamIdleTimeout = streamIdleTimeout;
         b.firstByteTimeout = firstByteTimeout;
+        b.shutdownDelay = shutdownDelay;
+        b.shutdownGrace = shutdownGrace;
         return b;
     }
 
@@ -99,6 +103,8 @@ public record BalancerConfig(
         private boolean prewarm = true;
         private Duration streamIdleTimeout = Duration.ofSeconds(60);
         private Duration firstByteTimeout = Duration.ofMinutes(5);
+        private Duration shutdownDelay = Duration.ZERO;
+        private Duration shutdownGrace = Duration.ofSeconds(30);
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -124,13 +130,15 @@ public record BalancerConfig(
         public Builder prewarm(boolean v) { prewarm = v; return this; }
         public Builder streamIdleTimeout(Duration v) { streamIdleTimeout = v; return this; }
         public Builder firstByteTimeout(Duration v) { firstByteTimeout = v; return this; }
+        public Builder shutdownDelay(Duration v) { shutdownDelay = v; return this; }
+        public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
                     connectTimeout, upstreamIdleTimeout, maxConnectionsPerBackend, modelRefreshInterval,
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
-                    firstByteTimeout);
+                    firstByteTimeout, shutdownDelay, shutdownGrace);
         }
     }
 }

@@ -92,7 +92,15 @@ public enum Setting {
             "least time a backend gets to start its answer (504 after it); inference gets 4x its own estimate "
                     + "if longer (0 = never)",
             (b, v) -> b.firstByteTimeout(SettingValues.nonNegativeDuration(v)),
-            c -> Durations.format(c.firstByteTimeout()));
+            c -> Durations.format(c.firstByteTimeout())),
+    SHUTDOWN_DELAY("shutdown.delay", "SHUTDOWN_DELAY", List.of(), "--shutdown-delay", "DURATION",
+            "on SIGTERM, keep accepting requests this long with /ready at 503 (the load balancer's deregistration "
+                    + "time) before the listener closes",
+            (b, v) -> b.shutdownDelay(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownDelay())),
+    SHUTDOWN_GRACE("shutdown.grace", "SHUTDOWN_GRACE", List.of(), "--shutdown-grace", "DURATION",
+            "on SIGTERM, after the listener closed, let streams and queued requests finish this long; then what "
+                    + "still runs ends with an error line and what still waits gets 503",
+            (b, v) -> b.shutdownGrace(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownGrace()));
 
     private final String key;
     private final String env;

@@ -495,6 +495,29 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         finish();
     }
 
+    /**
+     * Ends the exchange because the balancer shuts down and its grace ran out: a request not yet answered (queued,
+     * connecting, or sent) gets 503 with {@code Retry-After}; a stream under way ends with one error line in its own
+     * framing, a fixed-length body with a close. Then the same path as a client that left: withdrawn from its queue,
+     * the upstream connection closed (so Ollama stops), the slot freed, the backend's health untouched.
+     */
+    @Override
+    public void abort(String reason) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state != State.STREAMING) {
+            status = 503;
+            Responses.error(ctx, endpoint, status, reason, ABORT_RETRY_AFTER_SECONDS);
+        } else if (HttpUtil.isTransferEncodingChunked(upstreamHead)) {
+            ctx.writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(StreamErrors.line(contentType(),
+                    reason))));
+        } else {
+            ctx.close();
+        }
+        onClientClosed();
+    }
+
     private void finish() {
         if (state == State.DONE) {
             return;

@@ -367,6 +367,25 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         finish();
     }
 
+    /**
+     * Ends the upload because the balancer shuts down and its grace ran out: 503 with {@code Retry-After} and a close
+     * if the backend has not answered (the rest of the body cannot be skipped), a close if its answer is under way;
+     * then the same path as a client that left (the upstream connection closed, nothing charged to the backend).
+     */
+    @Override
+    public void abort(String reason) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state == State.ANSWERING) {
+            ctx.close();
+        } else {
+            status = 503;
+            Responses.errorAndClose(ctx, status, reason, ABORT_RETRY_AFTER_SECONDS);
+        }
+        onClientClosed();
+    }
+
     private void discardUpstream() {
         if (conn != null) {
             conn.discard();
