@@ -82,7 +82,25 @@ public enum Setting {
             (b, v) -> b.corsOrigins(v), c -> c.corsOrigins()),
     PREWARM("prewarm", "PREWARM", List.of(), "--prewarm", "on|off",
             "load a model ahead of demand where the placement plan wants it (Ollama's preload)",
-            (b, v) -> b.prewarm(SettingValues.onOff(v)), c -> c.prewarm() ? "on" : "off");
+            (b, v) -> b.prewarm(SettingValues.onOff(v)), c -> c.prewarm() ? "on" : "off"),
+    STREAM_IDLE_TIMEOUT("stream.idle.timeout", "STREAM_IDLE_TIMEOUT", List.of(), "--stream-idle-timeout",
+            "DURATION", "end a started response whose backend sends nothing this long with an error line, close its "
+                    + "connection and count a failure (0 = never)",
+            (b, v) -> b.streamIdleTimeout(SettingValues.nonNegativeDuration(v)),
+            c -> Durations.format(c.streamIdleTimeout())),
+    FIRST_BYTE_TIMEOUT("first.byte.timeout", "FIRST_BYTE_TIMEOUT", List.of(), "--first-byte-timeout", "DURATION",
+            "least time a backend gets to start its answer (504 after it); inference gets 4x its own estimate "
+                    + "if longer (0 = never)",
+            (b, v) -> b.firstByteTimeout(SettingValues.nonNegativeDuration(v)),
+            c -> Durations.format(c.firstByteTimeout())),
+    SHUTDOWN_DELAY("shutdown.delay", "SHUTDOWN_DELAY", List.of(), "--shutdown-delay", "DURATION",
+            "on SIGTERM, keep accepting requests this long with /ready at 503 (the load balancer's deregistration "
+                    + "time) before the listener closes",
+            (b, v) -> b.shutdownDelay(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownDelay())),
+    SHUTDOWN_GRACE("shutdown.grace", "SHUTDOWN_GRACE", List.of(), "--shutdown-grace", "DURATION",
+            "on SIGTERM, after the listener closed, let streams and queued requests finish this long; then what "
+                    + "still runs ends with an error line and what still waits gets 503",
+            (b, v) -> b.shutdownGrace(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownGrace()));
 
     private final String key;
     private final String env;

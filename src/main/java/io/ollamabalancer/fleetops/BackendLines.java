@@ -57,7 +57,9 @@ final class BackendLines implements UpstreamListener {
     static void start(UpstreamPools pools, Backend backend, EventLoop loop, HttpMethod method, String path,
                       byte[] body, Sink sink) {
         BackendLines call = new BackendLines(sink);
-        Runnable go = () -> pools.acquire(backend, loop).addListener((Future<UpstreamConnection> f) -> {
+        // A fresh connection: a pooled one the backend closed while idle would fail the operation before it began, and a
+        // connect costs nothing next to a pull.
+        Runnable go = () -> pools.acquireFresh(backend, loop).addListener((Future<UpstreamConnection> f) -> {
             if (f.isSuccess()) {
                 call.send(f.getNow(), backend, method, path, body);
             } else {

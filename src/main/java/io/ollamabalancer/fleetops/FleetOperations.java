@@ -70,11 +70,11 @@ public final class FleetOperations {
             return refuse(ctx, endpoint, choice, done);
         }
         return switch (endpoint) {
-            case PULL, CREATE -> ProgressFanout.start(ctx, pools, choice.backends(), endpoint.path(), body,
+            case PULL, CREATE -> ProgressFanout.start(ctx, pools, choice.backends(), endpoint, body,
                     fields.stream(), refresh, done);
-            case DELETE -> ReplyFanout.start(ctx, fetcher, choice.backends(), HttpMethod.DELETE, endpoint.path(),
-                    body, refresh, new FleetDelete(fields.model()), done);
-            default -> ReplyFanout.start(ctx, fetcher, choice.backends(), HttpMethod.POST, endpoint.path(), body,
+            case DELETE -> ReplyFanout.start(ctx, fetcher, choice.backends(), endpoint, HttpMethod.DELETE, body,
+                    refresh, new FleetDelete(fields.model()), done);
+            default -> ReplyFanout.start(ctx, fetcher, choice.backends(), endpoint, HttpMethod.POST, body,
                     refresh, FleetCopy.INSTANCE, done);
         };
     }

@@ -12,7 +12,9 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.upstream.UpstreamPools;
 
@@ -45,6 +47,7 @@ final class ProgressFanout implements ClientExchange {
     private static final int MAX_ERROR_CHARS = 1024;
 
     private final ChannelHandlerContext ctx;
+    private final Endpoint endpoint;
     private final boolean stream;
     private final Runnable done;
     private final PullProgressMerger merger;
@@ -59,8 +62,10 @@ final class ProgressFanout implements ClientExchange {
     private boolean clientGone;
     private boolean finished;
 
-    private ProgressFanout(ChannelHandlerContext ctx, List<Backend> targets, boolean stream, Runnable done) {
+    private ProgressFanout(ChannelHandlerContext ctx, Endpoint endpoint, List<Backend> targets, boolean stream,
+                           Runnable done) {
         this.ctx = ctx;
+        this.endpoint = endpoint;
         this.stream = stream;
         this.done = done;
         List<String> names = new ArrayList<>(targets.size());
@@ -77,10 +82,11 @@ final class ProgressFanout implements ClientExchange {
      *
      * @param refresh refreshes one backend's model lists; completes when done (never exceptionally matters)
      */
-    static ProgressFanout start(ChannelHandlerContext ctx, UpstreamPools pools, List<Backend> targets, String path,
-                                byte[] body, boolean stream, Function<Backend, CompletableFuture<?>> refresh,
-                                Runnable done) {
-        ProgressFanout fan = new ProgressFanout(ctx, targets, stream, done);
+    static ProgressFanout start(ChannelHandlerContext ctx, UpstreamPools pools, List<Backend> targets,
+                                Endpoint endpoint, byte[] body, boolean stream,
+                                Function<Backend, CompletableFuture<?>> refresh, Runnable done) {
+        ProgressFanout fan = new ProgressFanout(ctx, endpoint, targets, stream, done);
+        String path = endpoint.path();
         EventLoop loop = ctx.channel().eventLoop();
         for (Backend b : targets) {
             BackendLines.start(pools, b, loop, HttpMethod.POST, path, body, fan.new Target(b, refresh));
@@ -168,6 +174,25 @@ final class ProgressFanout implements ClientExchange {
         // The backends carry on (see the class comment); only writing stops.
         clientGone = true;
         finishClient();
+    }
+
+    /**
+     * The balancer shuts down and its grace ran out: a stream under way ends with an error line, an answer not
+     * started is a 503 with {@code Retry-After}. The backends are left to finish on their own, as for a client that
+     * left (they stop only if the process does).
+     */
+    @Override
+    public void abort(String reason) {
+        if (clientGone || finished) {
+            return;
+        }
+        if (headSent) {
+            ctx.writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(
+                    PullProgressMerger.render(null, null, 0, 0, reason))));
+        } else {
+            Responses.error(ctx, endpoint, 503, reason, ABORT_RETRY_AFTER_SECONDS);
+        }
+        onClientClosed();
     }
 
     /** Every backend ended and its model list was refreshed: the answer can end. */

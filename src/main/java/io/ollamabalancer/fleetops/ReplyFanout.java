@@ -9,10 +9,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.handler.codec.http.HttpMethod;
+import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.api.ErrorBodies;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
-import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.upstream.UpstreamFetcher;
 
@@ -26,9 +26,9 @@ import java.util.function.Function;
  * Sends one small request (delete, copy) to several backends at once and, once all answered and their model lists
  * were refreshed, lets a {@link Verdict} choose the client's answer from the outcomes, in target order. A client
  * that leaves stops nothing: the backends finish and are refreshed. Created on the client's event loop; the answer
- * is written there.
+ * is written there; a shutdown's abort answers 503 at once ({@link FleetCall}).
  */
-final class ReplyFanout implements ClientExchange {
+final class ReplyFanout extends FleetCall {
     static final AsciiString BALANCER_BACKEND = AsciiString.cached("X-Balancer-Backend");
     /** A delete or copy answers in seconds; this bounds a backend that never does. */
     static final long TIMEOUT_MILLIS = 60_000;
@@ -86,29 +86,25 @@ final class ReplyFanout implements ClientExchange {
         Answer decide(List<Outcome> outcomes);
     }
 
-    private final ChannelHandlerContext ctx;
-    private final Runnable done;
     private final String backends;
-    private boolean finished;
 
-    private ReplyFanout(ChannelHandlerContext ctx, Runnable done, String backends) {
-        this.ctx = ctx;
-        this.done = done;
+    private ReplyFanout(ChannelHandlerContext ctx, Endpoint endpoint, Runnable done, String backends) {
+        super(ctx, endpoint, done);
         this.backends = backends;
     }
 
     static ReplyFanout start(ChannelHandlerContext ctx, UpstreamFetcher fetcher, List<Backend> targets,
-                             HttpMethod method, String path, byte[] body,
+                             Endpoint endpoint, HttpMethod method, byte[] body,
                              Function<Backend, CompletableFuture<?>> refresh, Verdict verdict, Runnable done) {
         List<CompletableFuture<Outcome>> calls = new ArrayList<>(targets.size());
         List<String> names = new ArrayList<>(targets.size());
         for (Backend b : targets) {
             names.add(b.name());
-            calls.add(fetcher.send(b, method, path, body, ctx.channel().eventLoop(), TIMEOUT_MILLIS)
+            calls.add(fetcher.send(b, method, endpoint.path(), body, ctx.channel().eventLoop(), TIMEOUT_MILLIS)
                     .handle((reply, failure) -> new Outcome(b, reply, failure))
                     .thenCompose(o -> refresh.apply(b).handle((v, t) -> o)));
         }
-        ReplyFanout fan = new ReplyFanout(ctx, done, String.join(",", names));
+        ReplyFanout fan = new ReplyFanout(ctx, endpoint, done, String.join(",", names));
         CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).whenComplete((v, t) -> {
             List<Outcome> outcomes = new ArrayList<>(calls.size());
             for (CompletableFuture<Outcome> c : calls) {
@@ -120,23 +116,9 @@ final class ReplyFanout implements ClientExchange {
     }
 
     private void answer(Answer a) {
-        if (finished) {
-            return;
-        }
-        finished = true;
-        a.send(ctx, backends);
-        done.run();
-    }
-
-    @Override
-    public void onClientWritable() {
-    }
-
-    @Override
-    public void onClientClosed() {
-        if (!finished) {
-            finished = true;
-            done.run();
+        if (claim()) {
+            a.send(ctx, backends);
+            done();
         }
     }
 }

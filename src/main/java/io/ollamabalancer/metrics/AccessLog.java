@@ -17,8 +17,9 @@ import java.util.Locale;
  * ({@link Format#PLAIN}) or one JSON object ({@link Format#JSON}). A stage that never happened is {@code -} in plain
  * and {@code null} in JSON.
  *
- * <p>Thread-safe and stateless. It runs on event loops, so the {@code access} logger should go through an
- * asynchronous appender; nothing is formatted when the logger is off.
+ * <p>Thread-safe and stateless. It runs on event loops, so the {@code access} logger goes through an
+ * asynchronous appender ({@code io.ollamabalancer.logging.NonBlockingAppender} in {@code logback.xml}) that drops
+ * rather than waits; nothing is formatted when the logger is off.
  */
 public final class AccessLog implements RequestObserver {
     public static final String LOGGER = "access";
@@ -67,7 +68,7 @@ public final class AccessLog implements RequestObserver {
         millis(sb.append(" total_ms="), r.totalNs());
         sb.append(" prompt_tokens=").append(t.promptEvalCount());
         sb.append(" generated_tokens=").append(t.evalCount());
-        pair(sb, "outcome", r.outcome());
+        pair(sb, "outcome", r.outcome() == null ? "" : r.outcome().label());
         return sb.toString();
     }
 
@@ -131,7 +132,7 @@ public final class AccessLog implements RequestObserver {
             jsonMillis(g, "total_ms", r.totalNs());
             g.writeNumberField("prompt_tokens", t.promptEvalCount());
             g.writeNumberField("generated_tokens", t.evalCount());
-            g.writeStringField("outcome", nullToEmpty(r.outcome()));
+            g.writeStringField("outcome", r.outcome() == null ? "" : r.outcome().label());
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -4,6 +4,7 @@ import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendMemory;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.backend.Health;
+import io.ollamabalancer.logging.DroppedLines;
 import io.ollamabalancer.schedule.ModelQueue;
 import io.ollamabalancer.schedule.Scheduler;
 import io.netty.buffer.ByteBufAllocator;
@@ -227,6 +228,9 @@ public final class PrometheusText {
             w.family(PREFIX + "jvm_heap_max_bytes", "gauge", "JVM heap limit.");
             w.sample(PREFIX + "jvm_heap_max_bytes", heap.getMax());
         }
+        w.family(PREFIX + "log_lines_dropped_total", "counter", "Log lines dropped, not written, because the log "
+                + "output (stdout) was slower than the balancer; logging never makes a request wait.");
+        w.sample(PREFIX + "log_lines_dropped_total", DroppedLines.PROCESS.total());
     }
 
     /**

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -33,16 +34,19 @@ import java.util.function.Supplier;
 final class BalancerEndpoints {
     private final Fleet fleet;
     private final Scheduler scheduler;
+    /** True once a graceful stop began: {@code /ready} then answers 503 so the load balancer stops sending here. */
+    private final BooleanSupplier draining;
     private final String adminToken;
     private final PrometheusText prometheus;
     private final LatencyDump latency;
     private final StatusDocument status;
     private final Executor renderer;
 
-    BalancerEndpoints(Fleet fleet, Scheduler scheduler, String adminToken, PrometheusText prometheus,
-                      LatencyDump latency, StatusDocument status, Executor renderer) {
+    BalancerEndpoints(Fleet fleet, Scheduler scheduler, BooleanSupplier draining, String adminToken,
+                      PrometheusText prometheus, LatencyDump latency, StatusDocument status, Executor renderer) {
         this.fleet = fleet;
         this.scheduler = scheduler;
+        this.draining = draining;
         this.adminToken = adminToken;
         this.prometheus = prometheus;
         this.latency = latency;
@@ -98,6 +102,10 @@ final class BalancerEndpoints {
     }
 
     private void ready(ChannelHandlerContext ctx, boolean head) {
+        if (draining.getAsBoolean()) {
+            Responses.send(ctx, 503, Responses.JSON, bytes("{\"status\":\"shutting down\"}"), head);
+            return;
+        }
         for (Backend b : fleet.available()) {
             if (b.health() == Health.UP) {
                 Responses.send(ctx, 200, Responses.JSON, bytes("{\"status\":\"ready\"}"), head);

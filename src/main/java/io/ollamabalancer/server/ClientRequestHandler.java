@@ -172,6 +172,13 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ClientConnections.Command.ABORT) {
+            // The drain's grace ran out (DrainHandler closes the connection after this answer).
+            if (current != null) {
+                current.abort(ClientConnections.ABORT_REASON);
+            }
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             // Only reaches here while a request is in flight (ClientIdleHandler closes idle connections otherwise).
             if (current instanceof StreamingExchange streaming) {

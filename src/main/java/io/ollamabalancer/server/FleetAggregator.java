@@ -3,12 +3,13 @@ package io.ollamabalancer.server;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
+import io.ollamabalancer.fleetops.FleetCall;
 import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.api.FleetResponses;
+import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
 import io.ollamabalancer.backend.Fleet;
-import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.upstream.UpstreamFetcher;
 
@@ -60,31 +61,24 @@ final class FleetAggregator {
     }
 
     /** One aggregate request in progress on a client connection; event-loop confined. */
-    private static final class Pending implements ClientExchange {
-        private final ChannelHandlerContext ctx;
-        private final Endpoint endpoint;
+    private static final class Pending extends FleetCall {
         private final boolean head;
-        private final Runnable done;
-        private boolean finished;
 
         Pending(ChannelHandlerContext ctx, Endpoint endpoint, boolean head, Runnable done) {
-            this.ctx = ctx;
-            this.endpoint = endpoint;
+            super(ctx, endpoint, done);
             this.head = head;
-            this.done = done;
         }
 
         void answer(List<byte[]> bodies) {
-            if (finished) {
+            if (!claim()) {
                 return;
             }
-            finished = true;
             if (bodies.isEmpty()) {
                 Responses.error(ctx, endpoint, 503, "no healthy backend available", 1);
             } else {
                 Responses.send(ctx, 200, Responses.JSON, merge(bodies), head);
             }
-            done.run();
+            done();
         }
 
         private byte[] merge(List<byte[]> bodies) {
@@ -95,18 +89,6 @@ final class FleetAggregator {
                 case VERSION -> FleetResponses.lowestVersion(bodies);
                 default -> throw new IllegalArgumentException("not an aggregate endpoint: " + endpoint);
             };
-        }
-
-        @Override
-        public void onClientWritable() {
-        }
-
-        @Override
-        public void onClientClosed() {
-            if (!finished) {
-                finished = true;
-                done.run();
-            }
         }
     }
 }

@@ -3,6 +3,7 @@ package io.ollamabalancer.server;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.ollamabalancer.fleetops.FleetCall;
 import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
@@ -79,41 +80,22 @@ final class ModelLoadFanout {
     }
 
     /** One fan-out in progress on a client connection; event-loop confined. */
-    private static final class Pending implements ClientExchange {
-        private final ChannelHandlerContext ctx;
-        private final Endpoint endpoint;
-        private final Runnable done;
-        private boolean finished;
+    private static final class Pending extends FleetCall {
 
         Pending(ChannelHandlerContext ctx, Endpoint endpoint, Runnable done) {
-            this.ctx = ctx;
-            this.endpoint = endpoint;
-            this.done = done;
+            super(ctx, endpoint, done);
         }
 
         void answer(BackendProbe.Reply reply, String error) {
-            if (finished) {
+            if (!claim()) {
                 return;
             }
-            finished = true;
             if (reply != null) {
                 Responses.send(ctx, reply.status(), Responses.JSON, reply.body(), false);
             } else {
                 Responses.error(ctx, endpoint, 502, error == null ? "no backend answered" : error, 0);
             }
-            done.run();
-        }
-
-        @Override
-        public void onClientWritable() {
-        }
-
-        @Override
-        public void onClientClosed() {
-            if (!finished) {
-                finished = true;
-                done.run();
-            }
+            done();
         }
     }
 }

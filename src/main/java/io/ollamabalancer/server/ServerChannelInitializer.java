@@ -18,6 +18,9 @@ import java.util.concurrent.TimeUnit;
  *                                          output, drains input, closes ≤ 500 ms   it lingers
  * codec       HttpServerCodec              bytes → HttpRequest/HttpContent         decodes; encodes responses
  * keepalive   HttpServerKeepAliveHandler   tracks keep-alive, closes after last    passes through
+ * drain       DrainHandler                 counts open requests; while draining    passes through
+ *                                          marks responses Connection: close;
+ *                                          closes idle / aborts at grace end
  * malformed   MalformedRequestHandler      a head the codec refused → RefusedRequest releases the refused head;
  *                                          (431/414/400, answered in its turn)
  * idle        IdleStateHandler             fires IdleStateEvent                    none
@@ -38,11 +41,13 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final BalancerConfig config;
     private final RequestRouter router;
     private final CorsPolicy cors;
+    private final ClientConnections connections;
 
-    ServerChannelInitializer(BalancerConfig config, RequestRouter router) {
+    ServerChannelInitializer(BalancerConfig config, RequestRouter router, ClientConnections connections) {
         this.config = config;
         this.router = router;
         this.cors = CorsPolicy.of(config.corsOrigins());
+        this.connections = connections;
     }
 
     @Override
@@ -51,6 +56,7 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast("linger", new LingeringCloseHandler());
         p.addLast("codec", new HttpServerCodec(MAX_INITIAL_LINE, config.maxHeaderBytes(), 64 * 1024));
         p.addLast("keepalive", new HttpServerKeepAliveHandler());
+        p.addLast("drain", new DrainHandler(connections));
         p.addLast("malformed", new MalformedRequestHandler(config.maxHeaderBytes()));
         p.addLast("idle", new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast("idle-close", ClientIdleHandler.INSTANCE);

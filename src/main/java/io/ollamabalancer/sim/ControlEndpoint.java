@@ -8,8 +8,9 @@ import java.util.Map;
  * The simulator's own control API (not part of Ollama, never counted): {@code GET /sim/counters},
  * {@code POST /sim/reset} (counters and faults), {@code GET /sim/faults} and {@code POST /sim/faults} with any of
  * {@code refuseConnections}, {@code crashAfterTokens}, {@code errorAfterTokens}, {@code extraLatencyMillis},
- * {@code failNextWith}, {@code speedFactor}, {@code uploadBytesPerSecond}, {@code pullStepMillis},
- * {@code failPullAfterSteps}. Stateless; runs on the event loop.
+ * {@code failNextWith}, {@code speedFactor}, {@code uploadBytesPerSecond}, {@code stallAfterTokens},
+ * {@code stallBeforeHead}, {@code dropOnReusedConnection}, {@code pullStepMillis}, {@code failPullAfterSteps}.
+ * Stateless; runs on the event loop.
  */
 final class ControlEndpoint {
     static final String PREFIX = "/sim/";
@@ -79,6 +80,15 @@ final class ControlEndpoint {
             }
             if (f.has("failPullAfterSteps")) {
                 faults.failPullAfterSteps(f.integer("failPullAfterSteps", 0));
+            }
+            if (f.has("stallAfterTokens")) {
+                faults.stallAfterTokens(f.integer("stallAfterTokens", 0));
+            }
+            if (f.has("dropOnReusedConnection")) {
+                faults.dropOnReusedConnection(f.integer("dropOnReusedConnection", 0));
+            }
+            if (f.has("stallBeforeHead")) {
+                faults.stallBeforeHead(f.bool("stallBeforeHead", false));
             }
             if (f.has("failNextWith")) {
                 faults.failNextWith(f.integer("failNextWith", 0));

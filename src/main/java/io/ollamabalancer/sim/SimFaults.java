@@ -22,9 +22,12 @@ public final class SimFaults {
     private volatile long extraLatencyMillis;
     private volatile double speedFactor = 1.0;
     private volatile long uploadBytesPerSecond;
+    private volatile int stallAfterTokens;
+    private volatile boolean stallBeforeHead;
     private volatile long pullStepMillis;
     private volatile int failPullAfterSteps;
     private final AtomicInteger failNextWith = new AtomicInteger();
+    private final AtomicInteger dropOnReused = new AtomicInteger();
 
     SimFaults() {
     }
@@ -78,6 +81,33 @@ public final class SimFaults {
 
     public int errorAfterTokens() {
         return errorAfterTokens;
+    }
+
+    /**
+     * After {@code n} tokens of a generation, send nothing more and hold the connection open, as a hung GPU or a
+     * wedged runner does: the generation keeps its slot until the client leaves. A non-streaming request then never
+     * gets its head. 0 or negative switches it off.
+     */
+    public SimFaults stallAfterTokens(int n) {
+        stallAfterTokens = Math.max(0, n);
+        return this;
+    }
+
+    public int stallAfterTokens() {
+        return stallAfterTokens;
+    }
+
+    /**
+     * {@code true}: accept inference requests and never answer them, not even a status line, holding the connection
+     * open until the client leaves. Stays on until switched off.
+     */
+    public SimFaults stallBeforeHead(boolean stall) {
+        stallBeforeHead = stall;
+        return this;
+    }
+
+    public boolean stallBeforeHead() {
+        return stallBeforeHead;
     }
 
     /** Delay before anything is done with each Ollama API request (so before its first byte). 0 switches it off. */
@@ -172,6 +202,9 @@ public final class SimFaults {
         extraLatencyMillis = 0;
         speedFactor = 1.0;
         uploadBytesPerSecond = 0;
+        stallAfterTokens = 0;
+        stallBeforeHead = false;
+        dropOnReused.set(0);
         pullStepMillis = 0;
         failPullAfterSteps = 0;
         failNextWith.set(0);
@@ -179,6 +212,21 @@ public final class SimFaults {
             refuseConnections(false);
         }
         return this;
+    }
+
+    /**
+     * The next {@code n} requests that arrive on a connection which already served one are met with a close and no
+     * answer: exactly what a proxy sees when the server closed a keep-alive connection for idleness just as the
+     * request was sent. The request is never processed. 0 clears it.
+     */
+    public SimFaults dropOnReusedConnection(int n) {
+        dropOnReused.set(Math.max(0, n));
+        return this;
+    }
+
+    /** Takes one pending drop for a request on a reused connection; false when none is pending. */
+    boolean takeReusedDrop() {
+        return dropOnReused.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
     }
 
     /** Takes the one-shot failure, if any; 0 otherwise. */
@@ -197,6 +245,9 @@ public final class SimFaults {
             g.writeNumberField("failNextWith", failNextWith.get());
             g.writeNumberField("speedFactor", speedFactor);
             g.writeNumberField("uploadBytesPerSecond", uploadBytesPerSecond);
+            g.writeNumberField("stallAfterTokens", stallAfterTokens);
+            g.writeBooleanField("stallBeforeHead", stallBeforeHead);
+            g.writeNumberField("dropOnReusedConnection", dropOnReused.get());
             g.writeNumberField("pullStepMillis", pullStepMillis);
             g.writeNumberField("failPullAfterSteps", failPullAfterSteps);
             g.writeEndObject();

@@ -81,6 +81,11 @@ final class SimRouter {
             x.replyText(405, "text/plain", "405 method not allowed");
             return;
         }
+        if (route.inference() && sim.faults().stallBeforeHead()) {
+            // Hold the request: no status line, ever; only the client leaving ends it.
+            x.active(x::cancelled);
+            return;
+        }
         if (route.inference()) {
             int failure = sim.faults().takeFailure();
             if (failure != 0) {

@@ -15,6 +15,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
+import io.ollamabalancer.backend.FailureKind;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
@@ -72,14 +73,7 @@ public final class UpstreamFetcher implements BackendProbe {
     private CompletableFuture<Reply> call(Backend backend, HttpMethod method, String path, byte[] json,
                                           EventLoop loop, long timeout) {
         CompletableFuture<Reply> result = new CompletableFuture<>();
-        Runnable start = () -> pools.acquire(backend, loop).addListener((Future<UpstreamConnection> f) -> {
-            if (!f.isSuccess()) {
-                result.completeExceptionally(f.cause());
-                return;
-            }
-            new Call(f.getNow(), result, timeout).send(method, backend.config().pathPrefix() + path, json, backend,
-                    loop);
-        });
+        Runnable start = () -> attempt(backend, method, path, json, loop, timeout, result, false);
         if (loop.inEventLoop()) {
             start.run();
         } else {
@@ -88,19 +82,42 @@ public final class UpstreamFetcher implements BackendProbe {
         return result;
     }
 
+    /**
+     * One try on {@code loop}. A reused keep-alive connection that the backend had closed before answering gets the
+     * request once more on a fresh connection ({@link FailureKind#RESET_ON_REUSED}): a probe must not fail, and
+     * count against a backend, because the backend closed an idle connection.
+     */
+    private void attempt(Backend backend, HttpMethod method, String path, byte[] json, EventLoop loop, long timeout,
+                         CompletableFuture<Reply> result, boolean fresh) {
+        Future<UpstreamConnection> acquired = fresh ? pools.acquireFresh(backend, loop) : pools.acquire(backend, loop);
+        acquired.addListener((Future<UpstreamConnection> f) -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(f.cause());
+                return;
+            }
+            Runnable retry = fresh ? null : () -> attempt(backend, method, path, json, loop, timeout, result, true);
+            new Call(f.getNow(), result, timeout, retry).send(method, backend.config().pathPrefix() + path, json,
+                    backend, loop);
+        });
+    }
+
     /** One request on one lent connection; event-loop confined. */
     private final class Call implements UpstreamListener {
         private final UpstreamConnection conn;
         private final CompletableFuture<Reply> result;
         private final long timeout;
+        /** Sends the request again on a fresh connection; {@code null} when this is already that retry. */
+        private final Runnable retry;
         private ByteBuf body = Unpooled.EMPTY_BUFFER;
         private HttpResponse head;
         private ScheduledFuture<?> timer;
+        private boolean over;
 
-        Call(UpstreamConnection conn, CompletableFuture<Reply> result, long timeout) {
+        Call(UpstreamConnection conn, CompletableFuture<Reply> result, long timeout, Runnable retry) {
             this.conn = conn;
             this.result = result;
             this.timeout = timeout;
+            this.retry = retry;
         }
 
         void send(HttpMethod method, String uri, byte[] json, Backend backend, EventLoop loop) {
@@ -160,15 +177,22 @@ public final class UpstreamFetcher implements BackendProbe {
         }
 
         private void fail(Throwable cause) {
-            if (result.isDone()) {
+            if (over || result.isDone()) {
                 return;
             }
+            over = true;
             if (timer != null) {
                 timer.cancel(false);
             }
             body.release();
             body = Unpooled.EMPTY_BUFFER;
             conn.discard();
+            boolean stale = head == null && !(cause instanceof TimeoutException)
+                    && FailureKind.ofEarlyClose(conn.reused()).retry() == FailureKind.Retry.FRESH_CONNECTION;
+            if (stale && retry != null) {
+                retry.run();
+                return;
+            }
             result.completeExceptionally(cause);
         }
     }

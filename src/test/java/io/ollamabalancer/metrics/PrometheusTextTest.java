@@ -2,6 +2,7 @@ package io.ollamabalancer.metrics;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.ollamabalancer.logging.DroppedLines;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -57,9 +58,9 @@ class PrometheusTextTest {
             sumMicros += i * 1000L;
         }
         recorders.requestCompleted(Traffic.request(101, "generate", "qwen2:0.5b", "b1", 0, 1, 1, -1, 50, 0, 0,
-                "cancelled"));
+                Outcome.CANCELLED));
         recorders.requestCompleted(Traffic.request(102, "chat", "llama3.2:1b", FleetFixture.ODD, 502, 1, 1, -1, 5,
-                0, 0, "upstream_failed"));
+                0, 0, Outcome.UPSTREAM_FAILED));
         for (int i = 0; i < 9; i++) {
             recorders.tokenGap("llama3.2:1b", "b1", Traffic.ms(30));
         }
@@ -113,6 +114,7 @@ class PrometheusTextTest {
         assertThat(value(f, P + "token_gap_seconds_sum")).isCloseTo(0.27, within(1e-9));
         assertThat(value(f, P + "uptime_seconds")).isEqualTo(12.5);
         assertThat(value(f, P + "jvm_heap_used_bytes")).isPositive();
+        assertThat(value(f, P + "log_lines_dropped_total")).isEqualTo(DroppedLines.PROCESS.total());
 
         // A second scrape sees the same cumulative figures: reading resets nothing.
         Map<String, PromTextParser.Family> again = scrape();
