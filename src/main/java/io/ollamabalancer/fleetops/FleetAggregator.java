@@ -1,9 +1,8 @@
-package io.ollamabalancer.server;
+package io.ollamabalancer.fleetops;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
-import io.ollamabalancer.fleetops.FleetCall;
 import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.api.FleetResponses;
 import io.ollamabalancer.relay.ClientExchange;
@@ -22,17 +21,17 @@ import java.util.concurrent.CompletableFuture;
  * by asking every available backend at once and merging what came back; a backend that fails is left out.
  * Stateless and thread-safe; each call's work stays on the client's event loop.
  */
-final class FleetAggregator {
+public final class FleetAggregator {
     private final Fleet fleet;
     private final UpstreamFetcher fetcher;
 
-    FleetAggregator(Fleet fleet, UpstreamFetcher fetcher) {
+    public FleetAggregator(Fleet fleet, UpstreamFetcher fetcher) {
         this.fleet = fleet;
         this.fetcher = fetcher;
     }
 
     /** Takes ownership of {@code req}; calls {@code done} once, after answering or when the client left. */
-    ClientExchange handle(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint endpoint, Runnable done) {
+    public ClientExchange handle(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint endpoint, Runnable done) {
         boolean head = req.method().equals(HttpMethod.HEAD);
         String path = endpoint.path();
         req.release();

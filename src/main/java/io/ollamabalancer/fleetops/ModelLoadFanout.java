@@ -1,9 +1,8 @@
-package io.ollamabalancer.server;
+package io.ollamabalancer.fleetops;
 
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.ollamabalancer.fleetops.FleetCall;
 import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
@@ -24,7 +23,7 @@ import java.util.function.Consumer;
  * at once; the client gets the first success (one JSON object, as Ollama answers), or the first error. Such
  * requests take no slot: they do no generation. Stateless and thread-safe.
  */
-final class ModelLoadFanout {
+public final class ModelLoadFanout {
     /** A cold load of a large model can take minutes; this bounds a backend that never answers. */
     private static final long TIMEOUT_MILLIS = 10 * 60 * 1000L;
 
@@ -32,7 +31,7 @@ final class ModelLoadFanout {
     private final UpstreamFetcher fetcher;
     private final Consumer<Backend> refreshModels;
 
-    ModelLoadFanout(Fleet fleet, UpstreamFetcher fetcher, Consumer<Backend> refreshModels) {
+    public ModelLoadFanout(Fleet fleet, UpstreamFetcher fetcher, Consumer<Backend> refreshModels) {
         this.fleet = fleet;
         this.fetcher = fetcher;
         this.refreshModels = refreshModels;
@@ -41,7 +40,7 @@ final class ModelLoadFanout {
     /**
      * Takes ownership of {@code req}. The caller checked that at least one available backend has the model.
      */
-    ClientExchange handle(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint endpoint, String modelKey,
+    public ClientExchange handle(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint endpoint, String modelKey,
                           Runnable done) {
         byte[] body = ByteBufUtil.getBytes(req.content());
         String path = endpoint.path();
