@@ -198,9 +198,13 @@ public final class BalancerServer implements AutoCloseable {
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
                 .childHandler(new ServerChannelInitializer(config, router));
         Channel ch;
+        int binding = config.port();
+        String bindingFlag = "--port";
         try {
             ch = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
             if (split) {
+                binding = config.adminPort();
+                bindingFlag = "--admin-port";
                 Channel admin = b.clone().childHandler(new ServerChannelInitializer(config, adminRouter))
                         .bind(new InetSocketAddress(config.bind(), config.adminPort())).sync().channel();
                 resources.add(0, () -> admin.close().syncUninterruptibly());
@@ -210,6 +214,10 @@ public final class BalancerServer implements AutoCloseable {
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             closeAll(resources);
+            io.ollamabalancer.config.ConfigException readable = PortInUse.describe(e, binding, bindingFlag);
+            if (readable != null) {
+                throw readable;
+            }
             throw e;
         }
         BalancerServer server = new BalancerServer(boss, workers, ch, fleet, resources);
