@@ -82,7 +82,24 @@ public enum Setting {
             (b, v) -> b.corsOrigins(v), c -> c.corsOrigins()),
     PREWARM("prewarm", "PREWARM", List.of(), "--prewarm", "on|off",
             "load a model ahead of demand where the placement plan wants it (Ollama's preload)",
-            (b, v) -> b.prewarm(SettingValues.onOff(v)), c -> c.prewarm() ? "on" : "off");
+            (b, v) -> b.prewarm(SettingValues.onOff(v)), c -> c.prewarm() ? "on" : "off"),
+    HEADER_TIMEOUT("header.timeout", "HEADER_TIMEOUT", List.of(), "--header-timeout", "DURATION",
+            "a request head not complete this long after its first byte gets 408 and a close",
+            (b, v) -> b.headerTimeout(SettingValues.positiveDuration(v)), c -> Durations.format(c.headerTimeout())),
+    BODY_READ_TIMEOUT("body.read.timeout", "BODY_READ_TIMEOUT", List.of(), "--body-read-timeout", "DURATION",
+            "a request body that sends nothing this long gets 408 and a close",
+            (b, v) -> b.bodyReadTimeout(SettingValues.positiveDuration(v)),
+            c -> Durations.format(c.bodyReadTimeout())),
+    MAX_CLIENT_CONNECTIONS("max.client.connections", "MAX_CLIENT_CONNECTIONS", List.of(), "--max-client-connections",
+            "N", "open client connections, at most; new ones above it get 503 and a close",
+            (b, v) -> b.maxClientConnections(SettingValues.atLeast(v, 1)),
+            c -> String.valueOf(c.maxClientConnections())),
+    MAX_INFLIGHT_BODY_BYTES("max.inflight.body.bytes", "MAX_INFLIGHT_BODY_BYTES", List.of(),
+            "--max-inflight-body-bytes", "SIZE",
+            "request bodies held in memory, all connections together; new bodies above it get 503 "
+                    + "(auto = a quarter of the heap)",
+            (b, v) -> b.maxInflightBodyBytes(v.trim().equalsIgnoreCase("auto") ? 0 : SettingValues.positiveSize(v)),
+            c -> c.maxInflightBodyBytes() == 0 ? "auto" : Sizes.format(c.maxInflightBodyBytes()));
 
     private final String key;
     private final String env;

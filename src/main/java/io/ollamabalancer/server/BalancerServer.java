@@ -140,8 +140,10 @@ public final class BalancerServer implements AutoCloseable {
             return t;
         });
         Supplier<ClusterStatus> clusterStatus = () -> Clustering.status(config, clusterRef.get());
+        ClientLimits clientLimits = new ClientLimits(config);
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, config.adminToken(),
-                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus), new LatencyDump(recorders),
+                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus).clientSide(clientLimits::status),
+                new LatencyDump(recorders),
                 new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer);
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate);
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
@@ -196,7 +198,7 @@ public final class BalancerServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
-                .childHandler(new ServerChannelInitializer(config, router));
+                .childHandler(new ServerChannelInitializer(config, router, clientLimits));
         Channel ch;
         int binding = config.port();
         String bindingFlag = "--port";
@@ -205,7 +207,7 @@ public final class BalancerServer implements AutoCloseable {
             if (split) {
                 binding = config.adminPort();
                 bindingFlag = "--admin-port";
-                Channel admin = b.clone().childHandler(new ServerChannelInitializer(config, adminRouter))
+                Channel admin = b.clone().childHandler(new ServerChannelInitializer(config, adminRouter, clientLimits))
                         .bind(new InetSocketAddress(config.bind(), config.adminPort())).sync().channel();
                 resources.add(0, () -> admin.close().syncUninterruptibly());
                 log.info("admin routes on {}", admin.localAddress());
