@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * head must be complete within {@code --header-timeout} of its first byte, and a body may pause at most
  * {@code --body-read-timeout} between bytes. A missed deadline becomes a closing {@link RefusedRequest} (408),
  * answered in its turn after the requests before it; from then on every byte the client sends is dropped.
- * The idle time between requests is not timed here ({@link ClientIdleHandler} does that), nor any time during which
+ * A new connection's first head is due within {@code --header-timeout} of the opening; one that sent nothing by then
+ * is closed without an answer. The idle time between requests is not timed here ({@link ClientIdleHandler} does that), nor any time during which
  * the balancer itself stopped reading (a pipelined request waiting its turn, an upload paced by its backend).
  *
  * <p>Two handlers share the state: {@link #bytes()} sits before the HTTP codec and sees when bytes arrive (a head's
@@ -27,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * missed deadline, which it releases.
  */
 final class RequestReadDeadlines {
-    private enum Phase { BETWEEN, HEAD, BODY }
+    /** OPENED: a new connection that has sent nothing yet; its first head is due like any head. */
+    private enum Phase { OPENED, BETWEEN, HEAD, BODY }
 
     private final long headerNanos;
     private final long bodyNanos;
@@ -59,7 +61,10 @@ final class RequestReadDeadlines {
 
     private void bytesArrived(ChannelHandlerContext ctx) {
         long now = System.nanoTime();
-        if (phase == Phase.BETWEEN) {
+        if (phase == Phase.OPENED) {
+            // The first head's deadline runs from the connection's opening, as Go's ReadHeaderTimeout does.
+            phase = Phase.HEAD;
+        } else if (phase == Phase.BETWEEN) {
             phase = Phase.HEAD;
             since = now;
             arm(ctx, headerNanos);
@@ -100,7 +105,7 @@ final class RequestReadDeadlines {
         if (phase == Phase.BETWEEN || expired || messagesCtx == null || !messagesCtx.channel().isActive()) {
             return;
         }
-        long limit = phase == Phase.HEAD ? headerNanos : bodyNanos;
+        long limit = phase == Phase.BODY ? bodyNanos : headerNanos;
         long now = System.nanoTime();
         if (!messagesCtx.channel().config().isAutoRead()) {
             // The balancer is not reading (a request waiting its turn, an upload paced by its backend): the
@@ -113,6 +118,12 @@ final class RequestReadDeadlines {
             return;
         }
         expired = true;
+        if (phase == Phase.OPENED) {
+            // Nothing was sent: there is no request to answer, and an answer nobody asked for could be taken by a
+            // pooling client as the answer to its next request.
+            messagesCtx.close();
+            return;
+        }
         String why = phase == Phase.HEAD
                 ? "request head not received within " + headerText + " (--header-timeout)"
                 : "request body not received: nothing arrived for " + bodyText + " (--body-read-timeout)";
@@ -127,6 +138,14 @@ final class RequestReadDeadlines {
 
     /** Before the codec: notes when bytes arrive; drops them once a deadline was missed. */
     private final class Bytes extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            phase = Phase.OPENED;
+            since = System.nanoTime();
+            arm(ctx, headerNanos);
+            ctx.fireChannelActive();
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (expired) {
