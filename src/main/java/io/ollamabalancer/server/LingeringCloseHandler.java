@@ -52,6 +52,12 @@ final class LingeringCloseHandler extends ChannelDuplexHandler {
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (closing != null) {
+            // A second close while lingering (the keep-alive handler and the answer's writer both close after a
+            // closing answer): it completes with the lingering one instead of cutting it short.
+            ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+            return;
+        }
         if (lingering || !Boolean.TRUE.equals(ctx.channel().attr(Responses.LINGER_ON_CLOSE).get())
                 || !(ctx.channel() instanceof DuplexChannel duplex) || !ctx.channel().isActive()) {
             ctx.close(promise);
