@@ -3,9 +3,10 @@
 #
 #   bench/run.sh            all benchmarks
 #   bench/run.sh proxy      (1) proxy overhead: wrk, backend directly vs nginx proxy_pass vs the balancer
-#   bench/run.sh streams    (2) 1,000 concurrent streams: loadgen, simulators directly vs through the balancer
+#   bench/run.sh streams    (2) 1,000 concurrent streams: loadgen, through the balancer vs nginx vs directly
+#   bench/run.sh streams-5000  the same with 5,000 streams (4 simulators x 1,250 slots at 10 tokens/s)
 #
-# Installs nginx, wrk, jq and curl with apt-get when missing, and builds the jar when it is missing. Everything
+# Installs nginx, wrk, jq and curl with apt-get when missing (without nginx, streams has no peer row), and builds the jar when it is missing. Everything
 # listens on 127.0.0.1 only; every load is bounded in time or count; every process started here is stopped on exit.
 # Scratch files go to bench/out/ (git-ignored). Knobs (environment, defaults in bench/lib/*.sh): WRK_THREADS,
 # WRK_CONNECTIONS, WRK_DURATION, WRK_WARMUP, PROXY_ROUNDS, STREAMS, SIMS, DECODE_TPS, TOKENS, STREAM_REQUESTS,
@@ -25,10 +26,10 @@ JAR="$ROOT/target/ollama-balancer.jar"
 
 what=${1:-all}
 case "$what" in
-    all) parts=(proxy streams) ;;
-    proxy|streams) parts=("$what") ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: bench/run.sh [all|proxy|streams]" >&2; exit 2 ;;
+    all) parts=(proxy streams streams-5000) ;;
+    proxy|streams|streams-5000) parts=("$what") ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: bench/run.sh [all|proxy|streams|streams-5000]" >&2; exit 2 ;;
 esac
 
 # The exact command, with the knobs that were set, for RESULTS.md.
@@ -40,15 +41,17 @@ BENCH_SUMMARY=()
 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-# 1,000 streams need two sockets each in the balancer, and more in the simulators and the load generator.
+# 5,000 streams need two sockets each in the balancer and in nginx, and more in the simulators and the load generator.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
+# (The simulators' JVM holds the most at 5,000 streams: the balancer's, nginx's and the direct connections, ~15,000.)
+[ "$(ulimit -n)" -ge 16000 ] || log "warning: open files limited to $(ulimit -n); 5,000 streams need about 16,000"
 
 ensure_tools
 ensure_jar
 mkdir -p "$OUT"
 log "running: ${parts[*]} (load average $(loadavg))"
 for part in "${parts[@]}"; do
-    "run_$part"
+    "run_${part//-/_}"
 done
 for line in "${BENCH_SUMMARY[@]}"; do
     log "$line"

@@ -15,10 +15,17 @@ ensure_tools() {
         local sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
         log "installing ${missing[*]} with apt-get"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+                --no-install-recommends "${missing[@]}" >/dev/null; }; then
+            log "warning: apt-get could not install ${missing[*]}"
+        fi
     fi
-    NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+    local tool
+    for tool in wrk jq curl; do
+        command -v "$tool" >/dev/null 2>&1 || die "$tool is needed and could not be installed"
+    done
+    # Without nginx the streams benchmark runs without its peer row (it says so); the proxy benchmark stops.
+    NGINX=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
     command -v java >/dev/null 2>&1 || die "a JDK 17+ is needed (java not found)"
 }
 
@@ -28,6 +35,16 @@ ensure_jar() {
         log "building $JAR"
         (cd "$ROOT" && mvn -B -q package -DskipTests)
     fi
+}
+
+# Starts nginx with config $2 as a background job (not daemonized); sets STARTED_PID to its master's pid.
+start_nginx() {
+    local dir=$1 conf=$2 name
+    name=$(basename "$conf" .conf)
+    "$NGINX" -t -q -e "$dir/$name-test.log" -c "$conf" -p "$dir" || die "nginx rejected $conf"
+    "$NGINX" -e "$dir/$name-error.log" -c "$conf" -p "$dir" -g 'daemon off;' > "$dir/$name.out" 2>&1 &
+    STARTED_PID=$!
+    track "$STARTED_PID"
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on (best effort: another process may take it before we bind).
@@ -80,12 +97,12 @@ cleanup() {
 : "${BALANCER_JAVA_OPTS:=-Xmx512m}" "${BALANCER_TRIES:=3}"
 
 # Starts the balancer (serve) on port $2 with backends file $3, logging to $4 (and its GC log to $4.gc); sets
-# STARTED_PID. Runs from directory $1 so that no .env of the repository changes its settings; built-in defaults
-# apply otherwise.
+# STARTED_PID. Runs from directory $1 so that no .env of the repository changes its settings: the built-in defaults
+# apply, the access log included (one line per request to $4, as a user gets it), because defaults are what is measured.
 start_balancer() {
     local dir=$1 port=$2 backends=$3 log=$4
     # shellcheck disable=SC2086
-    (cd "$dir" && exec env ACCESS_LOG_LEVEL=OFF LOG_LEVEL=WARN java $BALANCER_JAVA_OPTS -Xlog:gc:file="$log.gc" \
+    (cd "$dir" && exec java $BALANCER_JAVA_OPTS -Xlog:gc:file="$log.gc" \
         -jar "$JAR" serve --bind 127.0.0.1 --port "$port" --config "$backends" > "$log" 2>&1) &
     STARTED_PID=$!
     track "$STARTED_PID"
@@ -123,7 +140,7 @@ machine_block() {
     jdk=$(java -version 2>&1 | head -n 2 | tail -n 1)
     echo "- Machine: $(nproc) CPUs ($cpu), $mem memory, Linux $(uname -r)"
     echo "- JDK: $jdk"
-    echo "- nginx: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); wrk: $(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+    echo "- nginx: $([ -n "$NGINX" ] && "$NGINX" -v 2>&1 | sed 's/^nginx version: //' || echo none); wrk: $(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
     echo "- Balancer: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown) ($(basename "$JAR"))"
 }
 

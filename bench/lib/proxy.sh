@@ -5,16 +5,6 @@
 : "${WRK_THREADS:=2}" "${WRK_CONNECTIONS:=64}" "${WRK_DURATION:=15s}" "${WRK_WARMUP:=5s}" "${PROXY_ROUNDS:=3}"
 GENERATE_BODY='{"model":"llama3.2:1b","prompt":"hi","stream":false}'
 
-# Starts nginx with config $2 as a background job (not daemonized); sets STARTED_PID to its master's pid.
-start_nginx() {
-    local dir=$1 conf=$2 name
-    name=$(basename "$conf" .conf)
-    "$NGINX" -t -q -e "$dir/$name-test.log" -c "$conf" -p "$dir" || die "nginx rejected $conf"
-    "$NGINX" -e "$dir/$name-error.log" -c "$conf" -p "$dir" -g 'daemon off;' > "$dir/$name.out" 2>&1 &
-    STARTED_PID=$!
-    track "$STARTED_PID"
-}
-
 
 # Runs wrk against $2 for $3; prints the JSON of its BENCH line (latencies in µs).
 wrk_once() {
@@ -33,6 +23,7 @@ warm_path() {
 
 run_proxy() {
     local dir="$OUT/proxy" bport pport lport backend proxy balancer
+    [ -n "$NGINX" ] || die "bench/run.sh proxy needs nginx (the static backend and the peer proxy); install it with apt-get install nginx"
     rm -rf "$dir"
     mkdir -p "$dir/tmp"
     bport=$(free_port); pport=$(free_port); lport=$(free_port)

@@ -1,6 +1,6 @@
 # Benchmark (2) of bench/run.sh: many concurrent streams from simulated Ollama servers, measured by the loadgen
-# subcommand directly against the simulators and then through the balancer, same load, in interleaved rounds.
-# Sourced, not run.
+# subcommand through the balancer, through nginx (the peer proxy, bench/nginx/streams.conf.in) and directly against
+# the simulators, same load, in interleaved rounds. Sourced, not run.
 
 : "${STREAMS:=1000}" "${SIMS:=4}" "${DECODE_TPS:=20}" "${TOKENS:=100}" "${JITTER:=0.05}"
 : "${STREAM_REQUESTS:=2}" "${STREAM_WARMUP:=1}" "${STREAM_RAMP:=2s}" "${STREAM_ROUNDS:=3}"
@@ -54,12 +54,45 @@ loadgen_once() {
     # shellcheck disable=SC2086
     java $LOADGEN_JAVA_OPTS -jar "$JAR" loadgen --target "$targets" --connections "$STREAMS" \
         --requests "$STREAM_REQUESTS" --warmup "$STREAM_WARMUP" --ramp-up "$STREAM_RAMP" --timeout 30s \
-        --threads "$LOADGEN_THREADS" --body "$STREAM_BODY" --out "$out" 2>> "$OUT/streams/loadgen.log" \
-        || die "loadgen failed (see $OUT/streams/loadgen.log)"
+        --threads "$LOADGEN_THREADS" --body "$STREAM_BODY" --out "$out" 2>> "$STREAMS_DIR/loadgen.log" \
+        || die "loadgen failed (see $STREAMS_DIR/loadgen.log)"
+}
+
+# The name of the streams benchmark's section in RESULTS.md and of its scratch directory: "streams" for 1,000
+# streams (the issue's first figure), "streams-N" for any other count, so that both sizes keep their own section.
+streams_tag() { if [ "$STREAMS" = 1000 ]; then echo streams; else echo "streams-$STREAMS"; fi; }
+
+# Writes nginx's config for the streams benchmark into $1/nginx-streams.conf: listening on port $2, least_conn over
+# the simulators of backends file $3, keep-alive upstream connections for every stream.
+write_nginx_streams() {
+    local dir=$1 port=$2 backends=$3 servers
+    servers=$(jq -r '[.backends[].url | sub("^http://"; "") | "server \(.);"] | join(" ")' "$backends")
+    mkdir -p "$dir/tmp"
+    # Each stream holds a client and an upstream connection, and a worker may take most of them.
+    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$2|g" -e "s|@SERVERS@|$servers|" \
+        -e "s|@WORKER_CONNECTIONS@|$(( STREAMS * 2 + 1024 ))|" -e "s|@RLIMIT@|$(nginx_nofile)|" \
+        -e "s|@KEEPALIVE@|$STREAMS|" "$ROOT/bench/nginx/streams.conf.in" > "$dir/nginx-streams.conf"
+}
+
+# Open files per nginx worker: its connections and some room, within the hard limit (raising that needs privileges).
+nginx_nofile() {
+    local want=$(( STREAMS * 2 + 2048 )) hard
+    hard=$(ulimit -Hn)
+    if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then want=$hard; fi
+    echo "$want"
+}
+
+# The pids of nginx (master $1 and its workers), whose CPU is summed.
+nginx_pids() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
+
+# 5,000 streams: 4 simulators x 1,250 slots at 10 tokens/s (STREAMS_5000_TPS), the rest as set for run_streams.
+run_streams_5000() {
+    STREAMS=5000 SIMS=4 DECODE_TPS=${STREAMS_5000_TPS:-10} run_streams
 }
 
 run_streams() {
-    local dir="$OUT/streams" sims lport balancer direct r c0 c1
+    local dir sims lport nport balancer nginx direct r c0 c1 path
+    STREAMS_DIR="$OUT/$(streams_tag)"; dir=$STREAMS_DIR
     rm -rf "$dir"
     mkdir -p "$dir"
     STREAM_BODY="{\"model\":\"llama3.2:1b\",\"prompt\":\"Tell me a story, number {{i}}.\",\"stream\":true,\"options\":{\"num_predict\":$TOKENS}}"
@@ -79,124 +112,182 @@ run_streams() {
     start_balancer "$dir" "$lport" "$dir/backends.json" "$dir/balancer.log"; balancer=$STARTED_PID
     wait_http "http://127.0.0.1:$lport/ready" 200 60
     wait_models "http://127.0.0.1:$lport"
+    STREAM_PATHS=(balancer direct)
+    if [ -n "$NGINX" ]; then
+        nport=$(free_port)
+        write_nginx_streams "$dir" "$nport" "$dir/backends.json"
+        start_nginx "$dir" "$dir/nginx-streams.conf"; nginx=$STARTED_PID
+        wait_http "http://127.0.0.1:$nport/api/version" 200 30
+        STREAM_PATHS=(balancer nginx direct)
+    else
+        log "streams: nginx is not installed and could not be installed: no nginx row (the peer measure is missing)"
+    fi
+    local -A url=([balancer]="http://127.0.0.1:$lport" [nginx]="http://127.0.0.1:${nport:-0}" [direct]="$direct")
 
     [ "${PROFILE:-0}" = 1 ] && jcmd "$balancer" JFR.start name=bench settings=profile \
         filename="$dir/balancer.jfr" >/dev/null
-    # One unmeasured pass over both paths first, so that every JVM on the path has compiled its hot code.
-    log "streams: warm-up pass (one request per connection, direct and through the balancer)"
-    warm_streams "$direct" "$dir/prewarm-direct.json"
-    warm_streams "http://127.0.0.1:$lport" "$dir/prewarm-balancer.json"
+    # One unmeasured pass over every path first, so that every JVM on the path has compiled its hot code.
+    log "streams: warm-up pass (one request per connection, each path: ${STREAM_PATHS[*]})"
+    for path in "${STREAM_PATHS[@]}"; do
+        warm_streams "${url[$path]}" "$dir/prewarm-$path.json"
+    done
     STREAMS_LOAD_BEFORE=$(loadavg)
     : > "$dir/heap.txt"
-    : > "$dir/cpu.txt"
+    for path in "${STREAM_PATHS[@]}"; do : > "$dir/cpu-$path.txt"; done
     for r in $(seq 1 "$STREAM_ROUNDS"); do
-        log "streams: round $r/$STREAM_ROUNDS, direct: $STREAMS streams over $SIMS simulators"
-        loadgen_once "$direct" "$dir/direct-$r.json"
         local try sampler
         for try in $(seq 1 "$BALANCER_TRIES"); do
-            log "streams: round $r/$STREAM_ROUNDS, through the balancer"
-            sample_heap "http://127.0.0.1:$lport" "$dir/heap.txt" &
+            log "streams: round $r/$STREAM_ROUNDS, $STREAMS streams through the balancer"
+            sample_heap "${url[balancer]}" "$dir/heap.txt" &
             sampler=$!
             track "$sampler"
             c0=$(cpu_seconds "$balancer")
-            loadgen_once "http://127.0.0.1:$lport" "$dir/balancer-$r.json"
+            loadgen_once "${url[balancer]}" "$dir/balancer-$r.json"
             c1=$(cpu_seconds "$balancer")
             stop_pid "$sampler"
-            balancer_alive "http://127.0.0.1:$lport" && break
+            balancer_alive "${url[balancer]}" && break
             record_hang "$dir" "$balancer" "streams round $r, try $try"
             start_balancer "$dir" "$lport" "$dir/backends.json" "$dir/balancer.log.$r.$try"; balancer=$STARTED_PID
-            wait_http "http://127.0.0.1:$lport/ready" 200 60
-            wait_models "http://127.0.0.1:$lport"
-            warm_streams "http://127.0.0.1:$lport" "$dir/prewarm-balancer-$r-$try.json"
+            wait_http "${url[balancer]}/ready" 200 60
+            wait_models "${url[balancer]}"
+            warm_streams "${url[balancer]}" "$dir/prewarm-balancer-$r-$try.json"
         done
-        awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }' >> "$dir/cpu.txt"
+        awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }' >> "$dir/cpu-balancer.txt"
+        if [ -n "${nginx:-}" ]; then
+            log "streams: round $r/$STREAM_ROUNDS, through nginx"
+            # shellcheck disable=SC2046
+            c0=$(cpu_seconds $(nginx_pids "$nginx"))
+            loadgen_once "${url[nginx]}" "$dir/nginx-$r.json"
+            # shellcheck disable=SC2046
+            c1=$(cpu_seconds $(nginx_pids "$nginx"))
+            awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }' >> "$dir/cpu-nginx.txt"
+        fi
+        log "streams: round $r/$STREAM_ROUNDS, directly to the $SIMS simulators"
+        loadgen_once "$direct" "$dir/direct-$r.json"
     done
     STREAMS_LOAD_AFTER=$(loadavg)
     BALANCER_PEAK_RSS=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$balancer/status")
-    BALANCER_HEAP_MAX=$(curl -s -m 2 "http://127.0.0.1:$lport/metrics" \
+    BALANCER_HEAP_MAX=$(curl -s -m 2 "${url[balancer]}/metrics" \
         | awk '$1 == "ollama_balancer_jvm_heap_max_bytes" { printf "%.0f", $2 / 1048576 }')
     if [ "${PROFILE:-0}" = 1 ]; then
         jcmd "$balancer" JFR.stop name=bench >/dev/null 2>&1 || true
         "$ROOT/bench/jfr-top.sh" "$dir/balancer.jfr" > "$dir/profile.txt" 2>&1 || true
         log "streams: profile of the balancer in $dir/profile.txt"
     fi
-    stop_pid "$balancer"; stop_pid "$sims"
+    stop_pid "$balancer"; [ -n "${nginx:-}" ] && stop_pid "$nginx"; stop_pid "$sims"
     streams_report "$dir"
 }
 
 # Median over the rounds of a jq expression on the loadgen reports of one path.
 smed() { local f; for f in "$1"/"$2"-*.json; do jq -r "$3" "$f"; done | median; }
 
+# A proxy's own CPU per forwarded chunk in µs: the median CPU seconds of its runs (in directory $1, path $2) over the
+# chunks of a run, warm-up requests included since the CPU was measured over the whole loadgen run.
+cpu_per_chunk() {
+    awk -v c="$(median < "$1/cpu-$2.txt")" -v n="$(smed "$1" "$2" '.chunks.count')" -v w="$STREAM_WARMUP" \
+        -v m="$STREAM_REQUESTS" 'BEGIN { print (n > 0) ? c * 1e6 / (n * (w + m) / m) : 0 }'
+}
+
+# a − b, and a / b (0 when b is 0), of two numbers.
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { print a - b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > 0) ? a / b : 0 }'; }
+
 streams_report() {
-    local dir=$1 md="$1/section.md" p
-    local -A name=([direct]="simulators directly" [balancer]="through the balancer")
-    local errors peak added_p50 added_p99 added_ttft50 added_ttft99 met cpu chunks paired gc r gcn gct gcmax gcafter
-    errors=$(cat "$dir"/direct-*.json "$dir"/balancer-*.json | jq -s 'map(.requests.errors + .warmup.errors) | add')
+    local dir=$1 md="$1/section.md" p tag
+    tag=$(streams_tag)
+    local -A name=([direct]="simulators directly" [balancer]="through the balancer" [nginx]="through nginx")
+    local errors peak added_p50 added_p99 met paired gc gcn gct gcmax gcafter has_nginx=0
+    [ -f "$dir/nginx-1.json" ] && has_nginx=1
+    errors=$(for p in "${STREAM_PATHS[@]}"; do cat "$dir"/$p-*.json; done \
+        | jq -s 'map(.requests.errors + .warmup.errors) | add')
     peak=$(sort -n "$dir/heap.txt" | tail -n 1 | awk '{ printf "%.0f", $1 / 1048576 }')
-    added_p50=$(awk -v a="$(smed "$dir" balancer '.chunkDelayMs.p50')" -v b="$(smed "$dir" direct '.chunkDelayMs.p50')" 'BEGIN { print a - b }')
-    added_p99=$(awk -v a="$(smed "$dir" balancer '.chunkDelayMs.p99')" -v b="$(smed "$dir" direct '.chunkDelayMs.p99')" 'BEGIN { print a - b }')
-    # The same difference round by round (each balancer run right after its direct run, so under similar noise).
+    added_p50=$(minus "$(smed "$dir" balancer '.chunkDelayMs.p50')" "$(smed "$dir" direct '.chunkDelayMs.p50')")
+    added_p99=$(minus "$(smed "$dir" balancer '.chunkDelayMs.p99')" "$(smed "$dir" direct '.chunkDelayMs.p99')")
+    # The same difference round by round (each path's run within minutes of the others, so under similar noise).
     paired=$(for r in $(seq 1 "$STREAM_ROUNDS"); do
         jq -rn --slurpfile b "$dir/balancer-$r.json" --slurpfile d "$dir/direct-$r.json" \
             '$b[0].chunkDelayMs.p99 - $d[0].chunkDelayMs.p99'; done)
     gc=$(gc_summary "$dir"/balancer.log*.gc)
-    added_ttft50=$(awk -v a="$(smed "$dir" balancer '.ttftMs.p50')" -v b="$(smed "$dir" direct '.ttftMs.p50')" 'BEGIN { print a - b }')
-    added_ttft99=$(awk -v a="$(smed "$dir" balancer '.ttftMs.p99')" -v b="$(smed "$dir" direct '.ttftMs.p99')" 'BEGIN { print a - b }')
     met=$(awk -v d="$added_p99" -v e="$errors" -v h="$(hang_count "$dir")" \
         'BEGIN { print (d <= 2 && e == 0 && h == 0) ? "**met**" : "**not met**" }')
-    cpu=$(median < "$dir/cpu.txt")
-    chunks=$(smed "$dir" balancer '.chunks.count')
     {
-        echo "<!-- bench:streams:start -->"
-        echo "## $STREAMS concurrent streams: added time to first token and per-chunk delay (issue #2, part 2)"
+        echo "<!-- bench:$tag:start -->"
+        echo "## $STREAMS concurrent streams: the balancer against nginx and the direct path (issues #2 and #11)"
         echo
         echo "Run $(date -u +%Y-%m-%dT%H:%M:%SZ) with \`${BENCH_COMMAND}\`."
         echo
         machine_block
-        echo "- Backends: $SIMS simulators in one JVM (\`simulate --fleet\`, \`$SIM_JAVA_OPTS\`, bench/out/streams/fleet.json),"\
+        echo "- Backends: $SIMS simulators in one JVM (\`simulate --fleet\`, \`$SIM_JAVA_OPTS\`, bench/out/$tag/fleet.json),"\
              "$(( (STREAMS + SIMS - 1) / SIMS )) slots each, $DECODE_TPS tokens/s per stream with no slowdown under"\
              "concurrency, jitter ±$(awk -v j="$JITTER" 'BEGIN { print j * 100 }')%, $TOKENS tokens per answer"\
              "(\`num_predict\`), model warm. The balancer (\`$BALANCER_JAVA_OPTS\`, access log off) lists them with"\
              "\`maxConcurrency\` = their slots."
+        [ "$has_nginx" = 1 ] && echo "- Peer: nginx in front of the same simulators (bench/nginx/streams.conf.in:"\
+             "\`worker_processes auto\`, \`least_conn\`, \`proxy_buffering off\`, \`proxy_http_version 1.1\`, upstream"\
+             "\`keepalive $STREAMS\`, access log off)."
         echo "- Load: \`loadgen --connections $STREAMS --requests $STREAM_REQUESTS --warmup $STREAM_WARMUP"\
              "--ramp-up $STREAM_RAMP --threads $LOADGEN_THREADS\` (\`$LOADGEN_JAVA_OPTS\`), streaming"\
              "\`POST /api/generate\`; direct: connection i goes to simulator i mod $SIMS; $STREAM_ROUNDS rounds of"\
-             "direct → balancer after one unmeasured pass over both, figures are medians over the rounds (warm-up requests"\
-             "excluded)."
+             "$(IFS=/; echo "${STREAM_PATHS[*]}" | sed 's|/| → |g') after one unmeasured pass over each path; figures"\
+             "are medians over the rounds (warm-up requests excluded)."
         echo "- Measures: TTFT = request written → first NDJSON line read; per-chunk delay = arrival wall-clock time"\
              "− the chunk's \`created_at\` (stamped by the simulator with ns precision when it emits the token; same"\
-             "machine clock), so it holds the simulator's write, the kernel, the balancer (when in the path) and the"\
-             "load generator's read."
-        echo "- Noise: simulators, balancer and load generator share $(nproc) CPUs with other work (load average"\
-             "$STREAMS_LOAD_BEFORE before, $STREAMS_LOAD_AFTER after); the balancer's own CPU use adds to the"\
-             "contention in its runs, which this ratio cannot separate from its forwarding cost."
+             "machine clock), so it holds the simulator's write, the kernel, the proxy (when in the path) and the"\
+             "load generator's read. A proxy's CPU = user + system time from /proc/PID/stat over its runs (nginx: master"\
+             "and workers), per chunk forwarded (warm-up requests included, as in the CPU time)."
+        echo "- Noise: simulators, proxies and load generator share $(nproc) CPUs with other work (load average"\
+             "$STREAMS_LOAD_BEFORE before, $STREAMS_LOAD_AFTER after); a proxy's own CPU use adds to the contention in"\
+             "its runs, which the delays cannot separate from its forwarding cost: compare the proxies' ratios."
         echo
-        echo "| path | requests ok | errors | chunks | TTFT p50 ms | TTFT p99 ms | chunk delay p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |"
-        echo "|---|---|---|---|---|---|---|---|---|---|---|"
-        for p in direct balancer; do
-            printf '| %s | %d | %d | %d | %.2f | %.2f | %.3f | %.3f | %.3f | %.3f | %.3f |\n' "${name[$p]}" \
+        echo "| path | requests ok | errors | chunks | TTFT p50 ms | TTFT p99 ms | chunk delay p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU s per run | CPU µs per chunk |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        for p in "${STREAM_PATHS[@]}"; do
+            printf '| %s | %d | %d | %d | %.2f | %.2f | %.3f | %.3f | %.3f | %.3f | %.3f | %s | %s |\n' "${name[$p]}" \
                 "$(smed "$dir" $p '.requests.ok')" \
                 "$(cat "$dir"/$p-*.json | jq -s 'map(.requests.errors + .warmup.errors) | add')" \
                 "$(smed "$dir" $p '.chunks.count')" \
                 "$(smed "$dir" $p '.ttftMs.p50')" "$(smed "$dir" $p '.ttftMs.p99')" \
                 "$(smed "$dir" $p '.chunkDelayMs.p50')" "$(smed "$dir" $p '.chunkDelayMs.p90')" \
                 "$(smed "$dir" $p '.chunkDelayMs.p99')" "$(smed "$dir" $p '.chunkDelayMs.p999')" \
-                "$(smed "$dir" $p '.chunkDelayMs.max')"
+                "$(smed "$dir" $p '.chunkDelayMs.max')" \
+                "$([ "$p" = direct ] && echo — || printf '%.1f' "$(median < "$dir/cpu-$p.txt")")" \
+                "$([ "$p" = direct ] && echo — || printf '%.1f' "$(cpu_per_chunk "$dir" "$p")")"
         done
         echo
-        printf -- '- **Added per-chunk delay (balancer − direct): p50 %.3f ms, p99 %.3f ms**; target p99 ≤ 2 ms with no errors and no hang: %s.\n' \
+        for p in "${STREAM_PATHS[@]}"; do
+            [ "$p" = direct ] && continue
+            printf -- '- Added by %s (over direct): per-chunk delay p50 %.3f ms, p99 %.3f ms; TTFT p50 %.2f ms, p99 %.2f ms.\n' \
+                "${name[$p]#through }" \
+                "$(minus "$(smed "$dir" $p '.chunkDelayMs.p50')" "$(smed "$dir" direct '.chunkDelayMs.p50')")" \
+                "$(minus "$(smed "$dir" $p '.chunkDelayMs.p99')" "$(smed "$dir" direct '.chunkDelayMs.p99')")" \
+                "$(minus "$(smed "$dir" $p '.ttftMs.p50')" "$(smed "$dir" direct '.ttftMs.p50')")" \
+                "$(minus "$(smed "$dir" $p '.ttftMs.p99')" "$(smed "$dir" direct '.ttftMs.p99')")"
+        done
+        if [ "$has_nginx" = 1 ]; then
+            local cpu_ratio delay_ratio ttft_extra met11
+            cpu_ratio=$(ratio "$(cpu_per_chunk "$dir" balancer)" "$(cpu_per_chunk "$dir" nginx)")
+            delay_ratio=$(ratio "$(smed "$dir" balancer '.chunkDelayMs.p99')" "$(smed "$dir" nginx '.chunkDelayMs.p99')")
+            ttft_extra=$(minus "$(smed "$dir" balancer '.ttftMs.p50')" "$(smed "$dir" nginx '.ttftMs.p50')")
+            met11=$(awk -v c="$cpu_ratio" -v d="$delay_ratio" -v t="$ttft_extra" -v e="$errors" -v h="$(hang_count "$dir")" \
+                'BEGIN { print (c <= 1.5 && d <= 1.5 && t <= 5 && e == 0 && h == 0) ? "**met**" : "**not met**" }')
+            printf -- '- **Balancer ÷ nginx, same run: CPU per chunk %.2f×, chunk-delay p99 %.2f×; TTFT p50 balancer − nginx %.2f ms**; issue #11 targets (≤ 1.5×, ≤ 1.5×, ≤ 5 ms, no errors, no hang): %s.\n' \
+                "$cpu_ratio" "$delay_ratio" "$ttft_extra" "$met11"
+            printf -- '- Chunk-delay p99 round by round, balancer ÷ nginx: %s.\n' "$(for r in $(seq 1 "$STREAM_ROUNDS"); do
+                jq -rn --slurpfile b "$dir/balancer-$r.json" --slurpfile n "$dir/nginx-$r.json" \
+                    'if $n[0].chunkDelayMs.p99 > 0 then $b[0].chunkDelayMs.p99 / $n[0].chunkDelayMs.p99 else 0 end'
+                done | xargs printf '%.2f, ' | sed 's/, $//')"
+        fi
+        printf -- '- Added per-chunk delay (balancer − direct): p50 %.3f ms, p99 %.3f ms; issue #2 target p99 ≤ 2 ms with no errors and no hang: %s.\n' \
             "$added_p50" "$added_p99" "$met"
-        printf -- '- Added p99 per chunk round by round (balancer run − the direct run just before it): %s ms; median %.3f ms.\n' \
+        printf -- '- Added p99 per chunk round by round (balancer run − the direct run of the same round): %s ms; median %.3f ms.\n' \
             "$(xargs printf '%.3f, ' <<< "$paired" | sed 's/, $//')" "$(median <<< "$paired")"
-        printf -- '- Added time to first token: p50 %.2f ms, p99 %.2f ms (TTFT includes the simulated first-token time, 1/%s s).\n' \
-            "$added_ttft50" "$added_ttft99" "$DECODE_TPS"
+        printf -- '- TTFT includes the simulated first-token time, 1/%s s.\n' "$DECODE_TPS"
         printf -- '- Balancer peak heap in use: %s MiB (max of `ollama_balancer_jvm_heap_used_bytes` from `GET /metrics` sampled every 250 ms during its runs; heap max %s MiB); peak RSS (VmHWM) %s MiB.\n' \
             "$peak" "$BALANCER_HEAP_MAX" "$BALANCER_PEAK_RSS"
         read -r gcn gct gcmax gcafter <<< "$gc"
         printf -- '- Balancer GC (`-Xlog:gc`, whole benchmark): %s collections, %s ms of pauses in total, longest %s ms; largest heap after a collection %s MiB (an upper bound of the live set).\n' \
             "$gcn" "$gct" "$gcmax" "$gcafter"
-        printf -- '- Balancer CPU: %.1f s per run (median; it includes JIT compilation in the first round and the metrics thread), %.1f µs per forwarded chunk.\n' "$cpu" \
-            "$(awk -v c="$cpu" -v n="$chunks" -v w="$STREAM_WARMUP" -v m="$STREAM_REQUESTS" 'BEGIN { print (n > 0) ? c * 1e6 / (n * (w + m) / m) : 0 }')"
+        echo "- The balancer's CPU per run includes JIT compilation in the first round and its metrics thread."
         hang_lines "$dir"
         echo
         echo "Per round:"
@@ -204,12 +295,18 @@ streams_report() {
         echo "| round | path | ok | errors | TTFT p50 / p99 ms | chunk delay p50 / p99 / max ms | elapsed s |"
         echo "|---|---|---|---|---|---|---|"
         local f
-        for f in "$dir"/direct-*.json "$dir"/balancer-*.json; do
-            jq -r --arg f "$(basename "$f" .json)" '"| \($f | split("-")[1]) | \($f | split("-")[0]) | \(.requests.ok) | \(.requests.errors + .warmup.errors) | \(.ttftMs.p50) / \(.ttftMs.p99) | \(.chunkDelayMs.p50) / \(.chunkDelayMs.p99) / \(.chunkDelayMs.max) | \(.elapsedSeconds * 10 | round / 10) |"' "$f"
+        for r in $(seq 1 "$STREAM_ROUNDS"); do
+            for p in "${STREAM_PATHS[@]}"; do
+                f="$dir/$p-$r.json"
+                jq -r --arg p "$p" --arg r "$r" '"| \($r) | \($p) | \(.requests.ok) | \(.requests.errors + .warmup.errors) | \(.ttftMs.p50) / \(.ttftMs.p99) | \(.chunkDelayMs.p50) / \(.chunkDelayMs.p99) / \(.chunkDelayMs.max) | \(.elapsedSeconds * 10 | round / 10) |"' "$f"
+            done
         done
         echo
-        echo "<!-- bench:streams:end -->"
+        echo "<!-- bench:$tag:end -->"
     } > "$md"
-    update_section streams "$md"
-    BENCH_SUMMARY+=("streams: added chunk delay p99 = $(printf '%.3f' "$added_p99") ms (target <= 2), errors $errors, peak heap ${peak} MiB")
+    update_section "$tag" "$md"
+    BENCH_SUMMARY+=("$tag: added chunk delay p99 = $(printf '%.3f' "$added_p99") ms (target <= 2), errors $errors, peak heap ${peak} MiB")
+    if [ "$has_nginx" = 1 ]; then
+        BENCH_SUMMARY+=("$tag: balancer / nginx CPU per chunk $(printf '%.2f' "$(ratio "$(cpu_per_chunk "$dir" balancer)" "$(cpu_per_chunk "$dir" nginx)")")x (target <= 1.5)")
+    fi
 }

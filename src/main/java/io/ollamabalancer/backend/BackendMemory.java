@@ -113,7 +113,12 @@ public final class BackendMemory {
     private final Map<String, Long> sizes = new ConcurrentHashMap<>();
     private final AtomicReference<State> state = new AtomicReference<>(State.EMPTY);
 
-    /** @param configuredModels 0 for none; @param configuredBytes 0 for none */
+    /**
+     * Memory limits from the backends file, to be refined by what is learned.
+     *
+     * @param configuredModels 0 for none
+     * @param configuredBytes 0 for none
+     */
     public BackendMemory(int configuredModels, long configuredBytes) {
         this.limits = limits(configuredModels, configuredBytes);
     }

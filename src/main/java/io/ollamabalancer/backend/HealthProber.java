@@ -105,6 +105,8 @@ public final class HealthProber {
         }
     }
 
+    // inFlight is a ConcurrentHashMap: its iterator is weakly consistent, so removing while iterating is safe.
+    @SuppressWarnings("ModifyCollectionInEnhancedForLoop")
     private void expireOverdue(long now) {
         long timeout = policy.probeTimeout().toNanos();
         for (Map.Entry<Backend, Attempt> e : inFlight.entrySet()) {

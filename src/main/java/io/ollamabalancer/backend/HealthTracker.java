@@ -371,6 +371,8 @@ public final class HealthTracker {
         }
     }
 
+    // Callers hold this object's monitor; the fields are volatile only for the lock-free readers.
+    @SuppressWarnings("NonAtomicVolatileUpdate")
     private Transition eject(long now, String why) {
         if (state == HealthState.UP && now - healthySinceNanos >= policy.backoffResetAfter().toNanos()) {
             backoffLevel = 0;

@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -61,7 +62,7 @@ final class CheckConfigCommand implements Callable<Integer> {
 
     static String line(BackendConfig b, int nameWidth) {
         String models = b.models() == null ? "models from /api/tags" : "models=" + String.join(",", b.models());
-        return String.format("%-" + Math.max(1, nameWidth) + "s  %s  maxConcurrency=%d  %s  %s", b.name(), b.url(),
+        return String.format(Locale.ROOT, "%-" + Math.max(1, nameWidth) + "s  %s  maxConcurrency=%d  %s  %s", b.name(), b.url(),
                 b.maxConcurrency(), models, b.enabled() ? "enabled" : "disabled");
     }
 }

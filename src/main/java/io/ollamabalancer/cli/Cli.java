@@ -7,7 +7,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import java.util.List;
 import java.util.Set;
 
@@ -31,7 +33,10 @@ public final class Cli {
 
     /** Runs against the real process, printing to stdout and stderr. */
     public static int run(String[] args, CliContext context) {
-        return run(args, context, Launcher.SERVER, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        // The terminal's own encoding, deliberately: this is text for a person at a console.
+        Charset console = Charset.defaultCharset();
+        return run(args, context, Launcher.SERVER, new PrintWriter(new OutputStreamWriter(System.out, console), true),
+                new PrintWriter(new OutputStreamWriter(System.err, console), true));
     }
 
     static int run(String[] args, CliContext context, Launcher launcher, PrintWriter out, PrintWriter err) {

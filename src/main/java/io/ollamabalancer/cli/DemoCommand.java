@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -124,7 +125,7 @@ final class DemoCommand implements Callable<Integer> {
                     .append(" simulated Ollama servers\n");
             for (OllamaSimulator s : sims) {
                 SimulatorConfig c = s.config();
-                sb.append(String.format("  %-6s %s  %4.0f tok/s decode, %d slots, models: %s%n", c.name(), s.baseUrl(),
+                sb.append(String.format(Locale.ROOT, "  %-6s %s  %4.0f tok/s decode, %d slots, models: %s%n", c.name(), s.baseUrl(),
                         c.decodeTokensPerSecond(), c.slots(),
                         c.models().stream().map(SimModel::name).collect(Collectors.joining(", "))));
             }

@@ -1,5 +1,7 @@
 package io.ollamabalancer.cli;
 
+import io.ollamabalancer.logging.Logs;
+
 /**
  * The entry point of the jar ({@code java -jar ollama-balancer.jar [command] [options]}). Runs {@link Cli} against
  * the real process and turns its result into the exit status; the only place that calls {@link System#exit}.
@@ -9,6 +11,8 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(Cli.run(args, CliContext.system()));
+        int status = Cli.run(args, CliContext.system());
+        Logs.stop(); // the last queued log lines are written before the JVM exits
+        System.exit(status);
     }
 }

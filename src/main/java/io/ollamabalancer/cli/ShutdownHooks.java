@@ -1,5 +1,7 @@
 package io.ollamabalancer.cli;
 
+import io.ollamabalancer.logging.Logs;
+
 /**
  * Closes what a long-running command started when the JVM is asked to stop (Ctrl-C, {@code docker stop}), and
  * takes the hook back when the command ends on its own, so nothing stays registered in a test JVM. Thread-safe
@@ -10,7 +12,13 @@ final class ShutdownHooks {
     }
 
     static Thread register(String name, Runnable action) {
-        Thread hook = new Thread(action, name);
+        Thread hook = new Thread(() -> {
+            try {
+                action.run();
+            } finally {
+                Logs.stop(); // the JVM halts when the hooks end: write out the queued log lines first
+            }
+        }, name);
         Runtime.getRuntime().addShutdownHook(hook);
         return hook;
     }

@@ -17,6 +17,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
@@ -226,7 +227,7 @@ final class SimulateCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         for (OllamaSimulator s : sims) {
             SimulatorConfig c = s.config();
-            sb.append(String.format("%s  %s  %.0f tok/s decode, %.0f tok/s prefill, %d slots%s, models: %s%n",
+            sb.append(String.format(Locale.ROOT, "%s  %s  %.0f tok/s decode, %.0f tok/s prefill, %d slots%s, models: %s%n",
                     c.name(), s.baseUrl(), c.decodeTokensPerSecond(), c.prefillTokensPerSecond(), c.slots(),
                     memory(c), c.models().stream().map(SimModel::name).collect(Collectors.joining(", "))));
         }

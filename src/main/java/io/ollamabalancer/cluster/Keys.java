@@ -17,7 +17,7 @@ package io.ollamabalancer.cluster;
  * {ns}:q:&lt;replica&gt;:&lt;model&gt;    ZSET   the replica's waiting requests: member "id|promptTokens|outputTokens",
  *                                   score {@link QueueScore}
  * {ns}:stats:index           SET    keys of shared statistics
- * {ns}:stat:&lt;key&gt;            HASH   replica → its observations under that key ({@link WeightedStats#encode})
+ * {ns}:stat:&lt;key&gt;            HASH   replica → its observations under that key ({@link WeightedStatsCodec#encode})
  * {ns}:down:&lt;backend&gt;        STRING "replica|reason" while that backend is ejected (TTL = ejection time)
  * {ns}:events                channel "freed b", "want b", "down b", "up b"
  * </pre>

@@ -15,8 +15,6 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,7 +46,6 @@ final class RedisLink implements AutoCloseable {
     private static final java.util.List<String> UNSERVICEABLE = java.util.List.of("OOM", "READONLY", "MISCONF",
             "LOADING", "MASTERDOWN", "CLUSTERDOWN", "NOAUTH", "WRONGPASS", "NOPERM", "BUSY", "NOREPLICAS");
 
-    private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
 
     private final ClusterConfig config;
     private final ClientResources resources;

@@ -1,5 +1,6 @@
 package io.ollamabalancer.cluster;
 
+import io.ollamabalancer.estimate.LearnedState;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.ollamabalancer.cluster;
 
+import io.ollamabalancer.estimate.WeightedStats;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ final class SharedStats {
         args.add(ttlMillis);
         own.forEach((k, v) -> {
             args.add(k);
-            args.add(v.encode());
+            args.add(WeightedStatsCodec.encode(v));
         });
         return PUBLISH.run(redis, new String[] {keys.statsIndex()}, args.toArray(String[]::new))
                 .thenApply(r -> null);
@@ -106,7 +107,7 @@ final class SharedStats {
                     if (me.equals(fields.get(j).toString())) {
                         continue;
                     }
-                    WeightedStats w = WeightedStats.decode(String.valueOf(fields.get(j + 1)));
+                    WeightedStats w = WeightedStatsCodec.decode(String.valueOf(fields.get(j + 1)));
                     if (w != null) {
                         records.add(w);
                     }

@@ -5,7 +5,7 @@
  * holds), {@link io.ollamabalancer.cluster.SlotGrant} (what a backend's slot limit reads),
  * {@link io.ollamabalancer.cluster.ClusterHooks} (what the scheduler reports),
  * {@link io.ollamabalancer.cluster.LocalView} / {@link io.ollamabalancer.cluster.FleetLocalView} (what the cluster
- * reads of this replica), {@link io.ollamabalancer.cluster.LearnedState} and
+ * reads of this replica), {@link io.ollamabalancer.estimate.LearnedState} and
  * {@link io.ollamabalancer.cluster.HealthListener} (shared statistics and health), and
  * {@link io.ollamabalancer.cluster.RedisTarget} for the {@code --redis-url} forms ({@code redis://},
  * {@code rediss://}, {@code redis-sentinel://…#master}, {@code redis-cluster://seed1,seed2}).

@@ -1,7 +1,5 @@
 package io.ollamabalancer.estimate;
 
-import io.ollamabalancer.cluster.LearnedState;
-import io.ollamabalancer.cluster.WeightedStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

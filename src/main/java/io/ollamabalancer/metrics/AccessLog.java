@@ -17,8 +17,9 @@ import java.util.Locale;
  * ({@link Format#PLAIN}) or one JSON object ({@link Format#JSON}). A stage that never happened is {@code -} in plain
  * and {@code null} in JSON.
  *
- * <p>Thread-safe and stateless. It runs on event loops, so the {@code access} logger should go through an
- * asynchronous appender; nothing is formatted when the logger is off.
+ * <p>Thread-safe and stateless. It runs on event loops, so the {@code access} logger goes through an
+ * asynchronous appender ({@code io.ollamabalancer.logging.NonBlockingAppender} in {@code logback.xml}) that drops
+ * rather than waits; nothing is formatted when the logger is off.
  */
 public final class AccessLog implements RequestObserver {
     public static final String LOGGER = "access";

@@ -4,11 +4,18 @@ import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendMemory;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.backend.Health;
+import io.ollamabalancer.logging.DroppedLines;
 import io.ollamabalancer.schedule.ModelQueue;
 import io.ollamabalancer.schedule.Scheduler;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetric;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.util.internal.PlatformDependent;
 import org.HdrHistogram.Histogram;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +77,7 @@ public final class PrometheusText {
         latency(w, recorders.snapshotNow());
         clientSide(w, clientSide.get());
         process(w);
+        memory(w);
         return Rendered.text(Rendered.PROMETHEUS, w.toString());
     }
 
@@ -243,6 +251,45 @@ public final class PrometheusText {
         if (heap.getMax() > 0) {
             w.family(PREFIX + "jvm_heap_max_bytes", "gauge", "JVM heap limit.");
             w.sample(PREFIX + "jvm_heap_max_bytes", heap.getMax());
+        }
+        w.family(PREFIX + "log_lines_dropped_total", "counter", "Log lines dropped, not written, because the log "
+                + "output (stdout) was slower than the balancer; logging never makes a request wait.");
+        w.sample(PREFIX + "log_lines_dropped_total", DroppedLines.PROCESS.total());
+    }
+
+    /**
+     * What the heap gauge above cannot say: how much of it is live (in use after the last collection, summed over
+     * the heap's pools), and the memory Netty's buffer allocator holds for connections and bodies, most of it
+     * direct (off-heap), which the heap figures never include.
+     */
+    private static void memory(PromWriter w) {
+        long live = 0;
+        boolean any = false;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage afterGc = pool.getType() == MemoryType.HEAP ? pool.getCollectionUsage() : null;
+            if (afterGc != null) {
+                live += afterGc.getUsed();
+                any = true;
+            }
+        }
+        if (any) {
+            w.family(PREFIX + "jvm_heap_live_bytes", "gauge", "JVM heap in use after the last garbage collection.");
+            w.sample(PREFIX + "jvm_heap_live_bytes", live);
+        }
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p) {
+            ByteBufAllocatorMetric m = p.metric();
+            w.family(PREFIX + "netty_allocator_used_bytes", "gauge",
+                    "Memory held by Netty's buffer allocator (pooled chunks included), by kind.");
+            w.sample(PREFIX + "netty_allocator_used_bytes", m.usedDirectMemory(), "kind", "direct");
+            w.sample(PREFIX + "netty_allocator_used_bytes", m.usedHeapMemory(), "kind", "heap");
+        }
+        long direct = PlatformDependent.usedDirectMemory();
+        if (direct >= 0) {
+            w.family(PREFIX + "netty_direct_memory_used_bytes", "gauge",
+                    "Direct memory Netty has reserved in all (its allocator and unpooled buffers).");
+            w.sample(PREFIX + "netty_direct_memory_used_bytes", direct);
+            w.family(PREFIX + "netty_direct_memory_max_bytes", "gauge", "Netty's direct memory limit.");
+            w.sample(PREFIX + "netty_direct_memory_max_bytes", PlatformDependent.maxDirectMemory());
         }
     }
 }

@@ -2,6 +2,7 @@ package io.ollamabalancer.replay;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -114,7 +115,7 @@ public final class DesMatrix {
             long t0 = System.nanoTime();
             Summary s = Summary.of(policy, VirtualReplay.run(fleet, trace, policy));
             summaries.add(s);
-            progress.accept(String.format("%s, %s: %s mean %.2f s, p99 %.2f s (%.1f s)", fleet.name(),
+            progress.accept(String.format(Locale.ROOT, "%s, %s: %s mean %.2f s, p99 %.2f s (%.1f s)", fleet.name(),
                     trace.name(), policy, s.e2eMean(), s.e2eP99(), (System.nanoTime() - t0) / 1e9));
         }
         if (fleet.memoryLimited()) {
@@ -124,7 +125,7 @@ public final class DesMatrix {
             if (best != null) {
                 summaries.add(best.summary());
                 placement.add(best.describe(fleet));
-                progress.accept(String.format("%s, %s: %s mean %.2f s, p99 %.2f s, %s (%.1f s)", fleet.name(),
+                progress.accept(String.format(Locale.ROOT, "%s, %s: %s mean %.2f s, p99 %.2f s, %s (%.1f s)", fleet.name(),
                         trace.name(), PLACEMENT_ORACLE, best.summary().e2eMean(), best.summary().e2eP99(),
                         best.describe(fleet), (System.nanoTime() - t0) / 1e9));
             }

@@ -188,7 +188,7 @@ public final class TargetCheck {
                 figures.append(Math.round(l.load() * 100)).append(" %: ");
                 if (e == null) {
                     figures.append("not measured");
-                    met = met == Boolean.FALSE ? met : null;
+                    met = Boolean.FALSE.equals(met) ? met : null;
                     continue;
                 }
                 boolean all = e.errors() == 0;
@@ -313,7 +313,7 @@ public final class TargetCheck {
             figures.append(Math.round(l.load() * 100)).append(" %: ");
             if (Double.isNaN(v)) {
                 figures.append("not measured");
-                met = met == Boolean.FALSE ? met : null;
+                met = Boolean.FALSE.equals(met) ? met : null;
             } else {
                 figures.append(String.format(Locale.ROOT, "%.2f%s", v, unit));
                 if (v > limit) {

@@ -45,7 +45,6 @@ public final class VirtualReplay {
     /** How often waiting work is re-planned while anything waits (the scheduler's sweep). */
     static final double SWEEP_SECONDS = 0.1;
 
-    private final SimFleet sims;
     private final Trace trace;
     private final String policy;
     private final PriorityQueue<Event> events = new PriorityQueue<>();
@@ -72,7 +71,6 @@ public final class VirtualReplay {
     private boolean sweepPending;
 
     private VirtualReplay(SimFleet sims, Trace trace, String policy, QueueOrder order) {
-        this.sims = sims;
         this.trace = trace;
         this.policy = policy;
         this.outcomes = new Outcome[trace.size()];

@@ -1,5 +1,7 @@
 package io.ollamabalancer.request;
 
+import java.util.Locale;
+
 /**
  * Finds the first JSON syntax error in a body and words it the way Go's {@code encoding/json} does (the text
  * Ollama returns in its 400). Only used on the error path, after jackson-core has refused a body, so clarity wins
@@ -62,11 +64,11 @@ final class GoJsonSyntax {
                 break;
         }
         if (c < 0x20 || c == 0x7F) {
-            return String.format("\\x%02x", c);
+            return String.format(Locale.ROOT, "\\x%02x", c);
         }
         // Latin-1 controls, the no-break space and the soft hyphen are not printable for strconv.IsPrint.
         if ((c >= 0x80 && c <= 0xA0) || c == 0xAD) {
-            return String.format("\\u%04x", c);
+            return String.format(Locale.ROOT, "\\u%04x", c);
         }
         return String.valueOf((char) c);
     }

@@ -81,7 +81,6 @@ public final class EftPolicy implements DispatchPolicy {
             double stickyScore = Double.MAX_VALUE;
             ColdStart stickyCold = null;
             Backend now0 = null;
-            long nowFinish = Long.MAX_VALUE;
             double nowScore = Double.MAX_VALUE;
             int n = candidates.size();
             for (int k = 0; k < n; k++) {
@@ -122,7 +121,6 @@ public final class EftPolicy implements DispatchPolicy {
                 double score = finish + (coldStart == null ? 0 : coldStart.penaltyNanos());
                 if (start == 0 && b.hasFreeSlot() && score < nowScore) {
                     now0 = b;
-                    nowFinish = finish;
                     nowScore = score;
                 }
                 if (score < bestScore) {

@@ -90,6 +90,7 @@ public final class BalancerServer implements AutoCloseable {
      * @param config   process settings ({@code port} 0 binds an ephemeral port)
      * @param backends the fleet, already validated
      */
+    @SuppressForbidden // start-up, on the caller's thread: waits for the bind and the first model poll
     public static BalancerServer start(BalancerConfig config, List<BackendConfig> backends)
             throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
@@ -239,11 +240,13 @@ public final class BalancerServer implements AutoCloseable {
     }
 
     /** Blocks until the server is closed. */
+    @SuppressForbidden // the caller's thread (the CLI's main) waits here by design
     public void awaitClose() throws InterruptedException {
         closed.await();
     }
 
     @Override
+    @SuppressForbidden // shutdown, on the caller's thread (never an event loop: it stops them)
     public void close() {
         serverChannel.close().syncUninterruptibly();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -47,6 +47,7 @@ final class Clustering {
     }
 
     /** Joins the cluster when a Redis URL is configured; returns {@code null} for a single balancer. */
+    @SuppressForbidden // start-up, on the caller's thread: waits up to JOIN_WAIT for Redis
     static ClusterNode join(BalancerConfig config, Fleet fleet, Scheduler scheduler, Scheduling scheduling) {
         ClusterConfig cc;
         try {

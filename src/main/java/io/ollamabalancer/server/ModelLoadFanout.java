@@ -59,10 +59,11 @@ final class ModelLoadFanout {
                 CompletableFuture<BackendProbe.Reply> c = calls.get(i);
                 refreshModels.accept(targets.get(i));
                 if (c.isCompletedExceptionally()) {
-                    error = "backend '" + targets.get(i).name() + "' failed: " + c.handle((r, e) -> e).join();
+                    // Every call has completed (allOf): getNow reads the outcome without waiting.
+                    error = "backend '" + targets.get(i).name() + "' failed: " + c.handle((r, e) -> e).getNow(null);
                     continue;
                 }
-                BackendProbe.Reply r = c.join();
+                BackendProbe.Reply r = c.getNow(null);
                 if (r.ok() && ok == null) {
                     ok = r;
                 } else if (!r.ok() && failed == null) {

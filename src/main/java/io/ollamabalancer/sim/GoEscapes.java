@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
 
+import java.util.Locale;
+
 /**
  * String escaping exactly as Go's {@code encoding/json} writes it: {@code <}, {@code >} and {@code &} as
  * backslash-u003c, -u003e and -u0026; U+2028/U+2029 escaped; other control characters as lower-case
@@ -36,7 +38,7 @@ final class GoEscapes extends CharacterEscapes {
     @Override
     public SerializableString getEscapeSequence(int ch) {
         if (ch < 0x20 || ch == '<' || ch == '>' || ch == '&' || ch == 0x2028 || ch == 0x2029) {
-            return new SerializedString(String.format("\\u%04x", ch));
+            return new SerializedString(String.format(Locale.ROOT, "\\u%04x", ch));
         }
         return null;
     }

@@ -6,6 +6,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.Locale;
 
 /**
  * Go's text formats that Ollama's wire format inherits: RFC3339Nano timestamps with trailing zeros trimmed, and
@@ -37,7 +38,7 @@ final class GoFormats {
         pad(sb, d.getSecond(), 2);
         int nanos = d.getNano();
         if (nanos != 0) {
-            String frac = String.format("%09d", nanos);
+            String frac = String.format(Locale.ROOT, "%09d", nanos);
             int end = frac.length();
             while (frac.charAt(end - 1) == '0') {
                 end--;

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -163,7 +164,7 @@ final class JsonTree {
             return "'\"'";
         }
         if (c < 0x20) {
-            return String.format("'\\x%02x'", (int) c);
+            return String.format(Locale.ROOT, "'\\x%02x'", (int) c);
         }
         return "'" + c + "'";
     }

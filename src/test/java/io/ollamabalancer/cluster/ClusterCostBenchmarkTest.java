@@ -1,5 +1,6 @@
 package io.ollamabalancer.cluster;
 
+import io.ollamabalancer.estimate.LearnedState;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.ollamabalancer.testing.RedisServerProcess;
 import org.HdrHistogram.Histogram;

@@ -1,5 +1,7 @@
 package io.ollamabalancer.cluster;
 
+import io.ollamabalancer.estimate.LearnedState;
+import io.ollamabalancer.estimate.WeightedStats;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.ollamabalancer.testing.RedisServerProcess;
 import org.junit.jupiter.api.AfterEach;

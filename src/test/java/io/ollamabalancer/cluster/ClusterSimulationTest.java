@@ -1,5 +1,6 @@
 package io.ollamabalancer.cluster;
 
+import io.ollamabalancer.estimate.LearnedState;
 import io.ollamabalancer.testing.RedisServerProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

@@ -1,6 +1,5 @@
 package io.ollamabalancer.estimate;
 
-import io.ollamabalancer.cluster.WeightedStats;
 import io.ollamabalancer.request.BodyShape;
 import io.ollamabalancer.request.InferenceRequest;
 import org.junit.jupiter.api.Test;

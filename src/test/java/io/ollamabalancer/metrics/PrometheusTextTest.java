@@ -1,5 +1,8 @@
 package io.ollamabalancer.metrics;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.ollamabalancer.logging.DroppedLines;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -111,11 +114,31 @@ class PrometheusTextTest {
         assertThat(value(f, P + "token_gap_seconds_sum")).isCloseTo(0.27, within(1e-9));
         assertThat(value(f, P + "uptime_seconds")).isEqualTo(12.5);
         assertThat(value(f, P + "jvm_heap_used_bytes")).isPositive();
+        assertThat(value(f, P + "log_lines_dropped_total")).isEqualTo(DroppedLines.PROCESS.total());
 
         // A second scrape sees the same cumulative figures: reading resets nothing.
         Map<String, PromTextParser.Family> again = scrape();
         assertThat(value(again, P + "ttft_seconds_count")).isEqualTo(100);
         assertThat(value(again, P + "ttft_seconds_sum")).isEqualTo(value(f, P + "ttft_seconds_sum"));
+    }
+
+    @Test
+    void nettyBufferMemoryIsReportedBesideTheHeap() {
+        ByteBuf held = ByteBufAllocator.DEFAULT.directBuffer(1 << 20).writeZero(1 << 20);
+        try {
+            Map<String, PromTextParser.Family> f = scrape();
+            assertThat(value(f, P + "netty_allocator_used_bytes", "kind", "direct"))
+                    .as("a live 1 MiB direct buffer is counted").isGreaterThanOrEqualTo(1 << 20);
+            assertThat(value(f, P + "netty_allocator_used_bytes", "kind", "heap")).isNotNegative();
+            assertThat(value(f, P + "jvm_heap_live_bytes")).isNotNegative();
+            if (has(f, P + "netty_direct_memory_used_bytes")) {
+                assertThat(value(f, P + "netty_direct_memory_used_bytes")).isGreaterThanOrEqualTo(1 << 20);
+                assertThat(value(f, P + "netty_direct_memory_max_bytes"))
+                        .isGreaterThanOrEqualTo(value(f, P + "netty_direct_memory_used_bytes"));
+            }
+        } finally {
+            held.release();
+        }
     }
 
     @Test

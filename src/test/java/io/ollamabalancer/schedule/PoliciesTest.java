@@ -72,7 +72,7 @@ class PoliciesTest {
         assertThat(t.get(1).backend().name()).isEqualTo("b");
         // the third is bound to a, the fourth to b: finishing b starts the fourth, not the third
         Backend b = fleet.byName("b");
-        s.scheduler().complete(pendingOf(s, t.get(1)), b, Fixtures.sample(25, 10, 1000, 50));
+        s.scheduler().complete(pendingOf(t.get(1)), b, Fixtures.sample(25, 10, 1000, 50));
         assertThat(t.get(2).backend()).isNull();
         assertThat(t.get(3).backend()).isSameAs(b);
     }
@@ -92,13 +92,13 @@ class PoliciesTest {
         Backend a = fleet.byName("a");
         Fixtures.Target onA = t.stream().filter(x -> x.backend() == a).findFirst().orElseThrow();
         List<Fixtures.Target> waiting = t.stream().filter(x -> x.backend() == null).toList();
-        s.scheduler().complete(pendingOf(s, onA), a, Fixtures.sample(25, 10, 1000, 50));
+        s.scheduler().complete(pendingOf(onA), a, Fixtures.sample(25, 10, 1000, 50));
         assertThat(waiting.stream().filter(x -> x.backend() != null).count()).isEqualTo(1);
         assertThat(lc.activeConnections(a)).isEqualTo(1);
         Fixtures.Target started = waiting.stream().filter(x -> x.backend() != null).findFirst().orElseThrow();
         assertThat(started.backend()).isSameAs(a);
         // a second completion on a finds nothing bound to a: b's waiting requests stay bound to b
-        s.scheduler().complete(pendingOf(s, started), a, Fixtures.sample(25, 10, 1000, 50));
+        s.scheduler().complete(pendingOf(started), a, Fixtures.sample(25, 10, 1000, 50));
         assertThat(waiting.stream().filter(x -> x.backend() != null).count()).isEqualTo(1);
         assertThat(a.slotsInUse()).isZero();
     }
@@ -112,7 +112,7 @@ class PoliciesTest {
         Fixtures.Target longer = submit(s, 4000, 1000);
         Fixtures.Target shorter = submit(s, 40, 5);
         assertThat(first.backend()).isNotNull();
-        s.scheduler().complete(pendingOf(s, first), fleet.byName("a"), Fixtures.sample(25, 20, 1000, 50));
+        s.scheduler().complete(pendingOf(first), fleet.byName("a"), Fixtures.sample(25, 20, 1000, 50));
         // SJF would start the short one first; a backend's own FIFO starts the one that arrived first
         assertThat(longer.backend()).isNotNull();
         assertThat(shorter.backend()).isNull();
@@ -127,9 +127,9 @@ class PoliciesTest {
         Backend first = t.get(0).backend();
         Backend second = t.get(1).backend();
         assertThat(first).isNotSameAs(second);
-        s.scheduler().complete(pendingOf(s, t.get(1)), second, Fixtures.sample(25, 10, 1000, 50));
+        s.scheduler().complete(pendingOf(t.get(1)), second, Fixtures.sample(25, 10, 1000, 50));
         assertThat(t.get(2).backend()).isSameAs(second);
-        s.scheduler().complete(pendingOf(s, t.get(2)), second, Fixtures.sample(25, 10, 1000, 50));
+        s.scheduler().complete(pendingOf(t.get(2)), second, Fixtures.sample(25, 10, 1000, 50));
         assertThat(t.get(3).backend()).isSameAs(second);
     }
 
@@ -145,7 +145,7 @@ class PoliciesTest {
         assertThat(small1.backend().name()).isEqualTo("b");
         // b has 40 queued prompt tokens bound to it, a has 4000: the next one is bound to b and waits there
         assertThat(small2.backend()).isNull();
-        s.scheduler().complete(pendingOf(s, small1), fleet.byName("b"), Fixtures.sample(20, 10, 1000, 50));
+        s.scheduler().complete(pendingOf(small1), fleet.byName("b"), Fixtures.sample(20, 10, 1000, 50));
         assertThat(small2.backend().name()).isEqualTo("b");
     }
 
@@ -171,7 +171,7 @@ class PoliciesTest {
         return out;
     }
 
-    private PendingRequest pendingOf(Scheduling s, Fixtures.Target t) {
+    private PendingRequest pendingOf(Fixtures.Target t) {
         return submitted.get(submittedTargets.indexOf(t));
     }
 }

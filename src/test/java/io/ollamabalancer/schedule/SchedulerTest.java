@@ -15,7 +15,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class SchedulerTest {
     private final Fixtures.Clock clock = new Fixtures.Clock();
-    private final List<PendingRequest> started = new ArrayList<>();
 
     private Scheduling scheduling(Fleet fleet, SchedulerSettings settings) {
         return Fixtures.scheduling(fleet, "eft", settings, clock);

@@ -1,55 +1,24 @@
 package io.ollamabalancer.cluster;
 
-import java.util.Collection;
+import io.ollamabalancer.estimate.WeightedStats;
+
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Observations under one key (say, one backend × model): named averages and the weight behind them (usually the
- * number of samples). Replicas' records of the same key merge by weight: the merged weight is the sum, each value
- * the weight-averaged mean over the records that have it. Immutable.
- *
- * @param weight how much the values are worth (samples); positive and finite
- * @param values named averages; all finite
+ * The form a {@link WeightedStats} record takes in Redis, and back. The cluster owns this wire format; the estimate
+ * package owns the numbers. Stateless and thread-safe.
  */
-public record WeightedStats(double weight, Map<String, Double> values) {
-    /** Weights above this are clamped: a corrupt record must not drown everyone else's. */
-    static final double MAX_WEIGHT = 1e12;
-
-    public WeightedStats {
-        if (!(weight > 0) || Double.isInfinite(weight)) {
-            throw new IllegalArgumentException("weight must be positive and finite: " + weight);
-        }
-        for (Map.Entry<String, Double> e : values.entrySet()) {
-            if (e.getValue() == null || !Double.isFinite(e.getValue())) {
-                throw new IllegalArgumentException("value " + e.getKey() + " is not finite: " + e.getValue());
-            }
-        }
-        values = Map.copyOf(values);
-    }
-
-    /** Merges records of one key from several replicas. */
-    public static WeightedStats merge(Collection<WeightedStats> records) {
-        double total = 0;
-        Map<String, double[]> sums = new HashMap<>();
-        for (WeightedStats r : records) {
-            total += r.weight;
-            r.values.forEach((k, v) -> {
-                double[] s = sums.computeIfAbsent(k, x -> new double[2]);
-                s[0] += r.weight * v;
-                s[1] += r.weight;
-            });
-        }
-        Map<String, Double> out = new HashMap<>();
-        sums.forEach((k, s) -> out.put(k, s[0] / s[1]));
-        return new WeightedStats(Math.min(MAX_WEIGHT, total), out);
+final class WeightedStatsCodec {
+    private WeightedStatsCodec() {
     }
 
     /** {@code w=<weight>;name=value;…}, names percent-escaped; the form stored in Redis. */
-    String encode() {
-        StringBuilder sb = new StringBuilder("w=").append(weight);
-        for (Map.Entry<String, Double> e : new TreeMap<>(values).entrySet()) {
+    static String encode(WeightedStats stats) {
+        StringBuilder sb = new StringBuilder("w=").append(stats.weight());
+        for (Map.Entry<String, Double> e : new TreeMap<>(stats.values()).entrySet()) {
             sb.append(';').append(escape(e.getKey())).append('=').append(e.getValue());
         }
         return sb.toString();
@@ -57,7 +26,8 @@ public record WeightedStats(double weight, Map<String, Double> values) {
 
     /**
      * Parses a stored record. Redis's data is not trusted: a malformed record, a non-finite value or a non-positive
-     * weight yields {@code null} (the record is ignored), and the weight is clamped to {@link #MAX_WEIGHT}.
+     * weight yields {@code null} (the record is ignored), and the weight is clamped to
+     * {@link WeightedStats#MAX_WEIGHT}.
      */
     static WeightedStats decode(String s) {
         if (s == null || !s.startsWith("w=")) {
@@ -81,7 +51,7 @@ public record WeightedStats(double weight, Map<String, Double> values) {
                 }
                 values.put(unescape(parts[i].substring(0, eq)), v);
             }
-            return new WeightedStats(Math.min(MAX_WEIGHT, w), values);
+            return new WeightedStats(Math.min(WeightedStats.MAX_WEIGHT, w), values);
         } catch (RuntimeException e) {
             return null;
         }
@@ -92,7 +62,7 @@ public record WeightedStats(double weight, Map<String, Double> values) {
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
             if (c == '%' || c == ';' || c == '=') {
-                sb.append('%').append(String.format("%02X", (int) c));
+                sb.append('%').append(String.format(Locale.ROOT, "%02X", (int) c));
             } else {
                 sb.append(c);
             }

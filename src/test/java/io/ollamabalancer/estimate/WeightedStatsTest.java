@@ -1,4 +1,4 @@
-package io.ollamabalancer.cluster;
+package io.ollamabalancer.estimate;
 
 import org.junit.jupiter.api.Test;
 
@@ -21,22 +21,11 @@ class WeightedStatsTest {
     }
 
     @Test
-    void encodingRoundTripsAnyFieldName() {
-        WeightedStats s = new WeightedStats(3.5, Map.of("a=b;c%d", -1.25e-3, "plain", 7.0));
-        assertThat(WeightedStats.decode(s.encode())).isEqualTo(s);
-    }
-
-    @Test
-    void storedGarbageIsIgnoredNotTrusted() {
-        assertThat(WeightedStats.decode(null)).isNull();
-        assertThat(WeightedStats.decode("hello")).isNull();
-        assertThat(WeightedStats.decode("w=0;x=1")).isNull();
-        assertThat(WeightedStats.decode("w=-3;x=1")).isNull();
-        assertThat(WeightedStats.decode("w=NaN;x=1")).isNull();
-        assertThat(WeightedStats.decode("w=2;x=Infinity")).isNull();
-        assertThat(WeightedStats.decode("w=2;x")).isNull();
-        assertThat(WeightedStats.decode("w=1e300;x=1").weight()).isEqualTo(WeightedStats.MAX_WEIGHT);
+    void mergedWeightIsClampedAndValuesMustBeFinite() {
+        WeightedStats huge = new WeightedStats(WeightedStats.MAX_WEIGHT, Map.of("x", 1.0));
+        assertThat(WeightedStats.merge(List.of(huge, huge)).weight()).isEqualTo(WeightedStats.MAX_WEIGHT);
         assertThatThrownBy(() -> new WeightedStats(1, Map.of("x", Double.NaN)))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new WeightedStats(0, Map.of("x", 1.0))).isInstanceOf(IllegalArgumentException.class);
     }
 }

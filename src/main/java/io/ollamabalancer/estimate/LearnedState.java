@@ -1,4 +1,4 @@
-package io.ollamabalancer.cluster;
+package io.ollamabalancer.estimate;
 
 import java.util.Map;
 

@@ -1,0 +1,190 @@
+package io.ollamabalancer.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.UnsynchronizedAppenderBase;
+import ch.qos.logback.core.spi.AppenderAttachable;
+import ch.qos.logback.core.spi.AppenderAttachableImpl;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A logback appender that never makes the logging thread wait: it puts the event in a bounded queue and returns; a
+ * writer thread of its own hands the queued events to the attached appenders (the console). When the queue is full
+ * the event is dropped and counted in {@link DroppedLines} instead of blocking, so an event loop keeps serving when
+ * stdout is slow or is a pipe nobody reads; the writer thread then says how many lines were lost, at most once a
+ * minute, as a WARN of this class's logger. Events at INFO and below are also dropped while fewer than
+ * {@code discardingThreshold} places are left (default: a fifth of the queue), which keeps room for WARN and ERROR;
+ * {@code 0} drops only when the queue is full.
+ *
+ * <p>Unlike logback's {@code AsyncAppender} with {@code neverBlock}, which drops silently, it counts what it drops.
+ * It never asks for caller data (no stack walk per event): the patterns must not use {@code %class}, {@code %line}
+ * and the like.
+ *
+ * <p>Threading: {@link #append} runs on any thread and only offers to the queue; the attached appenders run on the
+ * writer thread only. {@link #stop()} writes out what is queued, waiting at most {@code maxFlushTime} ms. Events are
+ * owned by the queue until the writer has handed them on; {@link ILoggingEvent#prepareForDeferredProcessing()} is
+ * called before queuing so that the message and thread name are fixed on the caller's thread.
+ */
+public final class NonBlockingAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
+        implements AppenderAttachable<ILoggingEvent> {
+    private static final int BATCH = 256;
+    private static final long IDLE_POLL_MILLIS = 1_000;
+
+    private final AppenderAttachableImpl<ILoggingEvent> appenders = new AppenderAttachableImpl<>();
+    private DroppedLines drops = DroppedLines.PROCESS;
+    private int queueSize = 8192;
+    private int discardingThreshold = -1;
+    private int maxFlushTime = 2_000;
+    private BlockingQueue<ILoggingEvent> queue;
+    private int reserve;
+    private Thread writer;
+    private volatile boolean running;
+
+    /** Room for this many events; set before start. Default 8192. */
+    public void setQueueSize(int queueSize) {
+        this.queueSize = queueSize;
+    }
+
+    public int getQueueSize() {
+        return queueSize;
+    }
+
+    /** INFO and below are dropped while fewer places than this are left; -1 (default) means a fifth of the queue. */
+    public void setDiscardingThreshold(int discardingThreshold) {
+        this.discardingThreshold = discardingThreshold;
+    }
+
+    /** How long {@link #stop()} waits for the queued events to be written, in milliseconds. Default 2000. */
+    public void setMaxFlushTime(int maxFlushTime) {
+        this.maxFlushTime = maxFlushTime;
+    }
+
+    /** Where drops are counted; the process-wide count unless a test gives its own. */
+    void setDrops(DroppedLines drops) {
+        this.drops = drops;
+    }
+
+    @Override
+    public void start() {
+        if (isStarted()) {
+            return;
+        }
+        if (queueSize < 1) {
+            addError("queueSize must be at least 1, found " + queueSize + " (appender " + name + ")");
+            return;
+        }
+        if (!appenders.iteratorForAppenders().hasNext()) {
+            addError("no appender attached to " + name + ": nothing to write to");
+            return;
+        }
+        queue = new ArrayBlockingQueue<>(queueSize);
+        reserve = discardingThreshold < 0 ? queueSize / 5 : Math.min(discardingThreshold, queueSize);
+        running = true;
+        writer = new Thread(this::drain, "log-writer-" + name);
+        writer.setDaemon(true);
+        writer.start();
+        super.start();
+    }
+
+    @Override
+    protected void append(ILoggingEvent event) {
+        // remainingCapacity() takes the queue's lock: asked only for a line that the reserve may turn away
+        if (reserve > 0 && event.getLevel().toInt() <= Level.INFO_INT && queue.remainingCapacity() < reserve) {
+            drops.dropped();
+            return;
+        }
+        event.prepareForDeferredProcessing();
+        if (!queue.offer(event)) {
+            drops.dropped();
+        }
+    }
+
+    private void drain() {
+        Logger log = LoggerFactory.getLogger(NonBlockingAppender.class);
+        List<ILoggingEvent> batch = new ArrayList<>(BATCH);
+        while (running || !queue.isEmpty()) {
+            try {
+                ILoggingEvent first = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch, BATCH - 1);
+                }
+            } catch (InterruptedException stopping) {
+                // stop() interrupts a writer waiting for work; the loop condition decides whether to go on
+            }
+            for (ILoggingEvent e : batch) {
+                appenders.appendLoopOnAppenders(e);
+            }
+            batch.clear();
+            long lost = drops.takeReport();
+            if (lost > 0) {
+                log.warn("{} log lines dropped since the last report because the log output is slower than the "
+                        + "balancer (stdout stalled or slow); {} in all (ollama_balancer_log_lines_dropped_total)",
+                        lost, drops.total());
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (!isStarted()) {
+            return;
+        }
+        super.stop();
+        running = false;
+        writer.interrupt();
+        try {
+            writer.join(maxFlushTime);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            addWarn(queue.size() + " events still queued in " + name + " after " + maxFlushTime + " ms; not written");
+        }
+        appenders.detachAndStopAllAppenders();
+    }
+
+    @Override
+    public void addAppender(Appender<ILoggingEvent> appender) {
+        appenders.addAppender(appender);
+    }
+
+    @Override
+    public Iterator<Appender<ILoggingEvent>> iteratorForAppenders() {
+        return appenders.iteratorForAppenders();
+    }
+
+    @Override
+    public Appender<ILoggingEvent> getAppender(String name) {
+        return appenders.getAppender(name);
+    }
+
+    @Override
+    public boolean isAttached(Appender<ILoggingEvent> appender) {
+        return appenders.isAttached(appender);
+    }
+
+    @Override
+    public void detachAndStopAllAppenders() {
+        appenders.detachAndStopAllAppenders();
+    }
+
+    @Override
+    public boolean detachAppender(Appender<ILoggingEvent> appender) {
+        return appenders.detachAppender(appender);
+    }
+
+    @Override
+    public boolean detachAppender(String name) {
+        return appenders.detachAppender(name);
+    }
+}
