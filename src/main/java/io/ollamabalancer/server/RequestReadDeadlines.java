@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
  * is closed without an answer. The idle time between requests is not timed here ({@link ClientIdleHandler} does that), nor any time during which
  * the balancer itself stopped reading (a pipelined request waiting its turn, an upload paced by its backend).
  *
- * <p>Two handlers share the state: {@link #bytes()} sits before the HTTP codec and sees when bytes arrive (a head's
- * first byte decodes to nothing yet), {@link #messages()} sits after it and sees where heads and bodies end.
+ * <p>Two handlers share the state: {@link #bytes} sits before the HTTP codec and sees when bytes arrive (a head's
+ * first byte decodes to nothing yet, nor the start of a head that came in the same read as the end of the request
+ * before it), {@link #messages()} sits after it and sees where heads and bodies end.
  * One instance per channel; event-loop confined. Buffers: passes everything on, except the bytes dropped after a
  * missed deadline, which it releases.
  */
@@ -152,10 +153,27 @@ final class RequestReadDeadlines {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            if (msg instanceof ByteBuf buf && buf.isReadable()) {
-                bytesArrived(ctx);
+            if (!(msg instanceof ByteBuf buf) || !buf.isReadable()) {
+                ctx.fireChannelRead(msg);
+                return;
             }
-            ctx.fireChannelRead(msg);
+            bytesArrived(ctx);
+            // Kept for a look after decoding: when the decoder had nothing pending, it decodes from this buffer
+            // itself, so what is left readable is the start of a head that came behind the request just ended.
+            // (When it had bytes pending, it copies these into them and this one reads empty: such a head is then
+            // timed from its next byte, or cut by --client-idle-timeout if none comes.)
+            buf.retain();
+            try {
+                ctx.fireChannelRead(msg);
+            } finally {
+                boolean leftOver = buf.isReadable();
+                buf.release();
+                if (leftOver && phase == Phase.BETWEEN && !expired) {
+                    phase = Phase.HEAD;
+                    since = System.nanoTime();
+                    arm(ctx, headerNanos);
+                }
+            }
         }
 
         @Override

@@ -148,6 +148,15 @@ class FrontDoorIT {
             assertThat(c.closedByServer()).isTrue();
         }
         try (HttpWire c = new HttpWire(fleet.port())) {
+            // A slow head pipelined behind a generate: the generate is answered, then the 408.
+            c.send(HttpWire.post("/api/generate", SLOW_GENERATE) + "GET /api/version HTTP/1.1\r\nHo");
+            HttpWire.Answer generate = c.read();
+            assertThat(generate.status()).isEqualTo(200);
+            assertThat(generate.body()).contains("\"done\":true");
+            assertThat(c.read().status()).isEqualTo(408);
+            assertThat(c.closedByServer()).isTrue();
+        }
+        try (HttpWire c = new HttpWire(fleet.port())) {
             // A connection that never starts a request is closed without an answer.
             assertThat(c.closedByServer()).isTrue();
         }
