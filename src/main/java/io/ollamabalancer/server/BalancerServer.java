@@ -266,10 +266,15 @@ public final class BalancerServer implements AutoCloseable {
         return fleet;
     }
 
-    /** Blocks until the server is closed. */
+    /** Blocks until the server is closed, and a graceful stop under way has finished (its last line logged). */
     @SuppressForbidden // the caller's thread (the CLI's main) waits here by design
     public void awaitClose() throws InterruptedException {
         closed.await();
+        if (drain.started()) {
+            // The event loops are down before the drain logs its last line: wait for that too, or the caller may
+            // stop logging (and exit) first.
+            drain.start().join();
+        }
     }
 
     /**
