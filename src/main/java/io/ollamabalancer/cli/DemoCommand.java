@@ -4,6 +4,7 @@ import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.config.BalancerConfig;
 import io.ollamabalancer.config.ConfigException;
 import io.ollamabalancer.config.Setting;
+import io.ollamabalancer.server.PortInUse;
 import io.ollamabalancer.sim.OllamaSimulator;
 import io.ollamabalancer.sim.SimModel;
 import io.ollamabalancer.sim.SimulatorConfig;
@@ -93,6 +94,8 @@ final class DemoCommand implements Callable<Integer> {
                 throw e.prefixed(s.flag());
             }
         }
+        // Before any simulator starts: a taken port is then one line and nothing to stop.
+        PortInUse.check(bind, port, "--port");
         Demo demo = new Demo();
         try {
             List<BackendConfig> fleet = new ArrayList<>();

@@ -36,7 +36,16 @@ public record BalancerConfig(
         Duration streamIdleTimeout,
         Duration firstByteTimeout,
         Duration shutdownDelay,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        Duration headerTimeout,
+        Duration bodyReadTimeout,
+        int maxClientConnections,
+        long maxInflightBodyBytes) {
+
+    /** The body budget in force: {@link #maxInflightBodyBytes()}, or when that is 0 (auto) a quarter of the heap. */
+    public long inflightBodyBudget() {
+        return maxInflightBodyBytes > 0 ? maxInflightBodyBytes : Runtime.getRuntime().maxMemory() / 4;
+    }
 
     public static BalancerConfig defaults() {
         return builder().build();
@@ -74,6 +83,10 @@ public record BalancerConfig(
         b.firstByteTimeout = firstByteTimeout;
         b.shutdownDelay = shutdownDelay;
         b.shutdownGrace = shutdownGrace;
+        b.headerTimeout = headerTimeout;
+        b.bodyReadTimeout = bodyReadTimeout;
+        b.maxClientConnections = maxClientConnections;
+        b.maxInflightBodyBytes = maxInflightBodyBytes;
         return b;
     }
 
@@ -105,6 +118,11 @@ public record BalancerConfig(
         private Duration firstByteTimeout = Duration.ofMinutes(5);
         private Duration shutdownDelay = Duration.ZERO;
         private Duration shutdownGrace = Duration.ofSeconds(30);
+        private Duration headerTimeout = Duration.ofSeconds(10);
+        private Duration bodyReadTimeout = Duration.ofSeconds(60);
+        private int maxClientConnections = 10_000;
+        /** 0: a quarter of the heap ({@link BalancerConfig#inflightBodyBudget()}). */
+        private long maxInflightBodyBytes;
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -132,13 +150,18 @@ public record BalancerConfig(
         public Builder firstByteTimeout(Duration v) { firstByteTimeout = v; return this; }
         public Builder shutdownDelay(Duration v) { shutdownDelay = v; return this; }
         public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
+        public Builder headerTimeout(Duration v) { headerTimeout = v; return this; }
+        public Builder bodyReadTimeout(Duration v) { bodyReadTimeout = v; return this; }
+        public Builder maxClientConnections(int v) { maxClientConnections = v; return this; }
+        public Builder maxInflightBodyBytes(long v) { maxInflightBodyBytes = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
                     connectTimeout, upstreamIdleTimeout, maxConnectionsPerBackend, modelRefreshInterval,
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
-                    firstByteTimeout, shutdownDelay, shutdownGrace);
+                    firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
+                    maxInflightBodyBytes);
         }
     }
 }

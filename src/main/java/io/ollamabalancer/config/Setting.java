@@ -100,7 +100,24 @@ public enum Setting {
     SHUTDOWN_GRACE("shutdown.grace", "SHUTDOWN_GRACE", List.of(), "--shutdown-grace", "DURATION",
             "on SIGTERM, after the listener closed, let streams and queued requests finish this long; then what "
                     + "still runs ends with an error line and what still waits gets 503",
-            (b, v) -> b.shutdownGrace(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownGrace()));
+            (b, v) -> b.shutdownGrace(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownGrace())),
+    HEADER_TIMEOUT("header.timeout", "HEADER_TIMEOUT", List.of(), "--header-timeout", "DURATION",
+            "a request head not complete this long after its first byte gets 408 and a close",
+            (b, v) -> b.headerTimeout(SettingValues.positiveDuration(v)), c -> Durations.format(c.headerTimeout())),
+    BODY_READ_TIMEOUT("body.read.timeout", "BODY_READ_TIMEOUT", List.of(), "--body-read-timeout", "DURATION",
+            "a request body that sends nothing this long gets 408 and a close",
+            (b, v) -> b.bodyReadTimeout(SettingValues.positiveDuration(v)),
+            c -> Durations.format(c.bodyReadTimeout())),
+    MAX_CLIENT_CONNECTIONS("max.client.connections", "MAX_CLIENT_CONNECTIONS", List.of(), "--max-client-connections",
+            "N", "open client connections, at most; new ones above it get 503 and a close",
+            (b, v) -> b.maxClientConnections(SettingValues.atLeast(v, 1)),
+            c -> String.valueOf(c.maxClientConnections())),
+    MAX_INFLIGHT_BODY_BYTES("max.inflight.body.bytes", "MAX_INFLIGHT_BODY_BYTES", List.of(),
+            "--max-inflight-body-bytes", "SIZE",
+            "request bodies held in memory, all connections together; new bodies above it get 503 "
+                    + "(auto = a quarter of the heap)",
+            (b, v) -> b.maxInflightBodyBytes(v.trim().equalsIgnoreCase("auto") ? 0 : SettingValues.positiveSize(v)),
+            c -> c.maxInflightBodyBytes() == 0 ? "auto" : Sizes.format(c.maxInflightBodyBytes()));
 
     private final String key;
     private final String env;

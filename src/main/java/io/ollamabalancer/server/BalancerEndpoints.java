@@ -20,6 +20,7 @@ import io.ollamabalancer.metrics.Rendered;
 import io.ollamabalancer.metrics.StatusDocument;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
@@ -118,7 +119,7 @@ final class BalancerEndpoints {
     private void admin(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route) {
         if (adminToken != null && !adminToken.isEmpty()) {
             String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-            if (auth == null || !auth.equals("Bearer " + adminToken)) {
+            if (!tokenMatches(auth)) {
                 Responses.error(ctx, route.endpoint(), 401, "a valid admin bearer token is required", 0);
                 return;
             }
@@ -141,6 +142,16 @@ final class BalancerEndpoints {
         }
         Responses.send(ctx, 200, Responses.JSON, bytes("{\"backend\":\"" + b.name() + "\",\"draining\":"
                 + b.draining() + "}"), false);
+    }
+
+    /**
+     * Compares the presented {@code Authorization} value with the expected one in time that does not depend on where
+     * they differ, so the token cannot be guessed byte by byte from response times.
+     */
+    private boolean tokenMatches(String auth) {
+        byte[] expected = ("Bearer " + adminToken).getBytes(StandardCharsets.UTF_8);
+        byte[] given = (auth == null ? "" : auth).getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(expected, given);
     }
 
     private static byte[] bytes(String s) {

@@ -31,6 +31,7 @@ import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.cluster.ClusterNode;
 import io.ollamabalancer.config.BackendsFile;
 import io.ollamabalancer.config.BalancerConfig;
+import io.ollamabalancer.config.ConfigException;
 import io.ollamabalancer.config.ConfigWatcher;
 import io.ollamabalancer.backend.FleetChange;
 import io.ollamabalancer.metrics.AccessLog;
@@ -159,8 +160,10 @@ public final class BalancerServer implements AutoCloseable {
             return t;
         });
         Supplier<ClusterStatus> clusterStatus = () -> Clustering.status(config, clusterRef.get());
+        ClientLimits clientLimits = new ClientLimits(config);
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, connections::draining, config.adminToken(),
-                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus), new LatencyDump(recorders),
+                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus).clientSide(clientLimits::status),
+                new LatencyDump(recorders),
                 new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer);
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
                 new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()));
@@ -223,14 +226,19 @@ public final class BalancerServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
-                .childHandler(new ServerChannelInitializer(config, router, connections));
+                .childHandler(new ServerChannelInitializer(config, router, clientLimits, connections));
         Channel ch;
         List<Channel> listeners = new ArrayList<>();
+        int binding = config.port();
+        String bindingFlag = "--port";
         try {
             ch = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
             listeners.add(ch);
             if (split) {
-                Channel admin = b.clone().childHandler(new ServerChannelInitializer(config, adminRouter, connections))
+                binding = config.adminPort();
+                bindingFlag = "--admin-port";
+                Channel admin = b.clone()
+                        .childHandler(new ServerChannelInitializer(config, adminRouter, clientLimits, connections))
                         .bind(new InetSocketAddress(config.bind(), config.adminPort())).sync().channel();
                 listeners.add(admin);
                 log.info("admin routes on {}", admin.localAddress());
@@ -239,6 +247,10 @@ public final class BalancerServer implements AutoCloseable {
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             closeAll(resources);
+            ConfigException readable = PortInUse.describe(e, binding, bindingFlag);
+            if (readable != null) {
+                throw readable;
+            }
             throw e;
         }
         BalancerServer server = new BalancerServer(boss, workers, listeners, fleet, resources, config, connections,
@@ -258,10 +270,15 @@ public final class BalancerServer implements AutoCloseable {
         return fleet;
     }
 
-    /** Blocks until the server is closed. */
+    /** Blocks until the server is closed, and a graceful stop under way has finished (its last line logged). */
     @SuppressForbidden // the caller's thread (the CLI's main) waits here by design
     public void awaitClose() throws InterruptedException {
         closed.await();
+        if (drain.started()) {
+            // The event loops are down before the drain logs its last line: wait for that too, or the caller may
+            // stop logging (and exit) first.
+            drain.start().join();
+        }
     }
 
     /**

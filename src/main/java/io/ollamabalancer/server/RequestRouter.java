@@ -4,7 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -16,6 +18,9 @@ import io.ollamabalancer.api.RouteTable;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.ModelNames;
+import io.ollamabalancer.estimate.TimingSample;
+import io.ollamabalancer.metrics.CompletedRequest;
+import io.ollamabalancer.metrics.Outcome;
 import io.ollamabalancer.fleetops.FleetAggregator;
 import io.ollamabalancer.fleetops.FleetOperations;
 import io.ollamabalancer.fleetops.ModelLoadFanout;
@@ -158,12 +163,12 @@ final class RequestRouter {
             try {
                 parsed = parser.parse(req.content().nioBuffer(), e.shape());
             } catch (MalformedRequestException ex) {
-                return answered(req, done, () -> Responses.error(ctx, e, 400, ex.getMessage(), 0));
+                return rejected(ctx, req, e, 400, ex.getMessage(), 0, arrival, done);
             }
             model = parsed.model();
         }
         if (e.kind() != RouteKind.PASSTHROUGH && (model == null || model.isBlank())) {
-            return answered(req, done, () -> Responses.error(ctx, e, 400, "model is required", 0));
+            return rejected(ctx, req, e, 400, "model is required", 0, arrival, done);
         }
         String modelKey = model == null ? null : ModelNames.normalize(model);
         if (parsed != null && parsed.emptyPrompt() && (e == Endpoint.GENERATE || e == Endpoint.CHAT)
@@ -196,7 +201,7 @@ final class RequestRouter {
                 byte[] bytes = ByteBufUtil.getBytes(req.content());
                 body = Unpooled.wrappedBuffer(LegacyGenerate.rewrite(bytes, 0, bytes.length));
             } catch (IOException ex) {
-                return answered(req, done, () -> Responses.error(ctx, e, 400, ex.getMessage(), 0));
+                return rejected(ctx, req, e, 400, ex.getMessage(), 0, arrival, done);
             }
             uri = "/api/generate";
         } else {
@@ -228,6 +233,36 @@ final class RequestRouter {
             }
         }
         return best;
+    }
+
+    /**
+     * Answers a request the front door refused, in its turn, and counts it like any other request (metrics, access
+     * log). A refusal that closes the connection closes it gently after its answer (the client may still be sending)
+     * and never calls {@code done}: nothing after it runs.
+     */
+    void refuse(ChannelHandlerContext ctx, RefusedRequest refused, Runnable done) {
+        refused.release();
+        report(refused.endpointLabel(), refused.status(), refused.arrivalNanos());
+        FullHttpResponse answer = refused.answer();
+        if (refused.closes()) {
+            ctx.channel().attr(Responses.LINGER_ON_CLOSE).set(Boolean.TRUE);
+            ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(answer);
+            done.run();
+        }
+    }
+
+    /** An error answer to a request the balancer will not forward, counted in the metrics and the access log. */
+    private ClientExchange rejected(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint e, int status,
+                                    String message, long retryAfterSeconds, long arrival, Runnable done) {
+        report(e.label(), status, arrival);
+        return answered(req, done, () -> Responses.error(ctx, e, status, message, retryAfterSeconds));
+    }
+
+    private void report(String endpoint, int status, long arrival) {
+        rc.observer().requestCompleted(new CompletedRequest(ids.incrementAndGet(), endpoint, "", "", status, -1, -1,
+                -1, System.nanoTime() - arrival, TimingSample.EMPTY, 0, 0, status < 400 ? Outcome.OK : Outcome.ERROR));
     }
 
     private static ClientExchange answered(FullHttpRequest req, Runnable done, Runnable respond) {
