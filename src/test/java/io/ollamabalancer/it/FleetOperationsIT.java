@@ -172,6 +172,16 @@ class FleetOperationsIT {
     }
 
     @Test
+    void whenEveryTargetFailsBeforeAnyProgressTheClientGetsTheFailuresStatus() throws Exception {
+        fleet.sim(1).faults().refuseConnections(true);
+        HttpResponse<String> r = Http.post(url("/api/pull"), "{\"model\":\"" + PULLED + "\"}",
+                "X-Ollama-Backend", "b");
+        assertThat(r.statusCode()).as("no line went out: the status can still say it").isEqualTo(502);
+        assertThat(JSON.readTree(r.body()).get("error").asText()).startsWith("backend 'b': ");
+        assertThat(fleet.sim(0).hasModel(PULLED)).isFalse();
+    }
+
+    @Test
     void withoutStreamingThePullAnswersOneObjectWhenEveryBackendIsDone() throws Exception {
         HttpResponse<String> r = Http.post(url("/api/pull"), "{\"model\":\"" + PULLED + "\",\"stream\":false}");
         assertThat(r.statusCode()).isEqualTo(200);
