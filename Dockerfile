@@ -23,4 +23,7 @@ USER 10001:10001
 EXPOSE 3000
 # Size the heap from the container's memory limit, and let the orchestrator restart a JVM out of memory.
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+# The JVM runs as PID 1 (exec form) and gets the stop signal itself: SIGTERM starts the graceful drain
+# (SHUTDOWN_DELAY, SHUTDOWN_GRACE); give the container that long plus a margin before it is killed.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["java","-jar","/app/ollama-balancer.jar"]

@@ -18,6 +18,8 @@ const MISSING = 'no-such-model:1b';
 // A backend that is not the first: a blob put there must be followed by create(), not left to the default.
 const BLOB_BACKEND = process.env.BLOB_BACKEND ?? 'b';
 const CREATED = process.env.CREATED_MODEL ?? 'js-made:1b';
+// In the simulators' registry, installed on none of them: a pull through the balancer reaches every backend.
+const PULLED = process.env.PULLED_MODEL ?? 'qwen2.5:0.5b';
 // Ollama lists models by their full name: "all-minilm" is listed as "all-minilm:latest".
 const listed = (name) => (name.includes(':') ? name : `${name}:latest`);
 // A hang must fail one test, not stall the whole run.
@@ -148,6 +150,26 @@ describe('ollama-js', () => {
     assert.equal(parts[0].status, 'pulling manifest');
     assert.equal(parts.at(-1).status, 'success');
     assert.ok(parts.some((p) => p.total > 0 && p.digest?.startsWith('sha256:')), 'layer progress with a digest');
+  });
+
+  test('pull() of a model no backend has is one merged stream with monotonic progress per digest', T, async () => {
+    const parts = await collect(await ollama.pull({ model: PULLED, stream: true }));
+    assert.equal(parts[0].status, 'pulling manifest');
+    assert.equal(parts.at(-1).status, 'success');
+    const last = new Map();
+    for (const p of parts.filter((x) => x.digest)) {
+      const [total, completed] = last.get(p.digest) ?? [0, 0];
+      assert.ok(p.total >= total, `total of ${p.digest} shrank: ${p.total} < ${total}`);
+      assert.ok((p.completed ?? 0) >= completed, `completed of ${p.digest} went back: ${p.completed} < ${completed}`);
+      assert.ok((p.completed ?? 0) <= p.total, `completed above total for ${p.digest}`);
+      last.set(p.digest, [p.total, p.completed ?? 0]);
+    }
+    assert.ok(last.size > 0, 'layer progress with digests');
+    for (const [digest, [total, completed]] of last) {
+      assert.equal(completed, total, `${digest} ends complete`);
+    }
+    const { models } = await ollama.list();
+    assert.ok(models.some((m) => m.name === listed(PULLED)), 'the pulled model is listed');
   });
 
   test('create() from an uploaded GGUF blob is made where the blob is', T, async () => {

@@ -13,6 +13,8 @@
  *   <li>{@link io.ollamabalancer.upstream} keeps pooled keep-alive channels to each backend;</li>
  *   <li>{@link io.ollamabalancer.relay} streams the answer back chunk by chunk, with backpressure.</li>
  * </ol>
+ * Model operations that reach several backends at once (pull, delete, copy, create from a model) live in
+ * {@link io.ollamabalancer.fleetops}, which the server routes to.
  * Side systems: {@link io.ollamabalancer.cluster} (Redis, shared state between replicas),
  * {@link io.ollamabalancer.metrics} (HdrHistogram, Prometheus, status), {@link io.ollamabalancer.sim}
  * (the Ollama simulator shipped for demo, tests and benchmarks), {@link io.ollamabalancer.cli} and

@@ -34,7 +34,16 @@ public enum Endpoint {
      * carries the raw file (GBs), so every request on this route is streamed, never aggregated or size-limited.
      */
     BLOB("/api/blobs/", RouteKind.PASSTHROUGH, null, false),
-    /** {@code POST /api/create}: sent to the backend holding the blobs its {@code files} and {@code adapters} name. */
+    /** {@code POST /api/pull}: pulled on every available backend (or those named), one merged progress stream. */
+    PULL("/api/pull", RouteKind.FLEET, null, false),
+    /** {@code POST /api/copy}: copied on every backend holding the source. */
+    COPY("/api/copy", RouteKind.FLEET, null, false),
+    /** {@code DELETE /api/delete}: deleted on every backend holding the model. */
+    DELETE("/api/delete", RouteKind.FLEET, null, false),
+    /**
+     * {@code POST /api/create}: sent to the backend holding the blobs its {@code files} and {@code adapters} name; one
+     * from an installed model ({@code from}, no blobs) to every backend holding that model.
+     */
     CREATE("/api/create", RouteKind.PASSTHROUGH, null, false),
     PASSTHROUGH(null, RouteKind.PASSTHROUGH, null, false);
 

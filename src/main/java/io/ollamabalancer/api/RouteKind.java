@@ -12,6 +12,11 @@ public enum RouteKind {
     LOCAL,
     /** The balancer's own operational endpoints (health, metrics, status, admin). */
     BALANCER,
+    /**
+     * A model operation run on several backends and answered as one ({@code /api/pull}, {@code /api/copy},
+     * {@code DELETE /api/delete}): package {@code fleetops}.
+     */
+    FLEET,
     /** Anything else Ollama serves: forwarded to one backend ({@code X-Ollama-Backend} or the first healthy one). */
     PASSTHROUGH
 }

@@ -21,6 +21,7 @@ public final class RouteTable {
     private static final Set<String> GET_HEAD = Set.of("GET", "HEAD");
     private static final Set<String> GET = Set.of("GET");
     private static final Set<String> POST = Set.of("POST");
+    private static final Set<String> DELETE = Set.of("DELETE");
     private static final Set<String> ADMIN_ACTIONS = Set.of("drain", "enable");
 
     private static final Map<String, Endpoint> FIXED_PATHS = new HashMap<>();
@@ -34,6 +35,7 @@ public final class RouteTable {
             Set<String> methods = switch (e) {
                 case ROOT, VERSION, TAGS, HEALTH, READY, METRICS, DEBUG_LATENCY, STATUS -> GET_HEAD;
                 case PS, V1_MODELS, V1_MODEL -> GET;
+                case DELETE -> DELETE;
                 case PASSTHROUGH, BLOB -> null; // every method goes to the backend, which answers its own 405
                 default -> POST;
             };

@@ -31,6 +31,16 @@ public final class Failures {
         return false;
     }
 
+    /** Whether the failure is the balancer's own limit ({@link LocalFailure}), not the backend's. */
+    public static boolean isLocal(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof LocalFailure) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A one-line reason for a failure, without the future's wrapper exceptions. */
     public static String describe(Throwable cause) {
         Throwable t = cause;

@@ -7,8 +7,8 @@ import java.util.Objects;
  * The numbers of the health policy: when a backend is ejected, for how long, how it is probed and how fast it
  * ramps back up. Immutable; safe to share between threads. {@link #defaults()} gives the values below.
  *
- * @param passiveFailureThreshold consecutive failed requests (connect failure, 5xx, stream died) that eject a
- *                                backend (default 3); a refused connection ejects at once regardless
+ * @param passiveFailureThreshold consecutive failed requests that eject a backend (default 3; the kinds that
+ *                                count are {@link FailureKind}'s); a refused connection ejects at once regardless
  * @param activeFailureThreshold  consecutive failed probes that eject it (default 2: under CPU starvation one
  *                                probe can time out while the backend streams fine; a refused connection on the
  *                                request path still ejects at once)

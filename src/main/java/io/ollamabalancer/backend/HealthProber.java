@@ -91,6 +91,10 @@ public final class HealthProber {
             return;
         }
         HealthTracker t = b.healthTracker();
+        if (err != null && Failures.isLocal(err)) {
+            // The balancer's own connection bound stopped the probe: nothing was learned about the backend.
+            return;
+        }
         if (err != null) {
             String why = "probe failed: " + Failures.describe(err);
             if (Failures.isConnectionRefused(err)) {

@@ -263,7 +263,10 @@ public final class HealthTracker {
         return fire(t, null);
     }
 
-    /** A request failed in a way that counts: connect failure, 5xx, a stream that died mid-way. */
+    /**
+     * A request failed in a way that counts (a {@link FailureKind} whose rule is {@code COUNT}: a failed connect or
+     * reset, a stream that died or stalled, a response that never came). Callers with a kind use {@link #onFailure}.
+     */
     public Transition onRequestFailure(String why) {
         return fail(why, false);
     }
@@ -306,6 +309,21 @@ public final class HealthTracker {
             }
         }
         return fire(t, why);
+    }
+
+    /**
+     * Applies {@code kind}'s health rule ({@link FailureKind#health()}): eject at once, count one passive failure, or
+     * nothing (a half-open trial the request held is given back, so the next request can be the trial).
+     */
+    public Transition onFailure(FailureKind kind, String why) {
+        return switch (kind.health()) {
+            case EJECT -> onConnectionRefused(why);
+            case COUNT -> onRequestFailure(why);
+            case NONE -> {
+                cancelAdmit();
+                yield Transition.NONE;
+            }
+        };
     }
 
     /**

@@ -4,6 +4,7 @@ import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.config.BalancerConfig;
 import io.ollamabalancer.config.ConfigException;
 import io.ollamabalancer.config.Setting;
+import io.ollamabalancer.server.PortInUse;
 import io.ollamabalancer.sim.OllamaSimulator;
 import io.ollamabalancer.sim.SimModel;
 import io.ollamabalancer.sim.SimulatorConfig;
@@ -23,7 +24,8 @@ import java.util.stream.Collectors;
 /**
  * {@code demo}: starts a few simulated Ollama servers in this process ({@link DemoFleet}), the balancer in front of
  * them, prints how to talk to it, and blocks until Ctrl-C. Nothing to install, no Redis. Runs on the main thread;
- * the shutdown hook closes the balancer and then the simulators.
+ * Ctrl-C or SIGTERM drains the balancer gracefully, then the simulators close; the shutdown hook (any other stop)
+ * closes the balancer and then the simulators.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = VersionProvider.class,
         description = "Start simulated Ollama backends in this process and the balancer in front of them.")
@@ -60,11 +62,14 @@ final class DemoCommand implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             out.print(demo.instructions());
             out.flush();
+            // Ctrl-C drains the balancer gracefully while the simulators still answer, then closes them.
+            AutoCloseable signals = ShutdownHooks.onStopSignals(demo.balancer::shutdown, demo.balancer::hurry);
             Thread hook = ShutdownHooks.register("demo-shutdown", demo::close);
             try {
                 demo.balancer.awaitClose();
             } finally {
                 ShutdownHooks.unregister(hook);
+                signals.close();
             }
         }
         return 0;
@@ -89,6 +94,8 @@ final class DemoCommand implements Callable<Integer> {
                 throw e.prefixed(s.flag());
             }
         }
+        // Before any simulator starts: a taken port is then one line and nothing to stop.
+        PortInUse.check(bind, port, "--port");
         Demo demo = new Demo();
         try {
             List<BackendConfig> fleet = new ArrayList<>();

@@ -31,8 +31,8 @@ import java.util.Set;
  * A bare array of simulators is accepted too. Each simulator's fields are {@link SimulatorConfig}'s, by the same
  * names ({@code name host port models prefillTokensPerSecond decodeTokensPerSecond slots maxQueue loadTimeMillis
  * seed version meanOutputTokens maxOutputTokens decodeSlowdown jitter keepAliveMillis checkHost gpu
- * contextLength maxLoadedModels vramBytes}), all optional, {@code vramBytes} also as a size string such as
- * {@code "8GB"}, falling back to {@code "defaults"} and then to {@link SimulatorConfig#builder()}.
+ * contextLength maxLoadedModels vramBytes idleTimeoutMillis}), all optional, {@code vramBytes} also as a size
+ * string such as {@code "8GB"}, falling back to {@code "defaults"} and then to {@link SimulatorConfig#builder()}.
  * Two more: {@code count} starts that many copies named {@code name-1..name-N}, on consecutive ports (or ephemeral
  * ones for port 0) with seeds {@code seed, seed+1, ...}; a model is a name ({@link SimModels#named}) or an object
  * with {@link SimModel}'s fields, where the name is required and the rest default to the named model's.
@@ -129,6 +129,7 @@ public final class FleetFile {
                 case "contextLength" -> b.contextLength(fields.integer(field));
                 case "maxLoadedModels" -> b.maxLoadedModels(fields.integer(field));
                 case "vramBytes" -> b.vramBytes(fields.bytes(field));
+                case "idleTimeoutMillis" -> b.idleTimeoutMillis(fields.whole(field));
                 default -> throw new ConfigException(at + ": unknown field \"" + field + "\"");
             }
         }

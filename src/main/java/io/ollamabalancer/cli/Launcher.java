@@ -19,6 +19,15 @@ interface Launcher {
 
         void awaitClose() throws InterruptedException;
 
+        /** Starts a graceful stop (SIGTERM's); {@link #awaitClose} returns when it ended. Stops at once by default. */
+        default void shutdown() {
+            close();
+        }
+
+        /** Cuts a graceful stop short (a second signal). */
+        default void hurry() {
+        }
+
         @Override
         void close();
     }
@@ -37,6 +46,16 @@ interface Launcher {
             @Override
             public void awaitClose() throws InterruptedException {
                 server.awaitClose();
+            }
+
+            @Override
+            public void shutdown() {
+                server.shutdown();
+            }
+
+            @Override
+            public void hurry() {
+                server.hurry();
             }
 
             @Override

@@ -32,7 +32,20 @@ public record BalancerConfig(
         int maxQueueDepth,
         Duration maxQueueWait,
         String corsOrigins,
-        boolean prewarm) {
+        boolean prewarm,
+        Duration streamIdleTimeout,
+        Duration firstByteTimeout,
+        Duration shutdownDelay,
+        Duration shutdownGrace,
+        Duration headerTimeout,
+        Duration bodyReadTimeout,
+        int maxClientConnections,
+        long maxInflightBodyBytes) {
+
+    /** The body budget in force: {@link #maxInflightBodyBytes()}, or when that is 0 (auto) a quarter of the heap. */
+    public long inflightBodyBudget() {
+        return maxInflightBodyBytes > 0 ? maxInflightBodyBytes : Runtime.getRuntime().maxMemory() / 4;
+    }
 
     public static BalancerConfig defaults() {
         return builder().build();
@@ -66,6 +79,14 @@ public record BalancerConfig(
         b.maxQueueWait = maxQueueWait;
         b.corsOrigins = corsOrigins;
         b.prewarm = prewarm;
+        b.streamIdleTimeout = streamIdleTimeout;
+        b.firstByteTimeout = firstByteTimeout;
+        b.shutdownDelay = shutdownDelay;
+        b.shutdownGrace = shutdownGrace;
+        b.headerTimeout = headerTimeout;
+        b.bodyReadTimeout = bodyReadTimeout;
+        b.maxClientConnections = maxClientConnections;
+        b.maxInflightBodyBytes = maxInflightBodyBytes;
         return b;
     }
 
@@ -93,6 +114,15 @@ public record BalancerConfig(
         private Duration maxQueueWait = Duration.ofMinutes(10);
         private String corsOrigins;
         private boolean prewarm = true;
+        private Duration streamIdleTimeout = Duration.ofSeconds(60);
+        private Duration firstByteTimeout = Duration.ofMinutes(5);
+        private Duration shutdownDelay = Duration.ZERO;
+        private Duration shutdownGrace = Duration.ofSeconds(30);
+        private Duration headerTimeout = Duration.ofSeconds(10);
+        private Duration bodyReadTimeout = Duration.ofSeconds(60);
+        private int maxClientConnections = 10_000;
+        /** 0: a quarter of the heap ({@link BalancerConfig#inflightBodyBudget()}). */
+        private long maxInflightBodyBytes;
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -116,12 +146,22 @@ public record BalancerConfig(
         public Builder maxQueueWait(Duration v) { maxQueueWait = v; return this; }
         public Builder corsOrigins(String v) { corsOrigins = v; return this; }
         public Builder prewarm(boolean v) { prewarm = v; return this; }
+        public Builder streamIdleTimeout(Duration v) { streamIdleTimeout = v; return this; }
+        public Builder firstByteTimeout(Duration v) { firstByteTimeout = v; return this; }
+        public Builder shutdownDelay(Duration v) { shutdownDelay = v; return this; }
+        public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
+        public Builder headerTimeout(Duration v) { headerTimeout = v; return this; }
+        public Builder bodyReadTimeout(Duration v) { bodyReadTimeout = v; return this; }
+        public Builder maxClientConnections(int v) { maxClientConnections = v; return this; }
+        public Builder maxInflightBodyBytes(long v) { maxInflightBodyBytes = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
                     connectTimeout, upstreamIdleTimeout, maxConnectionsPerBackend, modelRefreshInterval,
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
-                    adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm);
+                    adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
+                    firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
+                    maxInflightBodyBytes);
         }
     }
 }

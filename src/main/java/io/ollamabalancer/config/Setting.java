@@ -82,7 +82,42 @@ public enum Setting {
             (b, v) -> b.corsOrigins(v), c -> c.corsOrigins()),
     PREWARM("prewarm", "PREWARM", List.of(), "--prewarm", "on|off",
             "load a model ahead of demand where the placement plan wants it (Ollama's preload)",
-            (b, v) -> b.prewarm(SettingValues.onOff(v)), c -> c.prewarm() ? "on" : "off");
+            (b, v) -> b.prewarm(SettingValues.onOff(v)), c -> c.prewarm() ? "on" : "off"),
+    STREAM_IDLE_TIMEOUT("stream.idle.timeout", "STREAM_IDLE_TIMEOUT", List.of(), "--stream-idle-timeout",
+            "DURATION", "end a started response whose backend sends nothing this long with an error line, close its "
+                    + "connection and count a failure (0 = never)",
+            (b, v) -> b.streamIdleTimeout(SettingValues.nonNegativeDuration(v)),
+            c -> Durations.format(c.streamIdleTimeout())),
+    FIRST_BYTE_TIMEOUT("first.byte.timeout", "FIRST_BYTE_TIMEOUT", List.of(), "--first-byte-timeout", "DURATION",
+            "least time a backend gets to start its answer (504 after it); inference gets 4x its own estimate "
+                    + "if longer (0 = never)",
+            (b, v) -> b.firstByteTimeout(SettingValues.nonNegativeDuration(v)),
+            c -> Durations.format(c.firstByteTimeout())),
+    SHUTDOWN_DELAY("shutdown.delay", "SHUTDOWN_DELAY", List.of(), "--shutdown-delay", "DURATION",
+            "on SIGTERM, keep accepting requests this long with /ready at 503 (the load balancer's deregistration "
+                    + "time) before the listener closes",
+            (b, v) -> b.shutdownDelay(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownDelay())),
+    SHUTDOWN_GRACE("shutdown.grace", "SHUTDOWN_GRACE", List.of(), "--shutdown-grace", "DURATION",
+            "on SIGTERM, after the listener closed, let streams and queued requests finish this long; then what "
+                    + "still runs ends with an error line and what still waits gets 503",
+            (b, v) -> b.shutdownGrace(SettingValues.nonNegativeDuration(v)), c -> Durations.format(c.shutdownGrace())),
+    HEADER_TIMEOUT("header.timeout", "HEADER_TIMEOUT", List.of(), "--header-timeout", "DURATION",
+            "a request head not complete this long after its first byte gets 408 and a close",
+            (b, v) -> b.headerTimeout(SettingValues.positiveDuration(v)), c -> Durations.format(c.headerTimeout())),
+    BODY_READ_TIMEOUT("body.read.timeout", "BODY_READ_TIMEOUT", List.of(), "--body-read-timeout", "DURATION",
+            "a request body that sends nothing this long gets 408 and a close",
+            (b, v) -> b.bodyReadTimeout(SettingValues.positiveDuration(v)),
+            c -> Durations.format(c.bodyReadTimeout())),
+    MAX_CLIENT_CONNECTIONS("max.client.connections", "MAX_CLIENT_CONNECTIONS", List.of(), "--max-client-connections",
+            "N", "open client connections, at most; new ones above it get 503 and a close",
+            (b, v) -> b.maxClientConnections(SettingValues.atLeast(v, 1)),
+            c -> String.valueOf(c.maxClientConnections())),
+    MAX_INFLIGHT_BODY_BYTES("max.inflight.body.bytes", "MAX_INFLIGHT_BODY_BYTES", List.of(),
+            "--max-inflight-body-bytes", "SIZE",
+            "request bodies held in memory, all connections together; new bodies above it get 503 "
+                    + "(auto = a quarter of the heap)",
+            (b, v) -> b.maxInflightBodyBytes(v.trim().equalsIgnoreCase("auto") ? 0 : SettingValues.positiveSize(v)),
+            c -> c.maxInflightBodyBytes() == 0 ? "auto" : Sizes.format(c.maxInflightBodyBytes()));
 
     private final String key;
     private final String env;

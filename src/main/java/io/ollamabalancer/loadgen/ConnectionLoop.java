@@ -1,5 +1,6 @@
 package io.ollamabalancer.loadgen;
 
+import io.ollamabalancer.upstream.LineSplitter;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

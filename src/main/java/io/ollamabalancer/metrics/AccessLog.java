@@ -68,7 +68,7 @@ public final class AccessLog implements RequestObserver {
         millis(sb.append(" total_ms="), r.totalNs());
         sb.append(" prompt_tokens=").append(t.promptEvalCount());
         sb.append(" generated_tokens=").append(t.evalCount());
-        pair(sb, "outcome", r.outcome());
+        pair(sb, "outcome", r.outcome() == null ? "" : r.outcome().label());
         return sb.toString();
     }
 
@@ -132,7 +132,7 @@ public final class AccessLog implements RequestObserver {
             jsonMillis(g, "total_ms", r.totalNs());
             g.writeNumberField("prompt_tokens", t.promptEvalCount());
             g.writeNumberField("generated_tokens", t.evalCount());
-            g.writeStringField("outcome", nullToEmpty(r.outcome()));
+            g.writeStringField("outcome", r.outcome() == null ? "" : r.outcome().label());
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

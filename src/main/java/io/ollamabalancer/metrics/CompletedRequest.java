@@ -18,8 +18,7 @@ import io.ollamabalancer.estimate.TimingSample;
  * @param timing        the final chunk's timing fields, or {@link TimingSample#EMPTY}
  * @param estPromptTokens   the prompt tokens estimated before dispatch (0 when not estimated)
  * @param estOutputTokens   the output tokens expected before dispatch (0 when not estimated)
- * @param outcome       {@code ok}, {@code error} (an error status or error line), {@code cancelled} (client left),
- *                      {@code upstream_failed} (backend died or broke the protocol)
+ * @param outcome       how it ended ({@link Outcome}; its label is what the access log writes)
  */
 public record CompletedRequest(
         long id,
@@ -34,5 +33,5 @@ public record CompletedRequest(
         TimingSample timing,
         int estPromptTokens,
         int estOutputTokens,
-        String outcome) {
+        Outcome outcome) {
 }

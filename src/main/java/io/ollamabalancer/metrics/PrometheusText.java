@@ -45,6 +45,7 @@ public final class PrometheusText {
     private final Scheduler scheduler;
     private final Supplier<List<SpeedSample>> speeds;
     private final Supplier<ClusterStatus> cluster;
+    private volatile Supplier<ClientSideStatus> clientSide = () -> ClientSideStatus.NONE;
 
     /** A single balancer: no cluster series. */
     public PrometheusText(LatencyRecorders recorders, Fleet fleet, Scheduler scheduler,
@@ -74,6 +75,7 @@ public final class PrometheusText {
         cluster(w, cluster.get());
         speeds(w);
         latency(w, recorders.snapshotNow());
+        clientSide(w, clientSide.get());
         process(w);
         memory(w);
         return Rendered.text(Rendered.PROMETHEUS, w.toString());
@@ -216,6 +218,28 @@ public final class PrometheusText {
                 w.sample(name + "_count", count, labelName, e.key().labelValue());
             }
         }
+    }
+
+    /** Adds the client side's limits (connections, body budget); call once, before rendering starts. */
+    public PrometheusText clientSide(Supplier<ClientSideStatus> status) {
+        this.clientSide = Objects.requireNonNull(status, "status");
+        return this;
+    }
+
+    private static void clientSide(PromWriter w, ClientSideStatus c) {
+        w.family(PREFIX + "client_connections", "gauge", "Client connections open.");
+        w.sample(PREFIX + "client_connections", c.openConnections());
+        w.family(PREFIX + "client_connections_refused_total", "counter",
+                "Client connections refused with 503 for being above --max-client-connections.");
+        w.sample(PREFIX + "client_connections_refused_total", c.refusedConnections());
+        w.family(PREFIX + "request_body_bytes_held", "gauge",
+                "Request-body bytes held in memory (the --max-inflight-body-bytes budget in use).");
+        w.sample(PREFIX + "request_body_bytes_held", c.bodyBytesHeld());
+        w.family(PREFIX + "request_body_bytes_limit", "gauge", "The --max-inflight-body-bytes budget.");
+        w.sample(PREFIX + "request_body_bytes_limit", c.bodyBytesLimit());
+        w.family(PREFIX + "request_bodies_refused_total", "counter",
+                "Requests refused with 503 because their body did not fit in --max-inflight-body-bytes.");
+        w.sample(PREFIX + "request_bodies_refused_total", c.refusedBodies());
     }
 
     private void process(PromWriter w) {

@@ -36,9 +36,9 @@ public final class RequestCounters {
             promptTokens.add(r.timing().promptEvalCount(), model, backend);
             generatedTokens.add(r.timing().evalCount(), model, backend);
         }
-        if ("cancelled".equals(r.outcome())) {
+        if (r.outcome() == Outcome.CANCELLED) {
             cancelled.add(1, endpoint, model);
-        } else if ("upstream_failed".equals(r.outcome())) {
+        } else if (r.outcome() == Outcome.UPSTREAM_FAILED) {
             upstreamFailures.add(1, backend, model);
         }
     }

@@ -19,8 +19,11 @@ import io.netty.util.concurrent.Future;
 import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.api.RouteKind;
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.FailureKind;
+import io.ollamabalancer.config.Durations;
 import io.ollamabalancer.estimate.TimingSample;
 import io.ollamabalancer.metrics.CompletedRequest;
+import io.ollamabalancer.metrics.Outcome;
 import io.ollamabalancer.metrics.TokenGaps;
 import io.ollamabalancer.request.InferenceRequest;
 import io.ollamabalancer.schedule.DispatchTarget;
@@ -30,7 +33,9 @@ import io.ollamabalancer.upstream.UpstreamListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One client request's trip through a backend: waiting for dispatch, connecting, sending the original body, and
@@ -47,6 +52,13 @@ import java.util.List;
  *   <li>Cancellation: when the client leaves, a queued request is removed from its queue, and a running one has its
  *       upstream channel closed, not pooled, which is how Ollama learns to stop generating.</li>
  *   <li>A backend that dies mid-stream ends the client's stream with one error line in the stream's own format.</li>
+ *   <li>Deadlines ({@link ResponseDeadline}, {@link RelayTimeouts}): a response head that does not come within the
+ *       first-byte deadline gets the client a 504; a started response that goes silent for the stream idle timeout
+ *       ends with an error line. Both close the upstream connection (so Ollama stops), free the slot and count
+ *       against the backend. Pass-through routes (pull, push, create) have neither: they may be silent for long.</li>
+ *   <li>Failures are classified into a {@link FailureKind}, whose rules say what the backend's health is charged
+ *       and whether the request is sent again: on a fresh connection to the same backend (a reused keep-alive
+ *       connection the backend had closed), on another backend, or not at all.</li>
  * </ul>
  *
  * <p>Buffers: the exchange owns the client's {@link FullHttpRequest} and the body it forwards until
@@ -76,6 +88,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private final ResponsePacer pacer;
     private final io.netty.handler.codec.http.HttpHeaders upstreamHeaders;
     private final java.util.Set<Backend> pendingExcluded = new java.util.HashSet<>();
+    private final ResponseDeadline deadline;
 
     private State state = State.WAITING;
     private Backend backend;
@@ -89,7 +102,11 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private long lastChunkNanos = -1;
     /** Where this response's token gaps go; resolved once the backend streams a second chunk. */
     private TokenGaps gaps;
-    private String outcome = "ok";
+    private Outcome outcome = Outcome.OK;
+    /** The first-byte deadline of the current attempt, for the 504's message. */
+    private long firstByteBudgetNanos;
+    /** Whether the one retry on a fresh connection (after a stale reused one) was spent. */
+    private boolean retriedFresh;
 
     /** Takes ownership of {@code spec}'s request and body; {@code onDone} runs once when the exchange ends. */
     public ProxyExchange(RelayContext rc, ChannelHandlerContext ctx, ExchangeRequest spec, Runnable onDone) {
@@ -107,6 +124,8 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         this.onDone = onDone;
         this.pacer = new ResponsePacer(ctx);
         this.upstreamHeaders = HeaderPolicy.prepareUpstreamHeaders(request, ctx.channel().remoteAddress());
+        long idle = endpoint.kind() == RouteKind.PASSTHROUGH ? 0 : rc.timeouts().streamIdleNanos();
+        this.deadline = new ResponseDeadline(loop, idle, this::onDeadline);
         if (endpoint.kind() == RouteKind.INFERENCE) {
             pending = new PendingRequest(id, parsed, modelKey, spec.priority(), arrivalNanos, this);
             rc.estimator().accept(pending, endpoint.shape());
@@ -120,7 +139,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         if (pending != null) {
             rc.scheduler().submit(pending);
         } else {
-            connect(direct);
+            connect(direct, false);
         }
     }
 
@@ -153,16 +172,19 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             releaseSlot(TimingSample.EMPTY);
             return;
         }
-        connect(chosen);
+        connect(chosen, false);
     }
 
-    private void connect(Backend chosen) {
+    /** Takes a connection to {@code chosen}: a newly opened one when {@code fresh}, else possibly an idle one. */
+    private void connect(Backend chosen, boolean fresh) {
         backend = chosen;
         state = State.CONNECTING;
         chosen.outstanding().incrementAndGet();
-        rc.pools().acquire(chosen, loop).addListener((Future<UpstreamConnection> f) -> {
+        Future<UpstreamConnection> acquired = fresh ? rc.pools().acquireFresh(chosen, loop)
+                : rc.pools().acquire(chosen, loop);
+        acquired.addListener((Future<UpstreamConnection> f) -> {
             if (!f.isSuccess()) {
-                failBeforeResponse(f.cause());
+                failBeforeResponse(FailureKind.ofConnect(f.cause()), f.cause());
             } else if (state == State.DONE) {
                 // The client left while we were connecting: the connection is fresh and unused.
                 chosen.outstanding().decrementAndGet();
@@ -181,15 +203,27 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
                 upstreamHeaders, backend);
         sentNanos = System.nanoTime();
         state = State.SENT;
+        firstByteBudgetNanos = firstByteBudget();
+        deadline.awaitHead(firstByteBudgetNanos);
         c.channel().writeAndFlush(up).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 if (conn == c) {
-                    failBeforeResponse(f.cause());
+                    failBeforeResponse(FailureKind.ofEarlyClose(c.reused()), f.cause());
                 }
             } else if (conn == c) {
                 c.channel().read();
             }
         });
+    }
+
+    /** The first-byte deadline for this attempt (0: none); see {@link RelayTimeouts#firstByteNanos}. */
+    private long firstByteBudget() {
+        if (endpoint.kind() == RouteKind.PASSTHROUGH) {
+            // A non-streamed pull answers only when the download is done: minutes to hours, all legitimate.
+            return 0;
+        }
+        return rc.timeouts().firstByteNanos(pending == null ? null : pending.prediction(),
+                parsed != null && parsed.stream());
     }
 
     // ---- upstream → client ----
@@ -214,7 +248,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             if (head.status().code() == 503 && pending != null) {
                 // Ollama's load queue overflowed: nothing ran, so another backend may take it (§11.13 of the notes).
                 ReferenceCountUtil.release(msg);
-                failBeforeResponse(new java.io.IOException("backend answered 503 (server busy)"));
+                failBeforeResponse(FailureKind.BUSY, new java.io.IOException("backend answered 503 (server busy)"));
                 return;
             }
             startResponse(head);
@@ -231,6 +265,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         state = State.STREAMING;
         status = head.status().code();
         firstByteNanos = System.nanoTime();
+        deadline.headReceived();
         HttpResponse out = HeaderPolicy.clientResponse(head);
         HeaderPolicy.addBalancerHeaders(out.headers(), id, backend, pending);
         pacer.head(out);
@@ -240,6 +275,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private void relayContent(HttpObject msg, HttpContent content) {
         sniffer.feed(content.content());
         long now = System.nanoTime();
+        deadline.activity();
         if (lastChunkNanos >= 0 && content.content().isReadable()) {
             if (gaps == null) {
                 // Resolved at the second chunk, not per chunk: a response of one chunk never names a series.
@@ -252,7 +288,9 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         }
         if (content instanceof LastHttpContent) {
             sniffer.finish();
-            UpstreamParts.recordComplete(backend, status, sniffer.sawError());
+            deadline.cancel();
+            UpstreamParts.recordComplete(backend, status,
+                    sniffer.sawError() && endpoint.kind() == RouteKind.INFERENCE);
             pacer.last(UpstreamParts.forClient(msg, content));
             finishUpstream(upstreamKeepAlive);
             return;
@@ -262,15 +300,16 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
 
     @Override
     public void onUpstreamReadComplete() {
-        if (state == State.STREAMING && conn != null) {
-            pacer.burstEnded(conn.channel());
+        if (state == State.STREAMING && conn != null && pacer.burstEnded(conn.channel())) {
+            // Not reading while the client cannot take more: that silence is the client's, not the backend's.
+            deadline.pause();
         }
     }
 
     @Override
     public void onClientWritable() {
-        if (state == State.STREAMING && conn != null) {
-            pacer.clientWritable(conn.channel());
+        if (state == State.STREAMING && conn != null && pacer.clientWritable(conn.channel())) {
+            deadline.resume();
         }
     }
 
@@ -280,36 +319,62 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             return;
         }
         if (state == State.STREAMING) {
-            failMidStream(cause);
+            failMidStream(FailureKind.DIED_MID_STREAM, "failed mid-stream: " + describe(cause));
         } else {
-            failBeforeResponse(cause);
+            failBeforeResponse(FailureKind.ofEarlyClose(conn != null && conn.reused()), cause);
         }
+    }
+
+    /** A deadline of {@link ResponseDeadline} passed (on this loop). */
+    private void onDeadline(FailureKind kind) {
+        if (kind == FailureKind.FIRST_BYTE_TIMEOUT && state == State.SENT) {
+            failBeforeResponse(kind, new TimeoutException("no response within " + roundedBudget()));
+        } else if (kind == FailureKind.STALL && state == State.STREAMING) {
+            failMidStream(kind, "sent nothing for " + Durations.format(rc.timeouts().streamIdle()));
+        }
+    }
+
+    /** The first-byte budget for a message: milliseconds below ten seconds, whole seconds above. */
+    private String roundedBudget() {
+        long ms = firstByteBudgetNanos / 1_000_000;
+        return Durations.format(ms < 10_000 ? Duration.ofMillis(ms) : Duration.ofSeconds(ms / 1000));
     }
 
     // ---- failures ----
 
-    private void failBeforeResponse(Throwable cause) {
+    /**
+     * The attempt failed before a response head reached the client: charge the backend by {@code kind}'s health rule,
+     * then follow its retry rule (the same backend on a fresh connection, another backend, or an error answer: 504
+     * for a first-byte timeout, 502 otherwise).
+     */
+    private void failBeforeResponse(FailureKind kind, Throwable cause) {
         String why = describe(cause);
         Backend failed = backend;
+        deadline.cancel();
         if (conn != null) {
             conn.discard();
             conn = null;
         }
         failed.outstanding().decrementAndGet();
-        failed.lastError(why);
         if (state != State.DONE) {
-            if (sentNanos < 0 || cause instanceof java.net.ConnectException) {
-                failed.healthTracker().onConnectFailure(cause);
-            } else if (!(cause instanceof java.io.IOException && why.contains("503"))) {
-                failed.healthTracker().onRequestFailure(why);
+            if (kind.health() != FailureKind.Health.NONE) {
+                failed.lastError(why);
             }
+            failed.healthTracker().onFailure(kind, why);
         }
-        log.debug("request {} to backend {} failed before a response: {}", id, failed.name(), why);
+        log.debug("request {} to backend {} failed before a response ({}): {}", id, failed.name(), kind, why);
         if (state == State.DONE) {
             releaseSlot(TimingSample.EMPTY);
             return;
         }
-        boolean mayRetry = endpoint.kind() != RouteKind.PASSTHROUGH || sentNanos < 0;
+        RetryPolicy.Next step = RetryPolicy.after(kind, endpoint.kind(), retriedFresh);
+        if (step == RetryPolicy.Next.FRESH_CONNECTION) {
+            // The backend closed an idle keep-alive connection: it never read the request. Once more, same backend.
+            retriedFresh = true;
+            connect(failed, true);
+            return;
+        }
+        boolean mayRetry = step == RetryPolicy.Next.ELSEWHERE;
         if (mayRetry && pending != null) {
             state = State.WAITING;
             slotHeld = false;
@@ -320,12 +385,17 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             pendingExcluded.add(failed);
             Backend next = pickAnother();
             if (next != null) {
-                connect(next);
+                connect(next, false);
                 return;
             }
         }
-        outcome = "upstream_failed";
-        respondError(502, "backend '" + failed.name() + "' failed: " + why, 0);
+        outcome = Outcome.UPSTREAM_FAILED;
+        releaseSlot(TimingSample.EMPTY);
+        if (kind == FailureKind.FIRST_BYTE_TIMEOUT) {
+            respondError(504, "backend '" + failed.name() + "' timed out: " + why, 0);
+        } else {
+            respondError(502, "backend '" + failed.name() + "' failed: " + why, 0);
+        }
     }
 
     private Backend pickAnother() {
@@ -333,13 +403,19 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         return c.isEmpty() ? null : c.get(0);
     }
 
-    private void failMidStream(Throwable cause) {
-        String why = describe(cause);
-        outcome = "upstream_failed";
-        backend.lastError(why);
-        backend.healthTracker().onRequestFailure(why);
+    /**
+     * The backend failed after its head was relayed ({@code kind}: it died or went silent): the client's stream ends
+     * with one error line (or, for a fixed-length body, a close), the upstream connection is closed so Ollama stops,
+     * the slot is freed and the backend charged.
+     */
+    private void failMidStream(FailureKind kind, String what) {
+        deadline.cancel();
+        outcome = Outcome.UPSTREAM_FAILED;
+        String message = "backend '" + backend.name() + "' " + what;
+        backend.lastError(message);
+        backend.healthTracker().onFailure(kind, message);
+        log.debug("request {}: {} ({})", id, message, kind);
         String type = contentType();
-        String message = "backend '" + backend.name() + "' failed mid-stream: " + why;
         if (HttpUtil.isTransferEncodingChunked(upstreamHead)) {
             ByteBuf line = Unpooled.wrappedBuffer(StreamErrors.line(type, message));
             ctx.writeAndFlush(new DefaultLastHttpContent(line));
@@ -357,7 +433,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
 
     private void finishUpstream(boolean reusable) {
         if (conn != null) {
-            if (reusable && outcome.equals("ok")) {
+            if (reusable && outcome == Outcome.OK) {
                 conn.release();
             } else {
                 conn.discard();
@@ -365,7 +441,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             conn = null;
         }
         if (status >= 400 || sniffer.sawError()) {
-            outcome = outcome.equals("ok") ? "error" : outcome;
+            outcome = outcome == Outcome.OK ? Outcome.ERROR : outcome;
         }
         if (backend != null) {
             backend.outstanding().decrementAndGet();
@@ -390,8 +466,8 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             return;
         }
         status = code;
-        if (!outcome.equals("upstream_failed")) {
-            outcome = "error";
+        if (outcome != Outcome.UPSTREAM_FAILED) {
+            outcome = Outcome.ERROR;
         }
         Responses.error(ctx, endpoint, code, message, retryAfterSeconds);
         finish();
@@ -402,7 +478,8 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         if (state == State.DONE) {
             return;
         }
-        outcome = "cancelled";
+        outcome = Outcome.CANCELLED;
+        deadline.cancel();
         if (pending != null && state == State.WAITING) {
             rc.scheduler().cancel(pending);
         }
@@ -411,10 +488,35 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             conn = null;
             if (backend != null) {
                 backend.outstanding().decrementAndGet();
+                backend.healthTracker().onFailure(FailureKind.CLIENT_GONE, "client left");
             }
         }
         releaseSlot(TimingSample.EMPTY);
         finish();
+    }
+
+    /**
+     * Ends the exchange because the balancer shuts down and its grace ran out: a request not yet answered (queued,
+     * connecting, or sent) gets 503 with {@code Retry-After}; a stream under way ends with one error line in its own
+     * framing, a fixed-length body with a close. Then the same path as a client that left: withdrawn from its queue,
+     * the upstream connection closed (so Ollama stops), the slot freed, the backend's health untouched.
+     */
+    @Override
+    public void abort(String reason) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state != State.STREAMING) {
+            status = 503;
+            Responses.error(ctx, endpoint, status, reason, ABORT_RETRY_AFTER_SECONDS);
+        } else if (HttpUtil.isTransferEncodingChunked(upstreamHead)) {
+            ctx.writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(StreamErrors.line(contentType(),
+                    reason))));
+        } else {
+            pacer.flush();
+            ctx.close();
+        }
+        onClientClosed();
     }
 
     private void finish() {
@@ -422,6 +524,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
             return;
         }
         state = State.DONE;
+        deadline.cancel();
         long end = System.nanoTime();
         long queueWait = pending == null ? 0 : pending.queuedNanos();
         long overhead = sentNanos < 0 ? -1 : Math.max(0, sentNanos - arrivalNanos - queueWait);

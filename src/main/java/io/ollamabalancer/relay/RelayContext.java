@@ -21,6 +21,7 @@ import java.util.function.Consumer;
  * @param observer        metrics and access log
  * @param refreshModels   asks for a model-list refresh of one backend (after pull/create/copy/delete through us)
  * @param estimator       fills in a pending request's cost estimate before it is submitted
+ * @param timeouts        the first-byte and stream-idle deadlines of a proxied response
  */
 public record RelayContext(
         Fleet fleet,
@@ -28,5 +29,6 @@ public record RelayContext(
         UpstreamPools pools,
         RequestObserver observer,
         Consumer<Backend> refreshModels,
-        BiConsumer<PendingRequest, BodyShape> estimator) {
+        BiConsumer<PendingRequest, BodyShape> estimator,
+        RelayTimeouts timeouts) {
 }

@@ -64,9 +64,9 @@ final class ResponsePacer {
 
     /**
      * The upstream channel finished a read: flushes what that read produced, then reads on if the client can take
-     * more, or pauses until it can.
+     * more, or pauses until it can. Returns whether it paused now (the exchange stops its stall clock then).
      */
-    void burstEnded(Channel upstream) {
+    boolean burstEnded(Channel upstream) {
         if (flushPending) {
             flushPending = false;
             client.flush();
@@ -77,16 +77,23 @@ final class ResponsePacer {
                 upstream.read();
             } else {
                 paused = true;
+                return true;
             }
         }
+        return false;
     }
 
-    /** The client drained below its low watermark: the read that was held back is asked for now. */
-    void clientWritable(Channel upstream) {
-        if (paused) {
-            paused = false;
-            upstream.read();
+    /**
+     * The client drained below its low watermark: the read that was held back is asked for now. Returns whether a
+     * pause ended.
+     */
+    boolean clientWritable(Channel upstream) {
+        if (!paused) {
+            return false;
         }
+        paused = false;
+        upstream.read();
+        return true;
     }
 
     /** Flushes what is written but not yet flushed (before the client connection is closed on purpose). */

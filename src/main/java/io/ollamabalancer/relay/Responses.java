@@ -50,10 +50,18 @@ public final class Responses {
 
     /** Answers with an error and closes, gently (the client may still be sending its body). */
     public static void errorAndClose(ChannelHandlerContext ctx, int status, String message) {
+        errorAndClose(ctx, status, message, 0);
+    }
+
+    /** Like {@link #errorAndClose(ChannelHandlerContext, int, String)}, with {@code Retry-After} when positive. */
+    public static void errorAndClose(ChannelHandlerContext ctx, int status, String message, long retryAfterSeconds) {
         ctx.channel().attr(LINGER_ON_CLOSE).set(Boolean.TRUE);
         byte[] body = ErrorBodies.ollama(message);
         FullHttpResponse r = full(status, JSON, body, body.length);
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (retryAfterSeconds > 0) {
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
+        }
         ctx.writeAndFlush(r).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
     }
 

@@ -19,9 +19,11 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.FailureKind;
 import io.ollamabalancer.backend.Failures;
 import io.ollamabalancer.estimate.TimingSample;
 import io.ollamabalancer.metrics.CompletedRequest;
+import io.ollamabalancer.metrics.Outcome;
 import io.ollamabalancer.upstream.UpstreamConnection;
 import io.ollamabalancer.upstream.UpstreamListener;
 import org.slf4j.Logger;
@@ -86,7 +88,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
     private int status;
     private long sentNanos = -1;
     private long firstByteNanos = -1;
-    private String outcome = "ok";
+    private Outcome outcome = Outcome.OK;
 
     /** {@code onDone} runs once when the exchange ends. */
     public UploadExchange(RelayContext rc, ChannelHandlerContext ctx, UploadRequest spec, Runnable onDone) {
@@ -106,13 +108,16 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
     /** Connects to the backend; body parts handed in meanwhile wait. */
     public void start() {
         backend.outstanding().incrementAndGet();
-        rc.pools().acquire(backend, loop).addListener((Future<UpstreamConnection> f) -> {
+        // Always a newly opened connection: an upload cannot be sent again (its body is not kept), so it must not
+        // meet a pooled keep-alive connection the backend closed while idle. One connect per upload is nothing
+        // beside its bytes, and the connection joins the pool afterwards.
+        rc.pools().acquireFresh(backend, loop).addListener((Future<UpstreamConnection> f) -> {
             if (state == State.DONE) {
                 if (f.isSuccess()) {
                     f.getNow().release(); // the client left while we connected: nothing was written on it
                 }
             } else if (!f.isSuccess()) {
-                backend.healthTracker().onConnectFailure(f.cause());
+                backend.healthTracker().onFailure(FailureKind.ofConnect(f.cause()), describe(f.cause()));
                 fail(f.cause());
             } else {
                 send(f.getNow());
@@ -197,7 +202,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
             return;
         }
         log.debug("upload {}: no body bytes from the client within the idle timeout", spec.id());
-        outcome = "client_timeout";
+        outcome = Outcome.CLIENT_TIMEOUT;
         discardUpstream();
         Responses.errorAndClose(ctx, HttpResponseStatus.REQUEST_TIMEOUT.code(),
                 "timed out waiting for the request body");
@@ -269,7 +274,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
     private void relay(HttpObject msg, HttpContent content) {
         ctx.writeAndFlush(UpstreamParts.forClient(msg, content));
         if (content instanceof LastHttpContent) {
-            UpstreamParts.recordComplete(backend, status);
+            UpstreamParts.recordComplete(backend, status, false);
             UpstreamConnection c = conn;
             conn = null;
             if (upstreamKeepAlive && bodySent && !dropBody) {
@@ -278,7 +283,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
                 c.discard();
             }
             if (status >= 400) {
-                outcome = "error";
+                outcome = Outcome.ERROR;
             }
             finish();
         } else if (ctx.channel().isWritable()) {
@@ -303,7 +308,10 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         if (state == State.DONE) {
             return;
         }
-        backend.healthTracker().onRequestFailure(describe(cause));
+        // Nothing is retried (the body's bytes are gone); the connection was fresh, so an early close counts.
+        FailureKind kind = state == State.ANSWERING ? FailureKind.DIED_MID_STREAM
+                : FailureKind.ofEarlyClose(conn != null && conn.reused());
+        backend.healthTracker().onFailure(kind, describe(cause));
         fail(cause);
     }
 
@@ -311,7 +319,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
     private void fail(Throwable cause) {
         String why = describe(cause);
         backend.lastError(why);
-        outcome = "upstream_failed";
+        outcome = Outcome.UPSTREAM_FAILED;
         log.debug("upload {} to backend {} failed: {}", spec.id(), backend.name(), why);
         discardUpstream();
         if (state == State.ANSWERING) {
@@ -327,7 +335,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         if (state == State.DONE) {
             return;
         }
-        outcome = "error";
+        outcome = Outcome.ERROR;
         discardUpstream();
         if (state == State.ANSWERING) {
             ctx.close();
@@ -354,9 +362,28 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         if (state == State.DONE) {
             return;
         }
-        outcome = "cancelled";
+        outcome = Outcome.CANCELLED;
         discardUpstream();
         finish();
+    }
+
+    /**
+     * Ends the upload because the balancer shuts down and its grace ran out: 503 with {@code Retry-After} and a close
+     * if the backend has not answered (the rest of the body cannot be skipped), a close if its answer is under way;
+     * then the same path as a client that left (the upstream connection closed, nothing charged to the backend).
+     */
+    @Override
+    public void abort(String reason) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state == State.ANSWERING) {
+            ctx.close();
+        } else {
+            status = 503;
+            Responses.errorAndClose(ctx, status, reason, ABORT_RETRY_AFTER_SECONDS);
+        }
+        onClientClosed();
     }
 
     private void discardUpstream() {

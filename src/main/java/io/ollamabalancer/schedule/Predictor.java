@@ -388,7 +388,7 @@ public final class Predictor {
                 cap(r), e.embedding(), service, generic,
                 streams));
         affinity.record(r.modelKey(), r.request().prefixHash(), b.name(), now);
-        return new Prediction(b.name(), service, now + service, cold, streams);
+        return new Prediction(b.name(), service, now + service, cold, streams, upfront);
     }
 
     /** {@code r} ended on {@code b} (its slot not yet released): learn from what Ollama reported. */

@@ -20,9 +20,11 @@ import io.ollamabalancer.metrics.Rendered;
 import io.ollamabalancer.metrics.StatusDocument;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -33,16 +35,19 @@ import java.util.function.Supplier;
 final class BalancerEndpoints {
     private final Fleet fleet;
     private final Scheduler scheduler;
+    /** True once a graceful stop began: {@code /ready} then answers 503 so the load balancer stops sending here. */
+    private final BooleanSupplier draining;
     private final String adminToken;
     private final PrometheusText prometheus;
     private final LatencyDump latency;
     private final StatusDocument status;
     private final Executor renderer;
 
-    BalancerEndpoints(Fleet fleet, Scheduler scheduler, String adminToken, PrometheusText prometheus,
-                      LatencyDump latency, StatusDocument status, Executor renderer) {
+    BalancerEndpoints(Fleet fleet, Scheduler scheduler, BooleanSupplier draining, String adminToken,
+                      PrometheusText prometheus, LatencyDump latency, StatusDocument status, Executor renderer) {
         this.fleet = fleet;
         this.scheduler = scheduler;
+        this.draining = draining;
         this.adminToken = adminToken;
         this.prometheus = prometheus;
         this.latency = latency;
@@ -98,6 +103,10 @@ final class BalancerEndpoints {
     }
 
     private void ready(ChannelHandlerContext ctx, boolean head) {
+        if (draining.getAsBoolean()) {
+            Responses.send(ctx, 503, Responses.JSON, bytes("{\"status\":\"shutting down\"}"), head);
+            return;
+        }
         for (Backend b : fleet.available()) {
             if (b.health() == Health.UP) {
                 Responses.send(ctx, 200, Responses.JSON, bytes("{\"status\":\"ready\"}"), head);
@@ -110,7 +119,7 @@ final class BalancerEndpoints {
     private void admin(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route) {
         if (adminToken != null && !adminToken.isEmpty()) {
             String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-            if (auth == null || !auth.equals("Bearer " + adminToken)) {
+            if (!tokenMatches(auth)) {
                 Responses.error(ctx, route.endpoint(), 401, "a valid admin bearer token is required", 0);
                 return;
             }
@@ -133,6 +142,16 @@ final class BalancerEndpoints {
         }
         Responses.send(ctx, 200, Responses.JSON, bytes("{\"backend\":\"" + b.name() + "\",\"draining\":"
                 + b.draining() + "}"), false);
+    }
+
+    /**
+     * Compares the presented {@code Authorization} value with the expected one in time that does not depend on where
+     * they differ, so the token cannot be guessed byte by byte from response times.
+     */
+    private boolean tokenMatches(String auth) {
+        byte[] expected = ("Bearer " + adminToken).getBytes(StandardCharsets.UTF_8);
+        byte[] given = (auth == null ? "" : auth).getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(expected, given);
     }
 
     private static byte[] bytes(String s) {

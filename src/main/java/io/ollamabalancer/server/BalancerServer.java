@@ -18,6 +18,9 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.ollamabalancer.fleetops.FleetAggregator;
+import io.ollamabalancer.fleetops.FleetOperations;
+import io.ollamabalancer.fleetops.ModelLoadFanout;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.Fleet;
@@ -28,6 +31,7 @@ import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.cluster.ClusterNode;
 import io.ollamabalancer.config.BackendsFile;
 import io.ollamabalancer.config.BalancerConfig;
+import io.ollamabalancer.config.ConfigException;
 import io.ollamabalancer.config.ConfigWatcher;
 import io.ollamabalancer.backend.FleetChange;
 import io.ollamabalancer.metrics.AccessLog;
@@ -39,7 +43,10 @@ import io.ollamabalancer.metrics.ClusterStatus;
 import io.ollamabalancer.metrics.PrometheusText;
 import io.ollamabalancer.metrics.RequestObserver;
 import io.ollamabalancer.metrics.StatusDocument;
+import io.ollamabalancer.SuppressForbidden;
 import io.ollamabalancer.relay.RelayContext;
+import io.ollamabalancer.relay.RelayTimeouts;
+import io.ollamabalancer.schedule.ModelQueue;
 import io.ollamabalancer.schedule.Prewarmer;
 import io.ollamabalancer.schedule.Scheduling;
 import io.ollamabalancer.metrics.SpeedSample;
@@ -54,7 +61,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ExecutorService;
@@ -63,7 +73,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The running balancer: event loops, the listening socket, the fleet, the scheduler and the upstream pools.
- * Created by {@link #start}, stopped by {@link #close}. Thread-safe.
+ * Created by {@link #start}; stopped gracefully by {@link #shutdown} (what SIGTERM does: {@link GracefulShutdown}),
+ * at once by {@link #close}. Thread-safe.
  */
 public final class BalancerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BalancerServer.class);
@@ -71,17 +82,24 @@ public final class BalancerServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel serverChannel;
+    private final List<Channel> listeners;
     private final Fleet fleet;
     private final List<AutoCloseable> resources;
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicBoolean released = new AtomicBoolean();
+    private final GracefulShutdown drain;
 
-    private BalancerServer(EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, Fleet fleet,
-                           List<AutoCloseable> resources) {
+    private BalancerServer(EventLoopGroup boss, EventLoopGroup workers, List<Channel> listeners, Fleet fleet,
+                           List<AutoCloseable> resources, BalancerConfig config, ClientConnections connections,
+                           Runnable stopBackground, Scheduler scheduler) {
         this.boss = boss;
         this.workers = workers;
-        this.serverChannel = serverChannel;
+        this.serverChannel = listeners.get(0);
+        this.listeners = listeners;
         this.fleet = fleet;
         this.resources = resources;
+        this.drain = new GracefulShutdown(config.shutdownDelay(), config.shutdownGrace(), connections, stopBackground,
+                this::closeListeners, () -> queued(scheduler), this::release);
     }
 
     /**
@@ -111,6 +129,7 @@ public final class BalancerServer implements AutoCloseable {
         UpstreamPools pools = new UpstreamPools(clientClass, udpClass, (int) config.connectTimeout().toMillis(),
                 config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend());
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
+        ClientConnections connections = new ClientConnections();
         FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);
         scheduler.prewarmer(config.prewarm()
                 ? new ModelPreloader(fetcher, monitor::refreshLoaded, scheduler::drainAll, System::nanoTime)
@@ -141,25 +160,31 @@ public final class BalancerServer implements AutoCloseable {
             return t;
         });
         Supplier<ClusterStatus> clusterStatus = () -> Clustering.status(config, clusterRef.get());
-        BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, config.adminToken(),
-                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus), new LatencyDump(recorders),
+        ClientLimits clientLimits = new ClientLimits(config);
+        BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, connections::draining, config.adminToken(),
+                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus).clientSide(clientLimits::status),
+                new LatencyDump(recorders),
                 new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer);
-        RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate);
+        RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
+                new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()));
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
         AtomicLong ids = new AtomicLong();
         boolean split = config.adminPort() > 0;
         ModelLoadFanout loads = new ModelLoadFanout(fleet, fetcher, monitor::refresh);
         BlobLocations blobs = BlobLocations.withDefaults();
+        FleetOperations fleetOps = new FleetOperations(fleet, pools, fetcher, monitor::refresh);
         RequestRouter router = new RequestRouter(rc, aggregator, loads, own, monitor,
-                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs);
+                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs, fleetOps);
         RequestRouter adminRouter = new RequestRouter(rc, aggregator, loads, own, monitor, RequestRouter.Face.ADMIN,
-                ids, blobs);
+                ids, blobs, fleetOps);
         List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduling,
                 pools::close));
+        // What creates work by itself; stopped when a drain begins (and closed with the rest at the end).
+        List<AutoCloseable> background = new ArrayList<>();
         Path file = config.backendsFile();
         if (file != null && Files.isRegularFile(file)) {
             int defaultSlots = config.defaultMaxConcurrency();
-            resources.add(0, ConfigWatcher.start(file, backends,
+            background.add(ConfigWatcher.start(file, backends,
                     f -> BackendsFile.load(f, f.getFileName().toString(), defaultSlots).backends(),
                     next -> {
                         FleetChange change = fleet.reload(next);
@@ -181,15 +206,19 @@ public final class BalancerServer implements AutoCloseable {
             log.warn("first model poll did not finish in time; serving anyway");
         }
         long every = config.modelRefreshInterval().toMillis();
-        workers.next().scheduleWithFixedDelay(monitor::refreshAll, every, every, TimeUnit.MILLISECONDS);
+        background.add(cancelling(workers.next().scheduleWithFixedDelay(monitor::refreshAll, every, every,
+                TimeUnit.MILLISECONDS)));
         // /api/ps alone, every second: Ollama answers it from memory (a few hundred bytes per backend), and an
         // eviction is only seen if a snapshot falls between the victim's unload and the next one.
         long psEvery = Math.min(1_000, every);
-        workers.next().scheduleWithFixedDelay(monitor::pollLoaded, psEvery, psEvery, TimeUnit.MILLISECONDS);
-        workers.next().scheduleWithFixedDelay(() -> {
+        background.add(cancelling(workers.next().scheduleWithFixedDelay(monitor::pollLoaded, psEvery, psEvery,
+                TimeUnit.MILLISECONDS)));
+        background.add(cancelling(workers.next().scheduleWithFixedDelay(() -> {
             prober.tick();
             fleet.reapRetired();
-        }, 250, 250, TimeUnit.MILLISECONDS);
+        }, 250, 250, TimeUnit.MILLISECONDS)));
+        background.add(() -> scheduler.prewarmer(Prewarmer.NONE));
+        resources.addAll(0, background);
 
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
@@ -197,23 +226,35 @@ public final class BalancerServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
-                .childHandler(new ServerChannelInitializer(config, router));
+                .childHandler(new ServerChannelInitializer(config, router, clientLimits, connections));
         Channel ch;
+        List<Channel> listeners = new ArrayList<>();
+        int binding = config.port();
+        String bindingFlag = "--port";
         try {
             ch = b.bind(new InetSocketAddress(config.bind(), config.port())).sync().channel();
+            listeners.add(ch);
             if (split) {
-                Channel admin = b.clone().childHandler(new ServerChannelInitializer(config, adminRouter))
+                binding = config.adminPort();
+                bindingFlag = "--admin-port";
+                Channel admin = b.clone()
+                        .childHandler(new ServerChannelInitializer(config, adminRouter, clientLimits, connections))
                         .bind(new InetSocketAddress(config.bind(), config.adminPort())).sync().channel();
-                resources.add(0, () -> admin.close().syncUninterruptibly());
+                listeners.add(admin);
                 log.info("admin routes on {}", admin.localAddress());
             }
         } catch (Exception e) {
             boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             closeAll(resources);
+            ConfigException readable = PortInUse.describe(e, binding, bindingFlag);
+            if (readable != null) {
+                throw readable;
+            }
             throw e;
         }
-        BalancerServer server = new BalancerServer(boss, workers, ch, fleet, resources);
+        BalancerServer server = new BalancerServer(boss, workers, listeners, fleet, resources, config, connections,
+                () -> closeAll(background), scheduler);
         log.info("Ollama Balancer listening on {} in front of {} backend(s) ({} transport)",
                 ch.localAddress(), backends.size(), epoll ? "epoll" : "nio");
         return server;
@@ -229,20 +270,78 @@ public final class BalancerServer implements AutoCloseable {
         return fleet;
     }
 
-    /** Blocks until the server is closed. */
+    /** Blocks until the server is closed, and a graceful stop under way has finished (its last line logged). */
     @SuppressForbidden // the caller's thread (the CLI's main) waits here by design
     public void awaitClose() throws InterruptedException {
         closed.await();
+        if (drain.started()) {
+            // The event loops are down before the drain logs its last line: wait for that too, or the caller may
+            // stop logging (and exit) first.
+            drain.start().join();
+        }
     }
 
+    /**
+     * Stops gracefully, as SIGTERM and SIGINT do (see {@link GracefulShutdown}): {@code /ready} turns 503 at once,
+     * new requests are served for {@code --shutdown-delay}, then the listener closes and what runs or waits has
+     * {@code --shutdown-grace} to finish. Returns at once; the future completes when everything has stopped (and
+     * {@link #awaitClose} returns). Calling it again returns the same future.
+     */
+    public CompletableFuture<Void> shutdown() {
+        return drain.start();
+    }
+
+    /** Cuts a graceful stop short, as a second signal does: what still runs is aborted now. */
+    public void hurry() {
+        drain.hurry();
+    }
+
+    /**
+     * Stops at once: the listener closes and the event loops shut down, cutting whatever runs. During a graceful
+     * stop, ends its grace now and waits for it instead.
+     */
     @Override
     @SuppressForbidden // shutdown, on the caller's thread (never an event loop: it stops them)
     public void close() {
-        serverChannel.close().syncUninterruptibly();
+        if (drain.started()) {
+            drain.hurry();
+            drain.start().join();
+            return;
+        }
+        closeListeners();
+        release();
+    }
+
+    @SuppressForbidden // shutdown, on the drain's own thread or the caller's, never an event loop
+    private void closeListeners() {
+        for (Channel l : listeners) {
+            l.close().syncUninterruptibly();
+        }
+    }
+
+    @SuppressForbidden // shutdown, on the drain's own thread or the caller's, never an event loop
+    private void release() {
+        if (!released.compareAndSet(false, true)) {
+            return;
+        }
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        // In cluster mode the replica leaves here, once nothing runs: its slots go back to Redis at once.
         closeAll(resources);
         closed.countDown();
+    }
+
+    private static int queued(Scheduler scheduler) {
+        int n = 0;
+        for (ModelQueue q : scheduler.queues().values()) {
+            n += q.size();
+        }
+        return n;
+    }
+
+    /** Cancels {@code task} when closed. */
+    private static AutoCloseable cancelling(ScheduledFuture<?> task) {
+        return () -> task.cancel(false);
     }
 
     private static void closeAll(List<AutoCloseable> resources) {

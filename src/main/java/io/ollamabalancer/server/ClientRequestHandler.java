@@ -11,7 +11,6 @@ import io.netty.util.AttributeKey;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.ollamabalancer.relay.ClientExchange;
-import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.relay.StreamingExchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,9 +29,16 @@ import java.util.ArrayDeque;
  * arrives meanwhile is held, with any body parts of its own, and reading pauses until the current one ends.
  * One instance per channel; event-loop confined.
  *
+ * <p>Every answer on the connection goes out through this order: a request the front door refused (a
+ * {@link RefusedRequest}: a bad head, a body over a limit, a CORS answer, a missed read deadline) waits its turn like
+ * any other and is answered by {@link RequestRouter#refuse}; one that closes the connection closes it only after the
+ * answers before it were written, and nothing after it is read. The pipeline's depth is bounded in requests and in
+ * body bytes; past either, the request is refused (503) in its turn and the connection closes.
+ *
  * <p>Buffers: passes each {@link FullHttpRequest} to the router (which takes ownership) and each streamed body part
  * to its exchange (likewise), releasing the parts of a streamed request the router answered at once; held
- * pipelined requests and parts are released if the connection closes first.
+ * pipelined requests and parts are released if the connection closes first. Gives a collected request's share of
+ * the {@link BodyBudget} back when its exchange ends (or the connection closes with it held).
  */
 final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     /** Set while a request is in flight on the channel (read by {@link ClientIdleHandler}). */
@@ -41,6 +47,13 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     private static final int MAX_PIPELINED = 16;
 
     private final RequestRouter router;
+    /** Most body bytes the held requests of one connection may hold together. */
+    private final long maxPipelinedBytes;
+    private long heldBytes;
+    /** The collected request in flight, whose budget share is given back when it ends. */
+    private AggregatedRequest charged;
+    /** Set once a closing refusal is held: what arrives after it is never answered, so it is dropped. */
+    private boolean closingHeld;
     /** Held requests (full ones, or streamed heads followed by their parts), in arrival order. */
     private final ArrayDeque<HttpObject> held = new ArrayDeque<>();
     private int heldRequests;
@@ -51,8 +64,9 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     private boolean busy;
     private ChannelHandlerContext ctx;
 
-    ClientRequestHandler(RequestRouter router) {
+    ClientRequestHandler(RequestRouter router, long maxPipelinedBytes) {
         this.router = router;
+        this.maxPipelinedBytes = maxPipelinedBytes;
     }
 
     @Override
@@ -62,6 +76,11 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closingHeld) {
+            // The connection ends with a refusal already waiting its turn.
+            releaseRequest(msg);
+            return;
+        }
         if (msg instanceof HttpRequest req) {
             if (busy || !held.isEmpty()) {
                 hold(req);
@@ -80,16 +99,41 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void hold(HttpRequest req) {
+        ctx.channel().config().setAutoRead(false);
+        long bytes = req instanceof FullHttpRequest full ? full.content().readableBytes() : 0;
+        if (heldRequests >= MAX_PIPELINED || heldBytes + bytes > maxPipelinedBytes) {
+            // Over the connection's pipeline depth, in requests or in bytes: refused in its turn, then the
+            // connection closes (nothing after it is read).
+            releaseRequest(req);
+            bytes = 0;
+            req = RefusedRequest.closing(503, "too many pipelined requests on one connection (at most "
+                    + MAX_PIPELINED + " or " + maxPipelinedBytes + " body bytes)", null);
+        }
+        if (req instanceof RefusedRequest refused && refused.closes()) {
+            closingHeld = true;
+        }
         held.add(req);
         heldRequests++;
-        ctx.channel().config().setAutoRead(false);
-        if (heldRequests > MAX_PIPELINED) {
-            ctx.close();
+        heldBytes += bytes;
+    }
+
+    /** Releases a request or part that will never run, with its share of the body budget. */
+    private static void releaseRequest(Object msg) {
+        if (msg instanceof AggregatedRequest a) {
+            a.releaseBudget();
         }
+        ReferenceCountUtil.release(msg);
     }
 
     /** A part of the streamed body now arriving: to its exchange, or released if the request was answered. */
     private void deliver(HttpContent part) {
+        if (!part.decoderResult().isSuccess()) {
+            // A streamed body whose framing broke (an invalid chunk size): the codec reads nothing after it, so
+            // the exchange cannot get the rest; it learns of the close.
+            part.release();
+            ctx.close();
+            return;
+        }
         boolean last = part instanceof LastHttpContent;
         if (bodyTarget != null && bodyArriving) {
             bodyTarget.onRequestContent(part);
@@ -106,10 +150,12 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         busy = true;
         ctx.channel().attr(BUSY).set(Boolean.TRUE);
         if (req instanceof RefusedRequest refused) {
-            // Its turn has come: every request before it was answered. The codec reads nothing after a bad head.
-            refused.release();
-            Responses.errorAndClose(ctx, refused.status(), refused.message());
+            // Its turn has come: every request before it was answered.
+            router.refuse(ctx, refused, this::exchangeDone);
             return;
+        }
+        if (req instanceof AggregatedRequest collected) {
+            charged = collected;
         }
         ClientExchange ex;
         if (req instanceof FullHttpRequest full) {
@@ -133,6 +179,7 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void exchangeDone() {
+        giveBudgetBack();
         busy = false;
         current = null;
         ctx.channel().attr(BUSY).set(Boolean.FALSE);
@@ -153,12 +200,20 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         HttpObject next = held.poll();
         if (next instanceof HttpRequest req) {
             heldRequests--;
+            heldBytes -= req instanceof FullHttpRequest full ? full.content().readableBytes() : 0;
             run(req);
         } else if (next != null) {
             ReferenceCountUtil.release(next); // cannot happen: held parts always follow their head
         }
         if (held.isEmpty() && !bodyArriving) {
             ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void giveBudgetBack() {
+        if (charged != null) {
+            charged.releaseBudget();
+            charged = null;
         }
     }
 
@@ -172,6 +227,13 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ClientConnections.Command.ABORT) {
+            // The drain's grace ran out (DrainHandler closes the connection after this answer).
+            if (current != null) {
+                current.abort(ClientConnections.ABORT_REASON);
+            }
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             // Only reaches here while a request is in flight (ClientIdleHandler closes idle connections otherwise).
             if (current instanceof StreamingExchange streaming) {
@@ -190,10 +252,12 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         if (ex != null) {
             ex.onClientClosed();
         }
+        giveBudgetBack();
         HttpObject o;
         while ((o = held.poll()) != null) {
-            ReferenceCountUtil.release(o);
+            releaseRequest(o);
         }
+        heldBytes = 0;
         ctx.fireChannelInactive();
     }
 

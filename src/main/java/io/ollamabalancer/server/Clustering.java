@@ -1,5 +1,6 @@
 package io.ollamabalancer.server;
 
+import io.ollamabalancer.SuppressForbidden;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.cluster.ClusterConfig;

@@ -1,20 +1,14 @@
 package io.ollamabalancer.server;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -28,8 +22,8 @@ import java.util.ArrayDeque;
  * {@code Origin} header is dropped (the balancer has decided), so Ollama's own check never refuses it.
  * One instance per channel; event-loop confined.
  *
- * <p>Buffers: request parts it answers itself (a preflight, a refused request) are released here; everything
- * else passes through untouched.
+ * <p>Buffers: request parts it refuses (a preflight, a foreign origin) are released here and replaced by a
+ * {@link RefusedRequest}; everything else passes through untouched.
  */
 final class CorsHandler extends ChannelDuplexHandler {
     private static final String ALLOW_METHODS = "GET,POST,PUT,PATCH,DELETE,HEAD";
@@ -80,28 +74,25 @@ final class CorsHandler extends ChannelDuplexHandler {
         ctx.fireChannelRead(msg);
     }
 
-    /** Answers here (403, or 204 for a preflight) and drops the rest of the request's parts. */
+    /**
+     * Refuses here (403, or 204 for a preflight) and drops the rest of the request's parts. The answer is not
+     * written here but goes down as a {@link RefusedRequest}, answered in its turn after the requests pipelined
+     * before it; its own headers are set already, so its entry in {@link #origins} adds none.
+     */
     private void refuse(ChannelHandlerContext ctx, Object msg, HttpResponseStatus status, String origin,
                         HttpRequest req) {
         swallowing = !(msg instanceof LastHttpContent);
+        RefusedRequest refused = RefusedRequest.empty(status.code(), req);
         ReferenceCountUtil.release(msg);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
-        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
         if (origin != null) {
-            allowOrigin(r.headers(), origin);
-            r.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
-            r.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS);
-            r.headers().set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, "43200");
+            HttpHeaders h = refused.answerHeaders();
+            allowOrigin(h, origin);
+            h.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
+            h.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS);
+            h.set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, "43200");
         }
-        boolean keepAlive = io.netty.handler.codec.http.HttpUtil.isKeepAlive(req);
-        if (!keepAlive) {
-            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
-        // Written from this handler, so it bypasses the request bookkeeping further down the pipeline.
-        var f = ctx.writeAndFlush(r);
-        if (!keepAlive) {
-            f.addListener(ChannelFutureListener.CLOSE);
-        }
+        origins.add("");
+        ctx.fireChannelRead(refused);
     }
 
     @Override

@@ -4,7 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -16,6 +18,12 @@ import io.ollamabalancer.api.RouteTable;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.ModelNames;
+import io.ollamabalancer.estimate.TimingSample;
+import io.ollamabalancer.metrics.CompletedRequest;
+import io.ollamabalancer.metrics.Outcome;
+import io.ollamabalancer.fleetops.FleetAggregator;
+import io.ollamabalancer.fleetops.FleetOperations;
+import io.ollamabalancer.fleetops.ModelLoadFanout;
 import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.relay.ExchangeRequest;
 import io.ollamabalancer.relay.HeaderPolicy;
@@ -36,7 +44,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Decides what happens to each client request: answered here (root, the balancer's own endpoints, errors),
- * merged over the fleet, or proxied to one backend through a {@link ProxyExchange} (requests whose body streams,
+ * merged over the fleet, run on several backends as one model operation ({@link FleetOperations}: pull, copy,
+ * delete, create from an installed model), or proxied to one backend through a {@link ProxyExchange} (requests whose body streams,
  * blob uploads, through {@link BlobUploads}). Requests forwarded as they are go where {@link PassthroughTargets}
  * says: for {@code /api/create}, the backend holding the blobs its body names. Thread-safe (stateless but for
  * the request-id counter); called on client event loops.
@@ -76,9 +85,11 @@ final class RequestRouter {
     private final Face face;
     private final PassthroughTargets targets;
     private final BlobUploads uploads;
+    private final FleetOperations fleetOps;
 
     RequestRouter(RelayContext rc, FleetAggregator aggregator, ModelLoadFanout loads, BalancerEndpoints own,
-                  FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs) {
+                  FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs, FleetOperations fleetOps) {
+        this.fleetOps = fleetOps;
         this.targets = new PassthroughTargets(rc.fleet(), blobs);
         this.uploads = new BlobUploads(rc, targets, blobs, ids);
         this.loads = loads;
@@ -120,6 +131,11 @@ final class RequestRouter {
         if (kind == RouteKind.AGGREGATE) {
             return aggregator.handle(ctx, req, route.endpoint(), done);
         }
+        String named = req.headers().get(HeaderPolicy.BACKEND_HEADER);
+        if (kind == RouteKind.FLEET
+                || route.endpoint() == Endpoint.CREATE && fleetOps.createsOnFleet(req.content(), named)) {
+            return fleetOps.handle(ctx, req, route.endpoint(), named, done);
+        }
         return proxy(ctx, req, route, arrival, done);
     }
 
@@ -147,12 +163,12 @@ final class RequestRouter {
             try {
                 parsed = parser.parse(req.content().nioBuffer(), e.shape());
             } catch (MalformedRequestException ex) {
-                return answered(req, done, () -> Responses.error(ctx, e, 400, ex.getMessage(), 0));
+                return rejected(ctx, req, e, 400, ex.getMessage(), 0, arrival, done);
             }
             model = parsed.model();
         }
         if (e.kind() != RouteKind.PASSTHROUGH && (model == null || model.isBlank())) {
-            return answered(req, done, () -> Responses.error(ctx, e, 400, "model is required", 0));
+            return rejected(ctx, req, e, 400, "model is required", 0, arrival, done);
         }
         String modelKey = model == null ? null : ModelNames.normalize(model);
         if (parsed != null && parsed.emptyPrompt() && (e == Endpoint.GENERATE || e == Endpoint.CHAT)
@@ -185,7 +201,7 @@ final class RequestRouter {
                 byte[] bytes = ByteBufUtil.getBytes(req.content());
                 body = Unpooled.wrappedBuffer(LegacyGenerate.rewrite(bytes, 0, bytes.length));
             } catch (IOException ex) {
-                return answered(req, done, () -> Responses.error(ctx, e, 400, ex.getMessage(), 0));
+                return rejected(ctx, req, e, 400, ex.getMessage(), 0, arrival, done);
             }
             uri = "/api/generate";
         } else {
@@ -217,6 +233,36 @@ final class RequestRouter {
             }
         }
         return best;
+    }
+
+    /**
+     * Answers a request the front door refused, in its turn, and counts it like any other request (metrics, access
+     * log). A refusal that closes the connection closes it gently after its answer (the client may still be sending)
+     * and never calls {@code done}: nothing after it runs.
+     */
+    void refuse(ChannelHandlerContext ctx, RefusedRequest refused, Runnable done) {
+        refused.release();
+        report(refused.endpointLabel(), refused.status(), refused.arrivalNanos());
+        FullHttpResponse answer = refused.answer();
+        if (refused.closes()) {
+            ctx.channel().attr(Responses.LINGER_ON_CLOSE).set(Boolean.TRUE);
+            ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(answer);
+            done.run();
+        }
+    }
+
+    /** An error answer to a request the balancer will not forward, counted in the metrics and the access log. */
+    private ClientExchange rejected(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint e, int status,
+                                    String message, long retryAfterSeconds, long arrival, Runnable done) {
+        report(e.label(), status, arrival);
+        return answered(req, done, () -> Responses.error(ctx, e, status, message, retryAfterSeconds));
+    }
+
+    private void report(String endpoint, int status, long arrival) {
+        rc.observer().requestCompleted(new CompletedRequest(ids.incrementAndGet(), endpoint, "", "", status, -1, -1,
+                -1, System.nanoTime() - arrival, TimingSample.EMPTY, 0, 0, status < 400 ? Outcome.OK : Outcome.ERROR));
     }
 
     private static ClientExchange answered(FullHttpRequest req, Runnable done, Runnable respond) {

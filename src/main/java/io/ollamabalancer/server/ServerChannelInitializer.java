@@ -16,21 +16,36 @@ import java.util.concurrent.TimeUnit;
  * name        handler                      consumes → emits                       buffers
  * linger      LingeringCloseHandler        a close after an early answer: shuts    drops what arrives while
  *                                          output, drains input, closes ≤ 500 ms   it lingers
+ * read-bytes  RequestReadDeadlines.bytes   notes when bytes arrive (a head's       drops bytes after a missed
+ *                                          first byte)                            deadline
  * codec       HttpServerCodec              bytes → HttpRequest/HttpContent         decodes; encodes responses
  * keepalive   HttpServerKeepAliveHandler   tracks keep-alive, closes after last    passes through
- * malformed   MalformedRequestHandler      a head the codec refused → RefusedRequest releases the refused head;
- *                                          (431/414/400, answered in its turn)
+ * drain       DrainHandler                 counts open requests; while draining    passes through
+ *                                          marks responses Connection: close;
+ *                                          closes idle / aborts at grace end
+ * http10      Http10Responses              a streamed answer to HTTP/1.0: raw,     passes through
+ *                                          not chunked, then close
+ * read-msgs   RequestReadDeadlines.messages heads/bodies late → RefusedRequest     none
+ *                                          (408: --header-/--body-read-timeout)
+ * malformed   MalformedRequestHandler      a head the codec refused → Refused-     releases the refused head
+ *                                          Request (431/414/400); CONNECT and      and dropped body parts
+ *                                          absolute-form targets → 405/400
  * idle        IdleStateHandler             fires IdleStateEvent                    none
  * idle-close  ClientIdleHandler            closes idle connections between requests none
- * cors        CorsHandler                  answers preflights, refuses foreign origins releases what it answers
- * aggregate   BodyLimitAggregator          parts → FullHttpRequest (413 past limit) owns parts until emitted;
- *                                          streamed routes (blob uploads) pass on   their parts pass through
- *                                          unaggregated, unlimited
- * request     ClientRequestHandler         FullHttpRequest → RequestRouter;         ownership to the router;
- *                                          streamed head → RequestRouter, its       each part to the exchange
- *                                          parts → the exchange, paced by reads
+ * cors        CorsHandler                  preflights (204), foreign origins (403) releases what it refuses
+ *                                          → RefusedRequest
+ * aggregate   BodyLimitAggregator          parts → AggregatedRequest within        owns parts until emitted;
+ *                                          --max-body (413) and the body budget    their parts pass through
+ *                                          (503) → RefusedRequest; streamed routes
+ *                                          (blob uploads) pass on unaggregated
+ * request     ClientRequestHandler         runs requests one at a time, in order,  ownership to the router;
+ *                                          refusals included, through the router   each part to the exchange
  * </pre>
- * Shared by all client channels (stateless; a new handler set per channel).
+ * No handler but the last writes an answer to a request: every refusal goes down as a {@link RefusedRequest}, so
+ * pipelined answers always leave in request order. A connection above {@code --max-client-connections} gets only
+ * {@code linger} and the refusal of {@link ConnectionCap}.
+ * Shared by all client channels of one listener (a new handler set per channel); the {@link ClientLimits} are shared
+ * by every listener.
  */
 final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
     private static final int MAX_INITIAL_LINE = 16 * 1024;
@@ -38,24 +53,39 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final BalancerConfig config;
     private final RequestRouter router;
     private final CorsPolicy cors;
+    private final ClientLimits limits;
+    private final ClientConnections connections;
 
-    ServerChannelInitializer(BalancerConfig config, RequestRouter router) {
+    ServerChannelInitializer(BalancerConfig config, RequestRouter router, ClientLimits limits,
+                             ClientConnections connections) {
         this.config = config;
         this.router = router;
         this.cors = CorsPolicy.of(config.corsOrigins());
+        this.limits = limits;
+        this.connections = connections;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
         p.addLast("linger", new LingeringCloseHandler());
+        if (!limits.connections().admit(ch)) {
+            p.addLast("refuse", limits.connections().refusal());
+            return;
+        }
+        RequestReadDeadlines deadlines = new RequestReadDeadlines(config.headerTimeout(), config.bodyReadTimeout());
+        p.addLast("read-bytes", deadlines.bytes());
         p.addLast("codec", new HttpServerCodec(MAX_INITIAL_LINE, config.maxHeaderBytes(), 64 * 1024));
         p.addLast("keepalive", new HttpServerKeepAliveHandler());
+        p.addLast("drain", new DrainHandler(connections));
+        p.addLast("http10", new Http10Responses());
+        p.addLast("read-msgs", deadlines.messages());
         p.addLast("malformed", new MalformedRequestHandler(config.maxHeaderBytes()));
         p.addLast("idle", new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         p.addLast("idle-close", ClientIdleHandler.INSTANCE);
         p.addLast("cors", new CorsHandler(cors));
-        p.addLast("aggregate", new BodyLimitAggregator(config.maxBodyBytes()));
-        p.addLast("request", new ClientRequestHandler(router));
+        p.addLast("aggregate", new BodyLimitAggregator(config.maxBodyBytes(), limits.bodies()));
+        // A connection's waiting requests may hold one largest body between them.
+        p.addLast("request", new ClientRequestHandler(router, config.maxBodyBytes()));
     }
 }

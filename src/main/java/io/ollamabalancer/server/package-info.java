@@ -4,7 +4,8 @@
  *
  * <p>Starting points: {@link io.ollamabalancer.server.BalancerServer} (wiring and lifecycle),
  * {@code ServerChannelInitializer} (the only place that orders the client pipeline), {@code RequestRouter} (what
- * happens to each request), {@code FleetAggregator} and {@code ModelLoadFanout} (requests answered by the fleet),
- * {@code BlobUploads} and {@code PassthroughTargets} (blob uploads, and which backend a passthrough request goes to).
+ * happens to each request), {@code BlobUploads} and {@code PassthroughTargets} (blob uploads, and which backend a passthrough request goes to);
+ * requests answered by several backends (merged lists, model loads, pull, delete, copy) are routed to package
+ * {@code fleetops}.
  */
 package io.ollamabalancer.server;

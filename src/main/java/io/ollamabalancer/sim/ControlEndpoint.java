@@ -8,7 +8,9 @@ import java.util.Map;
  * The simulator's own control API (not part of Ollama, never counted): {@code GET /sim/counters},
  * {@code POST /sim/reset} (counters and faults), {@code GET /sim/faults} and {@code POST /sim/faults} with any of
  * {@code refuseConnections}, {@code crashAfterTokens}, {@code errorAfterTokens}, {@code extraLatencyMillis},
- * {@code failNextWith}, {@code speedFactor}, {@code uploadBytesPerSecond}. Stateless; runs on the event loop.
+ * {@code failNextWith}, {@code speedFactor}, {@code uploadBytesPerSecond}, {@code stallAfterTokens},
+ * {@code stallBeforeHead}, {@code dropOnReusedConnection}, {@code pullStepMillis}, {@code failPullAfterSteps}.
+ * Stateless; runs on the event loop.
  */
 final class ControlEndpoint {
     static final String PREFIX = "/sim/";
@@ -72,6 +74,21 @@ final class ControlEndpoint {
             }
             if (f.has("uploadBytesPerSecond")) {
                 faults.uploadBytesPerSecond(f.integer("uploadBytesPerSecond", 0));
+            }
+            if (f.has("pullStepMillis")) {
+                faults.pullStepMillis(f.integer("pullStepMillis", 0));
+            }
+            if (f.has("failPullAfterSteps")) {
+                faults.failPullAfterSteps(f.integer("failPullAfterSteps", 0));
+            }
+            if (f.has("stallAfterTokens")) {
+                faults.stallAfterTokens(f.integer("stallAfterTokens", 0));
+            }
+            if (f.has("dropOnReusedConnection")) {
+                faults.dropOnReusedConnection(f.integer("dropOnReusedConnection", 0));
+            }
+            if (f.has("stallBeforeHead")) {
+                faults.stallBeforeHead(f.bool("stallBeforeHead", false));
             }
             if (f.has("failNextWith")) {
                 faults.failNextWith(f.integer("failNextWith", 0));

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 final class GenerationSession implements SimExchange.Active {
     static final String MODEL_ERROR = "an error was encountered while running the model: unexpected EOF";
 
-    private enum State { ADMITTING, PREFILLING, DECODING, PAUSED, DONE }
+    private enum State { ADMITTING, PREFILLING, DECODING, PAUSED, STALLED, DONE }
 
     private final SimExchange x;
     private final SimContext sim;
@@ -123,7 +123,11 @@ final class GenerationSession implements SimExchange.Active {
         SimFaults faults = sim.faults();
         int crashAt = faults.crashAfterTokens();
         int errorAt = faults.errorAfterTokens();
-        if (crashAt > 0 && emitted >= crashAt) {
+        int stallAt = faults.stallAfterTokens();
+        if (stallAt > 0 && emitted >= stallAt) {
+            // Hung: nothing more is sent and the slot stays taken until the client leaves (cancel()).
+            state = State.STALLED;
+        } else if (crashAt > 0 && emitted >= crashAt) {
             end(null);
             x.crash();
         } else if (errorAt > 0 && emitted >= errorAt) {

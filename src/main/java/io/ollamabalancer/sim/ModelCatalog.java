@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * The installed models and their runtime state, looked up as Ollama does: case-insensitive, {@code :latest} implied,
- * {@code registry.ollama.ai/library/} optional. Starts with the configured models; {@code /api/create} adds more.
+ * {@code registry.ollama.ai/library/} optional. Starts with the configured models; {@code /api/create}, {@code /api/pull} and
+ * {@code /api/copy} add more, {@code /api/delete} removes them.
  * Confined to the simulator's event loop after construction.
  */
 final class ModelCatalog {
@@ -83,6 +84,27 @@ final class ModelCatalog {
         next.put(key, new ModelRuntime(model, displayName(model.name()), modified, config, loop, memory));
         byKey.forEach(next::putIfAbsent);
         byKey = next;
+    }
+
+    /** Uninstalls a model (a loaded runner unloads once idle); false when none of that name is installed. */
+    boolean remove(String name) {
+        ModelRuntime old = byKey.remove(normalize(name));
+        if (old == null) {
+            return false;
+        }
+        old.expireNow();
+        return true;
+    }
+
+    /** A model the simulated registry offers under this name (installed or not), or null. */
+    SimModel inRegistry(String requested) {
+        String key = normalize(requested);
+        for (SimModel m : config.registry()) {
+            if (normalize(m.name()).equals(key)) {
+                return m;
+            }
+        }
+        return null;
     }
 
     /** All models, newest first (configuration order for the configured ones). */

@@ -285,7 +285,8 @@ final class ModelRuntime {
         return model.isEmbedding() ? model.embeddingDims() : 2048;
     }
 
-    private static String sha256(String s) {
+    /** Lower-case hex SHA-256 of a string's UTF-8 bytes. */
+    static String sha256(String s) {
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
             StringBuilder sb = new StringBuilder(64);

@@ -7,8 +7,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Streams a progress answer ({@code /api/pull}, {@code /api/create}): one flushed NDJSON line every
- * {@value #STEP_MILLIS} ms, the last line ending the response. Ollama's progress objects are {@link #status}; a
- * failed operation ends with an {@code {"error":…}} line inside the 200. One per request; confined to the event loop.
+ * {@value #STEP_MILLIS} ms (or the pace given), the last line ending the response. Ollama's progress objects are
+ * {@link #status}; a failed operation ends with an {@code {"error":…}} line inside the 200. Without streaming the
+ * same steps take the same time and nothing is written until the end, when a given action answers (as Ollama
+ * answers a {@code stream:false} pull once it is done). One per request; confined to the event loop.
  */
 final class ProgressStream implements SimExchange.Active {
     static final long STEP_MILLIS = 5;
@@ -16,6 +18,8 @@ final class ProgressStream implements SimExchange.Active {
     private final SimExchange x;
     private final List<JsonOut.Body> steps;
     private final Runnable beforeLast;
+    private final long stepMillis;
+    private final Runnable quietEnd;
     private final StreamWriter out;
     private ScheduledFuture<?> timer;
     private int next;
@@ -26,10 +30,21 @@ final class ProgressStream implements SimExchange.Active {
      * @param beforeLast runs just before the last line is written (the operation takes effect), not if cancelled
      */
     ProgressStream(SimExchange x, List<JsonOut.Body> steps, Runnable beforeLast) {
+        this(x, steps, beforeLast, STEP_MILLIS, null);
+    }
+
+    /**
+     * @param stepMillis the pause between two lines
+     * @param quietEnd   null to stream every line; otherwise nothing is written and this answers after the last
+     *                   step (after {@code beforeLast})
+     */
+    ProgressStream(SimExchange x, List<JsonOut.Body> steps, Runnable beforeLast, long stepMillis, Runnable quietEnd) {
         this.x = x;
         this.steps = steps;
         this.beforeLast = beforeLast;
-        this.out = x.stream(SimExchange.NDJSON);
+        this.stepMillis = stepMillis;
+        this.quietEnd = quietEnd;
+        this.out = quietEnd == null ? x.stream(SimExchange.NDJSON) : null;
     }
 
     void start() {
@@ -43,11 +58,17 @@ final class ProgressStream implements SimExchange.Active {
         if (next == steps.size()) {
             finished = true;
             beforeLast.run();
-            x.endStream(out, JsonOut.render(x.alloc(), "", line, "\n"));
+            if (quietEnd != null) {
+                quietEnd.run();
+            } else {
+                x.endStream(out, JsonOut.render(x.alloc(), "", line, "\n"));
+            }
             return;
         }
-        out.chunk(JsonOut.render(x.alloc(), "", line, "\n"));
-        timer = x.sim().loop().schedule(this::step, STEP_MILLIS, TimeUnit.MILLISECONDS);
+        if (out != null) {
+            out.chunk(JsonOut.render(x.alloc(), "", line, "\n"));
+        }
+        timer = x.sim().loop().schedule(this::step, stepMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override

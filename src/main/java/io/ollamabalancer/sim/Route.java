@@ -20,6 +20,8 @@ enum Route {
     EMBEDDINGS("/api/embeddings", HttpMethod.POST),
     PULL("/api/pull", HttpMethod.POST),
     CREATE("/api/create", HttpMethod.POST),
+    COPY("/api/copy", HttpMethod.POST),
+    DELETE("/api/delete", HttpMethod.DELETE),
     V1_CHAT("/v1/chat/completions", HttpMethod.POST),
     V1_COMPLETIONS("/v1/completions", HttpMethod.POST),
     V1_EMBEDDINGS("/v1/embeddings", HttpMethod.POST),

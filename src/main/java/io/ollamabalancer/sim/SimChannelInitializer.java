@@ -7,6 +7,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * The simulator's pipeline, in order:
@@ -18,6 +21,8 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
  *       with its own keep-alive policy; passes everything else on</td><td>the blob requests' parts</td></tr>
  *   <tr><td>HttpServerKeepAliveHandler</td><td>sets/obeys {@code Connection}, closes after a non-keep-alive
  *       response</td><td>–</td></tr>
+ *   <tr><td>IdleStateHandler (only with {@code idleTimeoutMillis})</td><td>an idle event after that long without
+ *       a read or write</td><td>–</td></tr>
  *   <tr><td>HttpObjectAggregator</td><td>HttpObjects → FullHttpRequest (64 MiB max; 413 beyond)</td><td>parts</td></tr>
  *   <tr><td>{@link SimConnectionHandler}</td><td>FullHttpRequest → exchanges</td><td>the request, after copying</td></tr>
  * </table>
@@ -43,6 +48,10 @@ final class SimChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast("codec", new HttpServerCodec());
         p.addLast("blobs", new SimBlobHandler(sim));
         p.addLast("keepAlive", new HttpServerKeepAliveHandler());
+        long idle = sim.config().idleTimeoutMillis();
+        if (idle > 0) {
+            p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+        }
         p.addLast("aggregator", new HttpObjectAggregator(MAX_BODY));
         p.addLast("sim", new SimConnectionHandler(sim, router));
     }

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,8 @@ final class SimConnectionHandler extends SimpleChannelInboundHandler<FullHttpReq
     private final ArrayDeque<SimRequest> pipelined = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private SimExchange current;
+    /** Requests this connection has started (a later one arrives on a reused keep-alive connection). */
+    private int started;
 
     SimConnectionHandler(SimContext sim, SimRouter router) {
         this.sim = sim;
@@ -51,6 +54,10 @@ final class SimConnectionHandler extends SimpleChannelInboundHandler<FullHttpReq
                     Unpooled.EMPTY_BUFFER);
             bad.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
             ctx.writeAndFlush(bad).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (started++ > 0 && !req.uri().startsWith(ControlEndpoint.PREFIX) && sim.faults().takeReusedDrop()) {
+            ctx.close();
             return;
         }
         SimRequest request = SimRequest.of(req);
@@ -100,6 +107,20 @@ final class SimConnectionHandler extends SimpleChannelInboundHandler<FullHttpReq
             current.writabilityChanged();
         }
         super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent) {
+            // The idle timeout closes only a connection between requests, as Go's server does: it may race with a
+            // request already on its way, which then meets a closed connection (what a proxy must retry).
+            if (current == null && pipelined.isEmpty()) {
+                sim.counters().onIdleClose();
+                ctx.close();
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

@@ -21,6 +21,7 @@ public final class SimCounters {
     private final LongAdder tokensGenerated = new LongAdder();
     private final LongAdder connectionsAccepted = new LongAdder();
     private final LongAdder crashes = new LongAdder();
+    private final LongAdder idleCloses = new LongAdder();
     private final LongAdder loads = new LongAdder();
     private final LongAdder evictions = new LongAdder();
     private final LongAdder blobsStored = new LongAdder();
@@ -105,6 +106,11 @@ public final class SimCounters {
         return connectionsAccepted.sum();
     }
 
+    /** Keep-alive connections closed for sitting idle ({@code idleTimeoutMillis}). */
+    public long idleCloses() {
+        return idleCloses.sum();
+    }
+
     /** Requests holding a slot right now (loading, prefilling or decoding). */
     public int activeGenerations() {
         return active.get();
@@ -130,6 +136,7 @@ public final class SimCounters {
         tokensGenerated.reset();
         connectionsAccepted.reset();
         crashes.reset();
+        idleCloses.reset();
         loads.reset();
         evictions.reset();
         blobsStored.reset();
@@ -161,6 +168,7 @@ public final class SimCounters {
             g.writeNumberField("waiting", waiting());
             g.writeNumberField("tokensGenerated", tokensGenerated());
             g.writeNumberField("connectionsAccepted", connectionsAccepted());
+            g.writeNumberField("idleCloses", idleCloses());
             g.writeNumberField("loads", loads());
             g.writeNumberField("evictions", evictions());
             g.writeNumberField("blobsStored", blobsStored());
@@ -233,6 +241,10 @@ public final class SimCounters {
 
     void onConnection() {
         connectionsAccepted.increment();
+    }
+
+    void onIdleClose() {
+        idleCloses.increment();
     }
 
     void onSlotTaken() {

@@ -22,7 +22,12 @@ public final class SimFaults {
     private volatile long extraLatencyMillis;
     private volatile double speedFactor = 1.0;
     private volatile long uploadBytesPerSecond;
+    private volatile int stallAfterTokens;
+    private volatile boolean stallBeforeHead;
+    private volatile long pullStepMillis;
+    private volatile int failPullAfterSteps;
     private final AtomicInteger failNextWith = new AtomicInteger();
+    private final AtomicInteger dropOnReused = new AtomicInteger();
 
     SimFaults() {
     }
@@ -76,6 +81,33 @@ public final class SimFaults {
 
     public int errorAfterTokens() {
         return errorAfterTokens;
+    }
+
+    /**
+     * After {@code n} tokens of a generation, send nothing more and hold the connection open, as a hung GPU or a
+     * wedged runner does: the generation keeps its slot until the client leaves. A non-streaming request then never
+     * gets its head. 0 or negative switches it off.
+     */
+    public SimFaults stallAfterTokens(int n) {
+        stallAfterTokens = Math.max(0, n);
+        return this;
+    }
+
+    public int stallAfterTokens() {
+        return stallAfterTokens;
+    }
+
+    /**
+     * {@code true}: accept inference requests and never answer them, not even a status line, holding the connection
+     * open until the client leaves. Stays on until switched off.
+     */
+    public SimFaults stallBeforeHead(boolean stall) {
+        stallBeforeHead = stall;
+        return this;
+    }
+
+    public boolean stallBeforeHead() {
+        return stallBeforeHead;
     }
 
     /** Delay before anything is done with each Ollama API request (so before its first byte). 0 switches it off. */
@@ -134,6 +166,35 @@ public final class SimFaults {
         return uploadBytesPerSecond;
     }
 
+    /**
+     * The pace of {@code /api/pull}: one progress step every this many ms (a slow registry), instead of
+     * {@value ProgressStream#STEP_MILLIS}. 0 or negative restores the default.
+     */
+    public SimFaults pullStepMillis(long millis) {
+        pullStepMillis = Math.max(0, millis);
+        return this;
+    }
+
+    /** The pace of a pull's progress steps in ms. */
+    public long pullStepMillis() {
+        long v = pullStepMillis;
+        return v > 0 ? v : ProgressStream.STEP_MILLIS;
+    }
+
+    /**
+     * After {@code n} layer-progress lines, a pull fails as a download that lost its connection does in Ollama:
+     * {@code {"error":"max retries exceeded: unexpected EOF"}} ends the stream (a 500 without streaming), and nothing
+     * is installed. 0 or negative switches it off. Stays on until switched off.
+     */
+    public SimFaults failPullAfterSteps(int n) {
+        failPullAfterSteps = Math.max(0, n);
+        return this;
+    }
+
+    public int failPullAfterSteps() {
+        return failPullAfterSteps;
+    }
+
     /** Switches every fault off and listens again if connections were being refused. */
     public SimFaults reset() {
         crashAfterTokens = 0;
@@ -141,11 +202,31 @@ public final class SimFaults {
         extraLatencyMillis = 0;
         speedFactor = 1.0;
         uploadBytesPerSecond = 0;
+        stallAfterTokens = 0;
+        stallBeforeHead = false;
+        dropOnReused.set(0);
+        pullStepMillis = 0;
+        failPullAfterSteps = 0;
         failNextWith.set(0);
         if (refusing) {
             refuseConnections(false);
         }
         return this;
+    }
+
+    /**
+     * The next {@code n} requests that arrive on a connection which already served one are met with a close and no
+     * answer: exactly what a proxy sees when the server closed a keep-alive connection for idleness just as the
+     * request was sent. The request is never processed. 0 clears it.
+     */
+    public SimFaults dropOnReusedConnection(int n) {
+        dropOnReused.set(Math.max(0, n));
+        return this;
+    }
+
+    /** Takes one pending drop for a request on a reused connection; false when none is pending. */
+    boolean takeReusedDrop() {
+        return dropOnReused.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
     }
 
     /** Takes the one-shot failure, if any; 0 otherwise. */
@@ -164,6 +245,11 @@ public final class SimFaults {
             g.writeNumberField("failNextWith", failNextWith.get());
             g.writeNumberField("speedFactor", speedFactor);
             g.writeNumberField("uploadBytesPerSecond", uploadBytesPerSecond);
+            g.writeNumberField("stallAfterTokens", stallAfterTokens);
+            g.writeBooleanField("stallBeforeHead", stallBeforeHead);
+            g.writeNumberField("dropOnReusedConnection", dropOnReused.get());
+            g.writeNumberField("pullStepMillis", pullStepMillis);
+            g.writeNumberField("failPullAfterSteps", failPullAfterSteps);
             g.writeEndObject();
         });
     }

@@ -23,6 +23,7 @@ final class SimRouter {
     private final EmbedEndpoint embed;
     private final PullEndpoint pull;
     private final CreateEndpoint create;
+    private final ModelAdminEndpoints admin;
 
     SimRouter(SimContext sim, ControlEndpoint control) {
         this.sim = sim;
@@ -32,6 +33,7 @@ final class SimRouter {
         this.embed = new EmbedEndpoint();
         this.pull = new PullEndpoint();
         this.create = new CreateEndpoint();
+        this.admin = new ModelAdminEndpoints();
     }
 
     void route(SimExchange x) {
@@ -79,6 +81,11 @@ final class SimRouter {
             x.replyText(405, "text/plain", "405 method not allowed");
             return;
         }
+        if (route.inference() && sim.faults().stallBeforeHead()) {
+            // Hold the request: no status line, ever; only the client leaving ends it.
+            x.active(x::cancelled);
+            return;
+        }
         if (route.inference()) {
             int failure = sim.faults().takeFailure();
             if (failure != 0) {
@@ -96,6 +103,8 @@ final class SimRouter {
             case V1_MODEL: info.openAiModel(x, Route.modelParam(path)); break;
             case PULL: pull.handle(x); break;
             case CREATE: create.handle(x); break;
+            case COPY: admin.copy(x); break;
+            case DELETE: admin.delete(x); break;
             case EMBED: case EMBEDDINGS: case V1_EMBEDDINGS: embed.handle(x, route); break;
             default: generation.handle(x, route);
         }

@@ -43,13 +43,18 @@ import java.util.Objects;
  *                               0 = no limit. Loading one more evicts another (see {@code ModelMemory})
  * @param vramBytes              memory budget for loaded models, each taking its {@link SimModel#sizeBytes()};
  *                               0 = no limit; a model larger than the budget still loads, alone
+ * @param idleTimeoutMillis      close a keep-alive connection that carried no request this long (Go's
+ *                               {@code http.Server.IdleTimeout}, or a NAT/firewall in between); 0 = never, as Ollama
+ * @param registry               what {@code /api/pull} can fetch that is not installed (the simulated registry, by
+ *                               default {@link SimModel#defaults()}); a pulled model is installed, unloaded. A name
+ *                               in neither list fails as Ollama's registry miss
  */
 public record SimulatorConfig(String name, String host, int port, List<SimModel> models,
                               double prefillTokensPerSecond, double decodeTokensPerSecond, int slots, int maxQueue,
                               long loadTimeMillis, long seed, String version, int meanOutputTokens,
                               int maxOutputTokens, double decodeSlowdown, double jitter, long keepAliveMillis,
                               boolean checkHost, boolean gpu, int contextLength, int maxLoadedModels,
-                              long vramBytes) {
+                              long vramBytes, long idleTimeoutMillis, List<SimModel> registry) {
 
     /** Ollama's own default for {@code OLLAMA_MAX_QUEUE}. */
     public static final int DEFAULT_MAX_QUEUE = 512;
@@ -59,6 +64,7 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(version, "version");
         models = List.copyOf(models);
+        registry = List.copyOf(registry);
         require(port >= 0 && port <= 65535, "port out of range: " + port);
         require(prefillTokensPerSecond > 0 && decodeTokensPerSecond > 0, "token rates must be > 0");
         require(slots >= 1, "slots must be >= 1");
@@ -70,6 +76,7 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         require(contextLength >= 1, "contextLength must be >= 1");
         require(maxLoadedModels >= 0, "maxLoadedModels must be >= 0 (0: no limit)");
         require(vramBytes >= 0, "vramBytes must be >= 0 (0: no limit)");
+        require(idleTimeoutMillis >= 0, "idleTimeoutMillis must be >= 0 (0: never)");
         List<String> seen = new ArrayList<>();
         for (SimModel m : models) {
             String key = ModelCatalog.normalize(m.name());
@@ -96,7 +103,8 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
                 .slots(slots).maxQueue(maxQueue).loadTimeMillis(loadTimeMillis).seed(seed).version(version)
                 .meanOutputTokens(meanOutputTokens).maxOutputTokens(maxOutputTokens).decodeSlowdown(decodeSlowdown)
                 .jitter(jitter).keepAliveMillis(keepAliveMillis).checkHost(checkHost).gpu(gpu)
-                .contextLength(contextLength).maxLoadedModels(maxLoadedModels).vramBytes(vramBytes);
+                .contextLength(contextLength).maxLoadedModels(maxLoadedModels).vramBytes(vramBytes)
+                .idleTimeoutMillis(idleTimeoutMillis).registry(registry);
     }
 
     /** Whether the server's memory limits who may be loaded at once. */
@@ -128,6 +136,8 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         private int contextLength = 4096;
         private int maxLoadedModels;
         private long vramBytes;
+        private long idleTimeoutMillis;
+        private List<SimModel> registry = SimModel.defaults();
 
         private Builder() {
         }
@@ -170,11 +180,15 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         public Builder contextLength(int v) { contextLength = v; return this; }
         public Builder maxLoadedModels(int v) { maxLoadedModels = v; return this; }
         public Builder vramBytes(long v) { vramBytes = v; return this; }
+        public Builder idleTimeoutMillis(long v) { idleTimeoutMillis = v; return this; }
+        /** Replaces what {@code /api/pull} can fetch besides the installed models. */
+        public Builder registry(List<SimModel> v) { registry = List.copyOf(v); return this; }
 
         public SimulatorConfig build() {
             return new SimulatorConfig(name, host, port, models, prefillTokensPerSecond, decodeTokensPerSecond, slots,
                     maxQueue, loadTimeMillis, seed, version, meanOutputTokens, maxOutputTokens, decodeSlowdown, jitter,
-                    keepAliveMillis, checkHost, gpu, contextLength, maxLoadedModels, vramBytes);
+                    keepAliveMillis, checkHost, gpu, contextLength, maxLoadedModels, vramBytes, idleTimeoutMillis,
+                    registry);
         }
     }
 }

@@ -4,21 +4,18 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
+import io.ollamabalancer.backend.FailureKind;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
@@ -64,17 +61,19 @@ public final class UpstreamFetcher implements BackendProbe {
         return call(backend, HttpMethod.POST, path, json, loop, timeout);
     }
 
+    /**
+     * Sends any method with a small JSON body (or none, when {@code json} is null) and collects the answer: the
+     * fleet's model operations ({@code DELETE /api/delete}, {@code /api/copy}) with their own timeout.
+     */
+    public CompletableFuture<Reply> send(Backend backend, HttpMethod method, String path, byte[] json,
+                                         EventLoop loop, long timeout) {
+        return call(backend, method, path, json, loop, timeout);
+    }
+
     private CompletableFuture<Reply> call(Backend backend, HttpMethod method, String path, byte[] json,
                                           EventLoop loop, long timeout) {
         CompletableFuture<Reply> result = new CompletableFuture<>();
-        Runnable start = () -> pools.acquire(backend, loop).addListener((Future<UpstreamConnection> f) -> {
-            if (!f.isSuccess()) {
-                result.completeExceptionally(f.cause());
-                return;
-            }
-            new Call(f.getNow(), result, timeout).send(method, backend.config().pathPrefix() + path, json, backend,
-                    loop);
-        });
+        Runnable start = () -> attempt(backend, method, path, json, loop, timeout, result, false);
         if (loop.inEventLoop()) {
             start.run();
         } else {
@@ -83,40 +82,49 @@ public final class UpstreamFetcher implements BackendProbe {
         return result;
     }
 
+    /**
+     * One try on {@code loop}. A reused keep-alive connection that the backend had closed before answering gets the
+     * request once more on a fresh connection ({@link FailureKind#RESET_ON_REUSED}): a probe must not fail, and
+     * count against a backend, because the backend closed an idle connection.
+     */
+    private void attempt(Backend backend, HttpMethod method, String path, byte[] json, EventLoop loop, long timeout,
+                         CompletableFuture<Reply> result, boolean fresh) {
+        Future<UpstreamConnection> acquired = fresh ? pools.acquireFresh(backend, loop) : pools.acquire(backend, loop);
+        acquired.addListener((Future<UpstreamConnection> f) -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(f.cause());
+                return;
+            }
+            Runnable retry = fresh ? null : () -> attempt(backend, method, path, json, loop, timeout, result, true);
+            new Call(f.getNow(), result, timeout, retry).send(method, backend.config().pathPrefix() + path, json,
+                    backend, loop);
+        });
+    }
+
     /** One request on one lent connection; event-loop confined. */
     private final class Call implements UpstreamListener {
         private final UpstreamConnection conn;
         private final CompletableFuture<Reply> result;
         private final long timeout;
+        /** Sends the request again on a fresh connection; {@code null} when this is already that retry. */
+        private final Runnable retry;
         private ByteBuf body = Unpooled.EMPTY_BUFFER;
         private HttpResponse head;
         private ScheduledFuture<?> timer;
+        private boolean over;
 
-        Call(UpstreamConnection conn, CompletableFuture<Reply> result, long timeout) {
+        Call(UpstreamConnection conn, CompletableFuture<Reply> result, long timeout, Runnable retry) {
             this.conn = conn;
             this.result = result;
             this.timeout = timeout;
+            this.retry = retry;
         }
 
         void send(HttpMethod method, String uri, byte[] json, Backend backend, EventLoop loop) {
             conn.attach(this);
-            FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri,
-                    json == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(json));
-            req.headers().set(HttpHeaderNames.HOST, backend.config().hostHeader());
-            req.headers().set(HttpHeaderNames.ACCEPT, "application/json");
-            if (json != null) {
-                req.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-                req.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
-            }
             timer = loop.schedule(() -> fail(new TimeoutException("no answer from " + backend.name() + " in "
                     + timeout + " ms")), timeout, TimeUnit.MILLISECONDS);
-            conn.channel().writeAndFlush(req).addListener(w -> {
-                if (w.isSuccess()) {
-                    conn.channel().read();
-                } else {
-                    fail(w.cause());
-                }
-            });
+            SmallRequests.send(conn, method, uri, json, "application/json", this::fail);
         }
 
         @Override
@@ -169,15 +177,22 @@ public final class UpstreamFetcher implements BackendProbe {
         }
 
         private void fail(Throwable cause) {
-            if (result.isDone()) {
+            if (over || result.isDone()) {
                 return;
             }
+            over = true;
             if (timer != null) {
                 timer.cancel(false);
             }
             body.release();
             body = Unpooled.EMPTY_BUFFER;
             conn.discard();
+            boolean stale = head == null && !(cause instanceof TimeoutException)
+                    && FailureKind.ofEarlyClose(conn.reused()).retry() == FailureKind.Retry.FRESH_CONNECTION;
+            if (stale && retry != null) {
+                retry.run();
+                return;
+            }
             result.completeExceptionally(cause);
         }
     }

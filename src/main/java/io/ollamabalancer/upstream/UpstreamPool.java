@@ -44,11 +44,12 @@ final class UpstreamPool {
         return backend;
     }
 
-    Future<UpstreamConnection> acquire() {
+    /** A channel: an idle one unless {@code freshOnly}, which always opens a new one (a retry after a stale reuse). */
+    Future<UpstreamConnection> acquire(boolean freshOnly) {
         assert loop.inEventLoop();
         Promise<UpstreamConnection> promise = loop.newPromise();
         Channel ch;
-        while ((ch = idle.pollFirst()) != null) {
+        while (!freshOnly && (ch = idle.pollFirst()) != null) {
             if (ch.isActive()) {
                 return promise.setSuccess(new UpstreamConnection(this, ch, true));
             }

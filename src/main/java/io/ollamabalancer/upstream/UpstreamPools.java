@@ -51,7 +51,15 @@ public final class UpstreamPools {
 
     /** Acquires a channel to {@code backend} for use on {@code loop}; must be called on {@code loop}. */
     public Future<UpstreamConnection> acquire(Backend backend, EventLoop loop) {
-        return pool(backend, loop).acquire();
+        return pool(backend, loop).acquire(false);
+    }
+
+    /**
+     * As {@link #acquire}, but always a newly opened channel, never an idle one: the retry after a reused keep-alive
+     * channel turned out to be closed by the backend (its idle siblings may be too).
+     */
+    public Future<UpstreamConnection> acquireFresh(Backend backend, EventLoop loop) {
+        return pool(backend, loop).acquire(true);
     }
 
     /** Open channels to a backend, in use or idle (for metrics and tests). */

@@ -70,8 +70,9 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        // Only a pooled, unused connection is closed for idleness: an attached one may legitimately be silent for
-        // minutes while Ollama loads a model and prefills.
+        // Only a pooled, unused connection is closed for idleness. An attached one may legitimately be silent for
+        // minutes while Ollama loads a model and prefills: its exchange keeps its own deadlines instead, derived
+        // from the request's estimate (relay.ResponseDeadline: first byte, then stream idle).
         if (evt instanceof IdleStateEvent && idleInPool) {
             ctx.close();
         } else {

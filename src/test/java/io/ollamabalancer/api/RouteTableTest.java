@@ -103,9 +103,19 @@ class RouteTableTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"POST,/api/pull", "DELETE,/api/delete", "POST,/api/blobs/a/b", "POST,/api/blobs/", "POST,/api/blobs",
+    @CsvSource({"POST,/api/pull,PULL,true", "DELETE,/api/delete,DELETE,true", "POST,/api/copy,COPY,true",
+        "POST,/api/pull/,PULL,true", "GET,/api/pull,PULL,false", "POST,/api/delete,DELETE,false"})
+    void modelOperationsRunOnTheFleet(String method, String path, Endpoint endpoint, boolean allowed) {
+        Route r = RouteTable.match(method, path);
+        assertThat(r.endpoint()).isEqualTo(endpoint);
+        assertThat(r.endpoint().kind()).isEqualTo(RouteKind.FLEET);
+        assertThat(r.methodAllowed()).isEqualTo(allowed);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"POST,/api/push", "POST,/api/blobs/a/b", "POST,/api/blobs/", "POST,/api/blobs",
         "POST,/v1/responses", "GET,/api/status", "GET,/API/TAGS", "GET,//api/tags", "GET,/api/tags//",
-        "GET,/api/ta%zzgs", "GET,/v1/models/%", "POST,/api/copy"})
+        "GET,/api/ta%zzgs", "GET,/v1/models/%"})
     void everythingElsePassesThrough(String method, String path) {
         Route r = RouteTable.match(method, path);
         assertThat(r.endpoint()).isEqualTo(Endpoint.PASSTHROUGH);

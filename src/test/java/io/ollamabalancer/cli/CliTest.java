@@ -79,9 +79,10 @@ class CliTest {
 
     @Test
     void unknownFlagIsOneLineAndStatusTwo() {
-        assertThat(run("--bogus")).isEqualTo(2);
+        // A name close to no real flag (a close one earns a "did you mean").
+        assertThat(run("--xyzzy")).isEqualTo(2);
         assertThat(errLines()).containsExactly(
-                "ollama-balancer: Unknown option: '--bogus' (see 'ollama-balancer serve --help')");
+                "ollama-balancer: Unknown option: '--xyzzy' (see 'ollama-balancer serve --help')");
         assertThat(started).isEmpty();
     }
 

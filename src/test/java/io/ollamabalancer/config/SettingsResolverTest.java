@@ -98,11 +98,20 @@ class SettingsResolverTest {
         flags.put(Setting.QUEUE_WAIT, "0");
         flags.put(Setting.CORS_ORIGINS, "https://*.example.com");
         flags.put(Setting.PREWARM, "OFF");
+        flags.put(Setting.STREAM_IDLE_TIMEOUT, "90s");
+        flags.put(Setting.FIRST_BYTE_TIMEOUT, "0");
+        flags.put(Setting.SHUTDOWN_DELAY, "15s");
+        flags.put(Setting.SHUTDOWN_GRACE, "2m");
+        flags.put(Setting.HEADER_TIMEOUT, "3s");
+        flags.put(Setting.BODY_READ_TIMEOUT, "20s");
+        flags.put(Setting.MAX_CLIENT_CONNECTIONS, "500");
+        flags.put(Setting.MAX_INFLIGHT_BODY_BYTES, "1GB");
         BalancerConfig expected = new BalancerConfig("127.0.0.1", 0, Path.of("/etc/ob/backends.json"), 16L << 20,
                 32 << 10, Duration.ofMinutes(1), Duration.ofSeconds(2), Duration.ofSeconds(45), 64,
                 Duration.ofMillis(750), 4, "least-connections", "rediss://:secret@cache:6380/1",
                 "ollama-balancer:staging", Duration.ofSeconds(90), "balancer-0", "t0ken", 9090, 0, Duration.ZERO,
-                "https://*.example.com", false);
+                "https://*.example.com", false, Duration.ofSeconds(90), Duration.ZERO, Duration.ofSeconds(15),
+                Duration.ofMinutes(2), Duration.ofSeconds(3), Duration.ofSeconds(20), 500, 1L << 30);
         assertThat(flags).hasSize(Setting.values().length);
         assertThat(resolve().config()).isEqualTo(expected);
     }

@@ -374,6 +374,26 @@ class BlobUploadIT {
         assertThat(fleet.sim(0).counters().blobBytesReceived()).isZero();
     }
 
+    @Test
+    void anUploadStillRunningWhenTheShutdownGraceEndsGets503WithRetryAfterAndTheUpstreamIsClosed() throws Exception {
+        fleet = new TestFleet().sim("alpha", b -> b).sim("beta", b -> b)
+                .start(b -> b.maxBodyBytes(MAX_BODY).shutdownGrace(Duration.ofSeconds(1)));
+        GeneratedBlob blob = new GeneratedBlob(64L * 1024 * 1024, 31);
+        OllamaSimulator alpha = fleet.sim(0);
+        try (Socket s = socket()) {
+            startUpload(s, blob, 1024 * 1024, alpha);
+            fleet.balancer().shutdown();
+            String answer = readResponse(s);
+            assertThat(answer).startsWith("HTTP/1.1 503").containsIgnoringCase("retry-after: 1")
+                    .contains("{\"error\":\"the balancer is shutting down; retry the request\"}");
+            assertThat(s.getInputStream().read()).as("connection closed after the 503").isEqualTo(-1);
+        }
+        await("the simulator saw its upload end").atMost(Duration.ofSeconds(5))
+                .until(() -> alpha.counters().cancelled() == 1);
+        assertThat(alpha.hasBlob(blob.digest())).isFalse();
+        fleet.balancer().shutdown().get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     private Socket socket() throws IOException {
         Socket s = new Socket("127.0.0.1", fleet.port());
         s.setSoTimeout(20_000);

@@ -33,6 +33,8 @@ class JsClientsIT {
     private static final String EMBEDDER = "all-minilm";
     /** What the JavaScript check creates from a blob it uploads to the second backend, "b". */
     private static final String CREATED = "js-made:1b";
+    /** What the JavaScript check pulls: in the simulators' registry, on neither backend. */
+    private static final String PULLED = "qwen2.5:0.5b";
     private static final int EMBED_DIMS = 16;
     private static final Path PROJECT = Path.of("clients", "js").toAbsolutePath();
     private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(3);
@@ -76,6 +78,7 @@ class JsClientsIT {
         env.put("EMBEDDING_DIMS", Integer.toString(EMBED_DIMS));
         env.put("BLOB_BACKEND", "b");
         env.put("CREATED_MODEL", CREATED);
+        env.put("PULLED_MODEL", PULLED);
         env.put("NO_COLOR", "1");
         // The SDKs must talk to the balancer on loopback directly, whatever the caller's environment says.
         for (String k : List.of("OPENAI_BASE_URL", "OPENAI_API_KEY", "OLLAMA_HOST", "NODE_OPTIONS",
@@ -89,6 +92,9 @@ class JsClientsIT {
         assertThat(node.exitCode).as("node --test failed; output:%n%s", node.output).isZero();
         assertThat(node.output).as("node ran the client checks; output:%n%s", node.output)
                 .containsPattern("(?m)^# pass [1-9]").containsPattern("(?m)^# fail 0$");
+
+        // pull() reached both backends.
+        assertThat(fleet.sim(0).hasModel(PULLED) && fleet.sim(1).hasModel(PULLED)).as("pulled everywhere").isTrue();
 
         // create() followed the blob to "b", though "a" comes first.
         assertThat(fleet.sim(1).hasModel(CREATED)).as("the model was made where the blob is").isTrue();

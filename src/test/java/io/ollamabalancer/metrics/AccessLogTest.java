@@ -36,7 +36,7 @@ class AccessLogTest {
 
     private static CompletedRequest streamed() {
         return new CompletedRequest(42, "chat", "llama3.2:1b", "b1", 200, 1_234_567L, 250_000L, 98_765_432L,
-                1_500_000_000L, new TimingSample(12, 1, 34, 1, 0, 2), 10, 30, "ok");
+                1_500_000_000L, new TimingSample(12, 1, 34, 1, 0, 2), 10, 30, Outcome.OK);
     }
 
     @Test
@@ -51,7 +51,7 @@ class AccessLogTest {
     @Test
     void plainLineQuotesAwkwardValuesAndDashesMissingStages() {
         new AccessLog(AccessLog.Format.PLAIN).requestCompleted(new CompletedRequest(7, "generate", "my \"model\"",
-                "", 0, -1, 5_000L, -1, 20_000_000L, TimingSample.EMPTY, 0, 0, "cancelled"));
+                "", 0, -1, 5_000L, -1, 20_000_000L, TimingSample.EMPTY, 0, 0, Outcome.CANCELLED));
         assertThat(appender.list.get(0).getFormattedMessage()).isEqualTo(
                 "id=7 endpoint=generate model=\"my \\\"model\\\"\" backend=\"\" status=0 queue_ms=- ttft_ms=- "
                         + "total_ms=20.000 prompt_tokens=0 generated_tokens=0 outcome=cancelled");
@@ -62,7 +62,7 @@ class AccessLogTest {
         AccessLog log = new AccessLog(AccessLog.Format.parse("json"));
         log.requestCompleted(streamed());
         log.requestCompleted(new CompletedRequest(8, "embed", "m", "b1", 502, -1, -1, -1, 3_000_000L, null, 0, 0,
-                "upstream_failed"));
+                Outcome.UPSTREAM_FAILED));
         Map<String, Object> first = JsonTree.object(appender.list.get(0).getFormattedMessage().getBytes());
         assertThat(first).containsEntry("id", 42L).containsEntry("endpoint", "chat")
                 .containsEntry("model", "llama3.2:1b").containsEntry("backend", "b1").containsEntry("status", 200L)

@@ -53,7 +53,7 @@ class LatencyRecordersTest {
 
     @Test
     void stagesThatNeverHappenedAreSkippedAndHugeValuesClamped() {
-        recorders.requestCompleted(Traffic.request(1, "generate", "m", "", 503, -1, 0.2, -1, 0.3, 0, 0, "error"));
+        recorders.requestCompleted(Traffic.request(1, "generate", "m", "", 503, -1, 0.2, -1, 0.3, 0, 0, Outcome.ERROR));
         recorders.requestCompleted(Traffic.ok(2, "m", "b1", 5 * 3_600_000.0));
         LatencySnapshot s = recorders.snapshotNow();
         assertThat(histogram(s, TTFT).getTotalCount()).isEqualTo(1);
@@ -68,9 +68,11 @@ class LatencyRecordersTest {
 
     @Test
     void outcomesFeedCancelledAndUpstreamFailureCounters() {
-        recorders.requestCompleted(Traffic.request(1, "chat", "m", "b1", 0, 1, 1, -1, 9, 0, 0, "cancelled"));
-        recorders.requestCompleted(Traffic.request(2, "chat", "m", "b1", 502, 1, 1, -1, 9, 0, 0, "upstream_failed"));
-        recorders.requestCompleted(Traffic.request(3, "chat", "m", "b2", 502, 1, 1, -1, 9, 0, 0, "upstream_failed"));
+        recorders.requestCompleted(Traffic.request(1, "chat", "m", "b1", 0, 1, 1, -1, 9, 0, 0, Outcome.CANCELLED));
+        recorders.requestCompleted(Traffic.request(2, "chat", "m", "b1", 502, 1, 1, -1, 9, 0, 0,
+                Outcome.UPSTREAM_FAILED));
+        recorders.requestCompleted(Traffic.request(3, "chat", "m", "b2", 502, 1, 1, -1, 9, 0, 0,
+                Outcome.UPSTREAM_FAILED));
         assertThat(recorders.counters().cancelled().get("chat", "m:latest")).isEqualTo(1);
         assertThat(recorders.counters().upstreamFailures().get("b1", "m:latest")).isEqualTo(1);
         assertThat(recorders.counters().upstreamFailures().total()).isEqualTo(2);
@@ -224,10 +226,10 @@ class LatencyRecordersTest {
         bounded.requestCompleted(Traffic.ok(1, "llama3.2:1b", "b1", 10));
         for (int i = 0; i < 5; i++) {
             bounded.requestCompleted(Traffic.request(i, "chat", "made-up-" + i, "", 404, -1, 0.1, -1, 0.2, 0, 0,
-                    "error"));
+                    Outcome.ERROR));
         }
         bounded.requestCompleted(Traffic.request(9, "chat", "LLAMA3.2:1b", "", 400, -1, 0.1, -1, 0.2, 0, 0,
-                "error"));
+                Outcome.ERROR));
         bounded.requestCompleted(Traffic.ok(2, "qwen2:0.5b", "b1", 10));
         assertThat(bounded.modelLabels()).isEqualTo(2);
         assertThat(bounded.counters().requests().get("chat", "other", "", "404")).isEqualTo(5);

@@ -58,9 +58,9 @@ class PrometheusTextTest {
             sumMicros += i * 1000L;
         }
         recorders.requestCompleted(Traffic.request(101, "generate", "qwen2:0.5b", "b1", 0, 1, 1, -1, 50, 0, 0,
-                "cancelled"));
+                Outcome.CANCELLED));
         recorders.requestCompleted(Traffic.request(102, "chat", "llama3.2:1b", FleetFixture.ODD, 502, 1, 1, -1, 5,
-                0, 0, "upstream_failed"));
+                0, 0, Outcome.UPSTREAM_FAILED));
         for (int i = 0; i < 9; i++) {
             recorders.tokenGap("llama3.2:1b", "b1", Traffic.ms(30));
         }

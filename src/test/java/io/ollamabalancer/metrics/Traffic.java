@@ -16,7 +16,7 @@ final class Traffic {
     /** A finished request with the given stage times in milliseconds ({@code -1} for a stage that never happened). */
     static CompletedRequest request(long id, String endpoint, String model, String backend, int status,
                                     double queueMs, double overheadMs, double ttftMs, double totalMs,
-                                    long promptTokens, long generatedTokens, String outcome) {
+                                    long promptTokens, long generatedTokens, Outcome outcome) {
         return new CompletedRequest(id, endpoint, model, backend, status,
                 queueMs < 0 ? -1 : ms(queueMs), overheadMs < 0 ? -1 : ms(overheadMs),
                 ttftMs < 0 ? -1 : ms(ttftMs), totalMs < 0 ? -1 : ms(totalMs),
@@ -27,6 +27,6 @@ final class Traffic {
 
     /** An ok chat request whose every stage takes {@code ttftMs} (queue and overhead a tenth, total twice). */
     static CompletedRequest ok(long id, String model, String backend, double ttftMs) {
-        return request(id, "chat", model, backend, 200, ttftMs / 10, ttftMs / 10, ttftMs, ttftMs * 2, 5, 7, "ok");
+        return request(id, "chat", model, backend, 200, ttftMs / 10, ttftMs / 10, ttftMs, ttftMs * 2, 5, 7, Outcome.OK);
     }
 }

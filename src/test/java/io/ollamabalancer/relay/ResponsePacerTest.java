@@ -89,19 +89,18 @@ class ResponsePacerTest {
         client.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
         pacer.head(head());
         pacer.part(chunk("a"));
-        pacer.burstEnded(upstream);
+        assertThat(pacer.burstEnded(upstream)).as("paused").isTrue();
 
         assertThat(drained()).as("what was read is still delivered").containsExactly("head", "a");
         assertThat(upstreamReads.count).as("no read while the client cannot take more").isZero();
-        pacer.clientWritable(upstream);
-        // The client handler reports writability only once it changed; the pacer reads once per pause.
+        assertThat(pacer.clientWritable(upstream)).as("the pause ended").isTrue();
         assertThat(upstreamReads.count).isEqualTo(1);
-        pacer.clientWritable(upstream);
+        assertThat(pacer.clientWritable(upstream)).isFalse();
         assertThat(upstreamReads.count).as("one read per pause, not one per writability event").isEqualTo(1);
 
         client.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
         pacer.part(chunk("b"));
-        pacer.burstEnded(upstream);
+        assertThat(pacer.burstEnded(upstream)).as("not paused").isFalse();
         assertThat(drained()).containsExactly("b");
         assertThat(upstreamReads.count).isEqualTo(2);
     }

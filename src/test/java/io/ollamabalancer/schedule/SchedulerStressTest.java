@@ -144,9 +144,14 @@ class SchedulerStressTest {
                         int n = all.size();
                         p = all.get(rnd.nextInt(4) == 0 ? rnd.nextInt(n) : n - 1 - rnd.nextInt(Math.min(n, 32)));
                     }
-                    if (p.state() != PendingRequest.State.QUEUED && producersDone.getCount() > 0) {
-                        // Nothing to race with here: not an attempt while requests keep coming (cheap
-                        // completions once let both cancellers spend every attempt on finished requests).
+                    if (p.state() != PendingRequest.State.QUEUED) {
+                        // Nothing to race with here: not an attempt, as long as anything is still queued (cheap
+                        // completions, or a canceller starved of CPU until the producers finished, once spent every
+                        // attempt on finished requests and the test saw no cancellation at all).
+                        if (producersDone.getCount() == 0 && scheduler.queues().values().stream()
+                                .allMatch(ModelQueue::isEmpty)) {
+                            return;
+                        }
                         attempts--;
                         Thread.onSpinWait();
                         continue;

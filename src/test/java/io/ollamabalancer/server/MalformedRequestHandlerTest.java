@@ -57,6 +57,26 @@ class MalformedRequestHandlerTest {
     }
 
     @Test
+    void connectAndAbsoluteFormTargetsAreRefusedNotForwardedAndTheirBodiesDropped() {
+        EmbeddedChannel ch = channel();
+        send(ch, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
+                + "POST http://other/api/generate HTTP/1.1\r\nHost: other\r\nContent-Length: 2\r\n\r\n{}"
+                + "GET /api/tags HTTP/1.1\r\nHost: x\r\n\r\n");
+        RefusedRequest connect = ch.readInbound();
+        assertThat(connect.status()).isEqualTo(405);
+        assertThat(connect.closes()).isFalse();
+        connect.release();
+        RefusedRequest absolute = ch.readInbound();
+        assertThat(absolute.status()).isEqualTo(400);
+        assertThat(absolute.message()).contains("not a forward proxy");
+        absolute.release();
+        HttpRequest next = ch.readInbound();
+        assertThat(next.uri()).as("the next request is read as usual").isEqualTo("/api/tags");
+        ((LastHttpContent) ch.readInbound()).release();
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
     void wellFormedRequestsPassThrough() {
         EmbeddedChannel ch = channel();
         send(ch, "POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");

@@ -13,9 +13,9 @@ import java.util.regex.Pattern;
 /**
  * A balancer replica in a JVM of its own ({@code java -cp <this test's class path> io.ollamabalancer.cli.Main
  * serve …}), so a test can kill it the way a crash or an OOM killer would: {@link #kill()} sends SIGKILL, with no
- * shutdown hook and no goodbye to Redis. It runs in an empty temporary working directory (no {@code .env}, no
- * {@code conf/}), listens on a free loopback port, and logs to a file there, from which {@link #awaitListening}
- * reads the port. Its replica id in Redis starts with the given host name ({@code HOSTNAME}, see
+ * shutdown hook and no goodbye to Redis; or stop it the way an orchestrator does: {@link #terminate} sends SIGTERM.
+ * It runs in an empty temporary working directory (no {@code .env}, no {@code conf/}), listens on a free loopback
+ * port, and logs to a file there, from which {@link #awaitListening} reads the port. Its replica id in Redis starts with the given host name ({@code HOSTNAME}, see
  * {@code ClusterConfig}).
  *
  * <p>Not thread-safe: one test thread launches and kills it. {@link #close()} kills it too and deletes its
@@ -99,6 +99,25 @@ public final class BalancerProcess implements AutoCloseable {
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             throw new IllegalStateException("balancer process " + process.pid() + " survived SIGKILL");
         }
+    }
+
+    /**
+     * SIGTERM ({@link Process#destroy()} on Linux), as {@code docker stop} or Kubernetes send, and waits for the exit.
+     *
+     * @return the exit status
+     */
+    public int terminate(Duration timeout) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("balancer process " + process.pid() + " still runs " + timeout
+                    + " after SIGTERM");
+        }
+        return process.exitValue();
+    }
+
+    /** Everything it logged so far. */
+    public String log() throws IOException {
+        return Files.readString(log);
     }
 
     @Override

@@ -52,6 +52,23 @@ public final class RawClient implements AutoCloseable {
         return this;
     }
 
+    /** Sends a GET. */
+    public RawClient get(String path) throws IOException {
+        out.write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return this;
+    }
+
+    /** Reads until the server closes the connection; true then (a read that times out throws instead). */
+    public boolean readToEnd() throws IOException {
+        byte[] buf = new byte[4096];
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+            seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+        }
+        return true;
+    }
+
     /** Reads until the text seen so far contains {@code marker}; returns everything seen. */
     public String readUntil(String marker) throws IOException {
         byte[] buf = new byte[4096];

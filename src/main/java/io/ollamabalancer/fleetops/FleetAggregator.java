@@ -1,14 +1,14 @@
-package io.ollamabalancer.server;
+package io.ollamabalancer.fleetops;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.api.FleetResponses;
+import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
 import io.ollamabalancer.backend.Fleet;
-import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.upstream.UpstreamFetcher;
 
@@ -21,17 +21,17 @@ import java.util.concurrent.CompletableFuture;
  * by asking every available backend at once and merging what came back; a backend that fails is left out.
  * Stateless and thread-safe; each call's work stays on the client's event loop.
  */
-final class FleetAggregator {
+public final class FleetAggregator {
     private final Fleet fleet;
     private final UpstreamFetcher fetcher;
 
-    FleetAggregator(Fleet fleet, UpstreamFetcher fetcher) {
+    public FleetAggregator(Fleet fleet, UpstreamFetcher fetcher) {
         this.fleet = fleet;
         this.fetcher = fetcher;
     }
 
     /** Takes ownership of {@code req}; calls {@code done} once, after answering or when the client left. */
-    ClientExchange handle(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint endpoint, Runnable done) {
+    public ClientExchange handle(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint endpoint, Runnable done) {
         boolean head = req.method().equals(HttpMethod.HEAD);
         String path = endpoint.path();
         req.release();
@@ -60,31 +60,24 @@ final class FleetAggregator {
     }
 
     /** One aggregate request in progress on a client connection; event-loop confined. */
-    private static final class Pending implements ClientExchange {
-        private final ChannelHandlerContext ctx;
-        private final Endpoint endpoint;
+    private static final class Pending extends FleetCall {
         private final boolean head;
-        private final Runnable done;
-        private boolean finished;
 
         Pending(ChannelHandlerContext ctx, Endpoint endpoint, boolean head, Runnable done) {
-            this.ctx = ctx;
-            this.endpoint = endpoint;
+            super(ctx, endpoint, done);
             this.head = head;
-            this.done = done;
         }
 
         void answer(List<byte[]> bodies) {
-            if (finished) {
+            if (!claim()) {
                 return;
             }
-            finished = true;
             if (bodies.isEmpty()) {
                 Responses.error(ctx, endpoint, 503, "no healthy backend available", 1);
             } else {
                 Responses.send(ctx, 200, Responses.JSON, merge(bodies), head);
             }
-            done.run();
+            done();
         }
 
         private byte[] merge(List<byte[]> bodies) {
@@ -95,18 +88,6 @@ final class FleetAggregator {
                 case VERSION -> FleetResponses.lowestVersion(bodies);
                 default -> throw new IllegalArgumentException("not an aggregate endpoint: " + endpoint);
             };
-        }
-
-        @Override
-        public void onClientWritable() {
-        }
-
-        @Override
-        public void onClientClosed() {
-            if (!finished) {
-                finished = true;
-                done.run();
-            }
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.ollamabalancer.loadgen;
+package io.ollamabalancer.upstream;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,4 +1,4 @@
-package io.ollamabalancer.loadgen;
+package io.ollamabalancer.upstream;
 
 import io.netty.buffer.ByteBuf;
 
@@ -6,9 +6,10 @@ import java.util.Arrays;
 
 /**
  * Cuts a byte stream into newline-terminated lines (NDJSON), whatever the HTTP chunk and TCP read boundaries: bytes
- * after the last newline wait for the next piece. Blank lines and a trailing {@code \r} are dropped. Confined to
- * one connection's event loop. Never retains the buffers it is given: the caller still owns (and releases) them;
- * each line is copied into this splitter's own array, which the sink may read only during its call.
+ * after the last newline wait for the next piece. Blank lines and a trailing {@code \r} are dropped. Used by the load
+ * generator and by fleet operations reading backends' progress streams. Confined to one connection's event loop.
+ * Never retains the buffers it is given: the caller still owns (and releases) them; each line is copied into this
+ * splitter's own array, which the sink may read only during its call.
  */
 public final class LineSplitter {
 

@@ -1,4 +1,4 @@
-package io.ollamabalancer.server;
+package io.ollamabalancer.fleetops;
 
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * at once; the client gets the first success (one JSON object, as Ollama answers), or the first error. Such
  * requests take no slot: they do no generation. Stateless and thread-safe.
  */
-final class ModelLoadFanout {
+public final class ModelLoadFanout {
     /** A cold load of a large model can take minutes; this bounds a backend that never answers. */
     private static final long TIMEOUT_MILLIS = 10 * 60 * 1000L;
 
@@ -31,7 +31,7 @@ final class ModelLoadFanout {
     private final UpstreamFetcher fetcher;
     private final Consumer<Backend> refreshModels;
 
-    ModelLoadFanout(Fleet fleet, UpstreamFetcher fetcher, Consumer<Backend> refreshModels) {
+    public ModelLoadFanout(Fleet fleet, UpstreamFetcher fetcher, Consumer<Backend> refreshModels) {
         this.fleet = fleet;
         this.fetcher = fetcher;
         this.refreshModels = refreshModels;
@@ -40,7 +40,7 @@ final class ModelLoadFanout {
     /**
      * Takes ownership of {@code req}. The caller checked that at least one available backend has the model.
      */
-    ClientExchange handle(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint endpoint, String modelKey,
+    public ClientExchange handle(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint endpoint, String modelKey,
                           Runnable done) {
         byte[] body = ByteBufUtil.getBytes(req.content());
         String path = endpoint.path();
@@ -79,41 +79,22 @@ final class ModelLoadFanout {
     }
 
     /** One fan-out in progress on a client connection; event-loop confined. */
-    private static final class Pending implements ClientExchange {
-        private final ChannelHandlerContext ctx;
-        private final Endpoint endpoint;
-        private final Runnable done;
-        private boolean finished;
+    private static final class Pending extends FleetCall {
 
         Pending(ChannelHandlerContext ctx, Endpoint endpoint, Runnable done) {
-            this.ctx = ctx;
-            this.endpoint = endpoint;
-            this.done = done;
+            super(ctx, endpoint, done);
         }
 
         void answer(BackendProbe.Reply reply, String error) {
-            if (finished) {
+            if (!claim()) {
                 return;
             }
-            finished = true;
             if (reply != null) {
                 Responses.send(ctx, reply.status(), Responses.JSON, reply.body(), false);
             } else {
                 Responses.error(ctx, endpoint, 502, error == null ? "no backend answered" : error, 0);
             }
-            done.run();
-        }
-
-        @Override
-        public void onClientWritable() {
-        }
-
-        @Override
-        public void onClientClosed() {
-            if (!finished) {
-                finished = true;
-                done.run();
-            }
+            done();
         }
     }
 }
