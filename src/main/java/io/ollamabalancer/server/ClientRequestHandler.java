@@ -43,6 +43,8 @@ import java.util.ArrayDeque;
 final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     /** Set while a request is in flight on the channel (read by {@link ClientIdleHandler}). */
     static final AttributeKey<Boolean> BUSY = AttributeKey.valueOf("ollama-balancer.busy");
+    /** {@link System#nanoTime()} when the connection's last answer ended (absent: none yet). */
+    static final AttributeKey<Long> IDLE_SINCE = AttributeKey.valueOf("ollama-balancer.idle-since");
     private static final Logger log = LoggerFactory.getLogger(ClientRequestHandler.class);
     private static final int MAX_PIPELINED = 16;
 
@@ -183,6 +185,7 @@ final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         busy = false;
         current = null;
         ctx.channel().attr(BUSY).set(Boolean.FALSE);
+        ctx.channel().attr(IDLE_SINCE).set(System.nanoTime());
         if (!held.isEmpty()) {
             // Not recursively: the next request starts after the current call stack unwinds.
             ctx.executor().execute(this::runHeld);

@@ -30,8 +30,9 @@ import java.util.concurrent.TimeUnit;
  * malformed   MalformedRequestHandler      a head the codec refused → Refused-     releases the refused head
  *                                          Request (431/414/400); CONNECT and      and dropped body parts
  *                                          absolute-form targets → 405/400
- * idle        IdleStateHandler             fires IdleStateEvent                    none
- * idle-close  ClientIdleHandler            closes idle connections between requests none
+ * idle        IdleStateHandler             fires IdleStateEvent (reads only)       none
+ * idle-close  ClientIdleHandler            closes connections idle between          none
+ *                                          requests for the whole timeout
  * cors        CorsHandler                  preflights (204), foreign origins (403) releases what it refuses
  *                                          → RefusedRequest
  * aggregate   BodyLimitAggregator          parts → AggregatedRequest within        owns parts until emitted;
@@ -81,8 +82,9 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast("http10", new Http10Responses());
         p.addLast("read-msgs", deadlines.messages());
         p.addLast("malformed", new MalformedRequestHandler(config.maxHeaderBytes()));
-        p.addLast("idle", new IdleStateHandler(0, 0, config.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-        p.addLast("idle-close", ClientIdleHandler.INSTANCE);
+        // Reads only: an all-idle handler would hook every write, and so every streamed chunk (see ClientIdleHandler).
+        p.addLast("idle", new IdleStateHandler(config.clientIdleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        p.addLast("idle-close", new ClientIdleHandler(config.clientIdleTimeout().toNanos()));
         p.addLast("cors", new CorsHandler(cors));
         p.addLast("aggregate", new BodyLimitAggregator(config.maxBodyBytes(), limits.bodies()));
         // A connection's waiting requests may hold one largest body between them.
