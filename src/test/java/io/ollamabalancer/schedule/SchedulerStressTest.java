@@ -33,6 +33,7 @@ class SchedulerStressTest {
     private static final int PER_PRODUCER = 400;
     private static final int CONSUMERS = 3;
     private static final int CANCEL_ATTEMPTS = 300;
+    private static final int FIRST_CANCELS = 5;
 
     /** What happened to one request. */
     private static final class Fate {
@@ -58,6 +59,10 @@ class SchedulerStressTest {
         AtomicInteger overbooked = new AtomicInteger();
         AtomicInteger dispatchedWhileNotDispatched = new AtomicInteger();
         CountDownLatch producersDone = new CountDownLatch(PRODUCERS);
+        // The consumers start once the cancellers have cancelled a few waiting requests (or after a bound): on a
+        // loaded machine the cancellers may otherwise get no CPU until every request is done, and the run would
+        // exercise no cancellation at all. Dispatches still race cancellations for the rest of the run.
+        CountDownLatch cancellersStarted = new CountDownLatch(FIRST_CANCELS);
         List<Thread> threads = new ArrayList<>();
 
         for (int t = 0; t < PRODUCERS; t++) {
@@ -101,6 +106,7 @@ class SchedulerStressTest {
             threads.add(new Thread(() -> {
                 ThreadLocalRandom rnd = ThreadLocalRandom.current();
                 try {
+                    cancellersStarted.await(10, TimeUnit.SECONDS);
                     while (true) {
                         Object[] job = running.poll(20, TimeUnit.MILLISECONDS);
                         if (job == null) {
@@ -160,6 +166,7 @@ class SchedulerStressTest {
                     int before = f.dispatches.get();
                     if (scheduler.cancel(p)) {
                         f.dispatchesWhenCancelled = before;
+                        cancellersStarted.countDown();
                     }
                 }
             }, "canceller-" + t));
