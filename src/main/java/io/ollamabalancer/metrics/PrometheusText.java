@@ -229,7 +229,7 @@ public final class PrometheusText {
      * usage, from the API keys); call before rendering starts.
      */
     public PrometheusText counter(String name, String help, CounterFamily family) {
-        extraCounters.add(new ExtraCounter(PREFIX + name, help, Objects.requireNonNull(family, "family")));
+        extraCounters.add(new ExtraCounter(name, help, Objects.requireNonNull(family, "family")));
         return this;
     }
 
