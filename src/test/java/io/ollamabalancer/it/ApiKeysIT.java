@@ -9,8 +9,11 @@ import io.github.ollama4j.Ollama;
 import io.github.ollama4j.models.generate.OllamaGenerateRequest;
 import io.github.ollama4j.models.request.ThinkMode;
 import io.github.ollama4j.models.response.OllamaResult;
+import io.ollamabalancer.config.BalancerConfig;
+import io.ollamabalancer.config.ConfigException;
 import io.ollamabalancer.config.ConfigWatcher;
 import io.ollamabalancer.metrics.AccessLog;
+import io.ollamabalancer.server.BalancerServer;
 import io.ollamabalancer.sim.SimModel;
 import io.ollamabalancer.testing.Http;
 import io.ollamabalancer.testing.RawClient;
@@ -152,6 +155,15 @@ class ApiKeysIT {
         assertThat(sample(metrics, "ollama_balancer_unauthorized_requests_total")).isGreaterThanOrEqualTo(3);
         assertThat(sample(metrics, "ollama_balancer_key_requests_total{key=\"team\"}")).isEqualTo(2);
         assertThat(sample(metrics, "ollama_balancer_key_generated_tokens_total{key=\"team\"}")).isPositive();
+    }
+
+    @Test
+    void aMalformedKeysFileStopsStartUpWithOneLine() throws Exception {
+        Path bad = dir.resolve("bad-keys.json");
+        Files.writeString(bad, "{\"keys\": [{\"name\": \"x\", \"key\": \"sk-x\", \"models\": \"llama\"}]}");
+        assertThatThrownBy(() -> BalancerServer.start(BalancerConfig.defaults().toBuilder().port(0).apiKeysFile(bad)
+                .build(), List.of())).isInstanceOf(ConfigException.class)
+                .hasMessage("bad-keys.json: key #1 (\"x\"): \"models\" must be an array of names or globs (* and ?)");
     }
 
     @Test
