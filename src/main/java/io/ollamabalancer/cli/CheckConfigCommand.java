@@ -1,5 +1,6 @@
 package io.ollamabalancer.cli;
 
+import io.ollamabalancer.auth.ApiKeysFile;
 import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.config.ConfigLoader;
 import io.ollamabalancer.config.Setting;
@@ -9,6 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -52,6 +54,11 @@ final class CheckConfigCommand implements Callable<Integer> {
                 out.println(s.key() + " = " + (v == null ? "(unset)" : v) + "  [" + loaded.settings().origins().get(s)
                         + "]");
             }
+        }
+        if (loaded.config().apiKeysFile() != null) {
+            // A bad keys file stops start-up: say so here too (ConfigException, exit 2).
+            Path keys = context.workDir().resolve(loaded.config().apiKeysFile());
+            out.println("OK: " + keys + ": " + ApiKeysFile.load(keys).size() + " API key(s)");
         }
         long enabled = loaded.backends().stream().filter(BackendConfig::enabled).count();
         out.println("OK: " + loaded.config().backendsFile() + ": " + loaded.backends().size() + " backend"

@@ -45,6 +45,9 @@ final class ServeCommand implements Callable<Integer> {
         loaded.settings().describeOverrides().forEach(line -> log.info("setting {}", line));
         BalancerConfig config = loaded.config();
         config = config.toBuilder().backendsFile(context.workDir().resolve(config.backendsFile())).build();
+        if (config.apiKeysFile() != null) {
+            config = config.toBuilder().apiKeysFile(context.workDir().resolve(config.apiKeysFile())).build();
+        }
         Launcher.Running running = launcher.start(config, loaded.backends());
         // SIGTERM/SIGINT drain gracefully and end awaitClose below (exit 0); the hook covers every other stop.
         AutoCloseable signals = ShutdownHooks.onStopSignals(running::shutdown, running::hurry);

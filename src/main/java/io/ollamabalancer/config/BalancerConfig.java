@@ -7,7 +7,7 @@ import java.time.Duration;
  * Everything the balancer process is started with, after flags, environment, {@code .env} and {@code conf/}
  * defaults were merged (in that order of precedence). Immutable; safe to share between threads.
  * Build one with {@link #builder()} or change a copy with {@link #toBuilder()}. Optional settings left unset
- * ({@code redisUrl}, {@code clusterReplicaId}, {@code adminToken}, {@code corsOrigins}) are {@code null}; the cluster
+ * ({@code redisUrl}, {@code clusterReplicaId}, {@code adminToken}, {@code corsOrigins}, {@code apiKeysFile}) are {@code null}; the cluster
  * settings matter only with a {@code redisUrl}.
  */
 public record BalancerConfig(
@@ -40,7 +40,8 @@ public record BalancerConfig(
         Duration headerTimeout,
         Duration bodyReadTimeout,
         int maxClientConnections,
-        long maxInflightBodyBytes) {
+        long maxInflightBodyBytes,
+        Path apiKeysFile) {
 
     /** The body budget in force: {@link #maxInflightBodyBytes()}, or when that is 0 (auto) a quarter of the heap. */
     public long inflightBodyBudget() {
@@ -87,6 +88,7 @@ public record BalancerConfig(
         b.bodyReadTimeout = bodyReadTimeout;
         b.maxClientConnections = maxClientConnections;
         b.maxInflightBodyBytes = maxInflightBodyBytes;
+        b.apiKeysFile = apiKeysFile;
         return b;
     }
 
@@ -123,6 +125,7 @@ public record BalancerConfig(
         private int maxClientConnections = 10_000;
         /** 0: a quarter of the heap ({@link BalancerConfig#inflightBodyBudget()}). */
         private long maxInflightBodyBytes;
+        private Path apiKeysFile;
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -154,6 +157,7 @@ public record BalancerConfig(
         public Builder bodyReadTimeout(Duration v) { bodyReadTimeout = v; return this; }
         public Builder maxClientConnections(int v) { maxClientConnections = v; return this; }
         public Builder maxInflightBodyBytes(long v) { maxInflightBodyBytes = v; return this; }
+        public Builder apiKeysFile(Path v) { apiKeysFile = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
@@ -161,7 +165,7 @@ public record BalancerConfig(
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
                     firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
-                    maxInflightBodyBytes);
+                    maxInflightBodyBytes, apiKeysFile);
         }
     }
 }

@@ -21,11 +21,13 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Watches the backends file ({@code containers.config.json}) and hands every valid change to a listener.
+ * Watches the backends file ({@code containers.config.json}) and hands every valid change to a listener; through
+ * {@link #watch} the same for another file (the API keys).
  *
  * <p>Two triggers: a {@link WatchService} on the file's parent directory (so editors that save by writing a new
  * file and renaming it over the old one are seen), and a poll every {@code pollInterval} because watch services
@@ -46,7 +48,7 @@ import java.util.function.Function;
  * <p>Threading: one daemon thread, {@code config-watcher}, does all reading, parsing and listener calls; the
  * listener must not block for long. {@link #close()} stops it; safe from any thread.
  */
-public final class ConfigWatcher implements AutoCloseable {
+public final class ConfigWatcher<T> implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
     private static final long MIN_SETTLE_MILLIS = 50;
 
@@ -70,26 +72,30 @@ public final class ConfigWatcher implements AutoCloseable {
     }
 
     private final Path file;
-    private final Function<Path, List<BackendConfig>> loader;
-    private final Consumer<List<BackendConfig>> listener;
+    private final Function<Path, T> loader;
+    private final Consumer<T> listener;
+    private final BiFunction<T, T, String> describe;
+    private final String what;
     private final Options options;
     private final Thread thread;
     private final AtomicLong scans = new AtomicLong();
     private volatile boolean closed;
     private volatile WatchService watch;
-    private volatile List<BackendConfig> current;
+    private volatile T current;
     private byte[] lastHash;
     private byte[] pendingHash;
     private long pendingSinceNanos;
     private long settleNanos;
     private String lastProblem;
 
-    private ConfigWatcher(Path file, List<BackendConfig> current, Function<Path, List<BackendConfig>> loader,
-                          Consumer<List<BackendConfig>> listener, Options options) {
+    private ConfigWatcher(Path file, T current, Function<Path, T> loader, Consumer<T> listener,
+                          BiFunction<T, T, String> describe, String what, Options options) {
         this.file = file.toAbsolutePath().normalize();
-        this.current = List.copyOf(current);
+        this.current = current;
         this.loader = loader;
         this.listener = listener;
+        this.describe = describe;
+        this.what = what;
         this.options = options;
         this.thread = new Thread(this::run, "config-watcher");
         thread.setDaemon(true);
@@ -104,10 +110,24 @@ public final class ConfigWatcher implements AutoCloseable {
      * @param loader   parses and validates the file; throws on an invalid one
      * @param listener gets each new, different, valid list
      */
-    public static ConfigWatcher start(Path file, List<BackendConfig> current,
+    public static ConfigWatcher<List<BackendConfig>> start(Path file, List<BackendConfig> current,
                                       Function<Path, List<BackendConfig>> loader,
                                       Consumer<List<BackendConfig>> listener, Options options) {
-        ConfigWatcher w = new ConfigWatcher(file, current, loader, listener, options);
+        return watch(file, List.copyOf(current), f -> List.copyOf(loader.apply(f)), listener,
+                ConfigWatcher::describeChange, "backends", options);
+    }
+
+    /**
+     * Starts watching a file of another kind (the API keys): the same settling, hashing and keep-the-last-good-one
+     * rules, with {@code what} naming the content in log lines and {@code describe} summarising a change.
+     *
+     * @param current  the content in force now; compared with {@code equals} to each new parse
+     * @param loader   parses and validates the file; throws on an invalid one
+     * @param describe a one-line summary of a change from the first to the second
+     */
+    public static <T> ConfigWatcher<T> watch(Path file, T current, Function<Path, T> loader, Consumer<T> listener,
+                                             BiFunction<T, T, String> describe, String what, Options options) {
+        ConfigWatcher<T> w = new ConfigWatcher<>(file, current, loader, listener, describe, what, options);
         if (options.useWatchService()) {
             w.watch = w.openWatch();
         }
@@ -115,8 +135,8 @@ public final class ConfigWatcher implements AutoCloseable {
         return w;
     }
 
-    /** The backends last handed to the listener (or given at start). */
-    public List<BackendConfig> current() {
+    /** The content last handed to the listener (or given at start). */
+    public T current() {
         return current;
     }
 
@@ -252,11 +272,11 @@ public final class ConfigWatcher implements AutoCloseable {
         try {
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            problem("missing", file + " is missing; keeping the current " + current.size() + " backend(s)");
+            problem("missing", file + " is missing; keeping the current " + what);
             return false;
         } catch (IOException e) {
             problem("unreadable " + e.getMessage(), "cannot read " + file + " (" + e.getMessage()
-                    + "); keeping the current backends");
+                    + "); keeping the current " + what);
             return false;
         }
         byte[] hash = sha256(bytes);
@@ -275,21 +295,21 @@ public final class ConfigWatcher implements AutoCloseable {
         pendingHash = null;
         lastHash = hash;
         lastProblem = null;
-        List<BackendConfig> next;
+        T next;
         try {
-            next = List.copyOf(loader.apply(file));
+            next = loader.apply(file);
         } catch (RuntimeException e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            log.warn("{} is invalid, keeping the current backends: {}", file, why.replace('\n', ' '));
+            log.warn("{} is invalid, keeping the current {}: {}", file, what, why.replace('\n', ' '));
             return false;
         }
         if (next.equals(current)) {
-            log.debug("{} rewritten without a change to the backends", file);
+            log.debug("{} rewritten without a change to the {}", file, what);
             return false;
         }
-        List<BackendConfig> before = current;
+        T before = current;
         current = next;
-        log.info("{} changed: {}", file, describeChange(before, next));
+        log.info("{} changed: {}", file, describe.apply(before, next));
         listener.accept(next);
         return false;
     }

@@ -117,7 +117,12 @@ public enum Setting {
             "request bodies held in memory, all connections together; new bodies above it get 503 "
                     + "(auto = a quarter of the heap)",
             (b, v) -> b.maxInflightBodyBytes(v.trim().equalsIgnoreCase("auto") ? 0 : SettingValues.positiveSize(v)),
-            c -> c.maxInflightBodyBytes() == 0 ? "auto" : Sizes.format(c.maxInflightBodyBytes()));
+            c -> c.maxInflightBodyBytes() == 0 ? "auto" : Sizes.format(c.maxInflightBodyBytes())),
+    API_KEYS_FILE("api.keys.file", "API_KEYS_FILE", List.of(), "--api-keys", "FILE",
+            "the API keys file (JSON; watched and reloaded): every Ollama and OpenAI route then needs "
+                    + "Authorization: Bearer <key>, under the key's limits; unset = no keys",
+            (b, v) -> b.apiKeysFile(v.isBlank() ? null : SettingValues.path(v)),
+            c -> c.apiKeysFile() == null ? null : String.valueOf(c.apiKeysFile()));
 
     private final String key;
     private final String env;

@@ -69,6 +69,9 @@ public final class AccessLog implements RequestObserver {
         sb.append(" prompt_tokens=").append(t.promptEvalCount());
         sb.append(" generated_tokens=").append(t.evalCount());
         pair(sb, "outcome", r.outcome() == null ? "" : r.outcome().label());
+        if (!r.key().isEmpty()) {
+            pair(sb, "key", r.key()); // last, and only with a keys file: the fields before it keep their places
+        }
         return sb.toString();
     }
 
@@ -133,6 +136,9 @@ public final class AccessLog implements RequestObserver {
             g.writeNumberField("prompt_tokens", t.promptEvalCount());
             g.writeNumberField("generated_tokens", t.evalCount());
             g.writeStringField("outcome", r.outcome() == null ? "" : r.outcome().label());
+            if (!r.key().isEmpty()) {
+                g.writeStringField("key", r.key());
+            }
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -19,6 +19,7 @@ import io.ollamabalancer.estimate.TimingSample;
  * @param estPromptTokens   the prompt tokens estimated before dispatch (0 when not estimated)
  * @param estOutputTokens   the output tokens expected before dispatch (0 when not estimated)
  * @param outcome       how it ended ({@link Outcome}; its label is what the access log writes)
+ * @param key           the name of the API key it came with, or {@code ""} (no keys file, or no known key)
  */
 public record CompletedRequest(
         long id,
@@ -33,5 +34,18 @@ public record CompletedRequest(
         TimingSample timing,
         int estPromptTokens,
         int estOutputTokens,
-        Outcome outcome) {
+        Outcome outcome,
+        String key) {
+
+    public CompletedRequest {
+        key = key == null ? "" : key;
+    }
+
+    /** A request that came without an API key. */
+    public CompletedRequest(long id, String endpoint, String model, String backend, int status, long queueWaitNs,
+                            long overheadNs, long ttftNs, long totalNs, TimingSample timing, int estPromptTokens,
+                            int estOutputTokens, Outcome outcome) {
+        this(id, endpoint, model, backend, status, queueWaitNs, overheadNs, ttftNs, totalNs, timing, estPromptTokens,
+                estOutputTokens, outcome, "");
+    }
 }

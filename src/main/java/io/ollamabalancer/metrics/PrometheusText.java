@@ -46,6 +46,7 @@ public final class PrometheusText {
     private final Supplier<List<SpeedSample>> speeds;
     private final Supplier<ClusterStatus> cluster;
     private volatile Supplier<ClientSideStatus> clientSide = () -> ClientSideStatus.NONE;
+    private final List<ExtraCounter> extraCounters = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A single balancer: no cluster series. */
     public PrometheusText(LatencyRecorders recorders, Fleet fleet, Scheduler scheduler,
@@ -70,6 +71,9 @@ public final class PrometheusText {
     public Rendered render() {
         PromWriter w = new PromWriter();
         counters(w, recorders.counters());
+        for (ExtraCounter c : extraCounters) {
+            counter(w, c.name(), c.help(), c.family());
+        }
         queues(w);
         backends(w);
         cluster(w, cluster.get());
@@ -218,6 +222,18 @@ public final class PrometheusText {
                 w.sample(name + "_count", count, labelName, e.key().labelValue());
             }
         }
+    }
+
+    /**
+     * Adds a counter family rendered after the request counters, named {@code ollama_balancer_<name>} (per-key
+     * usage, from the API keys); call before rendering starts.
+     */
+    public PrometheusText counter(String name, String help, CounterFamily family) {
+        extraCounters.add(new ExtraCounter(name, help, Objects.requireNonNull(family, "family")));
+        return this;
+    }
+
+    private record ExtraCounter(String name, String help, CounterFamily family) {
     }
 
     /** Adds the client side's limits (connections, body budget); call once, before rendering starts. */

@@ -18,6 +18,7 @@ import io.ollamabalancer.request.InferenceRequest;
  * @param priority    scheduling priority (inference only)
  * @param id          the balancer's request id
  * @param arrivalNanos when the request's head arrived
+ * @param keyName     the name of the API key it came with, {@code ""} without one
  */
 public record ExchangeRequest(
         FullHttpRequest request,
@@ -28,5 +29,12 @@ public record ExchangeRequest(
         String modelKey,
         int priority,
         long id,
-        long arrivalNanos) {
+        long arrivalNanos,
+        String keyName) {
+
+    /** A request that came without an API key. */
+    public ExchangeRequest(FullHttpRequest request, ByteBuf body, Endpoint endpoint, String upstreamUri,
+                           InferenceRequest parsed, String modelKey, int priority, long id, long arrivalNanos) {
+        this(request, body, endpoint, upstreamUri, parsed, modelKey, priority, id, arrivalNanos, "");
+    }
 }

@@ -83,6 +83,8 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private final PendingRequest pending;
     private final long id;
     private final long arrivalNanos;
+    /** The API key's name, for the access log and per-key usage ({@code ""} without keys). */
+    private final String keyName;
     private final Runnable onDone;
     private final TimingSniffer sniffer = new TimingSniffer();
     private final ResponsePacer pacer;
@@ -121,6 +123,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         this.modelKey = spec.modelKey();
         this.id = spec.id();
         this.arrivalNanos = spec.arrivalNanos();
+        this.keyName = spec.keyName();
         this.onDone = onDone;
         this.pacer = new ResponsePacer(ctx);
         this.upstreamHeaders = HeaderPolicy.prepareUpstreamHeaders(request, ctx.channel().remoteAddress());
@@ -532,7 +535,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
                 backend == null ? "" : backend.name(), status, queueWait, overhead,
                 firstByteNanos < 0 ? -1 : firstByteNanos - arrivalNanos, end - arrivalNanos, sniffer.sample(),
                 pending == null ? 0 : pending.estimate().promptTokens(),
-                pending == null ? 0 : pending.estimate().expectedOutputTokens(), outcome));
+                pending == null ? 0 : pending.estimate().expectedOutputTokens(), outcome, keyName));
         request.release();
         body.release();
         onDone.run();

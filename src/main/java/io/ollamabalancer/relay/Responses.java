@@ -32,12 +32,24 @@ public final class Responses {
     /** An error in the endpoint's shape (Ollama's {@code {"error":…}} or OpenAI's envelope). */
     public static ChannelFuture error(ChannelHandlerContext ctx, Endpoint endpoint, int status, String message,
                                       long retryAfterSeconds) {
+        return ctx.writeAndFlush(errorResponse(endpoint, status, message, retryAfterSeconds));
+    }
+
+    /** A 401 in the endpoint's shape, with {@code WWW-Authenticate: Bearer} (RFC 6750). */
+    public static ChannelFuture unauthorized(ChannelHandlerContext ctx, Endpoint endpoint, String message) {
+        FullHttpResponse r = errorResponse(endpoint, 401, message, 0);
+        r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        return ctx.writeAndFlush(r);
+    }
+
+    private static FullHttpResponse errorResponse(Endpoint endpoint, int status, String message,
+                                                  long retryAfterSeconds) {
         byte[] body = ErrorBodies.forEndpoint(endpoint, status, message);
         FullHttpResponse r = full(status, JSON, body, body.length);
         if (retryAfterSeconds > 0) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
         }
-        return ctx.writeAndFlush(r);
+        return r;
     }
 
     /** An error after which the connection closes (the rest of the request cannot be trusted or read). */

@@ -18,6 +18,8 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.ollamabalancer.auth.ApiKeys;
+import io.ollamabalancer.auth.ApiKeysFile;
 import io.ollamabalancer.fleetops.FleetAggregator;
 import io.ollamabalancer.fleetops.FleetOperations;
 import io.ollamabalancer.fleetops.ModelLoadFanout;
@@ -111,6 +113,9 @@ public final class BalancerServer implements AutoCloseable {
     @SuppressForbidden // start-up, on the caller's thread: waits for the bind and the first model poll
     public static BalancerServer start(BalancerConfig config, List<BackendConfig> backends)
             throws InterruptedException {
+        // A malformed keys file stops start-up (ConfigException: one line, exit 2) before any thread starts.
+        Path keysFile = config.apiKeysFile();
+        ApiKeys keys = keysFile == null ? null : new ApiKeys(ApiKeysFile.load(keysFile), System::nanoTime);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, io);
@@ -152,8 +157,10 @@ public final class BalancerServer implements AutoCloseable {
         });
         LatencyRecorders recorders = new LatencyRecorders();
         LatencyReporter reporter = new LatencyReporter(recorders).start();
-        RequestObserver observer = CompositeObserver.of(recorders, new AccessLog(AccessLog.Format.parse(
-                System.getenv().getOrDefault("ACCESS_LOG_FORMAT", "plain"))));
+        AccessLog accessLog = new AccessLog(AccessLog.Format.parse(
+                System.getenv().getOrDefault("ACCESS_LOG_FORMAT", "plain")));
+        RequestObserver observer = keys == null ? CompositeObserver.of(recorders, accessLog)
+                : CompositeObserver.of(recorders, accessLog, keys);
         ExecutorService renderer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "metrics-render");
             t.setDaemon(true);
@@ -161,8 +168,13 @@ public final class BalancerServer implements AutoCloseable {
         });
         Supplier<ClusterStatus> clusterStatus = () -> Clustering.status(config, clusterRef.get());
         ClientLimits clientLimits = new ClientLimits(config);
+        PrometheusText prometheus = new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus)
+                .clientSide(clientLimits::status);
+        if (keys != null) {
+            keys.exportTo(prometheus);
+        }
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, connections::draining, config.adminToken(),
-                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus).clientSide(clientLimits::status),
+                prometheus,
                 new LatencyDump(recorders),
                 new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer);
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
@@ -175,6 +187,9 @@ public final class BalancerServer implements AutoCloseable {
         FleetOperations fleetOps = new FleetOperations(fleet, pools, fetcher, monitor::refresh);
         RequestRouter router = new RequestRouter(rc, aggregator, loads, own, monitor,
                 split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs, fleetOps);
+        if (keys != null) {
+            router.withKeys(keys, scheduling.estimator());
+        }
         RequestRouter adminRouter = new RequestRouter(rc, aggregator, loads, own, monitor, RequestRouter.Face.ADMIN,
                 ids, blobs, fleetOps);
         List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduling,
@@ -193,6 +208,13 @@ public final class BalancerServer implements AutoCloseable {
                         change.added().forEach(monitor::refresh);
                         scheduler.drainAll();
                     }, ConfigWatcher.Options.defaults()));
+        }
+
+        if (keys != null) {
+            background.add(ConfigWatcher.watch(keysFile, keys.keys(), ApiKeysFile::load, next -> {
+                keys.replace(next);
+                log.info("{} reloaded: {} key(s)", keysFile.getFileName(), next.size());
+            }, ApiKeysFile::describeChange, "API keys", ConfigWatcher.Options.defaults()));
         }
 
         ClusterNode cluster = Clustering.join(config, fleet, scheduler, scheduling);

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.ollamabalancer.api.Endpoint;
@@ -15,9 +16,13 @@ import io.ollamabalancer.api.ErrorBodies;
 import io.ollamabalancer.api.LegacyGenerate;
 import io.ollamabalancer.api.RouteKind;
 import io.ollamabalancer.api.RouteTable;
+import io.ollamabalancer.auth.Admission;
+import io.ollamabalancer.auth.ApiKeys;
+import io.ollamabalancer.auth.KeyState;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.ModelNames;
+import io.ollamabalancer.estimate.RequestEstimator;
 import io.ollamabalancer.estimate.TimingSample;
 import io.ollamabalancer.metrics.CompletedRequest;
 import io.ollamabalancer.metrics.Outcome;
@@ -49,6 +54,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * blob uploads, through {@link BlobUploads}). Requests forwarded as they are go where {@link PassthroughTargets}
  * says: for {@code /api/create}, the backend holding the blobs its body names. Thread-safe (stateless but for
  * the request-id counter); called on client event loops.
+ *
+ * <p>With API keys ({@code --api-keys}), every Ollama and OpenAI route first needs a known bearer key (401 in the
+ * route's error shape otherwise) and a proxied request is admitted under the key's limits (429 with
+ * {@code Retry-After}, or 403 for a model the key may not use); its priority is clamped to the key's highest. The
+ * balancer's own routes ({@code /health}, {@code /ready}, {@code /metrics}, {@code /balancer/*}) and {@code GET /}
+ * stay as they were. Being answered here, in the request's turn, keeps pipelined answers in order.
  *
  * <p>Buffers: takes ownership of every {@link FullHttpRequest}; it releases it here or hands it to the exchange.
  * A streamed request's head holds no buffer; its body parts go to the exchange returned.
@@ -86,6 +97,10 @@ final class RequestRouter {
     private final PassthroughTargets targets;
     private final BlobUploads uploads;
     private final FleetOperations fleetOps;
+    /** The API keys, or {@code null} when no keys file is set (every route open). */
+    private ApiKeys keys;
+    private RequestEstimator estimator;
+    static final String UNAUTHORIZED = "unauthorized: a valid API key is required (Authorization: Bearer <key>)";
 
     RequestRouter(RelayContext rc, FleetAggregator aggregator, ModelLoadFanout loads, BalancerEndpoints own,
                   FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs, FleetOperations fleetOps) {
@@ -101,6 +116,21 @@ final class RequestRouter {
         this.monitor = monitor;
     }
 
+    /**
+     * Requires API keys on the Ollama and OpenAI routes; {@code estimator} gives the prompt estimate charged to a
+     * key's tokens per minute. Call once, before the router serves.
+     */
+    RequestRouter withKeys(ApiKeys keys, RequestEstimator estimator) {
+        this.keys = keys;
+        this.estimator = estimator;
+        return this;
+    }
+
+    /** Whether a route needs an API key when keys are on: all but the balancer's own and {@code GET /}. */
+    static boolean needsKey(Endpoint e) {
+        return e.kind() != RouteKind.BALANCER && e.kind() != RouteKind.LOCAL;
+    }
+
     /** Routes {@code req}; returns the exchange in progress, or {@code null} when it was answered at once. */
     ClientExchange route(ChannelHandlerContext ctx, FullHttpRequest req, Runnable done) {
         long arrival = System.nanoTime();
@@ -108,6 +138,14 @@ final class RequestRouter {
         boolean head = req.method().equals(HttpMethod.HEAD);
         if (!face.serves(route.endpoint())) {
             return answered(req, done, () -> Responses.send(ctx, 404, Responses.TEXT, NOT_FOUND, head));
+        }
+        KeyState key = null;
+        if (keys != null && needsKey(route.endpoint())) {
+            key = keys.authenticate(req.headers().get(HttpHeaderNames.AUTHORIZATION));
+            if (key == null) {
+                report(route.endpoint().label(), 401, arrival, "");
+                return answered(req, done, () -> Responses.unauthorized(ctx, route.endpoint(), UNAUTHORIZED));
+            }
         }
         if (!route.methodAllowed()) {
             return answered(req, done, () -> Responses.send(ctx, 405, Responses.TEXT, METHOD_NOT_ALLOWED, head));
@@ -136,7 +174,7 @@ final class RequestRouter {
                 || route.endpoint() == Endpoint.CREATE && fleetOps.createsOnFleet(req.content(), named)) {
             return fleetOps.handle(ctx, req, route.endpoint(), named, done);
         }
-        return proxy(ctx, req, route, arrival, done);
+        return proxy(ctx, req, route, arrival, done, key);
     }
 
     /**
@@ -151,11 +189,19 @@ final class RequestRouter {
             done.run();
             return null;
         }
+        if (keys != null && needsKey(route.endpoint())
+                && keys.authenticate(head.headers().get(HttpHeaderNames.AUTHORIZATION)) == null) {
+            report(route.endpoint().label(), 401, arrival, "");
+            BlobUploads.refuse(ctx, head, route, 401, UNAUTHORIZED, 0);
+            done.run();
+            return null;
+        }
         return uploads.route(ctx, head, route, arrival, done);
     }
 
     private ClientExchange proxy(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route,
-                                 long arrival, Runnable done) {
+                                 long arrival, Runnable whenDone, KeyState key) {
+        Runnable done = whenDone;
         Endpoint e = route.endpoint();
         InferenceRequest parsed = null;
         String model = route.pathModel();
@@ -171,6 +217,22 @@ final class RequestRouter {
             return rejected(ctx, req, e, 400, "model is required", 0, arrival, done);
         }
         String modelKey = model == null ? null : ModelNames.normalize(model);
+        long id = ids.incrementAndGet();
+        if (key != null) {
+            long prompt = parsed != null && e.kind() == RouteKind.INFERENCE
+                    ? estimator.estimate(parsed, e.shape(), modelKey).promptTokens() : 0;
+            Admission admission = keys.admit(key, modelKey, prompt, id);
+            if (!admission.admitted()) {
+                report(e.label(), admission.refusal().status(), arrival, key.name());
+                return answered(req, done, () -> Responses.error(ctx, e, admission.refusal().status(),
+                        admission.message(), admission.retryAfterSeconds()));
+            }
+            // The key's concurrency place is held until the exchange ends, whatever the outcome.
+            done = () -> {
+                admission.release();
+                whenDone.run();
+            };
+        }
         if (parsed != null && parsed.emptyPrompt() && (e == Endpoint.GENERATE || e == Endpoint.CHAT)
                 && !rc.fleet().candidates(modelKey, null).isEmpty()) {
             return loads.handle(ctx, req, e, modelKey, done);
@@ -213,8 +275,11 @@ final class RequestRouter {
             }
         }
         int priority = Priority.parse(req.headers().get(HeaderPolicy.PRIORITY_HEADER));
-        ExchangeRequest spec = new ExchangeRequest(req, body, e, uri, parsed, modelKey, priority,
-                ids.incrementAndGet(), arrival);
+        if (key != null) {
+            priority = key.key().clampPriority(priority); // asking for more than the key may is clamped, not refused
+        }
+        ExchangeRequest spec = new ExchangeRequest(req, body, e, uri, parsed, modelKey, priority, id, arrival,
+                key == null ? "" : key.name());
         ProxyExchange ex = new ProxyExchange(rc, ctx, spec, done);
         if (e.kind() == RouteKind.INFERENCE && !rc.fleet().anyHas(modelKey)) {
             // Perhaps pulled a moment ago: look again before answering 404.
@@ -242,7 +307,7 @@ final class RequestRouter {
      */
     void refuse(ChannelHandlerContext ctx, RefusedRequest refused, Runnable done) {
         refused.release();
-        report(refused.endpointLabel(), refused.status(), refused.arrivalNanos());
+        report(refused.endpointLabel(), refused.status(), refused.arrivalNanos(), "");
         FullHttpResponse answer = refused.answer();
         if (refused.closes()) {
             ctx.channel().attr(Responses.LINGER_ON_CLOSE).set(Boolean.TRUE);
@@ -256,13 +321,14 @@ final class RequestRouter {
     /** An error answer to a request the balancer will not forward, counted in the metrics and the access log. */
     private ClientExchange rejected(ChannelHandlerContext ctx, FullHttpRequest req, Endpoint e, int status,
                                     String message, long retryAfterSeconds, long arrival, Runnable done) {
-        report(e.label(), status, arrival);
+        report(e.label(), status, arrival, "");
         return answered(req, done, () -> Responses.error(ctx, e, status, message, retryAfterSeconds));
     }
 
-    private void report(String endpoint, int status, long arrival) {
+    private void report(String endpoint, int status, long arrival, String keyName) {
         rc.observer().requestCompleted(new CompletedRequest(ids.incrementAndGet(), endpoint, "", "", status, -1, -1,
-                -1, System.nanoTime() - arrival, TimingSample.EMPTY, 0, 0, status < 400 ? Outcome.OK : Outcome.ERROR));
+                -1, System.nanoTime() - arrival, TimingSample.EMPTY, 0, 0, status < 400 ? Outcome.OK : Outcome.ERROR,
+                keyName));
     }
 
     private static ClientExchange answered(FullHttpRequest req, Runnable done, Runnable respond) {

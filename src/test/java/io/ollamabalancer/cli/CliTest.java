@@ -111,6 +111,19 @@ class CliTest {
     }
 
     @Test
+    void checkConfigReadsTheKeysFileAndABadOneIsOneLineAndStatusTwo() throws Exception {
+        writeBackends("containers.config.json", "[{'name':'a','url':'http://h:1'}]");
+        writeBackends("keys.json", "{'keys': [{'name': 'team', 'key': 'sk-1', 'requestsPerMinute': 60}]}");
+        assertThat(run("check-config", "--api-keys", "keys.json")).isEqualTo(0);
+        assertThat(out.toString()).contains(": 1 API key(s)");
+        writeBackends("keys.json", "{'keys': [{'name': 'team', 'key': 'sk-1', 'requestsPerMinute': -1}]}");
+        env.put("API_KEYS_FILE", "keys.json");
+        assertThat(run("check-config")).isEqualTo(2);
+        assertThat(errLines()).containsExactly("ollama-balancer: keys.json: key #1 (\"team\"): \"requestsPerMinute\" "
+                + "must be a positive whole number, found -1");
+    }
+
+    @Test
     void checkConfigWithoutAFileSaysSo() {
         assertThat(run("check-config", "--config", "missing.json")).isEqualTo(2);
         assertThat(errLines()).containsExactly("ollama-balancer: missing.json: file not found");

@@ -41,7 +41,7 @@ class ConfigWatcherTest {
     private final AtomicInteger loads = new AtomicInteger();
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private final Logger logger = (Logger) LoggerFactory.getLogger(ConfigWatcher.class);
-    private ConfigWatcher watcher;
+    private ConfigWatcher<List<BackendConfig>> watcher;
 
     @BeforeEach
     void setUp() throws IOException {

@@ -49,6 +49,22 @@ class AccessLogTest {
     }
 
     @Test
+    void theKeyNameComesLastAndOnlyWhenThereIsOne() throws Exception {
+        CompletedRequest keyed = new CompletedRequest(43, "chat", "llama3.2:1b", "b1", 429, -1, -1, -1, 1_000_000L,
+                TimingSample.EMPTY, 0, 0, Outcome.ERROR, "team a");
+        AccessLog plain = new AccessLog(AccessLog.Format.PLAIN);
+        plain.requestCompleted(keyed);
+        plain.requestCompleted(streamed());
+        assertThat(appender.list.get(0).getFormattedMessage()).isEqualTo(
+                "id=43 endpoint=chat model=llama3.2:1b backend=b1 status=429 queue_ms=- ttft_ms=- total_ms=1.000 "
+                        + "prompt_tokens=0 generated_tokens=0 outcome=error key=\"team a\"");
+        assertThat(appender.list.get(1).getFormattedMessage()).doesNotContain("key=");
+        new AccessLog(AccessLog.Format.JSON).requestCompleted(keyed);
+        assertThat(JsonTree.object(appender.list.get(2).getFormattedMessage().getBytes()))
+                .containsEntry("key", "team a").containsEntry("status", 429L);
+    }
+
+    @Test
     void plainLineQuotesAwkwardValuesAndDashesMissingStages() {
         new AccessLog(AccessLog.Format.PLAIN).requestCompleted(new CompletedRequest(7, "generate", "my \"model\"",
                 "", 0, -1, 5_000L, -1, 20_000_000L, TimingSample.EMPTY, 0, 0, Outcome.CANCELLED));
