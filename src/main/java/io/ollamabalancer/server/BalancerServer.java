@@ -35,6 +35,9 @@ import io.ollamabalancer.metrics.AccessLog;
 import io.ollamabalancer.metrics.CompositeObserver;
 import io.ollamabalancer.metrics.LatencyDump;
 import io.ollamabalancer.metrics.LatencyRecorders;
+import io.ollamabalancer.dashboard.ChartSampler;
+import io.ollamabalancer.dashboard.DashboardData;
+import io.ollamabalancer.dashboard.DashboardPage;
 import io.ollamabalancer.metrics.LatencyReporter;
 import io.ollamabalancer.metrics.ClusterStatus;
 import io.ollamabalancer.metrics.PrometheusText;
@@ -157,11 +160,13 @@ public final class BalancerServer implements AutoCloseable {
             return t;
         });
         Supplier<ClusterStatus> clusterStatus = () -> Clustering.status(config, clusterRef.get());
+        ChartSampler charts = new ChartSampler(recorders, scheduler).start();
         ClientLimits clientLimits = new ClientLimits(config);
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, connections::draining, config.adminToken(),
                 new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus).clientSide(clientLimits::status),
                 new LatencyDump(recorders),
-                new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer);
+                new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer,
+                DashboardPage.load(), new DashboardData(fleet, scheduler, speeds, charts));
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
                 new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()));
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
@@ -173,7 +178,7 @@ public final class BalancerServer implements AutoCloseable {
                 split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs);
         RequestRouter adminRouter = new RequestRouter(rc, aggregator, loads, own, monitor, RequestRouter.Face.ADMIN,
                 ids, blobs);
-        List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduling,
+        List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, charts, renderer::shutdownNow, scheduling,
                 pools::close));
         // What creates work by itself; stopped when a drain begins (and closed with the rest at the end).
         List<AutoCloseable> background = new ArrayList<>();
