@@ -74,7 +74,8 @@ class DashboardIT {
         fleet = new TestFleet().sim("only", b -> b.models(ONE_MODEL)).start();
         JsonNode d = JSON.readTree(Http.get(fleet.url() + "/balancer/ui/data").body());
         assertThat(d.get("backends").get(0).get("name").asText()).isEqualTo("only");
-        assertThat(d.get("backends").get(0).get("installed").toString()).isEqualTo("[\"llama3.2:1b\"]");
+        assertThat(d.get("models").toString()).isEqualTo("[\"llama3.2:1b\"]");
+        assertThat(d.get("backends").get(0).get("installed").toString()).isEqualTo("[0]");
         await().atMost(Duration.ofSeconds(4)).pollInterval(Duration.ofMillis(100)).until(() ->
                 JSON.readTree(Http.get(fleet.url() + "/balancer/ui/data").body()).get("samples").size() >= 2);
 

@@ -60,7 +60,7 @@ public final class HeadlessChromium implements AutoCloseable {
     public static Path findBinary() {
         String path = System.getenv().getOrDefault("PATH", "");
         for (String name : List.of("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")) {
-            for (String dir : path.split(java.io.File.pathSeparator)) {
+            for (String dir : Pattern.compile(Pattern.quote(java.io.File.pathSeparator)).split(path)) {
                 Path p = Path.of(dir, name);
                 if (Files.isExecutable(p)) {
                     return p;
@@ -158,7 +158,7 @@ public final class HeadlessChromium implements AutoCloseable {
         }
         CompletableFuture<JsonNode> answer = new CompletableFuture<>();
         calls.put(id, answer);
-        socket.sendText(JSON.writeValueAsString(msg), true);
+        socket.sendText(JSON.writeValueAsString(msg), true).join(); // one frame at a time, as the JDK requires
         try {
             JsonNode r = answer.get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (r.has("error")) {
