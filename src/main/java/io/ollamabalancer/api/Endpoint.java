@@ -28,6 +28,10 @@ public enum Endpoint {
     METRICS("/metrics", RouteKind.BALANCER, null, false),
     DEBUG_LATENCY("/debug/latency", RouteKind.BALANCER, null, false),
     STATUS("/balancer/status", RouteKind.BALANCER, null, false),
+    /** The dashboard page. */
+    UI("/balancer/ui", RouteKind.BALANCER, null, false),
+    /** The JSON the dashboard page polls. */
+    UI_DATA("/balancer/ui/data", RouteKind.BALANCER, null, false),
     ADMIN("/balancer/backends/", RouteKind.BALANCER, null, false),
     /**
      * {@code /api/blobs/:digest}, any method: sent to the backend that holds the blob when known. A {@code POST}

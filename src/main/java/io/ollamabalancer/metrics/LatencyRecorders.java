@@ -194,6 +194,18 @@ public final class LatencyRecorders implements RequestObserver {
         }
     }
 
+    /**
+     * The overall series of {@code kind} since the previous call: how many values and their median and p99. Meant
+     * for one periodic reader (the dashboard's sampler); costs one flush of one series under the roll lock, and
+     * nothing on the request path.
+     */
+    public RecentLatency recent(LatencyKind kind) {
+        LatencySeries s = overall[kind.ordinal()];
+        synchronized (rollLock) {
+            return s.takeRecent();
+        }
+    }
+
     /** The last completed interval (empty, with start 0, before the first roll). */
     public LatencySnapshot lastInterval() {
         List<LatencySnapshot.Entry> entries = new ArrayList<>();

@@ -37,6 +37,8 @@ final class LatencySeries {
     private final Histogram pending;
     private final Histogram cumulative;
     private Histogram recycle;
+    /** What was flushed since the last {@link #takeRecent()}; null until the dashboard's sampler first asks. */
+    private Histogram recent;
     /** The last completed interval, or null when it was empty. Never mutated after publication. */
     private volatile Histogram lastInterval;
 
@@ -94,6 +96,9 @@ final class LatencySeries {
         if (interval.getTotalCount() > 0) {
             pending.add(interval);
             cumulative.add(interval);
+            if (recent != null) {
+                recent.add(interval);
+            }
         }
         recycle = interval;
     }
@@ -111,6 +116,25 @@ final class LatencySeries {
         pending.reset();
         lastInterval = done;
         return done;
+    }
+
+    /**
+     * Flushes, then returns the count and median/p99 of what was recorded since the last call and starts over (roll
+     * lock held). The first call starts the tracking and returns {@link RecentLatency#NONE}: a balancer whose
+     * dashboard sampler never runs keeps no extra histogram.
+     */
+    RecentLatency takeRecent() {
+        if (recent == null) {
+            flush();
+            recent = new Histogram(1, MAX_MICROS, DIGITS);
+            return RecentLatency.NONE;
+        }
+        flush();
+        long n = recent.getTotalCount();
+        RecentLatency r = n == 0 ? RecentLatency.NONE
+                : new RecentLatency(n, recent.getValueAtPercentile(50), recent.getValueAtPercentile(99));
+        recent.reset();
+        return r;
     }
 
     /** A private copy of everything recorded up to the last flush (roll lock held). */

@@ -14,7 +14,8 @@ package io.ollamabalancer.metrics;
 public record SpeedSample(String backend, String model, double decodeTokensPerSecond, double prefillTokensPerSecond,
                           long samples) {
 
-    static boolean known(double tokensPerSecond) {
+    /** Whether a figure was learned (positive and finite; NaN means not yet). */
+    public static boolean known(double tokensPerSecond) {
         return tokensPerSecond > 0 && !Double.isInfinite(tokensPerSecond);
     }
 }

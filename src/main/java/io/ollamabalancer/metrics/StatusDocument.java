@@ -6,13 +6,11 @@ import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendMemory;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.schedule.ModelQueue;
-import io.ollamabalancer.schedule.PendingRequest;
 import io.ollamabalancer.schedule.Scheduler;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -123,7 +121,7 @@ public final class StatusDocument {
         g.writeNumberField("utilisation", Math.round(plan.utilisation() * 1000) / 1000.0);
         g.writeObjectFieldStart("holds");
         for (Map.Entry<String, Set<String>> e : new TreeMap<>(plan.holds()).entrySet()) {
-            stringArray(g, e.getKey(), new TreeSet<>(e.getValue()));
+            JsonFields.stringArray(g, e.getKey(), new TreeSet<>(e.getValue()));
         }
         g.writeEndObject();
         g.writeObjectFieldStart("demand");
@@ -149,16 +147,16 @@ public final class StatusDocument {
         g.writeBooleanField("enabled", b.config().enabled());
         g.writeObjectFieldStart("models");
         g.writeBooleanField("known", b.modelsKnown());
-        stringArray(g, "installed", b.installedModels());
-        stringArray(g, "loaded", b.loadedModels());
+        JsonFields.stringArray(g, "installed", b.installedModels());
+        JsonFields.stringArray(g, "loaded", b.loadedModels());
         g.writeEndObject();
         g.writeObjectFieldStart("slots");
         g.writeNumberField("used", b.slotsInUse());
         g.writeNumberField("max", b.maxConcurrency());
         g.writeEndObject();
         g.writeNumberField("outstanding", b.outstanding().get());
-        nullableString(g, "lastError", b.lastError());
-        nullableString(g, "version", b.version());
+        JsonFields.nullableString(g, "lastError", b.lastError());
+        JsonFields.nullableString(g, "version", b.version());
         memory(g, b.memory().snapshot());
         g.writeArrayFieldStart("speeds");
         for (SpeedSample s : learned) {
@@ -209,45 +207,14 @@ public final class StatusDocument {
     }
 
     private static void queue(JsonGenerator g, String model, ModelQueue q, long now) throws IOException {
-        long oldestEnqueued = Long.MAX_VALUE;
-        int counted = 0;
-        Map<Integer, Integer> byPriority = new TreeMap<>((a, b) -> Integer.compare(b, a));
-        for (Map.Entry<ModelQueue.QueueKey, PendingRequest> e : q.entries()) {
-            PendingRequest r = e.getValue();
-            if (r.isCancelled()) {
-                continue;
-            }
-            counted++;
-            byPriority.merge(e.getKey().priority(), 1, Integer::sum);
-            oldestEnqueued = Math.min(oldestEnqueued, r.enqueuedNanos());
-        }
+        QueueSummary s = QueueSummary.of(q, now);
         g.writeStartObject();
         g.writeStringField("model", model);
-        g.writeNumberField("depth", q.size());
-        g.writeNumberField("waiting", counted);
-        g.writeNumberField("oldestWaitMs", counted == 0 ? 0 : Math.max(0, now - oldestEnqueued) / 1_000_000L);
-        g.writeObjectFieldStart("byPriority");
-        for (Map.Entry<Integer, Integer> e : byPriority.entrySet()) {
-            g.writeNumberField(Integer.toString(e.getKey()), e.getValue());
-        }
+        g.writeNumberField("depth", s.depth());
+        g.writeNumberField("waiting", s.waiting());
+        g.writeNumberField("oldestWaitMs", s.oldestWaitMs());
+        JsonFields.intCounts(g, "byPriority", s.byPriority());
         g.writeEndObject();
-        g.writeEndObject();
-    }
-
-    private static void stringArray(JsonGenerator g, String field, Collection<String> values) throws IOException {
-        g.writeArrayFieldStart(field);
-        for (String v : new TreeSet<>(values)) {
-            g.writeString(v);
-        }
-        g.writeEndArray();
-    }
-
-    private static void nullableString(JsonGenerator g, String field, String value) throws IOException {
-        if (value == null) {
-            g.writeNullField(field);
-        } else {
-            g.writeStringField(field, value);
-        }
     }
 
     private static void speed(JsonGenerator g, String field, double v) throws IOException {

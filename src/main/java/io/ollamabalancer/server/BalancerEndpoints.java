@@ -9,6 +9,8 @@ import io.ollamabalancer.api.RouteTable;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.backend.Health;
+import io.ollamabalancer.dashboard.DashboardData;
+import io.ollamabalancer.dashboard.DashboardPage;
 import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.schedule.Scheduler;
 
@@ -29,7 +31,7 @@ import java.util.function.Supplier;
 
 /**
  * The balancer's own endpoints: liveness, readiness, Prometheus metrics, the latency dump, the status document,
- * and the admin routes that drain or enable a backend.
+ * the dashboard (its page and the JSON it polls), and the admin routes that drain or enable a backend.
  * Thread-safe (reads shared state only). Responses are complete and written at once.
  */
 final class BalancerEndpoints {
@@ -42,9 +44,14 @@ final class BalancerEndpoints {
     private final LatencyDump latency;
     private final StatusDocument status;
     private final Executor renderer;
+    private final DashboardPage page;
+    private final DashboardData dashboard;
 
     BalancerEndpoints(Fleet fleet, Scheduler scheduler, BooleanSupplier draining, String adminToken,
-                      PrometheusText prometheus, LatencyDump latency, StatusDocument status, Executor renderer) {
+                      PrometheusText prometheus, LatencyDump latency, StatusDocument status, Executor renderer,
+                      DashboardPage page, DashboardData dashboard) {
+        this.page = page;
+        this.dashboard = dashboard;
         this.fleet = fleet;
         this.scheduler = scheduler;
         this.draining = draining;
@@ -72,6 +79,11 @@ final class BalancerEndpoints {
             }
             case STATUS -> {
                 return render(ctx, head, done, status::render);
+            }
+            case UI -> DashboardPageResponse.send(ctx, req, page, head);
+            case UI_DATA -> {
+                String since = new QueryStringDecoder(req.uri()).parameters().getOrDefault("since", List.of("0")).get(0);
+                return render(ctx, head, done, () -> dashboard.render(sinceSecond(since)));
             }
             case DEBUG_LATENCY -> {
                 Map<String, List<String>> query = new QueryStringDecoder(req.uri()).parameters();
@@ -152,6 +164,15 @@ final class BalancerEndpoints {
         byte[] expected = ("Bearer " + adminToken).getBytes(StandardCharsets.UTF_8);
         byte[] given = (auth == null ? "" : auth).getBytes(StandardCharsets.UTF_8);
         return MessageDigest.isEqual(expected, given);
+    }
+
+    /** The dashboard's {@code since} parameter: an epoch second, or 0 for every kept sample. */
+    private static long sinceSecond(String since) {
+        try {
+            return Math.max(0, Long.parseLong(since));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("since must be an epoch second", e);
+        }
     }
 
     private static byte[] bytes(String s) {

@@ -40,6 +40,9 @@ import io.ollamabalancer.metrics.AccessLog;
 import io.ollamabalancer.metrics.CompositeObserver;
 import io.ollamabalancer.metrics.LatencyDump;
 import io.ollamabalancer.metrics.LatencyRecorders;
+import io.ollamabalancer.dashboard.ChartSampler;
+import io.ollamabalancer.dashboard.DashboardData;
+import io.ollamabalancer.dashboard.DashboardPage;
 import io.ollamabalancer.metrics.LatencyReporter;
 import io.ollamabalancer.metrics.ClusterStatus;
 import io.ollamabalancer.metrics.PrometheusText;
@@ -167,6 +170,7 @@ public final class BalancerServer implements AutoCloseable {
             return t;
         });
         Supplier<ClusterStatus> clusterStatus = () -> Clustering.status(config, clusterRef.get());
+        ChartSampler charts = new ChartSampler(recorders, scheduler).start();
         ClientLimits clientLimits = new ClientLimits(config);
         PrometheusText prometheus = new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus)
                 .clientSide(clientLimits::status);
@@ -176,7 +180,8 @@ public final class BalancerServer implements AutoCloseable {
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, connections::draining, config.adminToken(),
                 prometheus,
                 new LatencyDump(recorders),
-                new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer);
+                new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer,
+                DashboardPage.load(), new DashboardData(fleet, scheduler, speeds, charts));
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
                 new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()));
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
@@ -192,7 +197,7 @@ public final class BalancerServer implements AutoCloseable {
         }
         RequestRouter adminRouter = new RequestRouter(rc, aggregator, loads, own, monitor, RequestRouter.Face.ADMIN,
                 ids, blobs, fleetOps);
-        List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduling,
+        List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, charts, renderer::shutdownNow, scheduling,
                 pools::close));
         // What creates work by itself; stopped when a drain begins (and closed with the rest at the end).
         List<AutoCloseable> background = new ArrayList<>();

@@ -82,7 +82,7 @@ final class RequestRouter {
 
         boolean serves(Endpoint e) {
             boolean admin = e == Endpoint.ADMIN || e == Endpoint.METRICS || e == Endpoint.DEBUG_LATENCY
-                    || e == Endpoint.STATUS;
+                    || e == Endpoint.STATUS || e == Endpoint.UI || e == Endpoint.UI_DATA;
             boolean probe = e == Endpoint.HEALTH || e == Endpoint.READY;
             return switch (this) {
                 case ALL -> true;

@@ -18,21 +18,22 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A small real fleet and scheduler: {@code b1} (2 slots, llama3.2:1b and qwen2:0.5b), and a down backend whose
  * name needs escaping (configured to hold 3 models in 8 GB). Nothing is dispatched anywhere: targets only record.
+ * Shared with the dashboard's tests, which read the same state.
  */
-final class FleetFixture implements AutoCloseable {
-    static final String ODD = "b2 \"east\"\\2\nx";
+public final class FleetFixture implements AutoCloseable {
+    public static final String ODD = "b2 \"east\"\\2\nx";
 
-    final AtomicLong nanos = new AtomicLong(1_000_000_000L);
-    final Fleet fleet = new Fleet(List.of(
+    public final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    public final Fleet fleet = new Fleet(List.of(
             new BackendConfig("b1", URI.create("http://127.0.0.1:11434"), 2,
                     List.of("llama3.2:1b", "qwen2:0.5b"), true),
             new BackendConfig(ODD, URI.create("http://127.0.0.1:11435/ollama"), 4, List.of("llama3.2:1b"),
                     true, 3, 8L << 30)));
-    final Scheduler scheduler = new Scheduler(fleet, new LeastConnectionsPolicy(), 100, Long.MAX_VALUE / 4,
+    public final Scheduler scheduler = new Scheduler(fleet, new LeastConnectionsPolicy(), 100, Long.MAX_VALUE / 4,
             nanos::get, false);
     private long ids;
 
-    FleetFixture() {
+    public FleetFixture() {
         Backend odd = fleet.byName(ODD);
         odd.health(Health.DOWN);
         odd.lastError("connection refused");
@@ -54,7 +55,7 @@ final class FleetFixture implements AutoCloseable {
     }
 
     /** Submits a request for {@code model} at {@code priority}, at the fixture's current time. */
-    PendingRequest submit(String model, int priority) {
+    public PendingRequest submit(String model, int priority) {
         InferenceRequest req = new InferenceRequest(model, true, -1, null, "hi", 1, 0, "", false, 0);
         PendingRequest p = new PendingRequest(++ids, req, model, priority, nanos.get(), new DispatchTarget() {
             @Override

@@ -5,7 +5,7 @@ import io.ollamabalancer.estimate.TimingSample;
 import java.util.concurrent.TimeUnit;
 
 /** Builds {@link CompletedRequest}s for tests. */
-final class Traffic {
+public final class Traffic {
     private Traffic() {
     }
 
@@ -26,7 +26,7 @@ final class Traffic {
     }
 
     /** An ok chat request whose every stage takes {@code ttftMs} (queue and overhead a tenth, total twice). */
-    static CompletedRequest ok(long id, String model, String backend, double ttftMs) {
+    public static CompletedRequest ok(long id, String model, String backend, double ttftMs) {
         return request(id, "chat", model, backend, 200, ttftMs / 10, ttftMs / 10, ttftMs, ttftMs * 2, 5, 7, Outcome.OK);
     }
 }
