@@ -2,6 +2,7 @@ package io.ollamabalancer.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Everything the balancer process is started with, after flags, environment, {@code .env} and {@code conf/}
@@ -40,7 +41,12 @@ public record BalancerConfig(
         Duration headerTimeout,
         Duration bodyReadTimeout,
         int maxClientConnections,
-        long maxInflightBodyBytes) {
+        long maxInflightBodyBytes,
+        List<String> ensureModels) {
+
+    public BalancerConfig {
+        ensureModels = ensureModels == null ? List.of() : List.copyOf(ensureModels);
+    }
 
     /** The body budget in force: {@link #maxInflightBodyBytes()}, or when that is 0 (auto) a quarter of the heap. */
     public long inflightBodyBudget() {
@@ -87,6 +93,7 @@ public record BalancerConfig(
         b.bodyReadTimeout = bodyReadTimeout;
         b.maxClientConnections = maxClientConnections;
         b.maxInflightBodyBytes = maxInflightBodyBytes;
+        b.ensureModels = ensureModels;
         return b;
     }
 
@@ -123,6 +130,7 @@ public record BalancerConfig(
         private int maxClientConnections = 10_000;
         /** 0: a quarter of the heap ({@link BalancerConfig#inflightBodyBudget()}). */
         private long maxInflightBodyBytes;
+        private List<String> ensureModels = List.of();
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -154,6 +162,7 @@ public record BalancerConfig(
         public Builder bodyReadTimeout(Duration v) { bodyReadTimeout = v; return this; }
         public Builder maxClientConnections(int v) { maxClientConnections = v; return this; }
         public Builder maxInflightBodyBytes(long v) { maxInflightBodyBytes = v; return this; }
+        public Builder ensureModels(List<String> v) { ensureModels = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
@@ -161,7 +170,7 @@ public record BalancerConfig(
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
                     firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
-                    maxInflightBodyBytes);
+                    maxInflightBodyBytes, ensureModels);
         }
     }
 }

@@ -117,7 +117,11 @@ public enum Setting {
             "request bodies held in memory, all connections together; new bodies above it get 503 "
                     + "(auto = a quarter of the heap)",
             (b, v) -> b.maxInflightBodyBytes(v.trim().equalsIgnoreCase("auto") ? 0 : SettingValues.positiveSize(v)),
-            c -> c.maxInflightBodyBytes() == 0 ? "auto" : Sizes.format(c.maxInflightBodyBytes()));
+            c -> c.maxInflightBodyBytes() == 0 ? "auto" : Sizes.format(c.maxInflightBodyBytes())),
+    ENSURE_MODELS("ensure.models", "ENSURE_MODELS", List.of(), "--ensure-models", "LIST",
+            "models every backend must hold, pulled where missing (comma-separated; added to the backends file's "
+                    + "\"ensureModels\")",
+            (b, v) -> b.ensureModels(SettingValues.list(v)), c -> String.join(",", c.ensureModels()));
 
     private final String key;
     private final String env;
