@@ -20,7 +20,10 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.ollamabalancer.fleetops.FleetAggregator;
 import io.ollamabalancer.fleetops.FleetOperations;
+import io.ollamabalancer.fleetops.ModelEnsurer;
 import io.ollamabalancer.fleetops.ModelLoadFanout;
+import io.ollamabalancer.backend.ModelAliases;
+import io.ollamabalancer.config.FleetDeclarations;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.Fleet;
@@ -65,6 +68,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.time.Duration;
 import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ExecutorService;
@@ -135,6 +140,17 @@ public final class BalancerServer implements AutoCloseable {
                 ? new ModelPreloader(fetcher, monitor::refreshLoaded, scheduler::drainAll, System::nanoTime)
                 : Prewarmer.NONE);
         fleet.onRetired(pools::forget);
+        Path file = config.backendsFile();
+        boolean watched = file != null && Files.isRegularFile(file);
+        int defaultSlots = config.defaultMaxConcurrency();
+        FleetDeclarations declared = watched
+                ? BackendsFile.load(file, file.getFileName().toString(), defaultSlots).declarations()
+                : FleetDeclarations.NONE;
+        ModelAliases aliases = new ModelAliases();
+        aliases.replace(declared.aliases());
+        ModelEnsurer ensurer = new ModelEnsurer(fleet, pools, workers.next(), monitor::refresh,
+                declared.withFleetModels(config.ensureModels()), Duration.ofSeconds(5), Duration.ofMinutes(5),
+                System::currentTimeMillis);
         java.util.concurrent.atomic.AtomicReference<ClusterNode> clusterRef = new java.util.concurrent.atomic.AtomicReference<>();
         HealthProber prober = new HealthProber(fleet, fetcher, System::nanoTime, new HealthListener() {
             @Override
@@ -147,7 +163,10 @@ public final class BalancerServer implements AutoCloseable {
             public void onRecovered(Backend b) {
                 log.info("backend {} recovered; refreshing its models", b.name());
                 Clustering.recovered(clusterRef.get(), b);
-                monitor.refresh(b).thenRun(scheduler::drainAll);
+                monitor.refresh(b).whenComplete((v, t) -> {
+                    scheduler.drainAll();
+                    ensurer.recovered(b);
+                });
             }
         });
         LatencyRecorders recorders = new LatencyRecorders();
@@ -162,35 +181,44 @@ public final class BalancerServer implements AutoCloseable {
         Supplier<ClusterStatus> clusterStatus = () -> Clustering.status(config, clusterRef.get());
         ClientLimits clientLimits = new ClientLimits(config);
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, connections::draining, config.adminToken(),
-                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus).clientSide(clientLimits::status),
+                new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus).clientSide(clientLimits::status)
+                        .ensure(ensurer::status),
                 new LatencyDump(recorders),
-                new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer);
+                new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus).ensure(ensurer::status), renderer);
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
                 new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()));
-        FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
+        FleetAggregator aggregator = new FleetAggregator(fleet, fetcher, aliases);
         AtomicLong ids = new AtomicLong();
         boolean split = config.adminPort() > 0;
         ModelLoadFanout loads = new ModelLoadFanout(fleet, fetcher, monitor::refresh);
         BlobLocations blobs = BlobLocations.withDefaults();
         FleetOperations fleetOps = new FleetOperations(fleet, pools, fetcher, monitor::refresh);
         RequestRouter router = new RequestRouter(rc, aggregator, loads, own, monitor,
-                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs, fleetOps);
+                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs, fleetOps, aliases);
         RequestRouter adminRouter = new RequestRouter(rc, aggregator, loads, own, monitor, RequestRouter.Face.ADMIN,
-                ids, blobs, fleetOps);
+                ids, blobs, fleetOps, aliases);
         List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, renderer::shutdownNow, scheduling,
                 pools::close));
         // What creates work by itself; stopped when a drain begins (and closed with the rest at the end).
         List<AutoCloseable> background = new ArrayList<>();
-        Path file = config.backendsFile();
-        if (file != null && Files.isRegularFile(file)) {
-            int defaultSlots = config.defaultMaxConcurrency();
+        if (watched) {
+            AtomicReference<FleetDeclarations> inForce = new AtomicReference<>(declared);
             background.add(ConfigWatcher.start(file, backends,
-                    f -> BackendsFile.load(f, f.getFileName().toString(), defaultSlots).backends(),
+                    f -> {
+                        BackendsFile.Loaded loaded = BackendsFile.load(f, f.getFileName().toString(), defaultSlots);
+                        // The watcher calls its listener only when the backends differ; declarations may change
+                        // alone, so they are applied here, on the watcher's thread, once the file parsed whole.
+                        if (!loaded.declarations().equals(inForce.getAndSet(loaded.declarations()))) {
+                            aliases.replace(loaded.declarations().aliases());
+                            ensurer.declare(loaded.declarations().withFleetModels(config.ensureModels()));
+                        }
+                        return loaded.backends();
+                    },
                     next -> {
                         FleetChange change = fleet.reload(next);
                         log.info("{} reloaded: {}", file.getFileName(), change.diff().summary());
                         Clustering.grant(clusterRef.get(), change.added());
-                        change.added().forEach(monitor::refresh);
+                        change.added().forEach(b -> monitor.refresh(b).whenComplete((v, t) -> ensurer.recovered(b)));
                         scheduler.drainAll();
                     }, ConfigWatcher.Options.defaults()));
         }
@@ -205,6 +233,8 @@ public final class BalancerServer implements AutoCloseable {
         } catch (Exception e) {
             log.warn("first model poll did not finish in time; serving anyway");
         }
+        ensurer.checkAll();
+        background.add(ensurer);
         long every = config.modelRefreshInterval().toMillis();
         background.add(cancelling(workers.next().scheduleWithFixedDelay(monitor::refreshAll, every, every,
                 TimeUnit.MILLISECONDS)));

@@ -33,6 +33,8 @@ import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.relay.StreamingExchange;
 import io.ollamabalancer.request.BlobReferences;
 import io.ollamabalancer.request.InferenceRequest;
+import io.ollamabalancer.request.ModelFieldRewrite;
+import io.ollamabalancer.backend.ModelAliases;
 import io.ollamabalancer.request.MalformedRequestException;
 import io.ollamabalancer.request.RequestJsonParser;
 import io.ollamabalancer.schedule.Priority;
@@ -86,10 +88,13 @@ final class RequestRouter {
     private final PassthroughTargets targets;
     private final BlobUploads uploads;
     private final FleetOperations fleetOps;
+    private final ModelAliases aliases;
 
     RequestRouter(RelayContext rc, FleetAggregator aggregator, ModelLoadFanout loads, BalancerEndpoints own,
-                  FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs, FleetOperations fleetOps) {
+                  FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs, FleetOperations fleetOps,
+                  ModelAliases aliases) {
         this.fleetOps = fleetOps;
+        this.aliases = aliases;
         this.targets = new PassthroughTargets(rc.fleet(), blobs);
         this.uploads = new BlobUploads(rc, targets, blobs, ids);
         this.loads = loads;
@@ -167,6 +172,13 @@ final class RequestRouter {
             }
             model = parsed.model();
         }
+        String aliasTarget = e.kind() == RouteKind.INFERENCE || e.kind() == RouteKind.MODEL_INFO
+                ? aliases.target(model) : null;
+        if (aliasTarget != null) {
+            // Routed, estimated and forwarded as the target; the body is rewritten below.
+            model = aliasTarget;
+            parsed = parsed == null ? null : parsed.withModel(aliasTarget);
+        }
         if (e.kind() != RouteKind.PASSTHROUGH && (model == null || model.isBlank())) {
             return rejected(ctx, req, e, 400, "model is required", 0, arrival, done);
         }
@@ -210,6 +222,13 @@ final class RequestRouter {
                 // "/api/chat/" would earn a redirect from Ollama: send the canonical path.
                 int q = uri.indexOf('?');
                 uri = e.path() + (q < 0 ? "" : uri.substring(q));
+            }
+        }
+        if (aliasTarget != null && parsed != null) {
+            ByteBuf renamed = ModelFieldRewrite.rewrite(body, aliasTarget);
+            if (renamed != null) {
+                body.release();
+                body = renamed;
             }
         }
         int priority = Priority.parse(req.headers().get(HeaderPolicy.PRIORITY_HEADER));
