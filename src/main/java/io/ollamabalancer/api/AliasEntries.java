@@ -2,7 +2,7 @@ package io.ollamabalancer.api;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.ollamabalancer.request.ModelFieldRewrite;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -83,7 +83,7 @@ public final class AliasEntries {
 
     /** {@code object} with the string values of its top-level {@code fields} replaced by {@code value}. */
     private static byte[] renamed(byte[] object, Set<String> fields, String value) {
-        byte[] quoted = quoted(value);
+        byte[] quoted = ModelFieldRewrite.jsonString(value);
         ByteArrayOutputStream out = new ByteArrayOutputStream(object.length + 2 * quoted.length);
         int copied = 0;
         try (JsonParser p = ModelListReader.FACTORY.createParser(object)) {
@@ -107,14 +107,5 @@ public final class AliasEntries {
         }
         out.write(object, copied, object.length - copied);
         return out.toByteArray();
-    }
-
-    private static byte[] quoted(String value) {
-        byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(value);
-        byte[] out = new byte[inner.length + 2];
-        out[0] = '"';
-        System.arraycopy(inner, 0, out, 1, inner.length);
-        out[out.length - 1] = '"';
-        return out;
     }
 }

@@ -9,6 +9,7 @@ import io.ollamabalancer.backend.ModelNames;
 import io.ollamabalancer.config.FleetDeclarations;
 import io.ollamabalancer.metrics.EnsureStatus;
 import io.ollamabalancer.metrics.EnsureStatus.State;
+import io.ollamabalancer.request.ModelFieldRewrite;
 import io.ollamabalancer.upstream.UpstreamPools;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,8 +125,8 @@ public final class ModelEnsurer implements AutoCloseable {
         entries.keySet().removeIf(name -> fleet.byName(name) == null);
         for (String model : wanted) {
             Entry e = mine.computeIfAbsent(model, Entry::new);
-            if (e.state == State.PULLING) {
-                continue;
+            if (e.state == State.PULLING || e.listing) {
+                continue; // the monitor's list may not show the model yet
             }
             if (b.hasModel(ModelNames.normalize(model))) {
                 e.present();
@@ -179,7 +180,8 @@ public final class ModelEnsurer implements AutoCloseable {
         e.total = 0;
         pulling.put(b.name(), e);
         log.info("pulling declared model {} on backend {}", e.model, b.name());
-        byte[] body = ("{\"model\":" + quoted(e.model) + "}").getBytes(StandardCharsets.UTF_8);
+        String name = new String(ModelFieldRewrite.jsonString(e.model), StandardCharsets.UTF_8);
+        byte[] body = ("{\"model\":" + name + "}").getBytes(StandardCharsets.UTF_8);
         BackendLines.start(pools, b, loop, HttpMethod.POST, "/api/pull", body, new PullSink(b, e));
     }
 
@@ -190,8 +192,16 @@ public final class ModelEnsurer implements AutoCloseable {
         if (error == null) {
             log.info("declared model {} is now on backend {}", e.model, b.name());
             e.present();
+            e.listing = true;
             // Look again (and start the next pull) once the monitor lists the new model.
-            refresh.apply(b).whenComplete((v, t) -> checkAll());
+            refresh.apply(b).whenComplete((v, t) -> loop.execute(() -> {
+                e.listing = false;
+                Backend current = fleet.byName(b.name());
+                if (current != null) {
+                    check(current);
+                }
+                publish();
+            }));
         } else {
             e.failures++;
             long wait = Math.min(maxRetryMillis, firstRetryMillis << Math.min(20, e.failures - 1));
@@ -221,11 +231,6 @@ public final class ModelEnsurer implements AutoCloseable {
         status = new EnsureStatus(rows, counts);
     }
 
-    private static String quoted(String model) {
-        return "\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(model))
-                + "\"";
-    }
-
     /** One declared model on one backend. Event-loop confined. */
     private static final class Entry {
         final String model;
@@ -236,6 +241,8 @@ public final class ModelEnsurer implements AutoCloseable {
         long notBefore;
         int failures;
         ScheduledFuture<?> timer;
+        /** Pulled, and the backend's model list is being refreshed: not "deleted" while the old list shows. */
+        boolean listing;
 
         Entry(String model) {
             this.model = model;

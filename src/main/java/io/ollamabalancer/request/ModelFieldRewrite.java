@@ -43,7 +43,7 @@ public final class ModelFieldRewrite {
         }
         int start = (int) range[0];
         int end = (int) range[1];
-        byte[] quoted = quote(model);
+        byte[] quoted = jsonString(model);
         int from = body.readerIndex();
         ByteBuf out = body.alloc().buffer(body.readableBytes() - (end - start) + quoted.length);
         out.writeBytes(body, from, start);
@@ -82,8 +82,9 @@ public final class ModelFieldRewrite {
         return model != null ? model : name;
     }
 
-    private static byte[] quote(String model) {
-        byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(model);
+    /** {@code value} as a JSON string: quoted and escaped, in UTF-8. */
+    public static byte[] jsonString(String value) {
+        byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(value);
         byte[] out = new byte[inner.length + 2];
         out[0] = '"';
         System.arraycopy(inner, 0, out, 1, inner.length);

@@ -238,6 +238,10 @@ public final class BalancerServer implements AutoCloseable {
         long every = config.modelRefreshInterval().toMillis();
         background.add(cancelling(workers.next().scheduleWithFixedDelay(monitor::refreshAll, every, every,
                 TimeUnit.MILLISECONDS)));
+        // A look at the declared models on the same beat: catches a model deleted by hand, or a backend whose
+        // first model list came late. In memory only; a pull starts only where one is missing.
+        background.add(cancelling(workers.next().scheduleWithFixedDelay(ensurer::checkAll, every, every,
+                TimeUnit.MILLISECONDS)));
         // /api/ps alone, every second: Ollama answers it from memory (a few hundred bytes per backend), and an
         // eviction is only seen if a snapshot falls between the victim's unload and the next one.
         long psEvery = Math.min(1_000, every);
