@@ -45,7 +45,8 @@ class ShippedConfigFilesTest {
         ResolvedSettings r = new SettingsResolver(new EnumMap<>(Setting.class), Map.of(), vars, new Properties())
                 .resolve();
         BalancerConfig expected = BalancerConfig.defaults().toBuilder().redisUrl("redis://localhost:6379")
-                .clusterReplicaId("balancer-0").adminToken("change-me").corsOrigins("https://chat.example.com").build();
+                .clusterReplicaId("balancer-0").adminToken("change-me").corsOrigins("https://chat.example.com")
+                .ensureModels(java.util.List.of("llama3.2:1b")).build();
         assertThat(r.config()).isEqualTo(expected);
     }
 
