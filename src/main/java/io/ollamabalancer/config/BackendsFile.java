@@ -277,22 +277,11 @@ public final class BackendsFile {
         if (raw == null || raw.isNull()) {
             return null;
         }
-        String wrong = label + ": \"models\" must be an array of model names";
-        if (!raw.isArray()) {
-            throw new ConfigException(wrong + ", found " + raw.describe());
-        }
-        Set<String> out = new LinkedHashSet<>();
-        for (Node item : raw.items()) {
-            if (!item.isString() || item.text().isBlank()) {
-                throw new ConfigException(wrong + ", found " + (item.isString() ? "an empty"
-                        + " name" : item.describe()));
-            }
-            out.add(item.text().strip());
-        }
+        List<String> out = modelNames(raw, label + ": \"models\"");
         if (out.isEmpty()) {
             warnings.add(label + ": \"models\" is empty, so it gets no model requests (omit it to ask /api/tags)");
         }
-        return List.copyOf(out);
+        return out;
     }
 
     /** {@code ensureModels} (fleet-wide and per backend) and {@code aliases} of the object form. */

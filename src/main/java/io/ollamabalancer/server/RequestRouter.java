@@ -175,9 +175,11 @@ final class RequestRouter {
         String aliasTarget = e.kind() == RouteKind.INFERENCE || e.kind() == RouteKind.MODEL_INFO
                 ? aliases.target(model) : null;
         if (aliasTarget != null) {
-            // Routed, estimated and forwarded as the target; the body is rewritten below.
+            // Routed, estimated and forwarded as the target: every path below (a load fan-out included) sends the
+            // rewritten body.
             model = aliasTarget;
             parsed = parsed == null ? null : parsed.withModel(aliasTarget);
+            req = renamed(req, aliasTarget);
         }
         if (e.kind() != RouteKind.PASSTHROUGH && (model == null || model.isBlank())) {
             return rejected(ctx, req, e, 400, "model is required", 0, arrival, done);
@@ -223,12 +225,8 @@ final class RequestRouter {
                 int q = uri.indexOf('?');
                 uri = e.path() + (q < 0 ? "" : uri.substring(q));
             }
-        }
-        if (aliasTarget != null && parsed != null) {
-            ByteBuf renamed = ModelFieldRewrite.rewrite(body, aliasTarget);
-            if (renamed != null) {
-                body.release();
-                body = renamed;
+            if (e == Endpoint.V1_MODEL && aliasTarget != null) {
+                uri = "/v1/models/" + aliasTarget; // the model is in the path: name the target there
             }
         }
         int priority = Priority.parse(req.headers().get(HeaderPolicy.PRIORITY_HEADER));
@@ -242,6 +240,20 @@ final class RequestRouter {
             ex.start(direct);
         }
         return ex;
+    }
+
+    /**
+     * {@code req} with its body's model value set to {@code target} (a new request owning the new body; {@code req}
+     * is released), or {@code req} itself when the model was not a body string (a path model, {@code /v1/models/x}).
+     */
+    private static FullHttpRequest renamed(FullHttpRequest req, String target) {
+        ByteBuf body = ModelFieldRewrite.rewrite(req.content(), target);
+        if (body == null) {
+            return req;
+        }
+        FullHttpRequest out = req.replace(body);
+        req.release();
+        return out;
     }
 
     private static Backend leastOutstanding(List<Backend> candidates) {

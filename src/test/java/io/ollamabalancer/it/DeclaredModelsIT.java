@@ -186,8 +186,15 @@ class DeclaredModelsIT {
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\" : \"Chat\"}");
         assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
         assertThat(JSON.readTree(chat.body()).get("model").asText()).isEqualTo(INSTALLED);
-        long received = fleet.sim(0).counters().requestsReceived() + fleet.sim(1).counters().requestsReceived();
-        assertThat(received).isPositive();
+        HttpResponse<String> show = Http.post(fleet.url() + "/api/show", "{\"model\":\"chat\"}");
+        assertThat(show.statusCode()).as(show.body()).isEqualTo(200);
+        HttpResponse<String> one = Http.get(fleet.url() + "/v1/models/chat");
+        assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
+        assertThat(JSON.readTree(one.body()).get("id").asText()).isEqualTo(INSTALLED);
+        // A load request (no prompt) fans out to the holders, with the rewritten body too.
+        HttpResponse<String> load = Http.post(fleet.url() + "/api/generate", "{\"model\":\"chat\"}");
+        assertThat(load.statusCode()).as(load.body()).isEqualTo(200);
+        assertThat(JSON.readTree(load.body()).get("model").asText()).isEqualTo(INSTALLED);
 
         JsonNode tags = JSON.readTree(Http.get(fleet.url() + "/api/tags").body());
         JsonNode alias = null;
