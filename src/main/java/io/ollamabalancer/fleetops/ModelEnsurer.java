@@ -55,7 +55,8 @@ public final class ModelEnsurer implements AutoCloseable {
     private final Map<String, Entry> pulling = new HashMap<>();
     private final Map<String, Map<String, Long>> pulls = new LinkedHashMap<>();
     private FleetDeclarations declared;
-    private boolean closed;
+    /** Set from any thread (also after the event loops stopped); read on the loop. */
+    private volatile boolean closed;
     private volatile EnsureStatus status = EnsureStatus.NONE;
 
     /**
@@ -113,13 +114,15 @@ public final class ModelEnsurer implements AutoCloseable {
         return status;
     }
 
+    /** Starts no further pull (those running are read to their end); safe from any thread, at any time. */
     @Override
     public void close() {
-        loop.execute(() -> closed = true);
+        closed = true;
     }
 
     private void check(Backend b) {
-        List<String> wanted = declared.ensuredOn(b.name());
+        // A disabled backend gets no requests, so it needs no models: it is not shown either.
+        List<String> wanted = b.config().enabled() ? declared.ensuredOn(b.name()) : List.of();
         Map<String, Entry> mine = entries.computeIfAbsent(b.name(), k -> new LinkedHashMap<>());
         mine.keySet().retainAll(wanted);
         entries.keySet().removeIf(name -> fleet.byName(name) == null);
