@@ -20,6 +20,8 @@ const BLOB_BACKEND = process.env.BLOB_BACKEND ?? 'b';
 const CREATED = process.env.CREATED_MODEL ?? 'js-made:1b';
 // In the simulators' registry, installed on none of them: a pull through the balancer reaches every backend.
 const PULLED = process.env.PULLED_MODEL ?? 'qwen2.5:0.5b';
+// An alias of MODEL declared in the backends file ("aliases"); its checks are skipped when unset.
+const ALIAS = process.env.ALIAS_MODEL;
 // Ollama lists models by their full name: "all-minilm" is listed as "all-minilm:latest".
 const listed = (name) => (name.includes(':') ? name : `${name}:latest`);
 // A hang must fail one test, not stall the whole run.
@@ -56,6 +58,18 @@ async function rejectsAbort(promise) {
 }
 
 describe('ollama-js', () => {
+  test('an alias is served as its target and listed by list()', { ...T, skip: !ALIAS }, async () => {
+    const r = await ollama.chat({ model: ALIAS, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(r.model, MODEL);
+    assert.equal(r.done, true);
+    const parts = await collect(await ollama.generate({ model: ALIAS, prompt: 'hi', stream: true }));
+    assert.equal(parts.at(-1).done, true);
+    const { models } = await ollama.list();
+    const alias = models.find((m) => m.name === ALIAS);
+    assert.ok(alias, `list(): ${models.map((m) => m.name)}`);
+    assert.equal(alias.digest, models.find((m) => m.name === listed(MODEL)).digest);
+  });
+
   test('list() shows both models from the fleet', T, async () => {
     const { models } = await ollama.list();
     const names = models.map((m) => m.name);
@@ -234,6 +248,20 @@ describe('ollama-js', () => {
 });
 
 describe('openai SDK on /v1', () => {
+  test('an alias is served as its target and listed by models.list()', { ...T, skip: !ALIAS }, async () => {
+    const r = await openai.chat.completions.create({
+      model: ALIAS, messages: [{ role: 'user', content: 'Say hello' }],
+    });
+    // Responses are the backend's: they name the target the body was rewritten to.
+    assert.equal(r.model, MODEL);
+    assert.ok(r.choices[0].message.content.length > 0);
+    const ids = [];
+    for await (const m of openai.models.list()) {
+      ids.push(m.id);
+    }
+    assert.ok(ids.includes(ALIAS), `models: ${ids}`);
+  });
+
   test('models.list() includes the fleet models', T, async () => {
     const ids = [];
     for await (const m of openai.models.list()) {

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -36,16 +38,24 @@ import java.util.Set;
  */
 public final class BackendsFile {
 
-    /** The validated backends in file order, and warnings worth logging (unknown fields, duplicate URLs...). */
-    public record Loaded(List<BackendConfig> backends, List<String> warnings) {
+    /**
+     * The validated backends in file order, warnings worth logging (unknown fields, duplicate URLs...), and what the
+     * object form declares about models ({@link FleetDeclarations#NONE} for the array form).
+     */
+    public record Loaded(List<BackendConfig> backends, List<String> warnings, FleetDeclarations declarations) {
         public Loaded {
             backends = List.copyOf(backends);
             warnings = List.copyOf(warnings);
         }
+
+        public Loaded(List<BackendConfig> backends, List<String> warnings) {
+            this(backends, warnings, FleetDeclarations.NONE);
+        }
     }
 
     private static final Set<String> FIELDS = Set.of("name", "url", "maxConcurrency", "models", "enabled",
-            "maxLoadedModels", "vram");
+            "maxLoadedModels", "vram", "ensureModels");
+    private static final Set<String> TOP_FIELDS = Set.of("backends", "ensureModels", "aliases");
 
     private BackendsFile() {
     }
@@ -100,7 +110,8 @@ public final class BackendsFile {
     /** Validates the bytes of a backends file; {@code shownName} starts every message. */
     public static Loaded parse(byte[] json, String shownName, int defaultMaxConcurrency) {
         List<String> warnings = new ArrayList<>();
-        List<Node> entries = entries(ConfigJson.parse(json, shownName), shownName, warnings);
+        Node root = ConfigJson.parse(json, shownName);
+        List<Node> entries = entries(root, shownName, warnings);
         if (entries.isEmpty()) {
             throw new ConfigException(shownName + ": no backends defined");
         }
@@ -125,7 +136,7 @@ public final class BackendsFile {
         if (out.stream().noneMatch(BackendConfig::enabled)) {
             warnings.add(shownName + ": every backend is disabled");
         }
-        return new Loaded(out, warnings);
+        return new Loaded(out, warnings, declarations(root, entries, out, shownName));
     }
 
     /** The backends array, from either accepted shape. */
@@ -141,7 +152,7 @@ public final class BackendsFile {
                     + " array, found " + root.describe());
         }
         for (String field : root.fields().keySet()) {
-            if (!field.equals("backends")) {
+            if (!TOP_FIELDS.contains(field)) {
                 warnings.add(file + ": unknown field \"" + field + "\" ignored");
             }
         }
@@ -266,22 +277,106 @@ public final class BackendsFile {
         if (raw == null || raw.isNull()) {
             return null;
         }
-        String wrong = label + ": \"models\" must be an array of model names";
+        List<String> out = modelNames(raw, label + ": \"models\"");
+        if (out.isEmpty()) {
+            warnings.add(label + ": \"models\" is empty, so it gets no model requests (omit it to ask /api/tags)");
+        }
+        return out;
+    }
+
+    /** {@code ensureModels} (fleet-wide and per backend) and {@code aliases} of the object form. */
+    private static FleetDeclarations declarations(Node root, List<Node> entries, List<BackendConfig> backends,
+                                                  String file) {
+        if (!root.isObject()) {
+            return FleetDeclarations.NONE;
+        }
+        List<String> fleetWide = modelNames(root.fields().get("ensureModels"), file + ": \"ensureModels\"");
+        Set<String> known = new HashSet<>();
+        fleetWide.forEach(m -> known.add(nameKey(m)));
+        Map<String, List<String>> perBackend = new LinkedHashMap<>();
+        for (int i = 0; i < backends.size(); i++) {
+            BackendConfig b = backends.get(i);
+            List<String> own = modelNames(entries.get(i).fields().get("ensureModels"),
+                    file + ": backend \"" + b.name() + "\": \"ensureModels\"");
+            if (!own.isEmpty()) {
+                perBackend.put(b.name(), own);
+            }
+            own.forEach(m -> known.add(nameKey(m)));
+            if (b.models() != null) {
+                b.models().forEach(m -> known.add(nameKey(m)));
+            }
+        }
+        return new FleetDeclarations(fleetWide, perBackend, aliases(root.fields().get("aliases"), known, file));
+    }
+
+    /** An optional array of model names ({@code null} counts as absent), without duplicates. */
+    private static List<String> modelNames(Node raw, String label) {
+        if (raw == null || raw.isNull()) {
+            return List.of();
+        }
+        String wrong = label + " must be an array of model names";
         if (!raw.isArray()) {
             throw new ConfigException(wrong + ", found " + raw.describe());
         }
         Set<String> out = new LinkedHashSet<>();
         for (Node item : raw.items()) {
             if (!item.isString() || item.text().isBlank()) {
-                throw new ConfigException(wrong + ", found " + (item.isString() ? "an empty"
-                        + " name" : item.describe()));
+                throw new ConfigException(wrong + ", found " + (item.isString() ? "an empty name" : item.describe()));
             }
             out.add(item.text().strip());
         }
-        if (out.isEmpty()) {
-            warnings.add(label + ": \"models\" is empty, so it gets no model requests (omit it to ask /api/tags)");
-        }
         return List.copyOf(out);
+    }
+
+    /**
+     * {@code "aliases": {"chat": "llama3.2:3b"}}: each target must be a model the file itself declares (an
+     * {@code ensureModels} entry or a backend's static {@code models}), so that an alias cannot silently point at
+     * nothing; an alias may not name another alias, nor shadow a declared model.
+     */
+    private static Map<String, String> aliases(Node raw, Set<String> known, String file) {
+        if (raw == null || raw.isNull()) {
+            return Map.of();
+        }
+        if (!raw.isObject()) {
+            throw new ConfigException(file + ": \"aliases\" must be an object of alias → model, found "
+                    + raw.describe());
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> e : raw.fields().entrySet()) {
+            String alias = e.getKey().strip();
+            Node target = e.getValue();
+            String at = file + ": alias \"" + alias + "\"";
+            if (alias.isEmpty()) {
+                throw new ConfigException(file + ": \"aliases\" has an empty alias name");
+            }
+            if (target == null || !target.isString() || target.text().isBlank()) {
+                throw new ConfigException(at + " must name a model, found "
+                        + (target == null ? "nothing" : target.isString() ? "an empty name" : target.describe()));
+            }
+            String model = target.text().strip();
+            if (raw.fields().keySet().stream().anyMatch(a -> nameKey(a).equals(
+                    nameKey(model)))) {
+                throw new ConfigException(at + " points at \"" + model + "\", another alias (aliases do not chain)");
+            }
+            if (!known.contains(nameKey(model))) {
+                throw new ConfigException(at + " points at unknown model \"" + model + "\" (declare it in"
+                        + " \"ensureModels\" or a backend's \"models\")");
+            }
+            if (known.contains(nameKey(alias))) {
+                throw new ConfigException(at + " has the name of a declared model; pick another alias name");
+            }
+            out.put(alias, model);
+        }
+        return out;
+    }
+
+    /**
+     * A model name compared as Ollama compares names (case-insensitive, {@code :latest} implied); enough to check
+     * aliases against declared names. (backend.ModelNames does the full job at run time; config sits below it.)
+     */
+    private static String nameKey(String name) {
+        String n = name.strip().toLowerCase(Locale.ROOT);
+        return n.lastIndexOf(':') > n.lastIndexOf('/') ? n : n + ":latest";
     }
 
     private static boolean enabled(Node raw, String label) {

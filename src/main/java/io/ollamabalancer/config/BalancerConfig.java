@@ -2,6 +2,7 @@ package io.ollamabalancer.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Everything the balancer process is started with, after flags, environment, {@code .env} and {@code conf/}
@@ -41,7 +42,12 @@ public record BalancerConfig(
         Duration bodyReadTimeout,
         int maxClientConnections,
         long maxInflightBodyBytes,
-        Path apiKeysFile) {
+        Path apiKeysFile,
+        List<String> ensureModels) {
+
+    public BalancerConfig {
+        ensureModels = ensureModels == null ? List.of() : List.copyOf(ensureModels);
+    }
 
     /** The body budget in force: {@link #maxInflightBodyBytes()}, or when that is 0 (auto) a quarter of the heap. */
     public long inflightBodyBudget() {
@@ -89,6 +95,7 @@ public record BalancerConfig(
         b.maxClientConnections = maxClientConnections;
         b.maxInflightBodyBytes = maxInflightBodyBytes;
         b.apiKeysFile = apiKeysFile;
+        b.ensureModels = ensureModels;
         return b;
     }
 
@@ -126,6 +133,7 @@ public record BalancerConfig(
         /** 0: a quarter of the heap ({@link BalancerConfig#inflightBodyBudget()}). */
         private long maxInflightBodyBytes;
         private Path apiKeysFile;
+        private List<String> ensureModels = List.of();
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -158,6 +166,7 @@ public record BalancerConfig(
         public Builder maxClientConnections(int v) { maxClientConnections = v; return this; }
         public Builder maxInflightBodyBytes(long v) { maxInflightBodyBytes = v; return this; }
         public Builder apiKeysFile(Path v) { apiKeysFile = v; return this; }
+        public Builder ensureModels(List<String> v) { ensureModels = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
@@ -165,7 +174,7 @@ public record BalancerConfig(
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
                     firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
-                    maxInflightBodyBytes, apiKeysFile);
+                    maxInflightBodyBytes, apiKeysFile, ensureModels);
         }
     }
 }

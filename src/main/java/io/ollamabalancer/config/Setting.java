@@ -122,7 +122,11 @@ public enum Setting {
             "the API keys file (JSON; watched and reloaded): every Ollama and OpenAI route then needs "
                     + "Authorization: Bearer <key>, under the key's limits; unset = no keys",
             (b, v) -> b.apiKeysFile(v.isBlank() ? null : SettingValues.path(v)),
-            c -> c.apiKeysFile() == null ? null : String.valueOf(c.apiKeysFile()));
+            c -> c.apiKeysFile() == null ? null : String.valueOf(c.apiKeysFile())),
+    ENSURE_MODELS("ensure.models", "ENSURE_MODELS", List.of(), "--ensure-models", "LIST",
+            "models every backend must hold, pulled where missing (comma-separated; added to the backends file's "
+                    + "\"ensureModels\")",
+            (b, v) -> b.ensureModels(SettingValues.list(v)), c -> String.join(",", c.ensureModels()));
 
     private final String key;
     private final String env;

@@ -104,6 +104,12 @@ final class SettingValues {
         return p;
     }
 
+    /** A comma-separated list; blanks around and between items are dropped, so {@code ""} is empty. */
+    static List<String> list(String v) {
+        return java.util.Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()).distinct()
+                .toList();
+    }
+
     static boolean onOff(String v) {
         switch (v.toLowerCase(Locale.ROOT)) {
             case "on", "true":

@@ -4,7 +4,10 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.ollamabalancer.api.Endpoint;
+import io.ollamabalancer.api.AliasEntries;
 import io.ollamabalancer.api.FleetResponses;
+import io.ollamabalancer.backend.ModelAliases;
+import io.ollamabalancer.backend.ModelNames;
 import io.ollamabalancer.relay.ClientExchange;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendProbe;
@@ -14,6 +17,7 @@ import io.ollamabalancer.upstream.UpstreamFetcher;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,10 +28,13 @@ import java.util.concurrent.CompletableFuture;
 public final class FleetAggregator {
     private final Fleet fleet;
     private final UpstreamFetcher fetcher;
+    private final ModelAliases aliases;
 
-    public FleetAggregator(Fleet fleet, UpstreamFetcher fetcher) {
+    /** @param aliases listed in {@code /api/tags} and {@code /v1/models} beside their targets */
+    public FleetAggregator(Fleet fleet, UpstreamFetcher fetcher, ModelAliases aliases) {
         this.fleet = fleet;
         this.fetcher = fetcher;
+        this.aliases = aliases;
     }
 
     /** Takes ownership of {@code req}; calls {@code done} once, after answering or when the client left. */
@@ -36,7 +43,7 @@ public final class FleetAggregator {
         String path = endpoint.path();
         req.release();
         List<Backend> backends = fleet.available();
-        Pending p = new Pending(ctx, endpoint, head, done);
+        Pending p = new Pending(ctx, endpoint, head, done, aliases.all());
         if (backends.isEmpty()) {
             p.answer(List.of());
             return p;
@@ -62,10 +69,13 @@ public final class FleetAggregator {
     /** One aggregate request in progress on a client connection; event-loop confined. */
     private static final class Pending extends FleetCall {
         private final boolean head;
+        private final Map<String, String> aliases;
 
-        Pending(ChannelHandlerContext ctx, Endpoint endpoint, boolean head, Runnable done) {
+        Pending(ChannelHandlerContext ctx, Endpoint endpoint, boolean head, Runnable done,
+                Map<String, String> aliases) {
             super(ctx, endpoint, done);
             this.head = head;
+            this.aliases = aliases;
         }
 
         void answer(List<byte[]> bodies) {
@@ -80,7 +90,16 @@ public final class FleetAggregator {
             done();
         }
 
-        private byte[] merge(List<byte[]> bodies) {
+        private byte[] merge(List<byte[]> answers) {
+            List<byte[]> bodies = new ArrayList<>(answers);
+            byte[] aliased = switch (endpoint) {
+                case TAGS -> AliasEntries.forTags(answers, aliases, ModelNames::normalize);
+                case V1_MODELS -> AliasEntries.forV1Models(answers, aliases, ModelNames::normalize);
+                default -> null;
+            };
+            if (aliased != null) {
+                bodies.add(aliased);
+            }
             return switch (endpoint) {
                 case TAGS -> FleetResponses.mergeTags(bodies);
                 case PS -> FleetResponses.mergePs(bodies);

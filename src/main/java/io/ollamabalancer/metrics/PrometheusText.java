@@ -47,6 +47,7 @@ public final class PrometheusText {
     private final Supplier<ClusterStatus> cluster;
     private volatile Supplier<ClientSideStatus> clientSide = () -> ClientSideStatus.NONE;
     private final List<ExtraCounter> extraCounters = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile Supplier<EnsureStatus> ensure = () -> EnsureStatus.NONE;
 
     /** A single balancer: no cluster series. */
     public PrometheusText(LatencyRecorders recorders, Fleet fleet, Scheduler scheduler,
@@ -80,6 +81,7 @@ public final class PrometheusText {
         speeds(w);
         latency(w, recorders.snapshotNow());
         clientSide(w, clientSide.get());
+        ensure(w, ensure.get());
         process(w);
         memory(w);
         return Rendered.text(Rendered.PROMETHEUS, w.toString());
@@ -240,6 +242,29 @@ public final class PrometheusText {
     public PrometheusText clientSide(Supplier<ClientSideStatus> status) {
         this.clientSide = Objects.requireNonNull(status, "status");
         return this;
+    }
+
+    /** Adds the declared models' state ({@code ensureModels}); call once, before rendering starts. */
+    public PrometheusText ensure(Supplier<EnsureStatus> status) {
+        this.ensure = Objects.requireNonNull(status, "status");
+        return this;
+    }
+
+    private static void ensure(PromWriter w, EnsureStatus s) {
+        Map<String, Integer> missing = new java.util.LinkedHashMap<>();
+        for (EnsureStatus.Model m : s.models()) {
+            missing.merge(m.backend(), m.state() == EnsureStatus.State.PRESENT ? 0 : 1, Integer::sum);
+        }
+        w.family(PREFIX + "ensure_models_missing", "gauge",
+                "Declared models (ensureModels) the backend does not hold yet.");
+        missing.forEach((backend, n) -> w.sample(PREFIX + "ensure_models_missing", n, "backend", backend));
+        w.family(PREFIX + "ensure_pulls_total", "counter",
+                "Pulls of declared models finished, per backend and result (success, failure).");
+        for (Map.Entry<String, Map<String, Long>> b : new TreeMap<>(s.pulls()).entrySet()) {
+            for (Map.Entry<String, Long> r : new TreeMap<>(b.getValue()).entrySet()) {
+                w.sample(PREFIX + "ensure_pulls_total", r.getValue(), "backend", b.getKey(), "result", r.getKey());
+            }
+        }
     }
 
     private static void clientSide(PromWriter w, ClientSideStatus c) {

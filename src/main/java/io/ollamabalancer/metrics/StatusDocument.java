@@ -39,6 +39,7 @@ public final class StatusDocument {
     private final LongSupplier nanoTime;
     private final LongSupplier uptimeMillis;
     private final Supplier<ClusterStatus> cluster;
+    private volatile Supplier<EnsureStatus> ensure = () -> EnsureStatus.NONE;
 
     /** Production wiring: {@link System#nanoTime} (the scheduler's clock) and the recorders' uptime. */
     public StatusDocument(Fleet fleet, Scheduler scheduler, Supplier<List<SpeedSample>> speeds,
@@ -67,6 +68,12 @@ public final class StatusDocument {
         this.cluster = cluster == null ? () -> ClusterStatus.OFF : cluster;
     }
 
+    /** Adds each backend's declared models ({@code ensureModels}); call once, before rendering starts. */
+    public StatusDocument ensure(Supplier<EnsureStatus> status) {
+        this.ensure = Objects.requireNonNull(status, "status");
+        return this;
+    }
+
     private static void cluster(JsonGenerator g, ClusterStatus c) throws IOException {
         g.writeObjectFieldStart("cluster");
         g.writeBooleanField("enabled", c.enabled());
@@ -92,8 +99,9 @@ public final class StatusDocument {
             cluster(g, cluster.get());
             List<SpeedSample> learned = speeds.get();
             g.writeArrayFieldStart("backends");
+            EnsureStatus declared = ensure.get();
             for (Backend b : fleet.all()) {
-                backend(g, b, learned);
+                backend(g, b, learned, declared);
             }
             g.writeEndArray();
             g.writeArrayFieldStart("queues");
@@ -137,7 +145,35 @@ public final class StatusDocument {
         g.writeEndObject();
     }
 
-    private static void backend(JsonGenerator g, Backend b, List<SpeedSample> learned) throws IOException {
+    /**
+     * The backend's declared models: state ({@code present}, {@code pulling}, {@code failed}, {@code waiting}),
+     * bytes of the running pull, and after a failure its error and when it is tried again.
+     */
+    private static void ensured(JsonGenerator g, String backend, EnsureStatus declared) throws IOException {
+        g.writeArrayFieldStart("ensureModels");
+        for (EnsureStatus.Model m : declared.models()) {
+            if (!m.backend().equals(backend)) {
+                continue;
+            }
+            g.writeStartObject();
+            g.writeStringField("model", m.model());
+            g.writeStringField("state", m.state().label());
+            if (m.state() == EnsureStatus.State.PULLING) {
+                g.writeNumberField("completed", m.completed());
+                g.writeNumberField("total", m.total());
+            }
+            JsonFields.nullableString(g, "lastError", m.lastError());
+            if (m.nextRetryEpochMillis() > 0) {
+                g.writeStringField("nextRetryAt", java.time.Instant.ofEpochMilli(m.nextRetryEpochMillis()).toString());
+            }
+            g.writeNumberField("failures", m.failures());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    private static void backend(JsonGenerator g, Backend b, List<SpeedSample> learned, EnsureStatus declared)
+            throws IOException {
         g.writeStartObject();
         g.writeStringField("name", b.name());
         g.writeStringField("url", b.config().url().toString());
@@ -157,6 +193,7 @@ public final class StatusDocument {
         g.writeNumberField("outstanding", b.outstanding().get());
         JsonFields.nullableString(g, "lastError", b.lastError());
         JsonFields.nullableString(g, "version", b.version());
+        ensured(g, b.name(), declared);
         memory(g, b.memory().snapshot());
         g.writeArrayFieldStart("speeds");
         for (SpeedSample s : learned) {

@@ -29,6 +29,12 @@ public record InferenceRequest(
         boolean emptyPrompt,
         int imageCount) {
 
+    /** This request naming {@code other} as its model (an alias resolved to its target). */
+    public InferenceRequest withModel(String other) {
+        return new InferenceRequest(other, stream, maxOutputTokens, keepAlive, promptText, messageCount, prefixHash,
+                runnerOptionsKey, emptyPrompt, imageCount);
+    }
+
     /** True when {@code keep_alive} asks to unload the model (0, "0", "0s", …). */
     public boolean unloadRequested() {
         if (keepAlive == null) {

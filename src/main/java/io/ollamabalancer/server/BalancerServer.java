@@ -22,7 +22,10 @@ import io.ollamabalancer.auth.ApiKeys;
 import io.ollamabalancer.auth.ApiKeysFile;
 import io.ollamabalancer.fleetops.FleetAggregator;
 import io.ollamabalancer.fleetops.FleetOperations;
+import io.ollamabalancer.fleetops.ModelEnsurer;
 import io.ollamabalancer.fleetops.ModelLoadFanout;
+import io.ollamabalancer.backend.ModelAliases;
+import io.ollamabalancer.config.FleetDeclarations;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BlobLocations;
 import io.ollamabalancer.backend.Fleet;
@@ -70,6 +73,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.time.Duration;
 import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ExecutorService;
@@ -143,6 +148,17 @@ public final class BalancerServer implements AutoCloseable {
                 ? new ModelPreloader(fetcher, monitor::refreshLoaded, scheduler::drainAll, System::nanoTime)
                 : Prewarmer.NONE);
         fleet.onRetired(pools::forget);
+        Path file = config.backendsFile();
+        boolean watched = file != null && Files.isRegularFile(file);
+        int defaultSlots = config.defaultMaxConcurrency();
+        FleetDeclarations declared = watched
+                ? BackendsFile.load(file, file.getFileName().toString(), defaultSlots).declarations()
+                : FleetDeclarations.NONE;
+        ModelAliases aliases = new ModelAliases();
+        aliases.replace(declared.aliases());
+        ModelEnsurer ensurer = new ModelEnsurer(fleet, pools, workers.next(), monitor::refresh,
+                declared.withFleetModels(config.ensureModels()), Duration.ofSeconds(5), Duration.ofMinutes(5),
+                System::currentTimeMillis);
         java.util.concurrent.atomic.AtomicReference<ClusterNode> clusterRef = new java.util.concurrent.atomic.AtomicReference<>();
         HealthProber prober = new HealthProber(fleet, fetcher, System::nanoTime, new HealthListener() {
             @Override
@@ -155,7 +171,10 @@ public final class BalancerServer implements AutoCloseable {
             public void onRecovered(Backend b) {
                 log.info("backend {} recovered; refreshing its models", b.name());
                 Clustering.recovered(clusterRef.get(), b);
-                monitor.refresh(b).thenRun(scheduler::drainAll);
+                monitor.refresh(b).whenComplete((v, t) -> {
+                    scheduler.drainAll();
+                    ensurer.recovered(b);
+                });
             }
         });
         LatencyRecorders recorders = new LatencyRecorders();
@@ -173,44 +192,52 @@ public final class BalancerServer implements AutoCloseable {
         ChartSampler charts = new ChartSampler(recorders, scheduler).start();
         ClientLimits clientLimits = new ClientLimits(config);
         PrometheusText prometheus = new PrometheusText(recorders, fleet, scheduler, speeds, clusterStatus)
-                .clientSide(clientLimits::status);
+                .clientSide(clientLimits::status).ensure(ensurer::status);
         if (keys != null) {
             keys.exportTo(prometheus);
         }
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, connections::draining, config.adminToken(),
                 prometheus,
                 new LatencyDump(recorders),
-                new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus), renderer,
+                new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus).ensure(ensurer::status), renderer,
                 DashboardPage.load(), new DashboardData(fleet, scheduler, speeds, charts));
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
                 new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()));
-        FleetAggregator aggregator = new FleetAggregator(fleet, fetcher);
+        FleetAggregator aggregator = new FleetAggregator(fleet, fetcher, aliases);
         AtomicLong ids = new AtomicLong();
         boolean split = config.adminPort() > 0;
         ModelLoadFanout loads = new ModelLoadFanout(fleet, fetcher, monitor::refresh);
         BlobLocations blobs = BlobLocations.withDefaults();
         FleetOperations fleetOps = new FleetOperations(fleet, pools, fetcher, monitor::refresh);
         RequestRouter router = new RequestRouter(rc, aggregator, loads, own, monitor,
-                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs, fleetOps);
+                split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs, fleetOps, aliases);
         if (keys != null) {
             router.withKeys(keys, scheduling.estimator());
         }
         RequestRouter adminRouter = new RequestRouter(rc, aggregator, loads, own, monitor, RequestRouter.Face.ADMIN,
-                ids, blobs, fleetOps);
+                ids, blobs, fleetOps, aliases);
         List<AutoCloseable> resources = new ArrayList<>(List.of(reporter, charts, renderer::shutdownNow, scheduling,
                 pools::close));
         // What creates work by itself; stopped when a drain begins (and closed with the rest at the end).
         List<AutoCloseable> background = new ArrayList<>();
-        Path file = config.backendsFile();
-        if (file != null && Files.isRegularFile(file)) {
-            int defaultSlots = config.defaultMaxConcurrency();
+        if (watched) {
+            AtomicReference<FleetDeclarations> inForce = new AtomicReference<>(declared);
             background.add(ConfigWatcher.start(file, backends,
-                    f -> BackendsFile.load(f, f.getFileName().toString(), defaultSlots).backends(),
+                    f -> {
+                        BackendsFile.Loaded loaded = BackendsFile.load(f, f.getFileName().toString(), defaultSlots);
+                        // The watcher calls its listener only when the backends differ; declarations may change
+                        // alone, so they are applied here, on the watcher's thread, once the file parsed whole.
+                        if (!loaded.declarations().equals(inForce.getAndSet(loaded.declarations()))) {
+                            aliases.replace(loaded.declarations().aliases());
+                            ensurer.declare(loaded.declarations().withFleetModels(config.ensureModels()));
+                        }
+                        return loaded.backends();
+                    },
                     next -> {
                         FleetChange change = fleet.reload(next);
                         log.info("{} reloaded: {}", file.getFileName(), change.diff().summary());
                         Clustering.grant(clusterRef.get(), change.added());
-                        change.added().forEach(monitor::refresh);
+                        change.added().forEach(b -> monitor.refresh(b).whenComplete((v, t) -> ensurer.recovered(b)));
                         scheduler.drainAll();
                     }, ConfigWatcher.Options.defaults()));
         }
@@ -232,8 +259,14 @@ public final class BalancerServer implements AutoCloseable {
         } catch (Exception e) {
             log.warn("first model poll did not finish in time; serving anyway");
         }
+        ensurer.checkAll();
+        background.add(ensurer);
         long every = config.modelRefreshInterval().toMillis();
         background.add(cancelling(workers.next().scheduleWithFixedDelay(monitor::refreshAll, every, every,
+                TimeUnit.MILLISECONDS)));
+        // A look at the declared models on the same beat: catches a model deleted by hand, or a backend whose
+        // first model list came late. In memory only; a pull starts only where one is missing.
+        background.add(cancelling(workers.next().scheduleWithFixedDelay(ensurer::checkAll, every, every,
                 TimeUnit.MILLISECONDS)));
         // /api/ps alone, every second: Ollama answers it from memory (a few hundred bytes per backend), and an
         // eviction is only seen if a snapshot falls between the victim's unload and the next one.

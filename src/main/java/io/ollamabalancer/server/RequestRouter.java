@@ -38,6 +38,8 @@ import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.relay.StreamingExchange;
 import io.ollamabalancer.request.BlobReferences;
 import io.ollamabalancer.request.InferenceRequest;
+import io.ollamabalancer.request.ModelFieldRewrite;
+import io.ollamabalancer.backend.ModelAliases;
 import io.ollamabalancer.request.MalformedRequestException;
 import io.ollamabalancer.request.RequestJsonParser;
 import io.ollamabalancer.schedule.Priority;
@@ -97,14 +99,17 @@ final class RequestRouter {
     private final PassthroughTargets targets;
     private final BlobUploads uploads;
     private final FleetOperations fleetOps;
+    private final ModelAliases aliases;
     /** The API keys, or {@code null} when no keys file is set (every route open). */
     private ApiKeys keys;
     private RequestEstimator estimator;
     static final String UNAUTHORIZED = "unauthorized: a valid API key is required (Authorization: Bearer <key>)";
 
     RequestRouter(RelayContext rc, FleetAggregator aggregator, ModelLoadFanout loads, BalancerEndpoints own,
-                  FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs, FleetOperations fleetOps) {
+                  FleetMonitor monitor, Face face, AtomicLong ids, BlobLocations blobs, FleetOperations fleetOps,
+                  ModelAliases aliases) {
         this.fleetOps = fleetOps;
+        this.aliases = aliases;
         this.targets = new PassthroughTargets(rc.fleet(), blobs);
         this.uploads = new BlobUploads(rc, targets, blobs, ids);
         this.loads = loads;
@@ -213,6 +218,15 @@ final class RequestRouter {
             }
             model = parsed.model();
         }
+        String aliasTarget = e.kind() == RouteKind.INFERENCE || e.kind() == RouteKind.MODEL_INFO
+                ? aliases.target(model) : null;
+        if (aliasTarget != null) {
+            // Routed, estimated and forwarded as the target: every path below (a load fan-out included) sends the
+            // rewritten body.
+            model = aliasTarget;
+            parsed = parsed == null ? null : parsed.withModel(aliasTarget);
+            req = renamed(req, aliasTarget);
+        }
         if (e.kind() != RouteKind.PASSTHROUGH && (model == null || model.isBlank())) {
             return rejected(ctx, req, e, 400, "model is required", 0, arrival, done);
         }
@@ -273,6 +287,9 @@ final class RequestRouter {
                 int q = uri.indexOf('?');
                 uri = e.path() + (q < 0 ? "" : uri.substring(q));
             }
+            if (e == Endpoint.V1_MODEL && aliasTarget != null) {
+                uri = "/v1/models/" + aliasTarget; // the model is in the path: name the target there
+            }
         }
         int priority = Priority.parse(req.headers().get(HeaderPolicy.PRIORITY_HEADER));
         if (key != null) {
@@ -288,6 +305,20 @@ final class RequestRouter {
             ex.start(direct);
         }
         return ex;
+    }
+
+    /**
+     * {@code req} with its body's model value set to {@code target} (a new request owning the new body; {@code req}
+     * is released), or {@code req} itself when the model was not a body string (a path model, {@code /v1/models/x}).
+     */
+    private static FullHttpRequest renamed(FullHttpRequest req, String target) {
+        ByteBuf body = ModelFieldRewrite.rewrite(req.content(), target);
+        if (body == null) {
+            return req;
+        }
+        FullHttpRequest out = req.replace(body);
+        req.release();
+        return out;
     }
 
     private static Backend leastOutstanding(List<Backend> candidates) {

@@ -156,9 +156,33 @@ class BackendsFileTest {
         "fraction vram      | [{'name':'x','url':'http://h:1','vram':1.5e9}]           | backend \"x\": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found 1.5e9",
         "vram too large     | [{'name':'x','url':'http://h:1','vram':'99999999TB'}]    | backend \"x\": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found \"99999999TB\"",
         "vram boolean       | [{'name':'x','url':'http://h:1','vram':true}]            | backend \"x\": \"vram\" must be a size such as \"24GB\" or a whole number of bytes, found true",
+        "ensure not array   | {'ensureModels':'a','backends':[{'name':'x','url':'http://h:1'}]} | \"ensureModels\" must be an array of model names, found a string",
+        "ensure empty name  | {'backends':[{'name':'x','url':'http://h:1','ensureModels':['']}]} | backend \"x\": \"ensureModels\" must be an array of model names, found an empty name",
+        "aliases not object | {'aliases':['a'],'backends':[{'name':'x','url':'http://h:1'}]} | \"aliases\" must be an object of alias → model, found an array",
+        "alias target num   | {'aliases':{'chat':3},'backends':[{'name':'x','url':'http://h:1'}]} | alias \"chat\" must name a model, found a number",
+        "unknown target     | {'aliases':{'chat':'llama3.2:3b'},'backends':[{'name':'x','url':'http://h:1'}]} | alias \"chat\" points at unknown model \"llama3.2:3b\" (declare it in \"ensureModels\" or a backend's \"models\")",
+        "chained alias      | {'ensureModels':['m'],'aliases':{'a':'m','b':'A'},'backends':[{'name':'x','url':'http://h:1'}]} | alias \"b\" points at \"A\", another alias (aliases do not chain)",
+        "alias shadows      | {'ensureModels':['m','n'],'aliases':{'N':'m'},'backends':[{'name':'x','url':'http://h:1'}]} | alias \"N\" has the name of a declared model; pick another alias name",
     })
     void everyMistakeIsOneReadableLine(String label, String json, String message) {
         assertError(json == null ? "" : q(json), FILE + ": " + message);
+    }
+
+    @Test
+    void declaredModelsAndAliasesOfTheObjectForm() {
+        BackendsFile.Loaded l = parse(q("{'ensureModels': ['llama3.2:3b', 'all-minilm', 'llama3.2:3b'],"
+                + " 'aliases': {'chat': 'LLAMA3.2:3b', 'small': 'qwen2.5:0.5b'},"
+                + " 'backends': [{'name':'a','url':'http://h:1','ensureModels':['qwen2.5:0.5b']},"
+                + " {'name':'b','url':'http://h:2','models':['phi3']}]}"));
+        assertThat(l.warnings()).isEmpty();
+        FleetDeclarations d = l.declarations();
+        assertThat(d.ensureModels()).containsExactly("llama3.2:3b", "all-minilm");
+        assertThat(d.ensuredOn("a")).containsExactly("llama3.2:3b", "all-minilm", "qwen2.5:0.5b");
+        assertThat(d.ensuredOn("b")).containsExactly("llama3.2:3b", "all-minilm");
+        assertThat(d.aliases()).containsEntry("chat", "LLAMA3.2:3b").containsEntry("small", "qwen2.5:0.5b");
+        assertThat(d.withFleetModels(java.util.List.of("phi3", "all-minilm")).ensuredOn("b"))
+                .containsExactly("llama3.2:3b", "all-minilm", "phi3");
+        assertThat(parse(q("[{'name':'a','url':'http://h:1'}]")).declarations()).isEqualTo(FleetDeclarations.NONE);
     }
 
     @Test

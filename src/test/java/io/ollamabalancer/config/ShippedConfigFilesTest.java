@@ -46,7 +46,8 @@ class ShippedConfigFilesTest {
                 .resolve();
         BalancerConfig expected = BalancerConfig.defaults().toBuilder().redisUrl("redis://localhost:6379")
                 .clusterReplicaId("balancer-0").adminToken("change-me").corsOrigins("https://chat.example.com")
-                .apiKeysFile(Path.of("keys.json")).build();
+                .apiKeysFile(Path.of("keys.json"))
+                .ensureModels(java.util.List.of("llama3.2:1b")).build();
         assertThat(r.config()).isEqualTo(expected);
     }
 

@@ -2,6 +2,7 @@ package io.ollamabalancer.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.sim.OllamaSimulator;
 import io.ollamabalancer.sim.SimModel;
 import io.ollamabalancer.testing.TestFleet;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,8 @@ import static org.awaitility.Awaitility.await;
 class JsClientsIT {
     private static final String MODEL = "llama3.2:1b";
     private static final String EMBEDDER = "all-minilm";
+    /** An alias of MODEL declared in the backends file. */
+    private static final String ALIAS = "chat";
     /** What the JavaScript check creates from a blob it uploads to the second backend, "b". */
     private static final String CREATED = "js-made:1b";
     /** What the JavaScript check pulls: in the simulators' registry, on neither backend. */
@@ -52,10 +56,26 @@ class JsClientsIT {
         // A mean far above the cap makes nearly every answer the full 40 tokens, 400 ms at this rate: long enough
         // for the abort checks to cut a stream the backend is really still sending, even on a busy machine, and
         // short enough to keep the whole run within seconds.
-        return new TestFleet()
+        TestFleet fleet = new TestFleet()
                 .sim("a", b -> b.models(MODELS).meanOutputTokens(2_000).maxOutputTokens(40).decodeTokensPerSecond(100))
-                .sim("b", b -> b.models(MODELS).meanOutputTokens(2_000).maxOutputTokens(40).decodeTokensPerSecond(100))
-                .start();
+                .sim("b", b -> b.models(MODELS).meanOutputTokens(2_000).maxOutputTokens(40).decodeTokensPerSecond(100));
+        // The object form of the backends file, declaring an alias of MODEL for the alias checks.
+        StringBuilder entries = new StringBuilder();
+        for (BackendConfig b : fleet.backends()) {
+            entries.append(entries.length() == 0 ? "" : ",").append("{\"name\":\"").append(b.name())
+                    .append("\",\"url\":\"").append(b.url()).append("\",\"maxConcurrency\":").append(b.maxConcurrency())
+                    .append('}');
+        }
+        try {
+            Path file = Files.createTempFile("js-backends", ".json");
+            file.toFile().deleteOnExit();
+            Files.writeString(file, "{\"ensureModels\":[\"" + MODEL + "\"],\"aliases\":{\"" + ALIAS + "\":\"" + MODEL
+                    + "\"},\"backends\":[" + entries + "]}");
+            return fleet.start(b -> b.backendsFile(file));
+        } catch (IOException e) {
+            fleet.close();
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test
@@ -78,6 +98,7 @@ class JsClientsIT {
         env.put("EMBEDDING_DIMS", Integer.toString(EMBED_DIMS));
         env.put("BLOB_BACKEND", "b");
         env.put("CREATED_MODEL", CREATED);
+        env.put("ALIAS_MODEL", ALIAS);
         env.put("PULLED_MODEL", PULLED);
         env.put("NO_COLOR", "1");
         // The SDKs must talk to the balancer on loopback directly, whatever the caller's environment says.
