@@ -115,8 +115,8 @@ proxy_report() {
         echo "- Load: wrk \`-t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION --latency --timeout 5s -s bench/post.lua\`"\
              "POSTing \`$GENERATE_BODY\` to \`/api/generate\`; per path a 2 s single-connection start and a $WRK_WARMUP warm-up, then"\
              "$PROXY_ROUNDS rounds of direct → nginx → balancer (figures: median of the rounds, range in brackets)."
-        echo "- Settings: nginx \`worker_processes auto\`, access log off, \`keepalive_requests\` unlimited"\
-             "(bench/nginx/); the balancer with \`$BALANCER_JAVA_OPTS\`, access log off, built-in defaults otherwise,"\
+        echo "- Settings: nginx \`worker_processes auto\`, its default access log on (to a file) for the proxy, off for the static backend, \`keepalive_requests\` unlimited"\
+             "(bench/nginx/); the balancer with \`$BALANCER_JAVA_OPTS\`, built-in defaults (its access log on),"\
              "one backend with \`maxConcurrency\` 512 and a static model list."
         echo "- Noise: wrk, nginx and the JVM share the machine's $(nproc) CPUs (and other work: load average"\
              "$LOAD_BEFORE before, $LOAD_AFTER after), so absolute numbers are low and vary between rounds;"\

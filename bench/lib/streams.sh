@@ -220,11 +220,11 @@ streams_report() {
         echo "- Backends: $SIMS simulators in one JVM (\`simulate --fleet\`, \`$SIM_JAVA_OPTS\`, bench/out/$tag/fleet.json),"\
              "$(( (STREAMS + SIMS - 1) / SIMS )) slots each, $DECODE_TPS tokens/s per stream with no slowdown under"\
              "concurrency, jitter ±$(awk -v j="$JITTER" 'BEGIN { print j * 100 }')%, $TOKENS tokens per answer"\
-             "(\`num_predict\`), model warm. The balancer (\`$BALANCER_JAVA_OPTS\`, access log off) lists them with"\
+             "(\`num_predict\`), model warm. The balancer (\`$BALANCER_JAVA_OPTS\`, built-in defaults, its access log on) lists them with"\
              "\`maxConcurrency\` = their slots."
         [ "$has_nginx" = 1 ] && echo "- Peer: nginx in front of the same simulators (bench/nginx/streams.conf.in:"\
              "\`worker_processes auto\`, \`least_conn\`, \`proxy_buffering off\`, \`proxy_http_version 1.1\`, upstream"\
-             "\`keepalive $STREAMS\`, access log off)."
+             "\`keepalive $STREAMS\`, its default access log on)."
         echo "- Load: \`loadgen --connections $STREAMS --requests $STREAM_REQUESTS --warmup $STREAM_WARMUP"\
              "--ramp-up $STREAM_RAMP --threads $LOADGEN_THREADS\` (\`$LOADGEN_JAVA_OPTS\`), streaming"\
              "\`POST /api/generate\`; direct: connection i goes to simulator i mod $SIMS; $STREAM_ROUNDS rounds of"\
