@@ -143,6 +143,7 @@ final class DemoCommand implements Callable<Integer> {
             sb.append("  curl ").append(url).append("/api/embed -d '{\"model\":\"all-minilm\",\"input\":\"hello\"}'\n");
             sb.append("  curl ").append(url).append("/api/tags\n");
             sb.append("  curl ").append(url).append("/balancer/status\n");
+            sb.append("\nWatch it live: ").append(url).append("/balancer/ui in a browser.\n");
             sb.append("\nOr point any Ollama client at it: OLLAMA_HOST=").append(url).append(" ollama run llama3.2:1b\n");
             sb.append("Press Ctrl-C to stop.\n");
             return sb.toString();
