@@ -1,6 +1,7 @@
 package io.ollamabalancer.cluster;
 
 import io.ollamabalancer.estimate.LearnedState;
+import io.ollamabalancer.fleetops.PullClaims;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
 import org.slf4j.Logger;
@@ -37,6 +38,8 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterNode implements ClusterHooks, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How long a pull claim outlives a replica that died holding it (renewed every third of it while held). */
+    private static final long PULL_LEASE_MILLIS = 60_000;
 
     private enum State { CONNECTING, JOINING, JOINED, ALONE, CLOSED }
 
@@ -102,6 +105,14 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         node.timers.add(node.thread.every(node.shared::statsTick, config.statsInterval().toNanos()));
         node.timers.add(node.thread.every(node.shared::pollHealth, config.healthPollInterval().toNanos()));
         return node;
+    }
+
+    /**
+     * Claims on pulls of declared models, shared with the other replicas through Redis (one replica pulls a model
+     * onto a backend; see {@link PullLeases}); granted locally while Redis is away.
+     */
+    public PullClaims pullClaims() {
+        return new PullLeases(keys, config.replicaId(), PULL_LEASE_MILLIS, access, thread);
     }
 
     /** Completes when the first attempt to join ended: joined, or alone because Redis was unreachable. */

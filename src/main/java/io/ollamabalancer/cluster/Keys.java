@@ -20,6 +20,7 @@ package io.ollamabalancer.cluster;
  * {ns}:stat:&lt;key&gt;            HASH   replica → its observations under that key ({@link WeightedStatsCodec#encode})
  * {ns}:down:&lt;backend&gt;        STRING "replica|reason" while that backend is ejected (TTL = ejection time)
  * {ns}:events                channel "freed b", "want b", "down b", "up b"
+ * {ns}:pull:&lt;backend&gt;:&lt;model&gt; STRING the replica pulling that declared model onto that backend ({@link PullLeases})
  * </pre>
  */
 final class Keys {
@@ -63,6 +64,10 @@ final class Keys {
 
     String queue(String replica, String model) {
         return prefix + "q:" + replica + ":" + model;
+    }
+
+    String pull(String backend, String model) {
+        return prefix + "pull:" + backend + ":" + model;
     }
 
     String statsIndex() {

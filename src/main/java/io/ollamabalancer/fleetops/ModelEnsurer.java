@@ -58,6 +58,8 @@ public final class ModelEnsurer implements AutoCloseable {
     /** Set from any thread (also after the event loops stopped); read on the loop. */
     private volatile boolean closed;
     private volatile EnsureStatus status = EnsureStatus.NONE;
+    /** Who pulls when replicas share the fleet; set once before the first check. */
+    private volatile PullClaims claims = PullClaims.ALONE;
 
     /**
      * @param refresh    refreshes one backend's model lists; completes when done
@@ -74,6 +76,11 @@ public final class ModelEnsurer implements AutoCloseable {
         this.firstRetryMillis = firstRetry.toMillis();
         this.maxRetryMillis = maxRetry.toMillis();
         this.wallMillis = wallMillis;
+    }
+
+    /** Shares pulls with the other replicas of a cluster: one of them pulls a model onto a backend. */
+    public void shareClaims(PullClaims shared) {
+        claims = shared;
     }
 
     /** New declarations (the file changed): looks at every backend again. */
@@ -182,6 +189,31 @@ public final class ModelEnsurer implements AutoCloseable {
         e.completed = 0;
         e.total = 0;
         pulling.put(b.name(), e);
+        claims.claim(b.name(), e.model).whenComplete((claim, t) -> loop.execute(() -> {
+            PullClaims.Claim c = claim == null ? PullClaims.Claim.MINE : claim;
+            if (closed) {
+                c.release(false);
+                pulling.remove(b.name());
+            } else if (c.mine()) {
+                e.claim = c;
+                startPull(b, e);
+            } else {
+                elsewhere(b, e, c.holder());
+            }
+        }));
+    }
+
+    /** Another replica pulls it: wait, and look again after the first retry interval (its list will show it). */
+    private void elsewhere(Backend b, Entry e, String holder) {
+        pulling.remove(b.name());
+        e.state = State.WAITING;
+        e.notBefore = wallMillis.getAsLong() + firstRetryMillis;
+        log.info("declared model {} on backend {} is being pulled by replica {}", e.model, b.name(), holder);
+        schedule(b, firstRetryMillis);
+        publish();
+    }
+
+    private void startPull(Backend b, Entry e) {
         log.info("pulling declared model {} on backend {}", e.model, b.name());
         String name = new String(ModelFieldRewrite.jsonString(e.model), StandardCharsets.UTF_8);
         byte[] body = ("{\"model\":" + name + "}").getBytes(StandardCharsets.UTF_8);
@@ -190,6 +222,10 @@ public final class ModelEnsurer implements AutoCloseable {
 
     private void finished(Backend b, Entry e, String error) {
         pulling.remove(b.name());
+        if (e.claim != null) {
+            e.claim.release(error == null);
+            e.claim = null;
+        }
         Map<String, Long> counts = pulls.computeIfAbsent(b.name(), k -> new LinkedHashMap<>());
         counts.merge(error == null ? "success" : "failure", 1L, Long::sum);
         if (error == null) {
@@ -238,6 +274,8 @@ public final class ModelEnsurer implements AutoCloseable {
     private static final class Entry {
         final String model;
         State state = State.WAITING;
+        /** The claim on the pull running, given back when it ends. */
+        PullClaims.Claim claim;
         long completed;
         long total;
         String lastError;

@@ -252,6 +252,7 @@ public final class BalancerServer implements AutoCloseable {
         ClusterNode cluster = Clustering.join(config, fleet, scheduler, scheduling);
         if (cluster != null) {
             clusterRef.set(cluster);
+            ensurer.shareClaims(cluster.pullClaims());
             resources.add(0, cluster);
         }
         try {

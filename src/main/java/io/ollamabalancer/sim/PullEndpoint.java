@@ -41,6 +41,7 @@ final class PullEndpoint {
             return;
         }
         SimContext sim = x.sim();
+        sim.counters().pullReceived();
         ModelRuntime installed = sim.catalog().find(name);
         SimModel source = installed != null ? installed.model() : sim.catalog().inRegistry(name);
         String display = installed != null ? installed.displayName()

@@ -28,6 +28,7 @@ public final class SimCounters {
     private final LongAdder blobBytesStored = new LongAdder();
     private final LongAdder blobBytesReceived = new LongAdder();
     private final LongAdder writePauses = new LongAdder();
+    private final LongAdder pulls = new LongAdder();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
@@ -143,6 +144,7 @@ public final class SimCounters {
         blobBytesStored.reset();
         blobBytesReceived.reset();
         writePauses.reset();
+        pulls.reset();
         peak.set(active.get());
     }
 
@@ -175,6 +177,7 @@ public final class SimCounters {
             g.writeNumberField("blobBytesStored", blobBytesStored());
             g.writeNumberField("blobBytesReceived", blobBytesReceived());
             g.writeNumberField("writePauses", writePauses());
+            g.writeNumberField("pulls", pulls());
             g.writeEndObject();
         });
     }
@@ -206,6 +209,15 @@ public final class SimCounters {
      * Times a stream stopped generating because its connection was not writable: the client (the balancer, in
      * tests) stopped reading, so backpressure reached the backend.
      */
+    /** {@code /api/pull} requests received (each a download as far as the simulator goes). */
+    public long pulls() {
+        return pulls.sum();
+    }
+
+    void pullReceived() {
+        pulls.increment();
+    }
+
     public long writePauses() {
         return writePauses.sum();
     }
