@@ -13,6 +13,7 @@ import io.ollamabalancer.relay.Responses;
 import io.ollamabalancer.upstream.UpstreamFetcher;
 import io.ollamabalancer.upstream.UpstreamPools;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -34,16 +35,19 @@ public final class FleetOperations {
     private final UpstreamPools pools;
     private final UpstreamFetcher fetcher;
     private final Function<Backend, CompletableFuture<?>> refresh;
+    private final ModelEnsurer catchUp;
 
     /**
      * @param refresh refreshes one backend's model lists ({@code /api/tags}, {@code /api/ps}); completes when done
+     * @param catchUp told of the backends a pull missed (so that they get the model when they return) and of deletes
      */
     public FleetOperations(Fleet fleet, UpstreamPools pools, UpstreamFetcher fetcher,
-                           Function<Backend, CompletableFuture<?>> refresh) {
+                           Function<Backend, CompletableFuture<?>> refresh, ModelEnsurer catchUp) {
         this.targets = new FleetTargets(fleet);
         this.pools = pools;
         this.fetcher = fetcher;
         this.refresh = refresh;
+        this.catchUp = Objects.requireNonNull(catchUp, "catchUp");
     }
 
     /**
@@ -70,10 +74,12 @@ public final class FleetOperations {
             return refuse(ctx, endpoint, choice, done);
         }
         return switch (endpoint) {
-            case PULL, CREATE -> ProgressFanout.start(ctx, pools, choice.backends(), endpoint, body,
-                    fields.stream(), refresh, done);
-            case DELETE -> ReplyFanout.start(ctx, fetcher, choice.backends(), endpoint, HttpMethod.DELETE, body,
-                    refresh, new FleetDelete(fields.model()), done);
+            case PULL -> ProgressFanout.start(ctx, pools, choice.backends(), endpoint, body, fields.stream(), refresh,
+                    done, caughtUpLater(named, fields.model(), choice));
+            case CREATE -> ProgressFanout.start(ctx, pools, choice.backends(), endpoint, body, fields.stream(),
+                    refresh, done, () -> { });
+            case DELETE -> forgetThen(named, fields.model(), choice, () -> ReplyFanout.start(ctx, fetcher, choice.backends(), endpoint, HttpMethod.DELETE, body,
+                    refresh, new FleetDelete(fields.model()), done));
             default -> ReplyFanout.start(ctx, fetcher, choice.backends(), endpoint, HttpMethod.POST, body,
                     refresh, FleetCopy.INSTANCE, done);
         };
@@ -86,6 +92,27 @@ public final class FleetOperations {
      */
     public boolean createsOnFleet(ByteBuf body, String named) {
         return FleetCreate.targets(targets, named, OperationFields.read(ByteBufUtil.getBytes(body))) != null;
+    }
+
+    /**
+     * What a pull does once it succeeded somewhere: the enabled backends it could not reach because they were
+     * unavailable get the model when they return. Not for a pull to named backends (the client chose them).
+     */
+    private Runnable caughtUpLater(String named, String model, FleetTargets.Choice choice) {
+        if (named != null || model.isBlank()) {
+            return () -> { };
+        }
+        List<String> missed = targets.missedBy(choice);
+        return missed.isEmpty() ? () -> { } : () -> catchUp.caughtUp(model, missed);
+    }
+
+    /** A delete through the balancer: no backend it reaches is caught up on the model afterwards. */
+    private ClientExchange forgetThen(String named, String model, FleetTargets.Choice choice,
+                                      java.util.function.Supplier<ClientExchange> delete) {
+        if (!model.isBlank()) {
+            catchUp.deleted(model, named == null ? null : choice.backends().stream().map(Backend::name).toList());
+        }
+        return delete.get();
     }
 
     private static ClientExchange refuse(ChannelHandlerContext ctx, Endpoint endpoint, FleetTargets.Choice choice,

@@ -53,6 +53,17 @@ final class FleetTargets {
         return fleet.candidates(modelKey, null);
     }
 
+    /** The enabled backends a choice leaves out (unavailable when it was made), by name. */
+    List<String> missedBy(Choice c) {
+        List<String> out = new ArrayList<>();
+        for (Backend b : fleet.all()) {
+            if (b.config().enabled() && !c.backends().contains(b)) {
+                out.add(b.name());
+            }
+        }
+        return out;
+    }
+
     private Choice available() {
         List<Backend> up = fleet.available();
         return up.isEmpty() ? new Choice(List.of(), 503, "no healthy backend available", 1) : Choice.of(up);

@@ -34,6 +34,11 @@ import java.util.function.LongSupplier;
  * {@code firstRetry} up to {@code maxRetry}. It looks again when told to: at start-up, when a backend joins or
  * returns from an ejection, and when the declarations change.
  *
+ * <p>It also catches up a fleet pull ({@code /api/pull} through the balancer) on the backends that were unavailable
+ * when it ran ({@link #caughtUp}): such a model is pulled there once, when the backend returns, and forgotten once the
+ * backend holds it, or at once when the model is deleted through the balancer ({@link #deleted}). These are kept in
+ * memory only (a restart forgets them), at most {@value #MAX_CATCH_UPS} per backend.
+ *
  * <p>Threading: all state is confined to one event loop ({@code loop}); the public methods may be called from any
  * thread and hand their work to it. {@link #status()} reads an immutable snapshot published after every change.
  * Nothing blocks: pulls are {@link BackendLines} calls on the upstream pools. Buffers: none held (progress lines
@@ -41,6 +46,8 @@ import java.util.function.LongSupplier;
  */
 public final class ModelEnsurer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ModelEnsurer.class);
+    /** Models a backend owes from fleet pulls it missed; beyond this the oldest is dropped (and logged). */
+    static final int MAX_CATCH_UPS = 64;
 
     private final Fleet fleet;
     private final UpstreamPools pools;
@@ -54,6 +61,11 @@ public final class ModelEnsurer implements AutoCloseable {
     /** Backends with a pull running (at most one each). Event-loop confined. */
     private final Map<String, Entry> pulling = new HashMap<>();
     private final Map<String, Map<String, Long>> pulls = new LinkedHashMap<>();
+    /**
+     * Backend name → models pulled through the balancer while it was unavailable, in pull order. Event-loop confined.
+     * Kept apart from {@link #entries} so that a backend disabled for a while still owes them when enabled again.
+     */
+    private final Map<String, java.util.LinkedHashSet<String>> catchUps = new LinkedHashMap<>();
     private FleetDeclarations declared;
     /** Set from any thread (also after the event loops stopped); read on the loop. */
     private volatile boolean closed;
@@ -116,6 +128,53 @@ public final class ModelEnsurer implements AutoCloseable {
         });
     }
 
+    /**
+     * A fleet pull of {@code model} ran while {@code missed} (backend names) were unavailable: each of them gets the
+     * model when it returns. Safe from any thread.
+     */
+    public void caughtUp(String model, List<String> missed) {
+        if (missed.isEmpty()) {
+            return;
+        }
+        loop.execute(() -> {
+            for (String name : missed) {
+                java.util.LinkedHashSet<String> owed = catchUps.computeIfAbsent(name, k -> new java.util.LinkedHashSet<>());
+                if (owed.add(model) && owed.size() > MAX_CATCH_UPS) {
+                    String dropped = owed.iterator().next();
+                    owed.remove(dropped);
+                    log.warn("backend {} missed more than {} fleet pulls; it will not be caught up on {}", name,
+                            MAX_CATCH_UPS, dropped);
+                }
+                log.info("backend {} is unavailable; it will be caught up on model {} when it returns", name, model);
+                Backend b = fleet.byName(name);
+                if (b != null) {
+                    check(b); // shows the row now; pulls at once should the backend be back already
+                }
+            }
+            publish();
+        });
+    }
+
+    /**
+     * {@code model} was deleted through the balancer on {@code backends} (null: on every backend): none of them is
+     * caught up on it any more (a catch-up must not undo a delete). Safe from any thread.
+     */
+    public void deleted(String model, List<String> backends) {
+        String key = ModelNames.normalize(model);
+        loop.execute(() -> {
+            catchUps.forEach((name, owed) -> {
+                if (backends == null || backends.contains(name)) {
+                    owed.removeIf(m -> ModelNames.normalize(m).equals(key));
+                }
+            });
+            catchUps.values().removeIf(java.util.Set::isEmpty);
+            for (Backend b : fleet.all()) {
+                check(b);
+            }
+            publish();
+        });
+    }
+
     /** The declared models now, per backend; safe from any thread. */
     public EnsureStatus status() {
         return status;
@@ -129,22 +188,46 @@ public final class ModelEnsurer implements AutoCloseable {
 
     private void check(Backend b) {
         // A disabled backend gets no requests, so it needs no models: it is not shown either.
-        List<String> wanted = b.config().enabled() ? declared.ensuredOn(b.name()) : List.of();
+        List<String> wanted = b.config().enabled() ? wanted(b.name()) : List.of();
         Map<String, Entry> mine = entries.computeIfAbsent(b.name(), k -> new LinkedHashMap<>());
         mine.keySet().retainAll(wanted);
         entries.keySet().removeIf(name -> fleet.byName(name) == null);
+        catchUps.keySet().removeIf(name -> fleet.byName(name) == null);
+        java.util.Set<String> owed = catchUps.getOrDefault(b.name(), new java.util.LinkedHashSet<>());
+        List<String> declaredHere = declared.ensuredOn(b.name());
         for (String model : wanted) {
             Entry e = mine.computeIfAbsent(model, Entry::new);
+            e.catchUp = !declaredHere.contains(model);
             if (e.state == State.PULLING || e.listing) {
                 continue; // the monitor's list may not show the model yet
             }
             if (b.hasModel(ModelNames.normalize(model))) {
                 e.present();
+                if (e.catchUp) {
+                    // Caught up: the backend holds it now, and it was never declared; nothing more to keep.
+                    owed.remove(model);
+                    mine.remove(model);
+                }
             } else if (e.state == State.PRESENT) {
                 e.state = State.WAITING; // deleted since
             }
         }
+        if (owed.isEmpty()) {
+            catchUps.remove(b.name());
+        }
         startNext(b, mine);
+    }
+
+    /** What {@code backend} must hold: its declared models, then the fleet pulls it missed. */
+    private List<String> wanted(String backend) {
+        List<String> out = declared.ensuredOn(backend);
+        java.util.Set<String> owed = catchUps.get(backend);
+        if (owed == null || owed.isEmpty()) {
+            return out;
+        }
+        java.util.Set<String> all = new java.util.LinkedHashSet<>(out);
+        all.addAll(owed);
+        return List.copyOf(all);
     }
 
     /** Starts the next due pull on {@code b} unless one runs, or schedules a look at the earliest retry. */
@@ -229,7 +312,7 @@ public final class ModelEnsurer implements AutoCloseable {
         Map<String, Long> counts = pulls.computeIfAbsent(b.name(), k -> new LinkedHashMap<>());
         counts.merge(error == null ? "success" : "failure", 1L, Long::sum);
         if (error == null) {
-            log.info("declared model {} is now on backend {}", e.model, b.name());
+            log.info("{} model {} is now on backend {}", e.catchUp ? "caught-up" : "declared", e.model, b.name());
             e.present();
             e.listing = true;
             // Look again (and start the next pull) once the monitor lists the new model.
@@ -262,7 +345,7 @@ public final class ModelEnsurer implements AutoCloseable {
         for (Map.Entry<String, Map<String, Entry>> be : entries.entrySet()) {
             for (Entry e : be.getValue().values()) {
                 rows.add(new EnsureStatus.Model(be.getKey(), e.model, e.state, e.completed, e.total, e.lastError,
-                        e.state == State.FAILED ? e.notBefore : 0, e.failures));
+                        e.state == State.FAILED ? e.notBefore : 0, e.failures, e.catchUp));
             }
         }
         Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
@@ -273,6 +356,8 @@ public final class ModelEnsurer implements AutoCloseable {
     /** One declared model on one backend. Event-loop confined. */
     private static final class Entry {
         final String model;
+        /** Owed from a fleet pull the backend missed, not declared: dropped once the backend holds it. */
+        boolean catchUp;
         State state = State.WAITING;
         /** The claim on the pull running, given back when it ends. */
         PullClaims.Claim claim;

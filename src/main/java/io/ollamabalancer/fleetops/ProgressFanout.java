@@ -50,6 +50,8 @@ final class ProgressFanout implements ClientExchange {
     private final Endpoint endpoint;
     private final boolean stream;
     private final Runnable done;
+    /** Run once every backend ended, if at least one succeeded (whether or not the client is still there). */
+    private final Runnable anySucceeded;
     private final PullProgressMerger merger;
     private final List<CompletableFuture<?>> refreshes = new ArrayList<>();
     private final String backendNames;
@@ -57,17 +59,19 @@ final class ProgressFanout implements ClientExchange {
     /** The first failed backend's status for a non-streamed answer: its own if it had one, else 500 or 502. */
     private int failureStatus;
     private boolean headSent;
+    private boolean succeededSomewhere;
     /** Every backend ended and the refreshes are done. */
     private boolean ending;
     private boolean clientGone;
     private boolean finished;
 
     private ProgressFanout(ChannelHandlerContext ctx, Endpoint endpoint, List<Backend> targets, boolean stream,
-                           Runnable done) {
+                           Runnable done, Runnable anySucceeded) {
         this.ctx = ctx;
         this.endpoint = endpoint;
         this.stream = stream;
         this.done = done;
+        this.anySucceeded = anySucceeded;
         List<String> names = new ArrayList<>(targets.size());
         for (Backend b : targets) {
             names.add(b.name());
@@ -80,12 +84,14 @@ final class ProgressFanout implements ClientExchange {
     /**
      * Starts the operation on every target (at least one) and returns the exchange now answering the client.
      *
-     * @param refresh refreshes one backend's model lists; completes when done (never exceptionally matters)
+     * @param refresh      refreshes one backend's model lists; completes when done (never exceptionally matters)
+     * @param anySucceeded run on the client's event loop once every backend ended, if at least one succeeded
      */
     static ProgressFanout start(ChannelHandlerContext ctx, UpstreamPools pools, List<Backend> targets,
                                 Endpoint endpoint, byte[] body, boolean stream,
-                                Function<Backend, CompletableFuture<?>> refresh, Runnable done) {
-        ProgressFanout fan = new ProgressFanout(ctx, endpoint, targets, stream, done);
+                                Function<Backend, CompletableFuture<?>> refresh, Runnable done,
+                                Runnable anySucceeded) {
+        ProgressFanout fan = new ProgressFanout(ctx, endpoint, targets, stream, done, anySucceeded);
         String path = endpoint.path();
         EventLoop loop = ctx.channel().eventLoop();
         for (Backend b : targets) {
@@ -130,6 +136,7 @@ final class ProgressFanout implements ClientExchange {
                 fail(500, line.error()); // Ollama answers a failed pull without streaming with a 500
             } else {
                 over = "success".equals(line.status());
+                succeededSomewhere |= over;
                 merger.line(backend.name(), line);
             }
             flush();
@@ -198,6 +205,9 @@ final class ProgressFanout implements ClientExchange {
     /** Every backend ended and its model list was refreshed: the answer can end. */
     private void allEnded() {
         ending = true;
+        if (succeededSomewhere) {
+            anySucceeded.run();
+        }
         if (clientGone || finished) {
             return;
         }

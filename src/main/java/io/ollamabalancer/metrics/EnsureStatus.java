@@ -45,8 +45,10 @@ public record EnsureStatus(List<Model> models, Map<String, Map<String, Long>> pu
      * @param lastError            the last failed pull's error, or null
      * @param nextRetryEpochMillis when a failed pull is tried again (0 unless failed)
      * @param failures             pulls of this model on this backend that failed in a row
+     * @param catchUp              not declared, but owed from a pull through the balancer that ran while this
+     *                             backend was unavailable (the row goes once the backend holds the model)
      */
     public record Model(String backend, String model, State state, long completed, long total, String lastError,
-                        long nextRetryEpochMillis, int failures) {
+                        long nextRetryEpochMillis, int failures, boolean catchUp) {
     }
 }

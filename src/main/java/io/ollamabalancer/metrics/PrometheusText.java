@@ -256,10 +256,10 @@ public final class PrometheusText {
             missing.merge(m.backend(), m.state() == EnsureStatus.State.PRESENT ? 0 : 1, Integer::sum);
         }
         w.family(PREFIX + "ensure_models_missing", "gauge",
-                "Declared models (ensureModels) the backend does not hold yet.");
+                "Declared models (ensureModels), and fleet pulls it missed while down, the backend does not hold yet.");
         missing.forEach((backend, n) -> w.sample(PREFIX + "ensure_models_missing", n, "backend", backend));
         w.family(PREFIX + "ensure_pulls_total", "counter",
-                "Pulls of declared models finished, per backend and result (success, failure).");
+                "Pulls of declared or missed models finished, per backend and result (success, failure).");
         for (Map.Entry<String, Map<String, Long>> b : new TreeMap<>(s.pulls()).entrySet()) {
             for (Map.Entry<String, Long> r : new TreeMap<>(b.getValue()).entrySet()) {
                 w.sample(PREFIX + "ensure_pulls_total", r.getValue(), "backend", b.getKey(), "result", r.getKey());

@@ -167,6 +167,9 @@ public final class StatusDocument {
                 g.writeStringField("nextRetryAt", java.time.Instant.ofEpochMilli(m.nextRetryEpochMillis()).toString());
             }
             g.writeNumberField("failures", m.failures());
+            if (m.catchUp()) {
+                g.writeBooleanField("catchUp", true);
+            }
             g.writeEndObject();
         }
         g.writeEndArray();

@@ -208,7 +208,7 @@ public final class BalancerServer implements AutoCloseable {
         boolean split = config.adminPort() > 0;
         ModelLoadFanout loads = new ModelLoadFanout(fleet, fetcher, monitor::refresh);
         BlobLocations blobs = BlobLocations.withDefaults();
-        FleetOperations fleetOps = new FleetOperations(fleet, pools, fetcher, monitor::refresh);
+        FleetOperations fleetOps = new FleetOperations(fleet, pools, fetcher, monitor::refresh, ensurer);
         RequestRouter router = new RequestRouter(rc, aggregator, loads, own, monitor,
                 split ? RequestRouter.Face.PUBLIC : RequestRouter.Face.ALL, ids, blobs, fleetOps, aliases);
         if (keys != null) {

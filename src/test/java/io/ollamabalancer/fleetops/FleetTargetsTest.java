@@ -69,4 +69,13 @@ class FleetTargetsTest {
         assertThat(names(FleetPull.targets(targets, null, fields("{\"model\":\"m\"}"))))
                 .isEqualTo("503 no healthy backend available");
     }
+
+    @Test
+    void aPullToTheDefaultTargetsMissesTheUnavailableBackends() {
+        OperationFields pull = fields("{\"model\":\"m\"}");
+        assertThat(targets.missedBy(FleetPull.targets(targets, null, pull))).isEmpty();
+        fleet.byName("b").draining(true);
+        assertThat(targets.missedBy(FleetPull.targets(targets, null, pull))).containsExactly("b");
+        assertThat(targets.missedBy(FleetPull.targets(targets, "c", pull))).containsExactly("a", "b");
+    }
 }

@@ -219,6 +219,69 @@ class FleetOperationsIT {
         }
     }
 
+    /** Waits until the balancer shows {@code backend}'s health as {@code state} ("up", "down"). */
+    private void awaitHealth(String backend, String state) {
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            for (JsonNode b : JSON.readTree(Http.get(url("/balancer/status")).body()).get("backends")) {
+                if (b.get("name").asText().equals(backend)) {
+                    return b.get("health").asText().equals(state);
+                }
+            }
+            return false;
+        });
+    }
+
+    /** Sends generates until the balancer has ejected sim 1 ("b"), whose connections are refused. */
+    private void ejectB() throws Exception {
+        fleet.sim(1).faults().refuseConnections(true);
+        for (int i = 0; i < 10; i++) {
+            assertThat(Http.post(url("/api/generate"), "{\"model\":\"" + INSTALLED
+                    + "\",\"prompt\":\"hi\",\"stream\":false}")
+                    .statusCode()).isEqualTo(200);
+        }
+        awaitHealth("b", "down");
+    }
+
+    @Test
+    void aBackendThatWasDownDuringAPullIsCaughtUpWhenItReturns() throws Exception {
+        ejectB();
+        HttpResponse<String> r = Http.post(url("/api/pull"), "{\"model\":\"" + PULLED + "\"}");
+        assertThat(r.headers().firstValue("x-balancer-backend")).hasValue("a,c");
+        parseLikeOllamaJs(r.body());
+        assertThat(fleet.sim(1).hasModel(PULLED)).isFalse();
+
+        fleet.sim(1).faults().refuseConnections(false);
+        awaitHealth("b", "up");
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(fleet.sim(1).hasModel(PULLED)).as("caught up on its return").isTrue();
+            assertThat(statusModels("b")).contains(PULLED);
+        });
+        assertThat(fleet.sim(1).counters().pulls()).as("one catch-up pull").isEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                JSON.readTree(Http.get(url("/balancer/status")).body()).findValues("catchUp")).as(
+                "a caught-up model is not kept as if declared").isEmpty());
+    }
+
+    @Test
+    void aDeleteThroughTheBalancerCancelsTheCatchUpAndAFailedPullOwesNothing() throws Exception {
+        ejectB();
+        parseLikeOllamaJs(Http.post(url("/api/pull"), "{\"model\":\"" + PULLED + "\"}").body());
+        assertThat(Http.post(url("/api/pull"), "{\"model\":\"nope\",\"stream\":false}").statusCode())
+                .as("a pull that failed everywhere").isEqualTo(500);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                JSON.readTree(Http.get(url("/balancer/status")).body()).findValues("catchUp"))
+                .as("b owes the pulled model only").hasSize(1));
+        assertThat(delete(url("/api/delete"), "{\"model\":\"" + PULLED + "\"}").statusCode()).isEqualTo(200);
+
+        fleet.sim(1).faults().refuseConnections(false);
+        awaitHealth("b", "up");
+        // Give a catch-up every chance to run (the ensurer looks at a returning backend at once).
+        Thread.sleep(1_000);
+        assertThat(fleet.sim(1).hasModel(PULLED)).as("the delete is not undone").isFalse();
+        assertThat(fleet.sim(1).counters().pulls()).isZero();
+        assertThat(JSON.readTree(Http.get(url("/balancer/status")).body()).findValues("catchUp")).isEmpty();
+    }
+
     @Test
     void deleteReachesEveryBackendThatHasTheModelThen404() throws Exception {
         HttpResponse<String> gone = delete(url("/api/delete"), "{\"model\":\"" + INSTALLED + "\"}");
