@@ -80,7 +80,7 @@ public class ClusterCostBenchmark {
                     .namespace("bench-" + UUID.randomUUID()).replicaId("bench").build();
             node = ClusterNode.start(config, new ClusterNodeTest.FakeView(), LearnedState.NONE, HealthListener.NONE,
                     null);
-            node.ready().get(5, TimeUnit.SECONDS);
+            node.ready().get(30, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (node.grantFor("gpu").granted() < 4) {
                 if (System.nanoTime() > deadline) {
