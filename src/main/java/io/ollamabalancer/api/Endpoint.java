@@ -32,6 +32,8 @@ public enum Endpoint {
     UI("/balancer/ui", RouteKind.BALANCER, null, false),
     /** The JSON the dashboard page polls. */
     UI_DATA("/balancer/ui/data", RouteKind.BALANCER, null, false),
+    /** Each API key's use ({@code ?since=}); with {@code --api-keys} only. */
+    USAGE("/balancer/usage", RouteKind.BALANCER, null, false),
     ADMIN("/balancer/backends/", RouteKind.BALANCER, null, false),
     /**
      * {@code /api/blobs/:digest}, any method: sent to the backend that holds the blob when known. A {@code POST}

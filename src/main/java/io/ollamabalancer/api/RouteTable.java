@@ -33,7 +33,7 @@ public final class RouteTable {
     static {
         for (Endpoint e : Endpoint.values()) {
             Set<String> methods = switch (e) {
-                case ROOT, VERSION, TAGS, HEALTH, READY, METRICS, DEBUG_LATENCY, STATUS, UI, UI_DATA -> GET_HEAD;
+                case ROOT, VERSION, TAGS, HEALTH, READY, METRICS, DEBUG_LATENCY, STATUS, UI, UI_DATA, USAGE -> GET_HEAD;
                 case PS, V1_MODELS, V1_MODEL -> GET;
                 case DELETE -> DELETE;
                 case PASSTHROUGH, BLOB -> null; // every method goes to the backend, which answers its own 405

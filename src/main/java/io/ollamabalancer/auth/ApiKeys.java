@@ -41,6 +41,8 @@ public final class ApiKeys implements RequestObserver {
     private final CounterFamily generatedTokens = new CounterFamily(MAX_SERIES, "key");
     private final CounterFamily rejected = new CounterFamily(MAX_SERIES, "key", "reason");
     private final CounterFamily unauthorized = new CounterFamily(1);
+    private final CounterFamily queueWaitNanos = new CounterFamily(MAX_SERIES, "key");
+    private final UsageLedger usage;
 
     private record Entry(byte[] digest, KeyState state) {
     }
@@ -50,8 +52,26 @@ public final class ApiKeys implements RequestObserver {
      * @param clock nanoseconds, for the buckets ({@code System::nanoTime} in production)
      */
     public ApiKeys(List<ApiKey> keys, LongSupplier clock) {
+        this(keys, clock, System::currentTimeMillis);
+    }
+
+    /**
+     * @param wallMillis the wall clock in milliseconds, for the usage history ({@link #usage()})
+     */
+    public ApiKeys(List<ApiKey> keys, LongSupplier clock, LongSupplier wallMillis) {
         this.clock = clock;
         this.entries = build(keys, new Entry[0]);
+        this.usage = new UsageLedger(wallMillis);
+    }
+
+    /** What each key used, minute by minute over the last day and since start. */
+    public UsageLedger usage() {
+        return usage;
+    }
+
+    /** The names of the keys in force, in file order. */
+    public List<String> names() {
+        return keys().stream().map(ApiKey::name).toList();
     }
 
     /** Puts a new key set in force (a reload of the keys file); unchanged entries keep their state. */
@@ -141,6 +161,7 @@ public final class ApiKeys implements RequestObserver {
             }
         }
         requests.add(1, k.name());
+        usage.admitted(k.name());
         Admission a = Admission.admitted(key, charged, () -> open.remove(requestId));
         open.put(requestId, a);
         return a;
@@ -148,6 +169,7 @@ public final class ApiKeys implements RequestObserver {
 
     private Admission refuse(KeyState key, Refusal why, long retryAfter) {
         rejected.add(1, key.name(), why.label());
+        usage.refused(key.name(), why);
         return Admission.refused(key, why, retryAfter);
     }
 
@@ -169,6 +191,9 @@ public final class ApiKeys implements RequestObserver {
             promptTokens.add(t.promptEvalCount(), key.name());
             generatedTokens.add(t.evalCount(), key.name());
         }
+        queueWaitNanos.add(Math.max(0, request.queueWaitNs()), key.name());
+        usage.completed(key.name(), t == null ? 0 : t.promptEvalCount(), t == null ? 0 : t.evalCount(),
+                request.queueWaitNs());
         if (key.tokens() != null && (used > 0 || request.status() >= 400)) {
             // Without counts, a refused or failed request used nothing; any other (a stream the client left) keeps its
             // estimate, so leaving early is no way around the limit.
@@ -188,6 +213,8 @@ public final class ApiKeys implements RequestObserver {
                 .counter("key_generated_tokens_total", "Tokens generated for each API key.", generatedTokens)
                 .counter("key_rejected_total", "Requests refused under an API key, by reason (over_rpm, over_tpm, "
                         + "over_concurrency, model_not_allowed).", rejected)
+                .counter("key_queue_wait_seconds_total", "Time the requests of each API key waited in the queue.",
+                        queueWaitNanos, 1e-9)
                 .counter("unauthorized_requests_total", "Requests refused with 401 for a missing or unknown API key.",
                         unauthorized);
     }

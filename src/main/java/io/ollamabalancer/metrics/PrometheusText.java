@@ -73,7 +73,7 @@ public final class PrometheusText {
         PromWriter w = new PromWriter();
         counters(w, recorders.counters());
         for (ExtraCounter c : extraCounters) {
-            counter(w, c.name(), c.help(), c.family());
+            counter(w, c.name(), c.help(), c.family(), c.scale());
         }
         queues(w);
         backends(w);
@@ -97,6 +97,10 @@ public final class PrometheusText {
     }
 
     private static void counter(PromWriter w, String name, String help, CounterFamily family) {
+        counter(w, name, help, family, 1);
+    }
+
+    private static void counter(PromWriter w, String name, String help, CounterFamily family, double scale) {
         w.family(PREFIX + name, "counter", help);
         List<String> names = family.labelNames();
         for (Map.Entry<List<String>, Long> e : family.snapshot()) {
@@ -105,7 +109,7 @@ public final class PrometheusText {
                 labels[2 * i] = names.get(i);
                 labels[2 * i + 1] = e.getKey().get(i);
             }
-            w.sample(PREFIX + name, e.getValue(), labels);
+            w.sample(PREFIX + name, e.getValue() * scale, labels);
         }
     }
 
@@ -231,11 +235,19 @@ public final class PrometheusText {
      * usage, from the API keys); call before rendering starts.
      */
     public PrometheusText counter(String name, String help, CounterFamily family) {
-        extraCounters.add(new ExtraCounter(name, help, Objects.requireNonNull(family, "family")));
+        return counter(name, help, family, 1);
+    }
+
+    /**
+     * Like {@link #counter(String, String, CounterFamily)}, each value multiplied by {@code scale} (a family counted
+     * in nanoseconds shown in seconds: 1e-9).
+     */
+    public PrometheusText counter(String name, String help, CounterFamily family, double scale) {
+        extraCounters.add(new ExtraCounter(name, help, Objects.requireNonNull(family, "family"), scale));
         return this;
     }
 
-    private record ExtraCounter(String name, String help, CounterFamily family) {
+    private record ExtraCounter(String name, String help, CounterFamily family, double scale) {
     }
 
     /** Adds the client side's limits (connections, body budget); call once, before rendering starts. */

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -46,6 +47,8 @@ final class BalancerEndpoints {
     private final Executor renderer;
     private final DashboardPage page;
     private final DashboardData dashboard;
+    /** Renders each key's use; null without API keys. */
+    private volatile Function<String, Rendered> usage;
 
     BalancerEndpoints(Fleet fleet, Scheduler scheduler, BooleanSupplier draining, String adminToken,
                       PrometheusText prometheus, LatencyDump latency, StatusDocument status, Executor renderer,
@@ -85,6 +88,16 @@ final class BalancerEndpoints {
                 String since = new QueryStringDecoder(req.uri()).parameters().getOrDefault("since", List.of("0")).get(0);
                 return render(ctx, head, done, () -> dashboard.render(sinceSecond(since)));
             }
+            case USAGE -> {
+                Function<String, Rendered> u = usage;
+                if (u == null) {
+                    Responses.error(ctx, e, 404, "usage is counted per API key, and no keys file is set (--api-keys)",
+                            0);
+                    return false;
+                }
+                List<String> since = new QueryStringDecoder(req.uri()).parameters().get("since");
+                return render(ctx, head, done, () -> u.apply(since == null ? null : since.get(0)));
+            }
             case DEBUG_LATENCY -> {
                 Map<String, List<String>> query = new QueryStringDecoder(req.uri()).parameters();
                 return render(ctx, head, done, () -> latency.render(query));
@@ -92,6 +105,12 @@ final class BalancerEndpoints {
             default -> Responses.error(ctx, e, 404, "not available", 0);
         }
         return false;
+    }
+
+    /** Serves {@code GET /balancer/usage} from {@code renderer} (given the {@code since} parameter or null). */
+    BalancerEndpoints usage(Function<String, Rendered> renderer) {
+        this.usage = renderer;
+        return this;
     }
 
     private boolean render(ChannelHandlerContext ctx, boolean head, Runnable done, Supplier<Rendered> what) {

@@ -20,6 +20,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.ollamabalancer.auth.ApiKeys;
 import io.ollamabalancer.auth.ApiKeysFile;
+import io.ollamabalancer.auth.UsageDocument;
 import io.ollamabalancer.fleetops.FleetAggregator;
 import io.ollamabalancer.fleetops.FleetOperations;
 import io.ollamabalancer.fleetops.ModelEnsurer;
@@ -201,6 +202,9 @@ public final class BalancerServer implements AutoCloseable {
                 new LatencyDump(recorders),
                 new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus).ensure(ensurer::status), renderer,
                 DashboardPage.load(), new DashboardData(fleet, scheduler, speeds, charts));
+        if (keys != null) {
+            own.usage(new UsageDocument(keys, System::currentTimeMillis)::render);
+        }
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
                 new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()));
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher, aliases);

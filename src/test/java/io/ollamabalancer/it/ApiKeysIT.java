@@ -183,6 +183,37 @@ class ApiKeysIT {
         String metrics = Http.get(fleet.url() + "/metrics").body();
         assertThat(sample(metrics, "ollama_balancer_key_rejected_total{key=\"slow\",reason=\"over_rpm\"}"))
                 .as(metrics).isEqualTo(2);
+        assertThat(metrics).contains("ollama_balancer_key_queue_wait_seconds_total{key=\"slow\"}");
+
+        // The same use, as GET /balancer/usage reports it: since start, and over the last minute.
+        for (String query : new String[] {"", "?since=1m", "?since=" + java.time.Instant.now().minusSeconds(120)}) {
+            HttpResponse<String> usage = Http.get(fleet.url() + "/balancer/usage" + query);
+            assertThat(usage.statusCode()).as(query).isEqualTo(200);
+            JsonNode slow = JSON.readTree(usage.body()).get("keys").get(0);
+            assertThat(slow.get("name").asText()).isEqualTo("slow");
+            assertThat(slow.get("requests").asLong()).as(query).isEqualTo(2);
+            assertThat(slow.get("completed").asLong()).as(query).isEqualTo(2);
+            assertThat(slow.get("rejected").get("over_rpm").asLong()).as(query).isEqualTo(2);
+            assertThat(slow.get("rejected").get("over_tpm").asLong()).isZero();
+            assertThat(slow.get("generatedTokens").asLong()).as(query).isEqualTo(4);
+            assertThat(slow.get("promptTokens").asLong()).as(query).isPositive();
+            assertThat(slow.get("queueWaitSeconds").get("mean").asDouble()).isGreaterThanOrEqualTo(0);
+        }
+        HttpResponse<String> future = Http.get(fleet.url() + "/balancer/usage?since="
+                + (System.currentTimeMillis() / 1000 + 3600));
+        assertThat(JSON.readTree(future.body()).get("keys").get(0).get("requests").asLong())
+                .as("nothing was used after a time still to come").isZero();
+        HttpResponse<String> bad = Http.get(fleet.url() + "/balancer/usage?since=yesterday");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(bad.body()).get("error").asText()).startsWith("invalid since 'yesterday'");
+    }
+
+    @Test
+    void withoutAKeysFileThereIsNoUsageToReport() throws Exception {
+        fleet = new TestFleet().sim("a", b -> b.models(MODELS)).start();
+        HttpResponse<String> r = Http.get(fleet.url() + "/balancer/usage");
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(r.body()).get("error").asText()).contains("--api-keys");
     }
 
     @Test
