@@ -33,6 +33,8 @@ public enum Endpoint {
     /** The JSON the dashboard page polls. */
     UI_DATA("/balancer/ui/data", RouteKind.BALANCER, null, false),
     ADMIN("/balancer/backends/", RouteKind.BALANCER, null, false),
+    /** {@code GET /balancer/requests/{id}}: where an inference request waits, or where it went. */
+    REQUEST_STATUS("/balancer/requests/", RouteKind.BALANCER, null, false),
     /**
      * {@code /api/blobs/:digest}, any method: sent to the backend that holds the blob when known. A {@code POST}
      * carries the raw file (GBs), so every request on this route is streamed, never aggregated or size-limited.
@@ -66,7 +68,7 @@ public enum Endpoint {
     }
 
     /**
-     * The path, or for {@link #V1_MODEL}, {@link #ADMIN} and {@link #BLOB} the prefix; {@code null} for
+     * The path, or for {@link #V1_MODEL}, {@link #ADMIN}, {@link #REQUEST_STATUS} and {@link #BLOB} the prefix; {@code null} for
      * {@link #PASSTHROUGH}.
      */
     public String path() {
