@@ -6,7 +6,8 @@ import io.ollamabalancer.schedule.PendingRequest;
  * What {@code GET /balancer/requests/{id}} can tell about one inference request after it left the queue: the
  * backend it went to and how far its answer got. While it waits, its {@link PendingRequest} says where (the
  * scheduler is asked only then). Written by the request's exchange on its event loop, read by any thread: the
- * fields are volatile and each is meaningful on its own. Holds no buffers.
+ * fields are volatile and each is meaningful on its own. Holds no buffers, and once the request ended nothing of it
+ * but these few fields (kept for the retention period).
  */
 public final class TrackedRequest {
     /** How far a dispatched request got; moves forward only. */
@@ -34,7 +35,11 @@ public final class TrackedRequest {
 
     private final long id;
     private final String clientId;
-    private final PendingRequest pending;
+    private final String modelKey;
+    private final int priority;
+    /** Dropped when the request ends: it leads to the prompt and the exchange, which must not outlive it. */
+    private volatile PendingRequest pending;
+    private volatile long queuedNanos;
     private volatile Phase phase = Phase.QUEUED;
     private volatile String backend;
     private volatile int status;
@@ -45,6 +50,8 @@ public final class TrackedRequest {
         this.id = id;
         this.clientId = clientId;
         this.pending = pending;
+        this.modelKey = pending.modelKey();
+        this.priority = pending.priority();
     }
 
     /** The balancer's request id (its {@code X-Request-Id} answer header). */
@@ -57,8 +64,22 @@ public final class TrackedRequest {
         return clientId;
     }
 
+    /** The scheduler's request while it is in flight; {@code null} once {@link Phase#DONE}. */
     public PendingRequest pending() {
         return pending;
+    }
+
+    public String modelKey() {
+        return modelKey;
+    }
+
+    public int priority() {
+        return priority;
+    }
+
+    /** Time it waited for a slot, once {@link Phase#DONE} (0 if it never got one). */
+    public long queuedNanos() {
+        return queuedNanos;
     }
 
     public Phase phase() {
@@ -95,9 +116,17 @@ public final class TrackedRequest {
     }
 
     void done(int answered, String how, long nowNanos) {
+        PendingRequest p = pending;
+        if (p != null) {
+            queuedNanos = p.queuedNanos();
+            if (backend == null && p.prediction() != null) {
+                backend = p.prediction().backend();
+            }
+        }
         status = answered;
         outcome = how;
         doneNanos = nowNanos;
         phase = Phase.DONE;
+        pending = null;
     }
 }

@@ -45,13 +45,12 @@ final class RequestStatus {
             if (t.clientId() != null) {
                 g.writeStringField("clientRequestId", t.clientId());
             }
-            g.writeStringField("model", p.modelKey());
-            g.writeNumberField("priority", p.priority());
-            QueuePosition q = t.phase() == TrackedRequest.Phase.DONE ? null : scheduler.position(p);
-            if (q != null) {
-                queued(g, q);
+            g.writeStringField("model", t.modelKey());
+            g.writeNumberField("priority", t.priority());
+            if (p == null || t.phase() == TrackedRequest.Phase.DONE) {
+                done(g, t);
             } else {
-                dispatched(g, t, p);
+                inFlight(g, t, p);
             }
             g.writeEndObject();
         } catch (IOException e) {
@@ -60,38 +59,53 @@ final class RequestStatus {
         return out.toByteArray();
     }
 
-    private static void queued(JsonGenerator g, QueuePosition q) throws IOException {
-        g.writeStringField("state", TrackedRequest.Phase.QUEUED.label());
-        g.writeStringField("queue", q.modelKey());
-        g.writeNumberField("position", q.position());
-        g.writeNumberField("ahead", q.ahead());
-        g.writeNumberField("queueDepth", q.depth());
-        g.writeNumberField("waitedMs", q.waitedNanos() / MS);
-        estimate(g, "estimatedStartMs", q.startInNanos());
-        estimate(g, "estimatedFinishMs", q.finishInNanos());
-    }
-
-    private void dispatched(JsonGenerator g, TrackedRequest t, PendingRequest p) throws IOException {
-        TrackedRequest.Phase phase = t.phase();
+    private void inFlight(JsonGenerator g, TrackedRequest t, PendingRequest p) throws IOException {
+        QueuePosition q = scheduler.position(p);
+        PendingRequest.State st = p.state();
+        if (q != null || st == PendingRequest.State.NEW || st == PendingRequest.State.QUEUED) {
+            g.writeStringField("state", TrackedRequest.Phase.QUEUED.label());
+            g.writeStringField("queue", p.modelKey());
+            if (q == null) {
+                // Not in its queue this instant: arriving (a model-list refresh first), or just taken from it.
+                g.writeNullField("position");
+                return;
+            }
+            g.writeNumberField("position", q.position());
+            g.writeNumberField("ahead", q.ahead());
+            g.writeNumberField("queueDepth", q.depth());
+            g.writeNumberField("waitedMs", q.waitedNanos() / MS);
+            estimate(g, "estimatedStartMs", q.startInNanos());
+            estimate(g, "estimatedFinishMs", q.finishInNanos());
+            return;
+        }
         Prediction prediction = p.prediction();
         String backend = t.backend() != null ? t.backend() : prediction == null ? null : prediction.backend();
-        if (phase == TrackedRequest.Phase.QUEUED) {
-            // Left the queue a moment ago; the exchange has not heard of it yet (it hops to its event loop).
-            phase = p.isCancelled() ? TrackedRequest.Phase.DONE : TrackedRequest.Phase.RUNNING;
+        // Dispatched but the exchange has not heard of it yet (it hops to its event loop): running already.
+        TrackedRequest.Phase phase = t.phase() == TrackedRequest.Phase.QUEUED ? TrackedRequest.Phase.RUNNING
+                : t.phase();
+        g.writeStringField("state", st == PendingRequest.State.CANCELLED ? TrackedRequest.Phase.DONE.label()
+                : phase.label());
+        backend(g, backend);
+        g.writeNumberField("queuedMs", p.queuedNanos() / MS);
+        if (prediction != null) {
+            long left = prediction.finishNanos() - scheduler.predictor().now();
+            g.writeNumberField("estimatedFinishMs", Math.max(0, left) / MS);
         }
-        g.writeStringField("state", phase.label());
+    }
+
+    private static void done(JsonGenerator g, TrackedRequest t) throws IOException {
+        g.writeStringField("state", TrackedRequest.Phase.DONE.label());
+        backend(g, t.backend());
+        g.writeNumberField("queuedMs", t.queuedNanos() / MS);
+        g.writeNumberField("status", t.status());
+        g.writeStringField("outcome", t.outcome());
+    }
+
+    private static void backend(JsonGenerator g, String backend) throws IOException {
         if (backend != null) {
             g.writeStringField("backend", backend);
         } else {
             g.writeNullField("backend");
-        }
-        g.writeNumberField("queuedMs", p.queuedNanos() / MS);
-        if (phase == TrackedRequest.Phase.DONE) {
-            g.writeNumberField("status", t.status());
-            g.writeStringField("outcome", t.outcome());
-        } else if (prediction != null) {
-            long left = prediction.finishNanos() - scheduler.predictor().now();
-            g.writeNumberField("estimatedFinishMs", Math.max(0, left) / MS);
         }
     }
 

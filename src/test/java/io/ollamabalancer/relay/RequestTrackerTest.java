@@ -41,6 +41,9 @@ class RequestTrackerTest {
         t.running("b1");
         tracker.ended(t, 200, "ok");
         assertThat(t.phase()).isEqualTo(TrackedRequest.Phase.DONE);
+        assertThat(t.pending()).as("the request (its prompt, its exchange) is not kept after the end").isNull();
+        assertThat(t.backend()).isEqualTo("b1");
+        assertThat(t.modelKey()).isEqualTo("m");
         clock.addAndGet(Duration.ofSeconds(29).toNanos());
         assertThat(tracker.find("abc")).isSameAs(t);
         clock.addAndGet(Duration.ofSeconds(1).toNanos());
