@@ -11,7 +11,7 @@
 import http from 'k6/http';
 import { check, fail } from 'k6';
 import { Rate, Trend } from 'k6/metrics';
-import { BASE, MODEL, ndjson, requireModel, streamComplete } from './lib.js';
+import { arrivalScenario, BASE, MODEL, ndjson, requireModel, streamComplete } from './lib.js';
 
 const RATE = parseInt(__ENV.RATE || '10', 10);
 const HALF = Math.max(1, Math.floor(RATE / 2));
@@ -23,16 +23,7 @@ const ttfb = new Trend('chat_ttfb', true);
 const incomplete = new Rate('chat_incomplete');
 
 function scenario(exec, rate) {
-  return {
-    executor: 'constant-arrival-rate',
-    exec,
-    rate,
-    timeUnit: '1s',
-    duration: DURATION,
-    preAllocatedVUs: Math.min(MAX_VUS, rate * 10),
-    maxVUs: MAX_VUS,
-    gracefulStop: '2m',
-  };
+  return arrivalScenario(exec, rate, DURATION, MAX_VUS, '2m');
 }
 
 export const options = {

@@ -1,6 +1,6 @@
 // Shared helpers of the k6 scripts in this folder: the balancer's address and reading an Ollama NDJSON answer.
 // k6 reads a whole response before handing it to the script, so a stream is checked after it ended; the time to
-// first byte (res.timings.waiting) stands in for the time to first token.
+// first byte (res.timings.waiting) stands in for the time to first token (see README.md).
 
 export const BASE = (__ENV.BALANCER_URL || 'http://127.0.0.1:3000').replace(/\/+$/, '');
 export const MODEL = __ENV.MODEL || 'llama3.2:1b';
@@ -28,6 +28,19 @@ export function streamComplete(lines) {
   return lines.every((l) => !l.__bad && l.error === undefined) && last.done === true;
 }
 
+// A model name as Ollama compares them: lower case, and the tag defaulting to "latest" ("all-minilm" is
+// "all-minilm:latest"; a ":" before the last "/" belongs to a registry host, not a tag).
+export function normalizeModel(name) {
+  const n = String(name).trim().toLowerCase();
+  return n.lastIndexOf(':') > n.lastIndexOf('/') ? n : `${n}:latest`;
+}
+
+// The fleet's name for `wanted` among `names` (as /api/tags lists them), or undefined.
+export function findModel(names, wanted) {
+  const w = normalizeModel(wanted);
+  return names.find((n) => normalizeModel(n) === w);
+}
+
 // The balancer must list the model before the load starts (setup() of each script).
 export function requireModel(http, fail) {
   const res = http.get(`${BASE}/api/tags`, { timeout: '10s' });
@@ -35,7 +48,22 @@ export function requireModel(http, fail) {
     fail(`GET ${BASE}/api/tags answered ${res.status}; is the balancer running (BALANCER_URL)?`);
   }
   const names = (res.json('models') || []).map((m) => m.name);
-  if (!names.includes(MODEL)) {
+  if (findModel(names, MODEL) === undefined) {
     fail(`no backend behind ${BASE} has ${MODEL} (models: ${names.join(', ')})`);
   }
+}
+
+// A constant-arrival-rate scenario running `exec` at `rate` iterations/s for `duration`, with up to `maxVUs`
+// virtual users (ten per unit of rate allocated up front) and `gracefulStop` for the last answers to end.
+export function arrivalScenario(exec, rate, duration, maxVUs, gracefulStop) {
+  return {
+    executor: 'constant-arrival-rate',
+    exec,
+    rate,
+    timeUnit: '1s',
+    duration,
+    preAllocatedVUs: Math.min(maxVUs, rate * 10),
+    maxVUs,
+    gracefulStop,
+  };
 }

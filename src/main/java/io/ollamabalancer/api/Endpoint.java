@@ -35,6 +35,8 @@ public enum Endpoint {
     /** Each API key's use ({@code ?since=}); with {@code --api-keys} only. */
     USAGE("/balancer/usage", RouteKind.BALANCER, null, false),
     ADMIN("/balancer/backends/", RouteKind.BALANCER, null, false),
+    /** {@code GET /balancer/requests/{id}}: where an inference request waits, or where it went. */
+    REQUEST_STATUS("/balancer/requests/", RouteKind.BALANCER, null, false),
     /**
      * {@code /api/blobs/:digest}, any method: sent to the backend that holds the blob when known. A {@code POST}
      * carries the raw file (GBs), so every request on this route is streamed, never aggregated or size-limited.
@@ -68,7 +70,7 @@ public enum Endpoint {
     }
 
     /**
-     * The path, or for {@link #V1_MODEL}, {@link #ADMIN} and {@link #BLOB} the prefix; {@code null} for
+     * The path, or for {@link #V1_MODEL}, {@link #ADMIN}, {@link #REQUEST_STATUS} and {@link #BLOB} the prefix; {@code null} for
      * {@link #PASSTHROUGH}.
      */
     public String path() {

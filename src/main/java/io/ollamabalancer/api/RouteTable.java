@@ -17,6 +17,7 @@ import java.util.Set;
 public final class RouteTable {
     private static final String V1_MODEL_PREFIX = "/v1/models/";
     private static final String ADMIN_PREFIX = "/balancer/backends/";
+    private static final String REQUEST_PREFIX = Endpoint.REQUEST_STATUS.path();
     private static final String BLOB_PREFIX = Endpoint.BLOB.path();
     private static final Set<String> GET_HEAD = Set.of("GET", "HEAD");
     private static final Set<String> GET = Set.of("GET");
@@ -33,7 +34,8 @@ public final class RouteTable {
     static {
         for (Endpoint e : Endpoint.values()) {
             Set<String> methods = switch (e) {
-                case ROOT, VERSION, TAGS, HEALTH, READY, METRICS, DEBUG_LATENCY, STATUS, UI, UI_DATA, USAGE -> GET_HEAD;
+                case ROOT, VERSION, TAGS, HEALTH, READY, METRICS, DEBUG_LATENCY, STATUS, UI, UI_DATA, USAGE,
+                     REQUEST_STATUS -> GET_HEAD;
                 case PS, V1_MODELS, V1_MODEL -> GET;
                 case DELETE -> DELETE;
                 case PASSTHROUGH, BLOB -> null; // every method goes to the backend, which answers its own 405
@@ -43,11 +45,14 @@ public final class RouteTable {
                 continue;
             }
             METHODS.put(e, methods);
-            if (e != Endpoint.V1_MODEL && e != Endpoint.ADMIN) {
-                FIXED_PATHS.put(e.path(), e);
-                ALLOWED.put(e, new Route(e, null, null, null, null, true));
-                NOT_ALLOWED.put(e, new Route(e, null, null, null, null, false));
+            if (e == Endpoint.V1_MODEL || e == Endpoint.ADMIN) {
+                continue;
             }
+            if (e != Endpoint.REQUEST_STATUS) { // a prefix: matched in match(), its id read by requestId()
+                FIXED_PATHS.put(e.path(), e);
+            }
+            ALLOWED.put(e, new Route(e, null, null, null, null, true));
+            NOT_ALLOWED.put(e, new Route(e, null, null, null, null, false));
         }
     }
 
@@ -97,6 +102,11 @@ public final class RouteTable {
             // gin's :digest is one path segment
             return digest.indexOf('/') < 0 ? new Route(Endpoint.BLOB, null, null, null, digest, true) : PASSTHROUGH;
         }
+        if (path.startsWith(REQUEST_PREFIX) && path.length() > REQUEST_PREFIX.length()
+                && path.indexOf('/', REQUEST_PREFIX.length()) < 0) {
+            return METHODS.get(Endpoint.REQUEST_STATUS).contains(method) ? ALLOWED.get(Endpoint.REQUEST_STATUS)
+                    : NOT_ALLOWED.get(Endpoint.REQUEST_STATUS);
+        }
         if (path.startsWith(ADMIN_PREFIX)) {
             String rest = path.substring(ADMIN_PREFIX.length());
             int slash = rest.indexOf('/');
@@ -106,6 +116,19 @@ public final class RouteTable {
             }
         }
         return PASSTHROUGH;
+    }
+
+    /**
+     * The id in a {@link Endpoint#REQUEST_STATUS} request target ({@code /balancer/requests/{id}}), percent-decoded;
+     * {@code null} when the target is not one.
+     */
+    public static String requestId(String rawPath) {
+        String path = decodedPath(rawPath);
+        if (path == null || !path.startsWith(REQUEST_PREFIX)) {
+            return null;
+        }
+        String id = path.substring(REQUEST_PREFIX.length());
+        return id.isEmpty() || id.indexOf('/') >= 0 ? null : id;
     }
 
     /** The path without query or fragment, percent-decoded; {@code null} if an escape is malformed. */

@@ -43,7 +43,8 @@ public record BalancerConfig(
         int maxClientConnections,
         long maxInflightBodyBytes,
         Path apiKeysFile,
-        List<String> ensureModels) {
+        List<String> ensureModels,
+        Duration requestStatusRetention) {
 
     public BalancerConfig {
         ensureModels = ensureModels == null ? List.of() : List.copyOf(ensureModels);
@@ -96,6 +97,7 @@ public record BalancerConfig(
         b.maxInflightBodyBytes = maxInflightBodyBytes;
         b.apiKeysFile = apiKeysFile;
         b.ensureModels = ensureModels;
+        b.requestStatusRetention = requestStatusRetention;
         return b;
     }
 
@@ -133,6 +135,7 @@ public record BalancerConfig(
         /** 0: a quarter of the heap ({@link BalancerConfig#inflightBodyBudget()}). */
         private long maxInflightBodyBytes;
         private Path apiKeysFile;
+        private Duration requestStatusRetention = Duration.ofSeconds(30);
         private List<String> ensureModels = List.of();
 
         public Builder bind(String v) { bind = v; return this; }
@@ -167,6 +170,7 @@ public record BalancerConfig(
         public Builder maxInflightBodyBytes(long v) { maxInflightBodyBytes = v; return this; }
         public Builder apiKeysFile(Path v) { apiKeysFile = v; return this; }
         public Builder ensureModels(List<String> v) { ensureModels = v; return this; }
+        public Builder requestStatusRetention(Duration v) { requestStatusRetention = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
@@ -174,7 +178,7 @@ public record BalancerConfig(
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
                     firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
-                    maxInflightBodyBytes, apiKeysFile, ensureModels);
+                    maxInflightBodyBytes, apiKeysFile, ensureModels, requestStatusRetention);
         }
     }
 }

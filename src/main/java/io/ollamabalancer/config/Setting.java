@@ -126,7 +126,12 @@ public enum Setting {
     ENSURE_MODELS("ensure.models", "ENSURE_MODELS", List.of(), "--ensure-models", "LIST",
             "models every backend must hold, pulled where missing (comma-separated; added to the backends file's "
                     + "\"ensureModels\")",
-            (b, v) -> b.ensureModels(SettingValues.list(v)), c -> String.join(",", c.ensureModels()));
+            (b, v) -> b.ensureModels(SettingValues.list(v)), c -> String.join(",", c.ensureModels())),
+    REQUEST_STATUS_RETENTION("request.status.retention", "REQUEST_STATUS_RETENTION", List.of(),
+            "--request-status-retention", "DURATION",
+            "how long GET /balancer/requests/{id} still answers for a request that ended (0 = not at all)",
+            (b, v) -> b.requestStatusRetention(SettingValues.nonNegativeDuration(v)),
+            c -> Durations.format(c.requestStatusRetention()));
 
     private final String key;
     private final String env;

@@ -10,6 +10,7 @@ import io.ollamabalancer.metrics.QueueSummary;
 import io.ollamabalancer.metrics.Rendered;
 import io.ollamabalancer.metrics.SpeedSample;
 import io.ollamabalancer.schedule.ModelQueue;
+import io.ollamabalancer.schedule.PendingRequest;
 import io.ollamabalancer.schedule.Scheduler;
 
 import java.io.ByteArrayOutputStream;
@@ -39,6 +40,8 @@ import java.util.function.Supplier;
  */
 public final class DashboardData {
     private static final JsonFactory JSON = new JsonFactory();
+    /** Waiting requests listed per queue, by id, for the page to link to their position. */
+    private static final int NEXT_IDS = 3;
 
     private final Fleet fleet;
     private final Scheduler scheduler;
@@ -87,6 +90,10 @@ public final class DashboardData {
             for (Map.Entry<String, ModelQueue> e : new TreeMap<>(scheduler.queues()).entrySet()) {
                 queue(g, e.getKey(), QueueSummary.of(e.getValue(), now),
                         scheduler.estimatedDrainNanos(e.getKey()) / 1_000_000L);
+                g.writeArrayFieldStart("next");
+                nextIds(g, e.getValue());
+                g.writeEndArray();
+                g.writeEndObject();
             }
             g.writeEndArray();
             g.writeArrayFieldStart("samples");
@@ -190,7 +197,20 @@ public final class DashboardData {
         g.writeNumberField("oldestMs", s.oldestWaitMs());
         g.writeNumberField("drainMs", drainMs);
         JsonFields.intCounts(g, "byPriority", s.byPriority());
-        g.writeEndObject();
+    }
+
+    /** The ids of the first waiting requests (what {@code /balancer/requests/{id}} answers for), best first. */
+    private static void nextIds(JsonGenerator g, ModelQueue q) throws IOException {
+        int n = 0;
+        for (Map.Entry<ModelQueue.QueueKey, PendingRequest> e : q.entries()) {
+            if (n == NEXT_IDS) {
+                return;
+            }
+            if (!e.getValue().isCancelled()) {
+                g.writeString(Long.toString(e.getValue().id()));
+                n++;
+            }
+        }
     }
 
     private static void sample(JsonGenerator g, ChartSample s) throws IOException {

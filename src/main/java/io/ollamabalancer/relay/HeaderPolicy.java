@@ -32,7 +32,8 @@ public final class HeaderPolicy {
 
     // Names as AsciiString constants: their hash codes are computed once, not at every use.
     private static final AsciiString FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
-    private static final AsciiString REQUEST_ID = AsciiString.cached("X-Request-Id");
+    /** The request id: the balancer's own on answers; a client's, when sent, is forwarded and also tracked. */
+    public static final AsciiString REQUEST_ID = AsciiString.cached("X-Request-Id");
     private static final AsciiString BALANCER_BACKEND = AsciiString.cached("X-Balancer-Backend");
     private static final AsciiString QUEUE_MS = AsciiString.cached("X-Balancer-Queue-Ms");
     private static final AsciiString PROMPT_TOKENS = AsciiString.cached("X-Balancer-Estimated-Prompt-Tokens");

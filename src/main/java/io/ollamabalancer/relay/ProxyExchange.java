@@ -81,6 +81,8 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private final InferenceRequest parsed;
     private final String modelKey;
     private final PendingRequest pending;
+    /** Its entry for {@code GET /balancer/requests/{id}}; {@code null} unless inference. */
+    private final TrackedRequest tracked;
     private final long id;
     private final long arrivalNanos;
     /** The API key's name, for the access log and per-key usage ({@code ""} without keys). */
@@ -126,14 +128,17 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         this.keyName = spec.keyName();
         this.onDone = onDone;
         this.pacer = new ResponsePacer(ctx);
+        String clientId = request.headers().get(HeaderPolicy.REQUEST_ID);
         this.upstreamHeaders = HeaderPolicy.prepareUpstreamHeaders(request, ctx.channel().remoteAddress());
         long idle = endpoint.kind() == RouteKind.PASSTHROUGH ? 0 : rc.timeouts().streamIdleNanos();
         this.deadline = new ResponseDeadline(loop, idle, this::onDeadline);
         if (endpoint.kind() == RouteKind.INFERENCE) {
             pending = new PendingRequest(id, parsed, modelKey, spec.priority(), arrivalNanos, this);
             rc.estimator().accept(pending, endpoint.shape());
+            tracked = rc.requests().track(id, clientId, pending);
         } else {
             pending = null;
+            tracked = null;
         }
     }
 
@@ -182,6 +187,9 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
     private void connect(Backend chosen, boolean fresh) {
         backend = chosen;
         state = State.CONNECTING;
+        if (tracked != null) {
+            tracked.running(chosen.name());
+        }
         chosen.outstanding().incrementAndGet();
         Future<UpstreamConnection> acquired = fresh ? rc.pools().acquireFresh(chosen, loop)
                 : rc.pools().acquire(chosen, loop);
@@ -267,6 +275,9 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         upstreamKeepAlive = HttpUtil.isKeepAlive(head);
         state = State.STREAMING;
         status = head.status().code();
+        if (tracked != null) {
+            tracked.streaming();
+        }
         firstByteNanos = System.nanoTime();
         deadline.headReceived();
         HttpResponse out = HeaderPolicy.clientResponse(head);
@@ -536,6 +547,9 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
                 firstByteNanos < 0 ? -1 : firstByteNanos - arrivalNanos, end - arrivalNanos, sniffer.sample(),
                 pending == null ? 0 : pending.estimate().promptTokens(),
                 pending == null ? 0 : pending.estimate().expectedOutputTokens(), outcome, keyName));
+        if (tracked != null) {
+            rc.requests().ended(tracked, status, outcome.label());
+        }
         request.release();
         body.release();
         onDone.run();

@@ -22,6 +22,7 @@ import java.util.function.Consumer;
  * @param refreshModels   asks for a model-list refresh of one backend (after pull/create/copy/delete through us)
  * @param estimator       fills in a pending request's cost estimate before it is submitted
  * @param timeouts        the first-byte and stream-idle deadlines of a proxied response
+ * @param requests        inference requests by id, for {@code GET /balancer/requests/{id}}
  */
 public record RelayContext(
         Fleet fleet,
@@ -30,5 +31,6 @@ public record RelayContext(
         RequestObserver observer,
         Consumer<Backend> refreshModels,
         BiConsumer<PendingRequest, BodyShape> estimator,
-        RelayTimeouts timeouts) {
+        RelayTimeouts timeouts,
+        RequestTracker requests) {
 }

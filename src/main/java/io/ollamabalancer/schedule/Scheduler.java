@@ -419,6 +419,17 @@ public final class Scheduler implements AutoCloseable {
         return q == null ? 0 : predictor.drainNanos(q, fleet.candidates(modelKey, null));
     }
 
+    /**
+     * Where {@code request} waits, with its expected start and finish, or {@code null} when it is not waiting
+     * (dispatched, cancelled, refused). Read-only; walks its model's queue, so it is for the occasional caller
+     * ({@code GET /balancer/requests/{id}}), never the dispatch path.
+     */
+    public QueuePosition position(PendingRequest request) {
+        ModelQueue q = queues.get(request.modelKey());
+        return q == null ? null
+                : QueuePosition.of(q, request, predictor, fleet.candidates(request.modelKey(), request.excluded()));
+    }
+
     /** Requests waiting for this model (0 when none). */
     public int queueDepth(String modelKey) {
         ModelQueue q = queues.get(modelKey);

@@ -49,10 +49,12 @@ final class BalancerEndpoints {
     private final DashboardData dashboard;
     /** Renders each key's use; null without API keys. */
     private volatile Function<String, Rendered> usage;
+    private final RequestStatus requests;
 
     BalancerEndpoints(Fleet fleet, Scheduler scheduler, BooleanSupplier draining, String adminToken,
                       PrometheusText prometheus, LatencyDump latency, StatusDocument status, Executor renderer,
-                      DashboardPage page, DashboardData dashboard) {
+                      DashboardPage page, DashboardData dashboard, RequestStatus requests) {
+        this.requests = requests;
         this.page = page;
         this.dashboard = dashboard;
         this.fleet = fleet;
@@ -77,6 +79,9 @@ final class BalancerEndpoints {
             case HEALTH -> Responses.send(ctx, 200, Responses.JSON, bytes("{\"status\":\"ok\"}"), head);
             case READY -> ready(ctx, head);
             case ADMIN -> admin(ctx, req, route);
+            case REQUEST_STATUS -> {
+                return requestStatus(ctx, req, route, head, done);
+            }
             case METRICS -> {
                 return render(ctx, head, done, prometheus::render);
             }
@@ -147,13 +152,45 @@ final class BalancerEndpoints {
         Responses.send(ctx, 503, Responses.JSON, bytes("{\"status\":\"no healthy backend\"}"), head);
     }
 
-    private void admin(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route) {
+    /**
+     * {@code GET /balancer/requests/{id}}: behind the admin token like the admin routes (it names backends and
+     * queue contents); rendered off the event loop, since finding a position walks the request's queue.
+     */
+    private boolean requestStatus(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route,
+                                  boolean head, Runnable done) {
+        if (!authorized(ctx, req, route)) {
+            return false;
+        }
+        String id = RouteTable.requestId(req.uri());
+        renderer.execute(() -> {
+            byte[] body = id == null ? null : requests.render(id);
+            ctx.executor().execute(() -> {
+                if (body == null) {
+                    Responses.error(ctx, route.endpoint(), 404, "request '" + id + "' not found", 0);
+                } else {
+                    Responses.send(ctx, 200, Responses.JSON, body, head);
+                }
+                done.run();
+            });
+        });
+        return true;
+    }
+
+    /** Whether the request may use an admin route (no token set, or the right one presented); answers 401 if not. */
+    private boolean authorized(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route) {
         if (adminToken != null && !adminToken.isEmpty()) {
             String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
             if (!tokenMatches(auth)) {
                 Responses.error(ctx, route.endpoint(), 401, "a valid admin bearer token is required", 0);
-                return;
+                return false;
             }
+        }
+        return true;
+    }
+
+    private void admin(ChannelHandlerContext ctx, FullHttpRequest req, RouteTable.Route route) {
+        if (!authorized(ctx, req, route)) {
+            return;
         }
         Backend b = fleet.byName(route.adminBackend());
         if (b == null) {

@@ -54,6 +54,7 @@ import io.ollamabalancer.metrics.RequestObserver;
 import io.ollamabalancer.metrics.StatusDocument;
 import io.ollamabalancer.SuppressForbidden;
 import io.ollamabalancer.relay.RelayContext;
+import io.ollamabalancer.relay.RequestTracker;
 import io.ollamabalancer.relay.RelayTimeouts;
 import io.ollamabalancer.schedule.ModelQueue;
 import io.ollamabalancer.schedule.Prewarmer;
@@ -197,16 +198,18 @@ public final class BalancerServer implements AutoCloseable {
         if (keys != null) {
             keys.exportTo(prometheus);
         }
+        RequestTracker requests = new RequestTracker(config.requestStatusRetention(), System::nanoTime);
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, connections::draining, config.adminToken(),
                 prometheus,
                 new LatencyDump(recorders),
                 new StatusDocument(fleet, scheduler, speeds, recorders, clusterStatus).ensure(ensurer::status), renderer,
-                DashboardPage.load(), new DashboardData(fleet, scheduler, speeds, charts));
+                DashboardPage.load(), new DashboardData(fleet, scheduler, speeds, charts),
+                new RequestStatus(requests, scheduler));
         if (keys != null) {
             own.usage(new UsageDocument(keys, System::currentTimeMillis)::render);
         }
         RelayContext rc = new RelayContext(fleet, scheduler, pools, observer, monitor::refresh, scheduling::estimate,
-                new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()));
+                new RelayTimeouts(config.firstByteTimeout(), config.streamIdleTimeout()), requests);
         FleetAggregator aggregator = new FleetAggregator(fleet, fetcher, aliases);
         AtomicLong ids = new AtomicLong();
         boolean split = config.adminPort() > 0;

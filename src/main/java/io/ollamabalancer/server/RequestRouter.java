@@ -84,7 +84,8 @@ final class RequestRouter {
 
         boolean serves(Endpoint e) {
             boolean admin = e == Endpoint.ADMIN || e == Endpoint.METRICS || e == Endpoint.DEBUG_LATENCY
-                    || e == Endpoint.STATUS || e == Endpoint.UI || e == Endpoint.UI_DATA;
+                    || e == Endpoint.STATUS || e == Endpoint.UI || e == Endpoint.UI_DATA
+                    || e == Endpoint.REQUEST_STATUS || e == Endpoint.USAGE;
             boolean probe = e == Endpoint.HEALTH || e == Endpoint.READY;
             return switch (this) {
                 case ALL -> true;

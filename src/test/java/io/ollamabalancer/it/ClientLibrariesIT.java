@@ -2,7 +2,6 @@ package io.ollamabalancer.it;
 
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.ollama.OllamaChatModel;
 import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 import dev.langchain4j.model.ollama.OllamaLanguageModel;
@@ -22,13 +21,13 @@ import io.github.ollama4j.models.response.Model;
 import io.github.ollama4j.models.response.OllamaResult;
 import io.github.ollama4j.models.request.ThinkMode;
 import io.ollamabalancer.sim.SimModel;
+import io.ollamabalancer.testing.CollectedChat;
 import io.ollamabalancer.testing.TestFleet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -88,25 +87,10 @@ class ClientLibrariesIT {
 
         OllamaStreamingChatModel streaming = OllamaStreamingChatModel.builder().baseUrl(base).modelName(MODEL)
                 .build();
-        List<String> parts = new CopyOnWriteArrayList<>();
-        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
-        streaming.chat("Stream a reply", new StreamingChatResponseHandler() {
-            @Override
-            public void onPartialResponse(String partial) {
-                parts.add(partial);
-            }
-
-            @Override
-            public void onCompleteResponse(ChatResponse response) {
-                done.complete(response);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                done.completeExceptionally(error);
-            }
-        });
-        ChatResponse complete = done.get(30, TimeUnit.SECONDS);
+        CollectedChat handler = new CollectedChat();
+        streaming.chat("Stream a reply", handler);
+        List<String> parts = handler.parts();
+        ChatResponse complete = handler.done().get(30, TimeUnit.SECONDS);
         assertThat(parts).isNotEmpty();
         assertThat(complete.aiMessage().text()).isEqualTo(String.join("", parts));
         assertThat(complete.tokenUsage().outputTokenCount()).isEqualTo(parts.size());

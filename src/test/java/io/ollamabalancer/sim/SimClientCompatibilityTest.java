@@ -2,21 +2,19 @@ package io.ollamabalancer.sim;
 
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.ollama.OllamaChatModel;
 import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 import dev.langchain4j.model.ollama.OllamaModel;
 import dev.langchain4j.model.ollama.OllamaModels;
 import dev.langchain4j.model.ollama.OllamaStreamingChatModel;
 import dev.langchain4j.model.ollama.RunningOllamaModel;
+import io.ollamabalancer.testing.CollectedChat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,25 +45,10 @@ class SimClientCompatibilityTest {
 
         OllamaStreamingChatModel streaming = OllamaStreamingChatModel.builder().baseUrl(sim.baseUrl())
                 .modelName("llama3.2:1b").numPredict(5).timeout(Duration.ofSeconds(10)).build();
-        List<String> partials = new CopyOnWriteArrayList<>();
-        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
-        streaming.chat("Hello", new StreamingChatResponseHandler() {
-            @Override
-            public void onPartialResponse(String partial) {
-                partials.add(partial);
-            }
-
-            @Override
-            public void onCompleteResponse(ChatResponse response) {
-                done.complete(response);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                done.completeExceptionally(error);
-            }
-        });
-        ChatResponse complete = done.get(10, TimeUnit.SECONDS);
+        CollectedChat handler = new CollectedChat();
+        streaming.chat("Hello", handler);
+        List<String> partials = handler.parts();
+        ChatResponse complete = handler.done().get(10, TimeUnit.SECONDS);
         assertThat(partials).hasSize(5);
         assertThat(complete.aiMessage().text()).isEqualTo(String.join("", partials));
         assertThat(complete.tokenUsage().outputTokenCount()).isEqualTo(5);

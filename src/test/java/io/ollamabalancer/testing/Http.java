@@ -47,6 +47,12 @@ public final class Http {
         return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build());
     }
 
+    /** Sends {@code request} and returns once the head arrived; the body is read (and closed) by the caller. */
+    public static HttpResponse<java.io.InputStream> sendStreaming(HttpRequest request)
+            throws IOException, InterruptedException {
+        return CLIENT.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    }
+
     public static HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
         return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
     }
