@@ -42,7 +42,7 @@ class ResponsePacerTest {
         upstream.config().setAutoRead(false);
         clientFlushes.count = 0;
         upstreamReads.count = 0;
-        pacer = new ResponsePacer(client.pipeline().lastContext());
+        pacer = new ResponsePacer(client.pipeline().lastContext(), upstream::read);
     }
 
     @AfterEach
@@ -59,17 +59,17 @@ class ResponsePacerTest {
         assertThat(client.outboundMessages()).as("nothing leaves before the burst ends").isEmpty();
         assertThat(upstreamReads.count).isZero();
 
-        pacer.burstEnded(upstream);
+        pacer.burstEnded();
 
         assertThat(drained()).containsExactly("head", "a", "b");
         assertThat(clientFlushes.count).isEqualTo(1);
         assertThat(upstreamReads.count).isEqualTo(1);
 
         pacer.part(chunk("c"));
-        pacer.burstEnded(upstream);
+        pacer.burstEnded();
         pacer.part(chunk("d"));
         pacer.last(new DefaultLastHttpContent(Unpooled.copiedBuffer("e", StandardCharsets.UTF_8)));
-        pacer.burstEnded(upstream);
+        pacer.burstEnded();
 
         assertThat(drained()).containsExactly("c", "d", "e(last)");
         assertThat(clientFlushes.count).as("one flush per burst, the last part's included").isEqualTo(3);
@@ -78,7 +78,7 @@ class ResponsePacerTest {
 
     @Test
     void aBurstThatProducedNothingNeitherFlushesNorReads() {
-        pacer.burstEnded(upstream);
+        pacer.burstEnded();
 
         assertThat(clientFlushes.count).isZero();
         assertThat(upstreamReads.count).isZero();
@@ -89,18 +89,18 @@ class ResponsePacerTest {
         client.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
         pacer.head(head());
         pacer.part(chunk("a"));
-        assertThat(pacer.burstEnded(upstream)).as("paused").isTrue();
+        assertThat(pacer.burstEnded()).as("paused").isTrue();
 
         assertThat(drained()).as("what was read is still delivered").containsExactly("head", "a");
         assertThat(upstreamReads.count).as("no read while the client cannot take more").isZero();
-        assertThat(pacer.clientWritable(upstream)).as("the pause ended").isTrue();
+        assertThat(pacer.clientWritable()).as("the pause ended").isTrue();
         assertThat(upstreamReads.count).isEqualTo(1);
-        assertThat(pacer.clientWritable(upstream)).isFalse();
+        assertThat(pacer.clientWritable()).isFalse();
         assertThat(upstreamReads.count).as("one read per pause, not one per writability event").isEqualTo(1);
 
         client.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
         pacer.part(chunk("b"));
-        assertThat(pacer.burstEnded(upstream)).as("not paused").isFalse();
+        assertThat(pacer.burstEnded()).as("not paused").isFalse();
         assertThat(drained()).containsExactly("b");
         assertThat(upstreamReads.count).isEqualTo(2);
     }
