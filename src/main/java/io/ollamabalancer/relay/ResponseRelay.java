@@ -137,10 +137,13 @@ final class ResponseRelay {
                 call.read();
                 return;
             }
+            // Set before the owner is asked: taking the head over may start the next attempt at once (a retry on an
+            // idle connection), whose sent() clears it.
+            skipping = !(msg instanceof LastHttpContent);
             if (!owner.acceptHead(h)) {
-                skipping = !(msg instanceof LastHttpContent);
                 return;
             }
+            skipping = false;
             start(h);
         } else if (skipping) {
             skipping = !(msg instanceof LastHttpContent);

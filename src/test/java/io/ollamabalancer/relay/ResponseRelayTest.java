@@ -2,8 +2,6 @@ package io.ollamabalancer.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -44,9 +42,11 @@ class ResponseRelayTest {
 
     private final Backend backend = new Backend(new BackendConfig("b", URI.create("http://127.0.0.1:1"), 1, null,
             true));
-    private final FlushCounter flushes = new FlushCounter();
+    private final ResponsePacerTest.FlushCounter flushes = new ResponsePacerTest.FlushCounter();
     private final EmbeddedChannel client = new EmbeddedChannel(flushes, new ChannelInboundHandlerAdapter());
     private final EmbeddedChannel upstream = EmbeddedUpstream.channel();
+    /** The connection a retry gets. */
+    private final EmbeddedChannel spare = EmbeddedUpstream.channel();
     private final Exchange exchange = new Exchange();
     private UpstreamPools pools;
     private UpstreamCall call;
@@ -55,19 +55,24 @@ class ResponseRelayTest {
     @BeforeEach
     void sendARequest() {
         client.freezeTime();
-        pools = EmbeddedUpstream.pools(backend, client.eventLoop(), 0, upstream);
+        pools = EmbeddedUpstream.pools(backend, client.eventLoop(), 0, upstream, spare);
         // No slot in these tests: the call's scheduler is never asked.
         call = new UpstreamCall(pools, null, client.eventLoop(), exchange);
         relay = new ResponseRelay(client.pipeline().lastContext(), call, exchange, 42, null, IDLE);
-        call.connect(backend, false);
-        call.send(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/api/tags",
-                Unpooled.EMPTY_BUFFER));
+        attempt();
         Object m;
         while ((m = upstream.readOutbound()) != null) {
             ReferenceCountUtil.release(m);
         }
-        relay.sent(TimeUnit.SECONDS.toNanos(2));
         flushes.count = 0;
+    }
+
+    /** What an exchange does to send its request (again). */
+    private void attempt() {
+        call.connect(backend, false);
+        call.send(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/api/tags",
+                Unpooled.EMPTY_BUFFER));
+        relay.sent(TimeUnit.SECONDS.toNanos(2));
     }
 
     @AfterEach
@@ -75,6 +80,7 @@ class ResponseRelayTest {
         call.end(false);
         client.finishAndReleaseAll();
         upstream.finishAndReleaseAll();
+        spare.finishAndReleaseAll();
         pools.close();
     }
 
@@ -184,6 +190,21 @@ class ResponseRelayTest {
     }
 
     @Test
+    void aRetryThatStartsWhileItsHeadIsTakenOverIsRelayedWhole() {
+        exchange.retryOnRefuse = true;
+        upstream.writeInbound(ascii("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"));
+        assertThat(upstream.isOpen()).as("the refused attempt's connection is closed").isFalse();
+        assertThat(drained()).isEmpty();
+
+        spare.writeInbound(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("ok")
+                + "0\r\n\r\n"));
+
+        List<Object> out = drained();
+        assertThat(((HttpResponse) out.get(0)).status().code()).isEqualTo(200);
+        assertThat(out.subList(1, out.size())).containsExactly("ok", "(last)");
+    }
+
+    @Test
     void anErrorAnswerIsRelayedAsItIsAndCountsNothingAgainstTheBackend() {
         String body = "{\"error\":\"model 'x' not found\"}";
         upstream.writeInbound(ascii("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: "
@@ -236,6 +257,8 @@ class ResponseRelayTest {
     private final class Exchange implements UpstreamCall.Events, ResponseRelay.Owner {
         final List<String> seen = new ArrayList<>();
         boolean refuse;
+        /** Takes a refused head over as the proxy does a 503 "busy": ends the attempt and starts the next at once. */
+        boolean retryOnRefuse;
 
         @Override
         public void onConnected() {
@@ -258,9 +281,14 @@ class ResponseRelayTest {
 
         @Override
         public boolean acceptHead(HttpResponse head) {
-            if (refuse) {
+            if (refuse || retryOnRefuse) {
                 seen.add("refused " + head.status().code());
                 ReferenceCountUtil.release(head);
+                if (retryOnRefuse) {
+                    retryOnRefuse = false;
+                    call.end(false);
+                    attempt();
+                }
                 return false;
             }
             return true;
@@ -284,17 +312,6 @@ class ResponseRelayTest {
         @Override
         public void onUpstreamClosed(Throwable cause) {
             seen.add("closed " + UpstreamCall.describe(cause));
-        }
-    }
-
-    /** Counts the flushes going out of its channel. */
-    private static final class FlushCounter extends ChannelDuplexHandler {
-        int count;
-
-        @Override
-        public void flush(ChannelHandlerContext ctx) {
-            count++;
-            ctx.flush();
         }
     }
 }
