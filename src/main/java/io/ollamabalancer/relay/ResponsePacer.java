@@ -1,6 +1,5 @@
 package io.ollamabalancer.relay;
 
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
@@ -29,6 +28,8 @@ import io.netty.handler.codec.http.HttpResponse;
  */
 final class ResponsePacer {
     private final ChannelHandlerContext client;
+    /** Asks the upstream channel for its next read (it does not auto-read). */
+    private final Runnable readUpstream;
     /** Something was written since the last flush. */
     private boolean flushPending;
     /** A part was consumed and the response goes on: the upstream channel should be read again at burst end. */
@@ -36,8 +37,9 @@ final class ResponsePacer {
     /** A read was due while the client was unwritable; {@link #clientWritable} asks for it. */
     private boolean paused;
 
-    ResponsePacer(ChannelHandlerContext client) {
+    ResponsePacer(ChannelHandlerContext client, Runnable readUpstream) {
         this.client = client;
+        this.readUpstream = readUpstream;
     }
 
     /** Writes the response head (flushed at the burst's end with what follows it); more parts are expected. */
@@ -66,7 +68,7 @@ final class ResponsePacer {
      * The upstream channel finished a read: flushes what that read produced, then reads on if the client can take
      * more, or pauses until it can. Returns whether it paused now (the exchange stops its stall clock then).
      */
-    boolean burstEnded(Channel upstream) {
+    boolean burstEnded() {
         if (flushPending) {
             flushPending = false;
             client.flush();
@@ -74,7 +76,7 @@ final class ResponsePacer {
         if (readWanted) {
             readWanted = false;
             if (client.channel().isWritable()) {
-                upstream.read();
+                readUpstream.run();
             } else {
                 paused = true;
                 return true;
@@ -87,12 +89,12 @@ final class ResponsePacer {
      * The client drained below its low watermark: the read that was held back is asked for now. Returns whether a
      * pause ended.
      */
-    boolean clientWritable(Channel upstream) {
+    boolean clientWritable() {
         if (!paused) {
             return false;
         }
         paused = false;
-        upstream.read();
+        readUpstream.run();
         return true;
     }
 

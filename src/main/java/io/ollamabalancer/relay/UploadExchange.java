@@ -2,7 +2,6 @@ package io.ollamabalancer.relay;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -12,20 +11,14 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.FailureKind;
-import io.ollamabalancer.backend.Failures;
 import io.ollamabalancer.estimate.TimingSample;
 import io.ollamabalancer.metrics.CompletedRequest;
 import io.ollamabalancer.metrics.Outcome;
-import io.ollamabalancer.upstream.UpstreamConnection;
-import io.ollamabalancer.upstream.UpstreamListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,19 +39,21 @@ import java.util.ArrayDeque;
  *   <li>Backend to client: upstream is read from the start, so an answer that comes before the body has ended is
  *       seen (Ollama answers 200 at once for a blob it has, and errors early). The rest of the body is then dropped,
  *       and the answer carries {@code Connection: close}: the unread remainder cannot be skipped cheaply. The answer
- *       is relayed reading upstream only while the client is writable.</li>
+ *       is relayed by the same {@link ResponseRelay} as every answer (reading upstream only while the client is
+ *       writable).</li>
  *   <li>{@code Expect: 100-continue} is answered here once the backend's connection is ready (the header is not
  *       forwarded), so the client starts sending only when the bytes have somewhere to go.</li>
- *   <li>No retry: forwarded bytes cannot be replayed. A backend that fails before answering gets the client a 502
- *       {@code {"error":…}}; after it answered, the client's connection is closed. A client that leaves closes the
- *       upstream channel (never pooled half-sent), so the backend sees the upload end.</li>
+ *   <li>No retry ({@link RetryPolicy#streamedBody}): forwarded bytes cannot be replayed. A backend that fails before
+ *       answering gets the client a 502 {@code {"error":…}}; after it answered, the relay ends the answer early. A
+ *       client that leaves closes the upstream channel (never pooled half-sent), so the backend sees the upload
+ *       end. The connection and the backend's outstanding count are the {@link UpstreamCall}'s.</li>
  * </ul>
  *
  * <p>Buffers: body parts handed in are written to the upstream channel (ownership moves on) or released; parts that
  * arrive while connecting wait in {@code early} and are released if the exchange ends first. Upstream parts are
  * written to the client or released.
  */
-public final class UploadExchange implements UpstreamListener, StreamingExchange {
+public final class UploadExchange implements UpstreamCall.Events, ResponseRelay.Owner, StreamingExchange {
     private static final Logger log = LoggerFactory.getLogger(UploadExchange.class);
 
     /** Where the exchange is; it only moves forward. */
@@ -66,7 +61,6 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
 
     private final RelayContext rc;
     private final ChannelHandlerContext ctx;
-    private final EventLoop loop;
     private final UploadRequest spec;
     private final Backend backend;
     private final HttpHeaders upstreamHeaders;
@@ -75,26 +69,23 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
     private final boolean expectContinue;
     private final ArrayDeque<HttpContent> early = new ArrayDeque<>(4);
     private final Runnable onDone;
+    private final UpstreamCall call;
+    private final ResponseRelay relay;
+    private final RetryPolicy retry = RetryPolicy.streamedBody();
 
     private State state = State.CONNECTING;
-    private UpstreamConnection conn;
     private boolean bodyComplete;
     private boolean bodySent;
     private boolean dropBody;
     private boolean clientReadPaused;
-    private boolean upstreamReadPaused;
-    private boolean interimPending;
-    private boolean upstreamKeepAlive;
     private int status;
     private long sentNanos = -1;
-    private long firstByteNanos = -1;
     private Outcome outcome = Outcome.OK;
 
     /** {@code onDone} runs once when the exchange ends. */
     public UploadExchange(RelayContext rc, ChannelHandlerContext ctx, UploadRequest spec, Runnable onDone) {
         this.rc = rc;
         this.ctx = ctx;
-        this.loop = ctx.channel().eventLoop();
         this.spec = spec;
         this.backend = spec.backend();
         HttpRequest head = spec.head();
@@ -103,54 +94,48 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         this.expectContinue = HttpUtil.is100ContinueExpected(head);
         this.upstreamHeaders = HeaderPolicy.prepareUpstreamHeaders(head, ctx.channel().remoteAddress());
         this.onDone = onDone;
+        this.call = new UpstreamCall(rc.pools(), rc.scheduler(), ctx.channel().eventLoop(), this);
+        // No deadlines: an upload's answer comes only when its GBs have arrived, at the client's pace.
+        this.relay = new ResponseRelay(ctx, call, this, spec.id(), null, 0);
     }
 
     /** Connects to the backend; body parts handed in meanwhile wait. */
     public void start() {
-        backend.outstanding().incrementAndGet();
         // Always a newly opened connection: an upload cannot be sent again (its body is not kept), so it must not
         // meet a pooled keep-alive connection the backend closed while idle. One connect per upload is nothing
         // beside its bytes, and the connection joins the pool afterwards.
-        rc.pools().acquireFresh(backend, loop).addListener((Future<UpstreamConnection> f) -> {
-            if (state == State.DONE) {
-                if (f.isSuccess()) {
-                    f.getNow().release(); // the client left while we connected: nothing was written on it
-                }
-            } else if (!f.isSuccess()) {
-                backend.healthTracker().onFailure(FailureKind.ofConnect(f.cause()), describe(f.cause()));
-                fail(f.cause());
-            } else {
-                send(f.getNow());
-            }
-        });
+        call.connect(backend, true);
     }
 
-    private void send(UpstreamConnection c) {
-        conn = c;
-        c.attach(this);
+    @Override
+    public void onConnected() {
         HttpRequest up = HeaderPolicy.upstreamHead(spec.head().method(), backend.config().pathPrefix()
                 + spec.upstreamUri(), upstreamHeaders, backend, bodyLength);
         state = State.SENDING;
         sentNanos = System.nanoTime();
+        relay.sent(0);
         // A write that fails closes the channel and comes back through onUpstreamClosed, possibly at once: after
-        // each write, conn is null if the exchange has failed meanwhile.
-        c.channel().write(up, c.channel().voidPromise());
+        // each write, the call is no longer connected if the exchange has failed meanwhile.
+        call.write(up);
         HttpContent part;
-        while (conn != null && (part = early.poll()) != null) {
+        while (call.connected() && (part = early.poll()) != null) {
             forward(part);
         }
-        if (conn != null) {
-            c.channel().flush();
-        }
-        if (conn == null) {
+        call.flush();
+        if (!call.connected()) {
             return;
         }
         if (expectContinue && !bodyComplete) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
         }
-        c.channel().read();
+        call.read();
         pullBody();
+    }
+
+    @Override
+    public void onConnectFailed(FailureKind kind, Throwable cause) {
+        fail(kind, cause);
     }
 
     // ---- client → upstream ----
@@ -167,28 +152,26 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         bodyComplete |= last;
         if (state == State.DONE || dropBody) {
             part.release();
-        } else if (conn == null) {
+        } else if (!call.connected()) {
             early.add(part);
         } else {
             forward(part);
-            if (conn != null) {
-                conn.channel().flush();
-            }
+            call.flush();
             pullBody();
         }
     }
 
     private void forward(HttpContent part) {
         bodySent |= part instanceof LastHttpContent;
-        conn.channel().write(part, conn.channel().voidPromise());
+        call.write(part);
     }
 
     /** Reads the next body part from the client if the backend can take it, else waits for the upstream to drain. */
     private void pullBody() {
-        if (bodyComplete || dropBody || conn == null) {
+        if (bodyComplete || dropBody || !call.connected()) {
             return;
         }
-        if (conn.channel().isWritable()) {
+        if (call.writable()) {
             ctx.read();
         } else {
             clientReadPaused = true;
@@ -203,7 +186,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         }
         log.debug("upload {}: no body bytes from the client within the idle timeout", spec.id());
         outcome = Outcome.CLIENT_TIMEOUT;
-        discardUpstream();
+        call.end(false);
         Responses.errorAndClose(ctx, HttpResponseStatus.REQUEST_TIMEOUT.code(),
                 "timed out waiting for the request body");
         finish();
@@ -211,94 +194,61 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
 
     @Override
     public void onUpstreamWritable() {
-        if (clientReadPaused && conn != null) {
+        if (clientReadPaused && call.connected()) {
             clientReadPaused = false;
             pullBody();
         }
     }
 
-    // ---- upstream → client ----
+    // ---- upstream → client (through the relay) ----
 
     @Override
     public void onUpstreamMessage(HttpObject msg) {
-        if (state == State.DONE) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (msg.decoderResult().isFailure()) {
-            ReferenceCountUtil.release(msg);
-            onUpstreamClosed(msg.decoderResult().cause());
-            return;
-        }
-        if (msg instanceof HttpResponse head) {
-            if (head.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-                interimPending = true; // its head is followed by an empty last part, not part of the answer
-                ReferenceCountUtil.release(msg);
-                conn.channel().read();
-                return;
-            }
-            startAnswer(head);
-        } else if (interimPending) {
-            interimPending = false;
-            ReferenceCountUtil.release(msg);
-            conn.channel().read();
-            return;
-        }
-        if (msg instanceof HttpContent content) {
-            relay(msg, content);
-        } else {
-            conn.channel().read();
-        }
+        relay.message(msg);
     }
 
-    private void startAnswer(HttpResponse head) {
+    @Override
+    public boolean acceptHead(HttpResponse head) {
         state = State.ANSWERING;
         status = head.status().code();
-        firstByteNanos = System.nanoTime();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(head);
         if (!bodyComplete) {
             dropBody = true;
             releaseEarly();
         }
-        HttpResponse out = HeaderPolicy.clientResponse(head);
-        HeaderPolicy.addBalancerHeaders(out.headers(), spec.id(), backend, null);
+        return true;
+    }
+
+    @Override
+    public void headForClient(HttpResponse out) {
         if (dropBody) {
             out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ctx.channel().attr(Responses.LINGER_ON_CLOSE).set(Boolean.TRUE);
         }
-        ctx.write(out);
-        UpstreamParts.recordStatus(backend, status);
         spec.onAnswer().accept(status);
     }
 
-    private void relay(HttpObject msg, HttpContent content) {
-        ctx.writeAndFlush(UpstreamParts.forClient(msg, content));
-        if (content instanceof LastHttpContent) {
-            UpstreamParts.recordComplete(backend, status, false);
-            UpstreamConnection c = conn;
-            conn = null;
-            if (upstreamKeepAlive && bodySent && !dropBody) {
-                c.release();
-            } else {
-                c.discard();
-            }
-            if (status >= 400) {
-                outcome = Outcome.ERROR;
-            }
-            finish();
-        } else if (ctx.channel().isWritable()) {
-            conn.channel().read();
-        } else {
-            upstreamReadPaused = true;
+    @Override
+    public void onResponseEnd(boolean keepAlive) {
+        call.end(keepAlive && bodySent && !dropBody);
+        if (status >= 400) {
+            outcome = Outcome.ERROR;
         }
+        finish();
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        relay.readComplete();
     }
 
     @Override
     public void onClientWritable() {
-        if (upstreamReadPaused && state == State.ANSWERING && conn != null) {
-            upstreamReadPaused = false;
-            conn.channel().read();
-        }
+        relay.clientWritable();
+    }
+
+    @Override
+    public void onDeadline(FailureKind kind) {
+        // The relay runs no deadline for uploads (both are zero).
     }
 
     // ---- endings ----
@@ -308,22 +258,20 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
         if (state == State.DONE) {
             return;
         }
-        // Nothing is retried (the body's bytes are gone); the connection was fresh, so an early close counts.
-        FailureKind kind = state == State.ANSWERING ? FailureKind.DIED_MID_STREAM
-                : FailureKind.ofEarlyClose(conn != null && conn.reused());
-        backend.healthTracker().onFailure(kind, describe(cause));
-        fail(cause);
+        fail(state == State.ANSWERING ? FailureKind.DIED_MID_STREAM : FailureKind.ofEarlyClose(call.reused()), cause);
     }
 
-    /** The backend failed or went away: 502 if it had not answered, else the client's connection is cut. */
-    private void fail(Throwable cause) {
-        String why = describe(cause);
-        backend.lastError(why);
+    /** The backend failed or went away: 502 if it had not answered, else the relay ends its answer early. */
+    private void fail(FailureKind kind, Throwable cause) {
+        String why = UpstreamCall.describe(cause);
+        call.charge(kind, why);
+        // The body is not kept: the policy never sends it again, so every failure is answered here.
+        RetryPolicy.Next next = retry.after(kind);
+        log.debug("upload {} to backend {} failed ({}, {}): {}", spec.id(), backend.name(), kind, next, why);
         outcome = Outcome.UPSTREAM_FAILED;
-        log.debug("upload {} to backend {} failed: {}", spec.id(), backend.name(), why);
-        discardUpstream();
+        call.end(false);
         if (state == State.ANSWERING) {
-            ctx.close(); // the answer cannot be completed honestly: closing tells the client it is cut
+            relay.failStarted("backend '" + backend.name() + "' failed mid-stream: " + why);
             finish();
         } else {
             respondError(502, "backend '" + backend.name() + "' failed: " + why);
@@ -336,13 +284,13 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
             return;
         }
         outcome = Outcome.ERROR;
-        discardUpstream();
+        call.end(false);
         if (state == State.ANSWERING) {
-            ctx.close();
+            relay.cut();
             finish();
         } else {
             bodyComplete = false; // whatever follows cannot be trusted: close after the answer
-            respondError(400, "malformed request body: " + describe(cause));
+            respondError(400, "malformed request body: " + UpstreamCall.describe(cause));
         }
     }
 
@@ -363,7 +311,7 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
             return;
         }
         outcome = Outcome.CANCELLED;
-        discardUpstream();
+        call.end(false);
         finish();
     }
 
@@ -378,19 +326,12 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
             return;
         }
         if (state == State.ANSWERING) {
-            ctx.close();
+            relay.cut();
         } else {
             status = 503;
             Responses.errorAndClose(ctx, status, reason, ABORT_RETRY_AFTER_SECONDS);
         }
         onClientClosed();
-    }
-
-    private void discardUpstream() {
-        if (conn != null) {
-            conn.discard();
-            conn = null;
-        }
     }
 
     private void releaseEarly() {
@@ -405,17 +346,15 @@ public final class UploadExchange implements UpstreamListener, StreamingExchange
             return;
         }
         state = State.DONE;
+        relay.close();
         releaseEarly();
-        backend.outstanding().decrementAndGet();
+        call.end(false);
         long now = System.nanoTime();
         long arrival = spec.arrivalNanos();
+        long firstByte = relay.firstByteNanos();
         rc.observer().requestCompleted(new CompletedRequest(spec.id(), spec.endpoint().label(), "", backend.name(),
-                status, 0, sentNanos < 0 ? -1 : sentNanos - arrival, firstByteNanos < 0 ? -1 : firstByteNanos - arrival,
+                status, 0, sentNanos < 0 ? -1 : sentNanos - arrival, firstByte < 0 ? -1 : firstByte - arrival,
                 now - arrival, TimingSample.EMPTY, 0, 0, outcome));
         onDone.run();
-    }
-
-    private static String describe(Throwable cause) {
-        return cause == null ? "connection closed" : Failures.describe(cause);
     }
 }

@@ -94,7 +94,7 @@ public final class UpstreamPools {
         }
     }
 
-    private UpstreamPool pool(Backend backend, EventLoop loop) {
+    UpstreamPool pool(Backend backend, EventLoop loop) {
         return pools.computeIfAbsent(backend, b -> new ConcurrentHashMap<>())
                 .computeIfAbsent(loop, l -> newPool(backend, l));
     }

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.ollamabalancer.upstream.EmbeddedUpstream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,11 +27,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The relay's flush and read policy on two embedded channels: the client one (whose flushes are counted and whose
- * writability the test switches) and the upstream one (whose {@code read()} requests are counted).
+ * writability the test switches) and an upstream one (whose {@code read()} requests are counted).
  */
 class ResponsePacerTest {
     private final FlushCounter clientFlushes = new FlushCounter();
-    private final ReadCounter upstreamReads = new ReadCounter();
     private EmbeddedChannel client;
     private EmbeddedChannel upstream;
     private ResponsePacer pacer;
@@ -38,11 +38,9 @@ class ResponsePacerTest {
     @BeforeEach
     void channels() {
         client = new EmbeddedChannel(clientFlushes, new ChannelInboundHandlerAdapter());
-        upstream = new EmbeddedChannel(upstreamReads);
-        upstream.config().setAutoRead(false);
+        upstream = EmbeddedUpstream.channel();
         clientFlushes.count = 0;
-        upstreamReads.count = 0;
-        pacer = new ResponsePacer(client.pipeline().lastContext());
+        pacer = new ResponsePacer(client.pipeline().lastContext(), upstream::read);
     }
 
     @AfterEach
@@ -57,31 +55,31 @@ class ResponsePacerTest {
         pacer.part(chunk("a"));
         pacer.part(chunk("b"));
         assertThat(client.outboundMessages()).as("nothing leaves before the burst ends").isEmpty();
-        assertThat(upstreamReads.count).isZero();
+        assertThat(reads()).isZero();
 
-        pacer.burstEnded(upstream);
+        pacer.burstEnded();
 
         assertThat(drained()).containsExactly("head", "a", "b");
         assertThat(clientFlushes.count).isEqualTo(1);
-        assertThat(upstreamReads.count).isEqualTo(1);
+        assertThat(reads()).isEqualTo(1);
 
         pacer.part(chunk("c"));
-        pacer.burstEnded(upstream);
+        pacer.burstEnded();
         pacer.part(chunk("d"));
         pacer.last(new DefaultLastHttpContent(Unpooled.copiedBuffer("e", StandardCharsets.UTF_8)));
-        pacer.burstEnded(upstream);
+        pacer.burstEnded();
 
         assertThat(drained()).containsExactly("c", "d", "e(last)");
         assertThat(clientFlushes.count).as("one flush per burst, the last part's included").isEqualTo(3);
-        assertThat(upstreamReads.count).as("nothing is read after the last part").isEqualTo(2);
+        assertThat(reads()).as("nothing is read after the last part").isEqualTo(2);
     }
 
     @Test
     void aBurstThatProducedNothingNeitherFlushesNorReads() {
-        pacer.burstEnded(upstream);
+        pacer.burstEnded();
 
         assertThat(clientFlushes.count).isZero();
-        assertThat(upstreamReads.count).isZero();
+        assertThat(reads()).isZero();
     }
 
     @Test
@@ -89,20 +87,20 @@ class ResponsePacerTest {
         client.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
         pacer.head(head());
         pacer.part(chunk("a"));
-        assertThat(pacer.burstEnded(upstream)).as("paused").isTrue();
+        assertThat(pacer.burstEnded()).as("paused").isTrue();
 
         assertThat(drained()).as("what was read is still delivered").containsExactly("head", "a");
-        assertThat(upstreamReads.count).as("no read while the client cannot take more").isZero();
-        assertThat(pacer.clientWritable(upstream)).as("the pause ended").isTrue();
-        assertThat(upstreamReads.count).isEqualTo(1);
-        assertThat(pacer.clientWritable(upstream)).isFalse();
-        assertThat(upstreamReads.count).as("one read per pause, not one per writability event").isEqualTo(1);
+        assertThat(reads()).as("no read while the client cannot take more").isZero();
+        assertThat(pacer.clientWritable()).as("the pause ended").isTrue();
+        assertThat(reads()).isEqualTo(1);
+        assertThat(pacer.clientWritable()).isFalse();
+        assertThat(reads()).as("one read per pause, not one per writability event").isEqualTo(1);
 
         client.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
         pacer.part(chunk("b"));
-        assertThat(pacer.burstEnded(upstream)).as("not paused").isFalse();
+        assertThat(pacer.burstEnded()).as("not paused").isFalse();
         assertThat(drained()).containsExactly("b");
-        assertThat(upstreamReads.count).isEqualTo(2);
+        assertThat(reads()).isEqualTo(2);
     }
 
     @Test
@@ -113,7 +111,7 @@ class ResponsePacerTest {
         pacer.flush();
 
         assertThat(drained()).containsExactly("head", "a");
-        assertThat(upstreamReads.count).isZero();
+        assertThat(reads()).isZero();
     }
 
     private List<String> drained() {
@@ -139,25 +137,18 @@ class ResponsePacerTest {
         return new DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
     }
 
-    /** Counts the flushes going out of its channel. */
-    private static final class FlushCounter extends ChannelDuplexHandler {
+    private int reads() {
+        return EmbeddedUpstream.reads(upstream);
+    }
+
+    /** Counts the flushes going out of its channel (shared with the relay's test). */
+    static final class FlushCounter extends ChannelDuplexHandler {
         int count;
 
         @Override
         public void flush(ChannelHandlerContext ctx) {
             count++;
             ctx.flush();
-        }
-    }
-
-    /** Counts the read requests of its channel. */
-    private static final class ReadCounter extends ChannelDuplexHandler {
-        int count;
-
-        @Override
-        public void read(ChannelHandlerContext ctx) {
-            count++;
-            ctx.read();
         }
     }
 }
