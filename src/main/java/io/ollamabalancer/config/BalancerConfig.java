@@ -43,7 +43,8 @@ public record BalancerConfig(
         int maxClientConnections,
         long maxInflightBodyBytes,
         Path apiKeysFile,
-        List<String> ensureModels) {
+        List<String> ensureModels,
+        boolean fairShare) {
 
     public BalancerConfig {
         ensureModels = ensureModels == null ? List.of() : List.copyOf(ensureModels);
@@ -96,6 +97,7 @@ public record BalancerConfig(
         b.maxInflightBodyBytes = maxInflightBodyBytes;
         b.apiKeysFile = apiKeysFile;
         b.ensureModels = ensureModels;
+        b.fairShare = fairShare;
         return b;
     }
 
@@ -134,6 +136,7 @@ public record BalancerConfig(
         private long maxInflightBodyBytes;
         private Path apiKeysFile;
         private List<String> ensureModels = List.of();
+        private boolean fairShare = true;
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -167,6 +170,7 @@ public record BalancerConfig(
         public Builder maxInflightBodyBytes(long v) { maxInflightBodyBytes = v; return this; }
         public Builder apiKeysFile(Path v) { apiKeysFile = v; return this; }
         public Builder ensureModels(List<String> v) { ensureModels = v; return this; }
+        public Builder fairShare(boolean v) { fairShare = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
@@ -174,7 +178,7 @@ public record BalancerConfig(
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
                     firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
-                    maxInflightBodyBytes, apiKeysFile, ensureModels);
+                    maxInflightBodyBytes, apiKeysFile, ensureModels, fairShare);
         }
     }
 }

@@ -126,7 +126,11 @@ public enum Setting {
     ENSURE_MODELS("ensure.models", "ENSURE_MODELS", List.of(), "--ensure-models", "LIST",
             "models every backend must hold, pulled where missing (comma-separated; added to the backends file's "
                     + "\"ensureModels\")",
-            (b, v) -> b.ensureModels(SettingValues.list(v)), c -> String.join(",", c.ensureModels()));
+            (b, v) -> b.ensureModels(SettingValues.list(v)), c -> String.join(",", c.ensureModels())),
+    FAIR_SHARE("fair.share", "FAIR_SHARE", List.of(), "--fair-share", "on|off",
+            "within a priority, serve API keys in proportion to their weights in expected work (requests without "
+                    + "a key share one flow of weight 1); off = by arrival and expected length alone",
+            (b, v) -> b.fairShare(SettingValues.onOff(v)), c -> c.fairShare() ? "on" : "off");
 
     private final String key;
     private final String env;

@@ -131,6 +131,7 @@ public final class ProxyExchange implements UpstreamListener, DispatchTarget, Cl
         this.deadline = new ResponseDeadline(loop, idle, this::onDeadline);
         if (endpoint.kind() == RouteKind.INFERENCE) {
             pending = new PendingRequest(id, parsed, modelKey, spec.priority(), arrivalNanos, this);
+            pending.shareFlow(spec.shareFlow());
             rc.estimator().accept(pending, endpoint.shape());
         } else {
             pending = null;
