@@ -36,8 +36,17 @@ public final class FairnessBench {
                       int lightCount, int heavyCount) {
     }
 
-    /** Both replays of one trace. */
-    public record Report(String trace, double load, int requests, String policy, Row on, Row off) {
+    /**
+     * The same trace without keys (one flow), for what fair share costs when there is nobody to be fair to.
+     *
+     * @param fairShare whether fair share was on
+     */
+    public record OneFlow(boolean fairShare, double e2eMean, double e2eP50, double e2eP99) {
+    }
+
+    /** Both replays of one trace with two keys, and both without keys. */
+    public record Report(String trace, double load, int requests, String policy, Row on, Row off,
+                         OneFlow oneOn, OneFlow oneOff) {
     }
 
     /** Replays {@code shape} on {@code fleet} at {@code load} with fair share on, then off. */
@@ -53,7 +62,14 @@ public final class FairnessBench {
                 light);
         Row off = row(false, VirtualReplay.runWithKeys(fleet, trace, policy, false, i -> light[i] ? LIGHT : HEAVY),
                 light);
-        return new Report(trace.name(), load, trace.size(), policy, on, off);
+        return new Report(trace.name(), load, trace.size(), policy, on, off, oneFlow(fleet, trace, policy, true),
+                oneFlow(fleet, trace, policy, false));
+    }
+
+    private static OneFlow oneFlow(SimFleet fleet, Trace trace, String policy, boolean fair) {
+        Summary s = Summary.of(trace.name(), VirtualReplay.runWithKeys(fleet, trace, policy, fair,
+                i -> ShareFlow.DEFAULT));
+        return new OneFlow(fair, s.e2eMean(), s.e2eP50(), s.e2eP99());
     }
 
     private static Row row(boolean fair, List<Outcome> outcomes, boolean[] light) {
@@ -92,6 +108,13 @@ public final class FairnessBench {
         }
         b.append(String.format(Locale.ROOT, "%nThe light key's p99 queue wait with fair share is %.2f× the one "
                 + "without.%n", r.on().lightP99() / r.off().lightP99()));
+        b.append("\nThe same trace without keys (every request in the one default flow), for the cost of fair share "
+                + "when there is nobody to be fair to (a backlog of one flow orders by its queued work instead of "
+                + "the clock):\n\n| fair share | e2e mean | e2e p50 | e2e p99 |\n|---|---|---|---|\n");
+        for (OneFlow f : List.of(r.oneOn(), r.oneOff())) {
+            b.append(String.format(Locale.ROOT, "| %s | %.2f s | %.2f s | %.2f s |%n", f.fairShare() ? "on" : "off",
+                    f.e2eMean(), f.e2eP50(), f.e2eP99()));
+        }
         for (String s : setup) {
             b.append('\n').append(s).append('\n');
         }
