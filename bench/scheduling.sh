@@ -6,10 +6,13 @@
 # and round-robin, plus a priority run at 90 %. The memory-limited fleets (issue #9: swap, swap-zipf) run at 40, 60
 # and 80 % of their no-swap capacity with their own mixes, against the no-swap oracle (and the best static placement
 # oracle); the swap fleet also runs over real sockets (10x, 60 %) for eft and least-connections, with its loads.
-# Writes the scheduling section of bench/RESULTS.md.
+# Then the fair-share scenario (issue #13): two API keys, one sending 10x the other's rate, at 90 % on the 3:1:1
+# fleet, the same trace simulated with fair share on and off. Writes the scheduling and fairness sections of
+# bench/RESULTS.md.
 #
-#   bench/scheduling.sh           full run (two rounds of real-socket runs), about 9 minutes on 2 cores
-#   bench/scheduling.sh --quick   shorter traces, about 3 minutes
+#   bench/scheduling.sh                   full run (two rounds of real-socket runs), about 9 minutes on 2 cores
+#   bench/scheduling.sh --quick           shorter traces, about 3 minutes
+#   bench/scheduling.sh --fairness-only   the fair-share scenario alone (full-length trace), under a minute
 #
 # Needs a JDK 17 and Maven (the jar is built if missing or older than the sources), curl, and free loopback ports.
 # Everything it starts listens on 127.0.0.1 only and is stopped on exit. Intermediate files: target/bench-scheduling/.
@@ -19,15 +22,19 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 QUICK=0
+FAIRNESS_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --fairness-only) FAIRNESS_ONLY=1 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scheduling.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
 
+FAIR_REQUESTS=3000
 if [ "$QUICK" = 1 ]; then
+  FAIR_REQUESTS=1000
   DES_REQUESTS=1000; SWEEP=(--sweep-seeds 1,2,3 --sweep-requests 1000); REAL_REQUESTS=150; WARMUP=60; ROUNDS=1
   MODE="--quick"
 else
@@ -57,6 +64,30 @@ if [ ! -f "$JAR" ] || [ -n "$(find src pom.xml -newer "$JAR" -print -quit)" ]; t
 fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
+
+# fairness: the fair-share scenario, simulated (the same trace with fair share on and off); its own section
+fairness() {
+  local cpu mem jdk commit args
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+  mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+  jdk=$(java -version 2>&1 | head -n1)
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if ! git diff --quiet HEAD -- src pom.xml bench ':!bench/RESULTS.md' 2>/dev/null; then
+    commit="$commit plus uncommitted changes"
+  fi
+  args="$*"
+  log "fairness: two keys at 10:1 rates, 90 % load, fair share on and off ($FAIR_REQUESTS requests, simulated)"
+  java -Xmx1g -jar "$JAR" replay fairness --fleet bench/fleets/fast-311.json --load 0.9 \
+    --requests "$FAIR_REQUESTS" --seed "$SEED" --results bench/RESULTS.md \
+    --setup "Machine: $(nproc) cores (\`nproc\`), $cpu, $mem memory, $jdk. A simulation: its figures do not depend on the machine's load." \
+    --setup "Command: \`bench/scheduling.sh${args:+ $args}\`, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit." \
+    >"$OUT/fairness.md"
+}
+if [ "$FAIRNESS_ONLY" = 1 ]; then
+  fairness --fairness-only
+  cat "$OUT/fairness.md"
+  exit 0
+fi
 
 PIDS=()
 cleanup() {
@@ -253,4 +284,6 @@ java -Xmx2g -jar "$JAR" replay bench --fleets "$FLEETS,$MEMORY_FLEETS" --request
   --note "The cold fleet's fast backend loads each model once (10 s); over a trace of this length that is a one-time cost, so the table differs little from the 3:1:1 one. The per-fleet tables show one trace seed; between seeds, ratios move by several per cent (see the ranges in the targets), so small differences between policies in one table are noise." \
   "${NOTES[@]/#/--note=}"
 
-log "done in $(( $(date +%s) - STARTED )) s; section written to bench/RESULTS.md"
+if [ "$QUICK" = 1 ]; then fairness --quick; else fairness; fi
+
+log "done in $(( $(date +%s) - STARTED )) s; sections written to bench/RESULTS.md"

@@ -1,5 +1,7 @@
 package io.ollamabalancer.auth;
 
+import io.ollamabalancer.schedule.ShareFlow;
+
 import java.util.List;
 
 /**
@@ -14,11 +16,24 @@ import java.util.List;
  * @param maxConcurrent     requests in progress at once, 0 for no limit
  * @param models            the models it may use, empty for all
  * @param maxPriority       the highest priority it may ask for, {@code null} for no limit
+ * @param weight            its fair share of the queue within a priority, relative to other keys (1: as much as the
+ *                          requests without a key together)
  */
 public record ApiKey(String name, String digestHex, long requestsPerMinute, long tokensPerMinute, int maxConcurrent,
-                     List<ModelGlob> models, Integer maxPriority) {
+                     List<ModelGlob> models, Integer maxPriority, double weight) {
     public ApiKey {
         models = List.copyOf(models);
+    }
+
+    /** A key of weight 1. */
+    public ApiKey(String name, String digestHex, long requestsPerMinute, long tokensPerMinute, int maxConcurrent,
+                  List<ModelGlob> models, Integer maxPriority) {
+        this(name, digestHex, requestsPerMinute, tokensPerMinute, maxConcurrent, models, maxPriority, 1.0);
+    }
+
+    /** The fair-share flow its requests are charged to. */
+    public ShareFlow shareFlow() {
+        return new ShareFlow(name, weight);
     }
 
     /** Whether the key may use {@code modelKey} (a normalised name); {@code null} (a route without a model) may. */

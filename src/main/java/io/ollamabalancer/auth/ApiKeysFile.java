@@ -21,11 +21,11 @@ import java.util.Set;
  * Reads and validates the keys file ({@code --api-keys}):
  * <pre>
  * {"keys": [{"name": "team-a", "key": "sk-…", "requestsPerMinute": 60, "tokensPerMinute": 200000,
- *            "maxConcurrent": 4, "models": ["llama3.2:*"], "maxPriority": "normal"},
- *           {"name": "batch", "key": "sha256:&lt;hex of the key&gt;", "maxPriority": "low"}]}
+ *            "maxConcurrent": 4, "models": ["llama3.2:*"], "maxPriority": "normal", "weight": 1},
+ *           {"name": "batch", "key": "sha256:&lt;hex of the key&gt;", "maxPriority": "low", "weight": 0.2}]}
  * </pre>
  * Every limit is optional. A plain key is hashed as it is read; only digests are kept. An unknown field is an error
- * (a misspelt limit must not silently mean "no limit"); {@code weight} is accepted and reserved for fair share.
+ * (a misspelt limit must not silently mean "no limit"); {@code weight} (default 1) is the key's fair share.
  * Every problem is one {@link ConfigException} line that names the file and the entry (never the key). Stateless.
  */
 public final class ApiKeysFile {
@@ -102,7 +102,7 @@ public final class ApiKeysFile {
             throw new ConfigException(where + ": \"weight\" must be a positive number, found " + weight.shown());
         }
         return new ApiKey(label, digest(key.text(), where), rpm, tpm, (int) concurrent, models(n, where),
-                priority(n, where));
+                priority(n, where), weight == null ? 1.0 : Double.parseDouble(weight.text()));
     }
 
     private static long count(Node n, String field, String where) {

@@ -1,6 +1,7 @@
 package io.ollamabalancer.cli;
 
 import io.ollamabalancer.config.ConfigException;
+import io.ollamabalancer.replay.FairnessBench;
 import io.ollamabalancer.replay.Outcome;
 import io.ollamabalancer.replay.OutcomeFile;
 import io.ollamabalancer.replay.ReplayClient;
@@ -38,7 +39,8 @@ import java.util.concurrent.Callable;
  * the calling thread.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        subcommands = {ReplayCommand.TraceCmd.class, ReplayCommand.RunCmd.class, ReplayCommand.BenchCmd.class},
+        subcommands = {ReplayCommand.TraceCmd.class, ReplayCommand.RunCmd.class, ReplayCommand.BenchCmd.class,
+                ReplayCommand.FairnessCmd.class},
         description = "Scheduling benchmark: generate traces, replay them over real sockets, simulate and report.")
 final class ReplayCommand implements Callable<Integer> {
     static final String DEFAULT_MIX = "llama3.2:1b=0.7,qwen2.5:0.5b=0.3";
@@ -50,7 +52,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: trace, run or bench");
+        throw new ParameterException(spec.commandLine(), "missing command: trace, run, bench or fairness");
     }
 
     /** Options every trace shares. */
@@ -148,6 +150,47 @@ final class ReplayCommand implements Callable<Integer> {
             }
             spec.commandLine().getOut().printf(Locale.ROOT, "%s: %d requests (%d warm-up) at %.2f/s over %.1f s%n",
                     out, trace.size(), trace.warmup(), trace.rate(), trace.span());
+            return 0;
+        }
+    }
+
+    @Command(name = "fairness", mixinStandardHelpOptions = true,
+            description = "Two API keys, one sending 10x the other's rate: the light key's queue waits with fair "
+                    + "share on and off, on one trace (discrete-event simulation of the real scheduler).")
+    static final class FairnessCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @picocli.CommandLine.Mixin
+        Shape shape = new Shape();
+
+        @Option(names = "--fleet", required = true, paramLabel = "FILE", description = "fleet file")
+        Path fleet;
+
+        @Option(names = "--load", paramLabel = "FRACTION", description = "share of fleet capacity (default 0.9)")
+        double load = 0.9;
+
+        @Option(names = "--policy", paramLabel = "NAME", description = "dispatch policy (default eft)")
+        String policy = "eft";
+
+        @Option(names = "--results", paramLabel = "FILE", description = "results file to write the section into")
+        Path results;
+
+        @Option(names = "--setup", paramLabel = "TEXT", description = "a set-up line (machine, command); repeatable")
+        List<String> setup = new ArrayList<>();
+
+        @Override
+        public Integer call() throws IOException {
+            SimFleet f = loadFleet(fleet);
+            FairnessBench.Report r = FairnessBench.run(f, shape.shape(f), shape.seed, load, policy);
+            String md = FairnessBench.markdown(r, setup);
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(md);
+            if (results != null) {
+                ResultsSection.write(results, "fairness", md);
+                out.println("Wrote the fairness section of " + results);
+            }
+            out.flush();
             return 0;
         }
     }

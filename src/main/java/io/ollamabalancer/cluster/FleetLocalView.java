@@ -3,6 +3,7 @@ package io.ollamabalancer.cluster;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.schedule.ModelQueue;
+import io.ollamabalancer.schedule.PendingRequest;
 
 import java.util.Collection;
 import java.util.HashMap;
@@ -65,13 +66,15 @@ public final class FleetLocalView implements LocalView {
             if (q.isEmpty() || !b.hasModel(q.modelKey())) {
                 continue;
             }
-            Map.Entry<ModelQueue.QueueKey, ?> head = q.peek();
+            Map.Entry<ModelQueue.QueueKey, PendingRequest> head = q.peek();
             if (head == null) {
                 continue;
             }
             waiting += q.size();
             ModelQueue.QueueKey key = head.getKey();
-            best = Math.min(best, QueueScore.of(key.priority(), WallClock.SYSTEM.epochMillis(key.order())));
+            // The wall-clock order, not the queue's own (fair-share tags mean nothing to another replica).
+            best = Math.min(best, QueueScore.of(key.priority(),
+                    WallClock.SYSTEM.epochMillis(head.getValue().mirrorOrderNanos())));
         }
         return waiting == 0 ? Demand.NONE : new Demand(waiting, best);
     }

@@ -44,7 +44,8 @@ public record BalancerConfig(
         long maxInflightBodyBytes,
         Path apiKeysFile,
         List<String> ensureModels,
-        Duration requestStatusRetention) {
+        Duration requestStatusRetention,
+        boolean fairShare) {
 
     public BalancerConfig {
         ensureModels = ensureModels == null ? List.of() : List.copyOf(ensureModels);
@@ -98,6 +99,7 @@ public record BalancerConfig(
         b.apiKeysFile = apiKeysFile;
         b.ensureModels = ensureModels;
         b.requestStatusRetention = requestStatusRetention;
+        b.fairShare = fairShare;
         return b;
     }
 
@@ -137,6 +139,7 @@ public record BalancerConfig(
         private Path apiKeysFile;
         private Duration requestStatusRetention = Duration.ofSeconds(30);
         private List<String> ensureModels = List.of();
+        private boolean fairShare = true;
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -171,6 +174,7 @@ public record BalancerConfig(
         public Builder apiKeysFile(Path v) { apiKeysFile = v; return this; }
         public Builder ensureModels(List<String> v) { ensureModels = v; return this; }
         public Builder requestStatusRetention(Duration v) { requestStatusRetention = v; return this; }
+        public Builder fairShare(boolean v) { fairShare = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
@@ -178,7 +182,7 @@ public record BalancerConfig(
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
                     firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
-                    maxInflightBodyBytes, apiKeysFile, ensureModels, requestStatusRetention);
+                    maxInflightBodyBytes, apiKeysFile, ensureModels, requestStatusRetention, fairShare);
         }
     }
 }

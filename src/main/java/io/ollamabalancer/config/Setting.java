@@ -131,7 +131,11 @@ public enum Setting {
             "--request-status-retention", "DURATION",
             "how long GET /balancer/requests/{id} still answers for a request that ended (0 = not at all)",
             (b, v) -> b.requestStatusRetention(SettingValues.nonNegativeDuration(v)),
-            c -> Durations.format(c.requestStatusRetention()));
+            c -> Durations.format(c.requestStatusRetention())),
+    FAIR_SHARE("fair.share", "FAIR_SHARE", List.of(), "--fair-share", "on|off",
+            "within a priority, serve API keys in proportion to their weights in expected work (requests without "
+                    + "a key share one flow of weight 1); off = by arrival and expected length alone",
+            (b, v) -> b.fairShare(SettingValues.onOff(v)), c -> c.fairShare() ? "on" : "off");
 
     private final String key;
     private final String env;

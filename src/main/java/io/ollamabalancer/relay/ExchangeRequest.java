@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.request.InferenceRequest;
+import io.ollamabalancer.schedule.ShareFlow;
 
 /**
  * What the router hands a {@link ProxyExchange}: the client's request and everything decided about it.
@@ -19,6 +20,7 @@ import io.ollamabalancer.request.InferenceRequest;
  * @param id          the balancer's request id
  * @param arrivalNanos when the request's head arrived
  * @param keyName     the name of the API key it came with, {@code ""} without one
+ * @param shareFlow   the fair-share flow its work is charged to (its key's, or the default flow)
  */
 public record ExchangeRequest(
         FullHttpRequest request,
@@ -30,11 +32,13 @@ public record ExchangeRequest(
         int priority,
         long id,
         long arrivalNanos,
-        String keyName) {
+        String keyName,
+        ShareFlow shareFlow) {
 
     /** A request that came without an API key. */
     public ExchangeRequest(FullHttpRequest request, ByteBuf body, Endpoint endpoint, String upstreamUri,
                            InferenceRequest parsed, String modelKey, int priority, long id, long arrivalNanos) {
-        this(request, body, endpoint, upstreamUri, parsed, modelKey, priority, id, arrivalNanos, "");
+        this(request, body, endpoint, upstreamUri, parsed, modelKey, priority, id, arrivalNanos, "",
+                ShareFlow.DEFAULT);
     }
 }

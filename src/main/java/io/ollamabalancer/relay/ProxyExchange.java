@@ -118,6 +118,7 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
         this.upstreamHeaders = HeaderPolicy.prepareUpstreamHeaders(request, ctx.channel().remoteAddress());
         if (endpoint.kind() == RouteKind.INFERENCE) {
             pending = new PendingRequest(id, parsed, modelKey, spec.priority(), arrivalNanos, this);
+            pending.shareFlow(spec.shareFlow());
             rc.estimator().accept(pending, endpoint.shape());
             tracked = rc.requests().track(id, clientId, pending);
         } else {

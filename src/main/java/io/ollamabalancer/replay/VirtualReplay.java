@@ -18,6 +18,7 @@ import io.ollamabalancer.schedule.PendingRequest;
 import io.ollamabalancer.schedule.QueueLimits;
 import io.ollamabalancer.schedule.QueueOrder;
 import io.ollamabalancer.schedule.SchedulerSettings;
+import io.ollamabalancer.schedule.ShareFlow;
 import io.ollamabalancer.schedule.Scheduling;
 import io.ollamabalancer.sim.SimulatorConfig;
 
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.IntFunction;
 
 /**
  * Discrete-event replay of a {@link Trace} through the real {@link Scheduling} (estimator, predictor, policy,
@@ -69,8 +71,16 @@ public final class VirtualReplay {
         }
     };
     private boolean sweepPending;
+    /** The fair-share flow (API key) of each trace request, by its position in the trace. */
+    private final IntFunction<ShareFlow> flows;
 
     private VirtualReplay(SimFleet sims, Trace trace, String policy, QueueOrder order) {
+        this(sims, trace, policy, order, true, i -> ShareFlow.DEFAULT);
+    }
+
+    private VirtualReplay(SimFleet sims, Trace trace, String policy, QueueOrder order, boolean fairShare,
+                          IntFunction<ShareFlow> flows) {
+        this.flows = flows;
         this.trace = trace;
         this.policy = policy;
         this.outcomes = new Outcome[trace.size()];
@@ -92,7 +102,7 @@ public final class VirtualReplay {
         }
         SchedulerSettings settings = SchedulerSettings.defaults()
                 .withOrder(order, order == QueueOrder.SJF ? SchedulerSettings.defaults().aging() : 0)
-                .withLimits(new QueueLimits(1_000_000, Long.MAX_VALUE / 4));
+                .withLimits(new QueueLimits(1_000_000, Long.MAX_VALUE / 4)).withFairShare(fairShare);
         scheduling = Scheduling.create(fleet, settings, policy, CostHints.defaults(), EstimatorSettings.defaults(),
                 TokenCounter.shared(), () -> now, false, Runnable::run);
         // Ollama's preload: the model loads (evicting as a request would) and is released at once. Its load counts
@@ -136,6 +146,15 @@ public final class VirtualReplay {
 
     public static List<Outcome> run(SimFleet sims, Trace trace, String policy, QueueOrder order) {
         return new VirtualReplay(sims, trace, policy, order).execute();
+    }
+
+    /**
+     * Replays {@code trace} with the production queue order, each request sent under the API key {@code flows}
+     * names for its position in the trace, with fair share between keys on or off.
+     */
+    public static List<Outcome> runWithKeys(SimFleet sims, Trace trace, String policy, boolean fairShare,
+                                            IntFunction<ShareFlow> flows) {
+        return new VirtualReplay(sims, trace, policy, QueueOrder.SJF, fairShare, flows).execute();
     }
 
     private List<Outcome> execute() {
@@ -208,6 +227,7 @@ public final class VirtualReplay {
         PendingRequest p = new PendingRequest(r.id(), parsed, ModelNames.normalize(parsed.model()),
                 r.priorityValue(), arrival, target);
         self[0] = p;
+        p.shareFlow(flows.apply(slot));
         scheduling.estimate(p, r.shape());
         scheduling.scheduler().submit(p);
     }

@@ -36,9 +36,13 @@ public final class ModelQueue {
         return modelKey;
     }
 
-    /** Adds a request under the given ordering value (smaller is served first within a priority). */
+    /**
+     * Adds a request under the given ordering value (smaller is served first within a priority), which is also its
+     * {@linkplain PendingRequest#mirrorOrderNanos() mirror order} (no fair-share tag without a scheduler).
+     */
     public QueueKey offer(PendingRequest request, long order) {
         QueueKey key = keyFor(request, order);
+        request.mirrorOrderNanos(order);
         offer(key, request);
         return key;
     }

@@ -35,6 +35,11 @@ public final class PendingRequest {
     private volatile long referenceWorkNanos;
     private volatile Prediction prediction;
     private volatile ModelQueue.QueueKey queueKey;
+    private volatile ShareFlow shareFlow = ShareFlow.DEFAULT;
+    /** Its fair-share start tag once {@link #fairTagged} ({@link FairQueuing}). */
+    private volatile long fairStart;
+    private volatile boolean fairTagged;
+    private volatile long mirrorOrderNanos;
 
     /**
      * @param modelKey the normalised model (plus runner options when they force a distinct instance)
@@ -134,6 +139,42 @@ public final class PendingRequest {
 
     void queueKey(ModelQueue.QueueKey k) {
         queueKey = k;
+    }
+
+    /** The fair-share flow (API key) its work is charged to; {@link ShareFlow#DEFAULT} unless set. */
+    public ShareFlow shareFlow() {
+        return shareFlow;
+    }
+
+    /** Charges its work to {@code flow} (its API key); set before it is submitted. */
+    public void shareFlow(ShareFlow flow) {
+        shareFlow = flow == null ? ShareFlow.DEFAULT : flow;
+    }
+
+    long fairStart() {
+        return fairStart;
+    }
+
+    void fairStart(long tag) {
+        fairStart = tag;
+        fairTagged = true;
+    }
+
+    boolean fairTagged() {
+        return fairTagged;
+    }
+
+    /**
+     * Its ordering value on the scheduler's clock as it would be without fair share (enqueue time plus the SJF aging
+     * term): comparable across replicas once turned into wall-clock time, unlike fair-share tags, so the cluster
+     * mirror ranks queues by it.
+     */
+    public long mirrorOrderNanos() {
+        return mirrorOrderNanos;
+    }
+
+    void mirrorOrderNanos(long n) {
+        mirrorOrderNanos = n;
     }
 
     /** The backend an early-binding policy assigned at arrival, or {@code null}. */

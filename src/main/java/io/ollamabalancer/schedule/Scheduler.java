@@ -21,7 +21,10 @@ import java.util.function.LongSupplier;
  *
  * <h2>Design</h2>
  * Every admitted request waits in its model's {@link ModelQueue}, ordered by priority, then by
- * {@link QueueOrder} (shortest expected job first with aging, or FIFO). A request leaves only when a slot is
+ * {@link QueueOrder} (shortest expected job first with aging, or FIFO). With fair share on (the default), the
+ * order within a priority starts from the request's {@link FairQueuing} tag instead of its enqueue time, so API keys
+ * ({@link ShareFlow}s) are served in proportion to their weights in expected work, and a key that floods waits
+ * behind its own requests. A request leaves only when a slot is
  * free: the {@link DispatchPolicy} looks at the first waiting requests of all models merged in key order
  * ({@link QueueWindow}, so models competing for the same backends are planned together) and names one and a
  * backend with a free slot, or nothing; this thread then takes the slot (CAS on the backend's counter), and only
@@ -68,6 +71,8 @@ public final class Scheduler implements AutoCloseable {
     private volatile Prewarmer prewarmer = Prewarmer.NONE;
     /** Backend name → until when (scheduler clock) a preload sent there is taken to be under way. */
     private final Map<String, Long> preloading = new ConcurrentHashMap<>();
+    /** Fair share between API keys within a priority, or {@code null} when off. */
+    private final FairQueuing fairQueuing;
 
     /**
      * The original constructor: FIFO queues with the given limits and a private {@link Predictor} (default hints,
@@ -89,6 +94,7 @@ public final class Scheduler implements AutoCloseable {
         this.policy = policy;
         this.predictor = predictor;
         this.settings = settings;
+        this.fairQueuing = settings.fairShare() ? new FairQueuing(predictor::now) : null;
         predictor.planner().backends(fleet::all);
         predictor.demand().queueDepths(this::queueDepth);
         if (startTimer) {
@@ -159,13 +165,20 @@ public final class Scheduler implements AutoCloseable {
         if (state == PendingRequest.State.NEW) {
             predictor.demand().arrived(key, request.referenceWorkNanos(), request.enqueuedNanos());
         }
-        long order = settings.order().key(request.enqueuedNanos(), request.referenceWorkNanos(), settings.aging());
+        long mirrorOrder = settings.order().key(request.enqueuedNanos(), request.referenceWorkNanos(), settings.aging());
+        request.mirrorOrderNanos(mirrorOrder);
+        long order = mirrorOrder;
+        if (fairQueuing != null) {
+            fairQueuing.entering(request); // counted before it is tagged (its own weight is in the active sum)
+            order = settings.order().key(fairQueuing.startTag(request, slots(candidates)),
+                    request.referenceWorkNanos(), settings.aging());
+        }
         policy.onQueued(request, candidates);
         ModelQueue.QueueKey k = queue.keyFor(request, order);
         request.queueKey(k);
         // Tell the listener before the entry becomes visible: a drain on another thread may take it at once, and
         // its "left" must never arrive before this "queued" (the cluster mirror would keep a phantom waiter).
-        listener.queued(key, request.id(), request.priority(), order, request.estimate().promptTokens(),
+        listener.queued(key, request.id(), request.priority(), mirrorOrder, request.estimate().promptTokens(),
                 request.estimate().expectedOutputTokens());
         queue.offer(k, request);
         if (request.isCancelled()) {
@@ -174,6 +187,14 @@ public final class Scheduler implements AutoCloseable {
             return;
         }
         drainAll();
+    }
+
+    private static int slots(List<Backend> backends) {
+        int n = 0;
+        for (Backend b : backends) {
+            n += b.maxConcurrency();
+        }
+        return n;
     }
 
     private ModelQueue newQueue(String key) {
@@ -262,6 +283,9 @@ public final class Scheduler implements AutoCloseable {
     private boolean remove(ModelQueue queue, ModelQueue.QueueKey key, PendingRequest request) {
         boolean removed = queue.remove(key, request);
         if (removed) {
+            if (fairQueuing != null) {
+                fairQueuing.left(request);
+            }
             listener.left(request.id());
         }
         return removed;
@@ -369,6 +393,9 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private void start(PendingRequest request, Backend backend) {
+        if (fairQueuing != null) {
+            fairQueuing.dispatched(request);
+        }
         request.dispatchedNanos(predictor.now());
         request.prediction(predictor.dispatched(request, backend));
         policy.onDispatched(request, backend);

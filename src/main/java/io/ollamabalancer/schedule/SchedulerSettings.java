@@ -21,6 +21,8 @@ import java.util.Map;
  * @param warmWindow     a model used on a backend this recently counts as loaded there, whatever the last
  *                       {@code /api/ps} said (the poller lags)
  * @param sweepInterval  how often waiting requests are checked for expiry and re-planned
+ * @param fairShare      within a priority, serve API keys in proportion to their weights in expected work
+ *                       ({@link FairQueuing}); off: by the order alone, whoever sent them
  */
 public record SchedulerSettings(
         QueueOrder order,
@@ -31,7 +33,8 @@ public record SchedulerSettings(
         double affinityMargin,
         Duration affinityTtl,
         Duration warmWindow,
-        Duration sweepInterval) {
+        Duration sweepInterval,
+        boolean fairShare) {
 
     public SchedulerSettings {
         modelLimits = modelLimits == null ? Map.of() : Map.copyOf(modelLimits);
@@ -42,12 +45,13 @@ public record SchedulerSettings(
 
     public static SchedulerSettings defaults() {
         return new SchedulerSettings(QueueOrder.SJF, 6.0, new QueueLimits(10_000, Duration.ofMinutes(10).toNanos()),
-                Map.of(), 16, 0.25, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMillis(100));
+                Map.of(), 16, 0.25, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMillis(100), true);
     }
 
     /** The defaults with the queue limits of a balancer configuration. */
     public static SchedulerSettings from(BalancerConfig config) {
-        return defaults().withLimits(new QueueLimits(config.maxQueueDepth(), config.maxQueueWait().toNanos()));
+        return defaults().withLimits(new QueueLimits(config.maxQueueDepth(), config.maxQueueWait().toNanos()))
+                .withFairShare(config.fairShare());
     }
 
     /** The limits of {@code modelKey}'s queue. */
@@ -58,26 +62,32 @@ public record SchedulerSettings(
 
     public SchedulerSettings withOrder(QueueOrder o, double agingFactor) {
         return new SchedulerSettings(o, agingFactor, limits, modelLimits, lookahead, affinityMargin, affinityTtl,
-                warmWindow, sweepInterval);
+                warmWindow, sweepInterval, fairShare);
     }
 
     public SchedulerSettings withLimits(QueueLimits l) {
         return new SchedulerSettings(order, aging, l, modelLimits, lookahead, affinityMargin, affinityTtl,
-                warmWindow, sweepInterval);
+                warmWindow, sweepInterval, fairShare);
     }
 
     public SchedulerSettings withModelLimits(Map<String, QueueLimits> perModel) {
         return new SchedulerSettings(order, aging, limits, perModel, lookahead, affinityMargin, affinityTtl,
-                warmWindow, sweepInterval);
+                warmWindow, sweepInterval, fairShare);
     }
 
     public SchedulerSettings withLookahead(int n) {
         return new SchedulerSettings(order, aging, limits, modelLimits, n, affinityMargin, affinityTtl,
-                warmWindow, sweepInterval);
+                warmWindow, sweepInterval, fairShare);
     }
 
     public SchedulerSettings withAffinity(double margin, Duration ttl) {
         return new SchedulerSettings(order, aging, limits, modelLimits, lookahead, margin, ttl, warmWindow,
-                sweepInterval);
+                sweepInterval, fairShare);
+    }
+
+    /** The same settings with fair share between API keys on or off. */
+    public SchedulerSettings withFairShare(boolean on) {
+        return new SchedulerSettings(order, aging, limits, modelLimits, lookahead, affinityMargin, affinityTtl,
+                warmWindow, sweepInterval, on);
     }
 }

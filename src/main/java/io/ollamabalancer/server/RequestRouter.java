@@ -43,6 +43,7 @@ import io.ollamabalancer.backend.ModelAliases;
 import io.ollamabalancer.request.MalformedRequestException;
 import io.ollamabalancer.request.RequestJsonParser;
 import io.ollamabalancer.schedule.Priority;
+import io.ollamabalancer.schedule.ShareFlow;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -297,7 +298,7 @@ final class RequestRouter {
             priority = key.key().clampPriority(priority); // asking for more than the key may is clamped, not refused
         }
         ExchangeRequest spec = new ExchangeRequest(req, body, e, uri, parsed, modelKey, priority, id, arrival,
-                key == null ? "" : key.name());
+                key == null ? "" : key.name(), key == null ? ShareFlow.DEFAULT : key.key().shareFlow());
         ProxyExchange ex = new ProxyExchange(rc, ctx, spec, done);
         if (e.kind() == RouteKind.INFERENCE && !rc.fleet().anyHas(modelKey)) {
             // Perhaps pulled a moment ago: look again before answering 404.
