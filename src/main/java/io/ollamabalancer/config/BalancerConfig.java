@@ -8,7 +8,7 @@ import java.util.List;
  * Everything the balancer process is started with, after flags, environment, {@code .env} and {@code conf/}
  * defaults were merged (in that order of precedence). Immutable; safe to share between threads.
  * Build one with {@link #builder()} or change a copy with {@link #toBuilder()}. Optional settings left unset
- * ({@code redisUrl}, {@code clusterReplicaId}, {@code adminToken}, {@code corsOrigins}, {@code apiKeysFile}) are {@code null}; the cluster
+ * ({@code redisUrl}, {@code clusterReplicaId}, {@code adminToken}, {@code corsOrigins}, {@code apiKeysFile}, the TLS files) are {@code null}; the cluster
  * settings matter only with a {@code redisUrl}.
  */
 public record BalancerConfig(
@@ -43,7 +43,10 @@ public record BalancerConfig(
         int maxClientConnections,
         long maxInflightBodyBytes,
         Path apiKeysFile,
-        List<String> ensureModels) {
+        List<String> ensureModels,
+        Path tlsCertFile,
+        Path tlsKeyFile,
+        Path backendCaFile) {
 
     public BalancerConfig {
         ensureModels = ensureModels == null ? List.of() : List.copyOf(ensureModels);
@@ -96,6 +99,9 @@ public record BalancerConfig(
         b.maxInflightBodyBytes = maxInflightBodyBytes;
         b.apiKeysFile = apiKeysFile;
         b.ensureModels = ensureModels;
+        b.tlsCertFile = tlsCertFile;
+        b.tlsKeyFile = tlsKeyFile;
+        b.backendCaFile = backendCaFile;
         return b;
     }
 
@@ -134,6 +140,9 @@ public record BalancerConfig(
         private long maxInflightBodyBytes;
         private Path apiKeysFile;
         private List<String> ensureModels = List.of();
+        private Path tlsCertFile;
+        private Path tlsKeyFile;
+        private Path backendCaFile;
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -167,6 +176,9 @@ public record BalancerConfig(
         public Builder maxInflightBodyBytes(long v) { maxInflightBodyBytes = v; return this; }
         public Builder apiKeysFile(Path v) { apiKeysFile = v; return this; }
         public Builder ensureModels(List<String> v) { ensureModels = v; return this; }
+        public Builder tlsCertFile(Path v) { tlsCertFile = v; return this; }
+        public Builder tlsKeyFile(Path v) { tlsKeyFile = v; return this; }
+        public Builder backendCaFile(Path v) { backendCaFile = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
@@ -174,7 +186,7 @@ public record BalancerConfig(
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
                     firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
-                    maxInflightBodyBytes, apiKeysFile, ensureModels);
+                    maxInflightBodyBytes, apiKeysFile, ensureModels, tlsCertFile, tlsKeyFile, backendCaFile);
         }
     }
 }

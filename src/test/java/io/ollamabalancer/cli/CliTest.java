@@ -106,7 +106,7 @@ class CliTest {
         writeBackends("containers.config.json", "[{'name':'a','url':'ftp://h:1'}]");
         assertThat(run("check-config")).isEqualTo(2);
         assertThat(errLines()).containsExactly(
-                "ollama-balancer: containers.config.json: backend \"a\": url \"ftp://h:1\" must be http://host:port");
+                "ollama-balancer: containers.config.json: backend \"a\": url \"ftp://h:1\" must be http://host:port or https://host:port");
         assertThat(out.toString()).isEmpty();
     }
 
