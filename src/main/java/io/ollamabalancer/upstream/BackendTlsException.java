@@ -1,9 +1,6 @@
 package io.ollamabalancer.upstream;
 
 import java.net.ConnectException;
-import java.security.cert.CertPathValidatorException;
-import java.security.cert.CertificateException;
-import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The TLS handshake with an {@code https://} backend failed: its certificate is not trusted or not for its host, or
@@ -19,33 +16,24 @@ public final class BackendTlsException extends ConnectException {
     }
 
     private static String describe(Throwable cause) {
-        String why = innermost(cause);
-        if (has(cause, CertPathValidatorException.class) || why.contains("PKIX")
-                || why.contains("unable to find valid certification path")) {
-            return "its certificate is not trusted (" + why + "); give its CA with --backend-ca";
-        }
-        if (has(cause, CertificateException.class) && why.contains("No subject alternative")) {
-            return "its certificate is not for this host (" + why + ")";
-        }
-        return why;
-    }
-
-    private static boolean has(Throwable cause, Class<? extends Throwable> type) {
+        StringBuilder all = new StringBuilder();
+        String deepest = cause.getClass().getSimpleName();
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (type.isInstance(t)) {
-                return true;
+            String m = t.getMessage();
+            if (m != null && !m.isBlank()) {
+                all.append(m).append(' ');
+                deepest = m.replace('\n', ' ');
             }
         }
-        return false;
-    }
-
-    private static String innermost(Throwable cause) {
-        Throwable t = cause;
-        while (t.getCause() != null && t.getCause() != t && !(t instanceof SSLHandshakeException
-                && t.getMessage() != null && !t.getMessage().contains("Exception"))) {
-            t = t.getCause();
+        // The JDK's engine says PKIX in its own message; OpenSSL's says "General OpenSslEngine problem" and
+        // carries the JDK trust manager's verdict as its cause.
+        String text = all.toString();
+        if (text.contains("PKIX") || text.contains("certification path")) {
+            return "its certificate is not trusted (" + deepest + "); give its CA with --backend-ca";
         }
-        String m = t.getMessage();
-        return (m == null || m.isBlank() ? t.getClass().getSimpleName() : m).replace('\n', ' ');
+        if (text.contains("No subject alternative") || text.contains("No name matching")) {
+            return "its certificate is not for this host (" + deepest + ")";
+        }
+        return deepest;
     }
 }
