@@ -34,7 +34,15 @@ JSON
             --config "$dir/backends.json" $extra > "$dir/balancer-$t.log" 2>&1) &
         pid[$t]=$!; track "${pid[$t]}"
         url[$t]="$([ "$t" = plain ] && echo http || echo https)://127.0.0.1:$port"
-        wait_http "${url[$t]}/ready" 200 60
+        if [ "$t" = plain ]; then
+            wait_http "${url[$t]}/ready" 200 60
+        else
+            for _ in $(seq 1 240); do
+                curl -sf -m 2 --cacert "$dir/tls.crt" -o /dev/null "${url[$t]}/ready" && break
+                sleep 0.25
+            done
+            curl -sf -m 2 --cacert "$dir/tls.crt" -o /dev/null "${url[$t]}/ready" || die "${url[$t]} is not ready"
+        fi
     done
     grep -h "HTTPS with" "$dir"/balancer-*.log | sed 's/^.*HTTPS with/HTTPS with/' > "$dir/providers.txt" || true
 
