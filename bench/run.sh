@@ -5,6 +5,7 @@
 #   bench/run.sh proxy      (1) proxy overhead: wrk, backend directly vs nginx proxy_pass vs the balancer
 #   bench/run.sh streams    (2) 1,000 concurrent streams: loadgen, through the balancer vs nginx vs directly
 #   bench/run.sh streams-5000  the same with 5,000 streams (4 simulators x 1,250 slots at 10 tokens/s)
+#   bench/run.sh tls        (4) TLS on the listener: plain vs OpenSSL vs the JDK's provider, same run (loadgen only)
 #
 # Installs nginx, wrk, jq and curl with apt-get when missing (without nginx, streams has no peer row), and builds the jar when it is missing. Everything
 # listens on 127.0.0.1 only; every load is bounded in time or count; every process started here is stopped on exit.
@@ -23,17 +24,19 @@ JAR="$ROOT/target/ollama-balancer.jar"
 . "$ROOT/bench/lib/proxy.sh"
 # shellcheck source=lib/streams.sh
 . "$ROOT/bench/lib/streams.sh"
+# shellcheck source=lib/tls.sh
+. "$ROOT/bench/lib/tls.sh"
 
 what=${1:-all}
 case "$what" in
     all) parts=(proxy streams streams-5000) ;;
-    proxy|streams|streams-5000) parts=("$what") ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: bench/run.sh [all|proxy|streams|streams-5000]" >&2; exit 2 ;;
+    proxy|streams|streams-5000|tls) parts=("$what") ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: bench/run.sh [all|proxy|streams|streams-5000|tls]" >&2; exit 2 ;;
 esac
 
 # The exact command, with the knobs that were set, for RESULTS.md.
-knobs=$(env | grep -E '^(WRK_|PROXY_ROUNDS|STREAM|SIMS|DECODE_TPS|TOKENS|JITTER|BALANCER_|SIM_JAVA_OPTS|LOADGEN_|PROFILE)' \
+knobs=$(env | grep -E '^(WRK_|PROXY_ROUNDS|STREAM|SIMS|DECODE_TPS|TOKENS|JITTER|BALANCER_|SIM_JAVA_OPTS|LOADGEN_|PROFILE|TLS_)' \
     | sort | tr '\n' ' ' || true)
 BENCH_COMMAND="${knobs}bench/run.sh $*"
 BENCH_COMMAND=${BENCH_COMMAND% }
@@ -46,7 +49,9 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 # (The simulators' JVM holds the most at 5,000 streams: the balancer's, nginx's and the direct connections, ~15,000.)
 [ "$(ulimit -n)" -ge 16000 ] || log "warning: open files limited to $(ulimit -n); 5,000 streams need about 16,000"
 
-ensure_tools
+# The tls benchmark needs neither nginx nor wrk (the loadgen subcommand is its client).
+NGINX=${NGINX:-}
+[ "$what" = tls ] || ensure_tools
 ensure_jar
 mkdir -p "$OUT"
 log "running: ${parts[*]} (load average $(loadavg))"

@@ -2,6 +2,9 @@ package io.ollamabalancer.cli;
 
 import io.ollamabalancer.auth.ApiKeysFile;
 import io.ollamabalancer.config.BackendConfig;
+import io.ollamabalancer.config.BalancerConfig;
+import io.ollamabalancer.tls.ServerTls;
+import io.ollamabalancer.tls.TlsContexts;
 import io.ollamabalancer.config.ConfigLoader;
 import io.ollamabalancer.config.Setting;
 import picocli.CommandLine.Command;
@@ -59,6 +62,16 @@ final class CheckConfigCommand implements Callable<Integer> {
             // A bad keys file stops start-up: say so here too (ConfigException, exit 2).
             Path keys = context.workDir().resolve(loaded.config().apiKeysFile());
             out.println("OK: " + keys + ": " + ApiKeysFile.load(keys).size() + " API key(s)");
+        }
+        BalancerConfig resolved = TlsPaths.resolved(loaded.config(), context.workDir());
+        // TLS files that do not load stop start-up: say so here too.
+        ServerTls tls = ServerTls.of(resolved);
+        if (tls != null) {
+            out.println("OK: " + resolved.tlsCertFile() + ": HTTPS with " + tls.current());
+        }
+        if (resolved.backendCaFile() != null) {
+            TlsContexts.backends(resolved.backendCaFile());
+            out.println("OK: " + resolved.backendCaFile() + ": trusted for https:// backends");
         }
         long enabled = loaded.backends().stream().filter(BackendConfig::enabled).count();
         out.println("OK: " + loaded.config().backendsFile() + ": " + loaded.backends().size() + " backend"

@@ -18,6 +18,7 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import io.ollamabalancer.tls.TlsContexts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -81,10 +82,15 @@ final class LoadgenCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "write the JSON here instead of stdout")
     Path out;
 
+    @Option(names = "--ca", paramLabel = "FILE",
+            description = "trust these CA certificates (PEM) for https:// targets (default: the system's)")
+    Path ca;
+
     @Override
     public Integer call() throws Exception {
         LoadgenConfig config = config();
-        LoadReport report = LoadGenerator.run(config);
+        boolean https = config.targets().stream().anyMatch(t -> "https".equalsIgnoreCase(t.getScheme()));
+        LoadReport report = LoadGenerator.run(config, https ? TlsContexts.backends(ca) : null);
         if (out != null) {
             try (OutputStream os = Files.newOutputStream(out)) {
                 ReportJson.write(report, os);

@@ -48,6 +48,7 @@ final class ServeCommand implements Callable<Integer> {
         if (config.apiKeysFile() != null) {
             config = config.toBuilder().apiKeysFile(context.workDir().resolve(config.apiKeysFile())).build();
         }
+        config = TlsPaths.resolved(config, context.workDir());
         Launcher.Running running = launcher.start(config, loaded.backends());
         // SIGTERM/SIGINT drain gracefully and end awaitClose below (exit 0); the hook covers every other stop.
         AutoCloseable signals = ShutdownHooks.onStopSignals(running::shutdown, running::hurry);
@@ -56,8 +57,9 @@ final class ServeCommand implements Callable<Integer> {
             awaitQuietly(running);
         });
         long enabled = loaded.backends().stream().filter(b -> b.enabled()).count();
-        log.info("ollama-balancer {} listening on http://{}:{} ({} backends, {} enabled, policy {})",
-                VersionProvider.version(), config.bind(), running.port(), loaded.backends().size(), enabled,
+        log.info("ollama-balancer {} listening on {}://{}:{} ({} backends, {} enabled, policy {})",
+                VersionProvider.version(), config.tlsCertFile() == null ? "http" : "https", config.bind(),
+                running.port(), loaded.backends().size(), enabled,
                 config.policy());
         try {
             running.awaitClose();

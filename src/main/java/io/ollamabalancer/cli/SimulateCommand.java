@@ -85,6 +85,13 @@ final class SimulateCommand implements Callable<Integer> {
             description = "memory for loaded models, each taking its file size, e.g. 8GB (default: no limit)")
     String vram;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "serve HTTPS with this certificate chain (PEM; with --tls-key)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "the private key of --tls-cert (PKCS#8 PEM)")
+    Path tlsKey;
+
     @Option(names = "--fleet", paramLabel = "FILE", description = "a fleet file describing each server (JSON)")
     Path fleet;
 
@@ -171,6 +178,10 @@ final class SimulateCommand implements Callable<Integer> {
                 b.maxLoadedModels(maxLoadedModels);
             }
             b.vramBytes(vramBytes);
+            if ((tlsCert == null) != (tlsKey == null)) {
+                throw new ConfigException("simulate: --tls-cert and --tls-key go together");
+            }
+            b.tls(tlsCert, tlsKey);
             try {
                 out.add(b.build());
             } catch (IllegalArgumentException e) {

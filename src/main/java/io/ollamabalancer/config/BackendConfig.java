@@ -8,7 +8,8 @@ import java.util.Objects;
  * One backend as written in {@code containers.config.json}: an immutable value, safe to share between threads.
  *
  * @param name           unique name, used in headers, metrics and admin routes
- * @param url            base URL of the Ollama server ({@code http://host:port}, optionally with a path prefix)
+ * @param url            base URL of the Ollama server ({@code http://host:port} or {@code https://…}, optionally with a path
+ *                       prefix)
  * @param maxConcurrency slots: how many generations the balancer lets run on it at once (across replicas)
  * @param models         a static model list, or {@code null} to discover it from {@code GET /api/tags}
  * @param enabled        {@code false} keeps it in the config but sends it nothing
@@ -42,11 +43,16 @@ public record BackendConfig(String name, URI url, int maxConcurrency, List<Strin
         return url.getHost() + ":" + port;
     }
 
+    /** Whether the backend is reached over TLS (an {@code https://} URL). */
+    public boolean tls() {
+        return "https".equalsIgnoreCase(url.getScheme());
+    }
+
     public int port() {
         if (url.getPort() > 0) {
             return url.getPort();
         }
-        return "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
+        return tls() ? 443 : 80;
     }
 
     /** The URL's path prefix without a trailing slash ("" for none), prepended to every forwarded path. */

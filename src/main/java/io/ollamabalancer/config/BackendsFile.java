@@ -32,8 +32,8 @@ import java.util.Set;
  * (default true), {@code maxLoadedModels} (whole number, at least 1) and {@code vram} (a size such as
  * {@code "24GB"}, or a whole number of bytes) are optional; the last two override what the balancer learns from
  * {@code /api/ps} about how many models fit; {@code null} counts as absent. Unknown fields are ignored with a warning so that
- * newer files still load. Names must be unique; the URL must be {@code http://host[:port][/prefix]} (https is
- * rejected: the upstream client speaks plain HTTP). Every mistake is a {@link ConfigException} with one line that
+ * newer files still load. Names must be unique; the URL must be {@code http[s]://host[:port][/prefix]} (https
+ * backends are reached over TLS). Every mistake is a {@link ConfigException} with one line that
  * starts with the file name. Stateless and thread-safe.
  */
 public final class BackendsFile {
@@ -215,7 +215,7 @@ public final class BackendsFile {
             throw new ConfigException(label + ": \"url\" must be a string, found " + raw.describe());
         }
         String text = raw.text().strip();
-        String wrong = label + ": url \"" + text + "\" must be http://host:port";
+        String wrong = label + ": url \"" + text + "\" must be http://host:port or https://host:port";
         URI uri;
         try {
             uri = new URI(text);
@@ -223,11 +223,8 @@ public final class BackendsFile {
             throw new ConfigException(wrong);
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (scheme.equals("https")) {
-            throw new ConfigException(label + ": url \"" + text + "\" uses https, but backends are reached over"
-                    + " plain HTTP; use http://host:port (put TLS in front of the balancer instead)");
-        }
-        if (!scheme.equals("http") || uri.isOpaque()) {
+        // https: reached over TLS, trusting the system's CAs or --backend-ca.
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.isOpaque()) {
             throw new ConfigException(wrong);
         }
         if (uri.getHost() == null) {

@@ -8,7 +8,7 @@ import java.util.List;
  * Everything the balancer process is started with, after flags, environment, {@code .env} and {@code conf/}
  * defaults were merged (in that order of precedence). Immutable; safe to share between threads.
  * Build one with {@link #builder()} or change a copy with {@link #toBuilder()}. Optional settings left unset
- * ({@code redisUrl}, {@code clusterReplicaId}, {@code adminToken}, {@code corsOrigins}, {@code apiKeysFile}) are {@code null}; the cluster
+ * ({@code redisUrl}, {@code clusterReplicaId}, {@code adminToken}, {@code corsOrigins}, {@code apiKeysFile}, the TLS files) are {@code null}; the cluster
  * settings matter only with a {@code redisUrl}.
  */
 public record BalancerConfig(
@@ -45,7 +45,10 @@ public record BalancerConfig(
         Path apiKeysFile,
         List<String> ensureModels,
         Duration requestStatusRetention,
-        boolean fairShare) {
+        boolean fairShare,
+        Path tlsCertFile,
+        Path tlsKeyFile,
+        Path backendCaFile) {
 
     public BalancerConfig {
         ensureModels = ensureModels == null ? List.of() : List.copyOf(ensureModels);
@@ -100,6 +103,9 @@ public record BalancerConfig(
         b.ensureModels = ensureModels;
         b.requestStatusRetention = requestStatusRetention;
         b.fairShare = fairShare;
+        b.tlsCertFile = tlsCertFile;
+        b.tlsKeyFile = tlsKeyFile;
+        b.backendCaFile = backendCaFile;
         return b;
     }
 
@@ -140,6 +146,9 @@ public record BalancerConfig(
         private Duration requestStatusRetention = Duration.ofSeconds(30);
         private List<String> ensureModels = List.of();
         private boolean fairShare = true;
+        private Path tlsCertFile;
+        private Path tlsKeyFile;
+        private Path backendCaFile;
 
         public Builder bind(String v) { bind = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -175,6 +184,9 @@ public record BalancerConfig(
         public Builder ensureModels(List<String> v) { ensureModels = v; return this; }
         public Builder requestStatusRetention(Duration v) { requestStatusRetention = v; return this; }
         public Builder fairShare(boolean v) { fairShare = v; return this; }
+        public Builder tlsCertFile(Path v) { tlsCertFile = v; return this; }
+        public Builder tlsKeyFile(Path v) { tlsKeyFile = v; return this; }
+        public Builder backendCaFile(Path v) { backendCaFile = v; return this; }
 
         public BalancerConfig build() {
             return new BalancerConfig(bind, port, backendsFile, maxBodyBytes, maxHeaderBytes, clientIdleTimeout,
@@ -182,7 +194,8 @@ public record BalancerConfig(
                     defaultMaxConcurrency, policy, redisUrl, clusterNamespace, clusterLease, clusterReplicaId,
                     adminToken, adminPort, maxQueueDepth, maxQueueWait, corsOrigins, prewarm, streamIdleTimeout,
                     firstByteTimeout, shutdownDelay, shutdownGrace, headerTimeout, bodyReadTimeout, maxClientConnections,
-                    maxInflightBodyBytes, apiKeysFile, ensureModels, requestStatusRetention, fairShare);
+                    maxInflightBodyBytes, apiKeysFile, ensureModels, requestStatusRetention, fairShare,
+                    tlsCertFile, tlsKeyFile, backendCaFile);
         }
     }
 }

@@ -135,7 +135,20 @@ public enum Setting {
     FAIR_SHARE("fair.share", "FAIR_SHARE", List.of(), "--fair-share", "on|off",
             "within a priority, serve API keys in proportion to their weights in expected work (requests without "
                     + "a key share one flow of weight 1); off = by arrival and expected length alone",
-            (b, v) -> b.fairShare(SettingValues.onOff(v)), c -> c.fairShare() ? "on" : "off");
+            (b, v) -> b.fairShare(SettingValues.onOff(v)), c -> c.fairShare() ? "on" : "off"),
+    TLS_CERT_FILE("tls.cert.file", "TLS_CERT_FILE", List.of(), "--tls-cert", "FILE",
+            "serve HTTPS with this certificate chain (PEM; with --tls-key; reloaded when it changes); unset = "
+                    + "plain HTTP",
+            (b, v) -> b.tlsCertFile(v.isBlank() ? null : SettingValues.path(v)),
+            c -> c.tlsCertFile() == null ? null : String.valueOf(c.tlsCertFile())),
+    TLS_KEY_FILE("tls.key.file", "TLS_KEY_FILE", List.of(), "--tls-key", "FILE",
+            "the private key of --tls-cert (PEM, PKCS#8: BEGIN PRIVATE KEY; reloaded when it changes)",
+            (b, v) -> b.tlsKeyFile(v.isBlank() ? null : SettingValues.path(v)),
+            c -> c.tlsKeyFile() == null ? null : String.valueOf(c.tlsKeyFile())),
+    BACKEND_CA_FILE("backend.ca.file", "BACKEND_CA_FILE", List.of(), "--backend-ca", "FILE",
+            "trust these CA certificates (PEM bundle) for https:// backends instead of the system's",
+            (b, v) -> b.backendCaFile(v.isBlank() ? null : SettingValues.path(v)),
+            c -> c.backendCaFile() == null ? null : String.valueOf(c.backendCaFile()));
 
     private final String key;
     private final String env;

@@ -2,6 +2,7 @@ package io.ollamabalancer.loadgen;
 
 import io.ollamabalancer.upstream.LineSplitter;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.handler.ssl.SslContext;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -60,9 +61,11 @@ final class ConnectionLoop {
     /**
      * @param deadline   {@link LoadClock#nanoTime()} after which no request starts (ignored without a duration)
      * @param onFinished called once, on the loop, when this connection has sent its last request and it ended
+     * @param tls        the client context for an {@code https://} target (null: plain HTTP only)
      */
     ConnectionLoop(URI target, LoadgenConfig config, EventLoop loop, Bootstrap base, LoadStats measured,
-                   LoadStats warmup, LoadClock clock, AtomicLong sequence, long deadline, Runnable onFinished) {
+                   LoadStats warmup, LoadClock clock, AtomicLong sequence, long deadline, Runnable onFinished,
+                   SslContext tls) {
         this.target = target;
         this.config = config;
         this.loop = loop;
@@ -77,6 +80,9 @@ final class ConnectionLoop {
         this.bootstrap = base.clone(loop).handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (tls != null && "https".equalsIgnoreCase(target.getScheme())) {
+                    ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), target.getHost(), port));
+                }
                 ch.pipeline().addLast("codec", new HttpClientCodec());
                 ch.pipeline().addLast("stream", new StreamResponseHandler(ConnectionLoop.this));
             }

@@ -1,6 +1,7 @@
 package io.ollamabalancer.loadgen;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.handler.ssl.SslContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -37,6 +38,16 @@ public final class LoadGenerator {
     }
 
     public static LoadReport run(LoadgenConfig config, LoadClock clock) throws InterruptedException {
+        return run(config, clock, null);
+    }
+
+    /** As {@link #run(LoadgenConfig)}, with {@code tls} as the client context for {@code https://} targets. */
+    public static LoadReport run(LoadgenConfig config, SslContext tls) throws InterruptedException {
+        return run(config, LoadClock.SYSTEM, tls);
+    }
+
+    private static LoadReport run(LoadgenConfig config, LoadClock clock, SslContext tls)
+            throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends Channel> channelClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
@@ -58,7 +69,7 @@ public final class LoadGenerator {
             for (int i = 0; i < n; i++) {
                 EventLoop loop = group.next();
                 ConnectionLoop c = new ConnectionLoop(config.target(i), config, loop, base, measured, warmup, clock,
-                        sequence, deadline, done::countDown);
+                        sequence, deadline, done::countDown, tls);
                 loops.add(c);
                 long delay = rampNanos * i / n;
                 if (delay == 0) {

@@ -12,7 +12,7 @@ import java.util.Objects;
  * {@code rampUp + duration} has passed since the start, whichever comes first; the request running then finishes.
  * Immutable.
  *
- * @param targets     base URLs ({@code http://host:port})
+ * @param targets     base URLs ({@code http://host:port} or {@code https://…})
  * @param path        request path, e.g. {@code /api/generate}
  * @param body        POST body template
  * @param connections concurrent connections (= concurrent streams)
@@ -35,8 +35,8 @@ public record LoadgenConfig(List<URI> targets, String path, BodyTemplate body, i
         Objects.requireNonNull(timeout, "timeout");
         require(!targets.isEmpty(), "at least one target is needed");
         for (URI t : targets) {
-            require("http".equals(t.getScheme()) && t.getHost() != null,
-                    "a target must be http://host[:port], found " + t);
+            require(("http".equals(t.getScheme()) || "https".equals(t.getScheme())) && t.getHost() != null,
+                    "a target must be http[s]://host[:port], found " + t);
         }
         require(path.startsWith("/"), "the path must start with '/', found " + path);
         require(connections >= 1, "connections must be >= 1");
@@ -52,9 +52,12 @@ public record LoadgenConfig(List<URI> targets, String path, BodyTemplate body, i
         return targets.get(connection % targets.size());
     }
 
-    /** Port of a target, with HTTP's default. */
+    /** Port of a target, with HTTP's (or HTTPS's) default. */
     static int port(URI target) {
-        return target.getPort() < 0 ? 80 : target.getPort();
+        if (target.getPort() >= 0) {
+            return target.getPort();
+        }
+        return "https".equalsIgnoreCase(target.getScheme()) ? 443 : 80;
     }
 
     /** Upper bound of the whole run (every request is bounded by the timeout); used to stop a stuck run. */

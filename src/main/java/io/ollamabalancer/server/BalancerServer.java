@@ -63,6 +63,9 @@ import io.ollamabalancer.metrics.SpeedSample;
 import io.ollamabalancer.schedule.Scheduler;
 import io.ollamabalancer.upstream.UpstreamFetcher;
 import io.ollamabalancer.upstream.UpstreamPools;
+import io.ollamabalancer.tls.ServerTls;
+import io.ollamabalancer.tls.TlsContexts;
+import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,6 +129,9 @@ public final class BalancerServer implements AutoCloseable {
         // A malformed keys file stops start-up (ConfigException: one line, exit 2) before any thread starts.
         Path keysFile = config.apiKeysFile();
         ApiKeys keys = keysFile == null ? null : new ApiKeys(ApiKeysFile.load(keysFile), System::nanoTime);
+        // So do TLS files that do not load (or only one of the pair), and a CA bundle for backends that does not.
+        ServerTls tls = ServerTls.of(config);
+        SslContext backendTls = TlsContexts.backends(config.backendCaFile());
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, io);
@@ -142,7 +148,7 @@ public final class BalancerServer implements AutoCloseable {
                 .map(s -> new SpeedSample(s.backend(), s.model(), s.decodeTps(), s.prefillTps(), s.samples()))
                 .toList();
         UpstreamPools pools = new UpstreamPools(clientClass, udpClass, (int) config.connectTimeout().toMillis(),
-                config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend());
+                config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend(), backendTls);
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
         ClientConnections connections = new ClientConnections();
         FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);
@@ -197,6 +203,9 @@ public final class BalancerServer implements AutoCloseable {
                 .clientSide(clientLimits::status).ensure(ensurer::status);
         if (keys != null) {
             keys.exportTo(prometheus);
+        }
+        if (tls != null) {
+            tls.exportTo(prometheus);
         }
         RequestTracker requests = new RequestTracker(config.requestStatusRetention(), System::nanoTime);
         BalancerEndpoints own = new BalancerEndpoints(fleet, scheduler, connections::draining, config.adminToken(),
@@ -256,6 +265,10 @@ public final class BalancerServer implements AutoCloseable {
             }, ApiKeysFile::describeChange, "API keys", ConfigWatcher.Options.defaults()));
         }
 
+        if (tls != null) {
+            background.add(tls.watch(ConfigWatcher.Options.defaults()));
+        }
+
         ClusterNode cluster = Clustering.join(config, fleet, scheduler, scheduling);
         if (cluster != null) {
             clusterRef.set(cluster);
@@ -294,7 +307,7 @@ public final class BalancerServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
-                .childHandler(new ServerChannelInitializer(config, router, clientLimits, connections));
+                .childHandler(new ServerChannelInitializer(config, router, clientLimits, connections, tls));
         Channel ch;
         List<Channel> listeners = new ArrayList<>();
         int binding = config.port();
@@ -306,7 +319,7 @@ public final class BalancerServer implements AutoCloseable {
                 binding = config.adminPort();
                 bindingFlag = "--admin-port";
                 Channel admin = b.clone()
-                        .childHandler(new ServerChannelInitializer(config, adminRouter, clientLimits, connections))
+                        .childHandler(new ServerChannelInitializer(config, adminRouter, clientLimits, connections, tls))
                         .bind(new InetSocketAddress(config.bind(), config.adminPort())).sync().channel();
                 listeners.add(admin);
                 log.info("admin routes on {}", admin.localAddress());
@@ -323,8 +336,8 @@ public final class BalancerServer implements AutoCloseable {
         }
         BalancerServer server = new BalancerServer(boss, workers, listeners, fleet, resources, config, connections,
                 () -> closeAll(background), scheduler);
-        log.info("Ollama Balancer listening on {} in front of {} backend(s) ({} transport)",
-                ch.localAddress(), backends.size(), epoll ? "epoll" : "nio");
+        log.info("Ollama Balancer listening on {} ({}) in front of {} backend(s) ({} transport)",
+                ch.localAddress(), tls == null ? "http" : "https", backends.size(), epoll ? "epoll" : "nio");
         return server;
     }
 

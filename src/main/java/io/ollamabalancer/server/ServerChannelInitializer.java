@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.ollamabalancer.config.BalancerConfig;
+import io.ollamabalancer.tls.ServerTls;
 
 import java.util.concurrent.TimeUnit;
 
@@ -14,6 +15,12 @@ import java.util.concurrent.TimeUnit;
  * The one place that orders the client-facing pipeline:
  * <pre>
  * name        handler                      consumes → emits                       buffers
+ * tls         TlsSniffer, then SslHandler  (HTTPS only) first bytes: a TLS record   holds a record header until
+ *                                          → becomes the SslHandler of the         it decides; the SslHandler
+ *                                          certificate in force; plain HTTP → 400  owns what it decrypts until
+ *                                          and close; bytes ⇄ TLS records          passed on
+ * tls-events  TlsHandshakes                (HTTPS only) counts handshakes; TLS     none
+ *                                          failures logged at DEBUG, closed
  * linger      LingeringCloseHandler        a close after an early answer: shuts    drops what arrives while
  *                                          output, drains input, closes ≤ 500 ms   it lingers
  * read-bytes  RequestReadDeadlines.bytes   notes when bytes arrive (a head's       drops bytes after a missed
@@ -44,7 +51,8 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  * No handler but the last writes an answer to a request: every refusal goes down as a {@link RefusedRequest}, so
  * pipelined answers always leave in request order. A connection above {@code --max-client-connections} gets only
- * {@code linger} and the refusal of {@link ConnectionCap}.
+ * {@code linger} and the refusal of {@link ConnectionCap} (behind the TLS handlers on HTTPS, so the refusal is
+ * readable: an {@code SslHandler} at once, which holds the answer until the handshake is done).
  * Shared by all client channels of one listener (a new handler set per channel); the {@link ClientLimits} are shared
  * by every listener.
  */
@@ -56,21 +64,29 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final CorsPolicy cors;
     private final ClientLimits limits;
     private final ClientConnections connections;
+    private final ServerTls tls;
 
+    /** @param tls the listener's HTTPS, or {@code null} for plain HTTP */
     ServerChannelInitializer(BalancerConfig config, RequestRouter router, ClientLimits limits,
-                             ClientConnections connections) {
+                             ClientConnections connections, ServerTls tls) {
         this.config = config;
         this.router = router;
         this.cors = CorsPolicy.of(config.corsOrigins());
         this.limits = limits;
         this.connections = connections;
+        this.tls = tls;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
+        boolean admitted = limits.connections().admit(ch);
+        if (tls != null) {
+            p.addLast("tls", admitted ? new TlsSniffer(tls) : tls.newHandler(ch.alloc()));
+            p.addLast("tls-events", new TlsHandshakes(tls));
+        }
         p.addLast("linger", new LingeringCloseHandler());
-        if (!limits.connections().admit(ch)) {
+        if (!admitted) {
             p.addLast("refuse", limits.connections().refusal());
             return;
         }

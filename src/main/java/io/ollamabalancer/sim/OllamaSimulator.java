@@ -1,6 +1,7 @@
 package io.ollamabalancer.sim;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.ollamabalancer.tls.ServerCertificate;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
@@ -63,7 +64,8 @@ public final class OllamaSimulator implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new SimChannelInitializer(context, router, children));
+                .childHandler(new SimChannelInitializer(context, router, children, config.tlsCert() == null ? null
+                        : ServerCertificate.read(config.tlsCert(), config.tlsKey()).context()));
         faults.attach(this::accepting);
     }
 
@@ -177,7 +179,7 @@ public final class OllamaSimulator implements AutoCloseable {
         return port;
     }
 
-    /** {@code http://host:port}, with a wildcard bind address replaced by loopback. */
+    /** {@code http://host:port} ({@code https://} with TLS), with a wildcard bind address replaced by loopback. */
     public String baseUrl() {
         String host = config.host();
         if (host.equals("0.0.0.0") || host.equals("::") || host.isEmpty()) {
@@ -186,7 +188,7 @@ public final class OllamaSimulator implements AutoCloseable {
         if (NetUtil.isValidIpV6Address(host)) {
             host = "[" + host + "]";
         }
-        return "http://" + host + ":" + port;
+        return (config.tlsCert() == null ? "http://" : "https://") + host + ":" + port;
     }
 
     public SimulatorConfig config() {

@@ -7,6 +7,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
  * <table>
  *   <caption>handlers</caption>
  *   <tr><th>handler</th><th>consumes → emits</th><th>releases</th></tr>
+ *   <tr><td>SslHandler (only with a certificate)</td><td>TLS records ↔ bytes</td><td>its own buffers</td></tr>
  *   <tr><td>HttpServerCodec</td><td>bytes ↔ HttpObjects</td><td>its own buffers</td></tr>
  *   <tr><td>{@link SimBlobHandler}</td><td>serves {@code /api/blobs/:digest}, hashing upload bodies part by part,
  *       with its own keep-alive policy; passes everything else on</td><td>the blob requests' parts</td></tr>
@@ -34,17 +36,23 @@ final class SimChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final SimContext sim;
     private final SimRouter router;
     private final ChannelGroup children;
+    private final SslContext tls;
 
-    SimChannelInitializer(SimContext sim, SimRouter router, ChannelGroup children) {
+    /** @param tls the server context when the simulator serves HTTPS, else {@code null} */
+    SimChannelInitializer(SimContext sim, SimRouter router, ChannelGroup children, SslContext tls) {
         this.sim = sim;
         this.router = router;
         this.children = children;
+        this.tls = tls;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
         children.add(ch);
         ChannelPipeline p = ch.pipeline();
+        if (tls != null) {
+            p.addLast("tls", tls.newHandler(ch.alloc()));
+        }
         p.addLast("codec", new HttpServerCodec());
         p.addLast("blobs", new SimBlobHandler(sim));
         p.addLast("keepAlive", new HttpServerKeepAliveHandler());

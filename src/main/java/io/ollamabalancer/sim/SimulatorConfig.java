@@ -1,5 +1,6 @@
 package io.ollamabalancer.sim;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -48,13 +49,16 @@ import java.util.Objects;
  * @param registry               what {@code /api/pull} can fetch that is not installed (the simulated registry, by
  *                               default {@link SimModel#defaults()}); a pulled model is installed, unloaded. A name
  *                               in neither list fails as Ollama's registry miss
+ * @param tlsCert                serve HTTPS with this PEM certificate chain ({@code null}: plain HTTP)
+ * @param tlsKey                 its PKCS#8 PEM private key (set with {@code tlsCert} or not at all)
  */
 public record SimulatorConfig(String name, String host, int port, List<SimModel> models,
                               double prefillTokensPerSecond, double decodeTokensPerSecond, int slots, int maxQueue,
                               long loadTimeMillis, long seed, String version, int meanOutputTokens,
                               int maxOutputTokens, double decodeSlowdown, double jitter, long keepAliveMillis,
                               boolean checkHost, boolean gpu, int contextLength, int maxLoadedModels,
-                              long vramBytes, long idleTimeoutMillis, List<SimModel> registry) {
+                              long vramBytes, long idleTimeoutMillis, List<SimModel> registry, Path tlsCert,
+                              Path tlsKey) {
 
     /** Ollama's own default for {@code OLLAMA_MAX_QUEUE}. */
     public static final int DEFAULT_MAX_QUEUE = 512;
@@ -77,6 +81,7 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         require(maxLoadedModels >= 0, "maxLoadedModels must be >= 0 (0: no limit)");
         require(vramBytes >= 0, "vramBytes must be >= 0 (0: no limit)");
         require(idleTimeoutMillis >= 0, "idleTimeoutMillis must be >= 0 (0: never)");
+        require((tlsCert == null) == (tlsKey == null), "tlsCert and tlsKey go together");
         List<String> seen = new ArrayList<>();
         for (SimModel m : models) {
             String key = ModelCatalog.normalize(m.name());
@@ -104,7 +109,7 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
                 .meanOutputTokens(meanOutputTokens).maxOutputTokens(maxOutputTokens).decodeSlowdown(decodeSlowdown)
                 .jitter(jitter).keepAliveMillis(keepAliveMillis).checkHost(checkHost).gpu(gpu)
                 .contextLength(contextLength).maxLoadedModels(maxLoadedModels).vramBytes(vramBytes)
-                .idleTimeoutMillis(idleTimeoutMillis).registry(registry);
+                .idleTimeoutMillis(idleTimeoutMillis).registry(registry).tls(tlsCert, tlsKey);
     }
 
     /** Whether the server's memory limits who may be loaded at once. */
@@ -138,6 +143,8 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         private long vramBytes;
         private long idleTimeoutMillis;
         private List<SimModel> registry = SimModel.defaults();
+        private Path tlsCert;
+        private Path tlsKey;
 
         private Builder() {
         }
@@ -184,11 +191,18 @@ public record SimulatorConfig(String name, String host, int port, List<SimModel>
         /** Replaces what {@code /api/pull} can fetch besides the installed models. */
         public Builder registry(List<SimModel> v) { registry = List.copyOf(v); return this; }
 
+        /** Serve HTTPS with this PEM certificate chain and PKCS#8 key ({@code null}s: plain HTTP). */
+        public Builder tls(Path cert, Path key) {
+            tlsCert = cert;
+            tlsKey = key;
+            return this;
+        }
+
         public SimulatorConfig build() {
             return new SimulatorConfig(name, host, port, models, prefillTokensPerSecond, decodeTokensPerSecond, slots,
                     maxQueue, loadTimeMillis, seed, version, meanOutputTokens, maxOutputTokens, decodeSlowdown, jitter,
                     keepAliveMillis, checkHost, gpu, contextLength, maxLoadedModels, vramBytes, idleTimeoutMillis,
-                    registry);
+                    registry, tlsCert, tlsKey);
         }
     }
 }

@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Builds every upstream channel's pipeline, and is the only place that orders it:
  * <pre>
+ * tls     SslHandler                (https:// backends) bytes ⇄ TLS records; SNI and host name check against
+ *                                   the URL's host
  * codec   HttpClientCodec           bytes ⇄ HttpObject; remembers request methods so HEAD answers parse
  * idle    IdleStateHandler          fires after the pooled-idle timeout (acted on only while unused)
  * relay   UpstreamResponseHandler   hands parts to the attached exchange, or releases them
@@ -22,15 +24,23 @@ final class UpstreamChannelInitializer extends ChannelInitializer<Channel> {
     private static final int MAX_INITIAL_LINE = 8192;
     private static final int MAX_HEADERS = 64 * 1024;
 
-    private final long idleMillis;
+    static final String TLS = "tls";
 
-    UpstreamChannelInitializer(long idleMillis) {
+    private final long idleMillis;
+    private final UpstreamTls tls;
+
+    /** @param tls how to reach an {@code https://} backend, or {@code null} for plain HTTP */
+    UpstreamChannelInitializer(long idleMillis, UpstreamTls tls) {
         this.idleMillis = idleMillis;
+        this.tls = tls;
     }
 
     @Override
     protected void initChannel(Channel ch) {
         ChannelPipeline p = ch.pipeline();
+        if (tls != null) {
+            p.addLast(TLS, tls.newHandler(ch.alloc()));
+        }
         p.addLast("codec", new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADERS, 64 * 1024));
         p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
         p.addLast(RELAY, new UpstreamResponseHandler());

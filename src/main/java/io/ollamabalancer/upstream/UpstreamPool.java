@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.ollamabalancer.backend.Backend;
@@ -63,7 +64,21 @@ final class UpstreamPool {
         fresh.closeFuture().addListener(f -> onClosed(fresh));
         connect.addListener(f -> {
             if (f.isSuccess()) {
-                promise.trySuccess(new UpstreamConnection(this, fresh, false));
+                SslHandler tls = fresh.pipeline().get(SslHandler.class);
+                if (tls == null) {
+                    promise.trySuccess(new UpstreamConnection(this, fresh, false));
+                    return;
+                }
+                // An https:// backend's channel is handed out once the handshake is done, so a certificate the
+                // balancer does not trust fails here, as a connection failure with its reason, never mid-request.
+                tls.handshakeFuture().addListener(h -> {
+                    if (h.isSuccess()) {
+                        promise.trySuccess(new UpstreamConnection(this, fresh, false));
+                    } else {
+                        fresh.close();
+                        promise.tryFailure(new BackendTlsException(backend.name(), h.cause()));
+                    }
+                });
             } else {
                 Throwable cause = f.cause();
                 promise.tryFailure(cause instanceof ConnectException ? cause

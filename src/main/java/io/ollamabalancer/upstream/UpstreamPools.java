@@ -7,6 +7,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
@@ -29,6 +30,7 @@ public final class UpstreamPools {
     private final int connectTimeoutMillis;
     private final long idleMillis;
     private final int maxOpenPerBackend;
+    private final SslContext backendTls;
     private final Map<Backend, Map<EventLoop, UpstreamPool>> pools = new ConcurrentHashMap<>();
     private final Map<Backend, AtomicInteger> open = new ConcurrentHashMap<>();
 
@@ -36,9 +38,10 @@ public final class UpstreamPools {
 
     /**
      * @param datagramClass the UDP channel type matching {@code channelClass}'s transport, for non-blocking DNS
+     * @param backendTls    the client context for {@code https://} backends
      */
     public UpstreamPools(Class<? extends Channel> channelClass, Class<? extends DatagramChannel> datagramClass,
-                         int connectTimeoutMillis, long idleMillis, int maxOpenPerBackend) {
+                         int connectTimeoutMillis, long idleMillis, int maxOpenPerBackend, SslContext backendTls) {
         this.channelClass = channelClass;
         // Host names are resolved asynchronously: InetAddress lookups would block an event loop.
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
@@ -47,6 +50,7 @@ public final class UpstreamPools {
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.idleMillis = idleMillis;
         this.maxOpenPerBackend = maxOpenPerBackend;
+        this.backendTls = backendTls;
     }
 
     /** Acquires a channel to {@code backend} for use on {@code loop}; must be called on {@code loop}. */
@@ -112,7 +116,9 @@ public final class UpstreamPools {
                 // Pull, don't push: the relay reads the next response part only when the client can take it.
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                .handler(new UpstreamChannelInitializer(idleMillis));
+                .handler(new UpstreamChannelInitializer(idleMillis,
+                        backend.config().tls() ? new UpstreamTls(backendTls, backend.config().url().getHost(),
+                                backend.config().port()) : null));
         AtomicInteger counter = open.computeIfAbsent(backend, x -> new AtomicInteger());
         return new UpstreamPool(backend, loop, b, counter, maxOpenPerBackend, MAX_IDLE_PER_LOOP);
     }

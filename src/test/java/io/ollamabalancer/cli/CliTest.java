@@ -106,7 +106,7 @@ class CliTest {
         writeBackends("containers.config.json", "[{'name':'a','url':'ftp://h:1'}]");
         assertThat(run("check-config")).isEqualTo(2);
         assertThat(errLines()).containsExactly(
-                "ollama-balancer: containers.config.json: backend \"a\": url \"ftp://h:1\" must be http://host:port");
+                "ollama-balancer: containers.config.json: backend \"a\": url \"ftp://h:1\" must be http://host:port or https://host:port");
         assertThat(out.toString()).isEmpty();
     }
 
@@ -121,6 +121,23 @@ class CliTest {
         assertThat(run("check-config")).isEqualTo(2);
         assertThat(errLines()).containsExactly("ollama-balancer: keys.json: key #1 (\"team\"): \"requestsPerMinute\" "
                 + "must be a positive whole number, found -1");
+    }
+
+    @Test
+    void checkConfigLoadsTheTlsPairAndHalfAPairIsOneLineAndStatusTwo() throws Exception {
+        writeBackends("containers.config.json", "[{'name':'a','url':'https://h:1'}]");
+        io.ollamabalancer.testing.TestCertificate.selfSigned(dir, "tls", "balancer.test");
+        assertThat(run("check-config", "--tls-cert", "tls.crt", "--tls-key", "tls.key")).isEqualTo(0);
+        assertThat(out.toString()).contains("tls.crt: HTTPS with CN=balancer.test (valid until ");
+        env.put("TLS_CERT_FILE", "tls.crt");
+        assertThat(run("check-config")).isEqualTo(2);
+        assertThat(errLines()).containsExactly(
+                "ollama-balancer: --tls-cert is set but --tls-key is not; HTTPS needs both");
+        err.getBuffer().setLength(0);
+        assertThat(run("check-config", "--tls-key", "tls.crt")).isEqualTo(2);
+        assertThat(errLines()).containsExactly("ollama-balancer: --tls-key " + dir.resolve("tls.crt")
+                + ": expected a PKCS#8 PEM key (-----BEGIN PRIVATE KEY-----); convert one with: openssl pkcs8 -topk8"
+                + " -nocrypt -in old.key -out tls.crt");
     }
 
     @Test

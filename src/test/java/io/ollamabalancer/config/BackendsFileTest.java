@@ -41,6 +41,15 @@ class BackendsFileTest {
     }
 
     @Test
+    void httpsBackendsAreReachedOverTlsOnPort443ByDefault() {
+        BackendsFile.Loaded l = parse(q("[{'name':'a','url':'https://gpu.example.com'},"
+                + "{'name':'b','url':'HTTPS://gpu.example.com:8443/ollama'},{'name':'c','url':'http://h:1'}]"));
+        assertThat(l.backends()).extracting(BackendConfig::tls).containsExactly(true, true, false);
+        assertThat(l.backends()).extracting(BackendConfig::port).containsExactly(443, 8443, 1);
+        assertThat(l.backends().get(1).pathPrefix()).isEqualTo("/ollama");
+    }
+
+    @Test
     void readsTheObjectFormatWithOptionalFields() {
         BackendsFile.Loaded l = parse(q("""
                 // comments are allowed
@@ -129,13 +138,12 @@ class BackendsFileTest {
         "duplicate name     | [{'name':'gpu-1','url':'http://h:1'},{'name':'gpu-1','url':'http://h:2'}] | backend #2: duplicate name \"gpu-1\" (also backend #1)",
         "missing url        | [{'name':'x'}]                         | backend \"x\": missing \"url\"",
         "url not string     | [{'name':'x','url':['http://h:1']}]    | backend \"x\": \"url\" must be a string, found an array",
-        "ftp url            | [{'name':'x','url':'ftp://h:21'}]      | backend \"x\": url \"ftp://h:21\" must be http://host:port",
-        "no scheme          | [{'name':'x','url':'localhost:11434'}] | backend \"x\": url \"localhost:11434\" must be http://host:port",
-        "no host            | [{'name':'x','url':'http:///api'}]     | backend \"x\": url \"http:///api\" must be http://host:port",
-        "not a uri          | [{'name':'x','url':'http://h:1/a b'}]  | backend \"x\": url \"http://h:1/a b\" must be http://host:port",
-        "query              | [{'name':'x','url':'http://h:1/?a=1'}] | backend \"x\": url \"http://h:1/?a=1\" must be http://host:port (no user, query or fragment)",
-        "user info          | [{'name':'x','url':'http://u:p@h:1'}]  | backend \"x\": url \"http://u:p@h:1\" must be http://host:port (no user, query or fragment)",
-        "https              | [{'name':'x','url':'https://h:443'}]   | backend \"x\": url \"https://h:443\" uses https, but backends are reached over plain HTTP; use http://host:port (put TLS in front of the balancer instead)",
+        "ftp url            | [{'name':'x','url':'ftp://h:21'}]      | backend \"x\": url \"ftp://h:21\" must be http://host:port or https://host:port",
+        "no scheme          | [{'name':'x','url':'localhost:11434'}] | backend \"x\": url \"localhost:11434\" must be http://host:port or https://host:port",
+        "no host            | [{'name':'x','url':'http:///api'}]     | backend \"x\": url \"http:///api\" must be http://host:port or https://host:port",
+        "not a uri          | [{'name':'x','url':'http://h:1/a b'}]  | backend \"x\": url \"http://h:1/a b\" must be http://host:port or https://host:port",
+        "query              | [{'name':'x','url':'http://h:1/?a=1'}] | backend \"x\": url \"http://h:1/?a=1\" must be http://host:port or https://host:port (no user, query or fragment)",
+        "user info          | [{'name':'x','url':'http://u:p@h:1'}]  | backend \"x\": url \"http://u:p@h:1\" must be http://host:port or https://host:port (no user, query or fragment)",
         "underscore host    | [{'name':'x','url':'http://ollama_1:11434'}] | backend \"x\": url \"http://ollama_1:11434\" has a host name with '_', which is not a valid host name; use '-' or an IP address",
         "port too big       | [{'name':'x','url':'http://h:70000'}]  | backend \"x\": url \"http://h:70000\" has port 70000 (expected 1-65535)",
         "zero slots         | [{'name':'x','url':'http://h:1','maxConcurrency':0}]     | backend \"x\": \"maxConcurrency\" must be a whole number of at least 1, found 0",

@@ -110,13 +110,17 @@ class SettingsResolverTest {
         flags.put(Setting.ENSURE_MODELS, " llama3.2:1b, all-minilm ,,llama3.2:1b");
         flags.put(Setting.REQUEST_STATUS_RETENTION, "2m");
         flags.put(Setting.FAIR_SHARE, "off");
+        flags.put(Setting.TLS_CERT_FILE, "/etc/ob/tls.crt");
+        flags.put(Setting.TLS_KEY_FILE, "/etc/ob/tls.key");
+        flags.put(Setting.BACKEND_CA_FILE, "/etc/ob/ca.pem");
         BalancerConfig expected = new BalancerConfig("127.0.0.1", 0, Path.of("/etc/ob/backends.json"), 16L << 20,
                 32 << 10, Duration.ofMinutes(1), Duration.ofSeconds(2), Duration.ofSeconds(45), 64,
                 Duration.ofMillis(750), 4, "least-connections", "rediss://:secret@cache:6380/1",
                 "ollama-balancer:staging", Duration.ofSeconds(90), "balancer-0", "t0ken", 9090, 0, Duration.ZERO,
                 "https://*.example.com", false, Duration.ofSeconds(90), Duration.ZERO, Duration.ofSeconds(15),
                 Duration.ofMinutes(2), Duration.ofSeconds(3), Duration.ofSeconds(20), 500, 1L << 30,
-                Path.of("/etc/ob/keys.json"), java.util.List.of("llama3.2:1b", "all-minilm"), Duration.ofMinutes(2), false);
+                Path.of("/etc/ob/keys.json"), java.util.List.of("llama3.2:1b", "all-minilm"), Duration.ofMinutes(2), false,
+                Path.of("/etc/ob/tls.crt"), Path.of("/etc/ob/tls.key"), Path.of("/etc/ob/ca.pem"));
         assertThat(flags).hasSize(Setting.values().length);
         assertThat(resolve().config()).isEqualTo(expected);
     }

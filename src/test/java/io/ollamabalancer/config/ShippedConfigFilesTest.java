@@ -47,6 +47,7 @@ class ShippedConfigFilesTest {
         BalancerConfig expected = BalancerConfig.defaults().toBuilder().redisUrl("redis://localhost:6379")
                 .clusterReplicaId("balancer-0").adminToken("change-me").corsOrigins("https://chat.example.com")
                 .apiKeysFile(Path.of("keys.json"))
+                .tlsCertFile(Path.of("tls.crt")).tlsKeyFile(Path.of("tls.key")).backendCaFile(Path.of("backend-ca.pem"))
                 .ensureModels(java.util.List.of("llama3.2:1b")).build();
         assertThat(r.config()).isEqualTo(expected);
     }

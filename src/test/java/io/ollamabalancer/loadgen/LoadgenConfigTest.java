@@ -36,8 +36,12 @@ class LoadgenConfigTest {
     @Test
     void mistakesAreRejectedWithOneLine() {
         assertThatThrownBy(() -> config(List.of(), 1, 0, Duration.ZERO)).hasMessage("at least one target is needed");
-        assertThatThrownBy(() -> config(List.of(URI.create("https://x:1")), 1, 0, Duration.ZERO))
-                .hasMessageContaining("http://host");
+        assertThatThrownBy(() -> config(List.of(URI.create("ftp://x:1")), 1, 0, Duration.ZERO))
+                .hasMessageContaining("http[s]://host");
+        assertThat(config(List.of(URI.create("https://x")), 1, 0, Duration.ZERO).targets())
+                .as("https targets are reached over TLS, on 443 unless a port is given")
+                .containsExactly(URI.create("https://x"));
+        assertThat(LoadgenConfig.port(URI.create("https://x"))).isEqualTo(443);
         assertThatThrownBy(() -> config(TWO, 0, 0, Duration.ZERO))
                 .hasMessage("give a number of requests per connection or a duration");
         assertThatThrownBy(() -> new LoadgenConfig(TWO, "api", BODY, 1, 1, 0, Duration.ZERO, Duration.ZERO,

@@ -45,7 +45,8 @@ class ModelPreloaderTest {
                         SimModel.completion("qwen2.5:0.5b", 400_000_000L, "qwen2", "0.5B", "Q4_K_M", false)))
                 .maxLoadedModels(1).loadTimeMillis(200).slots(2).build());
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        pools = new UpstreamPools(NioSocketChannel.class, NioDatagramChannel.class, 2_000, 60_000, 16);
+        pools = new UpstreamPools(NioSocketChannel.class, NioDatagramChannel.class, 2_000, 60_000, 16,
+                io.ollamabalancer.tls.TlsContexts.backends(null));
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, group, 5_000);
         Fleet fleet = new Fleet(List.of(new BackendConfig("one", URI.create(sim.baseUrl()), 2, null, true)),
                 HealthPolicy.defaults(), System::nanoTime);

@@ -32,6 +32,14 @@ public final class RawClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    /** Wraps a socket the test connected itself (a TLS one, say). */
+    public RawClient(Socket connected) throws IOException {
+        socket = connected;
+        socket.setSoTimeout(10_000);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
     /** Sends a POST with a JSON body. */
     public RawClient post(String path, String json) throws IOException {
         return post(path, json, "");

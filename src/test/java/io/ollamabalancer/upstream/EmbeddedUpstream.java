@@ -20,7 +20,7 @@ public final class EmbeddedUpstream {
 
     /** A connection's channel, not yet in a pool. */
     public static EmbeddedChannel channel() {
-        EmbeddedChannel ch = new EmbeddedChannel(new UpstreamChannelInitializer(60_000));
+        EmbeddedChannel ch = new EmbeddedChannel(new UpstreamChannelInitializer(60_000, null));
         ch.config().setAutoRead(false);
         ch.pipeline().addFirst("reads", new ReadCounter());
         return ch;
@@ -37,7 +37,7 @@ public final class EmbeddedUpstream {
      */
     public static UpstreamPools pools(Backend backend, EventLoop loop, int maxOpen, EmbeddedChannel... idle) {
         UpstreamPools pools = new UpstreamPools(NioSocketChannel.class, NioDatagramChannel.class, 1_000, 60_000,
-                maxOpen);
+                maxOpen, null);
         UpstreamPool pool = pools.pool(backend, loop);
         for (int i = idle.length - 1; i >= 0; i--) {
             pool.giveBack(idle[i]);
