@@ -69,6 +69,9 @@ final class GracefulShutdown {
     /** Starts the drain unless it has started; returns what completes once everything has stopped. */
     CompletableFuture<Void> start() {
         if (started.compareAndSet(false, true)) {
+            // Before start() returns, so that /ready answers 503 from the moment the stop was asked for (a load
+            // balancer polling it, or a caller checking right after, must not see a window where it still says ready).
+            connections.beginDrain();
             Thread t = new Thread(this::run, "balancer-shutdown");
             t.start();
         }
@@ -92,7 +95,6 @@ final class GracefulShutdown {
     private void run() {
         long t0 = System.nanoTime();
         try {
-            connections.beginDrain();
             stopBackground.run();
             log.info("shutdown: draining; /ready answers 503, {} request(s) in flight ({} queued) on {} connection(s); "
                             + "new requests accepted for {}, then up to {} for them to finish",
