@@ -133,8 +133,8 @@ public enum Setting {
             (b, v) -> b.requestStatusRetention(SettingValues.nonNegativeDuration(v)),
             c -> Durations.format(c.requestStatusRetention())),
     FAIR_SHARE("fair.share", "FAIR_SHARE", List.of(), "--fair-share", "on|off",
-            "within a priority, serve API keys in proportion to their weights in expected work (requests without "
-                    + "a key share one flow of weight 1); off = by arrival and expected length alone",
+            "with --api-keys: within a priority, serve API keys in proportion to their weights in expected work "
+                    + "(requests without a key share one flow of weight 1); off = by arrival and expected length alone",
             (b, v) -> b.fairShare(SettingValues.onOff(v)), c -> c.fairShare() ? "on" : "off"),
     TLS_CERT_FILE("tls.cert.file", "TLS_CERT_FILE", List.of(), "--tls-cert", "FILE",
             "serve HTTPS with this certificate chain (PEM; with --tls-key; reloaded when it changes); unset = "

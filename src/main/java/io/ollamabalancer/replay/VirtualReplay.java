@@ -75,7 +75,8 @@ public final class VirtualReplay {
     private final IntFunction<ShareFlow> flows;
 
     private VirtualReplay(SimFleet sims, Trace trace, String policy, QueueOrder order) {
-        this(sims, trace, policy, order, true, i -> ShareFlow.DEFAULT);
+        // Keyless traces: fair share off, as the balancer runs it without API keys (SchedulerSettings.from).
+        this(sims, trace, policy, order, false, i -> ShareFlow.DEFAULT);
     }
 
     private VirtualReplay(SimFleet sims, Trace trace, String policy, QueueOrder order, boolean fairShare,

@@ -48,10 +48,15 @@ public record SchedulerSettings(
                 Map.of(), 16, 0.25, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMillis(100), true);
     }
 
-    /** The defaults with the queue limits of a balancer configuration. */
+    /**
+     * The defaults with the queue limits of a balancer configuration. Fair share runs only with API keys: without
+     * them every request is in the one default flow, there is nobody to share between, and its tags would only
+     * replace the queue's own order (on the memory-limited swap fleet over real sockets that cost 24x the mean
+     * latency: same-model batches broke up and models were loaded 39 times instead of 10).
+     */
     public static SchedulerSettings from(BalancerConfig config) {
         return defaults().withLimits(new QueueLimits(config.maxQueueDepth(), config.maxQueueWait().toNanos()))
-                .withFairShare(config.fairShare());
+                .withFairShare(config.fairShare() && config.apiKeysFile() != null);
     }
 
     /** The limits of {@code modelKey}'s queue. */
