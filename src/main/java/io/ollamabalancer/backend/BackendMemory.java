@@ -371,40 +371,6 @@ public final class BackendMemory {
     }
 
     /**
-     * As {@link #fitsSurely}, or worth one try: nothing is configured, every model's size is known, the set's bytes
-     * are no more than a set seen co-resident and no eviction was seen at or below its count and bytes. Evictions
-     * seen only above the most models ever co-resident teach a count limit ({@link #modelLimit()}) that bytes may
-     * explain as well (a 10 GB server that held two 4.9 GB models and evicted for a third 4.7 GB one looks the same
-     * as a two-model server), and only trying a larger set of small models tells the two apart: if it fits, the
-     * snapshot shows it and the count limit is gone; if not, that eviction rules this guess out for good.
-     */
-    public boolean mayFit(Collection<String> resident, String model) {
-        if (fitsSurely(resident, model)) {
-            return true;
-        }
-        Limits l = limits;
-        if (l.models > 0 || l.bytes > 0) {
-            return false;
-        }
-        if (sizeOf(model) <= 0 || resident.stream().anyMatch(r -> sizeOf(r) <= 0)) {
-            return false;
-        }
-        Footprint wanted = footprint(resident, model);
-        State s = state.get();
-        for (Footprint e : s.evicted) {
-            if (e.within(wanted)) {
-                return false;
-            }
-        }
-        for (Footprint f : s.fitted) {
-            if (wanted.bytes <= f.bytes) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
      * Whether memory is known to limit what this backend holds: a limit is configured, or an eviction was seen
      * (whether the evidence shows a count or a byte budget).
      */

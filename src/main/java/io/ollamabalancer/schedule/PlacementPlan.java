@@ -9,7 +9,7 @@ import java.util.Set;
  * installed. Immutable.
  *
  * @param holds       backend name → the models planned there
- * @param utilisation the busiest backend's utilisation in the fluid split of this plan (1.0 = fully busy)
+ * @param utilisation the fluid model's busiest-backend utilisation for this plan (1.0 = fully busy)
  * @param restricted  whether memory made the planner leave some model off some backend that has it installed
  * @param madeNanos   when it was made (the scheduler's clock)
  */

@@ -19,43 +19,35 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Decides which models should be resident where, on a slow clock, from each model's recent demand
- * ({@link ModelDemand}: arrival rate × expected work, in tokens of decode), each backend's capacity (learned decode
- * speed × the gain of its slots, in the same unit) and memory ({@link BackendMemory}: what fits at once, configured
- * or learned, including sets worth one try, {@link BackendMemory#mayFit}).
+ * ({@link ModelDemand}: arrival rate × expected work), each backend's capacity (slots × learned speed against the
+ * fleet's typical backend) and memory ({@link BackendMemory}: what fits at once, configured or learned).
  *
- * <p>The objective is the expected number of requests in the fleet ({@link FluidLoad#queueing}: Σ ρ / (1 − ρ) over
- * backends, each model's work split among the backends planned to hold it so as to minimise it), which by Little's
- * law is the mean response time × the arrival rate: it prefers fast backends, values every backend's queue and not
- * only the busiest's, and so rewards packing small models into free memory and replicating them. A new plan starts
- * from the last one (or, the first time, from what is resident now), first gives every model with demand at least
- * one backend (most demanded first, where it costs least; again while that left a start model nowhere), then
- * improves it one move at a time (add a model where it may fit, evicting the least demanded models that have a
- * replica elsewhere). The result replaces the current plan only if it is better even against the current plan at
- * {@link #HYSTERESIS} less demand, and pays back its loads within {@link #PAYBACK_LOADS} load times; a plan made
- * afresh needs {@link #FRESH_HYSTERESIS}. A margin on demand rather than on the cost holds as firmly near
- * saturation, where the cost swings with every minute's noise, so a small or short change of demand (demand is
- * smoothed over a minute) never moves a model. When every backend can hold every model it has, the plan is
+ * <p>The objective is the fluid model's utilisation of the busiest backend ({@link FluidLoad}) when each model's
+ * work is split among the backends planned to hold it. A new plan starts from the last one (or, the first time,
+ * from what is resident now), first gives every model with demand at least one backend (most demanded first, where
+ * it leaves the busiest backend least busy), then improves it one move at a time (add a model where it fits, or
+ * replace one): a move is kept only if it lowers the busiest utilisation by at least {@link #HYSTERESIS} of its value,
+ * so a small or short change of demand (demand is smoothed over a minute) never moves a model, and every move that
+ * is made costs one model load that the gain pays back. When every backend can hold every model it has, the plan is
  * unrestricted and routing is exactly as without memory limits.
  *
  * <p>Thread-safe: {@link #plan(long)} is called by the scheduler's sweep timer (never an event loop: a plan costs
- * a local search over fluid splits); one caller at a time recomputes, and the plan is published through a volatile
- * field that dispatching threads read ({@link #current()}).
+ * max-flow bisections); one caller at a time recomputes, and the plan is published through a volatile field that
+ * dispatching threads read ({@link #current()}).
  */
 public final class PlacementPlanner {
-    /** Share of demand by which a change must still beat the current plan (see {@link #clearlyBetter}). */
+    /** Relative improvement of the busiest utilisation a change must bring. */
     static final double HYSTERESIS = 0.15;
     /**
-     * The same for a plan made afresh: more than for moves from the current one, because a fresh plan also trades
-     * models between backends whose learned speeds differ by noise alone.
+     * Relative improvement a plan made afresh must bring over the current one: more than a single move, because a
+     * fresh plan also trades models between backends whose learned speeds differ by noise alone.
      */
     static final double FRESH_HYSTERESIS = 0.25;
-    /** Absolute improvement (requests in the fleet) a change must bring (at low load every plan is nearly idle). */
+    /** Absolute improvement a change must bring (at low load every plan is nearly idle: leave it). */
     static final double MIN_GAIN = 0.03;
     /** Demand below this many requests per second is no demand. */
     private static final double MIN_RATE = 1e-3;
-    private static final int MAX_MOVES = 12;
-    /** Relative improvement one step of the local search must bring (the plan as a whole must bring more). */
-    static final double MOVE_GAIN = 0.01;
+    private static final int MAX_MOVES = 8;
     /**
      * How long a plan stands before it may change again (other than to give an uncovered model a backend), in load
      * times: the time scale of placement is that of a model load (an 8 s load: 20 s), between 2 s and 60 s.
@@ -129,9 +121,7 @@ public final class PlacementPlanner {
         int nm = models.size();
         double[] load = new double[nm];
         for (int m = 0; m < nm; m++) {
-            // Work in tokens of decode (the model's typical speed × its work there): a unit that does not depend on
-            // which backends happen to have run the model, as capacities are in the same unit.
-            load[m] = Math.max(demand.load(models.get(m), now) * cost.fleetSpeeds(models.get(m)).decodeTps(), 1e-6);
+            load[m] = Math.max(demand.load(models.get(m), now), 1e-6);
         }
         double[] capacity = capacities(fleet, models);
         boolean[][] installed = new boolean[nb][nm];
@@ -158,7 +148,7 @@ public final class PlacementPlanner {
                 }
                 holds.put(fleet.get(b).name(), s);
             }
-            return new PlacementPlan(holds, FluidLoad.queueing(load, capacity, installed).busiest(), false, now);
+            return new PlacementPlan(holds, FluidLoad.utilisation(load, capacity, installed), false, now);
         }
         boolean[][] kept = new boolean[nb][nm];
         for (int b = 0; b < nb; b++) {
@@ -168,14 +158,13 @@ public final class PlacementPlanner {
             List<String> in = new ArrayList<>();
             for (int m = 0; m < nm; m++) {
                 String model = models.get(m);
-                if (installed[b][m] && start.contains(model) && be.memory().mayFit(in, model)) {
+                if (installed[b][m] && start.contains(model) && be.memory().fitsSurely(in, model)) {
                     in.add(model);
                     kept[b][m] = true;
                 }
             }
         }
-        FluidLoad.Queueing qKept = FluidLoad.queueing(load, capacity, kept);
-        double uKept = qKept.cost();
+        double uKept = FluidLoad.utilisation(load, capacity, kept);
         boolean covered = true;
         for (int m = 0; m < nm; m++) {
             covered &= replicas(kept, m) > 0;
@@ -183,29 +172,27 @@ public final class PlacementPlanner {
         long dwell = (long) Math.min(60e9, Math.max(2e9, DWELL_LOADS * loadNanos()));
         if (previous.restricted() && covered && now - changedNanos < dwell) {
             // Too soon after the last change for anything but coverage: demand and speeds are still settling.
-            return new PlacementPlan(toMap(fleet, models, kept), qKept.busiest(), true, now);
+            return new PlacementPlan(toMap(fleet, models, kept), uKept, true, now);
         }
         boolean[][] holds = improve(fleet, models, load, capacity, installed, kept);
-        double u = cost(load, capacity, holds);
-        if (covered && (!clearlyBetter(u, kept, HYSTERESIS, load, capacity)
-                || !paysBack(uKept, u, moves(kept, holds), now))) {
+        double u = FluidLoad.utilisation(load, capacity, holds);
+        if (covered && !paysBack(uKept, u, moves(kept, holds), load, now)) {
             holds = kept;
             u = uKept;
         }
         // A plan made afresh can reach what single moves from the current one cannot (two models trading places);
         // it replaces the current one only when it is clearly better and pays back its loads.
         boolean[][] fresh = improve(fleet, models, load, capacity, installed, new boolean[nb][nm]);
-        double uf = cost(load, capacity, fresh);
-        if (clearlyBetter(uf, holds, FRESH_HYSTERESIS, load, capacity)
-                && paysBack(u, uf, moves(holds, fresh), now)) {
+        double uf = FluidLoad.utilisation(load, capacity, fresh);
+        if (uf < u * (1 - FRESH_HYSTERESIS) && u - uf >= MIN_GAIN
+                && paysBack(u, uf, moves(holds, fresh), load, now)) {
             holds = fresh;
             u = uf;
         }
         if (!Arrays.deepEquals(holds, kept)) {
             changedNanos = now;
         }
-        return new PlacementPlan(toMap(fleet, models, holds), FluidLoad.queueing(load, capacity, holds).busiest(),
-                true, now);
+        return new PlacementPlan(toMap(fleet, models, holds), u, true, now);
     }
 
     private static Map<String, Set<String>> toMap(List<Backend> fleet, List<String> models, boolean[][] holds) {
@@ -236,43 +223,27 @@ public final class PlacementPlanner {
     }
 
     /**
-     * Whether going from {@code cost} to {@code next} requests in the fleet ({@link FluidLoad#queueing}) at the price
-     * of {@code moves} loads pays back within {@link #PAYBACK_LOADS} load times: the waiting it saves (by Little's
-     * law, the change of requests in the fleet is request-seconds of waiting saved per second) against what the loads
-     * cost (each stops a backend for a load time, and the requests arriving there meanwhile wait for it).
+     * Whether going from utilisation {@code u} to {@code next} at the price of {@code moves} loads pays back within
+     * {@link #PAYBACK_LOADS} load times: the waiting it saves (the fleet's work rate × the change of the M/M/1 stretch
+     * 1 / (1 − u)) against what the loads cost (each stops a backend for a load time, and the requests
+     * arriving there meanwhile wait for it).
      */
-    private boolean paysBack(double cost, double next, int moves, long now) {
+    private boolean paysBack(double u, double next, int moves, double[] load, long now) {
         if (moves == 0) {
             return true;
         }
+        double work = 0;
+        for (double d : load) {
+            work += d;
+        }
         double loadSeconds = loadNanos() / 1e9;
-        double saved = (cost - next) * Math.max(10, PAYBACK_LOADS * loadSeconds);
+        double saved = work * (stretch(u) - stretch(next)) * Math.max(10, PAYBACK_LOADS * loadSeconds);
         double rate = 0;
         for (String m : demand.models()) {
             rate += demand.rate(m, now);
         }
         double spent = moves * loadSeconds * (1 + rate * loadSeconds / Math.max(1, backends.get().size()));
         return saved > spent;
-    }
-
-    /**
-     * Whether a plan of cost {@code next} beats {@code current} even if demand were {@code margin} lower for the
-     * current one: the hysteresis in demand's own terms. Near saturation the requests in the fleet grow like
-     * 1 / (1 − ρ), so a relative margin on the cost itself would let the noise of a minute's demand swing the plan;
-     * a margin on demand holds as firmly at 80 % load as at 40 %.
-     */
-    private static boolean clearlyBetter(double next, boolean[][] current, double margin, double[] load,
-                                         double[] capacity) {
-        double[] less = new double[load.length];
-        for (int m = 0; m < load.length; m++) {
-            less[m] = load[m] * (1 - margin);
-        }
-        double bar = cost(less, capacity, current);
-        return next < bar && bar - next >= MIN_GAIN;
-    }
-
-    private static double cost(double[] load, double[] capacity, boolean[][] holds) {
-        return FluidLoad.queueing(load, capacity, holds).cost();
     }
 
     /** The longest learned load time of a model in demand (the hint before any load was seen). */
@@ -284,46 +255,44 @@ public final class PlacementPlanner {
         return load > 0 ? load : cost.hints().loadNanos();
     }
 
+    /** 1 / (1 − u), continued past 0.95 by its tangent: overloaded plans still differ by how overloaded. */
+    private static double stretch(double u) {
+        return u <= 0.95 ? 1 / (1 - u) : 20 + 400 * (u - 0.95);
+    }
+
+
     /** {@code start} completed (every model with demand somewhere) and improved one move at a time. */
     private static boolean[][] improve(List<Backend> fleet, List<String> models, double[] load, double[] capacity,
                                        boolean[][] installed, boolean[][] start) {
         int nb = fleet.size();
         int nm = models.size();
         boolean[][] holds = start;
-        // Coverage: every model with demand somewhere, most demanded first; again while a placement left a less
-        // demanded model (one of the start's) nowhere.
-        for (int pass = 0; pass < nm; pass++) {
-            boolean placed = false;
-            for (int m = 0; m < nm; m++) {
-                if (replicas(holds, m) > 0) {
+        // Coverage: every model with demand somewhere, most demanded first.
+        for (int m = 0; m < nm; m++) {
+            if (replicas(holds, m) > 0) {
+                continue;
+            }
+            boolean[][] best = null;
+            double bestU = Double.MAX_VALUE;
+            for (int b = 0; b < nb; b++) {
+                if (!installed[b][m]) {
                     continue;
                 }
-                boolean[][] best = null;
-                double bestU = Double.MAX_VALUE;
-                for (int b = 0; b < nb; b++) {
-                    if (!installed[b][m]) {
-                        continue;
-                    }
-                    boolean[][] trial = place(fleet.get(b), b, m, holds, models, load, true);
-                    if (trial == null) {
-                        continue;
-                    }
-                    double u = cost(load, capacity, trial);
-                    if (u < bestU) {
-                        bestU = u;
-                        best = trial;
-                    }
+                boolean[][] trial = place(fleet.get(b), b, m, holds, models, load, true);
+                if (trial == null) {
+                    continue;
                 }
-                if (best != null) {
-                    holds = best;
-                    placed = true;
+                double u = FluidLoad.utilisation(load, capacity, trial);
+                if (u < bestU) {
+                    bestU = u;
+                    best = trial;
                 }
             }
-            if (!placed) {
-                break;
+            if (best != null) {
+                holds = best;
             }
         }
-        double u = cost(load, capacity, holds);
+        double u = FluidLoad.utilisation(load, capacity, holds);
         for (int move = 0; move < MAX_MOVES; move++) {
             boolean[][] best = null;
             double bestU = u;
@@ -336,14 +305,14 @@ public final class PlacementPlanner {
                     if (trial == null) {
                         continue;
                     }
-                    double t = cost(load, capacity, trial);
+                    double t = FluidLoad.utilisation(load, capacity, trial);
                     if (t < bestU) {
                         bestU = t;
                         best = trial;
                     }
                 }
             }
-            if (best == null || bestU > u * (1 - MOVE_GAIN)) {
+            if (best == null || bestU > u * (1 - HYSTERESIS) || u - bestU < MIN_GAIN) {
                 break;
             }
             holds = best;
@@ -370,7 +339,7 @@ public final class PlacementPlanner {
                     resident.add(models.get(x));
                 }
             }
-            if (memory.mayFit(resident, models.get(m))) {
+            if (memory.fitsSurely(resident, models.get(m))) {
                 break;
             }
             int victim = -1;
@@ -417,14 +386,16 @@ public final class PlacementPlanner {
     }
 
     /**
-     * Work per second each backend completes with every slot busy, in tokens of decode per second: its learned decode
-     * speed (over the models it has run) times the gain of its slots. Absolute speeds, not per-model ratios: a
-     * per-model ratio depends on which backends happen to have run that model, which on a partitioned fleet makes
-     * equal backends look different and the plan trade models between them. A backend that has run nothing counts
-     * at the speed assumed for it (its hint, or the fleet's typical speed).
+     * Work per second each backend completes with every slot busy, in units of the fleet's average backend: its
+     * learned decode speed (over the models it has run), times the gain of its slots, over the fleet's average.
+     * Absolute speeds, not per-model ratios: a per-model ratio depends on which backends happen to have run that
+     * model, which on a partitioned fleet makes equal backends look different and the plan trade models between
+     * them. Backends that have run nothing count at the average.
      */
     private double[] capacities(List<Backend> fleet, List<String> models) {
-        double[] out = new double[fleet.size()];
+        double[] raw = new double[fleet.size()];
+        double sum = 0;
+        int known = 0;
         for (int b = 0; b < fleet.size(); b++) {
             Backend be = fleet.get(b);
             double tps = 0;
@@ -438,13 +409,18 @@ public final class PlacementPlanner {
                     n++;
                 }
             }
-            if (n == 0) {
-                Speeds s = cost.speeds(be.name(), models.get(0));
-                tps = s.decodeTps();
-                gain = s.parallelGain(be.maxConcurrency());
-                n = 1;
+            if (n > 0) {
+                raw[b] = tps / n * (gain / n);
+                sum += raw[b];
+                known++;
             }
-            out[b] = Math.max(1e-6, tps / n * (gain / n));
+        }
+        double mean = known == 0 ? 1 : sum / known;
+        double[] out = new double[fleet.size()];
+        for (int b = 0; b < fleet.size(); b++) {
+            Backend be = fleet.get(b);
+            out[b] = raw[b] > 0 ? raw[b] / mean
+                    : Math.max(1e-6, cost.speeds(be.name(), models.get(0)).parallelGain(be.maxConcurrency()));
         }
         return out;
     }

@@ -13,7 +13,6 @@ import io.ollamabalancer.estimate.TimingSample;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -110,7 +109,7 @@ public final class Predictor {
         resident.remove(model);
         double penalty = plan.planned(b.name(), model) ? 0 : cost.speeds(b.name(), model).loadNanos();
         BackendMemory memory = b.memory();
-        if (memory.fits(resident, model) || plannedTry(b, model, resident, plan)) {
+        if (memory.fits(resident, model)) {
             return penalty == 0 ? ColdStart.FREE : new ColdStart(0, penalty, List.of());
         }
         // Ollama's order: idle models (least recently used first), then busy ones; ours: busy ones soonest done.
@@ -141,22 +140,6 @@ public final class Predictor {
             penalty += evictionPenalty(b, v, now, plan);
         }
         return new ColdStart(wait, penalty, List.copyOf(victims));
-    }
-
-    /**
-     * Whether the plan puts {@code model} beside everything resident on {@code b} on the strength of
-     * {@link BackendMemory#mayFit}: the load is the plan's way of finding out, so it is taken to evict nothing.
-     */
-    private static boolean plannedTry(Backend b, String model, Collection<String> resident, PlacementPlan plan) {
-        if (!plan.restricted() || !plan.planned(b.name(), model)) {
-            return false;
-        }
-        for (String r : resident) {
-            if (!plan.planned(b.name(), r)) {
-                return false;
-            }
-        }
-        return b.memory().mayFit(resident, model);
     }
 
     private long lastUsed(Backend b, String model) {

@@ -124,32 +124,6 @@ class BackendMemoryTest {
     }
 
     @Test
-    void aLargerSetOfSmallModelsIsWorthOneTryUntilAnEvictionRulesItOut() {
-        // Two big models held, an eviction for a third: a two-model limit, or a byte budget? Both fit the evidence.
-        BackendMemory m = new BackendMemory(0, 0);
-        m.observe(ps(0, "big1", 5, "big2", 4), 0);
-        m.observe(ps(1_000, "big1", 5, "big3", 5), 1_000); // big2 evicted: 3 models, 14 GB
-        m.installedSize("s1", 2 * GB);
-        m.installedSize("s2", 2 * GB);
-        assertThat(m.modelLimit()).isEqualTo(2);
-        assertThat(m.fits(Set.of("big1", "s1"), "s2")).isFalse();
-        assertThat(m.mayFit(Set.of("big1", "s1"), "s2")).isTrue(); // 9 GB: no more than held
-        assertThat(m.mayFit(Set.of("big1", "big3"), "s1")).isFalse(); // 12 GB: more than ever held
-        assertThat(m.mayFit(Set.of("big1", "s1"), "unsized")).isFalse(); // bytes unknown: the count decides
-        // Tried on a server that counts: s1 evicted for s2 at 3 models and 9 GB, so it was the count after all.
-        m.observe(ps(2_000, "big1", 5, "s1", 2), 2_000);
-        m.observe(ps(3_000, "big1", 5, "s2", 2), 3_000);
-        assertThat(m.mayFit(Set.of("big1", "s1"), "s2")).isFalse();
-        // Tried on a server that budgets bytes: the three are seen together, and the count limit is gone.
-        BackendMemory bytes = new BackendMemory(0, 0);
-        bytes.observe(ps(0, "big1", 5, "big2", 4), 0);
-        bytes.observe(ps(1_000, "big1", 5, "big3", 5), 1_000);
-        bytes.observe(ps(2_000, "big1", 5, "s1", 2, "s2", 2), 2_000);
-        assertThat(bytes.modelLimit()).isEqualTo(BackendMemory.UNLIMITED);
-        assertThat(bytes.fitsSurely(Set.of("big1", "s1"), "s2")).isTrue();
-    }
-
-    @Test
     void byteBudgetLearnedWithMixedSizes() {
         // A 24 GB server: four small models fit, a big and two small ones fit, a big and three small ones do not.
         BackendMemory m = new BackendMemory(0, 0);

@@ -83,9 +83,8 @@ class PlacementPlannerTest {
         traffic(new double[] {0.5, 0.3, 0.2}, 0, 120 * S);
         PlacementPlanner planner = planner(fleet);
         PlacementPlan before = planner.plan(120 * S);
-        // Ten seconds in which C is asked four times as much as A usually is (enough to make C look the busiest
-        // model for a while), then back to normal.
-        traffic(new double[] {0.5, 0.3, 2.0}, 120 * S, 130 * S);
+        // Ten seconds in which C is asked as much as A usually is, then back to normal.
+        traffic(new double[] {0.5, 0.3, 0.7}, 120 * S, 130 * S);
         PlacementPlan during = planner.plan(130 * S);
         traffic(new double[] {0.5, 0.3, 0.2}, 130 * S, 160 * S);
         PlacementPlan after = planner.plan(160 * S);
@@ -139,27 +138,5 @@ class PlacementPlannerTest {
         double crowded = FluidLoad.utilisation(new double[] {1.0, 0.25}, new double[] {1, 1, 1},
                 new boolean[][] {{true, true}, {false, false}, {false, false}});
         assertThat(crowded).isBetween(1.24, 1.26);
-    }
-
-    @Test
-    void theQueueingCostPrefersTheFastBackendAndValuesEveryQueue() {
-        boolean[][] both = {{true}, {true}};
-        FluidLoad.Queueing split = FluidLoad.queueing(new double[] {1.0}, new double[] {3, 1}, both);
-        FluidLoad.Queueing fastOnly = FluidLoad.queueing(new double[] {1.0}, new double[] {3, 1},
-                new boolean[][] {{true}, {false}});
-        FluidLoad.Queueing slowOnly = FluidLoad.queueing(new double[] {0.5}, new double[] {3, 1},
-                new boolean[][] {{false}, {true}});
-        // ρ 1/3 alone on the fast one: 0.5 requests in the fleet; the split can only do better, and not by much.
-        assertThat(fastOnly.cost()).isBetween(0.49, 0.51);
-        assertThat(split.cost()).isLessThanOrEqualTo(fastOnly.cost()).isGreaterThan(0.45);
-        assertThat(split.busiest()).isLessThan(0.34);
-        // Half the work on the slow one alone is a utilisation of 0.5: one request in the fleet, twice the fast's.
-        assertThat(slowOnly.cost()).isBetween(0.99, 1.01);
-        // Overloaded plans still differ by how overloaded.
-        double over = FluidLoad.queueing(new double[] {1.5}, new double[] {1, 1}, new boolean[][] {{true}, {false}})
-                .cost();
-        double worse = FluidLoad.queueing(new double[] {2.0}, new double[] {1, 1}, new boolean[][] {{true}, {false}})
-                .cost();
-        assertThat(worse).isGreaterThan(over).isGreaterThan(19);
     }
 }
