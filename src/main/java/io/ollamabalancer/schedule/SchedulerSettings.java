@@ -43,9 +43,10 @@ public record SchedulerSettings(
         }
     }
 
+    /** The built-in settings; fair share off, as without API keys ({@link #from} turns it on with them). */
     public static SchedulerSettings defaults() {
         return new SchedulerSettings(QueueOrder.SJF, 6.0, new QueueLimits(10_000, Duration.ofMinutes(10).toNanos()),
-                Map.of(), 16, 0.25, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMillis(100), true);
+                Map.of(), 16, 0.25, Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofMillis(100), false);
     }
 
     /**

@@ -96,7 +96,7 @@ class FairQueuingTest {
 
     @Test
     void backloggedKeysAreServedInProportionToTheirWeights() {
-        start(SchedulerSettings.defaults());
+        start(SchedulerSettings.defaults().withFairShare(true));
         for (int i = 0; i < 30; i++) {
             submit(HEAVY, 40, 5);
             submit(BATCH, 40, 5);
@@ -120,7 +120,7 @@ class FairQueuingTest {
 
     @Test
     void sharesAreCountedInExpectedWorkNotInRequests() {
-        start(SchedulerSettings.defaults().withOrder(QueueOrder.FIFO, 0));
+        start(SchedulerSettings.defaults().withFairShare(true).withOrder(QueueOrder.FIFO, 0));
         List<PendingRequest> big = new ArrayList<>();
         List<PendingRequest> small = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
@@ -142,7 +142,7 @@ class FairQueuingTest {
 
     @Test
     void aKeyThatFloodsTheQueueDelaysItselfNotOthers() {
-        start(SchedulerSettings.defaults());
+        start(SchedulerSettings.defaults().withFairShare(true));
         submitMany(HEAVY, 50, 40, 5);
         PendingRequest light = submit(LIGHT, 40, 5);
         assertThat(serve(2)).as("the light key's request goes next to the head, not behind the flood")
@@ -159,7 +159,7 @@ class FairQueuingTest {
 
     @Test
     void aKeyThatWasIdleGetsNoCreditForIt() {
-        start(SchedulerSettings.defaults());
+        start(SchedulerSettings.defaults().withFairShare(true));
         submitMany(HEAVY, 40, 40, 5);
         serve(30); // the heavy key alone used the backend; the light key sent nothing meanwhile
         submitMany(LIGHT, 20, 40, 5);
@@ -172,7 +172,7 @@ class FairQueuingTest {
 
     @Test
     void agingStillServesALongJobWhileShortOnesKeepComingFromOtherKeys() {
-        start(SchedulerSettings.defaults());
+        start(SchedulerSettings.defaults().withFairShare(true));
         PendingRequest longJob = submit(HEAVY, 40_000, 400);
         submitMany(LIGHT, 3, 40, 1);
         submitMany(BATCH, 3, 40, 1);
