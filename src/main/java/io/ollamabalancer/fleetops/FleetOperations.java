@@ -78,8 +78,11 @@ public final class FleetOperations {
                     done, caughtUpLater(named, fields.model(), choice));
             case CREATE -> ProgressFanout.start(ctx, pools, choice.backends(), endpoint, body, fields.stream(),
                     refresh, done, () -> { });
-            case DELETE -> forgetThen(named, fields.model(), choice, () -> ReplyFanout.start(ctx, fetcher, choice.backends(), endpoint, HttpMethod.DELETE, body,
-                    refresh, new FleetDelete(fields.model()), done));
+            case DELETE -> {
+                forgetCatchUps(named, fields.model(), choice);
+                yield ReplyFanout.start(ctx, fetcher, choice.backends(), endpoint, HttpMethod.DELETE, body, refresh,
+                        new FleetDelete(fields.model()), done);
+            }
             default -> ReplyFanout.start(ctx, fetcher, choice.backends(), endpoint, HttpMethod.POST, body,
                     refresh, FleetCopy.INSTANCE, done);
         };
@@ -107,12 +110,10 @@ public final class FleetOperations {
     }
 
     /** A delete through the balancer: no backend it reaches is caught up on the model afterwards. */
-    private ClientExchange forgetThen(String named, String model, FleetTargets.Choice choice,
-                                      java.util.function.Supplier<ClientExchange> delete) {
+    private void forgetCatchUps(String named, String model, FleetTargets.Choice choice) {
         if (!model.isBlank()) {
             catchUp.deleted(model, named == null ? null : choice.backends().stream().map(Backend::name).toList());
         }
-        return delete.get();
     }
 
     private static ClientExchange refuse(ChannelHandlerContext ctx, Endpoint endpoint, FleetTargets.Choice choice,

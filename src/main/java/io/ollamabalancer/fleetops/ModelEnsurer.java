@@ -19,8 +19,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -65,7 +67,7 @@ public final class ModelEnsurer implements AutoCloseable {
      * Backend name → models pulled through the balancer while it was unavailable, in pull order. Event-loop confined.
      * Kept apart from {@link #entries} so that a backend disabled for a while still owes them when enabled again.
      */
-    private final Map<String, java.util.LinkedHashSet<String>> catchUps = new LinkedHashMap<>();
+    private final Map<String, LinkedHashSet<String>> catchUps = new LinkedHashMap<>();
     private FleetDeclarations declared;
     /** Set from any thread (also after the event loops stopped); read on the loop. */
     private volatile boolean closed;
@@ -138,7 +140,7 @@ public final class ModelEnsurer implements AutoCloseable {
         }
         loop.execute(() -> {
             for (String name : missed) {
-                java.util.LinkedHashSet<String> owed = catchUps.computeIfAbsent(name, k -> new java.util.LinkedHashSet<>());
+                LinkedHashSet<String> owed = catchUps.computeIfAbsent(name, k -> new LinkedHashSet<>());
                 if (owed.add(model) && owed.size() > MAX_CATCH_UPS) {
                     String dropped = owed.iterator().next();
                     owed.remove(dropped);
@@ -167,7 +169,7 @@ public final class ModelEnsurer implements AutoCloseable {
                     owed.removeIf(m -> ModelNames.normalize(m).equals(key));
                 }
             });
-            catchUps.values().removeIf(java.util.Set::isEmpty);
+            catchUps.values().removeIf(Set::isEmpty);
             for (Backend b : fleet.all()) {
                 check(b);
             }
@@ -193,7 +195,7 @@ public final class ModelEnsurer implements AutoCloseable {
         mine.keySet().retainAll(wanted);
         entries.keySet().removeIf(name -> fleet.byName(name) == null);
         catchUps.keySet().removeIf(name -> fleet.byName(name) == null);
-        java.util.Set<String> owed = catchUps.getOrDefault(b.name(), new java.util.LinkedHashSet<>());
+        Set<String> owed = catchUps.computeIfAbsent(b.name(), k -> new LinkedHashSet<>()); // dropped below if empty
         List<String> declaredHere = declared.ensuredOn(b.name());
         for (String model : wanted) {
             Entry e = mine.computeIfAbsent(model, Entry::new);
@@ -221,11 +223,11 @@ public final class ModelEnsurer implements AutoCloseable {
     /** What {@code backend} must hold: its declared models, then the fleet pulls it missed. */
     private List<String> wanted(String backend) {
         List<String> out = declared.ensuredOn(backend);
-        java.util.Set<String> owed = catchUps.get(backend);
+        Set<String> owed = catchUps.get(backend);
         if (owed == null || owed.isEmpty()) {
             return out;
         }
-        java.util.Set<String> all = new java.util.LinkedHashSet<>(out);
+        Set<String> all = new LinkedHashSet<>(out);
         all.addAll(owed);
         return List.copyOf(all);
     }
