@@ -49,6 +49,15 @@ class ConnectionBoundTest {
         }
     }
 
+    /** Takes the one connection of the waiters' bound, then queues {@code waiters} in this order. */
+    private void taken(Waiter... waiters) {
+        ConnectionBound bound = waiters[0].bound;
+        assertThat(bound.takeOrQueue(new Waiter("holder", loopA, bound))).isTrue();
+        for (Waiter w : waiters) {
+            assertThat(bound.takeOrQueue(w)).isFalse();
+        }
+    }
+
     @Test
     void permitsUpToTheBoundThenWaitersQueue() {
         ConnectionBound bound = new ConnectionBound(2);
@@ -63,11 +72,7 @@ class ConnectionBoundTest {
     @Test
     void aFreedPermitGoesToTheFirstWaiterWhateverItsLoopAndOnlyThenBackToTheCount() {
         ConnectionBound bound = new ConnectionBound(1);
-        bound.takeOrQueue(new Waiter("holder", loopA, bound));
-        Waiter first = new Waiter("first", loopB, bound);
-        Waiter second = new Waiter("second", loopA, bound);
-        bound.takeOrQueue(first);
-        bound.takeOrQueue(second);
+        taken(new Waiter("first", loopB, bound), new Waiter("second", loopA, bound));
 
         bound.permitFreed();
         assertThat(log).containsExactly("first permit");
@@ -82,8 +87,7 @@ class ConnectionBoundTest {
     @Test
     void aNewcomerNeverOvertakesAWaiter() {
         ConnectionBound bound = new ConnectionBound(1);
-        bound.takeOrQueue(new Waiter("holder", loopA, bound));
-        bound.takeOrQueue(new Waiter("first", loopA, bound));
+        taken(new Waiter("first", loopA, bound));
         bound.permitFreed();
         // The permit is the first waiter's while it opens its channel: a newcomer queues behind.
         assertThat(bound.takeOrQueue(new Waiter("late", loopA, bound))).isFalse();
@@ -92,11 +96,9 @@ class ConnectionBoundTest {
     @Test
     void aReusableChannelGoesOnlyToAFirstWaiterOnItsOwnLoop() {
         ConnectionBound bound = new ConnectionBound(1);
-        bound.takeOrQueue(new Waiter("holder", loopA, bound));
         Waiter onB = new Waiter("onB", loopB, bound);
         Waiter onA = new Waiter("onA", loopA, bound);
-        bound.takeOrQueue(onB);
-        bound.takeOrQueue(onA);
+        taken(onB, onA);
 
         assertThat(bound.takeFirstOn(loopA)).as("FIFO: the first waiter is on another loop").isNull();
         assertThat(bound.takeFirstOn(loopB)).isSameAs(onB);
@@ -107,13 +109,10 @@ class ConnectionBoundTest {
     @Test
     void aWithdrawnWaiterIsSkippedAndAWaiterThatLeftPassesItsPermitOn() {
         ConnectionBound bound = new ConnectionBound(1);
-        bound.takeOrQueue(new Waiter("holder", loopA, bound));
         Waiter cancelled = new Waiter("cancelled", loopA, bound);
         Waiter left = new Waiter("left", loopA, bound);
         Waiter last = new Waiter("last", loopA, bound);
-        bound.takeOrQueue(cancelled);
-        bound.takeOrQueue(left);
-        bound.takeOrQueue(last);
+        taken(cancelled, left, last);
 
         assertThat(bound.withdraw(cancelled)).isTrue();
         assertThat(bound.withdraw(cancelled)).as("only once").isFalse();
