@@ -15,7 +15,10 @@ public enum FailureKind {
     REFUSED(Health.EJECT, Retry.ELSEWHERE),
     /** The connection could not be made (timed out, unreachable for a while). Counts; nothing was sent. */
     CONNECT_FAILED(Health.COUNT, Retry.ELSEWHERE),
-    /** The balancer's own {@code --max-connections-per-backend} is reached. Never counts; nothing was sent. */
+    /**
+     * The balancer's own {@code --max-connections-per-backend} stayed reached for the whole wait for a connection.
+     * Never counts; nothing was sent; another backend is preferred, but the backend is not excluded.
+     */
     POOL_EXHAUSTED(Health.NONE, Retry.ELSEWHERE),
     /**
      * A reused keep-alive connection was closed or reset before any response byte: the backend closed it while it
@@ -76,6 +79,17 @@ public enum FailureKind {
 
     public Retry retry() {
         return retry;
+    }
+
+    /**
+     * Whether a request that moves on after this failure must never come back to the backend. True for what is
+     * evidence against the backend, and for its own word that it cannot take the request now ({@link #BUSY}). False
+     * for the balancer's own connection bound and a keep-alive connection the backend closed while idle: another
+     * backend is preferred, but when the failed one is the only candidate the request goes back to it rather than
+     * being refused for want of a backend.
+     */
+    public boolean excludesBackend() {
+        return this != POOL_EXHAUSTED && this != RESET_ON_REUSED;
     }
 
     /** The kind of a failure to open a connection (from the pool's acquire). */

@@ -22,15 +22,14 @@ import io.ollamabalancer.metrics.Outcome;
 import io.ollamabalancer.metrics.TokenGaps;
 import io.ollamabalancer.request.InferenceRequest;
 import io.ollamabalancer.schedule.DispatchTarget;
+import io.ollamabalancer.schedule.Exclusions;
 import io.ollamabalancer.schedule.PendingRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -84,7 +83,8 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
     private final Runnable onDone;
     private final TimingSniffer sniffer = new TimingSniffer();
     private final HttpHeaders upstreamHeaders;
-    private final Set<Backend> pendingExcluded = new HashSet<>();
+    /** Where a model-info request failed (inference keeps its own in its {@link PendingRequest}). */
+    private final Exclusions failedOn = new Exclusions();
     private final UpstreamCall call;
     private final ResponseRelay relay;
     private final RetryPolicy retry;
@@ -320,12 +320,12 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
             }
             case REQUEUE -> {
                 state = State.WAITING;
-                call.requeue(pending);
+                call.requeue(pending, kind);
                 return;
             }
             case ANOTHER_BACKEND -> {
-                pendingExcluded.add(failed);
-                List<Backend> c = rc.fleet().candidates(modelKey, pendingExcluded);
+                failedOn.add(failed, kind);
+                List<Backend> c = failedOn.candidates(rc.fleet(), modelKey);
                 if (!c.isEmpty()) {
                     connect(c.get(0), false);
                     return;
@@ -334,10 +334,14 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
             case GIVE_UP -> {
             }
         }
-        outcome = Outcome.UPSTREAM_FAILED;
+        // The balancer's own bound is its own error answer (respondError's default), not a backend's failure.
+        outcome = kind == FailureKind.POOL_EXHAUSTED ? outcome : Outcome.UPSTREAM_FAILED;
         call.completeSlot(pending, TimingSample.EMPTY);
         if (kind == FailureKind.FIRST_BYTE_TIMEOUT) {
             respondError(504, "backend '" + failed.name() + "' timed out: " + why, 0);
+        } else if (kind == FailureKind.POOL_EXHAUSTED) {
+            // The balancer's own bound, not the backend's failure: the client may try again shortly.
+            respondError(503, why, 1);
         } else {
             respondError(502, "backend '" + failed.name() + "' failed: " + why, 0);
         }

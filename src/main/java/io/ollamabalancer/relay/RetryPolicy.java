@@ -13,8 +13,13 @@ import io.ollamabalancer.backend.FailureKind;
  * their blobs); inference goes back to the scheduler's queue and model-info requests straight to another backend
  * with the model; a body that streams through ({@link #streamedBody}) is not kept, so it is never sent twice.
  *
- * <p>One per exchange: it remembers whether the one retry on a fresh connection was spent. Confined to the
- * exchange's event loop.
+ * <p>A failure that says nothing against the backend (the balancer's own connection bound, a keep-alive connection
+ * the backend closed while idle; see {@link FailureKind#excludesBackend()}) only makes the request prefer other
+ * backends, so with a single candidate it goes back to the same one. Such moves are bounded
+ * ({@value #MAX_SOFT_MOVES} per request), so that a bound that stays reached ends in an answer, not a loop.
+ *
+ * <p>One per exchange: it remembers whether the one retry on a fresh connection was spent, and the moves made after
+ * such failures. Confined to the exchange's event loop.
  */
 final class RetryPolicy {
     /** The next step. */
@@ -38,6 +43,11 @@ final class RetryPolicy {
     /** Whether the request's body is kept, so that it can be sent again at all. */
     private final boolean resendable;
     private boolean freshRetrySpent;
+    /** Moves made after failures that do not exclude the backend. */
+    private int softMoves;
+
+    /** Moves after failures that say nothing against the backend, at most, before the request gives up. */
+    static final int MAX_SOFT_MOVES = 3;
 
     private RetryPolicy(Reroute reroute, boolean replayable, boolean resendable) {
         this.reroute = reroute;
@@ -66,20 +76,23 @@ final class RetryPolicy {
         }
         return switch (kind.retry()) {
             case NONE -> Next.GIVE_UP;
-            case ELSEWHERE -> elsewhere();
-            case ELSEWHERE_IF_REPLAYABLE -> replayable ? elsewhere() : Next.GIVE_UP;
+            case ELSEWHERE -> elsewhere(kind);
+            case ELSEWHERE_IF_REPLAYABLE -> replayable ? elsewhere(kind) : Next.GIVE_UP;
             case FRESH_CONNECTION -> {
                 if (!freshRetrySpent) {
                     freshRetrySpent = true;
                     yield Next.FRESH_CONNECTION;
                 }
                 // A second stale close in a row is unlikely to be idleness: an early close that may go on.
-                yield replayable ? elsewhere() : Next.GIVE_UP;
+                yield replayable ? elsewhere(kind) : Next.GIVE_UP;
             }
         };
     }
 
-    private Next elsewhere() {
+    private Next elsewhere(FailureKind kind) {
+        if (!kind.excludesBackend() && reroute != Reroute.NONE && ++softMoves > MAX_SOFT_MOVES) {
+            return Next.GIVE_UP;
+        }
         return switch (reroute) {
             case SCHEDULER -> Next.REQUEUE;
             case DIRECT -> Next.ANOTHER_BACKEND;

@@ -261,7 +261,10 @@ public final class UploadExchange implements UpstreamCall.Events, ResponseRelay.
         fail(state == State.ANSWERING ? FailureKind.DIED_MID_STREAM : FailureKind.ofEarlyClose(call.reused()), cause);
     }
 
-    /** The backend failed or went away: 502 if it had not answered, else the relay ends its answer early. */
+    /**
+     * The backend failed or went away: 502 if it had not answered (503 when it was the balancer's own connection
+     * bound), else the relay ends its answer early.
+     */
     private void fail(FailureKind kind, Throwable cause) {
         String why = UpstreamCall.describe(cause);
         call.charge(kind, why);
@@ -273,6 +276,8 @@ public final class UploadExchange implements UpstreamCall.Events, ResponseRelay.
         if (state == State.ANSWERING) {
             relay.failStarted("backend '" + backend.name() + "' failed mid-stream: " + why);
             finish();
+        } else if (kind == FailureKind.POOL_EXHAUSTED) {
+            respondError(503, why);
         } else {
             respondError(502, "backend '" + backend.name() + "' failed: " + why);
         }

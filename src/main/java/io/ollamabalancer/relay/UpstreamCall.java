@@ -53,6 +53,8 @@ final class UpstreamCall {
     private boolean slotHeld;
     /** Numbers the attempts, so that a connect that completes after its attempt ended is told apart. */
     private int attempt;
+    /** The acquire of the current attempt while it is under way (it may wait at the backend's connection bound). */
+    private Future<UpstreamConnection> acquiring;
 
     UpstreamCall(UpstreamPools pools, Scheduler scheduler, EventLoop loop, Events events) {
         this.pools = pools;
@@ -92,10 +94,13 @@ final class UpstreamCall {
         }
     }
 
-    /** Gives the slot back and puts the request back in its queue, the current backend excluded. */
-    void requeue(PendingRequest pending) {
+    /**
+     * Gives the slot back and puts the request back in its queue, the current backend excluded for {@code why}
+     * (for good, or only while another backend can serve it).
+     */
+    void requeue(PendingRequest pending, FailureKind why) {
         slotHeld = false;
-        scheduler.retryElsewhere(pending, backend);
+        scheduler.retryElsewhere(pending, backend, why);
     }
 
     // ---- the connection ----
@@ -108,10 +113,14 @@ final class UpstreamCall {
         chosen.outstanding().incrementAndGet();
         int mine = ++attempt;
         Future<UpstreamConnection> acquired = fresh ? pools.acquireFresh(chosen, loop) : pools.acquire(chosen, loop);
+        acquiring = acquired;
         acquired.addListener((Future<UpstreamConnection> f) -> onAcquired(f, mine));
     }
 
     private void onAcquired(Future<UpstreamConnection> f, int mine) {
+        if (acquiring == f) {
+            acquiring = null;
+        }
         if (mine != attempt) {
             if (f.isSuccess()) {
                 f.getNow().release(); // the attempt ended while connecting: nothing was written on it
@@ -176,10 +185,17 @@ final class UpstreamCall {
     /**
      * Ends the current attempt: its connection goes back to the pool when {@code reusable} (the response was complete
      * and clean), else it is closed, which is how Ollama learns to stop; the attempt stops counting as outstanding.
-     * Idempotent; a connect still under way is given back to the pool when it completes.
+     * Idempotent; an acquire still waiting at the backend's connection bound is withdrawn, and a connect still under
+     * way gives its channel to the pool when it completes.
      */
     void end(boolean reusable) {
         attempt++;
+        Future<UpstreamConnection> waiting = acquiring;
+        acquiring = null;
+        if (waiting != null) {
+            // A wait at the connection bound is withdrawn; a connect under way lends its channel back to the pool.
+            waiting.cancel(false);
+        }
         UpstreamConnection c = conn;
         conn = null;
         if (c != null) {

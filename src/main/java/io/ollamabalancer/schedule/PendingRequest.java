@@ -4,8 +4,6 @@ import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.estimate.RequestEstimate;
 import io.ollamabalancer.request.InferenceRequest;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -26,7 +24,7 @@ public final class PendingRequest {
     private final int priority;
     private final long arrivalNanos;
     private final DispatchTarget target;
-    private final Set<Backend> excluded = ConcurrentHashMap.newKeySet();
+    private final Exclusions excluded = new Exclusions();
     private final AtomicInteger state = new AtomicInteger(State.NEW.ordinal());
     private volatile RequestEstimate estimate = RequestEstimate.UNKNOWN;
     private final AtomicReference<Backend> pinned = new AtomicReference<>();
@@ -79,8 +77,8 @@ public final class PendingRequest {
         return target;
     }
 
-    /** Backends this request must not go to again (a connection to them failed before anything was sent). */
-    public Set<Backend> excluded() {
+    /** Backends this request failed on before anything was processed, with why (to avoid, or never go back to). */
+    public Exclusions excluded() {
         return excluded;
     }
 

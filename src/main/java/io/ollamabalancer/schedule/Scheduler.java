@@ -1,6 +1,7 @@
 package io.ollamabalancer.schedule;
 
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.FailureKind;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.estimate.TimingSample;
 import org.slf4j.Logger;
@@ -134,7 +135,7 @@ public final class Scheduler implements AutoCloseable {
             return;
         }
         String key = request.modelKey();
-        List<Backend> candidates = fleet.candidates(key, request.excluded());
+        List<Backend> candidates = request.excluded().candidates(fleet, key);
         if (candidates.isEmpty()) {
             if (request.transition(state, PendingRequest.State.CANCELLED)) {
                 if (fleet.anyHas(key)) {
@@ -316,14 +317,15 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * The connection to {@code backend} failed before anything was sent: free the slot and put the request back at
-     * its place, excluding that backend.
+     * The attempt on {@code backend} failed with {@code why} before anything was processed: free the slot and put the
+     * request back at its place, excluding that backend ({@link Exclusions}: for good, or only while another
+     * backend can serve, depending on {@code why}).
      */
-    public void retryElsewhere(PendingRequest request, Backend backend) {
+    public void retryElsewhere(PendingRequest request, Backend backend, FailureKind why) {
         predictor.abandoned(request, backend);
         backend.releaseSlot();
         listener.slotFreed(backend.name());
-        request.excluded().add(backend);
+        request.excluded().add(backend, why);
         policy.onRemoved(request);
         if (request.transition(PendingRequest.State.DISPATCHED, PendingRequest.State.QUEUED)) {
             submit(request);
@@ -380,7 +382,7 @@ public final class Scheduler implements AutoCloseable {
             remove(queue, e.getKey(), r);
             return null;
         }
-        List<Backend> candidates = fleet.candidates(queue.modelKey(), r.excluded());
+        List<Backend> candidates = r.excluded().candidates(fleet, queue.modelKey());
         if (candidates.isEmpty()) {
             if (remove(queue, e.getKey(), r)
                     && r.transition(PendingRequest.State.QUEUED, PendingRequest.State.CANCELLED)) {
@@ -454,7 +456,7 @@ public final class Scheduler implements AutoCloseable {
     public QueuePosition position(PendingRequest request) {
         ModelQueue q = queues.get(request.modelKey());
         return q == null ? null
-                : QueuePosition.of(q, request, predictor, fleet.candidates(request.modelKey(), request.excluded()));
+                : QueuePosition.of(q, request, predictor, request.excluded().candidates(fleet, request.modelKey()));
     }
 
     /** Requests waiting for this model (0 when none). */

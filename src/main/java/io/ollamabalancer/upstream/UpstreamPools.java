@@ -17,11 +17,10 @@ import io.ollamabalancer.backend.Backend;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Every {@link UpstreamPool}: one per backend per event loop, created on first use. Thread-safe (concurrent maps);
- * each pool itself is confined to its loop.
+ * Every {@link UpstreamPool}: one per backend per event loop, created on first use, and one {@link ConnectionBound}
+ * per backend that they share. Thread-safe (concurrent maps); each pool itself is confined to its loop.
  */
 public final class UpstreamPools {
     private static final int MAX_IDLE_PER_LOOP = 256;
@@ -32,7 +31,7 @@ public final class UpstreamPools {
     private final int maxOpenPerBackend;
     private final SslContext backendTls;
     private final Map<Backend, Map<EventLoop, UpstreamPool>> pools = new ConcurrentHashMap<>();
-    private final Map<Backend, AtomicInteger> open = new ConcurrentHashMap<>();
+    private final Map<Backend, ConnectionBound> bounds = new ConcurrentHashMap<>();
 
     private final AddressResolverGroup<InetSocketAddress> resolver;
 
@@ -53,7 +52,11 @@ public final class UpstreamPools {
         this.backendTls = backendTls;
     }
 
-    /** Acquires a channel to {@code backend} for use on {@code loop}; must be called on {@code loop}. */
+    /**
+     * Acquires a channel to {@code backend} for use on {@code loop}; must be called on {@code loop}. At the
+     * backend's connection bound it waits (first come first served, up to the connect timeout) for a channel to come
+     * free, then fails with {@link PoolExhaustedException}; cancelling the future gives up the wait.
+     */
     public Future<UpstreamConnection> acquire(Backend backend, EventLoop loop) {
         return pool(backend, loop).acquire(false);
     }
@@ -68,8 +71,14 @@ public final class UpstreamPools {
 
     /** Open channels to a backend, in use or idle (for metrics and tests). */
     public int openConnections(Backend backend) {
-        AtomicInteger n = open.get(backend);
-        return n == null ? 0 : n.get();
+        ConnectionBound b = bounds.get(backend);
+        return b == null ? 0 : b.open();
+    }
+
+    /** Acquires waiting at a backend's connection bound (for tests). */
+    public int waitingAcquires(Backend backend) {
+        ConnectionBound b = bounds.get(backend);
+        return b == null ? 0 : b.waiting();
     }
 
     /** Idle channels to a backend across loops (approximate while loops run). */
@@ -119,7 +128,7 @@ public final class UpstreamPools {
                 .handler(new UpstreamChannelInitializer(idleMillis,
                         backend.config().tls() ? new UpstreamTls(backendTls, backend.config().url().getHost(),
                                 backend.config().port()) : null));
-        AtomicInteger counter = open.computeIfAbsent(backend, x -> new AtomicInteger());
-        return new UpstreamPool(backend, loop, b, counter, maxOpenPerBackend, MAX_IDLE_PER_LOOP);
+        ConnectionBound bound = bounds.computeIfAbsent(backend, x -> new ConnectionBound(maxOpenPerBackend));
+        return new UpstreamPool(backend, loop, b, bound, MAX_IDLE_PER_LOOP, connectTimeoutMillis);
     }
 }

@@ -49,6 +49,21 @@ class RetryPolicyTest {
     }
 
     @Test
+    void movesAfterFailuresThatSayNothingAgainstTheBackendAreBounded() {
+        RetryPolicy inference = RetryPolicy.forRoute(RouteKind.INFERENCE);
+        for (int i = 0; i < RetryPolicy.MAX_SOFT_MOVES; i++) {
+            assertThat(inference.after(FailureKind.POOL_EXHAUSTED)).isEqualTo(Next.REQUEUE);
+        }
+        assertThat(inference.after(FailureKind.POOL_EXHAUSTED)).as("a bound that stays reached ends")
+                .isEqualTo(Next.GIVE_UP);
+        // Failures that exclude the backend are bounded by the fleet instead (each one leaves a backend out).
+        RetryPolicy refused = RetryPolicy.forRoute(RouteKind.INFERENCE);
+        for (int i = 0; i < 10; i++) {
+            assertThat(refused.after(FailureKind.REFUSED)).isEqualTo(Next.REQUEUE);
+        }
+    }
+
+    @Test
     void whatMayHaveRunIsRepeatedOnlyWhenReplayable() {
         assertThat(RetryPolicy.forRoute(RouteKind.INFERENCE).after(FailureKind.RESET_BEFORE_RESPONSE))
                 .isEqualTo(Next.REQUEUE);

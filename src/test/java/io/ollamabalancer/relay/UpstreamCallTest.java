@@ -39,6 +39,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -132,12 +133,17 @@ class UpstreamCallTest {
     }
 
     @Test
-    void theBalancersOwnConnectionBoundIsReportedAsPoolExhaustionAndStopsCounting() {
+    void theBalancersOwnConnectionBoundIsReportedAsPoolExhaustionAfterTheWaitAndStopsCounting() {
         UpstreamCall call = call(0);
 
         call.connect(backend, false);
+        assertThat(events.seen).as("it waits for a connection to come free").isEmpty();
+        assertThat(pools.waitingAcquires(backend)).isEqualTo(1);
+        assertThat(backend.outstanding().get()).isEqualTo(1);
+        passWaitTime();
 
         assertThat(events.seen).containsExactly("connectFailed POOL_EXHAUSTED");
+        assertThat(pools.waitingAcquires(backend)).isZero();
         assertThat(call.connected()).isFalse();
         assertThat(backend.outstanding().get()).isZero();
         call.end(false);
@@ -149,9 +155,71 @@ class UpstreamCallTest {
         UpstreamCall call = call(0, upstream);
 
         call.connect(backend, true);
+        passWaitTime();
 
         assertThat(events.seen).containsExactly("connectFailed POOL_EXHAUSTED");
         assertThat(pools.idleConnections(backend)).as("the idle connection was not lent").isEqualTo(1);
+    }
+
+    @Test
+    void aConnectionGivenBackGoesToTheFirstWaiterInOrder() {
+        UpstreamCall holder = call(0, upstream);
+        holder.connect(backend, false);
+        Recorder secondEvents = new Recorder();
+        Recorder thirdEvents = new Recorder();
+        UpstreamCall second = new UpstreamCall(pools, scheduler, client.eventLoop(), secondEvents);
+        UpstreamCall third = new UpstreamCall(pools, scheduler, client.eventLoop(), thirdEvents);
+        second.connect(backend, false);
+        third.connect(backend, false);
+        assertThat(pools.waitingAcquires(backend)).isEqualTo(2);
+
+        holder.send(request(""));
+        sentText();
+        upstream.writeInbound(ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        holder.end(true);
+        client.runPendingTasks();
+
+        assertThat(secondEvents.seen).as("the first waiter has it").containsExactly("connected");
+        assertThat(second.reused()).isTrue();
+        assertThat(thirdEvents.seen).isEmpty();
+        assertThat(pools.waitingAcquires(backend)).isEqualTo(1);
+        assertThat(pools.idleConnections(backend)).isZero();
+
+        second.send(request(""));
+        sentText();
+        upstream.writeInbound(ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        second.end(true);
+        client.runPendingTasks();
+        assertThat(thirdEvents.seen).as("then the next").containsExactly("connected");
+        third.end(true);
+        assertThat(pools.idleConnections(backend)).as("nobody waits: idle").isEqualTo(1);
+        assertThat(backend.outstanding().get()).isZero();
+    }
+
+    @Test
+    void aCallThatEndsWhileWaitingWithdrawsItsWait() {
+        UpstreamCall holder = call(0, upstream);
+        holder.connect(backend, false);
+        Recorder waiterEvents = new Recorder();
+        UpstreamCall waiter = new UpstreamCall(pools, scheduler, client.eventLoop(), waiterEvents);
+        waiter.connect(backend, false);
+        assertThat(pools.waitingAcquires(backend)).isEqualTo(1);
+
+        waiter.end(false); // the client left while its request waited for a connection
+
+        assertThat(pools.waitingAcquires(backend)).isZero();
+        assertThat(backend.outstanding().get()).isEqualTo(1);
+        holder.end(true);
+        client.runPendingTasks();
+        passWaitTime();
+        assertThat(waiterEvents.seen).as("neither a connection nor a failure reaches it").isEmpty();
+        assertThat(pools.idleConnections(backend)).isEqualTo(1);
+    }
+
+    /** Lets the pool's wait for a connection (the connect timeout, 1 s in these pools) run out. */
+    private void passWaitTime() {
+        client.advanceTimeBy(1, TimeUnit.SECONDS);
+        client.runScheduledPendingTasks();
     }
 
     @Test
@@ -202,7 +270,7 @@ class UpstreamCallTest {
         PendingRequest first = submit(dispatched, rejected);
         call.slotGranted(backend);
 
-        call.requeue(first);
+        call.requeue(first, FailureKind.CONNECT_FAILED);
 
         assertThat(rejected).as("its only backend is excluded now: 503").containsExactly(503);
         assertThat(backend.slotsInUse()).isZero();

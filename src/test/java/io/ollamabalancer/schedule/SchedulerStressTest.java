@@ -1,6 +1,7 @@
 package io.ollamabalancer.schedule;
 
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.FailureKind;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.estimate.CostHints;
 import io.ollamabalancer.estimate.EstimatorSettings;
@@ -120,7 +121,7 @@ class SchedulerStressTest {
                         Thread.onSpinWait();
                         if (rnd.nextInt(20) == 0) {
                             fates.get(p.id()).retried = true;
-                            scheduler.retryElsewhere(p, b);
+                            scheduler.retryElsewhere(p, b, FailureKind.CONNECT_FAILED);
                         } else {
                             fates.get(p.id()).completed = true;
                             scheduler.complete(p, b, new TimingSample(50, 50_000_000L, 20, 400_000_000L, 1_000_000L,

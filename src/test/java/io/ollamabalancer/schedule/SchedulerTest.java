@@ -1,6 +1,7 @@
 package io.ollamabalancer.schedule;
 
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.backend.FailureKind;
 import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.backend.Health;
 import io.ollamabalancer.request.InferenceRequest;
@@ -213,14 +214,59 @@ class SchedulerTest {
         Fixtures.Target t = new Fixtures.Target();
         PendingRequest p = submit(s, Fixtures.generate(MODEL, 40, 5), 0, t);
         Backend first = t.backend();
-        s.scheduler().retryElsewhere(p, first);
+        s.scheduler().retryElsewhere(p, first, FailureKind.REFUSED);
         assertThat(t.dispatched).hasSize(2);
         assertThat(t.dispatched.get(1)).isNotSameAs(first);
         assertThat(first.slotsInUse()).isZero();
-        assertThat(p.excluded()).containsExactly(first);
-        s.scheduler().retryElsewhere(p, t.dispatched.get(1));
+        assertThat(p.excluded().all()).containsExactly(first);
+        s.scheduler().retryElsewhere(p, t.dispatched.get(1), FailureKind.CONNECT_FAILED);
         assertThat(t.rejectedStatus).containsExactly(503);
         assertThat(fleet.byName("a").slotsInUse() + fleet.byName("b").slotsInUse()).isZero();
+    }
+
+    @Test
+    void aFailureThatSaysNothingAgainstTheOnlyBackendSendsTheRequestBackThere() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        Fixtures.Target t = new Fixtures.Target();
+        PendingRequest p = submit(s, Fixtures.generate(MODEL, 40, 5), 0, t);
+        Backend only = t.backend();
+        // The balancer's own connection bound, then a keep-alive connection the backend closed while idle: neither
+        // is evidence against the backend, and no other backend can serve, so the request goes back to it.
+        s.scheduler().retryElsewhere(p, only, FailureKind.POOL_EXHAUSTED);
+        s.scheduler().retryElsewhere(p, only, FailureKind.RESET_ON_REUSED);
+        assertThat(t.dispatched).containsExactly(only, only, only);
+        assertThat(t.rejectedStatus).isEmpty();
+        assertThat(only.slotsInUse()).isEqualTo(1);
+        assertThat(p.excluded().reason(only)).isEqualTo(FailureKind.RESET_ON_REUSED);
+        // A real failure excludes it for good, and is not forgotten by a later soft one.
+        s.scheduler().retryElsewhere(p, only, FailureKind.RESET_BEFORE_RESPONSE);
+        assertThat(t.rejectedStatus).containsExactly(503);
+        assertThat(p.excluded().reason(only)).isEqualTo(FailureKind.RESET_BEFORE_RESPONSE);
+        p.excluded().add(only, FailureKind.POOL_EXHAUSTED);
+        assertThat(p.excluded().hard()).containsExactly(only);
+        assertThat(only.slotsInUse()).isZero();
+    }
+
+    @Test
+    void aFailureThatSaysNothingAgainstABackendStillPrefersAnother() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        Fixtures.Target t = new Fixtures.Target();
+        PendingRequest p = submit(s, Fixtures.generate(MODEL, 40, 5), 0, t);
+        Backend first = t.backend();
+        s.scheduler().retryElsewhere(p, first, FailureKind.POOL_EXHAUSTED);
+        Backend second = t.dispatched.get(1);
+        assertThat(second).isNotSameAs(first);
+        // Now both are soft-excluded: the request may go to either rather than be refused.
+        s.scheduler().retryElsewhere(p, second, FailureKind.POOL_EXHAUSTED);
+        assertThat(t.dispatched).hasSize(3);
+        assertThat(t.rejectedStatus).isEmpty();
+        // A backend that refused is out for good; the soft-excluded one still serves.
+        s.scheduler().retryElsewhere(p, t.dispatched.get(2), FailureKind.REFUSED);
+        assertThat(t.dispatched).hasSize(4);
+        assertThat(p.excluded().hard()).containsExactly(t.dispatched.get(2));
+        assertThat(t.dispatched.get(3)).isNotSameAs(t.dispatched.get(2));
     }
 
     @Test
