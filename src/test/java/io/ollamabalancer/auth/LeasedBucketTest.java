@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -201,6 +202,27 @@ class LeasedBucketTest {
         b.close();
         assertThat(store.givenBack).singleElement().satisfies(a -> assertThat(a.giveBack()).isEqualTo(4));
         assertThat(b.level()).isZero();
+    }
+
+    @Test
+    void aReloadThatChangesTheLimitGivesTheOldLeaseBackAndAsksUnderTheNewLimit() {
+        String digest = HexFormat.of().formatHex(ApiKeysFile.sha256("sk-team"));
+        ApiKey v1 = new ApiKey("team", digest, 20, 0, 0, List.of(), null);
+        ApiKey v2 = new ApiKey("team", digest, 40, 0, 0, List.of(), null);
+        ApiKeys keys = new ApiKeys(List.of(v1), now::get);
+        keys.shareBuckets(store);
+        assertThat(keys.admit(keys.authenticate("Bearer sk-team"), null, 0, 1).admitted()).isTrue();
+        store.answer(5, 0);
+
+        keys.replace(List.of(v1));
+        assertThat(store.givenBack).as("an unchanged key keeps its lease").isEmpty();
+        keys.replace(List.of(v2));
+        assertThat(store.givenBack).singleElement().satisfies(a -> {
+            assertThat(a.giveBack()).isEqualTo(4);
+            assertThat(a.bucket()).isEqualTo("team:rpm");
+        });
+        assertThat(keys.admit(keys.authenticate("Bearer sk-team"), null, 0, 2).admitted()).isTrue();
+        assertThat(store.asks.peek().perMinute()).as("the shared bucket takes the new limit").isEqualTo(40);
     }
 
     /**

@@ -6,7 +6,6 @@ import io.ollamabalancer.auth.Admission;
 import io.ollamabalancer.auth.ApiKey;
 import io.ollamabalancer.auth.ApiKeys;
 import io.ollamabalancer.auth.KeyState;
-import io.ollamabalancer.testing.RedisServerProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +24,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** API keys' shared buckets against a real redis-server: the lease script, and two replicas spending one bucket. */
 class KeyBucketsTest {
-    private static RedisServerProcess redis;
     private static TestRedis clients;
 
     private final Keys keys = new Keys("kb-" + UUID.randomUUID());
@@ -33,17 +31,13 @@ class KeyBucketsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        redis = RedisServerProcess.startOrSkip();
-        clients = new TestRedis(redis);
+        clients = TestRedis.startOrSkip();
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (clients != null) {
             clients.close();
-        }
-        if (redis != null) {
-            redis.close();
         }
     }
 
@@ -77,7 +71,7 @@ class KeyBucketsTest {
         assertThat(lease(c, 300, 1_000, 0, 1)[0]).isEqualTo(300);
         long[] empty = lease(c, 300, 10, 0, 10);
         assertThat(empty[1]).as("10 units at 5 a second").isBetween(1_500L, 2_000L);
-        assertThat(Long.parseLong(redis.command("PTTL", keys.keyBucket("team:rpm"))))
+        assertThat(Long.parseLong(clients.server().command("PTTL", keys.keyBucket("team:rpm"))))
                 .isBetween(1L, KeyBuckets.BUCKET_TTL_MILLIS);
     }
 
