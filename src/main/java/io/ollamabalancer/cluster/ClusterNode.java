@@ -90,7 +90,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         SlotLedger ledger = new SlotLedger(keys, me, config.leaseTtl().toMillis(), config.settleTime().toMillis());
         this.broker = new SlotBroker(config, ledger, membership, view, thread, access, mirror::flush, this::leaseLost,
                 this::membershipChanged, System::nanoTime);
-        this.keyBuckets = new KeyBuckets(keys, membership, access, thread);
+        this.keyBuckets = new KeyBuckets(keys, membership, access, thread, config.fallbackReplicas());
         this.shared = new SharedStateSync(new SharedStats(keys, me, config.statsTtl().toMillis()),
                 new SharedHealth(keys, me, System::currentTimeMillis), learned, healthListener, view, access, thread);
     }

@@ -56,14 +56,17 @@ final class KeyBuckets implements BucketLeases {
     private final Membership membership;
     private final RedisAccess access;
     private final ClusterThread thread;
+    private final int minReplicas;
     /** The holders that have asked since their last idle return, by bucket (the latest state of a reloaded key). */
     private final Map<String, Holder> holders = new ConcurrentHashMap<>();
 
-    KeyBuckets(Keys keys, Membership membership, RedisAccess access, ClusterThread thread) {
+    /** @param minReplicas divide limits by at least this many replicas while Redis is away (as slots: 0 or 1, none) */
+    KeyBuckets(Keys keys, Membership membership, RedisAccess access, ClusterThread thread, int minReplicas) {
         this.keys = keys;
         this.membership = membership;
         this.access = access;
         this.thread = thread;
+        this.minReplicas = minReplicas;
     }
 
     @Override
@@ -73,7 +76,8 @@ final class KeyBuckets implements BucketLeases {
 
     @Override
     public int replicas() {
-        return Math.max(1, membership.view().size());
+        // The same divisor as each backend's fallback slot share (FairShare).
+        return Math.max(Math.max(1, minReplicas), membership.view().size());
     }
 
     @Override

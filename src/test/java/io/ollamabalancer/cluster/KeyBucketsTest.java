@@ -92,7 +92,7 @@ class KeyBucketsTest {
             }
         };
         ApiKeys k = new ApiKeys(List.of(key), System::nanoTime);
-        k.shareBuckets(new KeyBuckets(keys, m, access, thread));
+        k.shareBuckets(new KeyBuckets(keys, m, access, thread, 0));
         return k;
     }
 
