@@ -10,14 +10,14 @@ import java.util.function.LongSupplier;
  * request took) it asks for the next chunk in the background; a chunk is {@code limit / (8 × replicas)}, at least 1
  * unit, so all leases together hold at most about an eighth of the limit plus a unit per replica.
  *
- * <p>A request that finds the lease empty while the store is not known to be empty passes <em>on credit</em> (the
- * lease goes into debt, paid from the next grant): the first request after a quiet spell does not wait for the
- * store. Only one request at a time goes on credit (the lease must not already be in debt), so the replicas
- * together overrun the shared bucket by at most one request each until their next grant. When the store answered
- * that it is empty, requests are refused until the time it said the bucket refills to what they need — that is the
- * {@code Retry-After}; while an answer is on its way, a request the lease cannot cover is refused with one second.
- * A lease left unused for {@value #IDLE_SECONDS} s goes back to the store ({@link #idleReturn}), and a debt left
- * that long is paid off.
+ * <p>A request that finds the lease spent while the store is not known to be empty passes <em>on credit</em>
+ * (the lease goes into debt, paid from the next grant): the first requests after a quiet spell, or of a burst faster
+ * than a round trip to the store, do not wait for it. The debt stays within one chunk (or one request, when larger),
+ * so the replicas together overrun the shared bucket by at most a chunk each until their next grants. When the store
+ * answered that it is empty, requests are refused until the time it said the bucket refills to what they need — that
+ * is the {@code Retry-After}; while an answer is on its way, a request beyond the credit is refused with one second.
+ * A lease left unused for {@value #IDLE_SECONDS} s goes back to the store ({@link #idleReturn}), and a debt left that
+ * long is paid off.
  *
  * <p>While the store is unreachable ({@link BucketLeases#shared()} false) the lease is forfeited and a local
  * {@link TokenBucket} of {@code limit / replicas last seen} takes over: the replicas together stay within the limit
@@ -87,8 +87,9 @@ final class LeasedBucket implements Bucket, BucketLeases.Holder {
             lastUse = now;
             long need = Math.min(Math.max(0, n), perMinute);
             boolean empty = knownEmpty && now - emptyUntil < 0;
-            if (lease >= need || lease >= 0 && !empty) {
-                // Within the lease, or the one request on credit while the next lease is asked for.
+            // On credit while the next lease is asked for: up to a chunk of debt, or one request of any size.
+            boolean credit = !empty && (lease >= 0 || lease - n >= -chunk(perMinute, replicas));
+            if (lease >= need || credit) {
                 lease -= n;
                 wait = 0;
             } else {

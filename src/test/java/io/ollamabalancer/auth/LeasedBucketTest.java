@@ -90,17 +90,20 @@ class LeasedBucketTest {
         assertThat(first.perMinute()).isEqualTo(20);
         assertThat(first.bucket()).isEqualTo("team:rpm");
 
-        // Only one request on credit: the next waits for the answer (a second, as the answer is on its way).
+        // On credit up to a chunk of debt: one more passes, the next waits for the answer (a second: it is on its way).
+        assertThat(b.take(1)).isZero();
         assertThat(b.take(1)).isEqualTo(SECOND);
         assertThat(store.asks).hasSize(1);
 
         store.answer(3, 0);
-        assertThat(b.level()).isEqualTo(2.0);
+        assertThat(b.level()).isEqualTo(1.0);
+        assertThat(store.asks).isEmpty();
+        assertThat(b.take(1)).isZero();
+        assertThat(store.asks).as("spent: the next chunk is asked for").hasSize(1);
+        assertThat(store.asks.peek().ask()).isEqualTo(2);
+        store.answer(2, 0);
         assertThat(b.take(1)).isZero();
         assertThat(store.asks).as("half a chunk left: no ask").isEmpty();
-        assertThat(b.take(1)).isZero();
-        assertThat(store.asks).as("empty: the next chunk is asked for").hasSize(1);
-        assertThat(store.asks.peek().ask()).isEqualTo(2);
     }
 
     @Test
@@ -114,12 +117,13 @@ class LeasedBucketTest {
         assertThat(b.take(1)).isEqualTo(2 * SECOND);
         assertThat(store.asks).as("no ask while the store is known to be empty").isEmpty();
         advance(2 * SECOND);
-        // Still in debt from the request on credit: refused for now, but the store is asked again.
-        assertThat(b.take(1)).isEqualTo(SECOND);
+        // The store should hold units again: on credit once more, and asked for a chunk and the debt.
+        assertThat(b.take(1)).isZero();
         Ask again = store.asks.peek();
         assertThat(again).isNotNull();
-        assertThat(again.ask()).as("a chunk and the debt").isEqualTo(3);
-        store.answer(3, 0);
+        assertThat(again.ask()).isEqualTo(4);
+        assertThat(b.take(1)).as("beyond a chunk of debt").isEqualTo(SECOND);
+        store.answer(4, 0);
         assertThat(b.take(1)).isZero();
     }
 
@@ -227,10 +231,10 @@ class LeasedBucketTest {
 
     /**
      * Two replicas spending leases of one store under random arrivals and answer delays admit no more than the store
-     * granted, plus the one request each may have on credit.
+     * granted, plus the chunk each may have on credit.
      */
     @Test
-    void replicasTogetherAdmitNoMoreThanTheStoreGrantsPlusOneRequestEach() {
+    void replicasTogetherAdmitNoMoreThanTheStoreGrantsPlusAChunkEach() {
         Random rnd = new Random(42);
         double[] level = {60};
         double perNano = 60 / 60e9;
@@ -260,7 +264,8 @@ class LeasedBucketTest {
                     s.answer(g, wait);
                 }
             }
-            assertThat(admitted).as("step %d", step).isLessThanOrEqualTo(granted[0] + 2);
+            // A chunk (4) of debt each, at most.
+            assertThat(admitted).as("step %d", step).isLessThanOrEqualTo(granted[0] + 2 * LeasedBucket.chunk(60, 2));
         }
         long minutes = 20_000L * 25 / 60_000;
         assertThat(admitted).as("the limit is used, not starved").isGreaterThan(60 * minutes * 8 / 10);

@@ -127,10 +127,50 @@ class KeyBucketsTest {
         int total = admitted[0] + admitted[1];
         System.out.printf("key buckets: %d + %d admitted of 200 at 30/min over %.1f s%n", admitted[0], admitted[1],
                 seconds);
-        // 30 in the bucket, half a unit refilled a second, and one request each on credit.
-        assertThat(total).isLessThanOrEqualTo(30 + (int) Math.ceil(seconds / 2) + 2);
+        // 30 in the bucket, half a unit refilled a second, and a chunk (2) each on credit.
+        assertThat(total).isLessThanOrEqualTo(30 + (int) Math.ceil(seconds / 2) + 2 * 2);
         // Each replica's lease of at most a chunk (2) may be left unspent.
         assertThat(total).isGreaterThanOrEqualTo(30 - 4);
         assertThat(admitted[0]).as("the busier replica took more than half").isGreaterThan(15);
+    }
+
+    /** Scripts run by the test's Redis so far (EVALSHA and EVAL), from INFO commandstats. */
+    private static long scriptCalls() throws Exception {
+        long n = 0;
+        for (String line : clients.server().command("INFO", "commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                String calls = line.substring(line.indexOf("calls=") + 6);
+                n += Long.parseLong(calls.substring(0, calls.indexOf(',')));
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void anAdmissionWithLocalHeadroomRunsNoScript() throws Exception {
+        // 120,000 a minute over two replicas: chunks of 7,500.
+        ApiKey key = new ApiKey("busy", sha256("sk-busy"), 120_000, 0, 0, List.of(), null);
+        boolean[] up = {true};
+        ApiKeys a = replica("a", key, clients.connect(), up);
+        ApiKeys b = replica("b", key, clients.connect(), up);
+        KeyState ka = a.authenticate("Bearer sk-busy");
+        KeyState kb = b.authenticate("Bearer sk-busy");
+        long before = scriptCalls();
+        int admitted = 0;
+        long started = System.nanoTime();
+        for (int i = 0; i < 40_000; i++) {
+            Admission adm = i % 2 == 0 ? a.admit(ka, null, 0, i) : b.admit(kb, null, 0, i);
+            if (adm.admitted()) {
+                admitted++;
+                adm.release();
+            }
+        }
+        double micros = (System.nanoTime() - started) / 1e3 / 40_000;
+        long scripts = scriptCalls() - before;
+        System.out.printf("key buckets: %d of 40000 admitted with %d lease scripts, %.2f us per admission%n",
+                admitted, scripts, micros);
+        assertThat(admitted).isGreaterThan(39_000);
+        // A chunk of 7,500 per script (and the first ask of each replica), not one per admission.
+        assertThat(scripts).isLessThanOrEqualTo(40_000 / 7_500 + 4);
     }
 }

@@ -32,7 +32,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Issue #13's cluster half over real sockets: two balancer replicas with one API key of {@value #RPM} requests a
  * minute, sharing its bucket through a real redis-server. Requests spread over both replicas admit the key's limit
- * together (plus the documented slack: one request each on credit, and what refills meanwhile), not a limit each,
+ * together (plus the documented slack: a chunk each on credit, and what refills meanwhile), not a limit each,
  * and the busy replica gets more than half; the rest are refused with 429 and a {@code Retry-After} from the shared
  * bucket. With Redis stopped each replica admits its share (limit ÷ 2) with a {@code Retry-After} from its own
  * bucket, and says so in {@code /balancer/status} and {@code /metrics}; with Redis back the bucket is shared again:
@@ -45,8 +45,8 @@ class ClusterKeyLimitsIT {
     private static final String MODEL = "llama3.2:1b";
     private static final String KEY = "sk-cluster-team";
     private static final int RPM = 20;
-    /** One request on credit per replica while its next lease is asked for. */
-    private static final int CREDIT = 2;
+    /** Per replica, a chunk on credit while its next lease is asked for: 20 / (8 × 2), rounded up, is 2. */
+    private static final int CREDIT = 2 * 2;
     private static final Duration LONG_WAIT = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
 
