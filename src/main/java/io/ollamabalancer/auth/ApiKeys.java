@@ -8,6 +8,7 @@ import io.ollamabalancer.metrics.RequestObserver;
 import io.ollamabalancer.metrics.TokenGaps;
 
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -34,6 +35,7 @@ public final class ApiKeys implements RequestObserver {
     private static final String BEARER = "bearer ";
 
     private final LongSupplier clock;
+    private volatile BucketLeases shared;
     private volatile Entry[] entries;
     private final Map<Long, Admission> open = new ConcurrentHashMap<>();
     private final CounterFamily requests = new CounterFamily(MAX_SERIES, "key");
@@ -74,9 +76,34 @@ public final class ApiKeys implements RequestObserver {
         return keys().stream().map(ApiKey::name).toList();
     }
 
+    /**
+     * Shares the keys' requests and tokens buckets with the other replicas through {@code leases} (cluster mode):
+     * from now on every key's buckets are leases of shared ones ({@link LeasedBucket}), and while the store is
+     * unreachable each replica holds its share. Call once, before serving; the buckets start afresh.
+     */
+    public synchronized void shareBuckets(BucketLeases leases) {
+        shared = leases;
+        Entry[] before = entries;
+        entries = build(keys(), new Entry[0]);
+        for (Entry e : before) {
+            e.state().close();
+        }
+    }
+
     /** Puts a new key set in force (a reload of the keys file); unchanged entries keep their state. */
-    public void replace(List<ApiKey> keys) {
-        entries = build(keys, entries);
+    public synchronized void replace(List<ApiKey> keys) {
+        Entry[] before = entries;
+        entries = build(keys, before);
+        List<KeyState> kept = new ArrayList<>();
+        for (Entry e : entries) {
+            kept.add(e.state());
+        }
+        for (Entry e : before) {
+            if (!kept.contains(e.state())) {
+                // A changed or removed key: its leases go back to the shared buckets (a no-op for local ones).
+                e.state().close();
+            }
+        }
     }
 
     /** The keys in force, in file order. */
@@ -98,7 +125,8 @@ public final class ApiKeys implements RequestObserver {
         for (int i = 0; i < out.length; i++) {
             ApiKey k = keys.get(i);
             KeyState s = kept.get(k);
-            out[i] = new Entry(HexFormat.of().parseHex(k.digestHex()), s != null ? s : new KeyState(k, clock));
+            out[i] = new Entry(HexFormat.of().parseHex(k.digestHex()),
+                    s != null ? s : new KeyState(k, clock, shared));
         }
         return out;
     }

@@ -6,18 +6,38 @@ import java.util.function.LongSupplier;
 /**
  * One key's limits as they stand in this replica: its requests and tokens buckets (absent for limits it does not
  * have) and its requests in progress. Replaced by a fresh one when a reload changes the key's entry; a request keeps
- * the state it was admitted under until it ends. Thread-safe (buckets synchronise per key; the count is atomic).
+ * the state it was admitted under until it ends. In cluster mode the buckets are leases of buckets shared through
+ * Redis ({@link LeasedBucket}); the concurrency count stays per replica. Thread-safe (buckets synchronise per key;
+ * the count is atomic).
  */
 public final class KeyState {
     private final ApiKey key;
-    private final TokenBucket requests;
-    private final TokenBucket tokens;
+    private final Bucket requests;
+    private final Bucket tokens;
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    KeyState(ApiKey key, LongSupplier clock) {
+    /** @param shared where the buckets are shared between replicas, or {@code null} for buckets of this replica */
+    KeyState(ApiKey key, LongSupplier clock, BucketLeases shared) {
         this.key = key;
-        this.requests = key.requestsPerMinute() > 0 ? new TokenBucket(key.requestsPerMinute(), clock) : null;
-        this.tokens = key.tokensPerMinute() > 0 ? new TokenBucket(key.tokensPerMinute(), clock) : null;
+        this.requests = bucket(key.name() + ":rpm", key.requestsPerMinute(), clock, shared);
+        this.tokens = bucket(key.name() + ":tpm", key.tokensPerMinute(), clock, shared);
+    }
+
+    private static Bucket bucket(String name, long perMinute, LongSupplier clock, BucketLeases shared) {
+        if (perMinute <= 0) {
+            return null;
+        }
+        return shared == null ? new TokenBucket(perMinute, clock) : new LeasedBucket(name, perMinute, shared, clock);
+    }
+
+    /** The key left the set in force (a reload): leases go back to the shared buckets. */
+    void close() {
+        if (requests != null) {
+            requests.close();
+        }
+        if (tokens != null) {
+            tokens.close();
+        }
     }
 
     public ApiKey key() {
@@ -33,11 +53,11 @@ public final class KeyState {
         return inFlight.get();
     }
 
-    TokenBucket requests() {
+    Bucket requests() {
         return requests;
     }
 
-    TokenBucket tokens() {
+    Bucket tokens() {
         return tokens;
     }
 

@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  * <p>Threading: touched from every client event loop; each operation is a short synchronized section on this bucket
  * with no I/O, so contention stays per key. The clock is injected (nanoseconds) for tests.
  */
-final class TokenBucket {
+final class TokenBucket implements Bucket {
     private static final double NANOS_PER_MINUTE = 60e9;
 
     private final double capacity;
@@ -21,21 +21,34 @@ final class TokenBucket {
     private long last;
 
     TokenBucket(long perMinute, LongSupplier clock) {
-        if (perMinute <= 0) {
+        this(perMinute, perMinute, clock);
+    }
+
+    /**
+     * A bucket of a fractional rate (a replica's share of a limit) that starts at {@code level} (at most full).
+     */
+    TokenBucket(double perMinute, double level, LongSupplier clock) {
+        if (!(perMinute > 0)) {
             throw new IllegalArgumentException("perMinute must be positive");
         }
         this.capacity = perMinute;
         this.perNano = perMinute / NANOS_PER_MINUTE;
         this.clock = clock;
-        this.level = capacity;
+        this.level = Math.min(capacity, level);
         this.last = clock.getAsLong();
+    }
+
+    /** Tokens it refills a minute, and holds at most. */
+    double perMinute() {
+        return capacity;
     }
 
     /**
      * Takes {@code n} tokens if the bucket holds them (or is full); returns 0 when taken, or else the nanoseconds until
      * it will (nothing is taken then).
      */
-    synchronized long take(long n) {
+    @Override
+    public synchronized long take(long n) {
         refill();
         double need = Math.min(n, capacity);
         if (level >= need) {
@@ -46,13 +59,15 @@ final class TokenBucket {
     }
 
     /** Adds {@code delta} tokens (a refund when positive, a charge when negative), kept within one bucket either way. */
-    synchronized void adjust(long delta) {
+    @Override
+    public synchronized void adjust(long delta) {
         refill();
         level = Math.max(-capacity, Math.min(capacity, level + delta));
     }
 
     /** Tokens available now (negative in debt); for tests and metrics. */
-    synchronized double level() {
+    @Override
+    public synchronized double level() {
         refill();
         return level;
     }

@@ -1,5 +1,6 @@
 package io.ollamabalancer.cluster;
 
+import io.ollamabalancer.auth.BucketLeases;
 import io.ollamabalancer.estimate.LearnedState;
 import io.ollamabalancer.fleetops.PullClaims;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -40,6 +41,8 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** How long a pull claim outlives a replica that died holding it (renewed every third of it while held). */
     private static final long PULL_LEASE_MILLIS = 60_000;
+    /** How often leases of API keys' buckets left idle go back to Redis. */
+    private static final long KEY_BUCKET_SWEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private enum State { CONNECTING, JOINING, JOINED, ALONE, CLOSED }
 
@@ -51,6 +54,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     private final SlotBroker broker;
     private final QueueMirror mirror;
     private final SharedStateSync shared;
+    private final KeyBuckets keyBuckets;
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
     private volatile State state = State.CONNECTING;
@@ -86,6 +90,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         SlotLedger ledger = new SlotLedger(keys, me, config.leaseTtl().toMillis(), config.settleTime().toMillis());
         this.broker = new SlotBroker(config, ledger, membership, view, thread, access, mirror::flush, this::leaseLost,
                 this::membershipChanged, System::nanoTime);
+        this.keyBuckets = new KeyBuckets(keys, membership, access, thread, config.fallbackReplicas());
         this.shared = new SharedStateSync(new SharedStats(keys, me, config.statsTtl().toMillis()),
                 new SharedHealth(keys, me, System::currentTimeMillis), learned, healthListener, view, access, thread);
     }
@@ -104,6 +109,7 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         node.timers.add(node.thread.every(node.broker::reconcileAll, config.refreshInterval().toNanos()));
         node.timers.add(node.thread.every(node.shared::statsTick, config.statsInterval().toNanos()));
         node.timers.add(node.thread.every(node.shared::pollHealth, config.healthPollInterval().toNanos()));
+        node.timers.add(node.thread.every(node.keyBuckets::sweep, KEY_BUCKET_SWEEP_NANOS));
         return node;
     }
 
@@ -113,6 +119,14 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
      */
     public PullClaims pullClaims() {
         return new PullLeases(keys, config.replicaId(), PULL_LEASE_MILLIS, access, thread);
+    }
+
+    /**
+     * API keys' requests and tokens buckets, shared with the other replicas through Redis (see {@link KeyBuckets});
+     * while Redis is unreachable each replica holds its share of every limit.
+     */
+    public BucketLeases keyBuckets() {
+        return keyBuckets;
     }
 
     /** Completes when the first attempt to join ended: joined, or alone because Redis was unreachable. */

@@ -21,6 +21,7 @@ package io.ollamabalancer.cluster;
  * {ns}:down:&lt;backend&gt;        STRING "replica|reason" while that backend is ejected (TTL = ejection time)
  * {ns}:events                channel "freed b", "want b", "down b", "up b"
  * {ns}:pull:&lt;backend&gt;:&lt;model&gt; STRING the replica pulling that declared model onto that backend ({@link PullLeases})
+ * {ns}:kb:&lt;key name&gt;:rpm|tpm  HASH   an API key's shared bucket: level, at (ms, Redis clock) ({@link KeyBuckets})
  * </pre>
  */
 final class Keys {
@@ -68,6 +69,10 @@ final class Keys {
 
     String pull(String backend, String model) {
         return prefix + "pull:" + backend + ":" + model;
+    }
+
+    String keyBucket(String bucket) {
+        return prefix + "kb:" + bucket;
     }
 
     String statsIndex() {

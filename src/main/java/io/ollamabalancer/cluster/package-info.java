@@ -86,6 +86,13 @@
  * the events channel and polled as a backstop; every replica treats the backend as down until it expires or some
  * replica sees it recover.
  *
+ * <h2>API keys' limits</h2>
+ * {@link io.ollamabalancer.cluster.KeyBuckets} keeps each API key's requests-per-minute and tokens-per-minute
+ * buckets in Redis, one hash each, changed only by one Lua script that refills by elapsed time (Redis's clock),
+ * takes back returned units and grants {@code min(asked, whole units held)}. Replicas spend leases of them locally
+ * (the auth package's {@code LeasedBucket}), the same idea as slot grants: no round trip while a lease has
+ * headroom, and while Redis is unreachable each replica holds {@code limit / replicas last seen}.
+ *
  * <h2>Threading and resources</h2>
  * All decisions run on one daemon thread per node ({@link io.ollamabalancer.cluster.ClusterThread}); Redis replies
  * complete on Lettuce's I/O threads and hop there; the scheduler's hooks and the grant reads are O(1), lock-free

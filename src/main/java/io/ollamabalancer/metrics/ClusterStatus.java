@@ -12,13 +12,25 @@ import java.util.Map;
  * @param joined       sharing state through Redis now; {@code false} while alone
  * @param liveReplicas replicas seen alive at the last lease renewal, this one included
  * @param grants       backend → slots this replica may use now
+ * @param keyLimits    with API keys, how their per-minute limits hold: {@link #KEYS_SHARED} (buckets shared through
+ *                     Redis) or {@link #KEYS_PER_REPLICA} (each replica holds limit ÷ live replicas while Redis is
+ *                     away); {@code null} without API keys
  */
 public record ClusterStatus(boolean enabled, String replicaId, boolean joined, int liveReplicas,
-                            Map<String, Integer> grants) {
+                            Map<String, Integer> grants, String keyLimits) {
+    public static final String KEYS_SHARED = "shared";
+    public static final String KEYS_PER_REPLICA = "per-replica";
+
     /** A single balancer, in memory. */
     public static final ClusterStatus OFF = new ClusterStatus(false, null, false, 1, Map.of());
 
     public ClusterStatus {
         grants = Map.copyOf(grants);
+    }
+
+    /** Without API keys. */
+    public ClusterStatus(boolean enabled, String replicaId, boolean joined, int liveReplicas,
+                         Map<String, Integer> grants) {
+        this(enabled, replicaId, joined, liveReplicas, grants, null);
     }
 }

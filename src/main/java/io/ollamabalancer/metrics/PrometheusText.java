@@ -169,6 +169,11 @@ public final class PrometheusText {
         w.sample(PREFIX + "cluster_joined", c.joined() ? 1 : 0);
         w.family(PREFIX + "cluster_replicas", "gauge", "Replicas seen alive at the last lease renewal.");
         w.sample(PREFIX + "cluster_replicas", c.liveReplicas());
+        if (c.keyLimits() != null) {
+            w.family(PREFIX + "cluster_key_limits_shared", "gauge", "1 while API keys' per-minute limits are shared "
+                    + "through Redis, 0 while this replica holds its share of each (limit / live replicas).");
+            w.sample(PREFIX + "cluster_key_limits_shared", ClusterStatus.KEYS_SHARED.equals(c.keyLimits()) ? 1 : 0);
+        }
         w.family(PREFIX + "cluster_granted_slots", "gauge", "Slots of the backend this replica may use now.");
         for (Map.Entry<String, Integer> e : new java.util.TreeMap<>(c.grants()).entrySet()) {
             w.sample(PREFIX + "cluster_granted_slots", e.getValue(), "backend", e.getKey());

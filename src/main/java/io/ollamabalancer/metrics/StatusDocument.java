@@ -81,6 +81,9 @@ public final class StatusDocument {
             g.writeStringField("replicaId", c.replicaId());
             g.writeStringField("state", c.joined() ? "joined" : "alone");
             g.writeNumberField("liveReplicas", c.liveReplicas());
+            if (c.keyLimits() != null) {
+                g.writeStringField("keyLimits", c.keyLimits());
+            }
             g.writeObjectFieldStart("grantedSlots");
             for (Map.Entry<String, Integer> e : new TreeMap<>(c.grants()).entrySet()) {
                 g.writeNumberField(e.getKey(), e.getValue());

@@ -273,6 +273,10 @@ public final class BalancerServer implements AutoCloseable {
         if (cluster != null) {
             clusterRef.set(cluster);
             ensurer.shareClaims(cluster.pullClaims());
+            if (keys != null) {
+                // Before the listener binds: no request has touched a bucket yet.
+                keys.shareBuckets(cluster.keyBuckets());
+            }
             resources.add(0, cluster);
         }
         try {

@@ -40,11 +40,16 @@ final class Clustering {
      * no Redis URL): a configured replica then shows as alone.
      */
     static ClusterStatus status(BalancerConfig config, ClusterNode node) {
+        boolean keys = config.apiKeysFile() != null;
         if (node == null) {
             return config.redisUrl() == null ? ClusterStatus.OFF
-                    : new ClusterStatus(true, null, false, 1, java.util.Map.of());
+                    : new ClusterStatus(true, null, false, 1, java.util.Map.of(),
+                    keys ? ClusterStatus.KEYS_PER_REPLICA : null);
         }
-        return new ClusterStatus(true, node.replicaId(), node.isJoined(), node.liveReplicas(), node.grants());
+        String keyLimits = !keys ? null
+                : node.keyBuckets().shared() ? ClusterStatus.KEYS_SHARED : ClusterStatus.KEYS_PER_REPLICA;
+        return new ClusterStatus(true, node.replicaId(), node.isJoined(), node.liveReplicas(), node.grants(),
+                keyLimits);
     }
 
     /** Joins the cluster when a Redis URL is configured; returns {@code null} for a single balancer. */

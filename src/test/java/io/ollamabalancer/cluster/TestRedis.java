@@ -11,6 +11,8 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.ollamabalancer.testing.RedisServerProcess;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -22,6 +24,20 @@ final class TestRedis implements AutoCloseable {
     private final ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(2)
             .computationThreadPoolSize(1).build();
     private final RedisClient client;
+    private RedisServerProcess owned;
+
+    /** A private redis-server (skipping the test when none is installed) that {@link #close()} stops. */
+    static TestRedis startOrSkip() throws Exception {
+        RedisServerProcess redis = RedisServerProcess.startOrSkip();
+        TestRedis t = new TestRedis(redis);
+        t.owned = redis;
+        return t;
+    }
+
+    /** The server, when this started it. */
+    RedisServerProcess server() {
+        return owned;
+    }
 
     TestRedis(RedisServerProcess redis) {
         client = RedisClient.create(resources, RedisURI.create("127.0.0.1", redis.port()));
@@ -44,5 +60,12 @@ final class TestRedis implements AutoCloseable {
         // Shutting the client down closes its connections.
         client.shutdown(0, 1, TimeUnit.SECONDS);
         resources.shutdown(0, 1, TimeUnit.SECONDS);
+        if (owned != null) {
+            try {
+                owned.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 }

@@ -203,5 +203,14 @@ class PrometheusTextTest {
         f = PromTextParser.parse(new PrometheusText(recorders, fx.fleet, fx.scheduler, () -> speeds, () -> alone)
                 .render().bodyText());
         assertThat(value(f, P + "cluster_joined")).isZero();
+        assertThat(f).as("no API keys: no key-limit series").doesNotContainKey(P + "cluster_key_limits_shared");
+
+        for (boolean shared : new boolean[] {true, false}) {
+            ClusterStatus keyed = new ClusterStatus(true, "replica-a", shared, 2, Map.of(),
+                    shared ? ClusterStatus.KEYS_SHARED : ClusterStatus.KEYS_PER_REPLICA);
+            f = PromTextParser.parse(new PrometheusText(recorders, fx.fleet, fx.scheduler, () -> speeds, () -> keyed)
+                    .render().bodyText());
+            assertThat(value(f, P + "cluster_key_limits_shared")).isEqualTo(shared ? 1 : 0);
+        }
     }
 }

@@ -141,5 +141,11 @@ class StatusDocumentTest {
         assertThat(c.get("state")).isEqualTo("alone");
         assertThat(c.get("liveReplicas")).isEqualTo(2L);
         assertThat(map(c.get("grantedSlots"))).containsExactly(Map.entry("b1", 2L), Map.entry("b2", 1L));
+        assertThat(c).as("no API keys: no key limits").doesNotContainKey("keyLimits");
+
+        ClusterStatus keyed = new ClusterStatus(true, "replica-b", false, 2, Map.of(), ClusterStatus.KEYS_PER_REPLICA);
+        Map<String, Object> k = map(JsonTree.object(new StatusDocument(fx.fleet, fx.scheduler, () -> speeds,
+                fx.nanos::get, () -> 1L, () -> keyed).render().body()).get("cluster"));
+        assertThat(k.get("keyLimits")).isEqualTo("per-replica");
     }
 }
