@@ -69,6 +69,20 @@ class TlsIT {
                 .start(b -> b.tlsCertFile(cert).tlsKeyFile(key));
     }
 
+    /** Two certificates, {@code a} installed as the pair the balancer watches, and a client that trusts both. */
+    private record Swap(TestCertificate a, TestCertificate b, Path cert, Path key, SSLContext trustBoth) {
+    }
+
+    private Swap startForASwap(int tokensPerSecond) throws Exception {
+        TestCertificate a = TestCertificate.selfSigned(dir, "a", "balancer-a");
+        TestCertificate b = TestCertificate.selfSigned(dir, "b", "balancer-b");
+        Path cert = dir.resolve("tls.crt");
+        Path key = dir.resolve("tls.key");
+        a.installAs(cert, key);
+        startWith(cert, key, tokensPerSecond);
+        return new Swap(a, b, cert, key, trusting(a, b));
+    }
+
     private String url() {
         return "https://127.0.0.1:" + fleet.port();
     }
@@ -150,13 +164,12 @@ class TlsIT {
 
     @Test
     void aSwappedCertificateReachesNewConnectionsWhileAnOpenOneKeepsWorking() throws Exception {
-        TestCertificate a = TestCertificate.selfSigned(dir, "a", "balancer-a");
-        TestCertificate b = TestCertificate.selfSigned(dir, "b", "balancer-b");
-        Path cert = dir.resolve("tls.crt");
-        Path key = dir.resolve("tls.key");
-        a.installAs(cert, key);
-        startWith(cert, key);
-        SSLContext trustBoth = trusting(a, b);
+        Swap swap = startForASwap(0);
+        TestCertificate a = swap.a();
+        TestCertificate b = swap.b();
+        Path cert = swap.cert();
+        Path key = swap.key();
+        SSLContext trustBoth = swap.trustBoth();
 
         try (SSLSocket held = connect(trustBoth); RawClient open = new RawClient(held)) {
             assertThat(open.get("/api/version").readUntil("\"version\"")).startsWith("HTTP/1.1 200");
@@ -187,15 +200,10 @@ class TlsIT {
 
     @Test
     void aStreamRunningAcrossACertificateSwapEndsWhole() throws Exception {
-        TestCertificate a = TestCertificate.selfSigned(dir, "a", "balancer-a");
-        TestCertificate b = TestCertificate.selfSigned(dir, "b", "balancer-b");
-        Path cert = dir.resolve("tls.crt");
-        Path key = dir.resolve("tls.key");
-        a.installAs(cert, key);
         // 300 tokens at 25 a second: a stream of about 12 s, which the swap (seen within a second or two, at most
         // one 5 s poll) lands in the middle of.
-        startWith(cert, key, 25);
-        SSLContext trustBoth = trusting(a, b);
+        Swap swap = startForASwap(25);
+        SSLContext trustBoth = swap.trustBoth();
 
         HttpResponse<java.util.stream.Stream<String>> stream = client(trustBoth).send(post(url() + "/api/generate",
                 GENERATE + ",\"options\":{\"num_predict\":300}}"), HttpResponse.BodyHandlers.ofLines());
@@ -203,9 +211,9 @@ class TlsIT {
         Iterator<String> lines = stream.body().iterator();
         assertThat(lines.next()).contains("\"done\":false");
 
-        b.installAs(cert, key);
+        swap.b().installAs(swap.cert(), swap.key());
         await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
-                .until(() -> certificateOfANewConnection(trustBoth).equals(b.certificate()));
+                .until(() -> certificateOfANewConnection(trustBoth).equals(swap.b().certificate()));
         assertThat(fleet.sim(0).counters().activeGenerations()).as("the stream still runs after the swap").isEqualTo(1);
 
         int tokens = 1;
@@ -217,7 +225,7 @@ class TlsIT {
         assertThat(tokens).isEqualTo(300);
         assertThat(last).contains("\"done\":true").contains("\"done_reason\":\"length\"")
                 .contains("\"eval_count\":300,");
-        assertThat(stream.sslSession().orElseThrow().getPeerCertificates()[0]).isEqualTo(a.certificate());
+        assertThat(stream.sslSession().orElseThrow().getPeerCertificates()[0]).isEqualTo(swap.a().certificate());
     }
 
     @Test
