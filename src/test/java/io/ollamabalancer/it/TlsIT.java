@@ -23,6 +23,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,7 +33,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * HTTPS on the client listener, over real sockets with a self-signed certificate made by keytool in the test: the
  * JDK's HttpClient generates and streams through it with HTTP/1.1 chosen by ALPN, a certificate swap reaches new
- * connections while an open one keeps working, a bad new pair keeps the old one, plain HTTP to the port gets a
+ * connections while an open one keeps working (a stream running through the swap included), a bad new pair keeps the old one, plain HTTP to the port gets a
  * readable 400, and handshakes are counted in {@code /metrics}.
  */
 class TlsIT {
@@ -53,8 +54,33 @@ class TlsIT {
     }
 
     private void startWith(Path cert, Path key) throws Exception {
-        fleet = new TestFleet().sim("only", b -> b.models(ONE_MODEL))
+        startWith(cert, key, 0);
+    }
+
+    /**
+     * With {@code tokensPerSecond} above 0, the simulator generates that slowly, and answers run to their
+     * {@code num_predict} (a mean far above the cap; the length drawn for a body is the same on every run).
+     */
+    private void startWith(Path cert, Path key, int tokensPerSecond) throws Exception {
+        fleet = new TestFleet().sim("only", b -> tokensPerSecond > 0
+                        ? b.models(ONE_MODEL).decodeTokensPerSecond(tokensPerSecond).meanOutputTokens(20_000)
+                                .maxOutputTokens(400)
+                        : b.models(ONE_MODEL))
                 .start(b -> b.tlsCertFile(cert).tlsKeyFile(key));
+    }
+
+    /** Two certificates, {@code a} installed as the pair the balancer watches, and a client that trusts both. */
+    private record Swap(TestCertificate a, TestCertificate b, Path cert, Path key, SSLContext trustBoth) {
+    }
+
+    private Swap startForASwap(int tokensPerSecond) throws Exception {
+        TestCertificate a = TestCertificate.selfSigned(dir, "a", "balancer-a");
+        TestCertificate b = TestCertificate.selfSigned(dir, "b", "balancer-b");
+        Path cert = dir.resolve("tls.crt");
+        Path key = dir.resolve("tls.key");
+        a.installAs(cert, key);
+        startWith(cert, key, tokensPerSecond);
+        return new Swap(a, b, cert, key, trusting(a, b));
     }
 
     private String url() {
@@ -138,13 +164,12 @@ class TlsIT {
 
     @Test
     void aSwappedCertificateReachesNewConnectionsWhileAnOpenOneKeepsWorking() throws Exception {
-        TestCertificate a = TestCertificate.selfSigned(dir, "a", "balancer-a");
-        TestCertificate b = TestCertificate.selfSigned(dir, "b", "balancer-b");
-        Path cert = dir.resolve("tls.crt");
-        Path key = dir.resolve("tls.key");
-        a.installAs(cert, key);
-        startWith(cert, key);
-        SSLContext trustBoth = trusting(a, b);
+        Swap swap = startForASwap(0);
+        TestCertificate a = swap.a();
+        TestCertificate b = swap.b();
+        Path cert = swap.cert();
+        Path key = swap.key();
+        SSLContext trustBoth = swap.trustBoth();
 
         try (SSLSocket held = connect(trustBoth); RawClient open = new RawClient(held)) {
             assertThat(open.get("/api/version").readUntil("\"version\"")).startsWith("HTTP/1.1 200");
@@ -171,6 +196,36 @@ class TlsIT {
         HttpResponse<String> still = client(trustBoth).send(post(url() + "/api/generate",
                 GENERATE + ",\"stream\":false}"), HttpResponse.BodyHandlers.ofString());
         assertThat(still.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aStreamRunningAcrossACertificateSwapEndsWhole() throws Exception {
+        // 300 tokens at 25 a second: a stream of about 12 s, which the swap (seen within a second or two, at most
+        // one 5 s poll) lands in the middle of.
+        Swap swap = startForASwap(25);
+        SSLContext trustBoth = swap.trustBoth();
+
+        HttpResponse<java.util.stream.Stream<String>> stream = client(trustBoth).send(post(url() + "/api/generate",
+                GENERATE + ",\"options\":{\"num_predict\":300}}"), HttpResponse.BodyHandlers.ofLines());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        Iterator<String> lines = stream.body().iterator();
+        assertThat(lines.next()).contains("\"done\":false");
+
+        swap.b().installAs(swap.cert(), swap.key());
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                .until(() -> certificateOfANewConnection(trustBoth).equals(swap.b().certificate()));
+        assertThat(fleet.sim(0).counters().activeGenerations()).as("the stream still runs after the swap").isEqualTo(1);
+
+        int tokens = 1;
+        String last = "";
+        while (lines.hasNext()) {
+            last = lines.next();
+            tokens += last.contains("\"done\":false") ? 1 : 0;
+        }
+        assertThat(tokens).isEqualTo(300);
+        assertThat(last).contains("\"done\":true").contains("\"done_reason\":\"length\"")
+                .contains("\"eval_count\":300,");
+        assertThat(stream.sslSession().orElseThrow().getPeerCertificates()[0]).isEqualTo(swap.a().certificate());
     }
 
     @Test
