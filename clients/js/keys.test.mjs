@@ -45,14 +45,16 @@ async function rejectsWith(promise, status, text) {
 }
 
 /** The OpenAI SDK's error class for the status, with the OpenAI envelope's fields and the response headers. */
-function openAiError(type, status, text, check = () => {}) {
+function openAiError(type, status, text, envelope, check = () => {}) {
   return (err) => {
     assert.ok(err instanceof type, `expected ${type.name}, got ${err?.constructor?.name}: ${err}`);
     assert.ok(err instanceof OpenAI.APIError);
     assert.equal(err.status, status);
     assert.equal(err.message, `${status} ${text}`);
-    assert.deepEqual(err.error, { message: text, type: 'api_error', param: null, code: null });
-    assert.equal(err.type, 'api_error');
+    // OpenAI's own type and code for the refusal, as a client reading error.code expects.
+    assert.deepEqual(err.error, { message: text, param: null, ...envelope });
+    assert.equal(err.type, envelope.type);
+    assert.equal(err.code, envelope.code);
     check(err);
     return true;
   };
@@ -136,7 +138,8 @@ describe('openai SDK on /v1 with apiKey', () => {
 
   test('an unknown key is an AuthenticationError 401 in the OpenAI envelope', T, async () => {
     const openai = openaiWith(UNKNOWN);
-    const check = openAiError(OpenAI.AuthenticationError, 401, UNAUTHORIZED, (err) => {
+    const check = openAiError(OpenAI.AuthenticationError, 401, UNAUTHORIZED,
+      { type: 'invalid_request_error', code: 'invalid_api_key' }, (err) => {
       assert.equal(err.headers.get('www-authenticate'), 'Bearer');
     });
     await assert.rejects(openai.chat.completions.create({ model: MODEL, messages }), check);
@@ -150,7 +153,8 @@ describe('openai SDK on /v1 with apiKey', () => {
     const first = await openai.chat.completions.create({ model: MODEL, messages });
     assert.ok(first.choices[0].message.content.length > 0);
     const over = "rate limit exceeded: key 'openai-slow' may send 1 requests per minute";
-    const check = openAiError(OpenAI.RateLimitError, 429, over, (err) => {
+    const check = openAiError(OpenAI.RateLimitError, 429, over,
+      { type: 'requests', code: 'rate_limit_exceeded' }, (err) => {
       const retry = Number(err.headers.get('retry-after'));
       assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After: ${err.headers.get('retry-after')}`);
     });

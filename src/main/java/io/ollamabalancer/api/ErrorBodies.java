@@ -46,7 +46,15 @@ public final class ErrorBodies {
      * Ollama's OpenAI middleware does: 400 invalid_request_error, 404 not_found_error, anything else api_error.
      */
     public static byte[] openAi(int status, String message) {
-        String type = switch (status) {
+        return openAi(status, message, null);
+    }
+
+    /**
+     * OpenAI's envelope with the type and code of {@code known} when it is not null (a refusal OpenAI's API makes
+     * too), else as {@link #openAi(int, String)}.
+     */
+    public static byte[] openAi(int status, String message, OpenAiErrorCode known) {
+        String type = known != null ? known.type() : switch (status) {
             case 400 -> "invalid_request_error";
             case 404 -> "not_found_error";
             default -> "api_error";
@@ -58,7 +66,11 @@ public final class ErrorBodies {
             g.writeStringField("message", message);
             g.writeStringField("type", type);
             g.writeNullField("param");
-            g.writeNullField("code");
+            if (known == null) {
+                g.writeNullField("code");
+            } else {
+                g.writeStringField("code", known.code());
+            }
             g.writeEndObject();
             g.writeEndObject();
         } catch (IOException e) {
@@ -69,6 +81,11 @@ public final class ErrorBodies {
 
     /** The error body in the shape of the endpoint's API family. */
     public static byte[] forEndpoint(Endpoint endpoint, int status, String message) {
-        return endpoint.openAi() ? openAi(status, message) : ollama(message);
+        return forEndpoint(endpoint, status, message, null);
+    }
+
+    /** As {@link #forEndpoint(Endpoint, int, String)}, with OpenAI's type and code on {@code /v1} when known. */
+    public static byte[] forEndpoint(Endpoint endpoint, int status, String message, OpenAiErrorCode known) {
+        return endpoint.openAi() ? openAi(status, message, known) : ollama(message);
     }
 }

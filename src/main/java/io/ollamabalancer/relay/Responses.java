@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.ollamabalancer.api.Endpoint;
 import io.ollamabalancer.api.ErrorBodies;
+import io.ollamabalancer.api.OpenAiErrorCode;
 
 /**
  * Writes complete responses the balancer answers itself (errors, aggregates, its own endpoints). Stateless.
@@ -32,19 +33,25 @@ public final class Responses {
     /** An error in the endpoint's shape (Ollama's {@code {"error":…}} or OpenAI's envelope). */
     public static ChannelFuture error(ChannelHandlerContext ctx, Endpoint endpoint, int status, String message,
                                       long retryAfterSeconds) {
-        return ctx.writeAndFlush(errorResponse(endpoint, status, message, retryAfterSeconds));
+        return ctx.writeAndFlush(errorResponse(endpoint, status, message, retryAfterSeconds, null));
+    }
+
+    /** A refusal OpenAI's API makes too (a rate limit): on {@code /v1} its envelope carries OpenAI's type and code. */
+    public static ChannelFuture refusal(ChannelHandlerContext ctx, Endpoint endpoint, int status, String message,
+                                        long retryAfterSeconds, OpenAiErrorCode known) {
+        return ctx.writeAndFlush(errorResponse(endpoint, status, message, retryAfterSeconds, known));
     }
 
     /** A 401 in the endpoint's shape, with {@code WWW-Authenticate: Bearer} (RFC 6750). */
     public static ChannelFuture unauthorized(ChannelHandlerContext ctx, Endpoint endpoint, String message) {
-        FullHttpResponse r = errorResponse(endpoint, 401, message, 0);
+        FullHttpResponse r = errorResponse(endpoint, 401, message, 0, OpenAiErrorCode.INVALID_API_KEY);
         r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
         return ctx.writeAndFlush(r);
     }
 
     private static FullHttpResponse errorResponse(Endpoint endpoint, int status, String message,
-                                                  long retryAfterSeconds) {
-        byte[] body = ErrorBodies.forEndpoint(endpoint, status, message);
+                                                  long retryAfterSeconds, OpenAiErrorCode known) {
+        byte[] body = ErrorBodies.forEndpoint(endpoint, status, message, known);
         FullHttpResponse r = full(status, JSON, body, body.length);
         if (retryAfterSeconds > 0) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
@@ -52,7 +59,6 @@ public final class Responses {
         return r;
     }
 
-    /** An error after which the connection closes (the rest of the request cannot be trusted or read). */
     /**
      * Set on a client channel whose next close comes while the client may still be sending a body: the server's
      * lingering close then lets the client read the answer instead of a reset.

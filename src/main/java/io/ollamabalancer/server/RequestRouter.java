@@ -240,8 +240,8 @@ final class RequestRouter {
             Admission admission = keys.admit(key, modelKey, prompt, id);
             if (!admission.admitted()) {
                 report(e.label(), admission.refusal().status(), arrival, key.name());
-                return answered(req, done, () -> Responses.error(ctx, e, admission.refusal().status(),
-                        admission.message(), admission.retryAfterSeconds()));
+                return answered(req, done, () -> Responses.refusal(ctx, e, admission.refusal().status(),
+                        admission.message(), admission.retryAfterSeconds(), admission.refusal().openAi()));
             }
             // The key's concurrency place is held until the exchange ends, whatever the outcome.
             done = () -> {

@@ -36,6 +36,17 @@ class ErrorBodiesTest {
                         + "\",\"param\":null,\"code\":null}}");
     }
 
+    @ParameterizedTest
+    @CsvSource({"INVALID_API_KEY,401,invalid_request_error,invalid_api_key",
+        "REQUESTS_RATE_LIMIT,429,requests,rate_limit_exceeded", "TOKENS_RATE_LIMIT,429,tokens,rate_limit_exceeded"})
+    void refusalsOpenAiMakesTooCarryItsTypeAndCode(OpenAiErrorCode known, int status, String type, String code) {
+        assertThat(text(ErrorBodies.forEndpoint(Endpoint.V1_CHAT, status, "no", known)))
+                .isEqualTo("{\"error\":{\"message\":\"no\",\"type\":\"" + type + "\",\"param\":null,\"code\":\""
+                        + code + "\"}}");
+        // The native API keeps Ollama's shape whatever OpenAI would call it.
+        assertThat(text(ErrorBodies.forEndpoint(Endpoint.CHAT, status, "no", known))).isEqualTo("{\"error\":\"no\"}");
+    }
+
     @Test
     void forEndpointPicksTheFamily() {
         assertThat(text(ErrorBodies.forEndpoint(Endpoint.V1_CHAT, 404, "x")))

@@ -128,7 +128,9 @@ class ApiKeysIT {
         assertThat(v1.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
         JsonNode envelope = JSON.readTree(v1.body()).get("error");
         assertThat(envelope.get("message").asText()).contains("API key");
-        assertThat(envelope.has("type")).isTrue();
+        // OpenAI's own type and code for a bad key, for clients that read error.code rather than the status.
+        assertThat(envelope.get("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(envelope.get("code").asText()).isEqualTo("invalid_api_key");
 
         HttpResponse<String> v1ok = call("/v1/chat/completions", "{\"model\":\"" + MODEL
                 + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3}", bearer("sk-team"));
@@ -180,6 +182,8 @@ class ApiKeysIT {
                 bearer("sk-slow"));
         assertThat(v1.statusCode()).isEqualTo(429);
         assertThat(JSON.readTree(v1.body()).get("error").get("message").asText()).contains("requests per minute");
+        assertThat(JSON.readTree(v1.body()).get("error").get("type").asText()).isEqualTo("requests");
+        assertThat(JSON.readTree(v1.body()).get("error").get("code").asText()).isEqualTo("rate_limit_exceeded");
         String metrics = Http.get(fleet.url() + "/metrics").body();
         assertThat(sample(metrics, "ollama_balancer_key_rejected_total{key=\"slow\",reason=\"over_rpm\"}"))
                 .as(metrics).isEqualTo(2);
