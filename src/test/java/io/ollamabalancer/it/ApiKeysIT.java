@@ -327,4 +327,67 @@ class ApiKeysIT {
         }
         assertThat(call("/api/generate", generate(MODEL, 2), bearer("sk-stays")).statusCode()).isEqualTo(200);
     }
+
+    @Test
+    void noKeyReachesTheLogsOrTheAdminDocuments() throws Exception {
+        String secret = "sk-never-logged-4c1d7a";
+        String unknown = "sk-unknown-never-logged-9e2a5b";
+        start("{\"keys\": [{\"name\": \"quiet\", \"key\": \"" + secret + "\", \"requestsPerMinute\": 2}]}", 2, 200);
+        // Everything the balancer logs, at its most talkative, goes to the list for the test's span (and not to the
+        // console: the loggers are made non-additive meanwhile).
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        List<Logger> loggers = List.of((Logger) LoggerFactory.getLogger("io.ollamabalancer"),
+                (Logger) LoggerFactory.getLogger(AccessLog.LOGGER));
+        List<ch.qos.logback.classic.Level> levels = new ArrayList<>();
+        for (Logger l : loggers) {
+            levels.add(l.getLevel());
+            l.setLevel(ch.qos.logback.classic.Level.DEBUG);
+            l.setAdditive(false);
+            l.addAppender(lines);
+        }
+        try {
+            assertThat(call("/api/generate", generate(MODEL, 2), bearer(secret)).statusCode()).isEqualTo(200);
+            assertThat(call("/api/chat", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\","
+                    + "\"content\":\"hi\"}],\"options\":{\"num_predict\":3}}", bearer(secret)).statusCode())
+                    .isEqualTo(200);
+            assertThat(call("/api/generate", generate(MODEL, 2), bearer(secret)).statusCode()).isEqualTo(429);
+            assertThat(call("/api/generate", generate(MODEL, 2), bearer(unknown)).statusCode()).isEqualTo(401);
+            assertThat(call("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":"
+                    + "\"user\",\"content\":\"hi\"}]}", bearer(unknown)).statusCode()).isEqualTo(401);
+            assertThat(call("/api/generate", generate(MODEL, 2), "Authorization", "Basic " + secret).statusCode())
+                    .isEqualTo(401);
+            // A rewrite with a mistake next to the key: the warning names the mistake, not the key.
+            Files.writeString(keysFile, "{\"keys\": [{\"name\": \"quiet\", \"key\": \"" + secret
+                    + "\", \"requestsPerMinute\": \"lots\"}]}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> List.copyOf(lines.list).stream()
+                    .anyMatch(e -> e.getFormattedMessage().contains("keeping the current API keys")));
+            // The key's own lines are there (so the search below looks at what was logged), under its name only.
+            await().atMost(Duration.ofSeconds(5)).until(() -> List.copyOf(lines.list).stream()
+                    .filter(e -> e.getLoggerName().equals(AccessLog.LOGGER))
+                    .filter(e -> e.getFormattedMessage().contains("key=quiet")).count() >= 3);
+        } finally {
+            for (int i = 0; i < loggers.size(); i++) {
+                loggers.get(i).detachAppender(lines);
+                loggers.get(i).setAdditive(true);
+                loggers.get(i).setLevel(levels.get(i));
+            }
+        }
+        List<String> secrets = List.of(secret, unknown, sha256(secret), sha256(unknown));
+        for (ILoggingEvent e : List.copyOf(lines.list)) {
+            StringBuilder all = new StringBuilder(e.getFormattedMessage()).append(e.getMDCPropertyMap());
+            for (var t = e.getThrowableProxy(); t != null; t = t.getCause()) {
+                all.append(' ').append(t.getMessage());
+            }
+            for (String s : secrets) {
+                assertThat(all.toString()).as("logged by %s", e.getLoggerName()).doesNotContain(s);
+            }
+        }
+        for (String path : List.of("/balancer/status", "/balancer/usage", "/metrics", "/balancer/requests")) {
+            String body = Http.get(fleet.url() + path).body();
+            for (String s : secrets) {
+                assertThat(body).as(path).doesNotContain(s);
+            }
+        }
+    }
 }
