@@ -271,15 +271,16 @@ public final class UploadExchange implements UpstreamCall.Events, ResponseRelay.
         // The body is not kept: the policy never sends it again, so every failure is answered here.
         RetryPolicy.Next next = retry.after(kind);
         log.debug("upload {} to backend {} failed ({}, {}): {}", spec.id(), backend.name(), kind, next, why);
-        outcome = Outcome.UPSTREAM_FAILED;
+        // The balancer's own connection bound is not the backend failing (the proxy path counts it the same way).
+        outcome = kind == FailureKind.POOL_EXHAUSTED ? Outcome.ERROR : Outcome.UPSTREAM_FAILED;
         call.end(false);
         if (state == State.ANSWERING) {
             relay.failStarted("backend '" + backend.name() + "' failed mid-stream: " + why);
             finish();
         } else if (kind == FailureKind.POOL_EXHAUSTED) {
-            respondError(503, why);
+            respondError(503, why, 1);
         } else {
-            respondError(502, "backend '" + backend.name() + "' failed: " + why);
+            respondError(502, "backend '" + backend.name() + "' failed: " + why, 0);
         }
     }
 
@@ -295,17 +296,17 @@ public final class UploadExchange implements UpstreamCall.Events, ResponseRelay.
             finish();
         } else {
             bodyComplete = false; // whatever follows cannot be trusted: close after the answer
-            respondError(400, "malformed request body: " + UpstreamCall.describe(cause));
+            respondError(400, "malformed request body: " + UpstreamCall.describe(cause), 0);
         }
     }
 
-    private void respondError(int code, String message) {
+    private void respondError(int code, String message, long retryAfterSeconds) {
         status = code;
         if (bodyComplete) {
-            Responses.error(ctx, spec.endpoint(), code, message, 0);
+            Responses.error(ctx, spec.endpoint(), code, message, retryAfterSeconds);
         } else {
             // The client may still be sending: its remaining bytes cannot be skipped cheaply.
-            Responses.errorAndClose(ctx, code, message);
+            Responses.errorAndClose(ctx, code, message, retryAfterSeconds);
         }
         finish();
     }
