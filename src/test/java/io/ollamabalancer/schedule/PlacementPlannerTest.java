@@ -93,6 +93,22 @@ class PlacementPlannerTest {
     }
 
     @Test
+    void aBlipThatMakesAnotherModelLookBusiestForAMomentDoesNotMoveIt() {
+        // The blip above leaves C below A even at its peak, so no planner would move anything. Here C's smoothed
+        // demand overtakes A's by less than the hysteresis margin: without the margin, C would take the fast
+        // backend and A a slow one (two loads), and back again a minute later.
+        Fleet fleet = fleet(1);
+        traffic(new double[] {0.5, 0.3, 0.2}, 0, 120 * S);
+        PlacementPlanner planner = planner(fleet);
+        PlacementPlan before = planner.plan(120 * S);
+        assertThat(before.holds().get("fast")).containsExactly(A);
+        traffic(new double[] {0.5, 0.3, 2.6}, 120 * S, 130 * S);
+        assertThat(demand.load(C, 130 * S)).as("C looks busier than A").isGreaterThan(demand.load(A, 130 * S));
+        PlacementPlan during = planner.plan(130 * S);
+        assertThat(during.holds()).isEqualTo(before.holds());
+    }
+
+    @Test
     void aLastingShiftOfDemandMovesTheBusiestModelToTheFastBackend() {
         Fleet fleet = fleet(1);
         traffic(new double[] {0.5, 0.3, 0.2}, 0, 120 * S);
