@@ -2,6 +2,7 @@ package io.ollamabalancer.replay;
 
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.backend.HealthPolicy;
 import io.ollamabalancer.backend.ModelNames;
 import io.ollamabalancer.backend.ResidentModel;
 import io.ollamabalancer.config.BackendConfig;
@@ -91,7 +92,8 @@ public final class VirtualReplay {
             configs.add(new BackendConfig(c.name(), URI.create("http://127.0.0.1:1"), c.slots(), models, true));
             virtual.put(c.name(), new Virtual(c));
         }
-        Fleet fleet = new Fleet(configs);
+        // Health on the virtual clock too: a backend's slow start or ejection must not follow the wall clock.
+        Fleet fleet = new Fleet(configs, HealthPolicy.defaults(), () -> now);
         for (Backend b : fleet.all()) {
             Virtual v = virtual.get(b.name());
             v.backend = b;

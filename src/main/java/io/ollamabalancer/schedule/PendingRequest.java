@@ -5,6 +5,7 @@ import io.ollamabalancer.estimate.RequestEstimate;
 import io.ollamabalancer.request.InferenceRequest;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -17,6 +18,10 @@ public final class PendingRequest {
     public enum State { NEW, QUEUED, DISPATCHED, CANCELLED }
 
     private static final State[] STATES = State.values();
+    /** Creation order across the process: ids may repeat (tests, replays), identity hash codes vary by run. */
+    private static final AtomicLong CREATED = new AtomicLong();
+
+    private final long sequence = CREATED.incrementAndGet();
 
     private final long id;
     private final InferenceRequest request;
@@ -55,6 +60,14 @@ public final class PendingRequest {
 
     public long id() {
         return id;
+    }
+
+    /**
+     * Its place in creation order, unique in the process: what orders collections of requests that must iterate
+     * the same way on every run (a discrete-event replay has to repeat itself), where an identity hash would not.
+     */
+    long sequence() {
+        return sequence;
     }
 
     public InferenceRequest request() {

@@ -1,9 +1,11 @@
 package io.ollamabalancer.schedule;
 
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * The work this scheduler has running on each backend, and which model instance (runner options) each backend
@@ -13,8 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Ordering contract with the slot counter: a job is added after its slot was taken and removed before the
  * slot is given back, so a backend's ledger never holds more jobs than its slots in use; the difference (slots
  * held by another balancer replica, or a dispatch in progress) is work of unknown kind.
+ *
+ * <p>A backend's jobs iterate in the order their requests were created, not in hash order: the eviction cost
+ * ({@link Predictor#coldStart}) and the slot forecasts read them in iteration order, and a hash order keyed by
+ * identity changed from one JVM to the next, so the same replay gave different figures.
  */
 final class Workload {
+    private static final Comparator<PendingRequest> CREATION = Comparator.comparingLong(PendingRequest::sequence);
+
     private final Map<String, Map<PendingRequest, RunningJob>> running = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Instance>> instances = new ConcurrentHashMap<>();
 
@@ -41,7 +49,7 @@ final class Workload {
     }
 
     void start(RunningJob job) {
-        running.computeIfAbsent(job.backend(), b -> new ConcurrentHashMap<>()).put(job.request(), job);
+        running.computeIfAbsent(job.backend(), b -> new ConcurrentSkipListMap<>(CREATION)).put(job.request(), job);
         touch(job.backend(), job.modelKey(), job.runnerOptions(), job.startNanos());
     }
 
