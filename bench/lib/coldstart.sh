@@ -1,7 +1,8 @@
 # Benchmark (5) of bench/run.sh: cold start. The balancer is started afresh (a new JVM, nothing compiled) in front of
 # the proxy benchmark's static backend, and loaded with wrk at once, as a deploy or a restart meets its traffic;
 # the answers are counted per wall-clock second (bench/coldstart.lua). nginx in front of the same backend, loaded
-# the same way in the same rounds, shows the machine's ceiling with no warm-up to do. Sourced, not run.
+# the same way in the same rounds, shows the machine's ceiling with no warm-up to do. Sourced (after proxy.sh,
+# whose start_static_pair it uses), not run.
 
 : "${COLD_SECONDS:=40}" "${COLD_ROUNDS:=3}"
 
@@ -14,21 +15,12 @@ cold_wrk() {
 }
 
 run_coldstart() {
-    local dir="$OUT/coldstart" bport pport lport backend proxy balancer r t0 t1 json
+    local dir="$OUT/coldstart" pport lport backend proxy balancer r t0 t1 json
+    # The first and the last 10 full seconds are compared: they must not overlap (two partial seconds are dropped).
+    [ "$COLD_SECONDS" -ge 22 ] || die "COLD_SECONDS must be at least 22 (the first and the last 10 full seconds are compared)"
     [ -n "$NGINX" ] || die "bench/run.sh coldstart needs nginx (the static backend and the peer); install it with apt-get install nginx"
-    rm -rf "$dir"
-    mkdir -p "$dir/tmp"
-    bport=$(free_port); pport=$(free_port)
-    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$bport|g" "$ROOT/bench/nginx/backend.conf.in" > "$dir/backend.conf"
-    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$pport|g" -e "s|@BACKEND_PORT@|$bport|g" \
-        "$ROOT/bench/nginx/proxy.conf.in" > "$dir/proxy.conf"
-    cat > "$dir/backends.json" <<JSON
-{"backends": [{"name": "static", "url": "http://127.0.0.1:$bport", "maxConcurrency": 512, "models": ["llama3.2:1b"]}]}
-JSON
-    start_nginx "$dir" "$dir/backend.conf"; backend=$STARTED_PID
-    start_nginx "$dir" "$dir/proxy.conf"; proxy=$STARTED_PID
-    wait_http "http://127.0.0.1:$bport/" 200 30
-    wait_http "http://127.0.0.1:$pport/" 200 30
+    start_static_pair "$dir"
+    pport=$PEER_PORT; backend=$STATIC_PID; proxy=$PEER_PID
     LOAD_BEFORE=$(loadavg)
     : > "$dir/runs.jsonl"
     for r in $(seq 1 "$COLD_ROUNDS"); do

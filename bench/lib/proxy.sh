@@ -21,22 +21,30 @@ warm_path() {
     wrk_once "$1" "$WRK_WARMUP" >/dev/null
 }
 
+# Starts the static nginx backend and nginx proxy_pass in front of it in a fresh directory $1, and writes the
+# balancer's backends file for that backend ($1/backends.json); sets STATIC_PORT, STATIC_PID, PEER_PORT, PEER_PID.
+start_static_pair() {
+    local dir=$1
+    rm -rf "$dir"
+    mkdir -p "$dir/tmp"
+    STATIC_PORT=$(free_port); PEER_PORT=$(free_port)
+    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$STATIC_PORT|g" "$ROOT/bench/nginx/backend.conf.in" > "$dir/backend.conf"
+    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$PEER_PORT|g" -e "s|@BACKEND_PORT@|$STATIC_PORT|g" \
+        "$ROOT/bench/nginx/proxy.conf.in" > "$dir/proxy.conf"
+    cat > "$dir/backends.json" <<JSON
+{"backends": [{"name": "static", "url": "http://127.0.0.1:$STATIC_PORT", "maxConcurrency": 512, "models": ["llama3.2:1b"]}]}
+JSON
+    start_nginx "$dir" "$dir/backend.conf"; STATIC_PID=$STARTED_PID
+    start_nginx "$dir" "$dir/proxy.conf"; PEER_PID=$STARTED_PID
+    wait_http "http://127.0.0.1:$STATIC_PORT/" 200 30
+    wait_http "http://127.0.0.1:$PEER_PORT/" 200 30
+}
+
 run_proxy() {
     local dir="$OUT/proxy" bport pport lport backend proxy balancer
     [ -n "$NGINX" ] || die "bench/run.sh proxy needs nginx (the static backend and the peer proxy); install it with apt-get install nginx"
-    rm -rf "$dir"
-    mkdir -p "$dir/tmp"
-    bport=$(free_port); pport=$(free_port); lport=$(free_port)
-    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$bport|g" "$ROOT/bench/nginx/backend.conf.in" > "$dir/backend.conf"
-    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$pport|g" -e "s|@BACKEND_PORT@|$bport|g" \
-        "$ROOT/bench/nginx/proxy.conf.in" > "$dir/proxy.conf"
-    cat > "$dir/backends.json" <<JSON
-{"backends": [{"name": "static", "url": "http://127.0.0.1:$bport", "maxConcurrency": 512, "models": ["llama3.2:1b"]}]}
-JSON
-    start_nginx "$dir" "$dir/backend.conf"; backend=$STARTED_PID
-    start_nginx "$dir" "$dir/proxy.conf"; proxy=$STARTED_PID
-    wait_http "http://127.0.0.1:$bport/" 200 30
-    wait_http "http://127.0.0.1:$pport/" 200 30
+    start_static_pair "$dir"
+    bport=$STATIC_PORT; pport=$PEER_PORT; backend=$STATIC_PID; proxy=$PEER_PID; lport=$(free_port)
     BALANCER_LOG="$dir/balancer.log"
     start_balancer "$dir" "$lport" "$dir/backends.json" "$BALANCER_LOG"; balancer=$STARTED_PID
     wait_http "http://127.0.0.1:$lport/ready" 200 60
