@@ -20,7 +20,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * held by channels idle on other loops asks one of those pools to close its oldest idle channel for it.
  *
  * <p>Threading: any thread. The count and the queue are guarded by this object's monitor, held only for a few field
- * updates, never while calling out; waiters are called back with no lock held, and hop to their own loop.
+ * updates, never while calling out; waiters are called back with no lock held, and hop to their own loop. The queue's
+ * length is mirrored in a volatile field so that the per-request path — a channel given back while nobody waits,
+ * the common case — reads it without taking the monitor that every event loop of the backend shares.
  */
 final class ConnectionBound {
     /** An acquire waiting for a permit; its callbacks may come from any thread. */
@@ -39,6 +41,8 @@ final class ConnectionBound {
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private final List<UpstreamPool> pools = new CopyOnWriteArrayList<>();
     private int open;
+    /** {@code waiters.size()}, written under the monitor, read without it. */
+    private volatile int queued;
 
     ConnectionBound(int max) {
         this.max = max;
@@ -60,6 +64,7 @@ final class ConnectionBound {
             return true;
         }
         waiters.addLast(w);
+        queued = waiters.size();
         return false;
     }
 
@@ -72,26 +77,37 @@ final class ConnectionBound {
                 open--;
                 return;
             }
+            queued = waiters.size();
         }
         next.permitGranted();
     }
 
     /** The first waiter, taken out of the queue, if it waits on {@code loop}; else {@code null}. */
-    synchronized Waiter takeFirstOn(EventLoop loop) {
-        Waiter first = waiters.peekFirst();
-        if (first != null && first.loop() == loop) {
-            return waiters.pollFirst();
+    Waiter takeFirstOn(EventLoop loop) {
+        if (queued == 0) {
+            return null;
         }
-        return null;
+        synchronized (this) {
+            Waiter first = waiters.peekFirst();
+            if (first != null && first.loop() == loop) {
+                waiters.pollFirst();
+                queued = waiters.size();
+                return first;
+            }
+            return null;
+        }
     }
 
-    synchronized boolean hasWaiters() {
-        return !waiters.isEmpty();
+    /** Whether an acquire waits; a volatile read (see the class comment), no lock. */
+    boolean hasWaiters() {
+        return queued > 0;
     }
 
     /** Takes {@code w} out of the queue (it timed out or was cancelled); false if it was already served. */
     synchronized boolean withdraw(Waiter w) {
-        return waiters.remove(w);
+        boolean removed = waiters.remove(w);
+        queued = waiters.size();
+        return removed;
     }
 
     /** Open channels, plus permits granted to waiters that are opening theirs. */
@@ -99,8 +115,8 @@ final class ConnectionBound {
         return open;
     }
 
-    synchronized int waiting() {
-        return waiters.size();
+    int waiting() {
+        return queued;
     }
 
     /**
