@@ -8,8 +8,23 @@
 : "${TLS_HANDSHAKES:=2000}"
 TLS_SMALL_BODY='{"model":"llama3.2:1b","prompt":"hi","stream":false,"options":{"num_predict":1}}'
 
+# One loadgen pass of kind $1 ("small", "streams", "connections") against listener $2 in round $3, with the loadgen
+# arguments that follow; appends its line to runs.jsonl: the balancer's CPU over the pass, requests ok and failed,
+# req/s and chunks. Uses the caller's dir, url and pid.
+tls_pass() {
+    local kind=$1 t=$2 r=$3 out c0 c1
+    shift 3
+    out="$dir/$kind-$t-$r.json"
+    c0=$(cpu_seconds "${pid[$t]}")
+    tls_loadgen "${url[$t]}" "$out" "$@"
+    c1=$(cpu_seconds "${pid[$t]}")
+    jq -c --arg k "$kind" --arg t "$t" --argjson r "$r" --argjson cpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
+        '{kind: $k, target: $t, round: $r, cpu: $cpu, ok: .requests.ok, errors: .requests.errors,
+          rps: .throughput.requestsPerSecond, chunks: .chunks.count}' "$out" >> "$dir/runs.jsonl"
+}
+
 run_tls() {
-    local dir="$OUT/tls" sport t r json c0 c1 port
+    local dir="$OUT/tls" sport t r json port
     rm -rf "$dir"; mkdir -p "$dir"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
         -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$dir/tls.key" -out "$dir/tls.crt" 2>/dev/null \
@@ -66,31 +81,13 @@ run_tls() {
     for r in $(seq 1 "$TLS_ROUNDS"); do
         for t in plain openssl jdk; do
             log "tls: round $r/$TLS_ROUNDS, $t: small requests, ${TLS_CONNECTIONS} connections, $TLS_DURATION"
-            c0=$(cpu_seconds "${pid[$t]}")
-            tls_loadgen "${url[$t]}" "$dir/small-$t-$r.json" --connections "$TLS_CONNECTIONS" \
-                --duration "$TLS_DURATION" --body "$TLS_SMALL_BODY"
-            c1=$(cpu_seconds "${pid[$t]}")
-            jq -c --arg t "$t" --argjson r "$r" --argjson cpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
-                '{kind: "small", target: $t, round: $r, cpu: $cpu, ok: .requests.ok, errors: .requests.errors,
-                  rps: .throughput.requestsPerSecond}' "$dir/small-$t-$r.json" >> "$dir/runs.jsonl"
-
+            tls_pass small "$t" "$r" --connections "$TLS_CONNECTIONS" --duration "$TLS_DURATION" \
+                --body "$TLS_SMALL_BODY"
             log "tls: round $r/$TLS_ROUNDS, $t: $TLS_STREAMS streams of $TLS_TOKENS tokens"
-            c0=$(cpu_seconds "${pid[$t]}")
-            tls_loadgen "${url[$t]}" "$dir/streams-$t-$r.json" --connections "$TLS_STREAMS" --requests 1 \
-                --ramp-up 1s --body "$stream_body"
-            c1=$(cpu_seconds "${pid[$t]}")
-            jq -c --arg t "$t" --argjson r "$r" --argjson cpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
-                '{kind: "streams", target: $t, round: $r, cpu: $cpu, ok: .requests.ok, errors: .requests.errors,
-                  chunks: .chunks.count}' "$dir/streams-$t-$r.json" >> "$dir/runs.jsonl"
-
+            tls_pass streams "$t" "$r" --connections "$TLS_STREAMS" --requests 1 --ramp-up 1s --body "$stream_body"
             log "tls: round $r/$TLS_ROUNDS, $t: $TLS_HANDSHAKES requests, one new connection each"
-            c0=$(cpu_seconds "${pid[$t]}")
-            tls_loadgen "${url[$t]}" "$dir/conn-$t-$r.json" --connections "$TLS_HANDSHAKES" --requests 1 \
-                --ramp-up 5s --body "$TLS_SMALL_BODY"
-            c1=$(cpu_seconds "${pid[$t]}")
-            jq -c --arg t "$t" --argjson r "$r" --argjson cpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
-                '{kind: "connections", target: $t, round: $r, cpu: $cpu, ok: .requests.ok,
-                  errors: .requests.errors}' "$dir/conn-$t-$r.json" >> "$dir/runs.jsonl"
+            tls_pass connections "$t" "$r" --connections "$TLS_HANDSHAKES" --requests 1 --ramp-up 5s \
+                --body "$TLS_SMALL_BODY"
         done
     done
     tls_section "$dir"
