@@ -334,17 +334,12 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
             case GIVE_UP -> {
             }
         }
-        // The balancer's own bound is its own error answer (respondError's default), not a backend's failure.
-        outcome = kind == FailureKind.POOL_EXHAUSTED ? outcome : Outcome.UPSTREAM_FAILED;
-        call.completeSlot(pending, TimingSample.EMPTY);
-        if (kind == FailureKind.FIRST_BYTE_TIMEOUT) {
-            respondError(504, "backend '" + failed.name() + "' timed out: " + why, 0);
-        } else if (kind == FailureKind.POOL_EXHAUSTED) {
-            // The balancer's own bound, not the backend's failure: the client may try again shortly.
-            respondError(503, why, 1);
-        } else {
-            respondError(502, "backend '" + failed.name() + "' failed: " + why, 0);
+        EarlyFailureAnswer answer = EarlyFailureAnswer.of(kind, failed, why);
+        if (answer.backendFailed()) {
+            outcome = Outcome.UPSTREAM_FAILED; // else respondError's own error outcome
         }
+        call.completeSlot(pending, TimingSample.EMPTY);
+        respondError(answer.status(), answer.message(), answer.retryAfterSeconds());
     }
 
     /**

@@ -262,8 +262,8 @@ public final class UploadExchange implements UpstreamCall.Events, ResponseRelay.
     }
 
     /**
-     * The backend failed or went away: 502 if it had not answered (503 when it was the balancer's own connection
-     * bound), else the relay ends its answer early.
+     * The backend failed or went away: if it had not answered, the {@link EarlyFailureAnswer} for the failure, else
+     * the relay ends its answer early.
      */
     private void fail(FailureKind kind, Throwable cause) {
         String why = UpstreamCall.describe(cause);
@@ -271,16 +271,15 @@ public final class UploadExchange implements UpstreamCall.Events, ResponseRelay.
         // The body is not kept: the policy never sends it again, so every failure is answered here.
         RetryPolicy.Next next = retry.after(kind);
         log.debug("upload {} to backend {} failed ({}, {}): {}", spec.id(), backend.name(), kind, next, why);
-        // The balancer's own connection bound is not the backend failing (the proxy path counts it the same way).
-        outcome = kind == FailureKind.POOL_EXHAUSTED ? Outcome.ERROR : Outcome.UPSTREAM_FAILED;
         call.end(false);
         if (state == State.ANSWERING) {
+            outcome = Outcome.UPSTREAM_FAILED;
             relay.failStarted("backend '" + backend.name() + "' failed mid-stream: " + why);
             finish();
-        } else if (kind == FailureKind.POOL_EXHAUSTED) {
-            respondError(503, why, 1);
         } else {
-            respondError(502, "backend '" + backend.name() + "' failed: " + why, 0);
+            EarlyFailureAnswer answer = EarlyFailureAnswer.of(kind, backend, why);
+            outcome = answer.backendFailed() ? Outcome.UPSTREAM_FAILED : Outcome.ERROR;
+            respondError(answer.status(), answer.message(), answer.retryAfterSeconds());
         }
     }
 
