@@ -14,9 +14,12 @@ import java.util.function.LongSupplier;
  * Learned performance of every backend × model: prefill and decode speed, how decode slows as the backend's slots
  * fill, and cold-load time, all from the timing fields Ollama returns ({@link SpeedStats}).
  *
- * <p>A pair with few or no samples borrows: its prior is the other backends' geometric-mean speed for the model times the
- * backend's own relative speed (learned on other models, else the configured factor), or the configured hints
- * when nobody has served the model yet; its own samples then outweigh the prior as they accumulate
+ * <p>A pair with few or no samples borrows: its prior is the model's speed on the fleet's typical backend times the
+ * backend's own relative speed (learned on other models, else the configured factor), both from a fit of
+ * {@code log speed = model part + backend part} over every pair seen ({@link #build}), so a model that happened to
+ * run only on slow backends is not taken for a slow model; a model nobody has served yet borrows the typical served
+ * model's speed, and only with nothing served at all do the configured hints stand. Its own samples then outweigh
+ * the prior as they accumulate
  * ({@code log s = (w·own + prior) / (w + 1)} with {@code w = n^1.5}, so ten samples leave the prior a 3 % say).
  *
  * <p>In cluster mode the other replicas' figures for the pair ({@link #prior}) join as a third, bounded voice
@@ -55,7 +58,8 @@ public final class CostModel {
     private final Map<String, Cached> fleetCache = new ConcurrentHashMap<>();
     /** The other replicas' figures, backend → model; replaced whole by {@link #prior}. */
     private volatile Map<String, Map<String, SpeedFigures>> shared = Map.of();
-    private volatile Fleetwide fleetwide = new Fleetwide(Map.of(), Map.of(), Map.of(), Map.of());
+    private volatile Fleetwide fleetwide = new Fleetwide(Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
+            Sums.NONE);
     private final AtomicBoolean rebuilding = new AtomicBoolean();
     /** A rebuild was asked for and has not started since. */
     private volatile boolean rebuildWanted;
@@ -88,17 +92,16 @@ public final class CostModel {
     }
 
     /**
-     * The mean log prior factor of the backends whose own figures make up {@code model}'s fleet mean: a prior factor
-     * is relative to those, so a CPU backend is not taken for as fast as a fleet mean that GPUs alone have made.
+     * The mean log prior factor of the backends with figures of their own: a model's fleet mean is its speed on the
+     * typical one of those ({@link #build}), so a prior factor is taken relative to them, and a CPU backend is not
+     * taken for as fast as a fleet mean that GPUs alone have made.
      */
-    private double learnedFactor(String model, Fleetwide fw) {
+    private double learnedFactor(Fleetwide fw) {
         double sum = 0;
         int n = 0;
-        for (Map.Entry<String, Map<String, double[]>> e : fw.figures.entrySet()) {
-            if (e.getValue().containsKey(model)) {
-                sum += Math.log(priorFactor(e.getKey()));
-                n++;
-            }
+        for (String backend : fw.figures.keySet()) {
+            sum += Math.log(priorFactor(backend));
+            n++;
         }
         return n == 0 ? 0 : sum / n;
     }
@@ -238,7 +241,7 @@ public final class CostModel {
         SpeedFigures sh = backend == null ? null : fw.shared.getOrDefault(backend, Map.of()).get(model);
         Sums ms = fw.models.getOrDefault(model, Sums.NONE);
         Sums bs = backend == null ? Sums.NONE : fw.backends.getOrDefault(backend, Sums.NONE);
-        double hintFactor = backend == null ? 0 : Math.log(priorFactor(backend)) - learnedFactor(model, fw);
+        double hintFactor = backend == null ? 0 : Math.log(priorFactor(backend)) - learnedFactor(fw);
 
         // What this pair contributed to the fleet-wide sums when they were built, so its prior is what the
         // others say.
@@ -253,12 +256,19 @@ public final class CostModel {
                 : bs.n[2] > 0 ? bs.sum[2] / bs.n[2] : hints.slowdown();
         double decodeFactor = orElse(without(bs, 0, ownDecode - ms.mean(0)), hintFactor);
         double prefillFactor = orElse(without(bs, 1, ownPrefill - ms.mean(1)), hintFactor);
-        double fleetDecode = without(ms, 0, ownDecode);
-        double fleetPrefill = without(ms, 1, ownPrefill);
+        // The model's sums hold each pair less its backend's part (build); this pair's own comes out the same way.
+        double[] part = backend == null ? NO_PART : fw.parts.getOrDefault(backend, NO_PART);
+        double fleetDecode = without(ms, 0, ownDecode - part[0]);
+        double fleetPrefill = without(ms, 1, ownPrefill - part[1]);
         double fleetLoad = without(ms, 2, ownLoad);
 
-        double priorDecode = orElse(fleetDecode, Math.log(hints.decodeTps())) + decodeFactor;
-        double priorPrefill = orElse(fleetPrefill, Math.log(hints.prefillTps())) + prefillFactor;
+        // A model nobody has served yet runs, until it has, like the typical model served here: the fleet's own
+        // figures say more about its hardware than the hints do.
+        // (The other models': a model's own figures are no evidence for its prior.)
+        double priorDecode = orElse(fleetDecode, orElse(without(fw.typical, 0, ms.mean(0)),
+                Math.log(hints.decodeTps()))) + decodeFactor;
+        double priorPrefill = orElse(fleetPrefill, orElse(without(fw.typical, 1, ms.mean(1)),
+                Math.log(hints.prefillTps()))) + prefillFactor;
         double priorLoad = orElse(fleetLoad, Math.log(hints.loadNanos()));
         Speeds.Source source = Double.isNaN(fleetDecode) ? Speeds.Source.HINT : Speeds.Source.FLEET;
 
@@ -279,6 +289,9 @@ public final class CostModel {
                 sh == null ? 0 : sh.loadWeight(), priorLoad);
         return new Speeds(Math.exp(prefill), Math.exp(decode), beta, (long) Math.exp(load), samples, source);
     }
+
+    /** The part of a backend that has none in the fit. */
+    private static final double[] NO_PART = {0, 0};
 
     /** A pair that contributes nothing (decode, prefill, load, β). */
     private static final double[] NOTHING = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
@@ -375,19 +388,36 @@ public final class CostModel {
      * Per model, sums of every pair's log figures (decode, prefill, load); per backend, sums of its deviations from
      * each model's fleet mean (decode, prefill) and of its fitted β; over the pairs known here or shared
      * ({@link #contribution}), which the build keeps. Called by one thread at a time.
+     *
+     * <p>Decode and prefill are fitted as {@code log speed = model + backend} over the pairs seen
+     * ({@link #fitAdditive}), and a model's sums hold each pair's figure <em>less its backend's part</em>: a model
+     * that has run only on slow backends is not taken for a slow model. Its fleet mean is then its speed on the
+     * fleet's typical backend whichever backends happened to run it, so the work it brings can be compared with
+     * other models' (placement) and its speed on a backend that never ran it is that backend's part added to it.
      */
     private Fleetwide build() {
         Map<String, Map<String, SpeedFigures>> others = shared;
         Map<String, Map<String, double[]>> figures = new HashMap<>();
         forEachPair(others, (backend, model, v, sh) ->
                 figures.computeIfAbsent(backend, b -> new HashMap<>()).put(model, contribution(v, sh)));
+        Map<String, double[]> parts = new HashMap<>();
+        figures.keySet().forEach(b -> parts.put(b, new double[2]));
+        fitAdditive(figures, parts, 0);
+        fitAdditive(figures, parts, 1);
         Map<String, Sums> models = new HashMap<>();
         figures.forEach((backend, perModel) -> perModel.forEach((model, f) -> {
             Sums acc = models.computeIfAbsent(model, m -> new Sums());
-            acc.add(0, f[0]);
-            acc.add(1, f[1]);
+            double[] part = parts.get(backend);
+            acc.add(0, f[0] - part[0]);
+            acc.add(1, f[1] - part[1]);
             acc.add(2, f[2]);
         }));
+        // The typical model: sums of the models' means, so that a model's prior can leave its own out.
+        Sums typical = new Sums();
+        for (Sums m : models.values()) {
+            typical.add(0, m.mean(0));
+            typical.add(1, m.mean(1));
+        }
         Map<String, Sums> backends = new HashMap<>();
         Map<String, Map<String, double[]>> kept = new HashMap<>();
         figures.forEach((backend, perModel) -> {
@@ -401,7 +431,56 @@ public final class CostModel {
             backends.put(backend, acc);
             kept.put(backend, Map.copyOf(perModel));
         });
-        return new Fleetwide(Map.copyOf(models), Map.copyOf(backends), Map.copyOf(kept), others);
+        return new Fleetwide(Map.copyOf(models), Map.copyOf(backends), Map.copyOf(kept), others, Map.copyOf(parts),
+                typical);
+    }
+
+    /** Rounds of the alternating fit: each halves the error or better on the fleets met; a build is rare and small. */
+    private static final int FIT_ROUNDS = 12;
+
+    /**
+     * Fits figure {@code i} (0 decode, 1 prefill) of every pair as a model's part plus a backend's part, by
+     * alternating means (least squares over the pairs seen), the backends' parts centred on zero: writes each
+     * backend's part into {@code parts[backend][i]}. With every backend having run every model one round is exact
+     * (and the result is the plain means); where backends ran different models, the rounds undo the confusion of a
+     * model's speed with the speed of the backends that happened to run it.
+     */
+    private static void fitAdditive(Map<String, Map<String, double[]>> figures, Map<String, double[]> parts, int i) {
+        Map<String, double[]> modelMeans = new HashMap<>();
+        for (int round = 0; round < FIT_ROUNDS; round++) {
+            modelMeans.clear();
+            figures.forEach((backend, perModel) -> perModel.forEach((model, f) -> {
+                if (!Double.isNaN(f[i])) {
+                    double[] acc = modelMeans.computeIfAbsent(model, m -> new double[2]);
+                    acc[0] += f[i] - parts.get(backend)[i];
+                    acc[1]++;
+                }
+            }));
+            double centre = 0;
+            int known = 0;
+            for (Map.Entry<String, Map<String, double[]>> e : figures.entrySet()) {
+                double sum = 0;
+                int n = 0;
+                for (Map.Entry<String, double[]> m : e.getValue().entrySet()) {
+                    double[] acc = modelMeans.get(m.getKey());
+                    if (!Double.isNaN(m.getValue()[i]) && acc != null) {
+                        sum += m.getValue()[i] - acc[0] / acc[1];
+                        n++;
+                    }
+                }
+                parts.get(e.getKey())[i] = n == 0 ? 0 : sum / n;
+                if (n > 0) {
+                    centre += sum / n;
+                    known++;
+                }
+            }
+            if (known > 0) {
+                double c = centre / known;
+                for (Map.Entry<String, Map<String, double[]>> e : figures.entrySet()) {
+                    parts.get(e.getKey())[i] -= c;
+                }
+            }
+        }
     }
 
     private Pair pair(String backend, String model) {
@@ -437,7 +516,8 @@ public final class CostModel {
      */
     private record Fleetwide(Map<String, Sums> models, Map<String, Sums> backends,
                              Map<String, Map<String, double[]>> figures,
-                             Map<String, Map<String, SpeedFigures>> shared) {
+                             Map<String, Map<String, SpeedFigures>> shared, Map<String, double[]> parts,
+                             Sums typical) {
     }
 
     /** One backend × model pair: its own learning and its last prediction. */

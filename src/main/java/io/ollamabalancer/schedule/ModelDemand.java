@@ -6,26 +6,45 @@ import java.util.function.ToIntFunction;
 
 /**
  * Recent demand per model: the arrival rate (requests per second, exponentially decayed with time constant
- * {@code tau}) and the mean work of one request (nanoseconds on the fleet's typical backend, alone and warm), and
- * how many of its requests wait in the queue right now. The placement plan reads the work rate (rate × work) and
- * eviction costs read the rate and the queue.
+ * {@code tau}), what one request brings on average (prompt tokens, and the share of the model's expected output it
+ * may use: 1 uncapped, less under a small {@code num_predict}, 0 for an embedding), and how many of its requests wait
+ * in the queue right now. The placement plan reads the work rate (rate × work) and eviction costs read the rate and
+ * the queue.
+ *
+ * <p>Why sizes and not times: a request's work in nanoseconds depends on speeds and answer lengths that are still
+ * being learned when demand first arrives (before any answer, the hints say 30 tokens/s). Remembering times would
+ * keep those first guesses for a whole window and make the models seen first look several times heavier than
+ * they are; remembering sizes lets {@link #workNanos} price them with what is known when the plan is made
+ * ({@link Price}).
  *
  * <p>Thread-safe: each model's figures are one immutable value replaced by CAS-free {@code compute} on a concurrent
  * map; readers never lock.
  */
 public final class ModelDemand {
     private final long tauNanos;
+    private final Price price;
     private final Map<String, Figures> models = new ConcurrentHashMap<>();
     private volatile ToIntFunction<String> queued = m -> 0;
     private volatile long firstNanos = Long.MIN_VALUE;
 
-    /** One model's decayed arrival count and mean work, as of {@code at}. */
-    private record Figures(double count, double work, long at) {
+    /** What a request of a model of the given mean size costs on the fleet's typical backend, alone and warm. */
+    @FunctionalInterface
+    public interface Price {
+        /** Nanoseconds of work of a request of {@code model} with these prompt tokens and output share. */
+        double nanos(String model, double promptTokens, double outputShare);
     }
 
-    /** @param tauNanos how far back demand is remembered (the decay's time constant) */
-    public ModelDemand(long tauNanos) {
+    /** One model's decayed arrival count and mean request size, as of {@code at}. */
+    private record Figures(double count, double prompt, double output, long at) {
+    }
+
+    /**
+     * @param tauNanos how far back demand is remembered (the decay's time constant)
+     * @param price    how a mean request size becomes work, asked each time work is read
+     */
+    public ModelDemand(long tauNanos, Price price) {
         this.tauNanos = tauNanos;
+        this.price = price;
     }
 
     /** How waiting requests are counted per model (the scheduler's queues). */
@@ -33,19 +52,23 @@ public final class ModelDemand {
         queued = depth;
     }
 
-    /** A request for {@code model} arrived at {@code now}; {@code workNanos} is its expected work. */
-    public void arrived(String model, long workNanos, long now) {
+    /**
+     * A request for {@code model} arrived at {@code now} with {@code promptTokens} of prompt, allowed
+     * {@code outputShare} of the model's expected answer (1 when uncapped, 0 for an embedding).
+     */
+    public void arrived(String model, int promptTokens, double outputShare, long now) {
         if (firstNanos == Long.MIN_VALUE) {
             firstNanos = now;
         }
         models.compute(model, (k, f) -> {
             if (f == null) {
-                return new Figures(1, workNanos, now);
+                return new Figures(1, promptTokens, outputShare, now);
             }
             double count = decayed(f, now);
-            // Mean work weighted like the count, so it follows the same window.
-            double work = (f.work * count + workNanos) / (count + 1);
-            return new Figures(count + 1, work, Math.max(now, f.at));
+            // Means weighted like the count, so they follow the same window.
+            double prompt = (f.prompt * count + promptTokens) / (count + 1);
+            double output = (f.output * count + outputShare) / (count + 1);
+            return new Figures(count + 1, prompt, output, Math.max(now, f.at));
         });
     }
 
@@ -70,10 +93,10 @@ public final class ModelDemand {
         return decayed(f, now) / (window / 1e9);
     }
 
-    /** Mean expected work of one request of {@code model}, nanoseconds (0 when none seen). */
+    /** Mean expected work of one request of {@code model}, nanoseconds, priced now (0 when none seen). */
     public double workNanos(String model) {
         Figures f = models.get(model);
-        return f == null ? 0 : f.work;
+        return f == null ? 0 : price.nanos(model, f.prompt, f.output);
     }
 
     /** Work arriving per second for {@code model}: seconds of typical-backend time per second. */

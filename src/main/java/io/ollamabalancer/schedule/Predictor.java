@@ -61,7 +61,7 @@ public final class Predictor {
         this.nanoTime = nanoTime;
         this.warmWindowNanos = settings.warmWindow().toNanos();
         this.affinity = new PrefixAffinity(settings.affinityTtl().toNanos());
-        this.demand = new ModelDemand(DEMAND_WINDOW_NANOS);
+        this.demand = new ModelDemand(DEMAND_WINDOW_NANOS, this::referenceWorkNanos);
         this.planner = new PlacementPlanner(demand, cost, PLAN_INTERVAL_NANOS);
     }
 
@@ -250,6 +250,28 @@ public final class Predictor {
     public long referenceServiceNanos(PendingRequest r) {
         Speeds s = cost.fleetSpeeds(r.modelKey());
         return s.serviceNanos(r.estimate().promptTokens(), specificOutput(r), 1, false) + OVERHEAD_NANOS;
+    }
+
+    /**
+     * What a request of {@code model} of the given mean size costs on the fleet's typical backend, warm and alone,
+     * priced with what is known now: demand is remembered as sizes ({@link ModelDemand}).
+     */
+    private double referenceWorkNanos(String model, double promptTokens, double outputShare) {
+        Speeds s = cost.fleetSpeeds(model);
+        double output = outputShare * estimator.expectedOutputTokens(model, -1);
+        return s.serviceNanos((int) Math.round(promptTokens), output, 1, false) + OVERHEAD_NANOS;
+    }
+
+    /**
+     * The share of its model's expected answer that {@code r} may use: 1 uncapped, the capped expectation over the
+     * uncapped one under a cap, 0 for an embedding.
+     */
+    double outputShare(PendingRequest r) {
+        if (r.estimate().embedding()) {
+            return 0;
+        }
+        double uncapped = estimator.expectedOutputTokens(r.modelKey(), -1);
+        return uncapped <= 0 ? 1 : Math.min(1, specificOutput(r) / uncapped);
     }
 
     /** Expected time until {@code j} ends, blending the two predictors with weight {@code w}. */

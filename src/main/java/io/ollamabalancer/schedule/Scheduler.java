@@ -164,7 +164,8 @@ public final class Scheduler implements AutoCloseable {
         }
         request.referenceWorkNanos(predictor.referenceServiceNanos(request));
         if (state == PendingRequest.State.NEW) {
-            predictor.demand().arrived(key, request.referenceWorkNanos(), request.enqueuedNanos());
+            predictor.demand().arrived(key, request.estimate().promptTokens(), predictor.outputShare(request),
+                    request.enqueuedNanos());
         }
         long mirrorOrder = settings.order().key(request.enqueuedNanos(), request.referenceWorkNanos(), settings.aging());
         request.mirrorOrderNanos(mirrorOrder);

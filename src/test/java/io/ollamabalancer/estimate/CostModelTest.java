@@ -44,6 +44,43 @@ class CostModelTest {
         assertThat(cm.speeds("a", M).prefillTps()).isCloseTo(500, withPercentage(15));
     }
 
+    /**
+     * A model served only on the slow backends is not a slow model: its fleet speed is its speed on the fleet's
+     * typical backend, and on the fast backend that never ran it, it is expected as fast as the fast backend runs the
+     * model both kinds ran. (Means of the pairs seen would take it for the slow backends' speed, and expect it at
+     * about 100 tokens/s on the fast one.)
+     */
+    @Test
+    void aModelSeenOnlyOnSlowBackendsIsExpectedFastOnTheFastOne() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        for (int i = 0; i < 10; i++) {
+            for (String b : List.of("fast", "slow1", "slow2")) {
+                cm.record(b, M, sample(100, b.equals("fast") ? 3000 : 1000, 100, b.equals("fast") ? 150 : 50, 0), 1);
+            }
+            cm.record("slow1", N, sample(100, 1000, 100, 50, 0), 1);
+            cm.record("slow2", N, sample(100, 1000, 100, 50, 0), 1);
+        }
+        assertThat(cm.speeds("fast", N).decodeTps()).isCloseTo(150, withPercentage(5));
+        assertThat(cm.speeds("fast", N).prefillTps()).isCloseTo(3000, withPercentage(5));
+        assertThat(cm.fleetSpeeds(N).decodeTps()).isCloseTo(cm.fleetSpeeds(M).decodeTps(), withPercentage(5));
+        assertThat(cm.speeds("slow1", N).decodeTps()).isCloseTo(50, withPercentage(5));
+    }
+
+    /** A model nobody has served yet is expected to run like the models served here, not at the hints' speed. */
+    @Test
+    void aModelNobodyServedYetBorrowsTheServedModelsSpeedNotTheHints() {
+        CostModel cm = new CostModel(CostHints.defaults());
+        for (int i = 0; i < 10; i++) {
+            cm.record("a", M, sample(100, 2000, 100, 120, 0), 1);
+        }
+        Speeds unseen = cm.speeds("a", N);
+        assertThat(unseen.decodeTps()).isCloseTo(120, withPercentage(5));
+        assertThat(unseen.prefillTps()).isCloseTo(2000, withPercentage(5));
+        assertThat(cm.fleetSpeeds(N).decodeTps()).isCloseTo(120, withPercentage(5));
+        // With nothing served at all, the hints stand.
+        assertThat(new CostModel(CostHints.defaults()).fleetSpeeds(N).decodeTps()).isCloseTo(30, withPercentage(1));
+    }
+
     @Test
     void aNewBackendStartsFromTheFleetAverage() {
         CostModel cm = new CostModel(CostHints.defaults());

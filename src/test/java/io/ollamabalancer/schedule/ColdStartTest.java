@@ -61,7 +61,7 @@ class ColdStartTest {
         long now = clock.getAsLong();
         // One request of A per second for two minutes.
         for (int i = 0; i < 120; i++) {
-            p.demand().arrived(A, S, now - (120 - i) * S);
+            p.demand().arrived(A, 100, 1, now - (120 - i) * S);
         }
         long load = p.costModel().speeds("one", A).loadNanos();
         ColdStart c = p.coldStart(one(fleet), B, now, 1, PlacementPlan.unrestricted(), null);
@@ -104,7 +104,7 @@ class ColdStartTest {
         Scheduling s = Fixtures.scheduling(fleet, "eft", SchedulerSettings.defaults(), clock);
         long now = clock.getAsLong();
         for (int i = 0; i < 120 * aPerSecond; i++) {
-            s.predictor().demand().arrived(A, S, now - 120 * S + (long) (i / aPerSecond * S));
+            s.predictor().demand().arrived(A, 100, 1, now - 120 * S + (long) (i / aPerSecond * S));
         }
         List<String> where = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {

@@ -23,7 +23,8 @@ class PlacementPlannerTest {
     private static final long S = 1_000_000_000L;
 
     private final CostModel cost = new CostModel(CostHints.defaults(), () -> 0L);
-    private final ModelDemand demand = new ModelDemand(60 * S);
+    /** Every request of these tests is 100 prompt tokens priced at one second of work. */
+    private final ModelDemand demand = new ModelDemand(60 * S, (model, prompt, output) -> prompt / 100 * S);
 
     /** Three backends holding one model each (configured), fast three times the slow ones' speed. */
     private Fleet fleet(int maxLoadedModels) {
@@ -50,7 +51,7 @@ class PlacementPlannerTest {
                 double expected = perSecond[m] * (t - start + S / 10) / S;
                 double before = perSecond[m] * (t - start) / S;
                 for (long k = (long) before; k < (long) expected; k++) {
-                    demand.arrived(List.of(A, B, C).get(m), S, t);
+                    demand.arrived(List.of(A, B, C).get(m), 100, 1, t);
                 }
             }
         }
