@@ -1,7 +1,9 @@
 package io.ollamabalancer.schedule;
 
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.estimate.Speeds;
 
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,10 +69,12 @@ public final class EftPolicy implements DispatchPolicy {
         // allocation of the decision. Switches are rare (a cold start planned): made when one is.
         Map<Backend, SlotForecast> slots = new IdentityHashMap<>(window.has(0) ? window.candidates(0).size() : 1);
         Map<Backend, Switch> switches = null;
+        List<Row> rows = new ArrayList<>(4);
         int turn = rotation.getAndIncrement();
         for (int i = 0; i < limit && window.has(i); i++) {
             PendingRequest r = window.request(i);
             List<Backend> candidates = window.candidates(i);
+            Row row = row(rows, candidates, r);
             String affine = predictor.affinityBackend(r, now);
             double output = predictor.expectedOutput(r, w);
             Backend best = null;
@@ -87,15 +91,23 @@ public final class EftPolicy implements DispatchPolicy {
             double nowScore = Double.MAX_VALUE;
             int n = candidates.size();
             for (int k = 0; k < n; k++) {
-                Backend b = candidates.get(Math.floorMod(turn + k, n));
-                SlotForecast forecast = slots.get(b);
+                int at = Math.floorMod(turn + k, n);
+                Backend b = candidates.get(at);
+                SlotForecast forecast = row.forecasts[at];
                 if (forecast == null) {
-                    forecast = predictor.slotForecast(b, now, w, r, lookahead + 1);
-                    slots.put(b, forecast);
+                    forecast = slots.get(b);
+                    if (forecast == null) {
+                        forecast = predictor.slotForecast(b, now, w, r, lookahead + 1);
+                        slots.put(b, forecast);
+                    }
+                    row.forecasts[at] = forecast;
                 }
                 long[] free = forecast.times();
                 Switch sw = switches == null ? null : switches.get(b);
-                boolean cold = !predictor.isWarm(b, r, now);
+                if (row.warm[at] == UNKNOWN) {
+                    row.warm[at] = predictor.isWarm(b, r, now) ? WARM : COLD;
+                }
+                boolean cold = row.warm[at] == COLD;
                 long start = free[0];
                 ColdStart coldStart = null;
                 if (sw != null && sw.model().equals(r.modelKey())) {
@@ -118,12 +130,15 @@ public final class EftPolicy implements DispatchPolicy {
                     if (barrier > start && forecast.countedOnly()) {
                         // The busy slots were only counted (Predictor.slotForecast); starting at a reload barrier
                         // needs to know which of them end before it. Cold starts are rare: predict them all.
-                        forecast = predictor.slotForecast(b, now, w, r, Integer.MAX_VALUE);
-                        slots.put(b, forecast);
+                        forecast.replaceWith(predictor.slotForecast(b, now, w, r, Integer.MAX_VALUE));
                     }
                     start = Math.max(start, barrier);
                 }
-                long finish = start + predictor.serviceNanosWith(r, b, forecast.streamsAt(start), cold, output);
+                if (row.speeds[at] == null) {
+                    row.speeds[at] = predictor.speeds(b, r);
+                }
+                long finish = start + Predictor.serviceNanos(row.speeds[at], r, forecast.streamsAt(start), cold,
+                        output);
                 double score = finish + (coldStart == null ? 0 : coldStart.penaltyNanos());
                 if (start == 0 && b.hasFreeSlot() && score < nowScore) {
                     now0 = b;
@@ -171,6 +186,52 @@ public final class EftPolicy implements DispatchPolicy {
             reserve(slots.get(best).times(), bestFinish);
         }
         return null;
+    }
+
+    private static final byte UNKNOWN = 0;
+    private static final byte WARM = 1;
+    private static final byte COLD = 2;
+
+    /**
+     * What one decision has looked up about one candidate list for requests of one model and runner options, by
+     * position in the list: each backend's slot forecast (the plan's own, shared by every row that has the
+     * backend), the model's speeds there, and whether its instance is warm there. A window's requests of one model
+     * mostly share one list ({@link QueueWindow#candidates}), so a decision asks the predictor once per backend and
+     * model instead of once per request and backend (a lookahead of 16 on 16 backends made 256 of each).
+     */
+    private static final class Row {
+        final List<Backend> candidates;
+        final String model;
+        final String runnerOptions;
+        final SlotForecast[] forecasts;
+        final Speeds[] speeds;
+        final byte[] warm;
+
+        Row(List<Backend> candidates, String model, String runnerOptions) {
+            this.candidates = candidates;
+            this.model = model;
+            this.runnerOptions = runnerOptions;
+            int n = candidates.size();
+            this.forecasts = new SlotForecast[n];
+            this.speeds = new Speeds[n];
+            this.warm = new byte[n];
+        }
+
+        boolean serves(List<Backend> list, PendingRequest r) {
+            return list == candidates && model.equals(r.modelKey()) && runnerOptions.equals(Predictor.runnerOptions(r));
+        }
+    }
+
+    /** {@code r}'s row among {@code rows} (the same list, model and runner options), made and added when missing. */
+    private static Row row(List<Row> rows, List<Backend> candidates, PendingRequest r) {
+        for (Row row : rows) {
+            if (row.serves(candidates, r)) {
+                return row;
+            }
+        }
+        Row fresh = new Row(candidates, r.modelKey(), Predictor.runnerOptions(r));
+        rows.add(fresh);
+        return fresh;
     }
 
     /**

@@ -254,7 +254,16 @@ public final class Predictor {
 
     /** As {@link #serviceNanos}, with {@code r}'s {@link #expectedOutput} at hand. */
     long serviceNanosWith(PendingRequest r, Backend b, int streams, boolean cold, double expectedOutput) {
-        Speeds s = cost.speeds(b.name(), r.modelKey());
+        return serviceNanos(speeds(b, r), r, streams, cold, expectedOutput);
+    }
+
+    /** What is known of the speed of {@code r}'s model on {@code b}. */
+    Speeds speeds(Backend b, PendingRequest r) {
+        return cost.speeds(b.name(), r.modelKey());
+    }
+
+    /** As {@link #serviceNanos}, with {@code r}'s {@link #speeds} on the backend and {@link #expectedOutput}. */
+    static long serviceNanos(Speeds s, PendingRequest r, int streams, boolean cold, double expectedOutput) {
         return s.serviceNanos(r.estimate().promptTokens(), expectedOutput, streams, cold) + OVERHEAD_NANOS;
     }
 
@@ -485,7 +494,7 @@ public final class Predictor {
         return e.hasCap() ? e.outputCap() : r.request().maxOutputTokens();
     }
 
-    private static String runnerOptions(PendingRequest r) {
+    static String runnerOptions(PendingRequest r) {
         String o = r.request().runnerOptionsKey();
         return o == null ? "" : o;
     }

@@ -6,11 +6,11 @@ package io.ollamabalancer.schedule;
  * reserves slots in it as it places requests), and {@code unlisted} more busy slots left out of {@code times}, each
  * free no sooner than its last entry, {@link Long#MAX_VALUE}: they only count as streams running.
  *
- * <p>Mutable through {@code times}; one forecast belongs to one decision on one thread.
+ * <p>Mutable (through {@code times}, and {@link #replaceWith}); one forecast belongs to one decision on one thread.
  */
 final class SlotForecast {
-    private final long[] times;
-    private final int unlisted;
+    private long[] times;
+    private int unlisted;
 
     SlotForecast(long[] times, int unlisted) {
         this.times = times;
@@ -25,6 +25,12 @@ final class SlotForecast {
     /** Busy slots not in {@link #times()}. */
     int unlisted() {
         return unlisted;
+    }
+
+    /** Takes {@code other}'s figures (a fuller forecast of the same backend), so every holder of this one sees them. */
+    void replaceWith(SlotForecast other) {
+        times = other.times;
+        unlisted = other.unlisted;
     }
 
     /** Streams running at {@code start} (slots still busy then, unlisted ones included) plus the new one. */
