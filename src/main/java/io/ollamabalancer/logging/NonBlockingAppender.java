@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A logback appender that never makes the logging thread wait: it puts the event in a bounded queue and returns; a
@@ -30,20 +31,25 @@ import java.util.concurrent.TimeUnit;
  * and the like.
  *
  * <p>Threading: {@link #append} runs on any thread and only offers to the queue; the attached appenders run on the
- * writer thread only. {@link #stop()} writes out what is queued, waiting at most {@code maxFlushTime} ms. Events are
+ * writer thread only, which takes what is queued in batches and, when it finds nothing, looks again 10 ms later
+ * instead of waiting to be signalled: a signal per event would make every logging thread wake the writer (a
+ * system call, then a thread switch on a busy machine) for each line. {@link #stop()} writes out what is queued, waiting at most {@code maxFlushTime} ms. Events are
  * owned by the queue until the writer has handed them on; {@link ILoggingEvent#prepareForDeferredProcessing()} is
- * called before queuing so that the message and thread name are fixed on the caller's thread.
+ * called before queuing so that the message and thread name are fixed on the caller's thread (with
+ * {@link #setDeferredFormatting deferred formatting}, only the thread name and the MDC).
  */
 public final class NonBlockingAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         implements AppenderAttachable<ILoggingEvent> {
     private static final int BATCH = 256;
-    private static final long IDLE_POLL_MILLIS = 1_000;
+    /** How long the writer waits before looking again when the queue was empty: a line appears at most this late. */
+    private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final AppenderAttachableImpl<ILoggingEvent> appenders = new AppenderAttachableImpl<>();
     private DroppedLines drops = DroppedLines.PROCESS;
     private int queueSize = 8192;
     private int discardingThreshold = -1;
     private int maxFlushTime = 2_000;
+    private boolean deferredFormatting;
     private BlockingQueue<ILoggingEvent> queue;
     private int reserve;
     private Thread writer;
@@ -61,6 +67,16 @@ public final class NonBlockingAppender extends UnsynchronizedAppenderBase<ILoggi
     /** INFO and below are dropped while fewer places than this are left; -1 (default) means a fifth of the queue. */
     public void setDiscardingThreshold(int discardingThreshold) {
         this.discardingThreshold = discardingThreshold;
+    }
+
+    /**
+     * Leaves the message to be formatted on the writer thread (default false: on the logging thread). Only for a
+     * logger whose arguments never change after the call (the access log's line is an immutable record formatted
+     * by its {@code toString()}): the event keeps references to them until it is written. The thread name and the
+     * MDC are still fixed on the logging thread.
+     */
+    public void setDeferredFormatting(boolean deferredFormatting) {
+        this.deferredFormatting = deferredFormatting;
     }
 
     /** How long {@link #stop()} waits for the queued events to be written, in milliseconds. Default 2000. */
@@ -102,7 +118,12 @@ public final class NonBlockingAppender extends UnsynchronizedAppenderBase<ILoggi
             drops.dropped();
             return;
         }
-        event.prepareForDeferredProcessing();
+        if (deferredFormatting) {
+            event.getThreadName();
+            event.getMDCPropertyMap();
+        } else {
+            event.prepareForDeferredProcessing();
+        }
         if (!queue.offer(event)) {
             drops.dropped();
         }
@@ -112,14 +133,12 @@ public final class NonBlockingAppender extends UnsynchronizedAppenderBase<ILoggi
         Logger log = LoggerFactory.getLogger(NonBlockingAppender.class);
         List<ILoggingEvent> batch = new ArrayList<>(BATCH);
         while (running || !queue.isEmpty()) {
-            try {
-                ILoggingEvent first = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
-                if (first != null) {
-                    batch.add(first);
-                    queue.drainTo(batch, BATCH - 1);
-                }
-            } catch (InterruptedException stopping) {
-                // stop() interrupts a writer waiting for work; the loop condition decides whether to go on
+            if (queue.drainTo(batch, BATCH) == 0) {
+                // Nothing queued: look again a moment later. The writer is never woken per event, so a logging
+                // thread (an event loop writing the access line) never pays for a wake-up; stop() unparks it.
+                LockSupport.parkNanos(IDLE_PARK_NANOS);
+                Thread.interrupted(); // a stop() while parked: the loop condition decides whether to go on
+                continue;
             }
             for (ILoggingEvent e : batch) {
                 appenders.appendLoopOnAppenders(e);

@@ -19,7 +19,7 @@ import java.util.Locale;
  *
  * <p>Thread-safe and stateless. It runs on event loops, so the {@code access} logger goes through an
  * asynchronous appender ({@code io.ollamabalancer.logging.NonBlockingAppender} in {@code logback.xml}) that drops
- * rather than waits; nothing is formatted when the logger is off.
+ * rather than waits and formats the line on its writer thread; nothing is formatted when the logger is off.
  */
 public final class AccessLog implements RequestObserver {
     public static final String LOGGER = "access";
@@ -46,7 +46,19 @@ public final class AccessLog implements RequestObserver {
     @Override
     public void requestCompleted(CompletedRequest r) {
         if (log.isInfoEnabled()) {
-            log.info(format == Format.JSON ? json(r) : plain(r));
+            log.info("{}", new Line(format, r));
+        }
+    }
+
+    /**
+     * One request's line, formatted when the logging system asks ({@code toString()}): with the shipped
+     * {@code logback.xml} on the access log's writer thread, not on the event loop that finished the request.
+     * Immutable, as the record it formats.
+     */
+    private record Line(Format format, CompletedRequest r) {
+        @Override
+        public String toString() {
+            return format == Format.JSON ? json(r) : plain(r);
         }
     }
 

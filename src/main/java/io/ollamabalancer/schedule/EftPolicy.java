@@ -1,7 +1,9 @@
 package io.ollamabalancer.schedule;
 
 import io.ollamabalancer.backend.Backend;
+import io.ollamabalancer.estimate.Speeds;
 
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Earliest estimated finish time, with late binding: the default policy.
  *
  * <p>It plans the first {@code lookahead} waiting requests (of all models, in queue order) as a list schedule over
- * virtual slot-free times: each busy slot frees when its job is predicted to end ({@link Predictor#slotFreeTimes}),
+ * virtual slot-free times: each busy slot frees when its job is predicted to end ({@link Predictor#slotForecast}),
  * and each request in turn is placed where it would finish first, counting the wait for a slot, the load (or
  * reload) if the model is cold there, and that backend's speed for the model at the concurrency it would see.
  * A request placed on a busy backend reserves that slot in the plan and stays queued; the first request whose best
@@ -63,13 +65,18 @@ public final class EftPolicy implements DispatchPolicy {
         long now = predictor.now();
         double w = predictor.confidence();
         PlacementPlan placement = predictor.placement();
-        Map<Backend, long[]> slots = new IdentityHashMap<>();
-        Map<Backend, Switch> switches = new IdentityHashMap<>();
+        // Sized for the first request's candidates (often the only ones); a default-sized map was the largest
+        // allocation of the decision. Switches are rare (a cold start planned): made when one is.
+        Map<Backend, SlotForecast> slots = new IdentityHashMap<>(window.has(0) ? window.candidates(0).size() : 1);
+        Map<Backend, Switch> switches = null;
+        List<Row> rows = new ArrayList<>(4);
         int turn = rotation.getAndIncrement();
         for (int i = 0; i < limit && window.has(i); i++) {
             PendingRequest r = window.request(i);
             List<Backend> candidates = window.candidates(i);
+            Row row = row(rows, candidates, r);
             String affine = predictor.affinityBackend(r, now);
+            double output = predictor.expectedOutput(r, w);
             Backend best = null;
             long bestStart = 0;
             long bestFinish = Long.MAX_VALUE;
@@ -84,11 +91,23 @@ public final class EftPolicy implements DispatchPolicy {
             double nowScore = Double.MAX_VALUE;
             int n = candidates.size();
             for (int k = 0; k < n; k++) {
-                Backend b = candidates.get(Math.floorMod(turn + k, n));
-                long[] free = slots.computeIfAbsent(b, x -> predictor.slotFreeTimes(x, now, w,
-                        predictor.serviceNanos(r, x, x.maxConcurrency(), false, 0), lookahead + 1));
-                Switch sw = switches.get(b);
-                boolean cold = !predictor.isWarm(b, r, now);
+                int at = Math.floorMod(turn + k, n);
+                Backend b = candidates.get(at);
+                SlotForecast forecast = row.forecasts[at];
+                if (forecast == null) {
+                    forecast = slots.get(b);
+                    if (forecast == null) {
+                        forecast = predictor.slotForecast(b, now, w, r, lookahead + 1);
+                        slots.put(b, forecast);
+                    }
+                    row.forecasts[at] = forecast;
+                }
+                long[] free = forecast.times();
+                Switch sw = switches == null ? null : switches.get(b);
+                if (row.warm[at] == UNKNOWN) {
+                    row.warm[at] = predictor.isWarm(b, r, now) ? WARM : COLD;
+                }
+                boolean cold = row.warm[at] == COLD;
                 long start = free[0];
                 ColdStart coldStart = null;
                 if (sw != null && sw.model().equals(r.modelKey())) {
@@ -108,16 +127,18 @@ public final class EftPolicy implements DispatchPolicy {
                     coldStart = predictor.coldStart(b, r.modelKey(), now, w, placement,
                             sw == null ? null : sw.model());
                     barrier = Math.max(barrier, coldStart.waitNanos());
-                    if (barrier > start && free.length > 0 && free[free.length - 1] == Long.MAX_VALUE) {
-                        // The busy slots were only counted (Predictor.slotFreeTimes); starting at a reload barrier
+                    if (barrier > start && forecast.countedOnly()) {
+                        // The busy slots were only counted (Predictor.slotForecast); starting at a reload barrier
                         // needs to know which of them end before it. Cold starts are rare: predict them all.
-                        free = predictor.slotFreeTimes(b, now, w, predictor.serviceNanos(r, b, b.maxConcurrency(),
-                                false, 0));
-                        slots.put(b, free);
+                        forecast.replaceWith(predictor.slotForecast(b, now, w, r, Integer.MAX_VALUE));
                     }
                     start = Math.max(start, barrier);
                 }
-                long finish = start + predictor.serviceNanos(r, b, streamsAt(free, start), cold, w);
+                if (row.speeds[at] == null) {
+                    row.speeds[at] = predictor.speeds(b, r);
+                }
+                long finish = start + Predictor.serviceNanos(row.speeds[at], r, forecast.streamsAt(start), cold,
+                        output);
                 double score = finish + (coldStart == null ? 0 : coldStart.penaltyNanos());
                 if (start == 0 && b.hasFreeSlot() && score < nowScore) {
                     now0 = b;
@@ -155,19 +176,68 @@ public final class EftPolicy implements DispatchPolicy {
                 // keeps short jobs from queueing behind a fast backend (the median) at a small cost in the mean.
                 return new Selection(i, now0);
             }
-            if (bestCold != null && !switches.containsKey(best)) {
-                long load = bestFinish - bestStart - predictor.serviceNanos(r, best, 1, false, w);
+            if (bestCold != null && (switches == null || !switches.containsKey(best))) {
+                long load = bestFinish - bestStart - predictor.serviceNanosWith(r, best, 1, false, output);
+                if (switches == null) {
+                    switches = new IdentityHashMap<>();
+                }
                 switches.put(best, new Switch(r.modelKey(), bestStart + Math.max(0, load)));
             }
-            reserve(slots.get(best), bestFinish);
+            reserve(slots.get(best).times(), bestFinish);
         }
         return null;
+    }
+
+    private static final byte UNKNOWN = 0;
+    private static final byte WARM = 1;
+    private static final byte COLD = 2;
+
+    /**
+     * What one decision has looked up about one candidate list for requests of one model and runner options, by
+     * position in the list: each backend's slot forecast (the plan's own, shared by every row that has the
+     * backend), the model's speeds there, and whether its instance is warm there. A window's requests of one model
+     * mostly share one list ({@link QueueWindow#candidates}), so a decision asks the predictor once per backend and
+     * model instead of once per request and backend (a lookahead of 16 on 16 backends made 256 of each).
+     */
+    private static final class Row {
+        final List<Backend> candidates;
+        final String model;
+        final String runnerOptions;
+        final SlotForecast[] forecasts;
+        final Speeds[] speeds;
+        final byte[] warm;
+
+        Row(List<Backend> candidates, String model, String runnerOptions) {
+            this.candidates = candidates;
+            this.model = model;
+            this.runnerOptions = runnerOptions;
+            int n = candidates.size();
+            this.forecasts = new SlotForecast[n];
+            this.speeds = new Speeds[n];
+            this.warm = new byte[n];
+        }
+
+        boolean serves(List<Backend> list, PendingRequest r) {
+            return list == candidates && model.equals(r.modelKey()) && runnerOptions.equals(Predictor.runnerOptions(r));
+        }
+    }
+
+    /** {@code r}'s row among {@code rows} (the same list, model and runner options), made and added when missing. */
+    private static Row row(List<Row> rows, List<Backend> candidates, PendingRequest r) {
+        for (Row row : rows) {
+            if (row.serves(candidates, r)) {
+                return row;
+            }
+        }
+        Row fresh = new Row(candidates, r.modelKey(), Predictor.runnerOptions(r));
+        rows.add(fresh);
+        return fresh;
     }
 
     /**
      * The plan's earliest slot ({@code free[0]}) is taken until {@code finish}: moved to its place among the later
      * ones. The array stays ascending when it was, and its leading zeros stay in front when only those were
-     * sorted ({@link Predictor#slotFreeTimes(Backend, long, double, long, int)}).
+     * sorted ({@link Predictor#slotForecast}).
      */
     private static void reserve(long[] free, long finish) {
         long v = Math.max(free[0], finish);
@@ -177,17 +247,6 @@ public final class EftPolicy implements DispatchPolicy {
             j++;
         }
         free[j] = v;
-    }
-
-    /** Streams running at {@code start} (slots still busy then) plus the new one. */
-    private static int streamsAt(long[] free, long start) {
-        int busy = 0;
-        for (long t : free) {
-            if (t > start) {
-                busy++;
-            }
-        }
-        return busy + 1;
     }
 
     @Override

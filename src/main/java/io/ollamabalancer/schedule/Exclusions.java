@@ -28,6 +28,11 @@ public final class Exclusions {
         reasons.merge(backend, kind, (old, now) -> old.excludesBackend() ? old : now);
     }
 
+    /** Whether the request has failed nowhere yet. */
+    public boolean isEmpty() {
+        return reasons.isEmpty();
+    }
+
     /** Every backend the request failed on, whatever the reason (what to avoid while another can serve). */
     public Set<Backend> all() {
         return reasons.keySet();
@@ -54,6 +59,9 @@ public final class Exclusions {
      * it has not failed on for a reason that excludes a backend.
      */
     public List<Backend> candidates(Fleet fleet, String modelKey) {
+        if (reasons.isEmpty()) {
+            return fleet.candidates(modelKey, null); // the common case: no lookup in an empty set per backend
+        }
         List<Backend> preferred = fleet.candidates(modelKey, reasons.keySet());
         if (!preferred.isEmpty() || reasons.isEmpty()) {
             return preferred;

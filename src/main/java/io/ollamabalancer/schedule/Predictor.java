@@ -241,9 +241,30 @@ public final class Predictor {
 
     /** Predicted time from start to end of {@code r} on {@code b} with {@code streams} streams there. */
     public long serviceNanos(PendingRequest r, Backend b, int streams, boolean cold, double w) {
-        Speeds s = cost.speeds(b.name(), r.modelKey());
-        double out = w * specificOutput(r) + (1 - w) * genericOutput(r);
-        return s.serviceNanos(r.estimate().promptTokens(), out, streams, cold) + OVERHEAD_NANOS;
+        return serviceNanosWith(r, b, streams, cold, expectedOutput(r, w));
+    }
+
+    /**
+     * The output tokens {@link #serviceNanos} expects of {@code r}, blending the two predictors with weight {@code w}:
+     * the same on every backend, so a decision weighing many backends for one request asks once.
+     */
+    double expectedOutput(PendingRequest r, double w) {
+        return w * specificOutput(r) + (1 - w) * genericOutput(r);
+    }
+
+    /** As {@link #serviceNanos}, with {@code r}'s {@link #expectedOutput} at hand. */
+    long serviceNanosWith(PendingRequest r, Backend b, int streams, boolean cold, double expectedOutput) {
+        return serviceNanos(speeds(b, r), r, streams, cold, expectedOutput);
+    }
+
+    /** What is known of the speed of {@code r}'s model on {@code b}. */
+    Speeds speeds(Backend b, PendingRequest r) {
+        return cost.speeds(b.name(), r.modelKey());
+    }
+
+    /** As {@link #serviceNanos}, with {@code r}'s {@link #speeds} on the backend and {@link #expectedOutput}. */
+    static long serviceNanos(Speeds s, PendingRequest r, int streams, boolean cold, double expectedOutput) {
+        return s.serviceNanos(r.estimate().promptTokens(), expectedOutput, streams, cold) + OVERHEAD_NANOS;
     }
 
     /** Expected service of {@code r} on the fleet's typical backend, warm and alone: its size for SJF order. */
@@ -312,36 +333,53 @@ public final class Predictor {
      * job (hundreds on a big backend, for every decision) would be work for nothing.
      */
     public long[] slotFreeTimes(Backend b, long now, double w, long unknownNanos, int maxIdle) {
+        return forecast(b, now, w, unknownNanos, null, maxIdle, false).times();
+    }
+
+    /**
+     * The slot-free times the {@code eft} plan works on: as {@link #slotFreeTimes(Backend, long, double, long, int)},
+     * with two savings, since it runs for every candidate of every decision. The time of a slot in use without a job
+     * in this ledger is {@code like}'s service on {@code b} at full concurrency, computed only when such a slot is
+     * there. And when all {@code maxIdle} zeros are there, the busy slots are not listed one by one: the times end
+     * with a single {@link Long#MAX_VALUE}, and {@link SlotForecast#unlisted()} says how many more such slots it
+     * stands for (a backend with hundreds of slots in use must not cost an array of hundreds per decision).
+     */
+    SlotForecast slotForecast(Backend b, long now, double w, PendingRequest like, int maxIdle) {
+        return forecast(b, now, w, -1, like, maxIdle, true);
+    }
+
+    private SlotForecast forecast(Backend b, long now, double w, long unknownNanos, PendingRequest like, int maxIdle,
+                                  boolean compact) {
         int slots = b.maxConcurrency();
         int used = Math.max(0, Math.min(slots, b.slotsInUse()));
         int idle = Math.min(slots - used, Math.max(0, maxIdle));
         if (maxIdle > 0 && idle == maxIdle) {
-            long[] t = new long[idle + used];
-            Arrays.fill(t, idle, idle + used, Long.MAX_VALUE);
-            return t;
+            int listed = compact ? Math.min(used, 1) : used;
+            long[] t = new long[idle + listed];
+            Arrays.fill(t, idle, idle + listed, Long.MAX_VALUE);
+            return new SlotForecast(t, used - listed);
         }
-        long[] rem = new long[used];
-        int n = 0;
+        long[] t = new long[idle + used];
+        int n = idle;
         // Jobs on a backend mostly share a model: its figures are looked up once per run of equal models.
         String model = null;
         RequestEstimator.Outputs outputs = null;
         for (RunningJob j : workload.running(b.name())) {
-            if (n == used) {
+            if (n == t.length) {
                 break;
             }
             if (!j.embedding() && (outputs == null || !j.modelKey().equals(model))) {
                 model = j.modelKey();
                 outputs = estimator.outputs(model);
             }
-            rem[n++] = remainingNanos(j, now, w, j.embedding() ? null : outputs);
+            t[n++] = remainingNanos(j, now, w, j.embedding() ? null : outputs);
         }
-        for (int i = n; i < used; i++) {
-            rem[i] = unknownNanos;
+        if (n < t.length) {
+            long unknown = like == null ? unknownNanos : serviceNanos(like, b, slots, false, 0);
+            Arrays.fill(t, n, t.length, unknown);
         }
-        long[] t = new long[idle + used];
-        System.arraycopy(rem, 0, t, idle, used);
         Arrays.sort(t);
-        return t;
+        return new SlotForecast(t, 0);
     }
 
     /** The backend that recently served this chat's prefix, or {@code null}. */
@@ -478,7 +516,7 @@ public final class Predictor {
         return e.hasCap() ? e.outputCap() : r.request().maxOutputTokens();
     }
 
-    private static String runnerOptions(PendingRequest r) {
+    static String runnerOptions(PendingRequest r) {
         String o = r.request().runnerOptionsKey();
         return o == null ? "" : o;
     }

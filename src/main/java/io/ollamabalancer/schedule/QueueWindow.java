@@ -80,7 +80,7 @@ public final class QueueWindow {
         return entries.get(i).getValue();
     }
 
-    /** Available backends that have the request's model and are not excluded for it; never empty. */
+    /** Available backends that have the request's model and are not excluded for it; never empty. Requests of one model that failed nowhere may share one list within a decision: read it, never change it. */
     public List<Backend> candidates(int i) {
         return candidates.get(i);
     }

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -338,7 +339,8 @@ public final class Scheduler implements AutoCloseable {
     public void drainAll() {
         int lost = 0;
         while (lost < MAX_LOST_RACES && anyFreeSlot()) {
-            QueueWindow window = QueueWindow.merged(queueList, policy.lookahead(), this::admit);
+            Map<String, List<Backend>> unexcluded = new HashMap<>(4);
+            QueueWindow window = QueueWindow.merged(queueList, policy.lookahead(), e -> admit(e, unexcluded));
             if (!window.has(0)) {
                 return;
             }
@@ -375,15 +377,22 @@ public final class Scheduler implements AutoCloseable {
         return false;
     }
 
-    /** The entry's candidates, or null after dropping it (cancelled, or no backend can serve it any more). */
-    private List<Backend> admit(Map.Entry<ModelQueue.QueueKey, PendingRequest> e) {
+    /**
+     * The entry's candidates, or null after dropping it (cancelled, or no backend can serve it any more). The
+     * candidates of a request that failed nowhere depend on its model only: {@code unexcluded} keeps them per model
+     * for one decision, so a window of many requests walks the fleet once per model, not once per request.
+     */
+    private List<Backend> admit(Map.Entry<ModelQueue.QueueKey, PendingRequest> e,
+                                Map<String, List<Backend>> unexcluded) {
         PendingRequest r = e.getValue();
         ModelQueue queue = queues.get(r.modelKey());
         if (r.isCancelled()) {
             remove(queue, e.getKey(), r);
             return null;
         }
-        List<Backend> candidates = r.excluded().candidates(fleet, queue.modelKey());
+        List<Backend> candidates = r.excluded().isEmpty()
+                ? unexcluded.computeIfAbsent(queue.modelKey(), m -> fleet.candidates(m, null))
+                : r.excluded().candidates(fleet, queue.modelKey());
         if (candidates.isEmpty()) {
             if (remove(queue, e.getKey(), r)
                     && r.transition(PendingRequest.State.QUEUED, PendingRequest.State.CANCELLED)) {

@@ -29,6 +29,7 @@ class NonBlockingAppenderTest {
     /** The attached appender: records what it is given; {@link #stall()} makes it wait, as a full pipe would. */
     private static final class Output extends AppenderBase<ILoggingEvent> {
         final List<String> lines = new CopyOnWriteArrayList<>();
+        final List<String> threads = new CopyOnWriteArrayList<>();
         final CountDownLatch stalled = new CountDownLatch(1);
         volatile CountDownLatch release = new CountDownLatch(0);
 
@@ -48,10 +49,15 @@ class NonBlockingAppenderTest {
                 }
             }
             lines.add(e.getLevel() + " " + e.getFormattedMessage());
+            threads.add(e.getThreadName());
         }
     }
 
     private NonBlockingAppender start(int queueSize, int discardingThreshold) {
+        return start(queueSize, discardingThreshold, false);
+    }
+
+    private NonBlockingAppender start(int queueSize, int discardingThreshold, boolean deferredFormatting) {
         output.setContext(context);
         output.start();
         appender = new NonBlockingAppender();
@@ -60,6 +66,7 @@ class NonBlockingAppenderTest {
         appender.setQueueSize(queueSize);
         appender.setDiscardingThreshold(discardingThreshold);
         appender.setDrops(drops);
+        appender.setDeferredFormatting(deferredFormatting);
         appender.addAppender(output);
         appender.start();
         assertThat(appender.isStarted()).isTrue();
@@ -155,5 +162,36 @@ class NonBlockingAppenderTest {
         } finally {
             own.detachAppender(warnings);
         }
+    }
+
+    /** An argument that says on which thread it was turned into text. */
+    private static final Object WHERE_FORMATTED = new Object() {
+        @Override
+        public String toString() {
+            return "formatted on " + Thread.currentThread().getName();
+        }
+    };
+
+    private void logWhereFormatted() {
+        appender.doAppend(new LoggingEvent(Logger.FQCN, source, Level.INFO, "{}", null,
+                new Object[] {WHERE_FORMATTED}));
+    }
+
+    @Test
+    void withDeferredFormattingTheWriterFormatsTheMessageAndTheThreadNameStaysTheCallers() {
+        start(16, -1, true);
+        logWhereFormatted();
+        appender.stop();
+        assertThat(output.lines).containsExactly("INFO formatted on log-writer-test");
+        assertThat(output.threads).containsExactly(Thread.currentThread().getName());
+    }
+
+    @Test
+    void byDefaultTheCallerFormatsTheMessage() {
+        start(16, -1);
+        logWhereFormatted();
+        appender.stop();
+        assertThat(output.lines).containsExactly("INFO formatted on " + Thread.currentThread().getName());
+        assertThat(output.threads).containsExactly(Thread.currentThread().getName());
     }
 }

@@ -82,4 +82,29 @@ class RequestTrackerTest {
         assertThat(none.find("x")).isNull();
         assertThat(none.size()).isZero();
     }
+
+    @Test
+    void ofEndedRequestsSharingAClientIdTheNewerAnswersWhicheverEndedLast() {
+        TrackedRequest old = tracker.track(1, "same", pending(1));
+        TrackedRequest newer = tracker.track(2, "same", pending(2));
+        tracker.ended(newer, 200, "ok");
+        tracker.ended(old, 200, "ok");
+        assertThat(tracker.find("same")).isSameAs(newer);
+        assertThat(tracker.find("1")).isSameAs(old);
+        assertThat(tracker.find("2")).isSameAs(newer);
+        assertThat(tracker.size()).isEqualTo(2);
+    }
+
+    @Test
+    void aRequestInFlightStaysFoundHoweverManyEndMeanwhile() {
+        TrackedRequest live = tracker.track(1, "keep", pending(1));
+        for (int i = 2; i < RequestTracker.MAX_DONE + 100; i++) {
+            tracker.ended(tracker.track(i, "c" + i, pending(i)), 200, "ok");
+        }
+        assertThat(tracker.find("keep")).isSameAs(live);
+        assertThat(tracker.find("1")).isSameAs(live);
+        assertThat(tracker.find("c2")).as("pushed out of the ring by newer ones").isNull();
+        assertThat(tracker.find("c" + (RequestTracker.MAX_DONE + 99))).isNotNull();
+        assertThat(tracker.size()).isEqualTo(RequestTracker.MAX_DONE + 1);
+    }
 }

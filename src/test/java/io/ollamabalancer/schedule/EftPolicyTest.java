@@ -264,14 +264,20 @@ class EftPolicyTest {
         return s.predictor().running(b).get(0).request();
     }
 
-    @Test
-    void slotFreeTimesSkipPredictingBusySlotsAPlanCannotReach() {
-        Fleet fleet = Fixtures.fleet("big:8:" + MODEL);
+    /** {@code fleet}'s backend "big" (8 slots) trained, then running 5 requests of varied length. */
+    private Scheduling fiveOfEightBusy(Fleet fleet) {
         Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
         train(s, "big", 3000, 300);
         for (int i = 0; i < 5; i++) {
             submit(s, 100 + 50 * i, new Fixtures.Target());
         }
+        return s;
+    }
+
+    @Test
+    void slotFreeTimesSkipPredictingBusySlotsAPlanCannotReach() {
+        Fleet fleet = Fixtures.fleet("big:8:" + MODEL);
+        Scheduling s = fiveOfEightBusy(fleet);
         Backend big = fleet.byName("big");
         assertThat(big.slotsInUse()).isEqualTo(5);
         Predictor p = s.predictor();
@@ -288,5 +294,32 @@ class EftPolicyTest {
                 assertThat(all[i]).isGreaterThanOrEqualTo(all[i - 1]);
             }
         }
+    }
+
+    @Test
+    void thePlansForecastListsOneBusySlotForAllThoseOnlyCountedAndCountsTheRestAsStreams() {
+        Fleet fleet = Fixtures.fleet("big:8:" + MODEL);
+        Scheduling s = fiveOfEightBusy(fleet);
+        Backend big = fleet.byName("big");
+        Predictor p = s.predictor();
+        long now = clock.getAsLong();
+        PendingRequest like = pendingOn(s, big);
+        SlotForecast compact = p.slotForecast(big, now, 1.0, like, 3);
+        assertThat(compact.times()).containsExactly(0, 0, 0, Long.MAX_VALUE);
+        assertThat(compact.unlisted()).isEqualTo(4);
+        assertThat(compact.countedOnly()).isTrue();
+        long[] listed = p.slotFreeTimes(big, now, 1.0, 1L, 3);
+        for (long start : new long[] {0, 1, 1_000_000_000L}) {
+            int streams = 1;
+            for (long t : listed) {
+                streams += t > start ? 1 : 0;
+            }
+            assertThat(compact.streamsAt(start)).as("streams at %d", start).isEqualTo(streams).isEqualTo(6);
+        }
+        // Every busy slot predicted: the same times as the long form, nothing unlisted.
+        SlotForecast full = p.slotForecast(big, now, 1.0, like, Integer.MAX_VALUE);
+        assertThat(full.unlisted()).isZero();
+        assertThat(full.countedOnly()).isFalse();
+        assertThat(full.times()).containsExactly(p.slotFreeTimes(big, now, 1.0, 1L, Integer.MAX_VALUE));
     }
 }
