@@ -120,61 +120,63 @@ final class RawBodySplitter extends ChannelInboundHandlerAdapter {
         return j;
     }
 
-    /** Walks body bytes from {@code in[i]}: data chunks go out raw, the last chunk to the decoder. */
+    /**
+     * Walks body bytes from {@code in[i]}: data chunks go out raw, the last chunk to the decoder. The state is settled
+     * before anything is handed on, since what the bytes reach may end the exchange (and disarm this) at once.
+     */
     private int body(ChannelHandlerContext ctx, ByteBuf in, int i, int end) {
-        int held = heldLine == null ? 0 : heldLine.readableBytes();
-        long chunksBefore = framing.chunks();
+        ChunkFraming f = framing;
+        ByteBuf line = heldLine;
+        int held = line == null ? 0 : line.readableBytes();
+        long chunksBefore = f.chunks();
         int stop;
         try {
-            stop = framing.scan(in, i, end);
+            stop = f.scan(in, i, end);
         } catch (ChunkFramingException e) {
-            reset();
-            mode = Mode.PASS;
+            disarm();
             ctx.fireExceptionCaught(e);
             return end;
         }
-        if (held > 0 && framing.chunks() > chunksBefore) {
-            // The held line was a data chunk's size line: it goes out first, in order.
-            ByteBuf line = heldLine;
+        // A held line that ended as a data chunk's size line goes out first, in order; else it is still the current one.
+        boolean lineWasData = held > 0 && f.chunks() > chunksBefore;
+        if (f.atLast()) {
+            // The last chunk's line (begun in the held bytes, unless they were data) and what follows go to the decoder.
             heldLine = null;
-            held = 0;
-            body.rawBody(line);
-        }
-        if (framing.atLast()) {
-            // The last chunk's line (begun in the held bytes, if any are left) and what follows go to the decoder.
-            int dataEnd = stop - (framing.sizeLineBytes() - held);
+            framing = null;
+            mode = Mode.PASS;
+            int dataEnd = stop - (f.sizeLineBytes() - (lineWasData ? 0 : held));
+            if (lineWasData) {
+                body.rawBody(line);
+            }
             if (dataEnd > i) {
                 body.rawBody(in.retainedSlice(i, dataEnd - i));
             }
-            ByteBuf line = heldLine;
-            reset0();
-            mode = Mode.PASS;
-            if (line != null) {
+            if (line != null && !lineWasData) {
                 ctx.fireChannelRead(line);
             }
             return dataEnd;
         }
-        int pending = framing.sizeLineBytes();
-        if (held > 0) {
+        if (held > 0 && !lineWasData) {
             // Still inside the line that began earlier: all of this read is more of it.
-            heldLine.writeBytes(in, i, end - i);
+            line.writeBytes(in, i, end - i);
             return end;
         }
+        int pending = f.sizeLineBytes();
         int dataEnd = end - pending;
-        if (dataEnd > i) {
-            body.rawBody(in.retainedSlice(i, dataEnd - i));
-        }
+        heldLine = null;
         if (pending > 0) {
             heldLine = ctx.alloc().buffer(Math.max(16, pending));
             heldLine.writeBytes(in, dataEnd, pending);
         }
+        if (lineWasData) {
+            body.rawBody(line);
+        }
+        if (dataEnd > i) {
+            // The usual case, a whole read of data chunks, passes the read buffer itself.
+            body.rawBody(i == in.readerIndex() && dataEnd == in.writerIndex() ? in.retain()
+                    : in.retainedSlice(i, dataEnd - i));
+        }
         return end;
-    }
-
-    /** Forgets the body's state; the held line, if any, is the caller's now. */
-    private void reset0() {
-        framing = null;
-        heldLine = null;
     }
 
     private void reset() {
