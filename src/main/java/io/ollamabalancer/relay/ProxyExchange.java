@@ -189,6 +189,9 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
         state = State.SENT;
         firstByteBudgetNanos = firstByteBudget();
         relay.sent(firstByteBudgetNanos);
+        if (relay.takesChunkedBytes(request)) {
+            call.passChunkedBodyRaw();
+        }
         call.send(up);
     }
 
@@ -231,23 +234,48 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
     }
 
     @Override
+    public void onUpstreamChunkedBytes(ByteBuf bytes) {
+        relay.chunkedBytes(bytes);
+    }
+
+    @Override
     public void onPart(HttpContent part) {
         ByteBuf bytes = part.content();
         sniffer.feed(bytes);
         if (bytes.isReadable()) {
-            long now = System.nanoTime();
-            if (lastChunkNanos >= 0) {
-                if (gaps == null) {
-                    // Resolved at the second chunk, not per chunk: a response of one chunk never names a series.
-                    gaps = rc.observer().tokenGaps(modelLabel(), call.backend().name());
-                }
-                gaps.record(now - lastChunkNanos);
-            }
-            lastChunkNanos = now;
+            onChunks(1);
         }
         if (part instanceof LastHttpContent) {
             sniffer.finish();
         }
+    }
+
+    @Override
+    public void onData(ByteBuf buf, int from, int to) {
+        sniffer.feed(buf, from, to);
+    }
+
+    /** Records the gap before the first of {@code n} chunks that came together, and none (0) between them. */
+    @Override
+    public void onChunks(long n) {
+        if (n <= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        long recorded = lastChunkNanos >= 0 ? n : n - 1;
+        if (recorded > 0) {
+            if (gaps == null) {
+                // Resolved at the second chunk, not per chunk: a response of one chunk never names a series.
+                gaps = rc.observer().tokenGaps(modelLabel(), call.backend().name());
+            }
+            if (lastChunkNanos >= 0) {
+                gaps.record(now - lastChunkNanos);
+            }
+            for (long k = 1; k < n; k++) {
+                gaps.record(0);
+            }
+        }
+        lastChunkNanos = now;
     }
 
     @Override

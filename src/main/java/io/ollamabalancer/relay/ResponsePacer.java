@@ -1,5 +1,6 @@
 package io.ollamabalancer.relay;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
@@ -23,6 +24,10 @@ import io.netty.handler.codec.http.HttpResponse;
  * with the void promise (no promise, no listener per chunk): a failed write surfaces as the client pipeline's
  * {@code exceptionCaught}, which closes the connection, and the exchange learns of it from the close. The head and
  * the last part keep real promises, for the handlers that act when a response starts or ends.
+ *
+ * <p>Raw chunked bytes ({@link #chunkedBytes}) are written below the client's HTTP encoder (from its context), so
+ * they are neither framed again nor seen by the handlers above it; they are ordered with the head and the last part,
+ * which go through the whole pipeline, because every handler between passes writes on at once.
  *
  * <p>Threading: one per exchange, confined to the client's event loop (which is also the upstream channel's).
  */
@@ -52,6 +57,16 @@ final class ResponsePacer {
     /** Writes a part that is not the last one; it is flushed when the burst ends. */
     void part(HttpContent part) {
         client.write(part, client.voidPromise());
+        flushPending = true;
+        readWanted = true;
+    }
+
+    /**
+     * Writes bytes already in the client's chunked framing (whole or partial chunks, size lines included) past the
+     * client's HTTP encoder, whose context is {@code encoder}; flushed when the burst ends. Ownership passes.
+     */
+    void chunkedBytes(ChannelHandlerContext encoder, ByteBuf bytes) {
+        encoder.write(bytes, encoder.voidPromise());
         flushPending = true;
         readWanted = true;
     }

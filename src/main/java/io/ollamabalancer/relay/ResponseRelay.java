@@ -1,16 +1,22 @@
 package io.ollamabalancer.relay;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.ollamabalancer.upstream.ChunkFraming;
 import io.ollamabalancer.schedule.PendingRequest;
 
 /**
@@ -27,6 +33,13 @@ import io.ollamabalancer.schedule.PendingRequest;
  *
  * <p>The per-part path allocates nothing and flushes nothing: a part is written with the void promise and the flush
  * comes at the burst's end.
+ *
+ * <p>A chunked body to an HTTP/1.1 client whose answer is chunked too crosses raw when the exchange asks for it
+ * ({@link #takesChunkedBytes}): the backend's data chunks come as the bytes that arrived, framing included, and are
+ * written below the client's HTTP encoder, with no decoding and no re-framing; the head and the last chunk still
+ * go through both codecs. The owner reads the chunks' data on the way ({@link Owner#onData}). A failure mid-body
+ * then ends the answer with the error line only if the client's bytes end between two chunks; inside a chunk
+ * (the backend died in the middle of one) the connection is closed, which tells the client it was cut.
  *
  * <p>Buffers: every upstream part handed to {@link #message} is written to the client (ownership moves on) or
  * released. Threading: one per exchange, confined to the client's event loop (also the upstream channel's).
@@ -46,6 +59,14 @@ final class ResponseRelay {
 
         /** A part arrived, before it is written (the last one included): the owner may read it, not keep it. */
         default void onPart(HttpContent part) {
+        }
+
+        /** Data bytes of raw chunks ({@link ResponseRelay#chunkedBytes}), read in place before they are written. */
+        default void onData(ByteBuf buf, int from, int to) {
+        }
+
+        /** {@code n} more chunks arrived raw in one read (their data went to {@link #onData}). */
+        default void onChunks(long n) {
         }
 
         /** Whether an error object in the ended response counts against the backend (a generation's). */
@@ -79,6 +100,10 @@ final class ResponseRelay {
      */
     private boolean skipping;
     private boolean ended;
+    /** The client codec's context, below which raw chunks are written; {@code null} unless they are taken raw. */
+    private ChannelHandlerContext encoder;
+    /** The raw chunks' framing, as the client received it; {@code null} unless they are taken raw. */
+    private ChunkFraming framing;
 
     /**
      * @param id        the request id sent back in {@code X-Request-Id}
@@ -117,7 +142,38 @@ final class ResponseRelay {
         return firstByteNanos;
     }
 
+    /**
+     * Whether a chunked body for {@code clientRequest} can cross raw, and if so prepares for it: the client speaks
+     * HTTP/1.1 (an HTTP/1.0 client gets the body unframed), the request is not a {@code HEAD} (no body), and the
+     * client pipeline has the HTTP codec to write below. The caller then asks the upstream connection for raw bytes.
+     */
+    boolean takesChunkedBytes(HttpRequest clientRequest) {
+        if (!HttpVersion.HTTP_1_1.equals(clientRequest.protocolVersion())
+                || HttpMethod.HEAD.equals(clientRequest.method())) {
+            return false;
+        }
+        encoder = client.pipeline().context(HttpServerCodec.class);
+        if (encoder == null) {
+            return false;
+        }
+        framing = new ChunkFraming(owner::onData);
+        return true;
+    }
+
     // ---- upstream → client ----
+
+    /** Data chunks of the response's chunked body as the backend framed them; ownership passes. */
+    void chunkedBytes(ByteBuf bytes) {
+        if (ended || head == null || framing == null) {
+            bytes.release();
+            return;
+        }
+        long before = framing.chunks();
+        framing.scan(bytes, bytes.readerIndex(), bytes.writerIndex());
+        deadline.activity();
+        owner.onChunks(framing.chunks() - before);
+        pacer.chunkedBytes(encoder, bytes);
+    }
 
     /** The next thing the upstream codec decoded; ownership passes. */
     void message(HttpObject msg) {
@@ -209,7 +265,10 @@ final class ResponseRelay {
     void failStarted(String message) {
         ended = true;
         deadline.cancel();
-        if (HttpUtil.isTransferEncodingChunked(head)) {
+        if (framing != null && !framing.betweenChunks()) {
+            // The client is inside a chunk the backend did not finish: no line can follow it; the close says so.
+            cut();
+        } else if (HttpUtil.isTransferEncodingChunked(head)) {
             String ct = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
             client.writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(
                     StreamErrors.line(ct == null ? "" : ct, message))));

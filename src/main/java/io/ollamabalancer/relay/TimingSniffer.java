@@ -60,8 +60,11 @@ final class TimingSniffer {
 
     /** Looks at {@code buf}'s readable bytes; the buffer's indices and reference count are untouched. */
     void feed(ByteBuf buf) {
-        int from = buf.readerIndex();
-        int end = buf.writerIndex();
+        feed(buf, buf.readerIndex(), buf.writerIndex());
+    }
+
+    /** Looks at {@code buf[from, end)}, the body's next bytes; the buffer's indices and reference count are untouched. */
+    void feed(ByteBuf buf, int from, int end) {
         while (from < end) {
             int nl = buf.indexOf(from, end, (byte) '\n');
             int stop = nl < 0 ? end : nl;

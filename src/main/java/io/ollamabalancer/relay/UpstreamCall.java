@@ -175,6 +175,11 @@ final class UpstreamCall {
         return conn != null && conn.channel().isWritable();
     }
 
+    /** The coming response's chunked body, if any, is to come raw ({@link UpstreamConnection#passChunkedBodyRaw}). */
+    void passChunkedBodyRaw() {
+        conn.passChunkedBodyRaw();
+    }
+
     /** Asks for the next read from the backend (the channel does not auto-read). */
     void read() {
         if (conn != null) {

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * tls     SslHandler                (https:// backends) bytes ⇄ TLS records; SNI and host name check against
  *                                   the URL's host
+ * raw     RawBodySplitter           (armed per exchange) a chunked body's data chunks past the codec, raw,
+ *                                   to the relay handler; heads and the last chunk to the codec
  * codec   HttpClientCodec           bytes ⇄ HttpObject; remembers request methods so HEAD answers parse
  * idle    IdleStateHandler          fires after the pooled-idle timeout (acted on only while unused)
  * relay   UpstreamResponseHandler   hands parts to the attached exchange, or releases them
@@ -41,8 +43,10 @@ final class UpstreamChannelInitializer extends ChannelInitializer<Channel> {
         if (tls != null) {
             p.addLast(TLS, tls.newHandler(ch.alloc()));
         }
+        UpstreamResponseHandler relay = new UpstreamResponseHandler();
+        p.addLast("raw", relay.splitter());
         p.addLast("codec", new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADERS, 64 * 1024));
         p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
-        p.addLast(RELAY, new UpstreamResponseHandler());
+        p.addLast(RELAY, relay);
     }
 }

@@ -37,6 +37,15 @@ public final class UpstreamConnection {
         handler().attach(listener);
     }
 
+    /**
+     * The coming response's body, if it is chunked, is to reach the listener raw
+     * ({@link UpstreamListener#onUpstreamChunkedBytes}) instead of decoded. Call after {@link #attach}, before the
+     * request is sent; holds for that one response.
+     */
+    public void passChunkedBodyRaw() {
+        handler().passChunkedBodyRaw();
+    }
+
     /** The exchange finished cleanly and the response was complete: the channel may serve the next one. */
     public void release() {
         if (!returned) {

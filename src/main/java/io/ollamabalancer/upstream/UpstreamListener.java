@@ -1,5 +1,6 @@
 package io.ollamabalancer.upstream;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpObject;
 
 /**
@@ -10,6 +11,15 @@ public interface UpstreamListener {
 
     /** A response part; ownership passes to the listener, which must release or forward it. */
     void onUpstreamMessage(HttpObject msg);
+
+    /**
+     * Data chunks of a chunked response body as the backend framed them (chunk-size lines, data and CRLFs, in
+     * order, whole chunks or parts of one), for a listener that asked for them ({@link UpstreamConnection#passChunkedBodyRaw}):
+     * they come between the head and the {@code LastHttpContent}, instead of decoded contents. Ownership passes.
+     */
+    default void onUpstreamChunkedBytes(ByteBuf bytes) {
+        bytes.release();
+    }
 
     /** The upstream channel closed or failed while this listener was attached. */
     void onUpstreamClosed(Throwable cause);

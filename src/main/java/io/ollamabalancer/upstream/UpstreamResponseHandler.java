@@ -1,8 +1,13 @@
 package io.ollamabalancer.upstream;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -12,12 +17,26 @@ import io.netty.util.ReferenceCountUtil;
  * exchange streaming a request body waits for that). Closes the channel when it sat idle in the pool too long.
  * One instance per upstream channel; event-loop confined.
  *
- * <p>Buffers: receives {@link HttpObject}s; ownership passes to the attached {@link UpstreamListener}, otherwise
- * this handler releases them.
+ * <p>It also owns the channel's {@link RawBodySplitter} (which sits before the codec): it arms it for an exchange that
+ * takes a chunked body raw, tells it what each decoded head announces, and hands on the raw body bytes it splits off.
+ *
+ * <p>Buffers: receives {@link HttpObject}s, and raw body bytes from the splitter; ownership passes to the attached
+ * {@link UpstreamListener}, otherwise this handler releases them.
  */
 final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
+    private final RawBodySplitter splitter = new RawBodySplitter(this);
     private UpstreamListener listener;
     private boolean idleInPool = true;
+
+    /** The splitter to place before the codec. */
+    RawBodySplitter splitter() {
+        return splitter;
+    }
+
+    /** The next response's chunked body, if any, goes to the listener as raw bytes ({@link UpstreamListener#onUpstreamChunkedBytes}). */
+    void passChunkedBodyRaw() {
+        splitter.arm();
+    }
 
     void attach(UpstreamListener l) {
         listener = l;
@@ -28,10 +47,28 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     void detach() {
         listener = null;
         idleInPool = true;
+        splitter.disarm();
+    }
+
+    /** Data chunks of a chunked body, framing included, split off by the {@link RawBodySplitter}; ownership passes. */
+    void rawBody(ByteBuf bytes) {
+        UpstreamListener l = listener;
+        if (l != null) {
+            l.onUpstreamChunkedBytes(bytes);
+        } else {
+            bytes.release();
+        }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpResponse head && splitter.awaitingHead()) {
+            boolean interim = head.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+            // A body follows a head the decoder did not end at once (HEAD answers, 204, 304 come with their end).
+            boolean chunkedBody = !interim && !(msg instanceof LastHttpContent) && head.decoderResult().isSuccess()
+                    && HttpUtil.isTransferEncodingChunked(head);
+            splitter.headDecoded(chunkedBody, interim);
+        }
         UpstreamListener l = listener;
         if (l != null && msg instanceof HttpObject http) {
             l.onUpstreamMessage(http);
