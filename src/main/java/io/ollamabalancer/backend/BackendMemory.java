@@ -371,6 +371,21 @@ public final class BackendMemory {
     }
 
     /**
+     * Whether {@code model} is known to fit beside {@code resident}: the configured limits say so, or a set at least
+     * as large (count and bytes) was seen resident at once. Unlike {@link #fits} this is never optimistic: a
+     * preload, which nobody asked for, must not gamble the models in use on a limit nobody has seen (a loss there
+     * is not even always seen: a model evicted and loaded back between two polls leaves no trace in
+     * {@code /api/ps}).
+     */
+    public boolean seenToHold(Collection<String> resident, String model) {
+        Limits l = limits;
+        if (l.bytes > 0 || l.models > 0) {
+            return fits(resident, model);
+        }
+        return fits(resident, model) && seenToFit(state.get(), footprint(resident, model));
+    }
+
+    /**
      * Whether memory is known to limit what this backend holds: a limit is configured, or an eviction was seen
      * (whether the evidence shows a count or a byte budget).
      */

@@ -221,7 +221,10 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * Preloads what the placement plan wants resident where it is not, one model at a time per backend, and only
-     * where the load would evict nothing the plan keeps there and nothing that is running.
+     * where the load would evict nothing the plan keeps there and nothing that is running. Beside a model the plan
+     * keeps, only where the backend was seen to hold both at once (or its limits are configured): on a backend whose
+     * limit was never seen, the preload would gamble the model in use, and a one-model server that evicts it and
+     * loads it back between two polls would do so again at every preload without the balancer ever seeing why.
      */
     void prewarm() {
         Prewarmer p = prewarmer;
@@ -248,7 +251,8 @@ public final class Scheduler implements AutoCloseable {
                     continue;
                 }
                 ColdStart cs = predictor.coldStart(b, m, now, w, plan, null);
-                boolean safe = cs.waitNanos() == 0;
+                boolean safe = cs.waitNanos() == 0
+                        && (!keepsResident(plan, b) || b.memory().seenToHold(b.loadedModels(), m));
                 for (String v : cs.victims()) {
                     safe &= !plan.planned(b.name(), v) && !predictor.runsOn(b, v);
                 }
@@ -265,6 +269,16 @@ public final class Scheduler implements AutoCloseable {
                 break;
             }
         }
+    }
+
+    /** Whether a model the plan keeps on {@code b} is resident there now (a preload could evict it). */
+    private static boolean keepsResident(PlacementPlan plan, Backend b) {
+        for (String r : b.loadedModels()) {
+            if (plan.planned(b.name(), r)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

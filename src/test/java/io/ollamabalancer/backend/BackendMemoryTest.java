@@ -34,6 +34,26 @@ class BackendMemoryTest {
         assertThat(m.snapshot().learnedModels()).isZero();
     }
 
+    /**
+     * What a preload may count on: a set seen resident at once, or configured limits; never the optimism of
+     * {@link BackendMemory#fits} for a backend that showed nothing yet.
+     */
+    @Test
+    void onlyWhatWasSeenResidentAtOnceOrConfiguredIsSurelyHeld() {
+        BackendMemory m = new BackendMemory(0, 0);
+        m.observe(ps(0, "a", 2), 0);
+        assertThat(m.fits(Set.of("a"), "b")).isTrue();
+        assertThat(m.seenToHold(Set.of("a"), "b")).isFalse();
+        m.observe(ps(1_000, "a", 2, "b", 2), 1_000);
+        assertThat(m.seenToHold(Set.of("a"), "b")).isTrue();
+        assertThat(m.seenToHold(Set.of("b"), "a")).isTrue();
+        assertThat(m.seenToHold(Set.of("a", "b"), "c")).isFalse();
+        m.configure(3, 0);
+        assertThat(m.seenToHold(Set.of("a", "b"), "c")).isTrue();
+        m.configure(2, 0);
+        assertThat(m.seenToHold(Set.of("a", "b"), "c")).isFalse();
+    }
+
     @Test
     void evictionOnOneModelServerTeachesLimitOne() {
         BackendMemory m = new BackendMemory(0, 0);
