@@ -362,12 +362,8 @@ public final class BackendMemory {
      * what was seen, not on hope: a wrong guess there evicts models over and over.
      */
     public boolean fitsSurely(Collection<String> resident, String model) {
-        if (!fits(resident, model)) {
-            return false;
-        }
-        Limits l = limits;
-        State s = state.get();
-        return l.bytes > 0 || l.models > 0 || s.evicted.isEmpty() || seenToFit(s, footprint(resident, model));
+        // Until an eviction is seen nothing is known to limit the backend, and fits() answers for it.
+        return seenToHold(resident, model) || (state.get().evicted.isEmpty() && fits(resident, model));
     }
 
     /**

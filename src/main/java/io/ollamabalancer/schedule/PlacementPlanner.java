@@ -107,13 +107,16 @@ public final class PlacementPlanner {
                 fleet.add(b);
             }
         }
+        // Each model's load once: it is priced from the learned speeds whenever it is read (ModelDemand).
+        Map<String, Double> loads = new HashMap<>();
         List<String> models = new ArrayList<>();
         for (String m : demand.models()) {
             if (demand.rate(m, now) >= MIN_RATE || demand.queued(m) > 0) {
                 models.add(m);
+                loads.put(m, demand.load(m, now));
             }
         }
-        models.sort((a, b) -> Double.compare(demand.load(b, now), demand.load(a, now)));
+        models.sort((a, b) -> Double.compare(loads.get(b), loads.get(a)));
         if (fleet.isEmpty() || models.isEmpty()) {
             return new PlacementPlan(Map.of(), 0, false, now);
         }
@@ -121,7 +124,7 @@ public final class PlacementPlanner {
         int nm = models.size();
         double[] load = new double[nm];
         for (int m = 0; m < nm; m++) {
-            load[m] = Math.max(demand.load(models.get(m), now), 1e-6);
+            load[m] = Math.max(loads.get(models.get(m)), 1e-6);
         }
         double[] capacity = capacities(fleet, models);
         boolean[][] installed = new boolean[nb][nm];
