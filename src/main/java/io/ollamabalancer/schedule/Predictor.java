@@ -61,7 +61,9 @@ public final class Predictor {
         this.nanoTime = nanoTime;
         this.warmWindowNanos = settings.warmWindow().toNanos();
         this.affinity = new PrefixAffinity(settings.affinityTtl().toNanos());
-        this.demand = new ModelDemand(DEMAND_WINDOW_NANOS, this::referenceWorkNanos);
+        // Demand is remembered as sizes and priced when read, with the speeds and answer lengths known then.
+        this.demand = new ModelDemand(DEMAND_WINDOW_NANOS, (model, prompt, outputShare) ->
+                referenceNanos(model, prompt, outputShare * estimator.expectedOutputTokens(model, -1)));
         this.planner = new PlacementPlanner(demand, cost, PLAN_INTERVAL_NANOS);
     }
 
@@ -267,32 +269,27 @@ public final class Predictor {
         return s.serviceNanos(r.estimate().promptTokens(), expectedOutput, streams, cold) + OVERHEAD_NANOS;
     }
 
-    /** Expected service of {@code r} on the fleet's typical backend, warm and alone: its size for SJF order. */
-    public long referenceServiceNanos(PendingRequest r) {
-        Speeds s = cost.fleetSpeeds(r.modelKey());
-        return s.serviceNanos(r.estimate().promptTokens(), specificOutput(r), 1, false) + OVERHEAD_NANOS;
-    }
-
     /**
-     * What a request of {@code model} of the given mean size costs on the fleet's typical backend, warm and alone,
-     * priced with what is known now: demand is remembered as sizes ({@link ModelDemand}).
+     * Sizes {@code r} as it enters the queue: returns its expected service on the fleet's typical backend, warm and
+     * alone (its size for SJF order), and, for a {@code newArrival}, counts it at {@code at} in its model's demand,
+     * as its prompt tokens and the share of the model's expected answer it may use (1 uncapped, the capped
+     * expectation over the uncapped one under a cap, 0 for an embedding).
      */
-    private double referenceWorkNanos(String model, double promptTokens, double outputShare) {
-        Speeds s = cost.fleetSpeeds(model);
-        double output = outputShare * estimator.expectedOutputTokens(model, -1);
-        return s.serviceNanos((int) Math.round(promptTokens), output, 1, false) + OVERHEAD_NANOS;
-    }
-
-    /**
-     * The share of its model's expected answer that {@code r} may use: 1 uncapped, the capped expectation over the
-     * uncapped one under a cap, 0 for an embedding.
-     */
-    double outputShare(PendingRequest r) {
-        if (r.estimate().embedding()) {
-            return 0;
+    long size(PendingRequest r, boolean newArrival, long at) {
+        int prompt = r.estimate().promptTokens();
+        double output = specificOutput(r);
+        if (newArrival) {
+            double uncapped = r.estimate().embedding() ? 0 : estimator.expectedOutputTokens(r.modelKey(), -1);
+            double share = r.estimate().embedding() ? 0 : uncapped <= 0 ? 1 : Math.min(1, output / uncapped);
+            demand.arrived(r.modelKey(), prompt, share, at);
         }
-        double uncapped = estimator.expectedOutputTokens(r.modelKey(), -1);
-        return uncapped <= 0 ? 1 : Math.min(1, specificOutput(r) / uncapped);
+        return referenceNanos(r.modelKey(), prompt, output);
+    }
+
+    /** A request of {@code model} on the fleet's typical backend, warm and alone, priced with what is known now. */
+    private long referenceNanos(String model, double promptTokens, double outputTokens) {
+        return cost.fleetSpeeds(model).serviceNanos((int) Math.round(promptTokens), outputTokens, 1, false)
+                + OVERHEAD_NANOS;
     }
 
     /** Expected time until {@code j} ends, blending the two predictors with weight {@code w}. */

@@ -13,7 +13,7 @@ import java.util.PriorityQueue;
  *
  * <p>The estimate replays the queue ahead of the request on the candidates' slots with the scheduler's own figures:
  * each slot is free when {@link Predictor#slotFreeTimes} says, and each request ahead takes the earliest free slot
- * for its reference service time ({@link Predictor#referenceServiceNanos}); the request starts on the next free slot
+ * for its reference service time ({@link Predictor#size}); the request starts on the next free slot
  * and runs for its own. Requests of other models competing for the same backends are not counted, nor are a
  * policy's choices to wait for a faster backend, so it is an estimate, not a promise.
  *

@@ -163,11 +163,8 @@ public final class Scheduler implements AutoCloseable {
                 return;
             }
         }
-        request.referenceWorkNanos(predictor.referenceServiceNanos(request));
-        if (state == PendingRequest.State.NEW) {
-            predictor.demand().arrived(key, request.estimate().promptTokens(), predictor.outputShare(request),
-                    request.enqueuedNanos());
-        }
+        boolean arriving = state == PendingRequest.State.NEW;
+        request.referenceWorkNanos(predictor.size(request, arriving, request.enqueuedNanos()));
         long mirrorOrder = settings.order().key(request.enqueuedNanos(), request.referenceWorkNanos(), settings.aging());
         request.mirrorOrderNanos(mirrorOrder);
         long order = mirrorOrder;
