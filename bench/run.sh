@@ -2,7 +2,7 @@
 # Benchmarks of ollama-balancer; writes bench/RESULTS.md (only the sections of the benchmarks that ran).
 #
 #   bench/run.sh            all benchmarks
-#   bench/run.sh proxy      (1) proxy overhead: wrk, backend directly vs nginx proxy_pass vs the balancer
+#   bench/run.sh proxy      (1) proxy overhead: wrk, backend directly vs nginx proxy_pass vs the balancer, then one connection
 #   bench/run.sh streams    (2) 1,000 concurrent streams: loadgen, through the balancer vs nginx vs directly
 #   bench/run.sh streams-5000  the same with 5,000 streams (4 simulators x 1,250 slots at 10 tokens/s)
 #   bench/run.sh tls        (4) TLS on the listener: plain vs OpenSSL vs the JDK's provider, same run (loadgen only)
@@ -11,9 +11,9 @@
 # Installs nginx, wrk, jq and curl with apt-get when missing (without nginx, streams has no peer row), and builds the jar when it is missing. Everything
 # listens on 127.0.0.1 only; every load is bounded in time or count; every process started here is stopped on exit.
 # Scratch files go to bench/out/ (git-ignored). Knobs (environment, defaults in bench/lib/*.sh): WRK_THREADS,
-# WRK_CONNECTIONS, WRK_DURATION, WRK_WARMUP, PROXY_ROUNDS, STREAMS, SIMS, DECODE_TPS, TOKENS, STREAM_REQUESTS,
+# WRK_CONNECTIONS, WRK_DURATION, WRK_WARMUP, PROXY_ROUNDS, ONE_CONN_DURATION, STREAMS, SIMS, DECODE_TPS, TOKENS, STREAM_REQUESTS,
 # STREAM_WARMUP, STREAM_RAMP, STREAM_ROUNDS, COLD_SECONDS, COLD_ROUNDS, BALANCER_JAVA_OPTS, BALANCER_TRIES, SIM_JAVA_OPTS, LOADGEN_JAVA_OPTS,
-# and PROFILE=1 to record the balancer with JFR during the measured runs (summary in bench/out/*/profile.txt).
+# and PROFILE=1 to record the balancer with JFR during the measured runs (summaries in bench/out/*/profile*.txt).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,7 +39,7 @@ case "$what" in
 esac
 
 # The exact command, with the knobs that were set, for RESULTS.md.
-knobs=$(env | grep -E '^(WRK_|PROXY_ROUNDS|COLD_|STREAM|SIMS|DECODE_TPS|TOKENS|JITTER|BALANCER_|SIM_JAVA_OPTS|LOADGEN_|PROFILE|TLS_)' \
+knobs=$(env | grep -E '^(WRK_|PROXY_ROUNDS|ONE_CONN_|COLD_|STREAM|SIMS|DECODE_TPS|TOKENS|JITTER|BALANCER_|SIM_JAVA_OPTS|LOADGEN_|PROFILE|TLS_)' \
     | sort | tr '\n' ' ' || true)
 BENCH_COMMAND="${knobs}bench/run.sh $*"
 BENCH_COMMAND=${BENCH_COMMAND% }

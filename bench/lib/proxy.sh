@@ -1,15 +1,18 @@
 # Benchmark (1) of bench/run.sh: proxy overhead. wrk POSTs a small non-streaming generate to a static-response
 # backend (nginx) directly, through nginx proxy_pass with upstream keep-alive, and through the balancer, with the
-# same threads, connections and duration, in interleaved rounds. Sourced, not run.
+# same threads, connections and duration, in interleaved rounds; then, in the same way, on one connection
+# (wrk -t1 -c1), for the latency each proxy adds when nothing queues. Sourced, not run.
 
 : "${WRK_THREADS:=2}" "${WRK_CONNECTIONS:=64}" "${WRK_DURATION:=15s}" "${WRK_WARMUP:=5s}" "${PROXY_ROUNDS:=3}"
+: "${ONE_CONN_DURATION:=10s}"
 GENERATE_BODY='{"model":"llama3.2:1b","prompt":"hi","stream":false}'
 
 
-# Runs wrk against $2 for $3; prints the JSON of its BENCH line (latencies in µs).
+# Runs wrk against $1 for $2 with $3 threads and $4 connections (default: WRK_THREADS, WRK_CONNECTIONS); prints
+# the JSON of its BENCH line (latencies in µs).
 wrk_once() {
-    local url=$1 duration=$2 raw
-    raw=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$duration" --timeout 5s --latency \
+    local url=$1 duration=$2 threads=${3:-$WRK_THREADS} connections=${4:-$WRK_CONNECTIONS} raw
+    raw=$(wrk -t"$threads" -c"$connections" -d"$duration" --timeout 5s --latency \
         -s "$ROOT/bench/post.lua" "$url/api/generate" 2>&1) || die "wrk failed against $url: $raw"
     printf '%s\n' "$raw" | sed -n 's/^BENCH //p'
 }
@@ -61,49 +64,87 @@ run_proxy() {
 
     log "proxy: warm-up, 2s on one connection then $WRK_WARMUP per path"
     for t in direct nginx balancer; do warm_path "${url[$t]}"; done
-    [ "${PROFILE:-0}" = 1 ] && jcmd "$balancer" JFR.start name=bench settings=profile \
-        filename="$dir/balancer.jfr" >/dev/null
     LOAD_BEFORE=$(loadavg)
-    : > "$dir/runs.jsonl"
-    local r json c0 c1 try
+    proxy_phase throughput "$WRK_THREADS" "$WRK_CONNECTIONS" "$WRK_DURATION"
+    proxy_phase one-connection 1 1 "$ONE_CONN_DURATION"
+    LOAD_AFTER=$(loadavg)
+    stop_pid "$balancer"; stop_pid "$proxy"; stop_pid "$backend"
+    proxy_report "$dir"
+}
+
+# PROXY_ROUNDS interleaved rounds of direct → nginx → balancer with wrk -t$2 -c$3 -d$4, into $dir/$1.jsonl (and,
+# with PROFILE=1, a JFR recording of the balancer over the phase, summarised in $dir/profile-$1.txt). Uses and
+# updates run_proxy's locals (dir, url, procs, balancer, lport): a balancer that stops answering is restarted,
+# warmed up and the run repeated, at most BALANCER_TRIES times.
+proxy_phase() {
+    local phase=$1 threads=$2 connections=$3 duration=$4 r t json c0 c1 try
+    [ "${PROFILE:-0}" = 1 ] && jcmd "$balancer" JFR.start name="$phase" settings=profile \
+        filename="$dir/balancer-$phase.jfr" >/dev/null
+    : > "$dir/$phase.jsonl"
     for r in $(seq 1 "$PROXY_ROUNDS"); do
         for t in direct nginx balancer; do
             for try in $(seq 1 "$BALANCER_TRIES"); do
-                log "proxy: round $r/$PROXY_ROUNDS, $t, wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION"
+                log "proxy: $phase round $r/$PROXY_ROUNDS, $t, wrk -t$threads -c$connections -d$duration"
                 # shellcheck disable=SC2086
                 c0=$(cpu_seconds ${procs[$t]})
-                json=$(wrk_once "${url[$t]}" "$WRK_DURATION")
+                json=$(wrk_once "${url[$t]}" "$duration" "$threads" "$connections")
                 # shellcheck disable=SC2086
                 c1=$(cpu_seconds ${procs[$t]})
                 if [ "$t" != balancer ] || balancer_alive "${url[balancer]}"; then
                     break
                 fi
-                record_hang "$dir" "$balancer" "proxy round $r, try $try"
-                start_balancer "$dir" "$lport" "$dir/backends.json" "$BALANCER_LOG.$r.$try"; balancer=$STARTED_PID
+                record_hang "$dir" "$balancer" "proxy $phase round $r, try $try"
+                start_balancer "$dir" "$lport" "$dir/backends.json" "$BALANCER_LOG.$phase.$r.$try"; balancer=$STARTED_PID
                 procs[balancer]=$balancer
                 wait_http "http://127.0.0.1:$lport/ready" 200 60
                 warm_path "${url[balancer]}"
             done
             jq -c --arg t "$t" --argjson r "$r" --argjson cpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
                 '. + {target: $t, round: $r, cpuSeconds: $cpu, rps: (.requests / (.durationUs / 1e6))}' \
-                <<< "$json" >> "$dir/runs.jsonl"
+                <<< "$json" >> "$dir/$phase.jsonl"
         done
     done
-    LOAD_AFTER=$(loadavg)
     if [ "${PROFILE:-0}" = 1 ]; then
-        jcmd "$balancer" JFR.stop name=bench >/dev/null 2>&1 || true
-        "$ROOT/bench/jfr-top.sh" "$dir/balancer.jfr" > "$dir/profile.txt" 2>&1 || true
-        log "proxy: profile of the balancer in $dir/profile.txt"
+        jcmd "$balancer" JFR.stop name="$phase" >/dev/null 2>&1 || true
+        "$ROOT/bench/jfr-top.sh" "$dir/balancer-$phase.jfr" > "$dir/profile-$phase.txt" 2>&1 || true
+        log "proxy: profile of the balancer ($phase) in $dir/profile-$phase.txt"
     fi
-    stop_pid "$balancer"; stop_pid "$proxy"; stop_pid "$backend"
-    proxy_report "$dir"
+}
+
+# Median over the rounds of file $1 of target $2's field $3 minus direct's, each round against its own direct run.
+added_us() {
+    jq -rs --arg t "$2" "group_by(.round)[] | (map(select(.target == \$t))[0] | $3) - (map(select(.target == \"direct\"))[0] | $3)" "$1" | median
+}
+
+# The markdown of the one-connection phase (file $1): latency per path, the latency each proxy adds over direct
+# in the same round, and issue #11's target for the balancer (added p50 ≤ 100 µs, added p99 ≤ 1 ms).
+one_connection_lines() {
+    local runs=$1 t p50 p99 rps cpu err a50 a99 met
+    echo
+    echo "One connection (wrk \`-t1 -c1\`), latency when nothing queues:"
+    echo
+    echo "| path | req/s | p50 µs | p99 µs | added p50 µs | added p99 µs | errors | proxy CPU µs/request |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for t in direct nginx balancer; do
+        rps=$(pmed "$runs" "$t" '.rps'); p50=$(pmed "$runs" "$t" '.p50Us'); p99=$(pmed "$runs" "$t" '.p99Us')
+        cpu=$(pmed "$runs" "$t" '.cpuSeconds * 1e6 / .requests')
+        err=$(jq -s --arg t "$t" 'map(select(.target == $t) | .connectErrors + .readErrors + .writeErrors + .statusErrors + .timeouts) | add' "$runs")
+        if [ "$t" = direct ]; then a50=–; a99=–; else a50=$(added_us "$runs" "$t" .p50Us); a99=$(added_us "$runs" "$t" .p99Us); fi
+        printf '| %s | %.0f | %.0f | %.0f | %s | %s | %d | %.0f |\n' "${name[$t]}" "$rps" "$p50" "$p99" "$a50" "$a99" "$err" "$cpu"
+    done
+    echo
+    a50=$(added_us "$runs" balancer .p50Us); a99=$(added_us "$runs" balancer .p99Us)
+    met=$(awk -v a="$a50" -v b="$a99" 'BEGIN { print (a <= 100 && b <= 1000) ? "**met**" : "**not met**" }')
+    printf -- '- **One connection, balancer added p50 / p99 over direct: %s / %s µs** (nginx: %s / %s µs; each round against'\
+' its own direct run, median of the rounds); target p50 ≤ 100 µs and p99 ≤ 1 ms (issue #11): %s.\n' \
+        "$a50" "$a99" "$(added_us "$runs" nginx .p50Us)" "$(added_us "$runs" nginx .p99Us)" "$met"
 }
 
 # Median over rounds of a field for one target.
 pmed() { jq -r --arg t "$2" "select(.target == \$t) | $3" "$1" | median; }
 
 proxy_report() {
-    local dir=$1 runs="$1/runs.jsonl" md="$1/section.md" t
+    local dir=$1 runs="$1/throughput.jsonl" md="$1/section.md" t
     local -A name=([direct]="backend directly (nginx static)" [nginx]="nginx proxy_pass, upstream keepalive 64"
                    [balancer]="ollama-balancer (serve)")
     local ratio ratio_direct ratios errors met
@@ -122,7 +163,8 @@ proxy_report() {
         machine_block
         echo "- Load: wrk \`-t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION --latency --timeout 5s -s bench/post.lua\`"\
              "POSTing \`$GENERATE_BODY\` to \`/api/generate\`; per path a 2 s single-connection start and a $WRK_WARMUP warm-up, then"\
-             "$PROXY_ROUNDS rounds of direct → nginx → balancer (figures: median of the rounds, range in brackets)."
+             "$PROXY_ROUNDS rounds of direct → nginx → balancer (figures: median of the rounds, range in brackets);"\
+             "then $PROXY_ROUNDS rounds of the same on one connection, wrk \`-t1 -c1 -d$ONE_CONN_DURATION --latency\`."
         echo "- Settings: nginx \`worker_processes auto\`, its default access log on (to a file) for the proxy, off for the static backend, \`keepalive_requests\` unlimited"\
              "(bench/nginx/); the balancer with \`$BALANCER_JAVA_OPTS\`, built-in defaults (its access log on),"\
              "one backend with \`maxConcurrency\` 512 and a static model list."
@@ -151,6 +193,7 @@ proxy_report() {
             "$(awk -v a="$(pmed "$runs" nginx '.p99Us')" -v b="$(pmed "$runs" direct '.p99Us')" 'BEGIN { print (a - b) / 1000 }')" \
             "$(awk -v a="$(pmed "$runs" balancer '.p50Us')" -v b="$(pmed "$runs" direct '.p50Us')" 'BEGIN { print (a - b) / 1000 }')" \
             "$(awk -v a="$(pmed "$runs" balancer '.p99Us')" -v b="$(pmed "$runs" direct '.p99Us')" 'BEGIN { print (a - b) / 1000 }')"
+        one_connection_lines "$dir/one-connection.jsonl"
         hang_lines "$dir"
         echo "- Proxy CPU µs/request is the CPU time of the proxy's own processes (nginx master and workers, or the"\
              "balancer JVM with its GC and JIT threads; for \"direct\", the backend) divided by the requests served."
