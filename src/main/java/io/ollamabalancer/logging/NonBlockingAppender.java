@@ -3,12 +3,14 @@ package io.ollamabalancer.logging;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import ch.qos.logback.core.spi.AppenderAttachable;
 import ch.qos.logback.core.spi.AppenderAttachableImpl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -31,8 +33,9 @@ import java.util.concurrent.locks.LockSupport;
  * and the like.
  *
  * <p>Threading: {@link #append} runs on any thread and only offers to the queue; the attached appenders run on the
- * writer thread only, which takes what is queued in batches and, when it finds nothing, looks again 10 ms later
- * instead of waiting to be signalled: a signal per event would make every logging thread wake the writer (a
+ * writer thread only, which takes what is queued in batches (flushing, after each, the attached output appenders
+ * that do not flush per line, such as {@link BatchedConsoleAppender}: one write per batch) and, when it finds
+ * nothing, looks again 10 ms later instead of waiting to be signalled: a signal per event would make every logging thread wake the writer (a
  * system call, then a thread switch on a busy machine) for each line. {@link #stop()} writes out what is queued, waiting at most {@code maxFlushTime} ms. Events are
  * owned by the queue until the writer has handed them on; {@link ILoggingEvent#prepareForDeferredProcessing()} is
  * called before queuing so that the message and thread name are fixed on the caller's thread (with
@@ -144,11 +147,28 @@ public final class NonBlockingAppender extends UnsynchronizedAppenderBase<ILoggi
                 appenders.appendLoopOnAppenders(e);
             }
             batch.clear();
+            flushAppenders();
             long lost = drops.takeReport();
             if (lost > 0) {
                 log.warn("{} log lines dropped since the last report because the log output is slower than the "
                         + "balancer (stdout stalled or slow); {} in all (ollama_balancer_log_lines_dropped_total)",
                         lost, drops.total());
+            }
+        }
+    }
+
+    /**
+     * Flushes the attached output appenders that do not flush per line ({@code immediateFlush} false, e.g.
+     * {@link BatchedConsoleAppender}): a drained batch goes out in one write.
+     */
+    private void flushAppenders() {
+        for (Iterator<Appender<ILoggingEvent>> it = appenders.iteratorForAppenders(); it.hasNext(); ) {
+            if (it.next() instanceof OutputStreamAppender<?> out && !out.isImmediateFlush() && out.isStarted()) {
+                try {
+                    out.getOutputStream().flush();
+                } catch (IOException e) {
+                    addError("flushing " + out.getName() + " failed", e);
+                }
             }
         }
     }
