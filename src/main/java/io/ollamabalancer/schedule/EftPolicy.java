@@ -215,8 +215,8 @@ public final class EftPolicy implements DispatchPolicy {
         final SlotForecast[] forecasts;
         final Speeds[] speeds;
         final byte[] warm;
-        /** Whether one of the candidates is planned to hold the model: UNKNOWN until asked. */
-        private byte plannedHome = UNKNOWN;
+        /** Whether one of the candidates is planned to hold the model: null until asked. */
+        private Boolean plannedHome;
 
         Row(List<Backend> candidates, String model, String runnerOptions) {
             this.candidates = candidates;
@@ -230,16 +230,16 @@ public final class EftPolicy implements DispatchPolicy {
 
         /** Whether the plan holds this row's model on one of its candidates. */
         boolean hasPlannedHome(PlacementPlan placement) {
-            if (plannedHome == UNKNOWN) {
-                plannedHome = COLD;
+            if (plannedHome == null) {
+                plannedHome = Boolean.FALSE;
                 for (Backend b : candidates) {
                     if (placement.planned(b.name(), model)) {
-                        plannedHome = WARM;
+                        plannedHome = Boolean.TRUE;
                         break;
                     }
                 }
             }
-            return plannedHome == WARM;
+            return plannedHome;
         }
 
         boolean serves(List<Backend> list, PendingRequest r) {
