@@ -118,31 +118,43 @@ public final class PlacementPlanner {
             }
         }
         // Each model's load once: it is priced from the learned speeds whenever it is read (ModelDemand).
-        Map<String, Double> loads = new HashMap<>();
-        List<String> models = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
+        List<Double> priced = new ArrayList<>();
         double drainSeconds = Math.max(10, PAYBACK_LOADS * loadNanos() / 1e9);
         for (String m : demand.models()) {
             int queued = demand.queued(m);
             if (demand.rate(m, now) >= MIN_RATE || queued > 0) {
-                models.add(m);
+                seen.add(m);
                 // What waits must be served too, within the horizon a change pays back in: a backlog that grows
                 // because the plan underrates a model (its speed or its share misjudged) raises its load until
                 // the plan gives it more room, whatever the estimates say.
                 double backlog = queued * demand.workNanos(m) / 1e9 / drainSeconds;
-                loads.put(m, demand.load(m, now) + backlog);
+                priced.add(Math.max(demand.load(m, now) + backlog, 1e-6));
             }
         }
-        models.sort((a, b) -> Double.compare(loads.get(b), loads.get(a)));
-        if (fleet.isEmpty() || models.isEmpty()) {
+        if (fleet.isEmpty() || seen.isEmpty()) {
             return new PlacementPlan(Map.of(), 0, false, now);
         }
         int nb = fleet.size();
-        int nm = models.size();
+        int nm = seen.size();
+        double[] unsorted = new double[nm];
+        for (int m = 0; m < nm; m++) {
+            unsorted[m] = priced.get(m);
+        }
+        double[] capacity = capacities(fleet, seen, unsorted);
+        // Most demanded first, by the load in the capacities' unit: coverage places models in this order and lets a
+        // later model evict only a lighter one, so the order and the loads compared must be the same.
+        Integer[] order = new Integer[nm];
+        for (int m = 0; m < nm; m++) {
+            order[m] = m;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(unsorted[b], unsorted[a]));
+        List<String> models = new ArrayList<>(nm);
         double[] load = new double[nm];
         for (int m = 0; m < nm; m++) {
-            load[m] = Math.max(loads.get(models.get(m)), 1e-6);
+            models.add(seen.get(order[m]));
+            load[m] = unsorted[order[m]];
         }
-        double[] capacity = capacities(fleet, models, load);
         boolean[][] installed = new boolean[nb][nm];
         boolean restricted = false;
         for (int b = 0; b < nb; b++) {
@@ -203,7 +215,8 @@ public final class PlacementPlanner {
         // it replaces the current one only when it is clearly better and pays back its loads.
         boolean[][] fresh = improve(fleet, models, load, capacity, installed, new boolean[nb][nm]);
         double uf = FluidLoad.utilisation(load, capacity, fresh);
-        if ((clearlyBetter(u, uf, FRESH_HYSTERESIS) || givesWay(u, uf))
+        // (The fluid utilisation leaves out the demand of models nobody holds: a plan that drops one is no better.)
+        if (uncovered(fresh) <= uncovered(holds) && (clearlyBetter(u, uf, FRESH_HYSTERESIS) || givesWay(u, uf))
                 && paysBack(u, uf, moves(holds, fresh), load, now)) {
             holds = fresh;
             u = uf;
@@ -391,6 +404,17 @@ public final class PlacementPlanner {
         }
         trial[b][m] = true;
         return trial;
+    }
+
+    /** How many models (each with demand) {@code holds} places nowhere. */
+    private static int uncovered(boolean[][] holds) {
+        int n = 0;
+        for (int m = 0; m < holds[0].length; m++) {
+            if (replicas(holds, m) == 0) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static int replicas(boolean[][] holds, int m) {
