@@ -105,7 +105,14 @@ public final class EftPolicy implements DispatchPolicy {
                 long[] free = forecast.times();
                 Switch sw = switches == null ? null : switches.get(b);
                 if (row.warm[at] == UNKNOWN) {
-                    row.warm[at] = predictor.isWarm(b, r, now) ? WARM : COLD;
+                    row.warm[at] = !predictor.isWarm(b, r, now) ? COLD
+                            : placement.restricted() && predictor.yields(b, r.modelKey(), placement) ? YIELDS : WARM;
+                }
+                if (row.warm[at] == YIELDS && row.hasPlannedHome(placement)) {
+                    // Warm here, but the plan moves the model to its home and wants this memory for another: new
+                    // requests go home, so the ones running here finish and the planned model can load. Without
+                    // this, a fast backend keeps serving whatever it holds and the plan is never carried out.
+                    continue;
                 }
                 boolean cold = row.warm[at] == COLD;
                 long start = free[0];
@@ -191,6 +198,8 @@ public final class EftPolicy implements DispatchPolicy {
     private static final byte UNKNOWN = 0;
     private static final byte WARM = 1;
     private static final byte COLD = 2;
+    /** Warm, but yielding its memory to a model the plan wants there ({@link Predictor#yields}). */
+    private static final byte YIELDS = 3;
 
     /**
      * What one decision has looked up about one candidate list for requests of one model and runner options, by
@@ -206,6 +215,8 @@ public final class EftPolicy implements DispatchPolicy {
         final SlotForecast[] forecasts;
         final Speeds[] speeds;
         final byte[] warm;
+        /** Whether one of the candidates is planned to hold the model: null until asked. */
+        private Boolean plannedHome;
 
         Row(List<Backend> candidates, String model, String runnerOptions) {
             this.candidates = candidates;
@@ -215,6 +226,20 @@ public final class EftPolicy implements DispatchPolicy {
             this.forecasts = new SlotForecast[n];
             this.speeds = new Speeds[n];
             this.warm = new byte[n];
+        }
+
+        /** Whether the plan holds this row's model on one of its candidates. */
+        boolean hasPlannedHome(PlacementPlan placement) {
+            if (plannedHome == null) {
+                plannedHome = Boolean.FALSE;
+                for (Backend b : candidates) {
+                    if (placement.planned(b.name(), model)) {
+                        plannedHome = Boolean.TRUE;
+                        break;
+                    }
+                }
+            }
+            return plannedHome;
         }
 
         boolean serves(List<Backend> list, PendingRequest r) {

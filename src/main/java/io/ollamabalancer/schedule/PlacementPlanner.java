@@ -19,8 +19,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Decides which models should be resident where, on a slow clock, from each model's recent demand
- * ({@link ModelDemand}: arrival rate × expected work), each backend's capacity (slots × learned speed against the
- * fleet's typical backend) and memory ({@link BackendMemory}: what fits at once, configured or learned).
+ * ({@link ModelDemand}: arrival rate × expected work, plus what waits in its queue spread over the payback horizon),
+ * each backend's capacity (its learned speed factor × the gain of its slots, fitted with the models' factors from one
+ * table of learned speeds, so demand and capacity share a unit) and memory ({@link BackendMemory}: what fits at
+ * once, configured or learned).
  *
  * <p>The objective is the fluid model's utilisation of the busiest backend ({@link FluidLoad}) when each model's
  * work is split among the backends planned to hold it. A new plan starts from the last one (or, the first time,
@@ -28,7 +30,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * it leaves the busiest backend least busy), then improves it one move at a time (add a model where it fits, or
  * replace one): a move is kept only if it lowers the busiest utilisation by at least {@link #HYSTERESIS} of its value,
  * so a small or short change of demand (demand is smoothed over a minute) never moves a model, and every move that
- * is made costs one model load that the gain pays back. When every backend can hold every model it has, the plan is
+ * is made costs one model load that the gain pays back. A plan that cannot keep up (utilisation at or above
+ * {@link #OVERLOADED}) gives way to one that can without the hysteresis: its queues would only grow. When every backend can hold every model it has, the plan is
  * unrestricted and routing is exactly as without memory limits.
  *
  * <p>Thread-safe: {@link #plan(long)} is called by the scheduler's sweep timer (never an event loop: a plan costs
@@ -45,9 +48,16 @@ public final class PlacementPlanner {
     static final double FRESH_HYSTERESIS = 0.25;
     /** Absolute improvement a change must bring (at low load every plan is nearly idle: leave it). */
     static final double MIN_GAIN = 0.03;
+    /**
+     * Utilisation from which a plan cannot keep up: its queues grow however long it stands, so it gives way to any
+     * plan that can, without the hysteresis (which exists to keep plans that work from trading noise for loads).
+     */
+    static final double OVERLOADED = 0.95;
     /** Demand below this many requests per second is no demand. */
     private static final double MIN_RATE = 1e-3;
     private static final int MAX_MOVES = 8;
+    /** Rounds of alternating means fitting the speeds as backend × model factors (exact in one when complete). */
+    private static final int FIT_ROUNDS = 8;
     /**
      * How long a plan stands before it may change again (other than to give an uncovered model a backend), in load
      * times: the time scale of placement is that of a model load (an 8 s load: 20 s), between 2 s and 60 s.
@@ -108,25 +118,43 @@ public final class PlacementPlanner {
             }
         }
         // Each model's load once: it is priced from the learned speeds whenever it is read (ModelDemand).
-        Map<String, Double> loads = new HashMap<>();
-        List<String> models = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
+        List<Double> priced = new ArrayList<>();
+        double drainSeconds = Math.max(10, PAYBACK_LOADS * loadNanos() / 1e9);
         for (String m : demand.models()) {
-            if (demand.rate(m, now) >= MIN_RATE || demand.queued(m) > 0) {
-                models.add(m);
-                loads.put(m, demand.load(m, now));
+            int queued = demand.queued(m);
+            if (demand.rate(m, now) >= MIN_RATE || queued > 0) {
+                seen.add(m);
+                // What waits must be served too, within the horizon a change pays back in: a backlog that grows
+                // because the plan underrates a model (its speed or its share misjudged) raises its load until
+                // the plan gives it more room, whatever the estimates say.
+                double backlog = queued * demand.workNanos(m) / 1e9 / drainSeconds;
+                priced.add(Math.max(demand.load(m, now) + backlog, 1e-6));
             }
         }
-        models.sort((a, b) -> Double.compare(loads.get(b), loads.get(a)));
-        if (fleet.isEmpty() || models.isEmpty()) {
+        if (fleet.isEmpty() || seen.isEmpty()) {
             return new PlacementPlan(Map.of(), 0, false, now);
         }
         int nb = fleet.size();
-        int nm = models.size();
+        int nm = seen.size();
+        double[] unsorted = new double[nm];
+        for (int m = 0; m < nm; m++) {
+            unsorted[m] = priced.get(m);
+        }
+        double[] capacity = capacities(fleet, seen, unsorted);
+        // Most demanded first, by the load in the capacities' unit: coverage places models in this order and lets a
+        // later model evict only a lighter one, so the order and the loads compared must be the same.
+        Integer[] order = new Integer[nm];
+        for (int m = 0; m < nm; m++) {
+            order[m] = m;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(unsorted[b], unsorted[a]));
+        List<String> models = new ArrayList<>(nm);
         double[] load = new double[nm];
         for (int m = 0; m < nm; m++) {
-            load[m] = Math.max(loads.get(models.get(m)), 1e-6);
+            models.add(seen.get(order[m]));
+            load[m] = unsorted[order[m]];
         }
-        double[] capacity = capacities(fleet, models);
         boolean[][] installed = new boolean[nb][nm];
         boolean restricted = false;
         for (int b = 0; b < nb; b++) {
@@ -187,7 +215,8 @@ public final class PlacementPlanner {
         // it replaces the current one only when it is clearly better and pays back its loads.
         boolean[][] fresh = improve(fleet, models, load, capacity, installed, new boolean[nb][nm]);
         double uf = FluidLoad.utilisation(load, capacity, fresh);
-        if (uf < u * (1 - FRESH_HYSTERESIS) && u - uf >= MIN_GAIN
+        // (The fluid utilisation leaves out the demand of models nobody holds: a plan that drops one is no better.)
+        if (uncovered(fresh) <= uncovered(holds) && (clearlyBetter(u, uf, FRESH_HYSTERESIS) || givesWay(u, uf))
                 && paysBack(u, uf, moves(holds, fresh), load, now)) {
             holds = fresh;
             u = uf;
@@ -264,6 +293,16 @@ public final class PlacementPlanner {
     }
 
 
+    /** Whether utilisation {@code next} beats {@code u} by the relative {@code hysteresis} and {@link #MIN_GAIN}. */
+    private static boolean clearlyBetter(double u, double next, double hysteresis) {
+        return next <= u * (1 - hysteresis) && u - next >= MIN_GAIN;
+    }
+
+    /** Whether a plan at {@code u} cannot keep up and one at {@code next} can: it gives way. */
+    private static boolean givesWay(double u, double next) {
+        return u >= OVERLOADED && next < OVERLOADED;
+    }
+
     /** {@code start} completed (every model with demand somewhere) and improved one move at a time. */
     private static boolean[][] improve(List<Backend> fleet, List<String> models, double[] load, double[] capacity,
                                        boolean[][] installed, boolean[][] start) {
@@ -315,7 +354,7 @@ public final class PlacementPlanner {
                     }
                 }
             }
-            if (best == null || bestU > u * (1 - HYSTERESIS) || u - bestU < MIN_GAIN) {
+            if (best == null || !(clearlyBetter(u, bestU, HYSTERESIS) || givesWay(u, bestU))) {
                 break;
             }
             holds = best;
@@ -367,6 +406,17 @@ public final class PlacementPlanner {
         return trial;
     }
 
+    /** How many models (each with demand) {@code holds} places nowhere. */
+    private static int uncovered(boolean[][] holds) {
+        int n = 0;
+        for (int m = 0; m < holds[0].length; m++) {
+            if (replicas(holds, m) == 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     private static int replicas(boolean[][] holds, int m) {
         int n = 0;
         for (boolean[] h : holds) {
@@ -389,41 +439,67 @@ public final class PlacementPlanner {
     }
 
     /**
-     * Work per second each backend completes with every slot busy, in units of the fleet's average backend: its
-     * learned decode speed (over the models it has run), times the gain of its slots, over the fleet's average.
-     * Absolute speeds, not per-model ratios: a per-model ratio depends on which backends happen to have run that
-     * model, which on a partitioned fleet makes equal backends look different and the plan trade models between
-     * them. Backends that have run nothing count at the average.
+     * Work per second each backend completes with every slot busy, with {@code load} (each model's work per second,
+     * priced on the cost model's typical backend) restated in the same units. The learned decode speeds of every
+     * backend × model pair that may be planned are fitted as backend factor × model factor (in logs, each pair
+     * weighted by the answers it has seen, so measured pairs outweigh priors); a backend's capacity is its factor
+     * times the gain of running its slots at once, and a model's load is rescaled from its typical-backend speed to
+     * its factor. Both sides then come from one fit: the cost model's own per-model reference can drift from the
+     * pairs' measured speeds on a partitioned fleet (each model seen on other backends), and a load measured in one
+     * unit against a capacity in another reads a workable plan as overloaded, or the reverse.
+     *
+     * <p>Absolute, not normalised to the fleet's mean: a plan whose busiest utilisation reads 1 must be one that
+     * cannot keep up, or an overloaded plan cannot be told from one that merely looks busy ({@link #OVERLOADED}).
      */
-    private double[] capacities(List<Backend> fleet, List<String> models) {
-        double[] raw = new double[fleet.size()];
-        double sum = 0;
-        int known = 0;
-        for (int b = 0; b < fleet.size(); b++) {
+    private double[] capacities(List<Backend> fleet, List<String> models, double[] load) {
+        int nb = fleet.size();
+        int nm = models.size();
+        double[][] logSpeed = new double[nb][nm];
+        double[][] weight = new double[nb][nm];
+        double[] logGain = new double[nb];
+        int[] count = new int[nb];
+        for (int b = 0; b < nb; b++) {
             Backend be = fleet.get(b);
-            double tps = 0;
-            double gain = 0;
-            int n = 0;
-            for (String m : models) {
-                Speeds s = cost.speeds(be.name(), m);
-                if (be.hasModel(m) && s.samples() > 0) {
-                    tps += s.decodeTps();
-                    gain += s.parallelGain(be.maxConcurrency());
-                    n++;
+            for (int m = 0; m < nm; m++) {
+                if (!be.hasModel(models.get(m))) {
+                    continue;
                 }
-            }
-            if (n > 0) {
-                raw[b] = tps / n * (gain / n);
-                sum += raw[b];
-                known++;
+                Speeds s = cost.speeds(be.name(), models.get(m));
+                logSpeed[b][m] = Math.log(s.decodeTps());
+                weight[b][m] = 1 + Math.min(s.samples(), 100);
+                logGain[b] += Math.log(s.parallelGain(be.maxConcurrency()));
+                count[b]++;
             }
         }
-        double mean = known == 0 ? 1 : sum / known;
-        double[] out = new double[fleet.size()];
-        for (int b = 0; b < fleet.size(); b++) {
-            Backend be = fleet.get(b);
-            out[b] = raw[b] > 0 ? raw[b] / mean
-                    : Math.max(1e-6, cost.speeds(be.name(), models.get(0)).parallelGain(be.maxConcurrency()));
+        double[] backendPart = new double[nb];
+        double[] modelPart = new double[nm];
+        for (int round = 0; round < FIT_ROUNDS; round++) {
+            for (int m = 0; m < nm; m++) {
+                double sum = 0;
+                double w = 0;
+                for (int b = 0; b < nb; b++) {
+                    sum += weight[b][m] * (logSpeed[b][m] - backendPart[b]);
+                    w += weight[b][m];
+                }
+                modelPart[m] = w > 0 ? sum / w : 0;
+            }
+            for (int b = 0; b < nb; b++) {
+                double sum = 0;
+                double w = 0;
+                for (int m = 0; m < nm; m++) {
+                    sum += weight[b][m] * (logSpeed[b][m] - modelPart[m]);
+                    w += weight[b][m];
+                }
+                backendPart[b] = w > 0 ? sum / w : 0;
+            }
+        }
+        for (int m = 0; m < nm; m++) {
+            // load[m] is seconds at the cost model's typical speed for m; at speed exp(modelPart) it is this much.
+            load[m] *= cost.fleetSpeeds(models.get(m)).decodeTps() / Math.exp(modelPart[m]);
+        }
+        double[] out = new double[nb];
+        for (int b = 0; b < nb; b++) {
+            out[b] = count[b] == 0 ? 1e-6 : Math.max(1e-6, Math.exp(backendPart[b] + logGain[b] / count[b]));
         }
         return out;
     }

@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -205,6 +206,36 @@ public final class Predictor {
      * Whether {@code r}'s model instance is ready on {@code b}: loaded (per {@code /api/ps}, or used there within
      * the warm window) with the same runner options as the request.
      */
+    /**
+     * Whether {@code b} should stop taking new requests of {@code model}, which it holds: the plan has the model
+     * elsewhere and not here, and wants here a model that is not resident and does not fit beside what is.
+     */
+    public boolean yields(Backend b, String model, PlacementPlan plan) {
+        if (!plan.restricted() || plan.planned(b.name(), model) || plan.replicas(model) == 0) {
+            return false;
+        }
+        Set<String> wanted = plan.holds().get(b.name());
+        if (wanted == null || wanted.isEmpty()) {
+            return false;
+        }
+        LinkedHashSet<String> resident = null;
+        for (String p : wanted) {
+            if (b.isLoaded(p) || !b.hasModel(p)) {
+                continue;
+            }
+            if (resident == null) {
+                resident = new LinkedHashSet<>(b.loadedModels());
+                for (RunningJob j : workload.running(b.name())) {
+                    resident.add(j.modelKey());
+                }
+            }
+            if (!b.memory().fits(resident, p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public boolean isWarm(Backend b, PendingRequest r, long now) {
         String model = r.modelKey();
         Workload.Instance inst = workload.instance(b.name(), model);

@@ -129,4 +129,26 @@ class ColdStartTest {
         // Three A requests a second would each wait a load longer if "one" gave A up: B stays on "two".
         assertThat(placeB(3)).containsExactly("two", "two", null);
     }
+
+    @Test
+    void aWarmModelThePlanMovesElsewhereYieldsItsBackendToThePlannedOne() {
+        // "one" holds A, "two" holds B; the plan swaps them. Neither planned model fits beside what is resident.
+        Fleet fleet = fleet(1);
+        Scheduling s = Fixtures.scheduling(fleet, "eft", SchedulerSettings.defaults(), clock);
+        Predictor p = s.predictor();
+        long now = clock.getAsLong();
+        PlacementPlan swap = new PlacementPlan(java.util.Map.of("one", Set.of(B), "two", Set.of(A)), 0.5, true, now);
+        assertThat(p.yields(one(fleet), A, swap)).isTrue();
+        assertThat(p.yields(fleet.all().get(1), B, swap)).isTrue();
+        // Not while the plan keeps A here, nor without a plan, nor where the planned model fits beside A.
+        PlacementPlan keep = new PlacementPlan(java.util.Map.of("one", Set.of(A), "two", Set.of(B)), 0.5, true, now);
+        assertThat(p.yields(one(fleet), A, keep)).isFalse();
+        assertThat(p.yields(one(fleet), A, PlacementPlan.unrestricted())).isFalse();
+        Fleet roomy = fleet(2);
+        assertThat(Fixtures.scheduling(roomy, "eft", SchedulerSettings.defaults(), clock).predictor()
+                .yields(one(roomy), A, swap)).isFalse();
+        // Nor when the plan has A nowhere (its requests would have no planned home to go to).
+        PlacementPlan orphan = new PlacementPlan(java.util.Map.of("one", Set.of(B), "two", Set.of(B)), 0.5, true, now);
+        assertThat(p.yields(one(fleet), A, orphan)).isFalse();
+    }
 }

@@ -44,6 +44,23 @@ class PlacementPlannerTest {
         return f;
     }
 
+    /** As {@link #fleet(int)} with a fourth backend, slow like the two others: room for one spare replica. */
+    private Fleet fleetWithSpare() {
+        List<BackendConfig> configs = new ArrayList<>();
+        for (String name : List.of("slow1", "fast", "slow2", "slow3")) {
+            configs.add(new BackendConfig(name, URI.create("http://127.0.0.1:1"), 2, List.of(A, B, C), true, 1, 0));
+        }
+        for (int i = 0; i < 20; i++) {
+            for (String m : List.of(A, B, C)) {
+                cost.record("fast", m, Fixtures.sample(100, 100, 3000, 150), 1);
+                for (String slow : List.of("slow1", "slow2", "slow3")) {
+                    cost.record(slow, m, Fixtures.sample(100, 100, 1000, 50), 1);
+                }
+            }
+        }
+        return new Fleet(configs);
+    }
+
     /** {@code perSecond} arrivals per model (in order A, B, C) for {@code seconds}, ending at {@code end}. */
     private void traffic(double[] perSecond, long start, long end) {
         for (long t = start; t < end; t += S / 10) {
@@ -155,5 +172,27 @@ class PlacementPlannerTest {
         double crowded = FluidLoad.utilisation(new double[] {1.0, 0.25}, new double[] {1, 1, 1},
                 new boolean[][] {{true, true}, {false, false}, {false, false}});
         assertThat(crowded).isBetween(1.24, 1.26);
+    }
+
+    @Test
+    void aModelWhoseQueueGrowsIsGivenMoreRoom() {
+        // The spare slow backend first goes to B, the busiest per unit of room it has. Then A's queue grows (its
+        // requests turn out longer than priced, say): the backlog is demand too, and A gets the spare backend.
+        Fleet fleet = fleetWithSpare();
+        PlacementPlanner planner = planner(fleet);
+        traffic(new double[] {0.5, 0.3, 0.2}, 0, 120 * S);
+        PlacementPlan before = planner.plan(120 * S);
+        assertThat(before.replicas(A)).isEqualTo(1);
+        assertThat(before.replicas(B)).isEqualTo(2);
+        traffic(new double[] {0.5, 0.3, 0.2}, 120 * S, 300 * S);
+        assertThat(planner.plan(300 * S).holds()).as("no backlog, no change").isEqualTo(before.holds());
+        int[] waiting = {600};
+        demand.queueDepths(m -> m.equals(A) ? waiting[0] : 0);
+        traffic(new double[] {0.5, 0.3, 0.2}, 300 * S, 310 * S);
+        PlacementPlan after = planner.plan(310 * S);
+        assertThat(after.replicas(A)).isEqualTo(2);
+        assertThat(after.planned("fast", A)).isTrue();
+        assertThat(after.replicas(B)).isEqualTo(1);
+        assertThat(after.replicas(C)).isEqualTo(1);
     }
 }
