@@ -203,10 +203,6 @@ public final class Predictor {
     }
 
     /**
-     * Whether {@code r}'s model instance is ready on {@code b}: loaded (per {@code /api/ps}, or used there within
-     * the warm window) with the same runner options as the request.
-     */
-    /**
      * Whether {@code b} should stop taking new requests of {@code model}, which it holds: the plan has the model
      * elsewhere and not here, and wants here a model that is not resident, does not fit beside what is, and is
      * needed now (requests of it wait, or it is warm nowhere). A planned model that can wait is left to the
@@ -248,6 +244,10 @@ public final class Predictor {
         return false;
     }
 
+    /**
+     * Whether {@code r}'s model instance is ready on {@code b}: loaded (per {@code /api/ps}, or used there within
+     * the warm window) with the same runner options as the request.
+     */
     public boolean isWarm(Backend b, PendingRequest r, long now) {
         String model = r.modelKey();
         Workload.Instance inst = workload.instance(b.name(), model);
