@@ -204,9 +204,7 @@ public final class Predictor {
 
     /**
      * Whether {@code b} should stop taking new requests of {@code model}, which it holds: the plan has the model
-     * elsewhere and not here, and wants here a model that is not resident, does not fit beside what is, and is
-     * needed now (requests of it wait, or it is warm nowhere). A planned model that can wait is left to the
-     * preloader: until it is needed, the warm copy serves its requests sooner than their planned home would.
+     * elsewhere and not here, and wants here a model that is not resident and does not fit beside what is.
      */
     public boolean yields(Backend b, String model, PlacementPlan plan) {
         if (!plan.restricted() || plan.planned(b.name(), model) || plan.replicas(model) == 0) {
@@ -218,7 +216,7 @@ public final class Predictor {
         }
         LinkedHashSet<String> resident = null;
         for (String p : wanted) {
-            if (b.isLoaded(p) || !b.hasModel(p) || (demand.queued(p) == 0 && warmElsewhere(b, p))) {
+            if (b.isLoaded(p) || !b.hasModel(p)) {
                 continue;
             }
             if (resident == null) {
@@ -228,16 +226,6 @@ public final class Predictor {
                 }
             }
             if (!b.memory().fits(resident, p)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether {@code model} is loaded on an available backend other than {@code b}. */
-    private boolean warmElsewhere(Backend b, String model) {
-        for (Backend o : planner.backendsNow()) {
-            if (o != b && o.isAvailable() && o.isLoaded(model)) {
                 return true;
             }
         }
