@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -284,7 +285,13 @@ public final class Scheduler implements AutoCloseable {
      */
     public void replan() {
         if (policy.usesPlacement()) {
-            predictor.planner().plan(predictor.now());
+            PlacementPlan before = predictor.planner().current();
+            PlacementPlan after = predictor.planner().plan(predictor.now());
+            if (after.restricted() && !after.holds().equals(before.holds())) {
+                // Each change costs model loads: operators (and PlacementIT's output) need to see when and why.
+                LOG.info("placement plan changed: {} (busiest backend utilisation {})", new TreeMap<>(after.holds()),
+                        Math.round(after.utilisation() * 100) / 100.0);
+            }
         }
     }
 
