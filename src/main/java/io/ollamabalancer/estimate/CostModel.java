@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -439,47 +440,26 @@ public final class CostModel {
     private static final int FIT_ROUNDS = 12;
 
     /**
-     * Fits figure {@code i} (0 decode, 1 prefill) of every pair as a model's part plus a backend's part, by
-     * alternating means (least squares over the pairs seen), the backends' parts centred on zero: writes each
-     * backend's part into {@code parts[backend][i]}. With every backend having run every model one round is exact
-     * (and the result is the plain means); where backends ran different models, the rounds undo the confusion of a
-     * model's speed with the speed of the backends that happened to run it.
+     * Fits figure {@code i} (0 decode, 1 prefill) of every pair as a model's part plus a backend's part
+     * ({@link AdditiveFit}, each pair seen counted once), the backends' parts centred on zero: writes each backend's
+     * part into {@code parts[backend][i]}.
      */
     private static void fitAdditive(Map<String, Map<String, double[]>> figures, Map<String, double[]> parts, int i) {
-        Map<String, double[]> modelMeans = new HashMap<>();
-        for (int round = 0; round < FIT_ROUNDS; round++) {
-            modelMeans.clear();
-            figures.forEach((backend, perModel) -> perModel.forEach((model, f) -> {
-                if (!Double.isNaN(f[i])) {
-                    double[] acc = modelMeans.computeIfAbsent(model, m -> new double[2]);
-                    acc[0] += f[i] - parts.get(backend)[i];
-                    acc[1]++;
-                }
-            }));
-            double centre = 0;
-            int known = 0;
-            for (Map.Entry<String, Map<String, double[]>> e : figures.entrySet()) {
-                double sum = 0;
-                int n = 0;
-                for (Map.Entry<String, double[]> m : e.getValue().entrySet()) {
-                    double[] acc = modelMeans.get(m.getKey());
-                    if (!Double.isNaN(m.getValue()[i]) && acc != null) {
-                        sum += m.getValue()[i] - acc[0] / acc[1];
-                        n++;
-                    }
-                }
-                parts.get(e.getKey())[i] = n == 0 ? 0 : sum / n;
-                if (n > 0) {
-                    centre += sum / n;
-                    known++;
-                }
+        List<String> backends = new ArrayList<>(figures.keySet());
+        Map<String, Integer> column = new LinkedHashMap<>();
+        figures.values().forEach(perModel -> perModel.keySet().forEach(m -> column.putIfAbsent(m, column.size())));
+        double[][] value = new double[backends.size()][column.size()];
+        double[][] weight = new double[backends.size()][column.size()];
+        for (int b = 0; b < backends.size(); b++) {
+            for (Map.Entry<String, double[]> e : figures.get(backends.get(b)).entrySet()) {
+                int m = column.get(e.getKey());
+                value[b][m] = e.getValue()[i];
+                weight[b][m] = Double.isNaN(value[b][m]) ? 0 : 1;
             }
-            if (known > 0) {
-                double c = centre / known;
-                for (Map.Entry<String, Map<String, double[]>> e : figures.entrySet()) {
-                    parts.get(e.getKey())[i] -= c;
-                }
-            }
+        }
+        double[] fitted = AdditiveFit.fit(value, weight, FIT_ROUNDS, true).rows();
+        for (int b = 0; b < backends.size(); b++) {
+            parts.get(backends.get(b))[i] = fitted[b];
         }
     }
 

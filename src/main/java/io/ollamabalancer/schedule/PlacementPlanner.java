@@ -2,6 +2,7 @@ package io.ollamabalancer.schedule;
 
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendMemory;
+import io.ollamabalancer.estimate.AdditiveFit;
 import io.ollamabalancer.estimate.CostModel;
 import io.ollamabalancer.estimate.Speeds;
 
@@ -471,28 +472,9 @@ public final class PlacementPlanner {
                 count[b]++;
             }
         }
-        double[] backendPart = new double[nb];
-        double[] modelPart = new double[nm];
-        for (int round = 0; round < FIT_ROUNDS; round++) {
-            for (int m = 0; m < nm; m++) {
-                double sum = 0;
-                double w = 0;
-                for (int b = 0; b < nb; b++) {
-                    sum += weight[b][m] * (logSpeed[b][m] - backendPart[b]);
-                    w += weight[b][m];
-                }
-                modelPart[m] = w > 0 ? sum / w : 0;
-            }
-            for (int b = 0; b < nb; b++) {
-                double sum = 0;
-                double w = 0;
-                for (int m = 0; m < nm; m++) {
-                    sum += weight[b][m] * (logSpeed[b][m] - modelPart[m]);
-                    w += weight[b][m];
-                }
-                backendPart[b] = w > 0 ? sum / w : 0;
-            }
-        }
+        AdditiveFit.Parts parts = AdditiveFit.fit(logSpeed, weight, FIT_ROUNDS, false);
+        double[] backendPart = parts.rows();
+        double[] modelPart = parts.columns();
         for (int m = 0; m < nm; m++) {
             // load[m] is seconds at the cost model's typical speed for m; at speed exp(modelPart) it is this much.
             load[m] *= cost.fleetSpeeds(models.get(m)).decodeTps() / Math.exp(modelPart[m]);
