@@ -189,7 +189,10 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
         state = State.SENT;
         firstByteBudgetNanos = firstByteBudget();
         relay.sent(firstByteBudgetNanos);
-        if (relay.takesChunkedBytes(request)) {
+        // A non-streamed answer comes with a Content-Length: nothing to pass raw, and arming the splitter would only
+        // make it scan the head byte by byte and slice the read.
+        boolean streamed = parsed == null || parsed.stream();
+        if (streamed && relay.takesChunkedBytes(request)) {
             call.passChunkedBodyRaw();
         }
         call.send(up);
