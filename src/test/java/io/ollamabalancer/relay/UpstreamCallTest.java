@@ -112,6 +112,9 @@ class UpstreamCallTest {
         assertThat(call.connected()).isFalse();
         assertThat(upstream.isOpen()).isTrue();
         assertThat(pools.idleConnections(backend)).as("back in the pool").isEqualTo(1);
+        assertThat(EmbeddedUpstream.reads(upstream))
+                .as("idle, it keeps a read asked for: a close is seen while it waits, and the next read costs nothing")
+                .isEqualTo(2);
 
         upstream.writeInbound(ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
         assertThat(events.seen).as("nothing reaches a call that ended").hasSize(4);
