@@ -226,6 +226,25 @@ class UpstreamCallTest {
     }
 
     @Test
+    void aPooledConnectionWithoutReadsForTheIdleTimeIsClosedAndOneInUseIsNot() {
+        UpstreamCall call = call(0, upstream);
+        call.connect(backend, false);
+        call.send(request("{}"));
+        upstream.advanceTimeBy(61, TimeUnit.SECONDS);
+        upstream.runScheduledPendingTasks();
+        assertThat(upstream.isOpen()).as("in use: an exchange keeps its own deadlines").isTrue();
+
+        upstream.writeInbound(ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        call.end(true);
+        upstream.advanceTimeBy(59, TimeUnit.SECONDS);
+        upstream.runScheduledPendingTasks();
+        assertThat(upstream.isOpen()).isTrue();
+        upstream.advanceTimeBy(2, TimeUnit.SECONDS);
+        upstream.runScheduledPendingTasks();
+        assertThat(upstream.isOpen()).as("idle in the pool for the whole timeout").isFalse();
+    }
+
+    @Test
     void aWriteThatFailsReachesTheExchangeAsACloseBeforeAnyAnswer() {
         upstream.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
             @Override
