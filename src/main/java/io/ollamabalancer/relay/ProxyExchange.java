@@ -83,8 +83,11 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
     private final Runnable onDone;
     private final TimingSniffer sniffer = new TimingSniffer();
     private final HttpHeaders upstreamHeaders;
-    /** Where a model-info request failed (inference keeps its own in its {@link PendingRequest}). */
-    private final Exclusions failedOn = new Exclusions();
+    /**
+     * Where a model-info request failed (inference keeps its own in its {@link PendingRequest}); made at the first
+     * such failure, as nearly every exchange has none.
+     */
+    private Exclusions failedOn;
     private final UpstreamCall call;
     private final ResponseRelay relay;
     private final RetryPolicy retry;
@@ -189,7 +192,10 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
         state = State.SENT;
         firstByteBudgetNanos = firstByteBudget();
         relay.sent(firstByteBudgetNanos);
-        if (relay.takesChunkedBytes(request)) {
+        // A non-streamed answer comes with a Content-Length: nothing to pass raw, and arming the splitter would only
+        // make it scan the head byte by byte and slice the read.
+        boolean streamed = parsed == null || parsed.stream();
+        if (streamed && relay.takesChunkedBytes(request)) {
             call.passChunkedBodyRaw();
         }
         call.send(up);
@@ -352,6 +358,9 @@ public final class ProxyExchange implements UpstreamCall.Events, ResponseRelay.O
                 return;
             }
             case ANOTHER_BACKEND -> {
+                if (failedOn == null) {
+                    failedOn = new Exclusions();
+                }
                 failedOn.add(failed, kind);
                 List<Backend> c = failedOn.candidates(rc.fleet(), modelKey);
                 if (!c.isEmpty()) {

@@ -1,10 +1,8 @@
 package io.ollamabalancer.relay;
 
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.ollamabalancer.backend.FailureKind;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The one timer of an exchange's upstream response: first a first-byte deadline (until the backend's status line),
@@ -15,6 +13,9 @@ import java.util.concurrent.TimeUnit;
  * per chunk; when it fires it compares the last activity with now and sleeps again for the rest of the period, so
  * a busy stream costs one scheduled task per idle period. While the balancer itself holds reading back (the client
  * is slow to take the stream, {@link #pause}) silence is not the backend's fault and never counts.
+ *
+ * <p>The timer is the client connection's {@link DeadlineClock}, which the connection's exchanges take in turn, so a
+ * small request on a keep-alive connection schedules and cancels no timer of its own.
  *
  * <p>Confined to the exchange's event loop (which is also the upstream channel's); no locks.
  */
@@ -27,14 +28,28 @@ final class ResponseDeadline implements Runnable {
     private final EventLoop loop;
     private final Expiry expiry;
     private final long idleNanos;
-    private ScheduledFuture<?> timer;
+    /** The client connection's clock, {@code null} when this deadline keeps a clock of its own. */
+    private final DeadlineClock connectionClock;
+    /** The clock held while a deadline runs, {@code null} when none does. */
+    private DeadlineClock clock;
     private boolean streaming;
     private boolean paused;
     private long firstByteDueNanos;
     private long lastActivityNanos;
 
+    /** A deadline timed by the clock of {@code client}, the connection whose answer it watches. */
+    ResponseDeadline(Channel client, long idleNanos, Expiry expiry) {
+        this(client.eventLoop(), DeadlineClock.of(client), idleNanos, expiry);
+    }
+
+    /** A deadline with a timer of its own on {@code loop}. */
     ResponseDeadline(EventLoop loop, long idleNanos, Expiry expiry) {
+        this(loop, null, idleNanos, expiry);
+    }
+
+    private ResponseDeadline(EventLoop loop, DeadlineClock connectionClock, long idleNanos, Expiry expiry) {
         this.loop = loop;
+        this.connectionClock = connectionClock;
         this.idleNanos = idleNanos;
         this.expiry = expiry;
     }
@@ -78,15 +93,16 @@ final class ResponseDeadline implements Runnable {
 
     /** The response ended (or failed otherwise): no deadline any more. */
     void cancel() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
+        if (clock != null) {
+            clock.release();
+            clock = null;
         }
     }
 
+    /** The clock's wake-up, possibly early: it looks at the time and asks again for the rest. */
     @Override
     public void run() {
-        timer = null;
+        clock = null; // the clock let go of it when it woke it
         long now = now();
         if (!streaming) {
             long left = firstByteDueNanos - now;
@@ -115,6 +131,9 @@ final class ResponseDeadline implements Runnable {
     }
 
     private void schedule(long delayNanos) {
-        timer = loop.schedule(this, delayNanos, TimeUnit.NANOSECONDS);
+        if (clock == null) {
+            clock = connectionClock != null && connectionClock.free() ? connectionClock : DeadlineClock.ownClock(loop);
+        }
+        clock.arm(this, delayNanos);
     }
 }

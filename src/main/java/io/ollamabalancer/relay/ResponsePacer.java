@@ -2,8 +2,11 @@ package io.ollamabalancer.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 
 /**
  * How a streamed response moves from the upstream channel to the client: each part is written as it is decoded,
@@ -29,6 +32,12 @@ import io.netty.handler.codec.http.HttpResponse;
  * they are neither framed again nor seen by the handlers above it; they are ordered with the head and the last part,
  * which go through the whole pipeline, because every handler between passes writes on at once.
  *
+ * <p>A head with a fixed-length body (not chunked) is held until the next thing is written or the burst ends: when
+ * the body's last part comes in the same burst (a small non-streamed answer: the usual case), head and body go down
+ * the client pipeline as one {@code FullHttpResponse}, one pass through its handlers and one encoded buffer instead
+ * of two. The bytes on the wire are the same, and nothing waits longer than before: the flush was at the burst's
+ * end (or at the last part) anyway.
+ *
  * <p>Threading: one per exchange, confined to the client's event loop (which is also the upstream channel's).
  */
 final class ResponsePacer {
@@ -41,21 +50,40 @@ final class ResponsePacer {
     private boolean readWanted;
     /** A read was due while the client was unwritable; {@link #clientWritable} asks for it. */
     private boolean paused;
+    /** A fixed-length response's head not written yet, in case its last part comes in the same burst. */
+    private HttpResponse heldHead;
 
     ResponsePacer(ChannelHandlerContext client, Runnable readUpstream) {
         this.client = client;
         this.readUpstream = readUpstream;
     }
 
-    /** Writes the response head (flushed at the burst's end with what follows it); more parts are expected. */
+    /**
+     * Writes the response head (flushed at the burst's end with what follows it); more parts are expected. A head
+     * whose body is not chunked waits for the burst's end or its next part, whichever comes first.
+     */
     void head(HttpResponse head) {
-        client.write(head);
+        if (HttpUtil.isTransferEncodingChunked(head)) {
+            client.write(head);
+        } else {
+            heldHead = head;
+        }
         flushPending = true;
         readWanted = true;
     }
 
+    /** Writes the head held back, if any, before whatever follows it. */
+    private void writeHeldHead() {
+        HttpResponse h = heldHead;
+        if (h != null) {
+            heldHead = null;
+            client.write(h);
+        }
+    }
+
     /** Writes a part that is not the last one; it is flushed when the burst ends. */
     void part(HttpContent part) {
+        writeHeldHead();
         client.write(part, client.voidPromise());
         flushPending = true;
         readWanted = true;
@@ -66,16 +94,31 @@ final class ResponsePacer {
      * client's HTTP encoder, whose context is {@code encoder}; flushed when the burst ends. Ownership passes.
      */
     void chunkedBytes(ChannelHandlerContext encoder, ByteBuf bytes) {
+        writeHeldHead();
         encoder.write(bytes, encoder.voidPromise());
         flushPending = true;
         readWanted = true;
     }
 
-    /** Writes the response's last part and flushes everything: nothing more is read for this response. */
+    /**
+     * Writes the response's last part and flushes everything: nothing more is read for this response. With the head
+     * still held (both came in one burst), the two go out as one full response; ownership of the part passes either
+     * way.
+     */
     void last(Object part) {
         flushPending = false;
         readWanted = false;
         paused = false;
+        HttpResponse h = heldHead;
+        heldHead = null;
+        if (h != null && part instanceof LastHttpContent last) {
+            client.writeAndFlush(new DefaultFullHttpResponse(h.protocolVersion(), h.status(), last.content(),
+                    h.headers(), last.trailingHeaders()));
+            return;
+        }
+        if (h != null) {
+            client.write(h);
+        }
         client.writeAndFlush(part);
     }
 
@@ -84,6 +127,7 @@ final class ResponsePacer {
      * more, or pauses until it can. Returns whether it paused now (the exchange stops its stall clock then).
      */
     boolean burstEnded() {
+        writeHeldHead();
         if (flushPending) {
             flushPending = false;
             client.flush();
@@ -115,6 +159,7 @@ final class ResponsePacer {
 
     /** Flushes what is written but not yet flushed (before the client connection is closed on purpose). */
     void flush() {
+        writeHeldHead();
         if (flushPending) {
             flushPending = false;
             client.flush();

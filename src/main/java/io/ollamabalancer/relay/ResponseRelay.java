@@ -118,7 +118,7 @@ final class ResponseRelay {
         this.id = id;
         this.pending = pending;
         this.pacer = new ResponsePacer(client, call::read);
-        this.deadline = new ResponseDeadline(client.channel().eventLoop(), idleNanos, owner);
+        this.deadline = new ResponseDeadline(client.channel(), idleNanos, owner);
     }
 
     /** The request went out: its head must come within {@code firstByteBudgetNanos} (0: no deadline). */

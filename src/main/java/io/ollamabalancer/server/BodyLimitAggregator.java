@@ -51,6 +51,8 @@ final class BodyLimitAggregator extends ChannelInboundHandlerAdapter {
     private final BodyBudget budget;
     private State state = State.IDLE;
     private HttpRequest head;
+    /** The route of the request being collected, matched once at its head and handed on with it. */
+    private RouteTable.Route route;
     private ByteBuf body;
     /** Budget bytes held for the body being collected. */
     private long reserved;
@@ -71,11 +73,12 @@ final class BodyLimitAggregator extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
         } else if (msg instanceof HttpRequest req) {
             abandon();
-            if (isStreamed(req)) {
+            RouteTable.Route r = RouteTable.match(req.method().name(), req.uri());
+            if (r.endpoint().streamsBody()) {
                 state = State.PASSING;
                 ctx.fireChannelRead(msg);
             } else {
-                begin(ctx, req);
+                begin(ctx, req, r);
             }
         } else if (msg instanceof HttpContent part) {
             switch (state) {
@@ -98,11 +101,7 @@ final class BodyLimitAggregator extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static boolean isStreamed(HttpRequest req) {
-        return RouteTable.match(req.method().name(), req.uri()).endpoint().streamsBody();
-    }
-
-    private void begin(ChannelHandlerContext ctx, HttpRequest req) {
+    private void begin(ChannelHandlerContext ctx, HttpRequest req, RouteTable.Route r) {
         long declared = HttpUtil.getContentLength(req, -1L);
         if (declared > limit) {
             refuse(ctx, RefusedRequest.closing(413, tooLarge(), req), req);
@@ -115,6 +114,7 @@ final class BodyLimitAggregator extends ChannelInboundHandlerAdapter {
         reserved = Math.max(declared, 0);
         cap = declared >= 0 ? declared : limit;
         head = req;
+        route = r;
         state = State.COLLECTING;
         if (HttpUtil.is100ContinueExpected(req)) {
             req.headers().remove(HttpHeaderNames.EXPECT);
@@ -177,12 +177,21 @@ final class BodyLimitAggregator extends ChannelInboundHandlerAdapter {
     private void finish(ChannelHandlerContext ctx, LastHttpContent last) {
         ByteBuf content = body == null ? Unpooled.EMPTY_BUFFER : body;
         HttpRequest req = head;
-        AggregatedRequest full = new AggregatedRequest(req, content, budget, reserved);
-        full.trailingHeaders().set(last.trailingHeaders());
-        HttpUtil.setTransferEncodingChunked(full, false);
-        full.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        AggregatedRequest full = new AggregatedRequest(req, content, route, budget, reserved);
+        // Header edits only where they change something: each is a removal and a validated insertion, and most
+        // bodies came with a Content-Length that is already right.
+        if (!last.trailingHeaders().isEmpty()) {
+            full.trailingHeaders().set(last.trailingHeaders());
+        }
+        if (full.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            HttpUtil.setTransferEncodingChunked(full, false);
+        }
+        if (HttpUtil.getContentLength(full, -1L) != content.readableBytes()) {
+            full.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        }
         body = null;
         head = null;
+        route = null;
         reserved = 0;
         state = State.IDLE;
         ctx.fireChannelRead(full);
@@ -224,6 +233,7 @@ final class BodyLimitAggregator extends ChannelInboundHandlerAdapter {
             reserved = 0;
         }
         head = null;
+        route = null;
         state = State.IDLE;
     }
 

@@ -141,7 +141,8 @@ final class RequestRouter {
     /** Routes {@code req}; returns the exchange in progress, or {@code null} when it was answered at once. */
     ClientExchange route(ChannelHandlerContext ctx, FullHttpRequest req, Runnable done) {
         long arrival = System.nanoTime();
-        RouteTable.Route route = RouteTable.match(req.method().name(), req.uri());
+        RouteTable.Route route = req instanceof AggregatedRequest collected ? collected.route()
+                : RouteTable.match(req.method().name(), req.uri());
         boolean head = req.method().equals(HttpMethod.HEAD);
         if (!face.serves(route.endpoint())) {
             return answered(req, done, () -> Responses.send(ctx, 404, Responses.TEXT, NOT_FOUND, head));

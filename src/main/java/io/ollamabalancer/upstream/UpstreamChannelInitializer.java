@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * raw     RawBodySplitter           (armed per exchange) a chunked body's data chunks past the codec, raw,
  *                                   to the relay handler; heads and the last chunk to the codec
  * codec   HttpClientCodec           bytes ⇄ HttpObject; remembers request methods so HEAD answers parse
- * idle    IdleStateHandler          fires after the pooled-idle timeout (acted on only while unused)
+ * idle    IdleStateHandler          fires after the pooled-idle timeout without reads (acted on only while
+ *                                   unused)
  * relay   UpstreamResponseHandler   hands parts to the attached exchange, or releases them
  * </pre>
  * Stateless and {@code @Sharable} in effect (a new handler set per channel).
@@ -46,7 +47,9 @@ final class UpstreamChannelInitializer extends ChannelInitializer<Channel> {
         UpstreamResponseHandler relay = new UpstreamResponseHandler();
         p.addLast("raw", relay.splitter());
         p.addLast("codec", new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADERS, 64 * 1024));
-        p.addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+        // Reads only: a channel goes back to the pool only after its response's last byte was read, so the time since
+        // the last read is the time it sat idle; watching writes too (all-idle) put a listener on every request.
+        p.addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         p.addLast(RELAY, relay);
     }
 }

@@ -137,6 +137,11 @@ final class UpstreamPool {
         }
         idle.addFirst(ch);
         idleCount = idle.size();
+        // An idle channel keeps one read asked for (it does not auto-read): a backend that closes it is seen while it
+        // waits, not at its next use, and the next exchange's read finds the read interest still set. Without this,
+        // every request cleared the interest after its response and set it again for the next one: two epoll_ctl
+        // calls per request. Bytes a backend sends unasked are dropped by the relay handler (no exchange attached).
+        ch.read();
         if (bound.hasWaiters()) {
             // A waiter on another loop queued while this one was parked: its reclaim may have found no idle channel.
             closeOldestIdle();

@@ -97,4 +97,40 @@ class ResponseDeadlineTest {
         advanceMillis(60_000);
         assertThat(expired).isEmpty();
     }
+
+    @Test
+    void deadlinesTakingTurnsOnOneConnectionClockEachFireAtTheirOwnTime() {
+        List<FailureKind> second = new ArrayList<>();
+        ResponseDeadline first = new ResponseDeadline(channel, IDLE, expired::add);
+        ResponseDeadline next = new ResponseDeadline(channel, IDLE, second::add);
+
+        first.awaitHead(TimeUnit.MILLISECONDS.toNanos(300));
+        advanceMillis(100);
+        first.headReceived();
+        first.cancel();
+        advanceMillis(100);
+        next.awaitHead(TimeUnit.MILLISECONDS.toNanos(5_000));
+        advanceMillis(4_999);
+        assertThat(expired).as("the first ended: the timer it left finds nobody").isEmpty();
+        assertThat(second).as("woken early by the timer the first left, the second waits out its own budget")
+                .isEmpty();
+        advanceMillis(1);
+        assertThat(second).containsExactly(FailureKind.FIRST_BYTE_TIMEOUT);
+        assertThat(expired).isEmpty();
+    }
+
+    @Test
+    void aDeadlineFindingTheConnectionClockTakenKeepsATimerOfItsOwn() {
+        List<FailureKind> second = new ArrayList<>();
+        ResponseDeadline first = new ResponseDeadline(channel, IDLE, expired::add);
+        ResponseDeadline other = new ResponseDeadline(channel, IDLE, second::add);
+
+        first.awaitHead(TimeUnit.MILLISECONDS.toNanos(3_000));
+        other.awaitHead(TimeUnit.MILLISECONDS.toNanos(2_000));
+        advanceMillis(2_000);
+        assertThat(second).containsExactly(FailureKind.FIRST_BYTE_TIMEOUT);
+        assertThat(expired).isEmpty();
+        advanceMillis(1_000);
+        assertThat(expired).containsExactly(FailureKind.FIRST_BYTE_TIMEOUT);
+    }
 }

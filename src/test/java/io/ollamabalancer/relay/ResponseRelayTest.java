@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -212,6 +213,8 @@ class ResponseRelayTest {
 
         List<Object> out = drained();
         assertThat(((HttpResponse) out.get(0)).status().code()).isEqualTo(404);
+        assertThat(out.get(0)).as("a fixed-length answer read in one burst goes out as one message")
+                .isInstanceOf(FullHttpResponse.class);
         assertThat(out.get(1)).isEqualTo(body + "(last)");
         assertThat(exchange.seen).endsWith("end keepAlive=true");
         assertThat(backend.healthTracker().passiveFailures()).isZero();
@@ -236,7 +239,8 @@ class ResponseRelayTest {
         while ((m = client.readOutbound()) != null) {
             if (m instanceof HttpResponse) {
                 out.add(m);
-            } else if (m instanceof HttpContent c) {
+            }
+            if (m instanceof HttpContent c) { // a full response is both
                 String text = c.content().toString(StandardCharsets.UTF_8);
                 out.add(m instanceof LastHttpContent ? text + "(last)" : text);
             }

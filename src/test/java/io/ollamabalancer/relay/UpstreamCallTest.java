@@ -112,6 +112,9 @@ class UpstreamCallTest {
         assertThat(call.connected()).isFalse();
         assertThat(upstream.isOpen()).isTrue();
         assertThat(pools.idleConnections(backend)).as("back in the pool").isEqualTo(1);
+        assertThat(EmbeddedUpstream.reads(upstream))
+                .as("idle, it keeps a read asked for: a close is seen while it waits, and the next read costs nothing")
+                .isEqualTo(2);
 
         upstream.writeInbound(ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
         assertThat(events.seen).as("nothing reaches a call that ended").hasSize(4);
@@ -220,6 +223,25 @@ class UpstreamCallTest {
     private void passWaitTime() {
         client.advanceTimeBy(1, TimeUnit.SECONDS);
         client.runScheduledPendingTasks();
+    }
+
+    @Test
+    void aPooledConnectionWithoutReadsForTheIdleTimeIsClosedAndOneInUseIsNot() {
+        UpstreamCall call = call(0, upstream);
+        call.connect(backend, false);
+        call.send(request("{}"));
+        upstream.advanceTimeBy(61, TimeUnit.SECONDS);
+        upstream.runScheduledPendingTasks();
+        assertThat(upstream.isOpen()).as("in use: an exchange keeps its own deadlines").isTrue();
+
+        upstream.writeInbound(ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        call.end(true);
+        upstream.advanceTimeBy(59, TimeUnit.SECONDS);
+        upstream.runScheduledPendingTasks();
+        assertThat(upstream.isOpen()).isTrue();
+        upstream.advanceTimeBy(2, TimeUnit.SECONDS);
+        upstream.runScheduledPendingTasks();
+        assertThat(upstream.isOpen()).as("idle in the pool for the whole timeout").isFalse();
     }
 
     @Test

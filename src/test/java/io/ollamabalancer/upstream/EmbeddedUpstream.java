@@ -41,6 +41,8 @@ public final class EmbeddedUpstream {
         UpstreamPool pool = pools.pool(backend, loop);
         for (int i = idle.length - 1; i >= 0; i--) {
             pool.giveBack(idle[i]);
+            // Counted from here: the reads its exchanges ask for, not the one the pool asks of an idle channel.
+            ((ReadCounter) idle[i].pipeline().get("reads")).count = 0;
         }
         return pools;
     }
