@@ -310,13 +310,17 @@ public final class PlacementPlanner {
         int nb = fleet.size();
         int nm = models.size();
         boolean[][] holds = start;
-        // Coverage: every model with demand somewhere, most demanded first.
+        // Coverage: every model with demand somewhere, most demanded first. Where it fits without leaving another
+        // model nowhere, it goes where the busiest utilisation is lowest. Evicting another's only copy (which is then
+        // placed again elsewhere) must be clearly better than that: the fluid load of an arrangement differs by
+        // noise between backends of about the same speed, and each eviction costs one more model load.
         for (int m = 0; m < nm; m++) {
             if (replicas(holds, m) > 0) {
                 continue;
             }
-            boolean[][] best = null;
-            double bestU = Double.MAX_VALUE;
+            boolean[][] best = bestPlace(fleet, models, load, capacity, installed, holds, m);
+            double bestU = best == null ? Double.MAX_VALUE : FluidLoad.utilisation(load, capacity, best);
+            boolean bestEvicts = false;
             for (int b = 0; b < nb; b++) {
                 if (!installed[b][m]) {
                     continue;
@@ -325,10 +329,27 @@ public final class PlacementPlanner {
                 if (trial == null) {
                     continue;
                 }
+                int evicted = uncovered(trial) - uncovered(holds) + 1;
+                if (evicted == 0) {
+                    continue;
+                }
+                // Each model it evicted placed again where it fits without evicting another's only copy.
+                for (int x = 0; x < nm; x++) {
+                    if (replicas(holds, x) > 0 && replicas(trial, x) == 0) {
+                        boolean[][] again = bestPlace(fleet, models, load, capacity, installed, trial, x);
+                        if (again != null) {
+                            trial = again;
+                        }
+                    }
+                }
                 double u = FluidLoad.utilisation(load, capacity, trial);
-                if (u < bestU) {
+                boolean better = best == null || uncovered(trial) < uncovered(best)
+                        || uncovered(trial) == uncovered(best) && (bestEvicts ? u < bestU
+                        : clearlyBetter(bestU, u, HYSTERESIS));
+                if (better) {
                     bestU = u;
                     best = trial;
+                    bestEvicts = true;
                 }
             }
             if (best != null) {
@@ -362,6 +383,31 @@ public final class PlacementPlanner {
             u = bestU;
         }
         return holds;
+    }
+
+    /**
+     * {@code holds} with model {@code m} placed where the busiest utilisation is lowest among the backends it fits on
+     * without leaving another model nowhere; null if there is none.
+     */
+    private static boolean[][] bestPlace(List<Backend> fleet, List<String> models, double[] load, double[] capacity,
+                                         boolean[][] installed, boolean[][] holds, int m) {
+        boolean[][] best = null;
+        double bestU = Double.MAX_VALUE;
+        for (int b = 0; b < fleet.size(); b++) {
+            if (!installed[b][m]) {
+                continue;
+            }
+            boolean[][] trial = place(fleet.get(b), b, m, holds, models, load, false);
+            if (trial == null) {
+                continue;
+            }
+            double u = FluidLoad.utilisation(load, capacity, trial);
+            if (u < bestU) {
+                bestU = u;
+                best = trial;
+            }
+        }
+        return best;
     }
 
     /**
