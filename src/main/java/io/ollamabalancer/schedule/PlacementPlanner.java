@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>The objective is the fluid model's utilisation of the busiest backend ({@link FluidLoad}) when each model's
  * work is split among the backends planned to hold it. A new plan starts from the last one (or, the first time,
  * from what is resident now), first gives every model with demand at least one backend (most demanded first, where
- * it leaves the busiest backend least busy), then improves it one move at a time (add a model where it fits, or
+ * it leaves the busiest backend least busy without evicting another model's only copy, unless moving that one is
+ * better by {@link #HYSTERESIS}), then improves it one move at a time (add a model where it fits, or
  * replace one): a move is kept only if it lowers the busiest utilisation by at least {@link #HYSTERESIS} of its value,
  * so a small or short change of demand (demand is smoothed over a minute) never moves a model, and every move that
  * is made costs one model load that the gain pays back. A plan that cannot keep up (utilisation at or above
