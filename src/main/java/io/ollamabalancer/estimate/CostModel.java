@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
@@ -31,8 +33,9 @@ import java.util.function.LongSupplier;
  *
  * <p>Thread-safe, and cheap where it runs for every request. Learning ({@link #record}, once per finished request)
  * updates only its own pair, lock-free, and drops only that pair's cached prediction. The fleet-wide averages
- * (the priors of the other pairs) are rebuilt by whichever thread finds them out of date, never by two at once and
- * never blocking a reader: at once when a pair's figures appear or move materially (by more than
+ * (the priors of the other pairs) are rebuilt by whichever thread finds them out of date (for {@link #record}, on
+ * the executor given to {@link #rebuildOn}, so an event loop never runs the fit), never by two at once and never
+ * blocking a reader: at once when a pair's figures appear or move materially (by more than
  * {@value #MATERIAL_LOG_CHANGE} in log space, about 5 %) since they were last built, otherwise at most every
  * {@value #REBUILD_INTERVAL_MS} ms; {@link #snapshot} and {@link #prior} (the cluster thread) bring them up to
  * date too. A prediction is computed against one consistent build (the pair's own contribution is taken out of the
@@ -62,6 +65,10 @@ public final class CostModel {
     private volatile Fleetwide fleetwide = new Fleetwide(Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
             Sums.NONE);
     private final AtomicBoolean rebuilding = new AtomicBoolean();
+    /** A rebuild was handed to {@link #rebuilder} and has not started. */
+    private final AtomicBoolean rebuildQueued = new AtomicBoolean();
+    /** Where {@link #record}'s rebuilds run; null: inline. */
+    private volatile Executor rebuilder;
     /** A rebuild was asked for and has not started since. */
     private volatile boolean rebuildWanted;
     /** Some pair moved a little since the last rebuild began. */
@@ -138,11 +145,42 @@ public final class CostModel {
         double[] built = fw.figures.getOrDefault(backend, Map.of()).get(model);
         double[] now = contribution(pair.stats.view(), fw.shared.getOrDefault(backend, Map.of()).get(model));
         if (materiallyDifferent(built, now)) {
-            rebuild();
+            rebuildSoon();
         } else if (!Arrays.equals(built == null ? NOTHING : built, now)) {
             stale = true;
             if (nanoTime.getAsLong() - lastRebuildNanos >= REBUILD_INTERVAL_NANOS) {
-                rebuild();
+                rebuildSoon();
+            }
+        }
+    }
+
+    /**
+     * Where rebuilds asked for by {@link #record} run from now on. A rebuild fits every backend × model pair
+     * (bench/jmh.sh CostModel: about 15 µs on 16 backends × 3 models, 600 µs on 64 × 30), up to ten times a second
+     * under steady traffic, and {@code record} runs on the event loop that completed the request: the scheduler
+     * hands it its timer thread. Unset (a replay, a test), rebuilds run inline, in the order the replay needs.
+     */
+    public void rebuildOn(Executor executor) {
+        rebuilder = executor;
+    }
+
+    /** A rebuild on the {@link #rebuildOn rebuild executor}: one queued at a time, the rebuild itself loops. */
+    private void rebuildSoon() {
+        Executor e = rebuilder;
+        if (e == null) {
+            rebuild();
+            return;
+        }
+        rebuildWanted = true;
+        if (rebuildQueued.compareAndSet(false, true)) {
+            try {
+                e.execute(() -> {
+                    rebuildQueued.set(false);
+                    rebuild();
+                });
+            } catch (RejectedExecutionException shutDown) {
+                // The scheduler is stopping: the figures are no longer read.
+                rebuildQueued.set(false);
             }
         }
     }

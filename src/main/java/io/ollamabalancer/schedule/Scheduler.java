@@ -108,6 +108,8 @@ public final class Scheduler implements AutoCloseable {
             });
             long every = Math.max(1, settings.sweepInterval().toMillis());
             timer.scheduleWithFixedDelay(this::sweepSafely, every, every, TimeUnit.MILLISECONDS);
+            // Learning from a completion runs on its event loop; the fit it triggers (up to 0.6 ms) runs here.
+            predictor.costModel().rebuildOn(timer);
         } else {
             timer = null;
         }
