@@ -72,6 +72,7 @@ public final class Scheduler implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private volatile QueueListener listener = QueueListener.NONE;
     private volatile Prewarmer prewarmer = Prewarmer.NONE;
+    private volatile ColdDispatchListener coldDispatches = ColdDispatchListener.NONE;
     /** Backend name → until when (scheduler clock) a preload sent there is taken to be under way. */
     private final Map<String, Long> preloading = new ConcurrentHashMap<>();
     /** Fair share between API keys within a priority, or {@code null} when off. */
@@ -217,6 +218,11 @@ public final class Scheduler implements AutoCloseable {
     /** Sets who loads models ahead of demand where the placement plan wants them ({@link Prewarmer#NONE}: off). */
     public void prewarmer(Prewarmer p) {
         prewarmer = p == null ? Prewarmer.NONE : p;
+    }
+
+    /** Sets who is told of a request started where its model is not loaded ({@link ColdDispatchListener#NONE}: nobody). */
+    public void coldDispatchListener(ColdDispatchListener l) {
+        coldDispatches = l == null ? ColdDispatchListener.NONE : l;
     }
 
     /**
@@ -431,10 +437,18 @@ public final class Scheduler implements AutoCloseable {
         request.dispatchedNanos(predictor.now());
         request.prediction(predictor.dispatched(request, backend));
         policy.onDispatched(request, backend);
+        boolean cold = !backend.isLoaded(request.modelKey());
         try {
             request.target().dispatch(backend);
         } catch (RuntimeException e) {
             LOG.error("dispatch target failed for {} on {}", request, backend.name(), e);
+        }
+        if (cold) {
+            try {
+                coldDispatches.coldDispatch(backend, request.modelKey());
+            } catch (RuntimeException e) {
+                LOG.error("cold dispatch listener failed for {} on {}", request, backend.name(), e);
+            }
         }
     }
 

@@ -155,6 +155,7 @@ public final class BalancerServer implements AutoCloseable {
         scheduler.prewarmer(config.prewarm()
                 ? new ModelPreloader(fetcher, monitor::refreshLoaded, scheduler::drainAll, System::nanoTime)
                 : Prewarmer.NONE);
+        scheduler.coldDispatchListener(new LoadWatch(monitor::refreshLoaded, workers.next(), System::nanoTime));
         fleet.onRetired(pools::forget);
         Path file = config.backendsFile();
         boolean watched = file != null && Files.isRegularFile(file);

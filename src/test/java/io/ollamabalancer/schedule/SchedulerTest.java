@@ -285,4 +285,24 @@ class SchedulerTest {
         // 110 prompt tokens at 400/s and about 30 tokens at 30/s, blended with one learned sample
         assertThat(pr.serviceNanos()).isBetween(700_000_000L, 1_600_000_000L);
     }
+
+    @Test
+    void aRequestStartedWhereItsModelIsNotLoadedIsReportedAsCold() {
+        Fleet fleet = Fixtures.fleet("a:2:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        Backend a = fleet.byName("a");
+        a.updateLoaded(java.util.Set.of());
+        List<String> cold = new ArrayList<>();
+        s.scheduler().coldDispatchListener((backend, model) -> cold.add(backend.name() + "/" + model));
+        Fixtures.Target first = new Fixtures.Target();
+        submit(s, Fixtures.generate(MODEL, 40, 5), 0, first);
+        assertThat(first.backend()).isSameAs(a);
+        assertThat(cold).containsExactly("a/" + MODEL);
+
+        a.updateLoaded(java.util.Set.of(MODEL));
+        Fixtures.Target second = new Fixtures.Target();
+        submit(s, Fixtures.generate(MODEL, 40, 5), 0, second);
+        assertThat(second.backend()).isSameAs(a);
+        assertThat(cold).as("warm now: not reported").hasSize(1);
+    }
 }
