@@ -211,11 +211,14 @@ public final class CostModel {
 
     /**
      * Every backend × model pair learned here or by other replicas, sorted by backend then model; {@code samples}
-     * counts only this replica's own.
+     * counts only this replica's own. With a {@link #rebuildOn rebuild executor} the fleet-wide figures are those of
+     * the last rebuild (never a fit on the caller's thread); without one they are brought up to date first.
      */
     public List<SpeedSnapshot> snapshot() {
         if (stale) {
-            rebuild();
+            // The status page reads this on an event loop: there the figures of the last rebuild (at most a rebuild
+            // interval old) are shown and the rebuild is asked of the rebuild executor; unset, it runs here.
+            rebuildSoon();
         }
         Map<String, Map<String, SpeedFigures>> others = fleetwide.shared;
         List<SpeedSnapshot> out = new ArrayList<>();

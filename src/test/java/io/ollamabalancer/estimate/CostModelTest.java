@@ -255,4 +255,32 @@ class CostModelTest {
         // The fleet mean is the GPU's 300 tokens/s; the CPU's prior is a quarter of it, not all of it.
         assertThat(cm.speeds("cpu", M).decodeTps()).isCloseTo(300 / CostModel.GPU_PRIOR, withPercentage(15));
     }
+
+    /**
+     * The status page reads {@link CostModel#snapshot()} on an event loop: with a rebuild executor set, a snapshot
+     * taken while the fleet-wide figures are behind asks that executor for the rebuild instead of fitting there.
+     */
+    @Test
+    void withARebuildExecutorASnapshotNeverFitsOnTheCallersThread() {
+        List<Runnable> queued = new java.util.ArrayList<>();
+        long[] now = {0};
+        CostModel cm = new CostModel(CostHints.defaults(), () -> now[0]);
+        cm.rebuildOn(queued::add);
+        for (int i = 0; i < 10; i++) {
+            cm.record("slow1", N, sample(100, 1000, 100, 50, 0), 1);
+        }
+        assertThat(queued).hasSize(1);
+        queued.remove(0).run();
+        double built = cm.fleetSpeeds(N).decodeTps();
+        assertThat(built).isCloseTo(50, withPercentage(5));
+
+        // A small change, soon after the rebuild: the figures are stale, and no rebuild is asked for yet.
+        cm.record("slow1", N, sample(100, 1000, 100, 52, 0), 1);
+        assertThat(queued).isEmpty();
+        assertThat(cm.snapshot()).extracting(SpeedSnapshot::model).contains(N);
+        assertThat(cm.fleetSpeeds(N).decodeTps()).as("not fitted on the caller's thread").isEqualTo(built);
+        assertThat(queued).as("the rebuild asked of the executor").hasSize(1);
+        queued.remove(0).run();
+        assertThat(cm.fleetSpeeds(N).decodeTps()).isNotEqualTo(built);
+    }
 }
