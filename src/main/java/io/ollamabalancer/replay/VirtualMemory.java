@@ -208,6 +208,7 @@ final class VirtualMemory {
         r.waiters.addAll(w.waiters);
         r.refs = w.waiters.size();
         runners.put(w.key, r);
+        changed.run();
         clock.at(clock.now() + sim.loadTimeMillis() * 1_000_000L, () -> {
             loading--;
             loads++;
@@ -257,15 +258,15 @@ final class VirtualMemory {
         return true;
     }
 
-    /** What {@code /api/ps} would list now: loaded runners (an evicting one still is), with expiry in virtual ms. */
+    /**
+     * What {@code /api/ps} would list now: loading and loaded runners (an evicting one still is; Ollama lists a runner
+     * from the start of its load), with expiry in virtual ms.
+     */
     List<ResidentModel> resident() {
         List<ResidentModel> out = new ArrayList<>();
         long now = clock.now();
         long keepAlive = sim.keepAliveMillis();
         for (Runner r : runners.values()) {
-            if (r.state == State.LOADING) {
-                continue;
-            }
             long expires;
             if (keepAlive < 0) {
                 expires = Long.MAX_VALUE;

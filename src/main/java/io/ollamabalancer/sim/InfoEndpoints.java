@@ -53,9 +53,11 @@ final class InfoEndpoints {
     void ps(SimExchange x) {
         SimContext sim = x.sim();
         Instant now = sim.now();
+        // Ollama lists a runner from the start of its load (the scheduler adds it to its loaded map before waiting
+        // for it to run), with an estimated expiry; so does the simulator.
         List<ModelRuntime> loaded = new ArrayList<>();
         for (ModelRuntime m : sim.catalog().all()) {
-            if (m.state() == ModelRuntime.State.LOADED) {
+            if (m.state() == ModelRuntime.State.LOADED || m.state() == ModelRuntime.State.LOADING) {
                 loaded.add(m);
             }
         }

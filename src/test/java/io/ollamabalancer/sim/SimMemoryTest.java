@@ -208,13 +208,16 @@ class SimMemoryTest {
         }
     }
 
+    /** As Ollama's scheduler: a runner joins the loaded map, which {@code /api/ps} lists, when its load starts. */
     @Test
-    void aModelIsListedByPsOnlyOnceLoaded() throws Exception {
-        try (OllamaSimulator sim = OllamaSimulator.start(config(model("a", 1000)).build())) {
-            CompletableFuture<Map<String, Object>> a = generateAsync(sim, "a", 1);
-            Thread.sleep(LOAD_MILLIS / 3);
+    void aModelIsListedByPsFromTheStartOfItsLoad() throws Exception {
+        try (OllamaSimulator sim = OllamaSimulator.start(config(model("a", 1000)).loadTimeMillis(3_000).build())) {
             assertThat(ps(sim)).isEmpty();
-            a.get(5, TimeUnit.SECONDS);
+            CompletableFuture<Map<String, Object>> a = generateAsync(sim, "a", 1);
+            await().atMost(5, TimeUnit.SECONDS).until(() -> !ps(sim).isEmpty());
+            assertThat(ps(sim)).containsExactly("a:latest");
+            assertThat(a).as("still loading").isNotDone();
+            assertThat(loadMillis(a.get(10, TimeUnit.SECONDS))).isGreaterThanOrEqualTo(3_000);
             assertThat(ps(sim)).containsExactly("a:latest");
         }
     }
