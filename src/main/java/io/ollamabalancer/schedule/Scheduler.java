@@ -364,7 +364,8 @@ public final class Scheduler implements AutoCloseable {
     /** Lets waiting work start everywhere (after a release, a backend recovering, a model appearing). */
     public void drainAll() {
         int lost = 0;
-        while (lost < MAX_LOST_RACES && anyFreeSlot()) {
+        // Nothing waiting (every completion of an unloaded fleet): no window, no candidate map, no fleet walk.
+        while (lost < MAX_LOST_RACES && anyWaiting() && anyFreeSlot()) {
             Map<String, List<Backend>> unexcluded = new HashMap<>(4);
             QueueWindow window = QueueWindow.merged(queueList, policy.lookahead(), e -> admit(e, unexcluded));
             if (!window.has(0)) {
@@ -391,6 +392,17 @@ public final class Scheduler implements AutoCloseable {
             }
             start(request, backend);
         }
+    }
+
+    /** Whether any queue holds an entry; the window over empty queues would be empty. */
+    private boolean anyWaiting() {
+        List<ModelQueue> list = queueList;
+        for (int i = 0, n = list.size(); i < n; i++) {
+            if (!list.get(i).isEmpty()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether any available backend could start something now; when none can, planning is skipped. */
