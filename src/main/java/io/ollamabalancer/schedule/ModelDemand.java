@@ -17,8 +17,8 @@ import java.util.function.ToIntFunction;
  * they are; remembering sizes lets {@link #workNanos} price them with what is known when the plan is made
  * ({@link Price}).
  *
- * <p>Thread-safe: each model's figures are one immutable value replaced by CAS-free {@code compute} on a concurrent
- * map; readers never lock.
+ * <p>Thread-safe: each model's figures are one immutable value replaced by compare-and-set on a concurrent map;
+ * nobody locks.
  */
 public final class ModelDemand {
     private final long tauNanos;
@@ -60,16 +60,24 @@ public final class ModelDemand {
         if (firstNanos == Long.MIN_VALUE) {
             firstNanos = now;
         }
-        models.compute(model, (k, f) -> {
+        // A compare-and-set loop rather than compute(): no lambda per arrival and no lock on the map's bin, which
+        // every event loop takes for the same model.
+        for (;;) {
+            Figures f = models.get(model);
             if (f == null) {
-                return new Figures(1, promptTokens, outputShare, now);
+                if (models.putIfAbsent(model, new Figures(1, promptTokens, outputShare, now)) == null) {
+                    return;
+                }
+                continue;
             }
             double count = decayed(f, now);
             // Means weighted like the count, so they follow the same window.
             double prompt = (f.prompt * count + promptTokens) / (count + 1);
             double output = (f.output * count + outputShare) / (count + 1);
-            return new Figures(count + 1, prompt, output, Math.max(now, f.at));
-        });
+            if (models.replace(model, f, new Figures(count + 1, prompt, output, Math.max(now, f.at)))) {
+                return;
+            }
+        }
     }
 
     private double decayed(Figures f, long now) {
