@@ -190,7 +190,8 @@ public final class Scheduler implements AutoCloseable {
             policy.onRemoved(request);
             return;
         }
-        drainAll();
+        // The candidates just looked up are its model's for the first decision, when it failed nowhere.
+        drain(request.excluded().isEmpty() ? key : null, candidates);
     }
 
     private static int slots(List<Backend> backends) {
@@ -363,10 +364,23 @@ public final class Scheduler implements AutoCloseable {
 
     /** Lets waiting work start everywhere (after a release, a backend recovering, a model appearing). */
     public void drainAll() {
+        drain(null, null);
+    }
+
+    /**
+     * As {@link #drainAll}; the first decision takes {@code known} as the candidates of {@code model}'s requests
+     * that failed nowhere instead of walking the fleet for them again ({@code model} null: none known).
+     */
+    private void drain(String model, List<Backend> known) {
         int lost = 0;
+        boolean first = true;
         // Nothing waiting (every completion of an unloaded fleet): no window, no candidate map, no fleet walk.
         while (lost < MAX_LOST_RACES && anyWaiting() && anyFreeSlot()) {
             Map<String, List<Backend>> unexcluded = new HashMap<>(4);
+            if (model != null && first) {
+                unexcluded.put(model, known);
+            }
+            first = false;
             QueueWindow window = QueueWindow.merged(queueList, policy.lookahead(), e -> admit(e, unexcluded));
             if (!window.has(0)) {
                 return;
