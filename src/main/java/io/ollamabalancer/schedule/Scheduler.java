@@ -178,12 +178,15 @@ public final class Scheduler implements AutoCloseable {
                     request.referenceWorkNanos(), settings.aging());
         }
         policy.onQueued(request, candidates);
-        ModelQueue.QueueKey k = queue.keyFor(request, order);
-        request.queueKey(k);
         // Tell the listener before the entry becomes visible: a drain on another thread may take it at once, and
         // its "left" must never arrive before this "queued" (the cluster mirror would keep a phantom waiter).
         listener.queued(key, request.id(), request.priority(), mirrorOrder, request.estimate().promptTokens(),
                 request.estimate().expectedOutputTokens());
+        if (startAlone(request, candidates)) {
+            return;
+        }
+        ModelQueue.QueueKey k = queue.keyFor(request, order);
+        request.queueKey(k);
         queue.offer(k, request);
         if (request.isCancelled()) {
             remove(queue, k, request);
@@ -192,6 +195,41 @@ public final class Scheduler implements AutoCloseable {
         }
         // The candidates just looked up are its model's for the first decision, when it failed nowhere.
         drain(request.excluded().isEmpty() ? key : null, candidates);
+    }
+
+    /**
+     * The common case: nothing else waits, so the decision a drain would make over the queues is the one the policy
+     * makes for this request alone (a window of one). When that starts it at once, it never enters the queue: no
+     * queue key, no insertion into and removal from the queue's skip list that every event loop writes to. Returns
+     * false, having changed nothing, when something waits, the policy keeps the request waiting, or a race was lost
+     * (the slot went to another thread, or a cancel came first): the caller queues it and drains as before.
+     */
+    private boolean startAlone(PendingRequest request, List<Backend> candidates) {
+        if (anyWaiting() || request.isCancelled() || !anyFreeSlot()) {
+            return false;
+        }
+        Selection choice = policy.select(QueueWindow.of(request, candidates));
+        if (choice == null) {
+            return false;
+        }
+        Backend backend = choice.backend();
+        if (!backend.tryAcquireSlot()) {
+            return false;
+        }
+        if (!request.transition(PendingRequest.State.QUEUED, PendingRequest.State.DISPATCHED)) {
+            // Cancelled meanwhile: the caller's queueing finds that out; the slot may be what another one waits for.
+            backend.releaseSlot();
+            drainAll();
+            return false;
+        }
+        // What removing it from the queue would have told.
+        if (fairQueuing != null) {
+            fairQueuing.left(request);
+        }
+        listener.left(request.id());
+        start(request, backend);
+        drainAll();
+        return true;
     }
 
     private static int slots(List<Backend> backends) {
