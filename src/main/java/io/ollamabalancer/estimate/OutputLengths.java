@@ -32,14 +32,6 @@ final class OutputLengths {
     /** This replica's own samples (decayed). */
     private final double[] weight = new double[BUCKETS];
     private final double[] sum = new double[BUCKETS];
-    /**
-     * How many of the {@link #ages} each bucket of {@link #weight} and {@link #sum} has had applied. A sample ages
-     * every bucket; doing that at once wrote all 84 × 2 values (21 cache lines, moved between the cores of the event
-     * loops that complete requests) per response. A bucket now catches up when it is next touched, with the same
-     * multiplications in the same order, so every figure comes out bit for bit as before.
-     */
-    private final long[] agedTo = new long[BUCKETS];
-    private long ages;
     /** The prior, at full weight; it decays with the samples through {@link #priorScale}. */
     private final double[] priorWeight = new double[BUCKETS];
     private final double[] priorSum = new double[BUCKETS];
@@ -102,7 +94,6 @@ final class OutputLengths {
      * asked (every few seconds by the cluster), not on every sample: it takes a logarithm per bucket.
      */
     synchronized Moments own() {
-        catchUpAll();
         double total = 0;
         double logSum = 0;
         double logSquares = 0;
@@ -133,7 +124,6 @@ final class OutputLengths {
     synchronized void add(long tokens) {
         age();
         int b = bucket(tokens);
-        catchUp(b);
         weight[b] += 1;
         sum[b] += tokens;
         added();
@@ -142,7 +132,6 @@ final class OutputLengths {
     /** A generation cut off at its cap: its natural length was at least {@code tokens}. */
     synchronized void addCensored(long tokens) {
         age();
-        catchUpAll();
         int from = bucket(tokens);
         double tail = 0;
         for (int i = from; i < BUCKETS; i++) {
@@ -167,9 +156,11 @@ final class OutputLengths {
         added();
     }
 
-    /** One sample's decay: counted for the buckets ({@link #catchUp}), applied to the totals at once. */
     private void age() {
-        ages++;
+        for (int i = 0; i < BUCKETS; i++) {
+            weight[i] *= decay;
+            sum[i] *= decay;
+        }
         priorScale *= decay;
         ownTotal *= decay;
         unpublished *= decay;
@@ -185,23 +176,7 @@ final class OutputLengths {
     }
 
     /** Publishes the combined view. Called holding the lock. */
-    /** Applies to bucket {@code i} the decays it has not had yet, one at a time as {@link #age} once did. */
-    private void catchUp(int i) {
-        for (long k = agedTo[i]; k < ages; k++) {
-            weight[i] *= decay;
-            sum[i] *= decay;
-        }
-        agedTo[i] = ages;
-    }
-
-    private void catchUpAll() {
-        for (int i = 0; i < BUCKETS; i++) {
-            catchUp(i);
-        }
-    }
-
     private void publish() {
-        catchUpAll();
         unpublished = 0;
         double[] w = new double[BUCKETS];
         double[] s = new double[BUCKETS];
