@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Microbenchmarks (issue #11), with JMH: the scheduler's dispatch decision on 16 backends x 3 models x 1,000 queued
-# requests (DispatchBenchmark), one streamed chunk through the client side of the pipeline (ClientChunkBenchmark),
+# requests (DispatchBenchmark), its whole work for one request on a warm backend with a free slot (WarmSlotBenchmark),
+# one streamed chunk through the client side of the pipeline (ClientChunkBenchmark),
 # what the relay reads of each chunk (TimingSnifferBenchmark), a completion's learning with a rebuild of the fleet-wide
 # speeds (CostModelBenchmark), and what cluster mode costs (ClusterCostBenchmark;
 # needs /usr/bin/redis-server). The sources are in src/jmh/java; `mvn test` compiles them (so they cannot rot) but

@@ -3,8 +3,9 @@ package io.ollamabalancer.estimate;
 import java.util.Arrays;
 
 /**
- * The last {@code capacity} values of one error figure, for exact quantiles over a recent window. Thread-safe: adds
- * and reads synchronise on the window (they are rare next to the request path: one add per finished request).
+ * The last {@code capacity} values of one error figure, for exact quantiles over a recent window. Not thread-safe:
+ * its owner ({@link EstimateErrors}) guards all of its windows with one lock, so that a finished request's figures
+ * cost one lock, not one per window.
  */
 final class SampleWindow {
     private final double[] ring;
@@ -14,26 +15,23 @@ final class SampleWindow {
         ring = new double[capacity];
     }
 
-    synchronized void add(double v) {
+    void add(double v) {
         if (Double.isFinite(v)) {
             ring[(int) (total++ % ring.length)] = v;
         }
     }
 
     /** Samples ever added. */
-    synchronized long total() {
+    long total() {
         return total;
     }
 
     /** The sorted window (empty when nothing was added). */
-    synchronized double[] sorted() {
-        int n = (int) Math.min(total, ring.length);
-        double[] copy = Arrays.copyOf(ring, n);
-        Arrays.sort(copy);
-        return copy;
+    /** The values in the window, in no particular order: a copy. */
+    double[] values() {
+        return Arrays.copyOf(ring, (int) Math.min(total, ring.length));
     }
 
-    /** The q-quantile (nearest rank) of a sorted array, or NaN when empty. */
     static double quantile(double[] sorted, double q) {
         if (sorted.length == 0) {
             return Double.NaN;

@@ -2,6 +2,7 @@ package io.ollamabalancer.schedule;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToIntFunction;
 
 /**
@@ -17,13 +18,14 @@ import java.util.function.ToIntFunction;
  * they are; remembering sizes lets {@link #workNanos} price them with what is known when the plan is made
  * ({@link Price}).
  *
- * <p>Thread-safe: each model's figures are one immutable value replaced by CAS-free {@code compute} on a concurrent
- * map; readers never lock.
+ * <p>Thread-safe: each model's figures are one immutable value replaced by compare-and-set on a concurrent map;
+ * nobody locks.
  */
 public final class ModelDemand {
     private final long tauNanos;
     private final Price price;
-    private final Map<String, Figures> models = new ConcurrentHashMap<>();
+    /** Per model, its figures; the map only grows, each value is swapped by compare-and-set. */
+    private final Map<String, AtomicReference<Figures>> models = new ConcurrentHashMap<>();
     private volatile ToIntFunction<String> queued = m -> 0;
     private volatile long firstNanos = Long.MIN_VALUE;
 
@@ -60,16 +62,34 @@ public final class ModelDemand {
         if (firstNanos == Long.MIN_VALUE) {
             firstNanos = now;
         }
-        models.compute(model, (k, f) -> {
+        // A compare-and-set on the model's own reference rather than the map's compute(): no lambda per arrival and
+        // no lock on the map bin that every event loop takes for the same model.
+        AtomicReference<Figures> ref = models.get(model);
+        if (ref == null) {
+            ref = models.computeIfAbsent(model, k -> new AtomicReference<>());
+        }
+        for (;;) {
+            Figures f = ref.get();
+            Figures next;
             if (f == null) {
-                return new Figures(1, promptTokens, outputShare, now);
+                next = new Figures(1, promptTokens, outputShare, now);
+            } else {
+                double count = decayed(f, now);
+                // Means weighted like the count, so they follow the same window.
+                double prompt = (f.prompt * count + promptTokens) / (count + 1);
+                double output = (f.output * count + outputShare) / (count + 1);
+                next = new Figures(count + 1, prompt, output, Math.max(now, f.at));
             }
-            double count = decayed(f, now);
-            // Means weighted like the count, so they follow the same window.
-            double prompt = (f.prompt * count + promptTokens) / (count + 1);
-            double output = (f.output * count + outputShare) / (count + 1);
-            return new Figures(count + 1, prompt, output, Math.max(now, f.at));
-        });
+            if (ref.compareAndSet(f, next)) {
+                return;
+            }
+        }
+    }
+
+    /** {@code model}'s figures, or {@code null} before its first arrival. */
+    private Figures figures(String model) {
+        AtomicReference<Figures> ref = models.get(model);
+        return ref == null ? null : ref.get();
     }
 
     private double decayed(Figures f, long now) {
@@ -82,7 +102,7 @@ public final class ModelDemand {
      * seen so far (at least a tenth of the window), so early rates are neither zero nor wild.
      */
     public double rate(String model, long now) {
-        Figures f = models.get(model);
+        Figures f = figures(model);
         if (f == null) {
             return 0;
         }
@@ -95,7 +115,7 @@ public final class ModelDemand {
 
     /** Mean expected work of one request of {@code model}, nanoseconds, priced now (0 when none seen). */
     public double workNanos(String model) {
-        Figures f = models.get(model);
+        Figures f = figures(model);
         return f == null ? 0 : price.nanos(model, f.prompt, f.output);
     }
 

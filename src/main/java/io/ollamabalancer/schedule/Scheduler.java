@@ -178,19 +178,58 @@ public final class Scheduler implements AutoCloseable {
                     request.referenceWorkNanos(), settings.aging());
         }
         policy.onQueued(request, candidates);
-        ModelQueue.QueueKey k = queue.keyFor(request, order);
-        request.queueKey(k);
         // Tell the listener before the entry becomes visible: a drain on another thread may take it at once, and
         // its "left" must never arrive before this "queued" (the cluster mirror would keep a phantom waiter).
         listener.queued(key, request.id(), request.priority(), mirrorOrder, request.estimate().promptTokens(),
                 request.estimate().expectedOutputTokens());
+        if (startAlone(request, candidates)) {
+            return;
+        }
+        ModelQueue.QueueKey k = queue.keyFor(request, order);
+        request.queueKey(k);
         queue.offer(k, request);
         if (request.isCancelled()) {
             remove(queue, k, request);
             policy.onRemoved(request);
             return;
         }
+        // The candidates just looked up are its model's for the first decision, when it failed nowhere.
+        drain(request.excluded().isEmpty() ? key : null, candidates);
+    }
+
+    /**
+     * The common case: nothing else waits, so the decision a drain would make over the queues is the one the policy
+     * makes for this request alone (a window of one). When that starts it at once, it never enters the queue: no
+     * queue key, no insertion into and removal from the queue's skip list that every event loop writes to. Returns
+     * false, having changed nothing, when something waits, the policy keeps the request waiting, or a race was lost
+     * (the slot went to another thread, or a cancel came first): the caller queues it and drains as before.
+     */
+    private boolean startAlone(PendingRequest request, List<Backend> candidates) {
+        if (anyWaiting() || request.isCancelled() || !anyFreeSlot()) {
+            return false;
+        }
+        Selection choice = policy.select(QueueWindow.of(request, candidates));
+        if (choice == null) {
+            return false;
+        }
+        Backend backend = choice.backend();
+        if (!backend.tryAcquireSlot()) {
+            return false;
+        }
+        if (!request.transition(PendingRequest.State.QUEUED, PendingRequest.State.DISPATCHED)) {
+            // Cancelled meanwhile: the caller's queueing finds that out; the slot may be what another one waits for.
+            backend.releaseSlot();
+            drainAll();
+            return false;
+        }
+        // What removing it from the queue would have told.
+        if (fairQueuing != null) {
+            fairQueuing.left(request);
+        }
+        listener.left(request.id());
+        start(request, backend);
         drainAll();
+        return true;
     }
 
     private static int slots(List<Backend> backends) {
@@ -363,9 +402,23 @@ public final class Scheduler implements AutoCloseable {
 
     /** Lets waiting work start everywhere (after a release, a backend recovering, a model appearing). */
     public void drainAll() {
+        drain(null, null);
+    }
+
+    /**
+     * As {@link #drainAll}; the first decision takes {@code known} as the candidates of {@code model}'s requests
+     * that failed nowhere instead of walking the fleet for them again ({@code model} null: none known).
+     */
+    private void drain(String model, List<Backend> known) {
         int lost = 0;
-        while (lost < MAX_LOST_RACES && anyFreeSlot()) {
+        boolean first = true;
+        // Nothing waiting (every completion of an unloaded fleet): no window, no candidate map, no fleet walk.
+        while (lost < MAX_LOST_RACES && anyWaiting() && anyFreeSlot()) {
             Map<String, List<Backend>> unexcluded = new HashMap<>(4);
+            if (model != null && first) {
+                unexcluded.put(model, known);
+            }
+            first = false;
             QueueWindow window = QueueWindow.merged(queueList, policy.lookahead(), e -> admit(e, unexcluded));
             if (!window.has(0)) {
                 return;
@@ -391,6 +444,17 @@ public final class Scheduler implements AutoCloseable {
             }
             start(request, backend);
         }
+    }
+
+    /** Whether any queue holds an entry; the window over empty queues would be empty. */
+    private boolean anyWaiting() {
+        List<ModelQueue> list = queueList;
+        for (int i = 0, n = list.size(); i < n; i++) {
+            if (!list.get(i).isEmpty()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether any available backend could start something now; when none can, planning is skipped. */
