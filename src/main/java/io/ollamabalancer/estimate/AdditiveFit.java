@@ -31,30 +31,16 @@ public final class AdditiveFit {
         double[] columnPart = new double[columns];
         for (int round = 0; round < rounds; round++) {
             for (int c = 0; c < columns; c++) {
-                double sum = 0;
-                double w = 0;
-                for (int r = 0; r < rows; r++) {
-                    if (known(value, weight, r, c)) {
-                        sum += weight[r][c] * (value[r][c] - rowPart[r]);
-                        w += weight[r][c];
-                    }
-                }
-                columnPart[c] = w > 0 ? sum / w : 0;
+                double part = meanLess(value, weight, c, false, rowPart);
+                columnPart[c] = Double.isNaN(part) ? 0 : part;
             }
             double centre = 0;
             int centred = 0;
             for (int r = 0; r < rows; r++) {
-                double sum = 0;
-                double w = 0;
-                for (int c = 0; c < columns; c++) {
-                    if (known(value, weight, r, c)) {
-                        sum += weight[r][c] * (value[r][c] - columnPart[c]);
-                        w += weight[r][c];
-                    }
-                }
-                rowPart[r] = w > 0 ? sum / w : 0;
-                if (w > 0) {
-                    centre += rowPart[r];
+                double part = meanLess(value, weight, r, true, columnPart);
+                rowPart[r] = Double.isNaN(part) ? 0 : part;
+                if (!Double.isNaN(part)) {
+                    centre += part;
                     centred++;
                 }
             }
@@ -66,6 +52,25 @@ public final class AdditiveFit {
             }
         }
         return new Parts(rowPart, columnPart);
+    }
+
+    /**
+     * The weighted mean, over the known cells of row {@code index} ({@code ofRow}) or of column {@code index}, of
+     * each cell less the other dimension's part ({@code other}, indexed by column for a row and by row for a
+     * column); NaN when none of its cells is known.
+     */
+    private static double meanLess(double[][] value, double[][] weight, int index, boolean ofRow, double[] other) {
+        double sum = 0;
+        double w = 0;
+        for (int j = 0; j < other.length; j++) {
+            int r = ofRow ? index : j;
+            int c = ofRow ? j : index;
+            if (known(value, weight, r, c)) {
+                sum += weight[r][c] * (value[r][c] - other[j]);
+                w += weight[r][c];
+            }
+        }
+        return w > 0 ? sum / w : Double.NaN;
     }
 
     private static boolean known(double[][] value, double[][] weight, int r, int c) {

@@ -37,8 +37,8 @@ import java.util.function.LongSupplier;
  * the executor given to {@link #rebuildOn}, so an event loop never runs the fit), never by two at once and never
  * blocking a reader: at once when a pair's figures appear or move materially (by more than
  * {@value #MATERIAL_LOG_CHANGE} in log space, about 5 %) since they were last built, otherwise at most every
- * {@value #REBUILD_INTERVAL_MS} ms; {@link #snapshot} and {@link #prior} (the cluster thread) bring them up to
- * date too. A prediction is computed against one consistent build (the pair's own contribution is taken out of the
+ * {@value #REBUILD_INTERVAL_MS} ms; {@link #prior} (the cluster thread) brings them up to date too, and
+ * {@link #snapshot} (the status page) asks the same executor for a rebuild when they are behind. A prediction is computed against one consistent build (the pair's own contribution is taken out of the
  * averages as they were built), so a pair's prior is what the others said at that build. Lookups
  * ({@link #speeds}) are lock-free reads of immutable values, cached per pair until its figures or the build
  * change.

@@ -26,12 +26,12 @@ final class SampleWindow {
         return total;
     }
 
-    /** The sorted window (empty when nothing was added). */
-    /** The values in the window, in no particular order: a copy. */
+    /** The values in the window, in no particular order (empty when nothing was added): a copy. */
     double[] values() {
         return Arrays.copyOf(ring, (int) Math.min(total, ring.length));
     }
 
+    /** The q-quantile (nearest rank) of a sorted array, or NaN when empty. */
     static double quantile(double[] sorted, double q) {
         if (sorted.length == 0) {
             return Double.NaN;

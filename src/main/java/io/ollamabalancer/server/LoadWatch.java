@@ -20,7 +20,7 @@ import java.util.function.LongSupplier;
  * model unloads its model, loads the new one, answers, and, when a request for the first waits, swaps back: with
  * loads of a second or less all of that fits between two regular (1 s) polls, which then show the same model on
  * either side and teach nothing, while the placement plan, believing the backend holds every model, keeps sending
- * it requests that evict each other (seen on the accelerated swap fleet: 20 to 120 model loads per 500 requests from
+ * it requests that evict each other (seen on the accelerated swap fleet: 15 to 120 model loads per 500 requests from
  * one run to the next). Ollama lists a model in {@code /api/ps} from the moment its load starts, so a poll soon after
  * the dispatch shows the newcomer without its victim.
  *
@@ -72,7 +72,7 @@ final class LoadWatch implements ColdDispatchListener {
         }
     }
 
-    /** Whether {@code backend} is being watched now (for tests and the status page). */
+    /** Whether {@code backend} is being watched now (for tests). */
     boolean watching(Backend backend) {
         return watches.containsKey(backend);
     }

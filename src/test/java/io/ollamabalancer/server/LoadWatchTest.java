@@ -1,28 +1,14 @@
 package io.ollamabalancer.server;
 
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendMemory;
-import io.ollamabalancer.backend.Fleet;
-import io.ollamabalancer.backend.HealthPolicy;
-import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.sim.OllamaSimulator;
-import io.ollamabalancer.sim.SimModel;
-import io.ollamabalancer.sim.SimulatorConfig;
 import io.ollamabalancer.testing.Http;
-import io.ollamabalancer.upstream.UpstreamFetcher;
-import io.ollamabalancer.upstream.UpstreamPools;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 import java.net.http.HttpResponse;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -34,43 +20,29 @@ import static org.awaitility.Awaitility.await;
  * only the snapshots the watch takes (and the ones the test asks for) reach the backend's memory model.
  */
 class LoadWatchTest {
-    private static final String LLAMA = "llama3.2:1b";
-    private static final String QWEN = "qwen2.5:0.5b";
+    private static final String LLAMA = OneModelBackend.LLAMA;
+    private static final String QWEN = OneModelBackend.QWEN;
 
+    private OneModelBackend one;
     private OllamaSimulator sim;
-    private EventLoopGroup group;
-    private UpstreamPools pools;
     private Backend backend;
-    private FleetMonitor monitor;
     private LoadWatch watch;
 
     @BeforeEach
     void start() throws Exception {
-        sim = OllamaSimulator.start(SimulatorConfig.builder().name("one").port(0).host("127.0.0.1")
-                .models(List.of(
-                        SimModel.completion(LLAMA, 1_000_000_000L, "llama", "1B", "Q8_0", false),
-                        SimModel.completion(QWEN, 400_000_000L, "qwen2", "0.5B", "Q4_K_M", false)))
-                .maxLoadedModels(1).loadTimeMillis(800).slots(2).build());
-        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        pools = new UpstreamPools(NioSocketChannel.class, NioDatagramChannel.class, 2_000, 60_000, 16,
-                io.ollamabalancer.tls.TlsContexts.backends(null));
-        UpstreamFetcher fetcher = new UpstreamFetcher(pools, group, 5_000);
-        Fleet fleet = new Fleet(List.of(new BackendConfig("one", URI.create(sim.baseUrl()), 2, null, true)),
-                HealthPolicy.defaults(), System::nanoTime);
-        backend = fleet.all().get(0);
-        monitor = new FleetMonitor(fleet, fetcher, null);
-        watch = new LoadWatch(monitor::refreshLoaded, group.next(), System::nanoTime);
+        one = new OneModelBackend(800);
+        sim = one.sim;
+        backend = one.backend;
+        watch = new LoadWatch(one.monitor::refreshLoaded, one.group.next(), System::nanoTime);
         // llama resident, and seen so
         assertThat(generate(LLAMA).get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
-        monitor.refreshLoaded(backend).get(5, TimeUnit.SECONDS);
+        one.monitor.refreshLoaded(backend).get(5, TimeUnit.SECONDS);
         assertThat(backend.isLoaded(LLAMA)).isTrue();
     }
 
     @AfterEach
     void stop() {
-        pools.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        sim.close();
+        one.close();
     }
 
     private CompletableFuture<HttpResponse<String>> generate(String model) {
