@@ -6,8 +6,7 @@ import java.util.Arrays;
  * How far estimates were from what happened, over the last {@value #WINDOW} finished requests of each kind: the
  * prompt-token estimate as a ratio actual / estimated, the output length in tokens, and the predicted service time
  * (dispatch to end) as a relative error. Writers are the scheduler's completion path; readers (metrics, status) take
- * a {@link Snapshot}. Thread-safe: one lock (this object's) guards the five windows, taken once per call; holds no
- * buffers.
+ * a {@link Snapshot}. Thread-safe without locks (each {@link SampleWindow} is); holds no buffers.
  */
 public final class EstimateErrors {
     static final int WINDOW = 1024;
@@ -19,14 +18,14 @@ public final class EstimateErrors {
     private final SampleWindow finishSignedError = new SampleWindow(WINDOW);
 
     /** A finished request's prompt: estimated tokens against Ollama's {@code prompt_eval_count}. */
-    public synchronized void recordPrompt(int estimated, long actual) {
+    public void recordPrompt(int estimated, long actual) {
         if (estimated > 0 && actual > 0) {
             promptRatio.add((double) actual / estimated);
         }
     }
 
     /** A finished generation's length: expected output tokens against Ollama's {@code eval_count}. */
-    public synchronized void recordOutput(int expected, long actual) {
+    public void recordOutput(int expected, long actual) {
         if (expected > 0 && actual >= 0) {
             outputRatio.add((double) actual / expected);
             outputAbsError.add(Math.abs(actual - expected));
@@ -34,7 +33,7 @@ public final class EstimateErrors {
     }
 
     /** A finished request's predicted time from dispatch to end against the time it took. */
-    public synchronized void recordFinish(long predictedNanos, long actualNanos) {
+    public void recordFinish(long predictedNanos, long actualNanos) {
         if (predictedNanos > 0 && actualNanos > 0) {
             double rel = (double) (actualNanos - predictedNanos) / predictedNanos;
             finishSignedError.add(rel);
@@ -44,38 +43,24 @@ public final class EstimateErrors {
 
     /** The current figures; NaN where no sample exists yet. */
     public Snapshot snapshot() {
-        double[] prompt;
-        double[] outRatio;
-        double[] outAbs;
-        double[] finish;
-        double[] signed;
-        long promptSamples;
-        long outputSamples;
-        long finishSamples;
-        // Copied under the lock, sorted outside it: a completion never waits for a reader's sorts.
-        synchronized (this) {
-            prompt = promptRatio.values();
-            outRatio = outputRatio.values();
-            outAbs = outputAbsError.values();
-            finish = finishRelError.values();
-            signed = finishSignedError.values();
-            promptSamples = promptRatio.total();
-            outputSamples = outputRatio.total();
-            finishSamples = finishRelError.total();
-        }
+        double[] prompt = promptRatio.values();
+        double[] outRatio = outputRatio.values();
+        double[] outAbs = outputAbsError.values();
+        double[] finish = finishRelError.values();
+        double[] signed = finishSignedError.values();
         for (double[] a : new double[][] {prompt, outRatio, outAbs, finish, signed}) {
             Arrays.sort(a);
         }
         return new Snapshot(
-                promptSamples,
+                promptRatio.total(),
                 SampleWindow.quantile(prompt, 0.5),
                 SampleWindow.quantile(prompt, 0.1),
                 SampleWindow.quantile(prompt, 0.9),
-                outputSamples,
+                outputRatio.total(),
                 SampleWindow.quantile(outRatio, 0.5),
                 SampleWindow.mean(outAbs),
                 SampleWindow.quantile(outAbs, 0.5),
-                finishSamples,
+                finishRelError.total(),
                 SampleWindow.quantile(finish, 0.5),
                 SampleWindow.quantile(finish, 0.9),
                 SampleWindow.quantile(signed, 0.5));

@@ -1,34 +1,54 @@
 package io.ollamabalancer.estimate;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * The last {@code capacity} values of one error figure, for exact quantiles over a recent window. Not thread-safe:
- * its owner ({@link EstimateErrors}) guards all of its windows with one lock, so that a finished request's figures
- * cost one lock, not one per window.
+ * The last {@code capacity} values of one error figure, for exact quantiles over a recent window. Thread-safe without
+ * locks: a writer claims a slot by incrementing the count and stores the value's bits there; a reader copies the slots
+ * that hold a value. A reader racing a writer may see a slot's previous value (or, before the window first fills,
+ * none): one sample more or less in a window of a thousand. The completions of every event loop write here; none of
+ * them ever waits for another or for a reader.
  */
 final class SampleWindow {
-    private final double[] ring;
-    private long total;
+    /** Bits of NaN: a slot not written yet. */
+    private static final long EMPTY = Double.doubleToRawLongBits(Double.NaN);
+
+    private final AtomicLongArray ring;
+    private final AtomicLong total = new AtomicLong();
 
     SampleWindow(int capacity) {
-        ring = new double[capacity];
+        ring = new AtomicLongArray(capacity);
+        for (int i = 0; i < capacity; i++) {
+            ring.set(i, EMPTY);
+        }
     }
 
     void add(double v) {
         if (Double.isFinite(v)) {
-            ring[(int) (total++ % ring.length)] = v;
+            long i = total.getAndIncrement();
+            ring.set((int) (i % ring.length()), Double.doubleToRawLongBits(v));
         }
     }
 
     /** Samples ever added. */
     long total() {
-        return total;
+        return total.get();
     }
 
     /** The values in the window, in no particular order (empty when nothing was added): a copy. */
     double[] values() {
-        return Arrays.copyOf(ring, (int) Math.min(total, ring.length));
+        int n = (int) Math.min(total.get(), ring.length());
+        double[] out = new double[n];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            double v = Double.longBitsToDouble(ring.get(i));
+            if (!Double.isNaN(v)) {
+                out[k++] = v;
+            }
+        }
+        return k == n ? out : Arrays.copyOf(out, k);
     }
 
     /** The q-quantile (nearest rank) of a sorted array, or NaN when empty. */
