@@ -14,8 +14,9 @@ import java.util.Map;
  * model is not loaded there yet), never moving it afterwards: FIFO per slot, no reordering. It is a strong
  * reference, not a lower bound: a scheduler that reorders the queue (shortest job first) can beat it on the mean.
  * On a multi-slot simulator a request decodes at the rate of the streams running when it starts (the slots still
- * busy then, plus itself), as the discrete-event replay models the simulator's decode slowdown; without that a
- * two-slot CPU backend would count as twice its real capacity. Memory limits are ignored: a
+ * busy then, plus itself), kept to its end: an approximation of the simulator's decode slowdown (which the
+ * discrete-event replay follows exactly, each stream's rate changing as streams come and go) that lets the oracle
+ * place requests one at a time; without it a two-slot CPU backend would count as twice its real capacity. Memory limits are ignored: a
  * model once loaded stays loaded (run it on {@link SimFleet#noSwap()} for the no-swap reference of a
  * memory-limited fleet). Each outcome reports its wait for the model and whether it started the load. Stateless.
  */

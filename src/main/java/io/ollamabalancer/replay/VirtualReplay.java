@@ -37,8 +37,9 @@ import java.util.function.IntFunction;
 /**
  * Discrete-event replay of a {@link Trace} through the real {@link Scheduling} (estimator, predictor, policy,
  * scheduler, as the server wires them, with the tokenizer) against virtual simulators in virtual time. Bodies are
- * parsed by the balancer's own parser; a virtual simulator follows {@link SimFleet}'s timing model (the decode
- * slowdown of a multi-slot backend is fixed at the streams running when a request starts) and reports Ollama's
+ * parsed by the balancer's own parser; a virtual simulator follows {@link SimFleet}'s timing model (each stream of a
+ * multi-slot backend decodes at the speed the streams running at each moment leave it, as on the simulator, where each
+ * token's interval depends on the slots busy when it is drawn) and reports Ollama's
  * timing fields, so the scheduler learns as in production. Not modelled: network and proxy overheads, jitter, the
  * lag of {@code /api/ps} polling (a finished load is seen at once).
  *
@@ -238,32 +239,53 @@ public final class VirtualReplay {
     private void started(TraceRequest r, int slot, PendingRequest p, Backend b) {
         Virtual v = virtual.get(b.name());
         long start = now;
+        // As on the simulator, a request counts among the streams sharing the decoder from the moment it holds a
+        // slot, while its model loads too (the balancer counts it from dispatch).
+        v.changed(+1);
         boolean[] asked = new boolean[1];
         asked[0] = v.memory.acquire(p.modelKey(), ready -> generate(r, slot, p, b, v, start, ready, asked[0]));
     }
 
-    /** The model is ready on {@code v} at {@code ready} (now or later) for {@code p}, which got its slot at start. */
+    /**
+     * The model is ready on {@code v} at {@code ready} (now or later) for {@code p}, which got its slot at start. Its
+     * decode starts after the load and the prefill and runs, as on the simulator, at the speed the streams running at
+     * each moment leave it ({@link Virtual#changed}).
+     */
     private void generate(TraceRequest r, int slot, PendingRequest p, Backend b, Virtual v, long start, long ready,
                           boolean startedLoad) {
         SimulatorConfig sim = v.sim;
-        v.active++;
         long load = ready - start + nanos(SimFleet.WARM_SECONDS);
         long prefill = nanos(SimFleet.prefillSeconds(r, sim));
-        double interval = SimFleet.tokenSeconds(sim, v.active);
-        long decode = nanos(r.outputTokens() * interval);
-        long total = load + prefill + decode;
+        long decodeStart = start + load + prefill;
         long arrival = p.arrivalNanos();
-        double ttft = (start + load + prefill + nanos(interval) - arrival) / 1e9;
         double queue = (start - arrival) / 1e9;
         int estimate = p.estimate().promptTokens();
-        TimingSample sample = new TimingSample(r.promptTokens(), prefill, r.outputTokens(), decode, load, total);
-        push(start + total, () -> {
-            v.active--;
-            v.memory.release(p.modelKey());
-            outcomes[slot] = new Outcome(r.id(), r.priority(), b.name(), (now - arrival) / 1e9, ttft, queue,
-                    null, estimate, r.promptTokens(), r.outputTokens(), 0, load / 1e9, startedLoad ? 1 : 0);
-            scheduling.scheduler().complete(p, b, sample);
+        push(decodeStart, () -> {
+            double ttft = (now + nanos(SimFleet.tokenSeconds(sim, v.active)) - arrival) / 1e9;
+            v.decode(new Decoding(r.outputTokens(), () -> {
+                long decode = now - decodeStart;
+                TimingSample sample = new TimingSample(r.promptTokens(), prefill, r.outputTokens(), decode, load,
+                        now - start);
+                v.changed(-1);
+                v.memory.release(p.modelKey());
+                outcomes[slot] = new Outcome(r.id(), r.priority(), b.name(), (now - arrival) / 1e9, ttft, queue,
+                        null, estimate, r.promptTokens(), r.outputTokens(), 0, load / 1e9, startedLoad ? 1 : 0);
+                scheduling.scheduler().complete(p, b, sample);
+            }));
         });
+    }
+
+    /** A decode in progress on a virtual simulator: the tokens it has left, and what to do when none are. */
+    private static final class Decoding {
+        double tokensLeft;
+        /** Bumped whenever its end is rescheduled: an end event of an older version is stale. */
+        long version;
+        final Runnable done;
+
+        Decoding(double tokens, Runnable done) {
+            this.tokensLeft = tokens;
+            this.done = done;
+        }
     }
 
     private static long nanos(double seconds) {
@@ -279,11 +301,54 @@ public final class VirtualReplay {
         final SimulatorConfig sim;
         final VirtualMemory memory;
         Backend backend;
+        /** Generations holding a slot (loading their model, prefilling or decoding): they share the decoder. */
         int active;
+        final List<Decoding> decoding = new ArrayList<>();
+        /** When the decodes' tokens left were last brought up to date. */
+        long settled;
 
         Virtual(SimulatorConfig sim) {
             this.sim = sim;
             this.memory = new VirtualMemory(sim, clock, this::publish);
+        }
+
+        /** The generations sharing the decoder change by {@code delta}: every decode's end moves. */
+        void changed(int delta) {
+            settle();
+            active += delta;
+            reschedule();
+        }
+
+        /** {@code d} starts decoding now. */
+        void decode(Decoding d) {
+            settle();
+            decoding.add(d);
+            reschedule();
+        }
+
+        /** Each decode's tokens left, at the speed the streams running since the last change left it. */
+        private void settle() {
+            double seconds = (now - settled) / 1e9;
+            settled = now;
+            if (seconds <= 0 || decoding.isEmpty()) {
+                return;
+            }
+            double tokens = seconds / SimFleet.tokenSeconds(sim, active);
+            for (Decoding d : decoding) {
+                d.tokensLeft = Math.max(0, d.tokensLeft - tokens);
+            }
+        }
+
+        private void reschedule() {
+            double interval = SimFleet.tokenSeconds(sim, active);
+            for (Decoding d : decoding) {
+                long version = ++d.version;
+                push(now + nanos(d.tokensLeft * interval), () -> {
+                    if (d.version == version && decoding.remove(d)) {
+                        d.done.run();
+                    }
+                });
+            }
         }
 
         /** What the balancer's {@code /api/ps} poll would see, seen at once (the simulation has no poll lag). */

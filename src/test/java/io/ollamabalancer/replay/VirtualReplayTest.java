@@ -47,6 +47,30 @@ class VirtualReplayTest {
     }
 
     @Test
+    void aStreamSlowsWhenAnotherJoinsAndSpeedsUpWhenItLeavesAsOnTheSimulator() {
+        // Two slots, decode slowdown 1: with two streams each decodes at half speed, alone at full speed.
+        SimFleet two = ReplayFixtures.fleet(ReplayFixtures.sim("two", 50, 2, false));
+        Trace unit = TraceGenerator.generate("two", 1, ReplayFixtures.shape(2), answers);
+        TraceRequest a0 = unit.requests().get(0);
+        TraceRequest b0 = unit.requests().get(1);
+        TraceRequest a = new TraceRequest(0, 0, a0.route(), a0.model(), a0.priority(), a0.numPredict(),
+                a0.promptTokens(), 100, a0.body());
+        double decodeStartA = SimFleet.WARM_SECONDS + a.promptTokens() / 1000.0;
+        // b arrives when a has decoded half its answer alone, and has four times as many tokens to decode
+        double tb = decodeStartA + 50 / 50.0;
+        TraceRequest b = new TraceRequest(1, tb, b0.route(), b0.model(), b0.priority(), b0.numPredict(),
+                b0.promptTokens(), 400, b0.body());
+        List<Outcome> o = VirtualReplay.run(two, new Trace("two", 1, 1, List.of(a, b)), "least-connections");
+        // from tb both share the decoder (b holds its slot while it prefills): a's last 50 tokens at 25/s
+        double endA = tb + 50 / 25.0;
+        double decodeStartB = tb + SimFleet.WARM_SECONDS + b.promptTokens() / 1000.0;
+        double sharedB = Math.max(0, endA - decodeStartB) * 25;
+        double endB = Math.max(endA, decodeStartB) + (400 - sharedB) / 50.0;
+        assertThat(o.get(0).e2e()).isCloseTo(endA, within(1e-6));
+        assertThat(o.get(1).e2e()).isCloseTo(endB - tb, within(1e-6));
+    }
+
+    @Test
     void everyPolicyCompletesEveryRequestAndEftBeatsRoundRobinOnA311Fleet() {
         SimFleet f = ReplayFixtures.fleet311();
         Trace t = ReplayFixtures.trace(f, 42, ReplayFixtures.shape(500), 0.5);
