@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -295,13 +296,7 @@ public final class Scheduler implements AutoCloseable {
                 if (b.isLoaded(m) || !b.hasModel(m) || predictor.runsOn(b, m)) {
                     continue;
                 }
-                ColdStart cs = predictor.coldStart(b, m, now, w, plan, null);
-                boolean safe = cs.waitNanos() == 0
-                        && (!keepsResident(plan, b) || b.memory().seenToHold(b.loadedModels(), m));
-                for (String v : cs.victims()) {
-                    safe &= !plan.planned(b.name(), v) && !predictor.runsOn(b, v);
-                }
-                if (!safe) {
+                if (!preloadIsSafe(b, m, plan, now, w)) {
                     continue;
                 }
                 long load = predictor.costModel().speeds(b.name(), m).loadNanos();
@@ -314,6 +309,27 @@ public final class Scheduler implements AutoCloseable {
                 break;
             }
         }
+    }
+
+    /**
+     * Whether loading {@code m} on {@code b} now waits for nothing and evicts only idle models the plan does not keep
+     * there, and, beside a model the plan keeps, whether what stays once those are evicted was seen resident with
+     * {@code m} at once (or the limits are configured).
+     */
+    boolean preloadIsSafe(Backend b, String m, PlacementPlan plan, long now, double w) {
+        ColdStart cs = predictor.coldStart(b, m, now, w, plan, null);
+        if (cs.waitNanos() != 0) {
+            return false;
+        }
+        for (String v : cs.victims()) {
+            if (plan.planned(b.name(), v) || predictor.runsOn(b, v)) {
+                return false;
+            }
+        }
+        // Judged on what stays: the models loaded now include the victims, and a set with them and m never fit.
+        Set<String> stays = new HashSet<>(b.loadedModels());
+        stays.removeAll(cs.victims());
+        return !keepsResident(plan, b) || b.memory().seenToHold(stays, m);
     }
 
     /** Whether a model the plan keeps on {@code b} is resident there now (a preload could evict it). */

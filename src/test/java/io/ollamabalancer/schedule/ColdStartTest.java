@@ -151,4 +151,43 @@ class ColdStartTest {
         PlacementPlan orphan = new PlacementPlan(java.util.Map.of("one", Set.of(B), "two", Set.of(B)), 0.5, true, now);
         assertThat(p.yields(one(fleet), A, orphan)).isFalse();
     }
+
+    @Test
+    void aPreloadMayEvictAnIdleModelThePlanMovedAwayBesideOneItKeeps() {
+        // "one" holds A and C and holds two models at most; the plan keeps A there, wants B beside it, and has C on
+        // "two". Loading B evicts C: safe while C is idle, though A, B and C together never fit.
+        String c = "c:latest";
+        Fleet fleet = new Fleet(List.of(
+                new BackendConfig("one", URI.create("http://127.0.0.1:1"), 2, List.of(A, B, c), true, 2, 0),
+                new BackendConfig("two", URI.create("http://127.0.0.1:2"), 2, List.of(A, B, c), true, 2, 0)));
+        Backend one = one(fleet);
+        one.updateLoaded(Set.of(A, c));
+        fleet.all().get(1).updateLoaded(Set.of(c));
+        Scheduling s = Fixtures.scheduling(fleet, "eft", SchedulerSettings.defaults(), clock);
+        useOnce(s, one, A);
+        long now = clock.getAsLong();
+        PlacementPlan plan = new PlacementPlan(java.util.Map.of("one", Set.of(A, B), "two", Set.of(c)), 0.5, true, now);
+        assertThat(s.scheduler().preloadIsSafe(one, B, plan, now, 1)).isTrue();
+        // Not when the plan keeps C here too, nor when the backend's limit was never configured nor seen.
+        PlacementPlan keepsC = new PlacementPlan(java.util.Map.of("one", Set.of(A, B, c), "two", Set.of(c)), 0.5,
+                true, now);
+        assertThat(s.scheduler().preloadIsSafe(one, B, keepsC, now, 1)).isFalse();
+        Fleet unknown = new Fleet(List.of(
+                new BackendConfig("one", URI.create("http://127.0.0.1:1"), 2, List.of(A, B, c), true, 0, 0)));
+        Backend u = unknown.all().get(0);
+        u.updateLoaded(Set.of(A, c));
+        Scheduling su = Fixtures.scheduling(unknown, "eft", SchedulerSettings.defaults(), clock);
+        useOnce(su, u, A);
+        assertThat(su.scheduler().preloadIsSafe(u, B, plan, now, 1)).isFalse();
+    }
+
+    /** One request for {@code model} served on {@code b}: the model is the one most recently used there. */
+    private void useOnce(Scheduling s, Backend b, String model) {
+        Fixtures.Target t = new Fixtures.Target();
+        PendingRequest r = Fixtures.pending(Fixtures.generate(model, 100, 10), 0, clock.getAsLong(), t);
+        s.scheduler().submit(r);
+        assertThat(t.backend()).isSameAs(b);
+        clock.advanceMillis(100);
+        s.scheduler().complete(r, b, Fixtures.sample(25, 10, 1000, 100));
+    }
 }
