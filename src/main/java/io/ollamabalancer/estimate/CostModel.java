@@ -128,9 +128,19 @@ public final class CostModel {
     /**
      * Learns from one response of {@code model} on {@code backend}.
      *
-     * @param concurrency mean number of streams that ran on the backend meanwhile, this one included
+     * @param concurrency number of streams that ran on the backend meanwhile, this one included, taken as constant
      */
     public void record(String backend, String model, TimingSample sample, double concurrency) {
+        record(backend, model, sample, DecodeShare.constant(concurrency));
+    }
+
+    /**
+     * Learns from one response of {@code model} on {@code backend}.
+     *
+     * @param share how much of its single-stream decode speed the streams running meanwhile left it; null when
+     *              unknown: the decode is not learned from
+     */
+    public void record(String backend, String model, TimingSample sample, DecodeShare share) {
         if (sample == null) {
             return;
         }
@@ -138,7 +148,7 @@ public final class CostModel {
         if (!pair.recorded) {
             pair.recorded = true;
         }
-        if (!pair.stats.record(sample, concurrency, hints.coldLoadThresholdNs())) {
+        if (!pair.stats.record(sample, share, hints.coldLoadThresholdNs())) {
             return;
         }
         Fleetwide fw = fleetwide;

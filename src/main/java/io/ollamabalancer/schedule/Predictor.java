@@ -4,6 +4,7 @@ import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.BackendMemory;
 import io.ollamabalancer.estimate.CostHints;
 import io.ollamabalancer.estimate.CostModel;
+import io.ollamabalancer.estimate.DecodeShare;
 import io.ollamabalancer.estimate.EstimateErrors;
 import io.ollamabalancer.estimate.EstimatorSettings;
 import io.ollamabalancer.estimate.RequestEstimate;
@@ -53,6 +54,8 @@ public final class Predictor {
     private final PlacementPlanner planner;
     /** Backend name → models a load started there will evict → until when that is expected to be done. */
     private final Map<String, Map<String, Long>> doomed = new ConcurrentHashMap<>();
+    /** Each backend's streams over time, by name: what a response's decode shared ({@link StreamTime}). */
+    private final Map<String, StreamTime> streamTimes = new ConcurrentHashMap<>();
 
     public Predictor(CostModel cost, RequestEstimator estimator, EstimateErrors errors, SchedulerSettings settings,
                      LongSupplier nanoTime) {
@@ -447,6 +450,11 @@ public final class Predictor {
         return true;
     }
 
+    private StreamTime streamTime(String backend) {
+        StreamTime t = streamTimes.get(backend);
+        return t != null ? t : streamTimes.computeIfAbsent(backend, k -> new StreamTime());
+    }
+
     /** Records the start of {@code r} on {@code b} (its slot already taken) and returns the prediction. */
     Prediction dispatched(PendingRequest r, Backend b) {
         long now = now();
@@ -474,7 +482,7 @@ public final class Predictor {
         long generic = upfront + (long) (genericOutput(r) / tps * 1e9);
         workload.start(new RunningJob(r, b.name(), r.modelKey(), runnerOptions(r), now, upfront, tps,
                 cap(r), e.embedding(), service, generic,
-                streams));
+                streamTime(b.name()).start(now)));
         affinity.record(r.modelKey(), r.request().prefixHash(), b.name(), now);
         return new Prediction(b.name(), service, now + service, cold, streams, upfront);
     }
@@ -484,13 +492,18 @@ public final class Predictor {
         long now = now();
         RunningJob job = workload.finish(b.name(), r);
         workload.touch(b.name(), r.modelKey(), runnerOptions(r), now);
+        StreamTime streams = streamTime(b.name());
+        StreamTime.Mark end = streams.at(now);
+        if (job != null) {
+            streams.finish(now);
+        }
         if (sample == null || sample == TimingSample.EMPTY || (!sample.hasDecode() && sample.promptEvalCount() == 0)) {
             return;
         }
-        int streamsNow = Math.max(1, b.slotsInUse());
-        double concurrency = job == null ? streamsNow : (job.streamsAtStart() + streamsNow) / 2.0;
+        DecodeShare share = job == null ? DecodeShare.constant(Math.max(1, b.slotsInUse()))
+                : StreamTime.between(job.streams(), end, sample.evalDurationNs());
         RequestEstimate e = r.estimate();
-        cost.record(b.name(), r.modelKey(), sample, concurrency);
+        cost.record(b.name(), r.modelKey(), sample, share);
         estimator.learn(r.modelKey(), e, sample);
         errors.recordPrompt(e.promptTokens(), sample.promptEvalCount());
         if (!e.embedding()) {
@@ -509,7 +522,9 @@ public final class Predictor {
 
     /** {@code r} never really ran on {@code b} (its connection failed): forget it there. */
     void abandoned(PendingRequest r, Backend b) {
-        workload.finish(b.name(), r);
+        if (workload.finish(b.name(), r) != null) {
+            streamTime(b.name()).finish(now());
+        }
     }
 
     /** Whether a request for {@code model} is running on {@code b}. */

@@ -15,7 +15,7 @@ package io.ollamabalancer.schedule;
  * @param embedding    no decode phase
  * @param serviceNanos predicted time to the end from the request's own estimate
  * @param genericNanos predicted time to the end for the model's average output length (the fallback predictor)
- * @param streamsAtStart streams running on the backend right after it started, itself included
+ * @param streams      the backend's stream integrals right after it started ({@link StreamTime}), itself included
  */
 public record RunningJob(
         PendingRequest request,
@@ -29,5 +29,5 @@ public record RunningJob(
         boolean embedding,
         long serviceNanos,
         long genericNanos,
-        int streamsAtStart) {
+        StreamTime.Mark streams) {
 }

@@ -37,6 +37,6 @@ class WorkloadTest {
     }
 
     private static RunningJob job(PendingRequest r, long start) {
-        return new RunningJob(r, "b", r.modelKey(), "", start, 1_000, 50, -1, false, 2_000, 2_000, 1);
+        return new RunningJob(r, "b", r.modelKey(), "", start, 1_000, 50, -1, false, 2_000, 2_000, StreamTime.Mark.ZERO);
     }
 }

@@ -1,0 +1,71 @@
+package io.ollamabalancer.estimate;
+
+/**
+ * The share of its single-stream decode speed one response got while it decoded, for each candidate slowdown β of a
+ * fixed grid: with k streams running, a stream decodes at {@code r1 / (1 + β (k − 1))}, so over a decode whose
+ * concurrency changed, the measured rate is {@code r1 × φ(β)} with φ(β) the time-mean of {@code 1 / (1 + β (k − 1))}.
+ * Kept for every β of the grid because the mean of the reciprocal is not the reciprocal of the mean concurrency: a
+ * response that ran half its time alone and half beside another decodes at 3/4 of r1 when β = 1, not 2/3.
+ *
+ * <p>Immutable once built; the array passed to {@link #of} is owned by the instance.
+ */
+public final class DecodeShare {
+    /** Spacing of the β grid: 0, 0.1, … 2. */
+    static final double STEP = 0.1;
+    /** Number of β values on the grid. */
+    public static final int GRID = 21;
+
+    private final double[] share;
+    private final double extraStreams;
+
+    private DecodeShare(double[] share, double extraStreams) {
+        this.share = share;
+        this.extraStreams = extraStreams;
+    }
+
+    /** The β of grid point {@code g}. */
+    public static double beta(int g) {
+        return g * STEP;
+    }
+
+    /** A decode that ran with {@code streams} streams (itself included) the whole time. */
+    public static DecodeShare constant(double streams) {
+        double k = Math.max(1, streams);
+        double[] s = new double[GRID];
+        for (int g = 0; g < GRID; g++) {
+            s[g] = 1 / (1 + beta(g) * (k - 1));
+        }
+        return new DecodeShare(s, k - 1);
+    }
+
+    /**
+     * From time-means measured over the decode.
+     *
+     * @param share        φ(β) for each grid point, each in (0, 1]; owned by the result from now on
+     * @param extraStreams time-mean of the other streams running meanwhile (k − 1)
+     */
+    public static DecodeShare of(double[] share, double extraStreams) {
+        if (share.length != GRID) {
+            throw new IllegalArgumentException("a share per grid point expected, got " + share.length);
+        }
+        for (int g = 0; g < GRID; g++) {
+            share[g] = Math.max(1e-3, Math.min(1, share[g]));
+        }
+        return new DecodeShare(share, Math.max(0, extraStreams));
+    }
+
+    /** φ(β) at grid point {@code g}. */
+    public double share(int g) {
+        return share[g];
+    }
+
+    /** log φ(β) at grid point {@code g}. */
+    double logShare(int g) {
+        return Math.log(share[g]);
+    }
+
+    /** Time-mean of the other streams that ran meanwhile. */
+    double extraStreams() {
+        return extraStreams;
+    }
+}

@@ -1,0 +1,103 @@
+package io.ollamabalancer.schedule;
+
+import io.ollamabalancer.estimate.DecodeShare;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The streams this balancer runs on one backend over time, as running integrals: for each β of
+ * {@link DecodeShare}'s grid, ∫ 1 / (1 + β (k − 1)) dt, and ∫ (k − 1) dt, where k is the number of streams
+ * running. Two {@link Mark}s taken at a response's start and end give what its decode shared with the others, however
+ * often streams came and went meanwhile ({@link #between}).
+ *
+ * <p>Thread-safe and lock-free: the state is one immutable {@link Mark} replaced by compare-and-set on every start
+ * and finish, which come from any event loop; readers take it as published.
+ */
+final class StreamTime {
+    private final AtomicReference<Mark> state = new AtomicReference<>(Mark.ZERO);
+
+    /**
+     * The integrals up to {@code nanos}, with the {@code level} streams running from then on.
+     *
+     * @param integral ∫ 1 / (1 + β (k − 1)) dt in seconds for each β of the grid; owned by the mark, never changed
+     * @param extra    ∫ (k − 1) dt in seconds
+     */
+    record Mark(long nanos, int level, double[] integral, double extra) {
+        static final Mark ZERO = new Mark(Long.MIN_VALUE, 0, new double[DecodeShare.GRID], 0);
+
+        /** The integrals carried on to {@code now} at this level, and the level {@code next} from there. */
+        Mark advance(long now, int next) {
+            double seconds = nanos == Long.MIN_VALUE ? 0 : Math.max(0, now - nanos) / 1e9;
+            double[] i = integral;
+            double e = extra;
+            if (level > 0 && seconds > 0) {
+                i = integral.clone();
+                for (int g = 0; g < DecodeShare.GRID; g++) {
+                    i[g] += seconds / (1 + DecodeShare.beta(g) * (level - 1));
+                }
+                e += seconds * (level - 1);
+            }
+            return new Mark(Math.max(now, nanos), next, i, e);
+        }
+    }
+
+    /** A stream starts at {@code now}; returns the mark just after it (its level counts the new stream). */
+    Mark start(long now) {
+        for (;;) {
+            Mark m = state.get();
+            Mark next = m.advance(now, m.level + 1);
+            if (state.compareAndSet(m, next)) {
+                return next;
+            }
+        }
+    }
+
+    /** A stream ends at {@code now}. */
+    void finish(long now) {
+        for (;;) {
+            Mark m = state.get();
+            Mark next = m.advance(now, Math.max(0, m.level - 1));
+            if (state.compareAndSet(m, next)) {
+                return;
+            }
+        }
+    }
+
+    /** The integrals up to {@code now}, the running streams unchanged. */
+    Mark at(long now) {
+        Mark m = state.get();
+        return m.advance(now, m.level);
+    }
+
+    /** Streams running now. */
+    int level() {
+        return state.get().level;
+    }
+
+    /**
+     * What a response that started at {@code from} and ended at {@code to}, decoding for its last {@code decodeNanos},
+     * shared with the others; null when that cannot be told. The time before its decode (the prefill, the trip) is
+     * taken at the level it started at, which is close when that time is short. When it is longer than the decode
+     * (a model load, or a wait for one), streams that came or went meanwhile would be counted in the decode or
+     * taken out of it, and the share could come out anywhere: null. A decode too short to measure counts as run at
+     * the starting level throughout.
+     */
+    static DecodeShare between(Mark from, Mark to, long decodeNanos) {
+        long life = to.nanos - from.nanos;
+        double seconds = Math.min(life, decodeNanos) / 1e9;
+        if (from.nanos == Long.MIN_VALUE || seconds < 1e-3) {
+            return DecodeShare.constant(from.level);
+        }
+        double before = Math.max(0, life / 1e9 - seconds);
+        if (before > seconds) {
+            return null;
+        }
+        double[] share = new double[DecodeShare.GRID];
+        for (int g = 0; g < DecodeShare.GRID; g++) {
+            double during = to.integral[g] - from.integral[g] - before / (1 + DecodeShare.beta(g) * (from.level - 1));
+            share[g] = during / seconds;
+        }
+        double extra = (to.extra - from.extra - before * (from.level - 1)) / seconds;
+        return DecodeShare.of(share, extra);
+    }
+}
