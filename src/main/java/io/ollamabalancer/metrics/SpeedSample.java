@@ -7,12 +7,13 @@ package io.ollamabalancer.metrics;
  *
  * @param backend                the backend's name
  * @param model                  the model key
- * @param decodeTokensPerSecond  generated tokens per second (eval)
+ * @param decodeTokensPerSecond  generated tokens per second (eval) of a stream running alone
+ * @param slowdown               β: with k streams running, each decodes at the single-stream rate ÷ (1 + β (k − 1))
  * @param prefillTokensPerSecond prompt tokens per second (prompt eval)
  * @param samples                how many completed requests the figures rest on
  */
-public record SpeedSample(String backend, String model, double decodeTokensPerSecond, double prefillTokensPerSecond,
-                          long samples) {
+public record SpeedSample(String backend, String model, double decodeTokensPerSecond, double slowdown,
+                          double prefillTokensPerSecond, long samples) {
 
     /** Whether a figure was learned (positive and finite; NaN means not yet). */
     public static boolean known(double tokensPerSecond) {

@@ -209,6 +209,11 @@ public final class StatusDocument {
             g.writeStartObject();
             g.writeStringField("model", s.model());
             speed(g, "decodeTokensPerSecond", s.decodeTokensPerSecond());
+            if (Double.isFinite(s.slowdown())) {
+                g.writeNumberField("slowdown", s.slowdown());
+            } else {
+                g.writeNullField("slowdown");
+            }
             speed(g, "prefillTokensPerSecond", s.prefillTokensPerSecond());
             g.writeNumberField("samples", s.samples());
             g.writeEndObject();

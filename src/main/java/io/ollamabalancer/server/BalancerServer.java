@@ -145,7 +145,8 @@ public final class BalancerServer implements AutoCloseable {
         Scheduling scheduling = Scheduling.create(fleet, config, System::nanoTime);
         Scheduler scheduler = scheduling.scheduler();
         Supplier<List<SpeedSample>> speeds = () -> scheduling.costModel().snapshot().stream()
-                .map(s -> new SpeedSample(s.backend(), s.model(), s.decodeTps(), s.prefillTps(), s.samples()))
+                .map(s -> new SpeedSample(s.backend(), s.model(), s.decodeTps(), s.slowdown(), s.prefillTps(),
+                        s.samples()))
                 .toList();
         UpstreamPools pools = new UpstreamPools(clientClass, udpClass, (int) config.connectTimeout().toMillis(),
                 config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend(), backendTls);

@@ -29,8 +29,8 @@ class DashboardDataTest {
     private final AtomicLong wallMs = new AtomicLong(1_700_000_000_000L);
     private final LatencyRecorders recorders = new LatencyRecorders(wallMs::get, 64, 10);
     private final ChartSampler sampler = new ChartSampler(recorders, fx.scheduler, wallMs::get, fx.nanos::get, 900);
-    private final List<SpeedSample> speeds = List.of(new SpeedSample("b1", "llama3.2:1b", 42.54, 812.25, 12),
-            new SpeedSample("b1", "qwen2:0.5b", Double.NaN, 0, 0));
+    private final List<SpeedSample> speeds = List.of(new SpeedSample("b1", "llama3.2:1b", 42.54, 0.5, 812.25, 12),
+            new SpeedSample("b1", "qwen2:0.5b", Double.NaN, 0.5, 0, 0));
     private final DashboardData data = new DashboardData(fx.fleet, fx.scheduler, () -> speeds, sampler,
             fx.nanos::get, wallMs::get);
 
@@ -103,7 +103,7 @@ class DashboardDataTest {
         for (int b = 0; b < 50; b++) {
             configs.add(new BackendConfig("gpu-" + b, URI.create("http://10.0.0." + b + ":11434"), 4, models, true));
             for (String m : models) {
-                learned.add(new SpeedSample("gpu-" + b, m, 40.25, 900.5, 10));
+                learned.add(new SpeedSample("gpu-" + b, m, 40.25, 0.5, 900.5, 10));
             }
         }
         Fleet big = new Fleet(configs);

@@ -24,8 +24,8 @@ class PrometheusTextTest {
     private final LatencyRecorders recorders = new LatencyRecorders(clock::get, 200, 360);
     private final FleetFixture fx = new FleetFixture();
     private final List<SpeedSample> speeds = List.of(
-            new SpeedSample("b1", "llama3.2:1b", 42.5, 812.25, 12),
-            new SpeedSample(FleetFixture.ODD, "llama3.2:1b", Double.NaN, 100, 1));
+            new SpeedSample("b1", "llama3.2:1b", 42.5, 0.5, 812.25, 12),
+            new SpeedSample(FleetFixture.ODD, "llama3.2:1b", Double.NaN, 0.5, 100, 1));
     private final PrometheusText prom = new PrometheusText(recorders, fx.fleet, fx.scheduler, () -> speeds);
 
     @AfterEach

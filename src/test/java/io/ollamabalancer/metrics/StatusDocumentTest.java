@@ -12,9 +12,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class StatusDocumentTest {
     private final FleetFixture fx = new FleetFixture();
     private final List<SpeedSample> speeds = List.of(
-            new SpeedSample("b1", "llama3.2:1b", 42.5, 812.25, 12),
-            new SpeedSample("b1", "qwen2:0.5b", Double.NaN, 0, 0),
-            new SpeedSample("elsewhere", "llama3.2:1b", 1, 1, 1));
+            new SpeedSample("b1", "llama3.2:1b", 42.5, 0.5, 812.25, 12),
+            new SpeedSample("b1", "qwen2:0.5b", Double.NaN, 0.5, 0, 0),
+            new SpeedSample("elsewhere", "llama3.2:1b", 1, 0.5, 1, 1));
     private final StatusDocument status = new StatusDocument(fx.fleet, fx.scheduler, () -> speeds,
             fx.nanos::get, () -> 4242L);
 
@@ -70,7 +70,8 @@ class StatusDocumentTest {
         List<Object> b1Speeds = list(b1.get("speeds"));
         assertThat(b1Speeds).hasSize(2);
         assertThat(map(b1Speeds.get(0))).containsEntry("model", "llama3.2:1b")
-                .containsEntry("decodeTokensPerSecond", 42.5).containsEntry("prefillTokensPerSecond", 812.25)
+                .containsEntry("decodeTokensPerSecond", 42.5).containsEntry("slowdown", 0.5)
+                .containsEntry("prefillTokensPerSecond", 812.25)
                 .containsEntry("samples", 12L);
         assertThat(map(b1Speeds.get(1))).containsEntry("decodeTokensPerSecond", null)
                 .containsEntry("prefillTokensPerSecond", null);
