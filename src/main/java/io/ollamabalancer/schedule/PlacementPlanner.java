@@ -260,7 +260,9 @@ public final class PlacementPlanner {
      * Whether going from utilisation {@code u} to {@code next} at the price of {@code moves} loads pays back within
      * {@link #PAYBACK_LOADS} load times: the waiting it saves (the fleet's work rate × the change of the M/M/1 stretch
      * 1 / (1 − u)) against what the loads cost (each stops a backend for a load time, and the requests
-     * arriving there meanwhile wait for it).
+     * arriving there meanwhile wait for it), stretched by the new plan's 1 / (1 − u) too: the work the loads put off
+     * is served from the new plan's spare capacity, so a change into a plan near saturation pays back slowly (DES,
+     * swap-zipf at 80 %: a reshuffle of six loads into a plan at 0.93 left a backlog that took minutes to drain).
      */
     private boolean paysBack(double u, double next, int moves, double[] load, long now) {
         if (moves == 0) {
@@ -276,7 +278,8 @@ public final class PlacementPlanner {
         for (String m : demand.models()) {
             rate += demand.rate(m, now);
         }
-        double spent = moves * loadSeconds * (1 + rate * loadSeconds / Math.max(1, backends.get().size()));
+        double spent = moves * loadSeconds * (1 + rate * loadSeconds / Math.max(1, backends.get().size()))
+                * stretch(next);
         return saved > spent;
     }
 
