@@ -10,10 +10,18 @@ package io.ollamabalancer.estimate;
  * <p>Immutable once built; the array passed to {@link #of} is owned by the instance.
  */
 public final class DecodeShare {
-    /** Spacing of the β grid: 0, 0.1, … 2. */
+    /** Spacing of the β grid: 0, 0.1, … 2 (between grid points the fit interpolates). */
     static final double STEP = 0.1;
     /** Number of β values on the grid. */
     public static final int GRID = 21;
+    /** {@link #constant} for 1 to 8 streams, made once: most responses on a small backend are one of these. */
+    private static final DecodeShare[] WHOLE = new DecodeShare[9];
+
+    static {
+        for (int k = 1; k < WHOLE.length; k++) {
+            WHOLE[k] = make(k);
+        }
+    }
 
     private final double[] share;
     private final double extraStreams;
@@ -31,6 +39,13 @@ public final class DecodeShare {
     /** A decode that ran with {@code streams} streams (itself included) the whole time. */
     public static DecodeShare constant(double streams) {
         double k = Math.max(1, streams);
+        if (k == Math.rint(k) && k < WHOLE.length && WHOLE[(int) k] != null) {
+            return WHOLE[(int) k];
+        }
+        return make(k);
+    }
+
+    private static DecodeShare make(double k) {
         double[] s = new double[GRID];
         for (int g = 0; g < GRID; g++) {
             s[g] = 1 / (1 + beta(g) * (k - 1));

@@ -492,11 +492,9 @@ public final class Predictor {
         long now = now();
         RunningJob job = workload.finish(b.name(), r);
         workload.touch(b.name(), r.modelKey(), runnerOptions(r), now);
-        StreamTime streams = streamTime(b.name());
-        StreamTime.Mark end = streams.at(now);
-        if (job != null) {
-            streams.finish(now);
-        }
+        // The mark after this stream's end: its integrals run to now, and only the level (which between() does not
+        // read) tells it from the one before.
+        StreamTime.Mark end = job == null ? null : streamTime(b.name()).finish(now);
         if (sample == null || sample == TimingSample.EMPTY || (!sample.hasDecode() && sample.promptEvalCount() == 0)) {
             return;
         }

@@ -52,13 +52,13 @@ final class StreamTime {
         }
     }
 
-    /** A stream ends at {@code now}. */
-    void finish(long now) {
+    /** A stream ends at {@code now}; returns the mark just after it (its integrals run to now, as {@link #at}'s). */
+    Mark finish(long now) {
         for (;;) {
             Mark m = state.get();
             Mark next = m.advance(now, Math.max(0, m.level - 1));
             if (state.compareAndSet(m, next)) {
-                return;
+                return next;
             }
         }
     }

@@ -21,6 +21,8 @@ import static org.assertj.core.api.Assertions.withinPercentage;
  */
 class StreamTimeTest {
     private static final long S = 1_000_000_000L;
+    /** The grid point of β = 1. */
+    private static final int ONE = (int) Math.round(1 / DecodeShare.beta(1));
 
     @Test
     void aDecodeHalfAloneAndHalfBesideAnotherKeepsThreeQuartersOfItsSpeedWhenTheSlowdownIsOne() {
@@ -30,7 +32,7 @@ class StreamTimeTest {
         StreamTime.Mark end = t.at(2 * S);
         // the mean of 1 / k over the decode, not 1 / (mean k) = 2/3
         double[] at = shares(StreamTime.between(start, end, 2 * S));
-        assertThat(at[10]).isCloseTo(0.75, within(1e-9));
+        assertThat(at[ONE]).isCloseTo(0.75, within(1e-9));
         assertThat(at[0]).isCloseTo(1, within(1e-9));
         assertThat(t.level()).isEqualTo(2);
     }
@@ -42,7 +44,7 @@ class StreamTimeTest {
         // a 1 s prefill alone, then a decode of 2 s beside another stream
         t.start(S);
         StreamTime.Mark end = t.at(3 * S);
-        assertThat(shares(StreamTime.between(start, end, 2 * S))[10]).isCloseTo(0.5, within(1e-9));
+        assertThat(shares(StreamTime.between(start, end, 2 * S))[ONE]).isCloseTo(0.5, within(1e-9));
     }
 
     @Test
