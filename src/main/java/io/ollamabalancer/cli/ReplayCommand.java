@@ -40,7 +40,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "replay", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         subcommands = {ReplayCommand.TraceCmd.class, ReplayCommand.RunCmd.class, ReplayCommand.BenchCmd.class,
-                ReplayCommand.FairnessCmd.class},
+                ReplayCommand.FairnessCmd.class, ReplayCommand.PlansCmd.class},
         description = "Scheduling benchmark: generate traces, replay them over real sockets, simulate and report.")
 final class ReplayCommand implements Callable<Integer> {
     static final String DEFAULT_MIX = "llama3.2:1b=0.7,qwen2.5:0.5b=0.3";
@@ -52,7 +52,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: trace, run, bench or fairness");
+        throw new ParameterException(spec.commandLine(), "missing command: trace, run, bench, fairness or plans");
     }
 
     /** Options every trace shares. */
@@ -191,6 +191,43 @@ final class ReplayCommand implements Callable<Integer> {
                 out.println("Wrote the fairness section of " + results);
             }
             out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "plans", mixinStandardHelpOptions = true,
+            description = "One trace through eft in the discrete-event simulation, with a timeline of the placement "
+                    + "plans in virtual time: each plan change, what the backends hold and what waits every so "
+                    + "often, the speeds learned, the outcome. LOG_LEVEL=WARN leaves out the scheduler's own log "
+                    + "lines.")
+    static final class PlansCmd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @picocli.CommandLine.Mixin
+        Shape shape = new Shape();
+
+        @Option(names = "--fleet", required = true, paramLabel = "FILE", description = "fleet file")
+        Path fleet;
+
+        @Option(names = "--load", paramLabel = "FRACTION",
+                description = "share of the fleet's capacity with every model loaded everywhere (default 0.6)")
+        double load = 0.6;
+
+        @Option(names = "--every", paramLabel = "SECONDS",
+                description = "virtual seconds between two lines of what the backends hold (default 60; 0: none)")
+        double every = 60;
+
+        @Override
+        public Integer call() {
+            if (!(load > 0) || every < 0) {
+                throw new ParameterException(spec.commandLine(), "--load must be above 0 and --every at least 0");
+            }
+            SimFleet f = loadFleet(fleet);
+            Trace unit = TraceGenerator.generate(f.name(), shape.seed, shape.shape(f), answers(f));
+            Trace t = unit.atRate(f.name(), f.rateFor(load, unit));
+            PrintWriter out = spec.commandLine().getOut();
+            io.ollamabalancer.replay.PlanTimeline.run(f, t, every, out);
             return 0;
         }
     }

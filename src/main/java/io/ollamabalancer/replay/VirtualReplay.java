@@ -56,6 +56,7 @@ public final class VirtualReplay {
     private final Outcome[] outcomes;
     private final RequestJsonParser parser = new RequestJsonParser();
     private final Scheduling scheduling;
+    private final Fleet fleet;
     private long now;
     private long seq;
     /** Loads started by preloads, by the slot of the request that arrived last before each. */
@@ -73,6 +74,8 @@ public final class VirtualReplay {
         }
     };
     private boolean sweepPending;
+    /** Who is shown the scheduler after every event ({@link Watch#NONE}: nobody). */
+    private Watch watch = Watch.NONE;
     /** The fair-share flow (API key) of each trace request, by its position in the trace. */
     private final IntFunction<ShareFlow> flows;
 
@@ -94,7 +97,7 @@ public final class VirtualReplay {
             virtual.put(c.name(), new Virtual(c));
         }
         // Health on the virtual clock too: a backend's slow start or ejection must not follow the wall clock.
-        Fleet fleet = new Fleet(configs, HealthPolicy.defaults(), () -> now);
+        this.fleet = new Fleet(configs, HealthPolicy.defaults(), () -> now);
         for (Backend b : fleet.all()) {
             Virtual v = virtual.get(b.name());
             v.backend = b;
@@ -132,7 +135,35 @@ public final class VirtualReplay {
 
     /** As {@link #run(SimFleet, Trace, String)}, with the memory figures. */
     public static Result runDetailed(SimFleet sims, Trace trace, String policy) {
+        return runWatched(sims, trace, policy, Watch.NONE);
+    }
+
+    /**
+     * Who looks at the scheduler while a replay runs (for a timeline of its placement plans). Called on the replay's
+     * thread; must not change what it is shown.
+     */
+    public interface Watch {
+        Watch NONE = new Watch() {
+            @Override
+            public void event(long nanos, Scheduling scheduling, Fleet fleet) {
+            }
+
+            @Override
+            public void done(long nanos, Scheduling scheduling, Fleet fleet) {
+            }
+        };
+
+        /** After the event at virtual time {@code nanos} was handled. */
+        void event(long nanos, Scheduling scheduling, Fleet fleet);
+
+        /** Once every request has ended, before the scheduler is closed. */
+        void done(long nanos, Scheduling scheduling, Fleet fleet);
+    }
+
+    /** As {@link #runDetailed}, showing {@code watch} the scheduler after every event. */
+    public static Result runWatched(SimFleet sims, Trace trace, String policy, Watch watch) {
         VirtualReplay replay = new VirtualReplay(sims, trace, policy, QueueOrder.SJF);
+        replay.watch = watch;
         List<Outcome> outcomes = replay.execute();
         int loads = 0;
         int evictions = 0;
@@ -173,6 +204,7 @@ public final class VirtualReplay {
             // The production sweep timer remakes the plan every 100 ms; here, at every event (cheap when fresh).
             scheduling.scheduler().replan();
             e.action.run();
+            watch.event(now, scheduling, fleet);
             if (!sweepPending && anyWaiting()) {
                 sweepPending = true;
                 push(now + nanos(SWEEP_SECONDS), () -> {
@@ -191,6 +223,7 @@ public final class VirtualReplay {
                 out.set(i, o.withLoad(o.loadSeconds(), o.loadsStarted() + preloads[i]));
             }
         }
+        watch.done(now, scheduling, fleet);
         scheduling.close();
         return out;
     }
