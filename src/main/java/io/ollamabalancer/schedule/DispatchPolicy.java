@@ -26,14 +26,15 @@ public interface DispatchPolicy {
     Backend choose(PendingRequest request, List<Backend> candidates);
 
     /**
-     * Chooses among the first {@link #lookahead()} waiting requests (of every model, in queue order). The default
+     * Chooses among the requests of the window: the first {@link #lookahead()} waiting requests (of every model, in
+     * queue order), then the head of each model's queue that has none among them ({@link QueueWindow}). The default
      * starts the first one {@link #choose} places, so a request whose backends are all busy does not hold up
      * another model's request behind it.
      *
      * @return which request to start on which backend (one with a free slot), or {@code null} to start nothing now
      */
     default Selection select(QueueWindow window) {
-        for (int i = 0; i < lookahead() && window.has(i); i++) {
+        for (int i = 0; window.has(i); i++) {
             Backend b = choose(window.request(i), window.candidates(i));
             if (b != null) {
                 return new Selection(i, b);

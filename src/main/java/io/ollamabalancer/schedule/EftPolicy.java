@@ -43,13 +43,13 @@ public final class EftPolicy implements DispatchPolicy {
 
     @Override
     public Backend choose(PendingRequest request, List<Backend> candidates) {
-        Selection s = plan(QueueWindow.of(request, candidates), 1);
+        Selection s = plan(QueueWindow.of(request, candidates));
         return s == null ? null : s.backend();
     }
 
     @Override
     public Selection select(QueueWindow window) {
-        return plan(window, lookahead);
+        return plan(window);
     }
 
     @Override
@@ -61,7 +61,7 @@ public final class EftPolicy implements DispatchPolicy {
     private record Switch(String model, long readyAt) {
     }
 
-    private Selection plan(QueueWindow window, int limit) {
+    private Selection plan(QueueWindow window) {
         long now = predictor.now();
         double w = predictor.confidence();
         PlacementPlan placement = predictor.placement();
@@ -71,7 +71,8 @@ public final class EftPolicy implements DispatchPolicy {
         Map<Backend, Switch> switches = null;
         List<Row> rows = new ArrayList<>(4);
         int turn = rotation.getAndIncrement();
-        for (int i = 0; i < limit && window.has(i); i++) {
+        // The window bounds itself: the lookahead, then the head of each model with nothing in it yet.
+        for (int i = 0; window.has(i); i++) {
             PendingRequest r = window.request(i);
             List<Backend> candidates = window.candidates(i);
             Row row = row(rows, candidates, r);

@@ -13,8 +13,9 @@ import java.util.Map;
  *                       expected service time
  * @param limits         queue limits of every model without an override
  * @param modelLimits    per-model overrides, by normalised model key
- * @param lookahead      how many waiting requests of a model the {@code eft} policy plans at once (it may start a
- *                       later one on a backend the earlier ones are not waiting for)
+ * @param lookahead      how many waiting requests (of every model, in queue order) the {@code eft} policy plans at
+ *                       once (it may start a later one on a backend the earlier ones are not waiting for); the head
+ *                       of each other model's queue is planned after them
  * @param affinityMargin a chat whose prefix a backend served recently goes there if its predicted finish is
  *                       within this fraction of the best (0.25: up to 25 % later)
  * @param affinityTtl    how long a served prefix is assumed to stay in that backend's prompt cache

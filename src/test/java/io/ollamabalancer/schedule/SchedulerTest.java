@@ -125,6 +125,28 @@ class SchedulerTest {
     }
 
     @Test
+    void aFreedBackendTakesItsModelsRequestWhateverWaitsAheadOfItForOtherBackends() {
+        // "a" serves MODEL only, "b" OTHER only, one slot each. Twenty short MODEL requests wait for "a", more than
+        // the lookahead; a long OTHER request waits behind them (shortest first) for "b". When "b" frees, it must
+        // start: nothing ahead of it can use "b".
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + Fixtures.OTHER);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        Backend b = fleet.byName("b");
+        PendingRequest onB = submit(s, Fixtures.generate(Fixtures.OTHER, 40, 5), 0, new Fixtures.Target());
+        submit(s, Fixtures.generate(MODEL, 40, 5), 0, new Fixtures.Target());
+        for (int i = 0; i < SchedulerSettings.defaults().lookahead() + 4; i++) {
+            submit(s, Fixtures.generate(MODEL, 10, 2), 0, new Fixtures.Target());
+        }
+        Fixtures.Target waiting = new Fixtures.Target();
+        submit(s, Fixtures.generate(Fixtures.OTHER, 4000, 500), 0, waiting);
+        assertThat(waiting.dispatched).isEmpty();
+
+        clock.advanceMillis(100);
+        s.scheduler().complete(onB, b, Fixtures.sample(20, 5, 1000, 50));
+        assertThat(waiting.backend()).isSameAs(b);
+    }
+
+    @Test
     void shortestExpectedJobFirstWithAgingLetsAnOldLongJobGoEventually() {
         assertThat(agingOrder(QueueOrder.SJF, 2)).containsExactly(1, 2, 3, 4, 0, 5, 6);
     }
