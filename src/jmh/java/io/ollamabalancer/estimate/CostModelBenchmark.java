@@ -66,7 +66,7 @@ public class CostModelBenchmark {
         long evalNs = (long) (100 / decodeTps * 1e9);
         long promptNs = 20_000_000L;
         cost.record(backendNames[b], modelNames[m], new TimingSample(200, promptNs, 100, evalNs, 0,
-                promptNs + evalNs), concurrency);
+                promptNs + evalNs), DecodeShare.constant(concurrency));
     }
 
     @Benchmark

@@ -128,15 +128,6 @@ public final class CostModel {
     /**
      * Learns from one response of {@code model} on {@code backend}.
      *
-     * @param concurrency number of streams that ran on the backend meanwhile, this one included, taken as constant
-     */
-    public void record(String backend, String model, TimingSample sample, double concurrency) {
-        record(backend, model, sample, DecodeShare.constant(concurrency));
-    }
-
-    /**
-     * Learns from one response of {@code model} on {@code backend}.
-     *
      * @param share how much of its single-stream decode speed the streams running meanwhile left it; null when
      *              unknown: the decode is not learned from
      */
@@ -254,7 +245,7 @@ public final class CostModel {
             SpeedStats.View v = pair.stats.view();
             long nd = v.decodeSamples();
             SpeedFigures f = new SpeedFigures(
-                    nd > 0 ? Math.exp(v.logDecode1(betaOf(v))) : Double.NaN, nd, v.slowdown,
+                    nd > 0 ? Math.exp(v.logDecode1(betaOf(v))) : Double.NaN, nd, v.slowdown(),
                     v.prefill.isEmpty() ? Double.NaN : Math.exp(v.prefill.mean()), v.prefill.count(),
                     v.load.isEmpty() ? Double.NaN : Math.exp(v.load.mean()), v.load.count());
             if (!f.isEmpty()) {
@@ -303,7 +294,7 @@ public final class CostModel {
         double ownPrefill = contribution[1];
         double ownLoad = contribution[2];
 
-        double beta = v != null && !Double.isNaN(v.slowdown) ? v.slowdown
+        double beta = v != null && !Double.isNaN(v.slowdown()) ? v.slowdown()
                 : sh != null && !Double.isNaN(sh.slowdown()) ? sh.slowdown()
                 : bs.n[2] > 0 ? bs.sum[2] / bs.n[2] : hints.slowdown();
         double decodeFactor = orElse(without(bs, 0, ownDecode - ms.mean(0)), hintFactor);
@@ -349,7 +340,7 @@ public final class CostModel {
     private static final double[] NOTHING = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
 
     private double betaOf(SpeedStats.View v) {
-        return Double.isNaN(v.slowdown) ? hints.slowdown() : v.slowdown;
+        return Double.isNaN(v.slowdown()) ? hints.slowdown() : v.slowdown();
     }
 
     /**
@@ -360,7 +351,7 @@ public final class CostModel {
         double decode = v == null || v.decodeSamples() == 0 ? Double.NaN : v.logDecode1(betaOf(v));
         double prefill = v == null || v.prefill.isEmpty() ? Double.NaN : v.prefill.mean();
         double load = v == null || v.load.isEmpty() ? Double.NaN : v.load.mean();
-        double beta = v == null ? Double.NaN : v.slowdown;
+        double beta = v == null ? Double.NaN : v.slowdown();
         if (sh == null) {
             return new double[] {decode, prefill, load, beta};
         }

@@ -32,6 +32,8 @@ final class DecodeFit {
     private final double meanExtra;
     private final double meanExtraSquare;
     private final double scale;
+    /** The grid point of least variance: where the responses agree most on the single-stream rate. */
+    private final int best;
     private final double slowdown;
 
     private DecodeFit(long count, double[] mean, double[] meanSquare, double meanExtra, double meanExtraSquare,
@@ -42,6 +44,7 @@ final class DecodeFit {
         this.meanExtra = meanExtra;
         this.meanExtraSquare = meanExtraSquare;
         this.scale = scale;
+        this.best = leastVariance();
         this.slowdown = fit();
     }
 
@@ -54,8 +57,7 @@ final class DecodeFit {
         double shift = 0;
         double nextScale = scale;
         if (count >= WARMUP) {
-            int g = best();
-            double residual = logRate - share.logShare(g) - mean[g];
+            double residual = logRate - share.logShare(best) - mean[best];
             double bound = CLIP * scale;
             double clipped = Math.max(-bound, Math.min(bound, residual));
             shift = clipped - residual;
@@ -98,22 +100,21 @@ final class DecodeFit {
         return meanSquare[g] - mean[g] * mean[g];
     }
 
-    /** The grid point of least variance. */
-    private int best() {
-        int best = 0;
+    private int leastVariance() {
+        int least = 0;
         for (int g = 1; g < DecodeShare.GRID; g++) {
-            if (variance(g) < variance(best)) {
-                best = g;
+            if (variance(g) < variance(least)) {
+                least = g;
             }
         }
-        return best;
+        return least;
     }
 
     private double fit() {
         if (count < 2 || meanExtraSquare - meanExtra * meanExtra < MIN_SPREAD) {
             return Double.NaN;
         }
-        int g = best();
+        int g = best;
         if (g == 0 || g == DecodeShare.GRID - 1) {
             return DecodeShare.beta(g);
         }

@@ -36,10 +36,18 @@ public final class DecodeShare {
         return g * STEP;
     }
 
+    /**
+     * The share of the single-stream speed each of {@code streams} streams (at least one) decodes at when the slowdown
+     * is grid point {@code g}'s β: {@code 1 / (1 + β (k − 1))}.
+     */
+    public static double at(int g, double streams) {
+        return 1 / (1 + beta(g) * (Math.max(1, streams) - 1));
+    }
+
     /** A decode that ran with {@code streams} streams (itself included) the whole time. */
     public static DecodeShare constant(double streams) {
         double k = Math.max(1, streams);
-        if (k == Math.rint(k) && k < WHOLE.length && WHOLE[(int) k] != null) {
+        if (k == Math.rint(k) && k < WHOLE.length) {
             return WHOLE[(int) k];
         }
         return make(k);
@@ -48,7 +56,7 @@ public final class DecodeShare {
     private static DecodeShare make(double k) {
         double[] s = new double[GRID];
         for (int g = 0; g < GRID; g++) {
-            s[g] = 1 / (1 + beta(g) * (k - 1));
+            s[g] = at(g, k);
         }
         return new DecodeShare(s, k - 1);
     }

@@ -1,7 +1,5 @@
 package io.ollamabalancer.estimate;
 
-import java.util.Arrays;
-
 /**
  * How far estimates were from what happened, over the last {@value #WINDOW} finished requests of each kind: the
  * prompt-token estimate as a ratio actual / estimated, the output length in tokens, and the predicted service time
@@ -43,14 +41,11 @@ public final class EstimateErrors {
 
     /** The current figures; NaN where no sample exists yet. */
     public Snapshot snapshot() {
-        double[] prompt = promptRatio.values();
-        double[] outRatio = outputRatio.values();
-        double[] outAbs = outputAbsError.values();
-        double[] finish = finishRelError.values();
-        double[] signed = finishSignedError.values();
-        for (double[] a : new double[][] {prompt, outRatio, outAbs, finish, signed}) {
-            Arrays.sort(a);
-        }
+        double[] prompt = promptRatio.sorted();
+        double[] outRatio = outputRatio.sorted();
+        double[] outAbs = outputAbsError.sorted();
+        double[] finish = finishRelError.sorted();
+        double[] signed = finishSignedError.sorted();
         return new Snapshot(
                 promptRatio.total(),
                 SampleWindow.quantile(prompt, 0.5),

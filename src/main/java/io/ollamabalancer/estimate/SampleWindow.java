@@ -37,8 +37,8 @@ final class SampleWindow {
         return total.get();
     }
 
-    /** The values in the window, in no particular order (empty when nothing was added): a copy. */
-    double[] values() {
+    /** The values in the window, sorted (empty when nothing was added): a copy, sorted outside any lock. */
+    double[] sorted() {
         int n = (int) Math.min(total.get(), ring.length());
         double[] out = new double[n];
         int k = 0;
@@ -48,7 +48,9 @@ final class SampleWindow {
                 out[k++] = v;
             }
         }
-        return k == n ? out : Arrays.copyOf(out, k);
+        double[] values = k == n ? out : Arrays.copyOf(out, k);
+        Arrays.sort(values);
+        return values;
     }
 
     /** The q-quantile (nearest rank) of a sorted array, or NaN when empty. */

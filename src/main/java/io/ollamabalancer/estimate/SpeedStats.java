@@ -52,15 +52,17 @@ final class SpeedStats {
         final DecodeFit decode;
         final RobustEwma load;
         final long samples;
-        /** β fitted with the single-stream rate ({@link DecodeFit}), or NaN while the responses cannot tell it. */
-        final double slowdown;
 
         View(RobustEwma prefill, DecodeFit decode, RobustEwma load, long samples) {
             this.prefill = prefill;
             this.decode = decode;
             this.load = load;
             this.samples = samples;
-            this.slowdown = decode.slowdown();
+        }
+
+        /** β fitted with the single-stream rate ({@link DecodeFit}), or NaN while the responses cannot tell it. */
+        double slowdown() {
+            return decode.slowdown();
         }
 
         /** This view with one more response: NaN figures were not measured. */

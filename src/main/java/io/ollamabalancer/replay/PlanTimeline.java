@@ -32,7 +32,7 @@ public final class PlanTimeline implements VirtualReplay.Watch {
     /**
      * @param everySeconds how often to write what the backends hold and what waits (0: never)
      */
-    public PlanTimeline(PrintWriter out, double everySeconds) {
+    private PlanTimeline(PrintWriter out, double everySeconds) {
         this.out = out;
         this.everyNanos = everySeconds > 0 ? (long) (everySeconds * 1e9) : Long.MAX_VALUE;
         this.nextState = everyNanos;

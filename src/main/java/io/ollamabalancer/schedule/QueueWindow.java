@@ -33,8 +33,10 @@ public final class QueueWindow {
     private final int limit;
     private final List<Map.Entry<ModelQueue.QueueKey, PendingRequest>> entries = new ArrayList<>(4);
     private final List<List<Backend>> candidates = new ArrayList<>(4);
-    /** Each queue's head, taken after the limit for a model with nothing in the window; null for one queue. */
-    private final List<Map.Entry<ModelQueue.QueueKey, PendingRequest>> heads;
+    /** The queues of a merged window (null for one queue): past the limit, their heads are offered. */
+    private final Collection<ModelQueue> queues;
+    /** Those heads, read when the limit is first reached (a decision that stops earlier never reads them). */
+    private List<Map.Entry<ModelQueue.QueueKey, PendingRequest>> heads;
     private int headAt;
 
     /**
@@ -47,11 +49,11 @@ public final class QueueWindow {
 
     private QueueWindow(Iterator<Map.Entry<ModelQueue.QueueKey, PendingRequest>> source, int limit,
                         Function<Map.Entry<ModelQueue.QueueKey, PendingRequest>, List<Backend>> admit,
-                        List<Map.Entry<ModelQueue.QueueKey, PendingRequest>> heads) {
+                        Collection<ModelQueue> queues) {
         this.source = source;
         this.limit = limit;
         this.admit = admit;
-        this.heads = heads;
+        this.queues = queues;
     }
 
     /** A window over several queues, merged in key order (no merge when only one has entries). */
@@ -61,14 +63,7 @@ public final class QueueWindow {
         for (ModelQueue q : queues) {
             if (!q.isEmpty()) {
                 if (only != null) {
-                    List<Map.Entry<ModelQueue.QueueKey, PendingRequest>> heads = new ArrayList<>();
-                    for (ModelQueue each : queues) {
-                        Iterator<Map.Entry<ModelQueue.QueueKey, PendingRequest>> it = each.entries().iterator();
-                        if (it.hasNext()) {
-                            heads.add(it.next());
-                        }
-                    }
-                    return new QueueWindow(new Merge(queues), limit, admit, heads);
+                    return new QueueWindow(new Merge(queues), limit, admit, queues);
                 }
                 only = q;
             }
@@ -90,16 +85,38 @@ public final class QueueWindow {
         while (entries.size() <= i) {
             if (entries.size() < limit && source.hasNext()) {
                 take(source.next());
-            } else if (heads != null && headAt < heads.size()) {
-                Map.Entry<ModelQueue.QueueKey, PendingRequest> h = heads.get(headAt++);
-                if (!holdsModel(h.getValue().modelKey())) {
-                    take(h);
-                }
-            } else {
+            } else if (!takeNextHead()) {
                 break;
             }
         }
         return i < entries.size();
+    }
+
+    /**
+     * Past the limit of a merged window, offers the next queue head whose model has nothing in the window yet;
+     * false when there is none (or the window is not past its limit, or holds one queue).
+     */
+    private boolean takeNextHead() {
+        if (queues == null || entries.size() < limit) {
+            return false;
+        }
+        if (heads == null) {
+            heads = new ArrayList<>();
+            for (ModelQueue q : queues) {
+                Iterator<Map.Entry<ModelQueue.QueueKey, PendingRequest>> it = q.entries().iterator();
+                if (it.hasNext()) {
+                    heads.add(it.next());
+                }
+            }
+        }
+        while (headAt < heads.size()) {
+            Map.Entry<ModelQueue.QueueKey, PendingRequest> h = heads.get(headAt++);
+            if (!holdsModel(h.getValue().modelKey())) {
+                take(h);
+                return true;
+            }
+        }
+        return false;
     }
 
     private void take(Map.Entry<ModelQueue.QueueKey, PendingRequest> e) {

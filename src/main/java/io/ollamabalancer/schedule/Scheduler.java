@@ -326,10 +326,13 @@ public final class Scheduler implements AutoCloseable {
                 return false;
             }
         }
+        if (!keepsResident(plan, b)) {
+            return true;
+        }
         // Judged on what stays: the models loaded now include the victims, and a set with them and m never fit.
         Set<String> stays = new HashSet<>(b.loadedModels());
         stays.removeAll(cs.victims());
-        return !keepsResident(plan, b) || b.memory().seenToHold(stays, m);
+        return b.memory().seenToHold(stays, m);
     }
 
     /** Whether a model the plan keeps on {@code b} is resident there now (a preload could evict it). */

@@ -33,7 +33,7 @@ final class StreamTime {
             if (level > 0 && seconds > 0) {
                 i = integral.clone();
                 for (int g = 0; g < DecodeShare.GRID; g++) {
-                    i[g] += seconds / (1 + DecodeShare.beta(g) * (level - 1));
+                    i[g] += seconds * DecodeShare.at(g, level);
                 }
                 e += seconds * (level - 1);
             }
@@ -52,7 +52,7 @@ final class StreamTime {
         }
     }
 
-    /** A stream ends at {@code now}; returns the mark just after it (its integrals run to now, as {@link #at}'s). */
+    /** A stream ends at {@code now}; returns the mark just after it (its integrals run to now). */
     Mark finish(long now) {
         for (;;) {
             Mark m = state.get();
@@ -61,17 +61,6 @@ final class StreamTime {
                 return next;
             }
         }
-    }
-
-    /** The integrals up to {@code now}, the running streams unchanged. */
-    Mark at(long now) {
-        Mark m = state.get();
-        return m.advance(now, m.level);
-    }
-
-    /** Streams running now. */
-    int level() {
-        return state.get().level;
     }
 
     /**
@@ -85,7 +74,7 @@ final class StreamTime {
     static DecodeShare between(Mark from, Mark to, long decodeNanos) {
         long life = to.nanos - from.nanos;
         double seconds = Math.min(life, decodeNanos) / 1e9;
-        if (from.nanos == Long.MIN_VALUE || seconds < 1e-3) {
+        if (seconds < 1e-3) {
             return DecodeShare.constant(from.level);
         }
         double before = Math.max(0, life / 1e9 - seconds);
@@ -94,7 +83,7 @@ final class StreamTime {
         }
         double[] share = new double[DecodeShare.GRID];
         for (int g = 0; g < DecodeShare.GRID; g++) {
-            double during = to.integral[g] - from.integral[g] - before / (1 + DecodeShare.beta(g) * (from.level - 1));
+            double during = to.integral[g] - from.integral[g] - before * DecodeShare.at(g, from.level);
             share[g] = during / seconds;
         }
         double extra = (to.extra - from.extra - before * (from.level - 1)) / seconds;

@@ -33,7 +33,7 @@ class CostModelStateTest {
             RequestEstimate predicted = new RequestEstimate(20, 200, -1, 20, true, false);
             TimingSample s = new TimingSample(promptEval, (long) (promptEval / 1000.0 * 1e9), output,
                     (long) (output / tps * 1e9), 0, 0);
-            cost.record(backend, M, s, 1);
+            cost.record(backend, M, s, DecodeShare.constant(1));
             estimator.learn(M, predicted, s);
         }
     }
@@ -162,7 +162,7 @@ class CostModelStateTest {
     void namesWithSeparatorsSurviveTheKey() {
         Replica a = Replica.create(null);
         TimingSample s = new TimingSample(0, 0, 40, (long) (40 / 80.0 * 1e9), 0, 0);
-        a.cost().record("rack|1%", "odd|model", s, 1);
+        a.cost().record("rack|1%", "odd|model", s, DecodeShare.constant(1));
         Map<String, WeightedStats> published = a.state().ownObservations();
         assertThat(published).containsKey("speed|rack%7C1%25|odd%7Cmodel");
         Replica b = Replica.create(null);

@@ -22,9 +22,9 @@ class CostModelTest {
     void learnsPrefillDecodeAndLoadFromOllamasTimingFields() {
         CostModel cm = new CostModel(CostHints.defaults());
         for (int i = 0; i < 10; i++) {
-            cm.record("a", M, sample(500, 1000, 200, 100, 2_000_000), 1);
+            cm.record("a", M, sample(500, 1000, 200, 100, 2_000_000), DecodeShare.constant(1));
         }
-        cm.record("a", M, sample(500, 1000, 200, 100, 4_000_000_000L), 1);
+        cm.record("a", M, sample(500, 1000, 200, 100, 4_000_000_000L), DecodeShare.constant(1));
         Speeds s = cm.speeds("a", M);
         assertThat(s.source()).isEqualTo(Speeds.Source.LEARNED);
         assertThat(s.prefillTps()).isCloseTo(1000, withPercentage(10));
@@ -38,9 +38,9 @@ class CostModelTest {
     void aPromptCacheHitDoesNotMakePrefillLookFast() {
         CostModel cm = new CostModel(CostHints.defaults());
         for (int i = 0; i < 20; i++) {
-            cm.record("a", M, sample(1000, 500, 100, 50, 0), 1);
+            cm.record("a", M, sample(1000, 500, 100, 50, 0), DecodeShare.constant(1));
         }
-        cm.record("a", M, sample(1000, 50_000, 100, 50, 0), 1);
+        cm.record("a", M, sample(1000, 50_000, 100, 50, 0), DecodeShare.constant(1));
         assertThat(cm.speeds("a", M).prefillTps()).isCloseTo(500, withPercentage(15));
     }
 
@@ -55,10 +55,11 @@ class CostModelTest {
         CostModel cm = new CostModel(CostHints.defaults());
         for (int i = 0; i < 10; i++) {
             for (String b : List.of("fast", "slow1", "slow2")) {
-                cm.record(b, M, sample(100, b.equals("fast") ? 3000 : 1000, 100, b.equals("fast") ? 150 : 50, 0), 1);
+                cm.record(b, M, sample(100, b.equals("fast") ? 3000 : 1000, 100, b.equals("fast") ? 150 : 50, 0),
+                        DecodeShare.constant(1));
             }
-            cm.record("slow1", N, sample(100, 1000, 100, 50, 0), 1);
-            cm.record("slow2", N, sample(100, 1000, 100, 50, 0), 1);
+            cm.record("slow1", N, sample(100, 1000, 100, 50, 0), DecodeShare.constant(1));
+            cm.record("slow2", N, sample(100, 1000, 100, 50, 0), DecodeShare.constant(1));
         }
         assertThat(cm.speeds("fast", N).decodeTps()).isCloseTo(150, withPercentage(5));
         assertThat(cm.speeds("fast", N).prefillTps()).isCloseTo(3000, withPercentage(5));
@@ -71,7 +72,7 @@ class CostModelTest {
     void aModelNobodyServedYetBorrowsTheServedModelsSpeedNotTheHints() {
         CostModel cm = new CostModel(CostHints.defaults());
         for (int i = 0; i < 10; i++) {
-            cm.record("a", M, sample(100, 2000, 100, 120, 0), 1);
+            cm.record("a", M, sample(100, 2000, 100, 120, 0), DecodeShare.constant(1));
         }
         Speeds unseen = cm.speeds("a", N);
         assertThat(unseen.decodeTps()).isCloseTo(120, withPercentage(5));
@@ -85,8 +86,8 @@ class CostModelTest {
     void aNewBackendStartsFromTheFleetAverage() {
         CostModel cm = new CostModel(CostHints.defaults());
         for (int i = 0; i < 10; i++) {
-            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
-            cm.record("b", M, sample(100, 1000, 100, 25, 0), 1);
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), DecodeShare.constant(1));
+            cm.record("b", M, sample(100, 1000, 100, 25, 0), DecodeShare.constant(1));
         }
         Speeds fresh = cm.speeds("c", M);
         assertThat(fresh.source()).isEqualTo(Speeds.Source.FLEET);
@@ -98,9 +99,9 @@ class CostModelTest {
     void aBackendsRelativeSpeedCarriesOverToModelsItHasNotServed() {
         CostModel cm = new CostModel(CostHints.defaults());
         for (int i = 0; i < 10; i++) {
-            cm.record("a", M, sample(100, 1000, 100, 50, 0), 1);
-            cm.record("b", M, sample(100, 4000, 100, 200, 0), 1);
-            cm.record("a", N, sample(100, 1000, 100, 40, 0), 1);
+            cm.record("a", M, sample(100, 1000, 100, 50, 0), DecodeShare.constant(1));
+            cm.record("b", M, sample(100, 4000, 100, 200, 0), DecodeShare.constant(1));
+            cm.record("a", N, sample(100, 1000, 100, 40, 0), DecodeShare.constant(1));
         }
         assertThat(cm.speeds("b", N).decodeTps()).isGreaterThan(2 * cm.speeds("a", N).decodeTps());
     }
@@ -119,8 +120,8 @@ class CostModelTest {
     void learnsHowDecodeSlowsAsSlotsFill() {
         CostModel cm = new CostModel(CostHints.defaults());
         for (int i = 0; i < 10; i++) {
-            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
-            cm.record("a", M, sample(100, 1000, 100, 40, 0), 4);
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), DecodeShare.constant(1));
+            cm.record("a", M, sample(100, 1000, 100, 40, 0), DecodeShare.constant(4));
         }
         Speeds s = cm.speeds("a", M);
         assertThat(s.slowdown()).isCloseTo(0.5, withPercentage(10));
@@ -133,13 +134,13 @@ class CostModelTest {
     void fewSamplesAreBlendedWithThePrior() {
         CostModel cm = new CostModel(CostHints.defaults());
         for (int i = 0; i < 10; i++) {
-            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), DecodeShare.constant(1));
         }
-        cm.record("b", M, sample(100, 1000, 100, 300, 0), 1);
+        cm.record("b", M, sample(100, 1000, 100, 300, 0), DecodeShare.constant(1));
         // one sample of its own, and the other backend's 100 tokens/s as the prior
         assertThat(cm.speeds("b", M).decodeTps()).isBetween(110.0, 285.0);
         for (int i = 0; i < 30; i++) {
-            cm.record("b", M, sample(100, 1000, 100, 300, 0), 1);
+            cm.record("b", M, sample(100, 1000, 100, 300, 0), DecodeShare.constant(1));
         }
         assertThat(cm.speeds("b", M).decodeTps()).isCloseTo(300, withPercentage(5));
     }
@@ -147,8 +148,8 @@ class CostModelTest {
     @Test
     void snapshotListsEveryLearnedPair() {
         CostModel cm = new CostModel(CostHints.defaults());
-        cm.record("b", M, sample(100, 1000, 100, 100, 0), 1);
-        cm.record("a", N, sample(100, 1000, 100, 100, 0), 1);
+        cm.record("b", M, sample(100, 1000, 100, 100, 0), DecodeShare.constant(1));
+        cm.record("a", N, sample(100, 1000, 100, 100, 0), DecodeShare.constant(1));
         List<SpeedSnapshot> rows = cm.snapshot();
         assertThat(rows).extracting(SpeedSnapshot::backend).containsExactly("a", "b");
         assertThat(rows.get(0).samples()).isEqualTo(1);
@@ -159,13 +160,13 @@ class CostModelTest {
     void learningOnOnePairKeepsTheOtherPairsCachedPredictions() {
         CostModel cm = new CostModel(CostHints.defaults(), () -> 0L);
         for (int i = 0; i < 10; i++) {
-            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
-            cm.record("b", M, sample(100, 1000, 100, 50, 0), 1);
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), DecodeShare.constant(1));
+            cm.record("b", M, sample(100, 1000, 100, 50, 0), DecodeShare.constant(1));
         }
         Speeds b = cm.speeds("b", M);
         Speeds a = cm.speeds("a", M);
         assertThat(cm.speeds("b", M)).isSameAs(b);
-        cm.record("a", M, sample(100, 1000, 100, 101, 0), 1);
+        cm.record("a", M, sample(100, 1000, 100, 101, 0), DecodeShare.constant(1));
         assertThat(cm.speeds("b", M)).as("a 1 %% move of another pair is not material").isSameAs(b);
         assertThat(cm.speeds("a", M)).as("the pair that learned predicts afresh").isNotSameAs(a);
     }
@@ -175,21 +176,21 @@ class CostModelTest {
         long[] now = {0};
         CostModel cm = new CostModel(CostHints.defaults(), () -> now[0]);
         for (int i = 0; i < 10; i++) {
-            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), DecodeShare.constant(1));
         }
         assertThat(cm.speeds("c", M).decodeTps()).isCloseTo(100, withPercentage(0.1));
         // Past warm-up each sample moves the mean by a bounded step: 130 tokens/s moves it by less than 5 %.
-        cm.record("a", M, sample(100, 1000, 100, 130, 0), 1);
+        cm.record("a", M, sample(100, 1000, 100, 130, 0), DecodeShare.constant(1));
         double moved = ownDecode(cm, "a");
         assertThat(moved).isBetween(100.5, 105.0);
         assertThat(cm.speeds("c", M).decodeTps()).as("not yet in the fleet average").isCloseTo(100, withPercentage(0.1));
         now[0] += CostModel.REBUILD_INTERVAL_MS * 1_000_000L;
-        cm.record("a", M, sample(100, 1000, 100, 130, 0), 1);
+        cm.record("a", M, sample(100, 1000, 100, 130, 0), DecodeShare.constant(1));
         assertThat(cm.speeds("c", M).decodeTps()).isCloseTo(ownDecode(cm, "a"), withPercentage(0.1));
         // A backend's first samples are material: the fleet knows them at once, whatever the clock.
         double learned = ownDecode(cm, "a");
         for (int i = 0; i < 5; i++) {
-            cm.record("b", M, sample(100, 1000, 100, 25, 0), 1);
+            cm.record("b", M, sample(100, 1000, 100, 25, 0), DecodeShare.constant(1));
         }
         assertThat(cm.speeds("c", M).decodeTps()).isCloseTo(Math.sqrt(learned * 25), withPercentage(0.1));
     }
@@ -198,9 +199,9 @@ class CostModelTest {
     void aSnapshotFoldsInWhatTheIntervalHeldBack() {
         CostModel cm = new CostModel(CostHints.defaults(), () -> 0L);
         for (int i = 0; i < 10; i++) {
-            cm.record("a", M, sample(100, 1000, 100, 100, 0), 1);
+            cm.record("a", M, sample(100, 1000, 100, 100, 0), DecodeShare.constant(1));
         }
-        cm.record("a", M, sample(100, 1000, 100, 130, 0), 1);
+        cm.record("a", M, sample(100, 1000, 100, 130, 0), DecodeShare.constant(1));
         assertThat(cm.fleetSpeeds(M).decodeTps()).isCloseTo(100, withPercentage(0.1));
         cm.snapshot();
         assertThat(cm.fleetSpeeds(M).decodeTps()).isCloseTo(ownDecode(cm, "a"), withPercentage(0.1))
@@ -222,7 +223,7 @@ class CostModelTest {
             int k = t;
             workers[t] = new Thread(() -> {
                 for (int i = 0; i < each; i++) {
-                    cm.record("a", M, sample(100, 1000, 100, 90 + k * 10 + i % 7, 0), 1 + k % 2);
+                    cm.record("a", M, sample(100, 1000, 100, 90 + k * 10 + i % 7, 0), DecodeShare.constant(1 + k % 2));
                     cm.speeds("a", M);
                 }
             });
@@ -250,7 +251,7 @@ class CostModelTest {
         cm.hardware("gpu", true);
         cm.hardware("cpu", false);
         for (int i = 0; i < 10; i++) {
-            cm.record("gpu", M, sample(500, 4000, 200, 300, 2_000_000), 1);
+            cm.record("gpu", M, sample(500, 4000, 200, 300, 2_000_000), DecodeShare.constant(1));
         }
         // The fleet mean is the GPU's 300 tokens/s; the CPU's prior is a quarter of it, not all of it.
         assertThat(cm.speeds("cpu", M).decodeTps()).isCloseTo(300 / CostModel.GPU_PRIOR, withPercentage(15));
@@ -267,7 +268,7 @@ class CostModelTest {
         CostModel cm = new CostModel(CostHints.defaults(), () -> now[0]);
         cm.rebuildOn(queued::add);
         for (int i = 0; i < 10; i++) {
-            cm.record("slow1", N, sample(100, 1000, 100, 50, 0), 1);
+            cm.record("slow1", N, sample(100, 1000, 100, 50, 0), DecodeShare.constant(1));
         }
         assertThat(queued).hasSize(1);
         queued.remove(0).run();
@@ -275,7 +276,7 @@ class CostModelTest {
         assertThat(built).isCloseTo(50, withPercentage(5));
 
         // A small change, soon after the rebuild: the figures are stale, and no rebuild is asked for yet.
-        cm.record("slow1", N, sample(100, 1000, 100, 52, 0), 1);
+        cm.record("slow1", N, sample(100, 1000, 100, 52, 0), DecodeShare.constant(1));
         assertThat(queued).isEmpty();
         assertThat(cm.snapshot()).extracting(SpeedSnapshot::model).contains(N);
         assertThat(cm.fleetSpeeds(N).decodeTps()).as("not fitted on the caller's thread").isEqualTo(built);

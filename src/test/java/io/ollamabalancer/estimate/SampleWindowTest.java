@@ -13,13 +13,13 @@ class SampleWindowTest {
     @Test
     void keepsTheLastCapacityValuesAndCountsThemAll() {
         SampleWindow w = new SampleWindow(4);
-        assertThat(w.values()).isEmpty();
+        assertThat(w.sorted()).isEmpty();
         for (int i = 1; i <= 6; i++) {
             w.add(i);
         }
         w.add(Double.NaN);
         assertThat(w.total()).isEqualTo(6);
-        assertThat(w.values()).containsExactlyInAnyOrder(3, 4, 5, 6);
+        assertThat(w.sorted()).containsExactlyInAnyOrder(3, 4, 5, 6);
     }
 
     @Test
@@ -49,7 +49,7 @@ class SampleWindowTest {
             th.join();
         }
         assertThat(w.total()).isEqualTo((long) threads * each);
-        double[] values = w.values();
+        double[] values = w.sorted();
         assertThat(values).hasSize(1024);
         for (double v : values) {
             assertThat(v).isIn(1.0, 2.0, 3.0, 4.0);

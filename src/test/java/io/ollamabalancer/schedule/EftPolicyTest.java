@@ -2,6 +2,7 @@ package io.ollamabalancer.schedule;
 
 import io.ollamabalancer.backend.Backend;
 import io.ollamabalancer.backend.Fleet;
+import io.ollamabalancer.estimate.DecodeShare;
 import io.ollamabalancer.request.InferenceRequest;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +23,8 @@ class EftPolicyTest {
     /** Teaches the cost model a backend's speeds for {@link Fixtures#MODEL}. */
     private static void train(Scheduling s, String backend, double prefillTps, double decodeTps) {
         for (int i = 0; i < 20; i++) {
-            s.costModel().record(backend, MODEL, Fixtures.sample(500, 100, prefillTps, decodeTps), 1);
+            s.costModel().record(backend, MODEL, Fixtures.sample(500, 100, prefillTps, decodeTps),
+                    DecodeShare.constant(1));
         }
     }
 

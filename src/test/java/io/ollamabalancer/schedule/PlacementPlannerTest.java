@@ -5,6 +5,7 @@ import io.ollamabalancer.backend.Fleet;
 import io.ollamabalancer.config.BackendConfig;
 import io.ollamabalancer.estimate.CostHints;
 import io.ollamabalancer.estimate.CostModel;
+import io.ollamabalancer.estimate.DecodeShare;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -36,9 +37,9 @@ class PlacementPlannerTest {
         Fleet f = new Fleet(configs);
         for (int i = 0; i < 20; i++) {
             for (String m : List.of(A, B, C)) {
-                cost.record("fast", m, Fixtures.sample(100, 100, 3000, 150), 1);
-                cost.record("slow1", m, Fixtures.sample(100, 100, 1000, 50), 1);
-                cost.record("slow2", m, Fixtures.sample(100, 100, 1000, 50), 1);
+                cost.record("fast", m, Fixtures.sample(100, 100, 3000, 150), DecodeShare.constant(1));
+                cost.record("slow1", m, Fixtures.sample(100, 100, 1000, 50), DecodeShare.constant(1));
+                cost.record("slow2", m, Fixtures.sample(100, 100, 1000, 50), DecodeShare.constant(1));
             }
         }
         return f;
@@ -52,9 +53,9 @@ class PlacementPlannerTest {
         }
         for (int i = 0; i < 20; i++) {
             for (String m : List.of(A, B, C)) {
-                cost.record("fast", m, Fixtures.sample(100, 100, 3000, 150), 1);
+                cost.record("fast", m, Fixtures.sample(100, 100, 3000, 150), DecodeShare.constant(1));
                 for (String slow : List.of("slow1", "slow2", "slow3")) {
-                    cost.record(slow, m, Fixtures.sample(100, 100, 1000, 50), 1);
+                    cost.record(slow, m, Fixtures.sample(100, 100, 1000, 50), DecodeShare.constant(1));
                 }
             }
         }

@@ -28,13 +28,14 @@ class StreamTimeTest {
     void aDecodeHalfAloneAndHalfBesideAnotherKeepsThreeQuartersOfItsSpeedWhenTheSlowdownIsOne() {
         StreamTime t = new StreamTime();
         StreamTime.Mark start = t.start(0);
-        t.start(S);
-        StreamTime.Mark end = t.at(2 * S);
+        StreamTime.Mark second = t.start(S);
+        StreamTime.Mark end = t.finish(2 * S);
         // the mean of 1 / k over the decode, not 1 / (mean k) = 2/3
         double[] at = shares(StreamTime.between(start, end, 2 * S));
         assertThat(at[ONE]).isCloseTo(0.75, within(1e-9));
         assertThat(at[0]).isCloseTo(1, within(1e-9));
-        assertThat(t.level()).isEqualTo(2);
+        assertThat(second.level()).isEqualTo(2);
+        assertThat(end.level()).isEqualTo(1);
     }
 
     @Test
@@ -43,7 +44,7 @@ class StreamTimeTest {
         StreamTime.Mark start = t.start(0);
         // a 1 s prefill alone, then a decode of 2 s beside another stream
         t.start(S);
-        StreamTime.Mark end = t.at(3 * S);
+        StreamTime.Mark end = t.finish(3 * S);
         assertThat(shares(StreamTime.between(start, end, 2 * S))[ONE]).isCloseTo(0.5, within(1e-9));
     }
 
@@ -53,7 +54,7 @@ class StreamTimeTest {
         StreamTime.Mark start = t.start(0);
         // 8 s of load, during which another stream joins, then 1 s of decode: when it joined is unknown
         t.start(5 * S);
-        assertThat(StreamTime.between(start, t.at(9 * S), S)).isNull();
+        assertThat(StreamTime.between(start, t.finish(9 * S), S)).isNull();
     }
 
     @Test
@@ -86,8 +87,7 @@ class StreamTimeTest {
                 if (job[0] <= 0) {
                     long life = now - (long) job[2];
                     TimingSample sample = new TimingSample(50, 1, (long) job[1], life, 0, life);
-                    StreamTime.Mark end = streams.at(now);
-                    streams.finish(now);
+                    StreamTime.Mark end = streams.finish(now);
                     cost.record("b", "m", sample, StreamTime.between(marks.get(i), end, life));
                     running.remove(i);
                     marks.remove(i);
