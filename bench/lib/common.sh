@@ -47,11 +47,15 @@ start_nginx() {
     track "$STARTED_PID"
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on (best effort: another process may take it before we bind).
+# A TCP port on 127.0.0.1 that nothing listens on (best effort: another process may take it before we bind), below
+# the kernel's ephemeral range: a port in that range can be taken at any moment as the local end of an outgoing
+# connection (thousands of them in a streams run), and a listener started on it later fails to bind.
 free_port() {
-    local p
+    local p low=32768
+    read -r low _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    [ "$low" -gt 12000 ] || low=32768
     for _ in $(seq 1 200); do
-        p=$(( (RANDOM * 32768 + RANDOM) % 30000 + 20000 ))
+        p=$(( (RANDOM * 32768 + RANDOM) % (low - 10000) + 10000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return 0
