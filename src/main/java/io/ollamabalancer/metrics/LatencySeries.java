@@ -137,6 +137,19 @@ final class LatencySeries {
         return r;
     }
 
+    /**
+     * Count, sum and the values at {@code quantiles} (fractions) of everything recorded up to the last flush, read in
+     * place (roll lock held).
+     */
+    LatencySummary summary(double[] quantiles) {
+        long count = cumulative.getTotalCount();
+        double[] values = new double[quantiles.length];
+        for (int i = 0; i < quantiles.length; i++) {
+            values[i] = count == 0 ? Double.NaN : cumulative.getValueAtPercentile(quantiles[i] * 100);
+        }
+        return new LatencySummary(key, count, sumMicros(), values);
+    }
+
     /** A private copy of everything recorded up to the last flush (roll lock held). */
     Histogram cumulativeCopy() {
         return cumulative.copy();

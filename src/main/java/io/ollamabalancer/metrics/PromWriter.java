@@ -5,7 +5,12 @@ package io.ollamabalancer.metrics;
  * label values, Go-parsable numbers. Not thread-safe: one instance per render.
  */
 final class PromWriter {
-    private final StringBuilder sb = new StringBuilder(8192);
+    private final StringBuilder sb;
+
+    /** @param capacity the expected length (the last render's): the text is then built without regrowing */
+    PromWriter(int capacity) {
+        sb = new StringBuilder(Math.max(8192, capacity));
+    }
 
     /** Starts a metric family. */
     PromWriter family(String name, String type, String help) {

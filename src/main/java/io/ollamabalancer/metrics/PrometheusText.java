@@ -11,7 +11,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.internal.PlatformDependent;
-import org.HdrHistogram.Histogram;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -48,6 +47,8 @@ public final class PrometheusText {
     private volatile Supplier<ClientSideStatus> clientSide = () -> ClientSideStatus.NONE;
     private final List<ExtraCounter> extraCounters = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile Supplier<EnsureStatus> ensure = () -> EnsureStatus.NONE;
+    /** The last render's length in chars: the next one's builder starts that big (a hint; races are harmless). */
+    private volatile int lastLength;
 
     /** A single balancer: no cluster series. */
     public PrometheusText(LatencyRecorders recorders, Fleet fleet, Scheduler scheduler,
@@ -70,7 +71,7 @@ public final class PrometheusText {
     }
 
     public Rendered render() {
-        PromWriter w = new PromWriter();
+        PromWriter w = new PromWriter(lastLength + lastLength / 8);
         counters(w, recorders.counters());
         for (ExtraCounter c : extraCounters) {
             counter(w, c.name(), c.help(), c.family(), c.scale());
@@ -79,12 +80,14 @@ public final class PrometheusText {
         backends(w);
         cluster(w, cluster.get());
         speeds(w);
-        latency(w, recorders.snapshotNow());
+        latency(w, recorders.summariesNow(QUANTILES));
         clientSide(w, clientSide.get());
         ensure(w, ensure.get());
         process(w);
         memory(w);
-        return Rendered.text(Rendered.PROMETHEUS, w.toString());
+        String text = w.toString();
+        lastLength = text.length();
+        return Rendered.text(Rendered.PROMETHEUS, text);
     }
 
     private static void counters(PromWriter w, RequestCounters c) {
@@ -198,26 +201,24 @@ public final class PrometheusText {
         }
     }
 
-    private static void latency(PromWriter w, LatencySnapshot snapshot) {
+    private static void latency(PromWriter w, List<LatencySummary> summaries) {
         for (LatencyKind kind : LatencyKind.values()) {
-            summaryFamily(w, kind, "", snapshot, kind.help());
-            summaryFamily(w, kind, SeriesKey.MODEL, snapshot, kind.help() + " Per model.");
-            summaryFamily(w, kind, SeriesKey.BACKEND, snapshot, kind.help() + " Per backend.");
+            summaryFamily(w, kind, "", summaries, kind.help());
+            summaryFamily(w, kind, SeriesKey.MODEL, summaries, kind.help() + " Per model.");
+            summaryFamily(w, kind, SeriesKey.BACKEND, summaries, kind.help() + " Per backend.");
         }
     }
 
-    private static void summaryFamily(PromWriter w, LatencyKind kind, String labelName, LatencySnapshot snapshot,
-                                      String help) {
+    private static void summaryFamily(PromWriter w, LatencyKind kind, String labelName,
+                                      List<LatencySummary> summaries, String help) {
         String name = PREFIX + (labelName.isEmpty() ? "" : labelName + "_") + kind.promSuffix();
         w.family(name, "summary", help);
-        for (LatencySnapshot.Entry e : snapshot.entries()) {
+        for (LatencySummary e : summaries) {
             if (e.key().kind() != kind || !e.key().labelName().equals(labelName)) {
                 continue;
             }
-            Histogram h = e.histogram();
-            long count = h.getTotalCount();
             for (int i = 0; i < QUANTILES.length; i++) {
-                double v = count == 0 ? Double.NaN : h.getValueAtPercentile(QUANTILES[i] * 100) / MICROS_PER_SECOND;
+                double v = e.quantile(i) / MICROS_PER_SECOND;
                 if (labelName.isEmpty()) {
                     w.sample(name, v, "quantile", QUANTILE_LABELS[i]);
                 } else {
@@ -227,10 +228,10 @@ public final class PrometheusText {
             double sum = Math.max(0, e.sumMicros()) / MICROS_PER_SECOND;
             if (labelName.isEmpty()) {
                 w.sample(name + "_sum", sum);
-                w.sample(name + "_count", count);
+                w.sample(name + "_count", e.count());
             } else {
                 w.sample(name + "_sum", sum, labelName, e.key().labelValue());
-                w.sample(name + "_count", count, labelName, e.key().labelValue());
+                w.sample(name + "_count", e.count(), labelName, e.key().labelValue());
             }
         }
     }

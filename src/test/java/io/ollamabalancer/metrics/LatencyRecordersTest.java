@@ -52,6 +52,38 @@ class LatencyRecordersTest {
     }
 
     @Test
+    void summariesReadTheCumulativeHistogramsInPlaceAsASnapshotWouldAndDoNotEndTheInterval() {
+        for (int i = 1; i <= 1000; i++) {
+            recorders.requestCompleted(Traffic.ok(i, "llama3.2:1b", "b1", i));
+            recorders.tokenGap("llama3.2:1b", "b1", ms(i % 50 + 1));
+        }
+        double[] q = {0.5, 0.9, 0.99};
+        List<LatencySummary> summaries = recorders.summariesNow(q);
+        LatencySnapshot s = recorders.snapshotNow();
+        assertThat(summaries).extracting(LatencySummary::key)
+                .containsExactlyElementsOf(s.entries().stream().map(LatencySnapshot.Entry::key).toList());
+        for (LatencySummary m : summaries) {
+            Histogram h = histogram(s, m.key());
+            assertThat(m.count()).as("%s", m.key()).isEqualTo(h.getTotalCount());
+            assertThat(m.sumMicros()).isEqualTo(s.find(m.key()).sumMicros());
+            for (int i = 0; i < q.length; i++) {
+                if (h.getTotalCount() == 0) {
+                    assertThat(m.quantile(i)).isNaN();
+                } else {
+                    assertThat(m.quantile(i)).isEqualTo((double) h.getValueAtPercentile(q[i] * 100));
+                }
+            }
+        }
+        LatencySummary ttft = summaries.stream().filter(m -> m.key().equals(TTFT)).findFirst().orElseThrow();
+        assertThat(ttft.quantile(1)).isCloseTo(900_000, within(900.0));
+        // What was folded in still belongs to the running interval.
+        clock.addAndGet(10_000);
+        recorders.rollInterval();
+        assertThat(histogram(recorders.lastInterval(), SeriesKey.overall(LatencyKind.TOKEN_GAP)).getTotalCount())
+                .isEqualTo(1000);
+    }
+
+    @Test
     void stagesThatNeverHappenedAreSkippedAndHugeValuesClamped() {
         recorders.requestCompleted(Traffic.request(1, "generate", "m", "", 503, -1, 0.2, -1, 0.3, 0, 0, Outcome.ERROR));
         recorders.requestCompleted(Traffic.ok(2, "m", "b1", 5 * 3_600_000.0));
