@@ -25,9 +25,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The scheduler's own work for the common request of the proxy benchmark (issue #11): a warm backend with a free
- * slot, nothing waiting. One operation is one request's whole life in the scheduler: estimate, submit (queued, planned,
+ * slot, nothing waiting (or, with {@code waiting}, a full fleet with a queue). One operation is one request's whole life in the scheduler: estimate, submit (queued, planned,
  * dispatched at once), then the completion of the oldest of {@code inFlight} running requests with its learning.
- * The fleet is the proxy benchmark's ({@code backends} backend(s) with 512 slots, one model). Runs on the benchmark
+ * The fleet is the proxy benchmark's by default ({@code backends} backend(s) with 512 slots, one model); the streams
+ * benchmark's is {@code -p backends=4 -p slots=250 -p inFlight=999}. Runs on the benchmark
  * thread, as it would on an event loop.
  *
  * <p>Not thread-safe: one benchmark thread per state (JMH's {@link Scope#Thread}).
@@ -43,6 +44,12 @@ public class WarmSlotBenchmark {
     public int backends;
     @Param({"64"})
     public int inFlight;
+    /** Requests waiting behind the {@code inFlight} running ones: each completion then dispatches one of them. */
+    @Param({"0"})
+    public int waiting;
+    /** Slots per backend: with {@code inFlight} close to all of them, every decision weighs backends that are full. */
+    @Param({"512"})
+    public int slots;
 
     private static final String MODEL = "llama3.2:latest";
 
@@ -57,17 +64,18 @@ public class WarmSlotBenchmark {
     public void fill() {
         String[] specs = new String[backends];
         for (int b = 0; b < backends; b++) {
-            specs[b] = "b" + b + ":512:" + MODEL;
+            specs[b] = "b" + b + ":" + slots + ":" + MODEL;
         }
         Fleet fleet = Fixtures.fleet(specs);
         scheduling = Scheduling.create(fleet, SchedulerSettings.defaults(), "eft", CostHints.defaults(),
                 EstimatorSettings.defaults().withExactInlineChars(0), null, () -> now, false, null);
         request = new InferenceRequest(MODEL, false, -1, null, "Why is the sky blue?", 0, 0, "", false, 0);
-        for (int i = 0; i < inFlight; i++) {
+        for (int i = 0; i < inFlight + waiting; i++) {
             arrive();
         }
         if (running.size() != inFlight) {
-            throw new IllegalStateException("requests waited: the benchmark would not measure the free-slot case");
+            throw new IllegalStateException(running.size() + " running, not " + inFlight
+                    + ": inFlight must leave a slot free, and waiting requests need a full fleet");
         }
     }
 

@@ -91,19 +91,28 @@ public final class EftPolicy implements DispatchPolicy {
             Backend now0 = null;
             double nowScore = Double.MAX_VALUE;
             int n = candidates.size();
-            for (int k = 0; k < n; k++) {
-                int at = Math.floorMod(turn + k, n);
+            // A full backend not yet forecast by this decision goes last (bit k of put-off): by then a free one may
+            // have set a finish it cannot beat, and predicting each of its running jobs is skipped.
+            long putOff = 0;
+            for (int k = 0; k < 2 * n; k++) {
+                boolean second = k >= n;
+                if (second && putOff == 0) {
+                    break;
+                }
+                int turnAt = second ? k - n : k;
+                if (second && (turnAt >= Long.SIZE || (putOff & (1L << turnAt)) == 0)) {
+                    continue;
+                }
+                int at = Math.floorMod(turn + turnAt, n);
                 Backend b = candidates.get(at);
                 SlotForecast forecast = row.forecasts[at];
                 if (forecast == null) {
                     forecast = slots.get(b);
-                    if (forecast == null) {
-                        forecast = predictor.slotForecast(b, now, w, r, lookahead + 1);
-                        slots.put(b, forecast);
-                    }
-                    row.forecasts[at] = forecast;
                 }
-                long[] free = forecast.times();
+                if (!second && forecast == null && turnAt < Long.SIZE && !b.hasFreeSlot()) {
+                    putOff |= 1L << turnAt;
+                    continue;
+                }
                 Switch sw = switches == null ? null : switches.get(b);
                 if (row.warm[at] == UNKNOWN) {
                     row.warm[at] = !predictor.isWarm(b, r, now) ? COLD
@@ -115,6 +124,25 @@ public final class EftPolicy implements DispatchPolicy {
                     // this, a fast backend keeps serving whatever it holds and the plan is never carried out.
                     continue;
                 }
+                if (row.speeds[at] == null) {
+                    row.speeds[at] = predictor.speeds(b, r);
+                }
+                if (forecast == null) {
+                    if (second && row.warm[at] == WARM && sw == null && !b.name().equals(affine)) {
+                        long bound = predictor.busyFinishBound(b, row.speeds[at], r, output);
+                        if (bound > 0 && bound >= bestScore) {
+                            continue;
+                        }
+                    }
+                    // One idle slot listed at first; the plan asks for more when it has reserved them all.
+                    forecast = predictor.slotForecast(b, now, w, r, 1);
+                    slots.put(b, forecast);
+                }
+                row.forecasts[at] = forecast;
+                if (forecast.exhausted()) {
+                    forecast.replaceWith(predictor.slotForecast(b, now, w, r, forecast.reservations() + lookahead + 1));
+                }
+                long[] free = forecast.times();
                 boolean cold = row.warm[at] == COLD;
                 long start = free[0];
                 ColdStart coldStart = null;
@@ -141,9 +169,6 @@ public final class EftPolicy implements DispatchPolicy {
                         forecast.replaceWith(predictor.slotForecast(b, now, w, r, Integer.MAX_VALUE));
                     }
                     start = Math.max(start, barrier);
-                }
-                if (row.speeds[at] == null) {
-                    row.speeds[at] = predictor.speeds(b, r);
                 }
                 long finish = start + Predictor.serviceNanos(row.speeds[at], r, forecast.streamsAt(start), cold,
                         output);
@@ -191,7 +216,7 @@ public final class EftPolicy implements DispatchPolicy {
                 }
                 switches.put(best, new Switch(r.modelKey(), bestStart + Math.max(0, load)));
             }
-            reserve(slots.get(best).times(), bestFinish);
+            slots.get(best).reserve(bestFinish);
         }
         return null;
     }
@@ -258,21 +283,6 @@ public final class EftPolicy implements DispatchPolicy {
         Row fresh = new Row(candidates, r.modelKey(), Predictor.runnerOptions(r));
         rows.add(fresh);
         return fresh;
-    }
-
-    /**
-     * The plan's earliest slot ({@code free[0]}) is taken until {@code finish}: moved to its place among the later
-     * ones. The array stays ascending when it was, and its leading zeros stay in front when only those were
-     * sorted ({@link Predictor#slotForecast}).
-     */
-    private static void reserve(long[] free, long finish) {
-        long v = Math.max(free[0], finish);
-        int j = 0;
-        while (j + 1 < free.length && free[j + 1] < v) {
-            free[j] = free[j + 1];
-            j++;
-        }
-        free[j] = v;
     }
 
     @Override

@@ -379,6 +379,22 @@ public final class Predictor {
         return forecast(b, now, w, -1, like, maxIdle, true);
     }
 
+    /**
+     * A finish of {@code r} on {@code b} that none of its busy slots can beat, or 0 when no such bound is known: while
+     * every slot is busy, {@code r} starts no sooner than now, when the first of their jobs ends, and then runs beside
+     * all the others ({@code streams} = slots in use). Only where this scheduler knows the job of every busy slot: a
+     * slot whose job it does not know (another replica's, a dispatch in flight) has no predicted end to order by.
+     * (Two jobs predicted to end at the same nanosecond would let it start beside one stream fewer; that is ignored.)
+     * Lets a decision skip predicting every running job of a full backend that cannot win anyway.
+     */
+    long busyFinishBound(Backend b, Speeds s, PendingRequest r, double output) {
+        int used = b.slotsInUse();
+        if (used < b.maxConcurrency() || streamTime(b.name()).streams() < used) {
+            return 0;
+        }
+        return serviceNanos(s, r, used, false, output);
+    }
+
     private SlotForecast forecast(Backend b, long now, double w, long unknownNanos, PendingRequest like, int maxIdle,
                                   boolean compact) {
         int slots = b.maxConcurrency();
@@ -388,7 +404,7 @@ public final class Predictor {
             int listed = compact ? Math.min(used, 1) : used;
             long[] t = new long[idle + listed];
             Arrays.fill(t, idle, idle + listed, Long.MAX_VALUE);
-            return new SlotForecast(t, used - listed);
+            return new SlotForecast(t, used - listed, true);
         }
         long[] t = new long[idle + used];
         int n = idle;
@@ -410,7 +426,7 @@ public final class Predictor {
             Arrays.fill(t, n, t.length, unknown);
         }
         Arrays.sort(t);
-        return new SlotForecast(t, 0);
+        return new SlotForecast(t, 0, false);
     }
 
     /** The backend that recently served this chat's prefix, or {@code null}. */

@@ -41,6 +41,11 @@ final class StreamTime {
         }
     }
 
+    /** The streams running now by this ledger. */
+    int streams() {
+        return state.get().level();
+    }
+
     /** A stream starts at {@code now}; returns the mark just after it (its level counts the new stream). */
     Mark start(long now) {
         for (;;) {

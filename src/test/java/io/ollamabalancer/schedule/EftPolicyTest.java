@@ -324,4 +324,30 @@ class EftPolicyTest {
         assertThat(full.countedOnly()).isFalse();
         assertThat(full.times()).containsExactly(p.slotFreeTimes(big, now, 1.0, 1L, Integer.MAX_VALUE));
     }
+    @Test
+    void aFullBackendsBoundIsNoLaterThanItsEarliestFinishAndUnknownWhereASlotsJobIsUnknown() {
+        Fleet fleet = Fixtures.fleet("big:5:" + MODEL);
+        Scheduling s = fiveOfEightBusy(fleet);
+        Backend big = fleet.byName("big");
+        assertThat(big.hasFreeSlot()).isFalse();
+        Predictor p = s.predictor();
+        long now = clock.getAsLong();
+        for (int cap : new int[] {10, 100, 1000}) {
+            PendingRequest r = Fixtures.pending(Fixtures.generate(MODEL, 40, cap), 0, now, new Fixtures.Target());
+            s.estimate(r, null);
+            double output = p.expectedOutput(r, p.confidence());
+            long bound = p.busyFinishBound(big, p.speeds(big, r), r, output);
+            SlotForecast f = p.slotForecast(big, now, p.confidence(), r, 1);
+            long start = f.times()[0];
+            long earliest = start + Predictor.serviceNanos(p.speeds(big, r), r, f.streamsAt(start), false, output);
+            assertThat(bound).as("cap %d", cap).isPositive().isLessThanOrEqualTo(earliest);
+        }
+        // A sixth slot taken without a job in the ledger (a dispatch in flight): no bound.
+        Fleet wider = Fixtures.fleet("big:6:" + MODEL);
+        Scheduling t = fiveOfEightBusy(wider);
+        Backend big6 = wider.byName("big");
+        assertThat(big6.tryAcquireSlot()).isTrue();
+        PendingRequest r = pendingOn(t, big6);
+        assertThat(t.predictor().busyFinishBound(big6, t.predictor().speeds(big6, r), r, 100)).isZero();
+    }
 }
