@@ -129,7 +129,7 @@ public final class EftPolicy implements DispatchPolicy {
                 }
                 if (forecast == null) {
                     if (second && row.warm[at] == WARM && sw == null && !b.name().equals(affine)) {
-                        long bound = predictor.busyFinishBound(b, row.speeds[at], r, output);
+                        long bound = predictor.busyFinishBound(b, row.speeds[at], r, output, now);
                         if (bound > 0 && bound >= bestScore) {
                             continue;
                         }

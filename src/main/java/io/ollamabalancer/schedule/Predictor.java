@@ -56,6 +56,8 @@ public final class Predictor {
     private final Map<String, Map<String, Long>> doomed = new ConcurrentHashMap<>();
     /** Each backend's streams over time, by name: what a response's decode shared ({@link StreamTime}). */
     private final Map<String, StreamTime> streamTimes = new ConcurrentHashMap<>();
+    /** Per backend: when its jobs end at the earliest, for skipping full backends that cannot win a decision. */
+    private final Map<String, EndFloor> endFloors = new ConcurrentHashMap<>();
 
     public Predictor(CostModel cost, RequestEstimator estimator, EstimateErrors errors, SchedulerSettings settings,
                      LongSupplier nanoTime) {
@@ -333,17 +335,27 @@ public final class Predictor {
 
     /** As {@link #remainingNanos(RunningJob, long, double)}, with {@code j}'s model's output figures at hand. */
     private static long remainingNanos(RunningJob j, long now, double w, RequestEstimator.Outputs outputs) {
+        return (long) (w * specificNanos(j, now, outputs) + (1 - w) * j.genericNanos());
+    }
+
+    /** The specific predictor's time until {@code j} ends: what is left of its upfront work and expected output. */
+    private static double specificNanos(RunningJob j, long now, RequestEstimator.Outputs outputs) {
         long elapsed = Math.max(0, now - j.startNanos());
-        double specific;
         if (j.embedding()) {
-            specific = Math.max(0, j.upfrontNanos() - elapsed);
+            return Math.max(0, j.upfrontNanos() - elapsed);
         } else if (elapsed < j.upfrontNanos()) {
-            specific = j.upfrontNanos() - elapsed + outputs.expected(j.outputCap()) / j.decodeTps() * 1e9;
-        } else {
-            double generated = (elapsed - j.upfrontNanos()) * j.decodeTps() / 1e9;
-            specific = outputs.remaining(generated, j.outputCap()) / j.decodeTps() * 1e9;
+            return j.upfrontNanos() - elapsed + outputs.expected(j.outputCap()) / j.decodeTps() * 1e9;
         }
-        return (long) (w * specific + (1 - w) * j.genericNanos());
+        double generated = (elapsed - j.upfrontNanos()) * j.decodeTps() / 1e9;
+        return outputs.remaining(generated, j.outputCap()) / j.decodeTps() * 1e9;
+    }
+
+    /**
+     * No sooner than this after {@code now} is {@code j} predicted to end, whatever the weight of the two predictors:
+     * the sooner of the specific and the generic prediction ({@link EndFloor}).
+     */
+    static double endFloorNanos(RunningJob j, long now, RequestEstimator.Outputs outputs) {
+        return Math.min(specificNanos(j, now, outputs), j.genericNanos());
     }
 
     /**
@@ -381,18 +393,20 @@ public final class Predictor {
 
     /**
      * A finish of {@code r} on {@code b} that none of its busy slots can beat, or 0 when no such bound is known: while
-     * every slot is busy, {@code r} starts no sooner than now, when the first of their jobs ends, and then runs beside
-     * all the others ({@code streams} = slots in use). Only where this scheduler knows the job of every busy slot: a
+     * every slot is busy, {@code r} starts no sooner than the first of their jobs ends ({@link EndFloor}: at least
+     * now), and then runs beside all the others ({@code streams} = slots in use). Only where this scheduler knows the job of every busy slot: a
      * slot whose job it does not know (another replica's, a dispatch in flight) has no predicted end to order by.
      * (Two jobs predicted to end at the same nanosecond would let it start beside one stream fewer; that is ignored.)
      * Lets a decision skip predicting every running job of a full backend that cannot win anyway.
      */
-    long busyFinishBound(Backend b, Speeds s, PendingRequest r, double output) {
+    long busyFinishBound(Backend b, Speeds s, PendingRequest r, double output, long now) {
         int used = b.slotsInUse();
         if (used < b.maxConcurrency() || streamTime(b.name()).streams() < used) {
             return 0;
         }
-        return serviceNanos(s, r, used, false, output);
+        long floor = endFloor(b.name()).current().nanos();
+        long wait = floor == Long.MIN_VALUE ? 0 : Math.max(0, floor - now);
+        return wait + serviceNanos(s, r, used, false, output);
     }
 
     private SlotForecast forecast(Backend b, long now, double w, long unknownNanos, PendingRequest like, int maxIdle,
@@ -408,18 +422,30 @@ public final class Predictor {
         }
         long[] t = new long[idle + used];
         int n = idle;
+        EndFloor floor = endFloor(b.name());
+        EndFloor.Mark seen = floor.current();
+        double earliest = Double.MAX_VALUE;
+        boolean every = true;
         // Jobs on a backend mostly share a model: its figures are looked up once per run of equal models.
         String model = null;
         RequestEstimator.Outputs outputs = null;
         for (RunningJob j : workload.running(b.name())) {
             if (n == t.length) {
+                every = false;
                 break;
             }
             if (!j.embedding() && (outputs == null || !j.modelKey().equals(model))) {
                 model = j.modelKey();
                 outputs = estimator.outputs(model);
             }
-            t[n++] = remainingNanos(j, now, w, j.embedding() ? null : outputs);
+            RequestEstimator.Outputs o = j.embedding() ? null : outputs;
+            double specific = specificNanos(j, now, o);
+            t[n++] = (long) (w * specific + (1 - w) * j.genericNanos());
+            earliest = Math.min(earliest, Math.min(specific, j.genericNanos()));
+        }
+        if (every && n == t.length && used > 0) {
+            // Every busy slot's job was just predicted: the floor for the decisions that follow.
+            floor.refreshed(seen, now + (long) earliest);
         }
         if (n < t.length) {
             long unknown = like == null ? unknownNanos : serviceNanos(like, b, slots, false, 0);
@@ -466,6 +492,11 @@ public final class Predictor {
         return true;
     }
 
+    private EndFloor endFloor(String backend) {
+        EndFloor f = endFloors.get(backend);
+        return f != null ? f : endFloors.computeIfAbsent(backend, k -> new EndFloor());
+    }
+
     private StreamTime streamTime(String backend) {
         StreamTime t = streamTimes.get(backend);
         return t != null ? t : streamTimes.computeIfAbsent(backend, k -> new StreamTime());
@@ -496,9 +527,12 @@ public final class Predictor {
         double tps = s.decodeTps(streams);
         long service = upfront + (long) (specificOutput(r) / tps * 1e9);
         long generic = upfront + (long) (genericOutput(r) / tps * 1e9);
-        workload.start(new RunningJob(r, b.name(), r.modelKey(), runnerOptions(r), now, upfront, tps,
+        RunningJob job = new RunningJob(r, b.name(), r.modelKey(), runnerOptions(r), now, upfront, tps,
                 cap(r), e.embedding(), service, generic,
-                streamTime(b.name()).start(now)));
+                streamTime(b.name()).start(now));
+        workload.start(job);
+        endFloor(b.name()).started(now + (long) endFloorNanos(job, now,
+                e.embedding() ? null : estimator.outputs(r.modelKey())));
         affinity.record(r.modelKey(), r.request().prefixHash(), b.name(), now);
         return new Prediction(b.name(), service, now + service, cold, streams, upfront);
     }

@@ -324,6 +324,7 @@ class EftPolicyTest {
         assertThat(full.countedOnly()).isFalse();
         assertThat(full.times()).containsExactly(p.slotFreeTimes(big, now, 1.0, 1L, Integer.MAX_VALUE));
     }
+
     @Test
     void aFullBackendsBoundIsNoLaterThanItsEarliestFinishAndUnknownWhereASlotsJobIsUnknown() {
         Fleet fleet = Fixtures.fleet("big:5:" + MODEL);
@@ -336,18 +337,32 @@ class EftPolicyTest {
             PendingRequest r = Fixtures.pending(Fixtures.generate(MODEL, 40, cap), 0, now, new Fixtures.Target());
             s.estimate(r, null);
             double output = p.expectedOutput(r, p.confidence());
-            long bound = p.busyFinishBound(big, p.speeds(big, r), r, output);
+            long alone = Predictor.serviceNanos(p.speeds(big, r), r, 5, false, output);
+            if (cap == 10) {
+                // No forecast of big yet, so no floor: the bound is the service beside the five.
+                assertThat(p.busyFinishBound(big, p.speeds(big, r), r, output, now)).isEqualTo(alone);
+            }
             SlotForecast f = p.slotForecast(big, now, p.confidence(), r, 1);
             long start = f.times()[0];
             long earliest = start + Predictor.serviceNanos(p.speeds(big, r), r, f.streamsAt(start), false, output);
-            assertThat(bound).as("cap %d", cap).isPositive().isLessThanOrEqualTo(earliest);
+            // The full forecast left a floor: the bound now waits for the earliest end, and never passes it.
+            long bound = p.busyFinishBound(big, p.speeds(big, r), r, output, now);
+            assertThat(bound).as("cap %d", cap).isGreaterThan(alone).isLessThanOrEqualTo(earliest);
         }
+        // Once the floor has passed, the bound is the service again.
+        clock.advanceMillis(3_600_000);
+        PendingRequest later = Fixtures.pending(Fixtures.generate(MODEL, 40, 10), 0, clock.getAsLong(),
+                new Fixtures.Target());
+        s.estimate(later, null);
+        double out = p.expectedOutput(later, p.confidence());
+        assertThat(p.busyFinishBound(big, p.speeds(big, later), later, out, clock.getAsLong()))
+                .isEqualTo(Predictor.serviceNanos(p.speeds(big, later), later, 5, false, out));
         // A sixth slot taken without a job in the ledger (a dispatch in flight): no bound.
         Fleet wider = Fixtures.fleet("big:6:" + MODEL);
         Scheduling t = fiveOfEightBusy(wider);
         Backend big6 = wider.byName("big");
         assertThat(big6.tryAcquireSlot()).isTrue();
         PendingRequest r = pendingOn(t, big6);
-        assertThat(t.predictor().busyFinishBound(big6, t.predictor().speeds(big6, r), r, 100)).isZero();
+        assertThat(t.predictor().busyFinishBound(big6, t.predictor().speeds(big6, r), r, 100, now)).isZero();
     }
 }
