@@ -11,6 +11,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        LeakDetectionDefault.apply();
         int status = Cli.run(args, CliContext.system());
         Logs.stop(); // the last queued log lines are written before the JVM exits
         System.exit(status);
