@@ -10,13 +10,14 @@ package io.ollamabalancer.estimate;
  *
  * <p>Weights decay as {@link RobustEwma}'s do (after the first responses, each moves the fit by {@value #MIN_ALPHA}
  * of the way), so a backend whose speed changes is followed as fast as before; a response far off the fit is
- * clipped as there. β is not identified (NaN) until responses were seen at concurrencies that differ by enough.
+ * clipped as there. β is not identified (NaN) until responses were seen at concurrencies that differ by enough, in
+ * streams and relative to their number ({@link #MIN_LOG_SPREAD}).
  *
  * <p>Immutable: {@link #plus} returns the next fit; the owner publishes it and serialises its writers.
  */
 final class DecodeFit {
     static final DecodeFit EMPTY = new DecodeFit(0, new double[DecodeShare.GRID], new double[DecodeShare.GRID], 0, 0,
-            DecodeFit.INITIAL_SCALE);
+            0, 0, DecodeFit.INITIAL_SCALE);
 
     private static final double MIN_ALPHA = 0.1;
     private static final int WARMUP = 5;
@@ -25,24 +26,38 @@ final class DecodeFit {
     private static final double INITIAL_SCALE = 0.5;
     /** Variance of the mean extra streams below which the responses cannot tell β apart. */
     private static final double MIN_SPREAD = 0.01;
+    /**
+     * Variance of log k (k: the streams a response decoded beside, itself included) below which β is not told apart
+     * either. Once β (k − 1) is well above 1, φ(β) is close to 1 / (β k): every β then explains responses at
+     * concurrencies within a few percent of each other equally well (β only moves the single-stream rate), and the
+     * least variance picks noise. Seen: 4 simulators, each at ~1,250 streams, were fitted at β 0.95 to 1.85 with the
+     * same single-stream rate, so one looked twice as slow as the others at its concurrency, and eft kept requests
+     * waiting for the others while its slots sat free (TTFT p99 ~12 s at 5,000 streams). Unidentified, β falls back
+     * to the fleet's or the hint, the same for every backend, and the rate at the concurrencies seen stays right.
+     */
+    static final double MIN_LOG_SPREAD = 0.005;
 
     private final long count;
     private final double[] mean;
     private final double[] meanSquare;
     private final double meanExtra;
     private final double meanExtraSquare;
+    private final double meanLogStreams;
+    private final double meanLogStreamsSquare;
     private final double scale;
     /** The grid point of least variance: where the responses agree most on the single-stream rate. */
     private final int best;
     private final double slowdown;
 
     private DecodeFit(long count, double[] mean, double[] meanSquare, double meanExtra, double meanExtraSquare,
-                      double scale) {
+                      double meanLogStreams, double meanLogStreamsSquare, double scale) {
         this.count = count;
         this.mean = mean;
         this.meanSquare = meanSquare;
         this.meanExtra = meanExtra;
         this.meanExtraSquare = meanExtraSquare;
+        this.meanLogStreams = meanLogStreams;
+        this.meanLogStreamsSquare = meanLogStreamsSquare;
         this.scale = scale;
         this.best = leastVariance();
         this.slowdown = fit();
@@ -71,8 +86,10 @@ final class DecodeFit {
             q[g] = (1 - alpha) * meanSquare[g] + alpha * z * z;
         }
         double x = share.extraStreams();
+        double l = Math.log1p(Math.max(0, x));
         return new DecodeFit(count + 1, m, q, (1 - alpha) * meanExtra + alpha * x,
-                (1 - alpha) * meanExtraSquare + alpha * x * x, nextScale);
+                (1 - alpha) * meanExtraSquare + alpha * x * x, (1 - alpha) * meanLogStreams + alpha * l,
+                (1 - alpha) * meanLogStreamsSquare + alpha * l * l, nextScale);
     }
 
     long count() {
@@ -111,7 +128,8 @@ final class DecodeFit {
     }
 
     private double fit() {
-        if (count < 2 || meanExtraSquare - meanExtra * meanExtra < MIN_SPREAD) {
+        if (count < 2 || meanExtraSquare - meanExtra * meanExtra < MIN_SPREAD
+                || meanLogStreamsSquare - meanLogStreams * meanLogStreams < MIN_LOG_SPREAD) {
             return Double.NaN;
         }
         int g = best;

@@ -72,7 +72,7 @@ public final class DecodeShare {
             throw new IllegalArgumentException("a share per grid point expected, got " + share.length);
         }
         for (int g = 0; g < GRID; g++) {
-            share[g] = Math.max(1e-3, Math.min(1, share[g]));
+            share[g] = Math.max(1e-6, Math.min(1, share[g]));
         }
         return new DecodeShare(share, Math.max(0, extraStreams));
     }
