@@ -25,11 +25,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The scheduler's own work for the common request of the proxy benchmark (issue #11): a warm backend with a free
- * slot, nothing waiting (or, with {@code waiting}, a full fleet with a queue). One operation is one request's whole life in the scheduler: estimate, submit (queued, planned,
- * dispatched at once), then the completion of the oldest of {@code inFlight} running requests with its learning.
- * The fleet is the proxy benchmark's by default ({@code backends} backend(s) with 512 slots, one model); the streams
- * benchmark's is {@code -p backends=4 -p slots=250 -p inFlight=999}. Runs on the benchmark
- * thread, as it would on an event loop.
+ * slot, nothing waiting (or, with {@code waiting}, a full fleet with a queue). One operation is one request's whole
+ * life in the scheduler: estimate, submit (queued, planned, dispatched at once), then the completion of the oldest of
+ * {@code inFlight} running requests with its learning. The fleet is the proxy benchmark's by default
+ * ({@code backends} backend(s) with 512 slots, one model); the streams benchmark's is
+ * {@code -p backends=4 -p slots=250 -p inFlight=999}. Runs on the benchmark thread, as it would on an event loop.
  *
  * <p>Not thread-safe: one benchmark thread per state (JMH's {@link Scope#Thread}).
  */

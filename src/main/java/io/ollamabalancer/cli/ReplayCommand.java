@@ -4,6 +4,7 @@ import io.ollamabalancer.config.ConfigException;
 import io.ollamabalancer.replay.FairnessBench;
 import io.ollamabalancer.replay.Outcome;
 import io.ollamabalancer.replay.OutcomeFile;
+import io.ollamabalancer.replay.PlanTimeline;
 import io.ollamabalancer.replay.ReplayClient;
 import io.ollamabalancer.replay.ResultsSection;
 import io.ollamabalancer.replay.SchedulingBench;
@@ -90,6 +91,16 @@ final class ReplayCommand implements Callable<Integer> {
         }
     }
 
+    /** The fleet file of a command that works on one fleet. */
+    static final class OneFleet {
+        @Option(names = "--fleet", required = true, paramLabel = "FILE", description = "fleet file")
+        Path fleet;
+
+        SimFleet load() {
+            return loadFleet(fleet);
+        }
+    }
+
     @Command(name = "trace", mixinStandardHelpOptions = true,
             description = "Write a seeded trace for a fleet at a load (and the accelerated fleet file to start).")
     static final class TraceCmd implements Callable<Integer> {
@@ -99,8 +110,8 @@ final class ReplayCommand implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         Shape shape = new Shape();
 
-        @Option(names = "--fleet", required = true, paramLabel = "FILE", description = "fleet file")
-        Path fleet;
+        @picocli.CommandLine.Mixin
+        OneFleet fleet = new OneFleet();
 
         @Option(names = "--load", paramLabel = "FRACTION", description = "share of fleet capacity (default 0.7)")
         double load = 0.7;
@@ -132,7 +143,7 @@ final class ReplayCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            SimFleet f = loadFleet(fleet);
+            SimFleet f = fleet.load();
             if (speedup != 1) {
                 f = f.speedup(speedup);
             }
@@ -164,8 +175,8 @@ final class ReplayCommand implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         Shape shape = new Shape();
 
-        @Option(names = "--fleet", required = true, paramLabel = "FILE", description = "fleet file")
-        Path fleet;
+        @picocli.CommandLine.Mixin
+        OneFleet fleet = new OneFleet();
 
         @Option(names = "--load", paramLabel = "FRACTION", description = "share of fleet capacity (default 0.9)")
         double load = 0.9;
@@ -181,7 +192,7 @@ final class ReplayCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            SimFleet f = loadFleet(fleet);
+            SimFleet f = fleet.load();
             FairnessBench.Report r = FairnessBench.run(f, shape.shape(f), shape.seed, load, policy);
             String md = FairnessBench.markdown(r, setup);
             PrintWriter out = spec.commandLine().getOut();
@@ -207,8 +218,8 @@ final class ReplayCommand implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         Shape shape = new Shape();
 
-        @Option(names = "--fleet", required = true, paramLabel = "FILE", description = "fleet file")
-        Path fleet;
+        @picocli.CommandLine.Mixin
+        OneFleet fleet = new OneFleet();
 
         @Option(names = "--load", paramLabel = "FRACTION",
                 description = "share of the fleet's capacity with every model loaded everywhere (default 0.6)")
@@ -223,11 +234,11 @@ final class ReplayCommand implements Callable<Integer> {
             if (!(load > 0) || every < 0) {
                 throw new ParameterException(spec.commandLine(), "--load must be above 0 and --every at least 0");
             }
-            SimFleet f = loadFleet(fleet);
+            SimFleet f = fleet.load();
             Trace unit = TraceGenerator.generate(f.name(), shape.seed, shape.shape(f), answers(f));
             Trace t = unit.atRate(f.name(), f.rateFor(load, unit));
             PrintWriter out = spec.commandLine().getOut();
-            io.ollamabalancer.replay.PlanTimeline.run(f, t, every, out);
+            PlanTimeline.run(f, t, every, out);
             return 0;
         }
     }

@@ -80,8 +80,8 @@ public final class PlanTimeline implements VirtualReplay.Watch {
 
     @Override
     public void done(long nanos, Scheduling scheduling, Fleet fleet) {
-        out.printf(Locale.ROOT, "t=%8.1f s  end; learned speeds (single-stream decode tokens/s, slowdown, responses):%n",
-                nanos / 1e9);
+        out.printf(Locale.ROOT,
+                "t=%8.1f s  end; learned speeds (single-stream decode tokens/s, slowdown, responses):%n", nanos / 1e9);
         for (SpeedSnapshot s : scheduling.costModel().snapshot()) {
             if (s.samples() > 0) {
                 out.printf(Locale.ROOT, "  %s %s: %.1f, %.2f, %d%n", s.backend(), s.model(), s.decodeTps(),

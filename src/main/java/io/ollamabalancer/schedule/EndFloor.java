@@ -14,31 +14,33 @@ import java.util.concurrent.atomic.AtomicReference;
  * end; a job that starts lowers the floor to its own. (Learning moves predictions a little either way; a floor
  * that is then a little late costs at most a near tie, decided for a backend with a free slot.)
  *
- * <p>Thread-safe and lock-free: one immutable {@link Mark} replaced by compare-and-set. A full forecast raises the
- * floor only if no start came since it read the mark it replaces.
+ * <p>Thread-safe and lock-free: one immutable {@link Mark} replaced by compare-and-set, at every start too. A full
+ * forecast raises the floor only if no start came since it read the mark it replaces (the job that started may be
+ * missing from what it predicted).
  */
 final class EndFloor {
     /** The floor; {@link Long#MIN_VALUE} while nothing is known. Identity is the version. */
     record Mark(long nanos) {
     }
 
-    private static final Mark UNKNOWN = new Mark(Long.MIN_VALUE);
-    private final AtomicReference<Mark> state = new AtomicReference<>(UNKNOWN);
+    private final AtomicReference<Mark> state = new AtomicReference<>(new Mark(Long.MIN_VALUE));
 
     /** The mark now: read it before predicting the jobs, to hand it to {@link #refreshed}. */
     Mark current() {
         return state.get();
     }
 
-    /** A job started that ends no sooner than {@code endNanos}. */
+    /**
+     * A job started that ends no sooner than {@code endNanos}: a known floor falls to it if it is later. The mark is
+     * replaced even when the floor stays, so that a forecast that read the mark before this job was running cannot
+     * raise the floor past it ({@link #refreshed}).
+     */
     void started(long endNanos) {
         for (;;) {
             Mark m = state.get();
-            if (m != UNKNOWN && m.nanos() <= endNanos) {
-                return;
-            }
             // Unknown stays unknown: the jobs already running have no floor yet.
-            if (m == UNKNOWN || state.compareAndSet(m, new Mark(endNanos))) {
+            Mark next = new Mark(m.nanos() == Long.MIN_VALUE ? Long.MIN_VALUE : Math.min(m.nanos(), endNanos));
+            if (state.compareAndSet(m, next)) {
                 return;
             }
         }

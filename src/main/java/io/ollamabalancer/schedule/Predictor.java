@@ -335,7 +335,12 @@ public final class Predictor {
 
     /** As {@link #remainingNanos(RunningJob, long, double)}, with {@code j}'s model's output figures at hand. */
     private static long remainingNanos(RunningJob j, long now, double w, RequestEstimator.Outputs outputs) {
-        return (long) (w * specificNanos(j, now, outputs) + (1 - w) * j.genericNanos());
+        return blend(j, w, specificNanos(j, now, outputs));
+    }
+
+    /** The two predictors' times until {@code j} ends, weighted {@code w} for the specific one. */
+    private static long blend(RunningJob j, double w, double specificNanos) {
+        return (long) (w * specificNanos + (1 - w) * j.genericNanos());
     }
 
     /** The specific predictor's time until {@code j} ends: what is left of its upfront work and expected output. */
@@ -394,8 +399,9 @@ public final class Predictor {
     /**
      * A finish of {@code r} on {@code b} that none of its busy slots can beat, or 0 when no such bound is known: while
      * every slot is busy, {@code r} starts no sooner than the first of their jobs ends ({@link EndFloor}: at least
-     * now), and then runs beside all the others ({@code streams} = slots in use). Only where this scheduler knows the job of every busy slot: a
-     * slot whose job it does not know (another replica's, a dispatch in flight) has no predicted end to order by.
+     * now), and then runs beside all the others ({@code streams} = slots in use). Only where this scheduler knows the
+     * job of every busy slot: a slot whose job it does not know (another replica's, a dispatch in flight) has no
+     * predicted end to order by.
      * (Two jobs predicted to end at the same nanosecond would let it start beside one stream fewer; that is ignored.)
      * Lets a decision skip predicting every running job of a full backend that cannot win anyway.
      */
@@ -440,7 +446,7 @@ public final class Predictor {
             }
             RequestEstimator.Outputs o = j.embedding() ? null : outputs;
             double specific = specificNanos(j, now, o);
-            t[n++] = (long) (w * specific + (1 - w) * j.genericNanos());
+            t[n++] = blend(j, w, specific);
             earliest = Math.min(earliest, Math.min(specific, j.genericNanos()));
         }
         if (every && n == t.length && used > 0) {

@@ -24,14 +24,26 @@ class EndFloorTest {
         EndFloor f = new EndFloor();
         f.refreshed(f.current(), 1_000);
         EndFloor.Mark seen = f.current();
-        f.started(1_500);
-        // Not lower than 1,000, so the start left the mark as it was: the forecast may raise it.
         f.refreshed(seen, 3_000);
+        assertThat(f.current().nanos()).as("nothing started meanwhile").isEqualTo(3_000);
+        seen = f.current();
+        f.started(4_000);
+        // Not lower than the floor, but it may be missing from the forecast, whose 5,000 would pass its end.
+        f.refreshed(seen, 5_000);
         assertThat(f.current().nanos()).isEqualTo(3_000);
         seen = f.current();
         f.started(2_000);
         // This start lowered the floor after the forecast read its mark: its job may be missing from the forecast.
         f.refreshed(seen, 4_000);
         assertThat(f.current().nanos()).isEqualTo(2_000);
+    }
+
+    @Test
+    void aStartDuringTheFirstForecastKeepsTheFloorUnknown() {
+        EndFloor f = new EndFloor();
+        EndFloor.Mark seen = f.current();
+        f.started(500);
+        f.refreshed(seen, 1_000);
+        assertThat(f.current().nanos()).as("the job that started may end at 500").isEqualTo(Long.MIN_VALUE);
     }
 }
