@@ -119,7 +119,8 @@ public record BalancerConfig(
         private Duration clientIdleTimeout = Duration.ofMinutes(5);
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration upstreamIdleTimeout = Duration.ofSeconds(60);
-        private int maxConnectionsPerBackend = 1024;
+        /** 0: auto ({@code UpstreamPools}: 1024, or a backend's slots and some room when they need more). */
+        private int maxConnectionsPerBackend = 0;
         private Duration modelRefreshInterval = Duration.ofSeconds(5);
         private int defaultMaxConcurrency = 1;
         private String policy = "eft";

@@ -148,8 +148,9 @@ public final class BalancerServer implements AutoCloseable {
                 .map(s -> new SpeedSample(s.backend(), s.model(), s.decodeTps(), s.slowdown(), s.prefillTps(),
                         s.samples()))
                 .toList();
+        int maxOpen = config.maxConnectionsPerBackend() == 0 ? UpstreamPools.AUTO : config.maxConnectionsPerBackend();
         UpstreamPools pools = new UpstreamPools(clientClass, udpClass, (int) config.connectTimeout().toMillis(),
-                config.upstreamIdleTimeout().toMillis(), config.maxConnectionsPerBackend(), backendTls);
+                config.upstreamIdleTimeout().toMillis(), maxOpen, backendTls);
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
         ClientConnections connections = new ClientConnections();
         FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);

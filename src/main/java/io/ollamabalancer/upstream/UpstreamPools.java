@@ -24,6 +24,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class UpstreamPools {
     private static final int MAX_IDLE_PER_LOOP = 256;
+    /** The bound given as {@code maxOpenPerBackend} for the automatic one ({@link #maxOpen}). */
+    public static final int AUTO = -1;
+    /** The automatic bound on open connections to a backend, unless its slots need more. */
+    static final int AUTO_MAX_OPEN = 1024;
+    /**
+     * Connections beyond a backend's slots under the automatic bound: for what holds no slot (model lists, probes,
+     * pulls, passthrough) while every slot streams.
+     */
+    static final int AUTO_ROOM = 16;
 
     private final Class<? extends Channel> channelClass;
     private final int connectTimeoutMillis;
@@ -36,8 +45,9 @@ public final class UpstreamPools {
     private final AddressResolverGroup<InetSocketAddress> resolver;
 
     /**
-     * @param datagramClass the UDP channel type matching {@code channelClass}'s transport, for non-blocking DNS
-     * @param backendTls    the client context for {@code https://} backends
+     * @param datagramClass     the UDP channel type matching {@code channelClass}'s transport, for non-blocking DNS
+     * @param maxOpenPerBackend open connections to one backend at most, or {@link #AUTO} ({@link #maxOpen})
+     * @param backendTls        the client context for {@code https://} backends
      */
     public UpstreamPools(Class<? extends Channel> channelClass, Class<? extends DatagramChannel> datagramClass,
                          int connectTimeoutMillis, long idleMillis, int maxOpenPerBackend, SslContext backendTls) {
@@ -50,6 +60,17 @@ public final class UpstreamPools {
         this.idleMillis = idleMillis;
         this.maxOpenPerBackend = maxOpenPerBackend;
         this.backendTls = backendTls;
+    }
+
+    /**
+     * The bound on open connections to a backend with {@code slots} slots: {@code configured}, or when that is
+     * {@link #AUTO} {@value #AUTO_MAX_OPEN}, raised to the slots and {@value #AUTO_ROOM} more where they need it. Each
+     * running request holds a connection: a fixed 1,024 made a backend of 1,250 slots turn its last 226 requests
+     * away after a wait for a connection, and at 5,000 streams a thousand requests waited seconds in the queue with
+     * those slots free.
+     */
+    static int maxOpen(int configured, int slots) {
+        return configured != AUTO ? configured : Math.max(AUTO_MAX_OPEN, slots + AUTO_ROOM);
     }
 
     /**
@@ -128,7 +149,8 @@ public final class UpstreamPools {
                 .handler(new UpstreamChannelInitializer(idleMillis,
                         backend.config().tls() ? new UpstreamTls(backendTls, backend.config().url().getHost(),
                                 backend.config().port()) : null));
-        ConnectionBound bound = bounds.computeIfAbsent(backend, x -> new ConnectionBound(maxOpenPerBackend));
+        ConnectionBound bound = bounds.computeIfAbsent(backend,
+                x -> new ConnectionBound(maxOpen(maxOpenPerBackend, x.config().maxConcurrency())));
         return new UpstreamPool(backend, loop, b, bound, MAX_IDLE_PER_LOOP, connectTimeoutMillis);
     }
 }
