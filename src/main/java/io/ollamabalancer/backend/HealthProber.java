@@ -77,6 +77,7 @@ public final class HealthProber {
     private void start(Backend b, long now) {
         Attempt attempt = new Attempt(now);
         inFlight.put(b, attempt);
+        b.healthTracker().probing();
         CompletableFuture<BackendProbe.Reply> reply;
         try {
             reply = probe.get(b, policy.probePath());
@@ -116,7 +117,7 @@ public final class HealthProber {
         for (Map.Entry<Backend, Attempt> e : inFlight.entrySet()) {
             Attempt a = e.getValue();
             if (now - a.startedNanos >= timeout && inFlight.remove(e.getKey(), a)) {
-                e.getKey().healthTracker().onProbeFailure("probe timed out after "
+                e.getKey().healthTracker().onProbeTimeout("probe timed out after "
                         + policy.probeTimeout().toMillis() + " ms");
             }
         }

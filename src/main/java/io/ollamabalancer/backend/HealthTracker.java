@@ -54,6 +54,11 @@ public final class HealthTracker {
     private volatile long ejections;
     private volatile long ejectionNanos;
     private volatile String lastError;
+    /**
+     * Whether response bytes came from the backend since the last probe started ({@link #heard}, {@link #probing}):
+     * set by any event loop, cleared by the prober. Read on every part, written once per probe interval at most.
+     */
+    private volatile boolean heard;
 
     // Only under the lock.
     private int activeFailures;
@@ -243,6 +248,37 @@ public final class HealthTracker {
     /** An active probe failed (refused, timed out, non-200). */
     public Transition onProbeFailure(String why) {
         return fail(why, true);
+    }
+
+    /**
+     * An active probe was not answered in time. It counts as {@link #onProbeFailure} unless the backend's responses
+     * kept coming since the probe started ({@link #heard}): then it is busy, or the path to it is slow, not down.
+     * Under load (5,000 streams on two cores shared with the backends) the probe's answer waited behind the streams,
+     * two timeouts ejected backends that were streaming to 1,250 clients, and their slow start then held a queue of
+     * thousands back while their slots were free. A backend that stops answering stops its streams too: their stall
+     * timer and the next probe catch it.
+     */
+    public Transition onProbeTimeout(String why) {
+        if (heard) {
+            lastError = why + " (ignored: its responses kept coming)";
+            return Transition.NONE;
+        }
+        return fail(why, true);
+    }
+
+    /** A probe starts now: from here on, {@link #heard} counts toward it. */
+    public void probing() {
+        heard = false;
+    }
+
+    /**
+     * Response bytes came from the backend (a part of any response). Lock-free; it writes only the first time after a
+     * probe started, so the per-chunk path costs one read of a field that stays in every core's cache.
+     */
+    public void heard() {
+        if (!heard) {
+            heard = true;
+        }
     }
 
     /**

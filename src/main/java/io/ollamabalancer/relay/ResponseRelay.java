@@ -171,6 +171,7 @@ final class ResponseRelay {
         long before = framing.chunks();
         framing.scan(bytes, bytes.readerIndex(), bytes.writerIndex());
         deadline.activity();
+        call.backend().healthTracker().heard();
         owner.onChunks(framing.chunks() - before);
         pacer.chunkedBytes(encoder, bytes);
     }
@@ -229,6 +230,7 @@ final class ResponseRelay {
     private void part(HttpObject msg, HttpContent content) {
         owner.onPart(content);
         deadline.activity();
+        call.backend().healthTracker().heard();
         if (content instanceof LastHttpContent) {
             ended = true;
             deadline.cancel();

@@ -127,6 +127,28 @@ class HealthProberTest {
     }
 
     @Test
+    void aProbeThatTimesOutWhileTheBackendsResponsesKeepComingDoesNotCount() {
+        a.healthTracker().heard(); // a response part before the probe says nothing about it
+        prober.tick();
+        probe.answer("b", 200);
+        clock.advance(policy.probeTimeout().minusMillis(500));
+        a.healthTracker().heard(); // streams from a go on while the probe waits
+        clock.advanceMillis(500);
+        prober.tick();
+        assertThat(events).isEmpty();
+        assertThat(a.healthTracker().state()).isNotEqualTo(HealthState.EJECTED);
+        assertThat(a.healthTracker().lastError()).contains("timed out").contains("ignored");
+
+        // the next probe times out with nothing heard from a meanwhile: a is down
+        clock.advance(policy.probeInterval());
+        prober.tick();
+        probe.answer("b", 200);
+        clock.advance(policy.probeTimeout());
+        prober.tick();
+        assertThat(events).containsExactly("ejected a: probe timed out after 2000 ms");
+    }
+
+    @Test
     void passiveEjectionsReachTheSameListenerAndStopProbesUntilTheBackoffEnds() {
         prober.tick();
         probe.answerAll(200);
