@@ -86,12 +86,19 @@ final class StreamTime {
         if (before > seconds) {
             return null;
         }
+        // The time before the decode is taken at the starting level; when streams arrived in a burst meanwhile, that
+        // takes out far more than those seconds held, and what is left of the decode's part can come out near zero
+        // (a burst of 5,000 streams made shares of 1e-6 and single-stream speeds of millions). Bounds that hold
+        // whatever happened: the other streams during the decode cannot exceed all of those over the response's
+        // life, so their time-mean is at most that total over the decode's seconds; and the mean of 1 / (1 + β (k −
+        // 1)) is at least its value at the mean k (Jensen), so at least its value at that bound.
+        double extraBound = (to.extra - from.extra) / seconds;
         double[] share = new double[DecodeShare.GRID];
         for (int g = 0; g < DecodeShare.GRID; g++) {
             double during = to.integral[g] - from.integral[g] - before * DecodeShare.at(g, from.level);
-            share[g] = during / seconds;
+            share[g] = Math.max(during / seconds, DecodeShare.at(g, 1 + extraBound));
         }
-        double extra = (to.extra - from.extra - before * (from.level - 1)) / seconds;
+        double extra = Math.min(extraBound, (to.extra - from.extra - before * (from.level - 1)) / seconds);
         return DecodeShare.of(share, extra);
     }
 }

@@ -49,6 +49,27 @@ class StreamTimeTest {
     }
 
     @Test
+    void aBurstOfStreamsDuringThePrefillDoesNotTakeTheDecodesShareToNothing() {
+        StreamTime t = new StreamTime();
+        StreamTime.Mark start = t.start(0);
+        // 1,249 streams join during this stream's 0.1 s prefill (a load generator's ramp), then it decodes for 10 s
+        // beside all of them, and they all end with it
+        for (int i = 1; i < 1250; i++) {
+            t.start(i * (S / 10) / 1250);
+        }
+        for (int i = 1; i < 1250; i++) {
+            t.finish(S / 10 + 10 * S);
+        }
+        StreamTime.Mark end = t.finish(S / 10 + 10 * S);
+        double[] at = shares(StreamTime.between(start, end, 10 * S));
+        int half = (int) Math.round(0.5 / DecodeShare.beta(1));
+        // taken at the starting level, the prefill's 0.1 s would take out 0.1 of the 0.004 the decode held
+        assertThat(at[half]).isCloseTo(DecodeShare.at(half, 1250), withinPercentage(2));
+        assertThat(at[ONE]).isCloseTo(DecodeShare.at(ONE, 1250), withinPercentage(2));
+        assertThat(at[0]).isCloseTo(1, within(1e-9));
+    }
+
+    @Test
     void aDecodeShorterThanTheLoadBeforeItIsNotMeasured() {
         StreamTime t = new StreamTime();
         StreamTime.Mark start = t.start(0);
