@@ -34,6 +34,11 @@ public final class EftPolicy implements DispatchPolicy {
     private final AtomicInteger rotation = new AtomicInteger();
     /** Start on a free slot now when waiting for the best backend would finish sooner by at most this share of the job. */
     static final double START_NOW_TOLERANCE = 0.25;
+    /**
+     * How much wider that share is while the two backends' speeds rest on few responses: times {@code 1 + UNSURE /
+     * (1 + n)}, n the fewer responses either was learned from (see {@link #startNowTolerance}).
+     */
+    static final double UNSURE = 3;
 
     public EftPolicy(Predictor predictor, double affinityMargin, int lookahead) {
         this.predictor = predictor;
@@ -83,13 +88,16 @@ public final class EftPolicy implements DispatchPolicy {
             long bestFinish = Long.MAX_VALUE;
             double bestScore = Double.MAX_VALUE;
             ColdStart bestCold = null;
+            long bestSamples = 0;
             Backend sticky = null;
+            long stickySamples = 0;
             long stickyStart = 0;
             long stickyFinish = Long.MAX_VALUE;
             double stickyScore = Double.MAX_VALUE;
             ColdStart stickyCold = null;
             Backend now0 = null;
             double nowScore = Double.MAX_VALUE;
+            long nowSamples = 0;
             int n = candidates.size();
             // A full backend not yet forecast by this decision goes last (bit k of put-off): by then a free one may
             // have set a finish it cannot beat, and predicting each of its running jobs is skipped.
@@ -176,6 +184,7 @@ public final class EftPolicy implements DispatchPolicy {
                 if (start == 0 && b.hasFreeSlot() && score < nowScore) {
                     now0 = b;
                     nowScore = score;
+                    nowSamples = row.speeds[at].samples();
                 }
                 if (score < bestScore) {
                     best = b;
@@ -183,6 +192,7 @@ public final class EftPolicy implements DispatchPolicy {
                     bestFinish = finish;
                     bestScore = score;
                     bestCold = coldStart;
+                    bestSamples = row.speeds[at].samples();
                 }
                 if (affine != null && affine.equals(b.name())) {
                     sticky = b;
@@ -190,6 +200,7 @@ public final class EftPolicy implements DispatchPolicy {
                     stickyFinish = finish;
                     stickyScore = score;
                     stickyCold = coldStart;
+                    stickySamples = row.speeds[at].samples();
                 }
             }
             if (best == null) {
@@ -200,11 +211,13 @@ public final class EftPolicy implements DispatchPolicy {
                 bestStart = stickyStart;
                 bestFinish = stickyFinish;
                 bestCold = stickyCold;
+                bestSamples = stickySamples;
             }
             if (bestStart == 0 && best.hasFreeSlot()) {
                 return new Selection(i, best);
             }
-            if (now0 != null && nowScore - bestScore <= START_NOW_TOLERANCE * (bestFinish - bestStart)) {
+            if (now0 != null && nowScore - bestScore
+                    <= startNowTolerance(Math.min(bestSamples, nowSamples)) * (bestFinish - bestStart)) {
                 // Waiting for the better backend would gain little against the job's own length: start now. This
                 // keeps short jobs from queueing behind a fast backend (the median) at a small cost in the mean.
                 return new Selection(i, now0);
@@ -219,6 +232,18 @@ public final class EftPolicy implements DispatchPolicy {
             slots.get(best).reserve(bestFinish);
         }
         return null;
+    }
+
+    /**
+     * The share of a job that waiting for a better backend must save, when the two speeds compared were learned from
+     * at least {@code samples} responses each: {@link #START_NOW_TOLERANCE} once they are well known, up to four
+     * times that while one of them rests on nothing of its own. A difference between speeds learned from one
+     * response and borrowed from it is noise: at a start-up burst of 5,000 streams, one sample (its backend's figure
+     * shrunk toward the hint, the others' not) made the first backend look 26 % faster, and a thousand requests waited
+     * for its slots while three backends had 340 free each.
+     */
+    static double startNowTolerance(long samples) {
+        return START_NOW_TOLERANCE * (1 + UNSURE / (1.0 + Math.max(0, samples)));
     }
 
     private static final byte UNKNOWN = 0;

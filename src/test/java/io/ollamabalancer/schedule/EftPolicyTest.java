@@ -86,6 +86,39 @@ class EftPolicyTest {
     }
 
     @Test
+    void aSpeedAdvantageThatRestsOnOneResponseIsNotWaitedFor() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        // One response at 10 tokens/s: a's figure is shrunk toward the hint (30), b borrows the 10 as it is, so a
+        // looks 1.7 times as fast as b on the strength of one response from the same hardware.
+        s.costModel().record("a", MODEL, Fixtures.sample(500, 100, 1000, 10), DecodeShare.constant(1));
+        assertThat(s.costModel().speeds("a", MODEL).decodeTps() / s.costModel().speeds("b", MODEL).decodeTps())
+                .isGreaterThan(1.5);
+        Fixtures.Target first = new Fixtures.Target();
+        submit(s, 10, first);
+        assertThat(first.backend().name()).isEqualTo("a");
+        Fixtures.Target second = new Fixtures.Target();
+        submit(s, 100, second);
+        // waiting for a would save about three fifths of the job by those figures: not trusted yet
+        assertThat(second.dispatched).isNotEmpty();
+        assertThat(second.backend().name()).isEqualTo("b");
+    }
+
+    @Test
+    void theSameAdvantageLearnedFromManyResponsesIsWaitedFor() {
+        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
+        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        train(s, "a", 1000, 17);
+        train(s, "b", 1000, 10);
+        Fixtures.Target first = new Fixtures.Target();
+        submit(s, 10, first);
+        assertThat(first.backend().name()).isEqualTo("a");
+        Fixtures.Target second = new Fixtures.Target();
+        submit(s, 100, second);
+        assertThat(second.dispatched).isEmpty();
+    }
+
+    @Test
     void aLaterRequestTakesAnIdleBackendTheHeadIsNotWaitingFor() {
         Fleet fleet = Fixtures.fleet("slow:1:" + MODEL, "fast:1:" + MODEL);
         Scheduling s = scheduling(fleet, SchedulerSettings.defaults().withOrder(QueueOrder.FIFO, 0));
