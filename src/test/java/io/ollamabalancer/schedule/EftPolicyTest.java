@@ -94,11 +94,7 @@ class EftPolicyTest {
         s.costModel().record("a", MODEL, Fixtures.sample(500, 100, 1000, 10), DecodeShare.constant(1));
         assertThat(s.costModel().speeds("a", MODEL).decodeTps() / s.costModel().speeds("b", MODEL).decodeTps())
                 .isGreaterThan(1.5);
-        Fixtures.Target first = new Fixtures.Target();
-        submit(s, 10, first);
-        assertThat(first.backend().name()).isEqualTo("a");
-        Fixtures.Target second = new Fixtures.Target();
-        submit(s, 100, second);
+        Fixtures.Target second = afterAShortJobOnA(s);
         // waiting for a would save about three fifths of the job by those figures: not trusted yet
         assertThat(second.dispatched).isNotEmpty();
         assertThat(second.backend().name()).isEqualTo("b");
@@ -110,12 +106,17 @@ class EftPolicyTest {
         Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
         train(s, "a", 1000, 17);
         train(s, "b", 1000, 10);
+        assertThat(afterAShortJobOnA(s).dispatched).isEmpty();
+    }
+
+    /** A short job that goes to a, then a longer one: returned, placed or waiting. */
+    private Fixtures.Target afterAShortJobOnA(Scheduling s) {
         Fixtures.Target first = new Fixtures.Target();
         submit(s, 10, first);
         assertThat(first.backend().name()).isEqualTo("a");
         Fixtures.Target second = new Fixtures.Target();
         submit(s, 100, second);
-        assertThat(second.dispatched).isEmpty();
+        return second;
     }
 
     @Test
