@@ -59,6 +59,26 @@ public record BalancerConfig(
         return maxInflightBodyBytes > 0 ? maxInflightBodyBytes : Runtime.getRuntime().maxMemory() / 4;
     }
 
+    /** The automatic bound on open connections to one backend, unless its slots need more. */
+    public static final int AUTO_MAX_CONNECTIONS = 1024;
+    /**
+     * Connections beyond a backend's slots under the automatic bound: for what holds no slot (model lists, probes,
+     * pulls, passthrough) while every slot streams.
+     */
+    public static final int AUTO_CONNECTION_ROOM = 16;
+
+    /**
+     * The bound on open connections to a backend with {@code slots} slots: {@link #maxConnectionsPerBackend()}, or
+     * when that is 0 (auto) {@value #AUTO_MAX_CONNECTIONS}, raised to the slots and {@value #AUTO_CONNECTION_ROOM}
+     * more where they need it. Each running request holds a connection: a fixed 1,024 made a backend of 1,250 slots
+     * turn its last 226 requests away after a wait for a connection, and at 5,000 streams a thousand requests waited
+     * seconds in the queue with those slots free.
+     */
+    public int maxConnectionsFor(int slots) {
+        return maxConnectionsPerBackend > 0 ? maxConnectionsPerBackend
+                : Math.max(AUTO_MAX_CONNECTIONS, slots + AUTO_CONNECTION_ROOM);
+    }
+
     public static BalancerConfig defaults() {
         return builder().build();
     }
@@ -119,7 +139,7 @@ public record BalancerConfig(
         private Duration clientIdleTimeout = Duration.ofMinutes(5);
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration upstreamIdleTimeout = Duration.ofSeconds(60);
-        /** 0: auto ({@code UpstreamPools}: 1024, or a backend's slots and some room when they need more). */
+        /** 0: auto ({@link BalancerConfig#maxConnectionsFor}). */
         private int maxConnectionsPerBackend = 0;
         private Duration modelRefreshInterval = Duration.ofSeconds(5);
         private int defaultMaxConcurrency = 1;

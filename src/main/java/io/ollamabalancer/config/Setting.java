@@ -36,8 +36,9 @@ public enum Setting {
             (b, v) -> b.upstreamIdleTimeout(SettingValues.positiveDuration(v)),
             c -> Durations.format(c.upstreamIdleTimeout())),
     MAX_CONNECTIONS_PER_BACKEND("max.connections.per.backend", "MAX_CONNECTIONS_PER_BACKEND", List.of(),
-            "--max-connections-per-backend", "N", "open connections to one backend, at most "
-                    + "(auto = 1024, or the backend's maxConcurrency + 16 where that is more)",
+            "--max-connections-per-backend", "N", "open connections to one backend, at most (auto = "
+                    + BalancerConfig.AUTO_MAX_CONNECTIONS + ", or the backend's maxConcurrency + "
+                    + BalancerConfig.AUTO_CONNECTION_ROOM + " where that is more)",
             (b, v) -> b.maxConnectionsPerBackend(v.trim().equalsIgnoreCase("auto") ? 0 : SettingValues.atLeast(v, 1)),
             c -> c.maxConnectionsPerBackend() == 0 ? "auto" : String.valueOf(c.maxConnectionsPerBackend())),
     MODEL_REFRESH_INTERVAL("model.refresh.interval", "MODEL_REFRESH_INTERVAL", List.of(), "--model-refresh-interval",

@@ -170,8 +170,7 @@ final class ResponseRelay {
         }
         long before = framing.chunks();
         framing.scan(bytes, bytes.readerIndex(), bytes.writerIndex());
-        deadline.activity();
-        call.backend().healthTracker().heard();
+        heardFromBackend();
         owner.onChunks(framing.chunks() - before);
         pacer.chunkedBytes(encoder, bytes);
     }
@@ -229,8 +228,7 @@ final class ResponseRelay {
 
     private void part(HttpObject msg, HttpContent content) {
         owner.onPart(content);
-        deadline.activity();
-        call.backend().healthTracker().heard();
+        heardFromBackend();
         if (content instanceof LastHttpContent) {
             ended = true;
             deadline.cancel();
@@ -240,6 +238,12 @@ final class ResponseRelay {
             return;
         }
         pacer.part(content);
+    }
+
+    /** Response bytes arrived: the stream is not silent, and the backend answers (its probe may time out). */
+    private void heardFromBackend() {
+        deadline.activity();
+        call.backend().healthTracker().heard();
     }
 
     /** The upstream channel finished a read: flush what it produced, read on or pause (see {@link ResponsePacer}). */

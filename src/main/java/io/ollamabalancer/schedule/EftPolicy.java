@@ -88,16 +88,13 @@ public final class EftPolicy implements DispatchPolicy {
             long bestFinish = Long.MAX_VALUE;
             double bestScore = Double.MAX_VALUE;
             ColdStart bestCold = null;
-            long bestSamples = 0;
             Backend sticky = null;
-            long stickySamples = 0;
             long stickyStart = 0;
             long stickyFinish = Long.MAX_VALUE;
             double stickyScore = Double.MAX_VALUE;
             ColdStart stickyCold = null;
             Backend now0 = null;
             double nowScore = Double.MAX_VALUE;
-            long nowSamples = 0;
             int n = candidates.size();
             // A full backend not yet forecast by this decision goes last (bit k of put-off): by then a free one may
             // have set a finish it cannot beat, and predicting each of its running jobs is skipped.
@@ -184,7 +181,6 @@ public final class EftPolicy implements DispatchPolicy {
                 if (start == 0 && b.hasFreeSlot() && score < nowScore) {
                     now0 = b;
                     nowScore = score;
-                    nowSamples = row.speeds[at].samples();
                 }
                 if (score < bestScore) {
                     best = b;
@@ -192,7 +188,6 @@ public final class EftPolicy implements DispatchPolicy {
                     bestFinish = finish;
                     bestScore = score;
                     bestCold = coldStart;
-                    bestSamples = row.speeds[at].samples();
                 }
                 if (affine != null && affine.equals(b.name())) {
                     sticky = b;
@@ -200,7 +195,6 @@ public final class EftPolicy implements DispatchPolicy {
                     stickyFinish = finish;
                     stickyScore = score;
                     stickyCold = coldStart;
-                    stickySamples = row.speeds[at].samples();
                 }
             }
             if (best == null) {
@@ -211,13 +205,11 @@ public final class EftPolicy implements DispatchPolicy {
                 bestStart = stickyStart;
                 bestFinish = stickyFinish;
                 bestCold = stickyCold;
-                bestSamples = stickySamples;
             }
             if (bestStart == 0 && best.hasFreeSlot()) {
                 return new Selection(i, best);
             }
-            if (now0 != null && nowScore - bestScore
-                    <= startNowTolerance(Math.min(bestSamples, nowSamples)) * (bestFinish - bestStart)) {
+            if (now0 != null && nowScore - bestScore <= startNowTolerance(best, now0, r) * (bestFinish - bestStart)) {
                 // Waiting for the better backend would gain little against the job's own length: start now. This
                 // keeps short jobs from queueing behind a fast backend (the median) at a small cost in the mean.
                 return new Selection(i, now0);
@@ -244,6 +236,11 @@ public final class EftPolicy implements DispatchPolicy {
      */
     static double startNowTolerance(long samples) {
         return START_NOW_TOLERANCE * (1 + UNSURE / (1.0 + Math.max(0, samples)));
+    }
+
+    /** {@link #startNowTolerance(long)} for {@code r} between {@code best} and {@code free}, by their own responses. */
+    private double startNowTolerance(Backend best, Backend free, PendingRequest r) {
+        return startNowTolerance(Math.min(predictor.speeds(best, r).samples(), predictor.speeds(free, r).samples()));
     }
 
     private static final byte UNKNOWN = 0;

@@ -148,9 +148,8 @@ public final class BalancerServer implements AutoCloseable {
                 .map(s -> new SpeedSample(s.backend(), s.model(), s.decodeTps(), s.slowdown(), s.prefillTps(),
                         s.samples()))
                 .toList();
-        int maxOpen = config.maxConnectionsPerBackend() == 0 ? UpstreamPools.AUTO : config.maxConnectionsPerBackend();
         UpstreamPools pools = new UpstreamPools(clientClass, udpClass, (int) config.connectTimeout().toMillis(),
-                config.upstreamIdleTimeout().toMillis(), maxOpen, backendTls);
+                config.upstreamIdleTimeout().toMillis(), config::maxConnectionsFor, backendTls);
         UpstreamFetcher fetcher = new UpstreamFetcher(pools, workers, 5_000);
         ClientConnections connections = new ClientConnections();
         FleetMonitor monitor = new FleetMonitor(fleet, fetcher, scheduler);

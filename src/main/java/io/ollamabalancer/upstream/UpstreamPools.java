@@ -17,6 +17,7 @@ import io.ollamabalancer.backend.Backend;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Every {@link UpstreamPool}: one per backend per event loop, created on first use, and one {@link ConnectionBound}
@@ -24,20 +25,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class UpstreamPools {
     private static final int MAX_IDLE_PER_LOOP = 256;
-    /** The bound given as {@code maxOpenPerBackend} for the automatic one ({@link #maxOpen}). */
-    public static final int AUTO = -1;
-    /** The automatic bound on open connections to a backend, unless its slots need more. */
-    static final int AUTO_MAX_OPEN = 1024;
-    /**
-     * Connections beyond a backend's slots under the automatic bound: for what holds no slot (model lists, probes,
-     * pulls, passthrough) while every slot streams.
-     */
-    static final int AUTO_ROOM = 16;
 
     private final Class<? extends Channel> channelClass;
     private final int connectTimeoutMillis;
     private final long idleMillis;
-    private final int maxOpenPerBackend;
+    private final IntUnaryOperator maxOpenForSlots;
     private final SslContext backendTls;
     private final Map<Backend, Map<EventLoop, UpstreamPool>> pools = new ConcurrentHashMap<>();
     private final Map<Backend, ConnectionBound> bounds = new ConcurrentHashMap<>();
@@ -46,11 +38,12 @@ public final class UpstreamPools {
 
     /**
      * @param datagramClass     the UDP channel type matching {@code channelClass}'s transport, for non-blocking DNS
-     * @param maxOpenPerBackend open connections to one backend at most, or {@link #AUTO} ({@link #maxOpen})
+     * @param maxOpenForSlots   open connections to one backend at most, given its slots (its maxConcurrency)
      * @param backendTls        the client context for {@code https://} backends
      */
     public UpstreamPools(Class<? extends Channel> channelClass, Class<? extends DatagramChannel> datagramClass,
-                         int connectTimeoutMillis, long idleMillis, int maxOpenPerBackend, SslContext backendTls) {
+                         int connectTimeoutMillis, long idleMillis, IntUnaryOperator maxOpenForSlots,
+                         SslContext backendTls) {
         this.channelClass = channelClass;
         // Host names are resolved asynchronously: InetAddress lookups would block an event loop.
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
@@ -58,19 +51,8 @@ public final class UpstreamPools {
                 .socketChannelType(channelClass.asSubclass(SocketChannel.class)));
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.idleMillis = idleMillis;
-        this.maxOpenPerBackend = maxOpenPerBackend;
+        this.maxOpenForSlots = maxOpenForSlots;
         this.backendTls = backendTls;
-    }
-
-    /**
-     * The bound on open connections to a backend with {@code slots} slots: {@code configured}, or when that is
-     * {@link #AUTO} {@value #AUTO_MAX_OPEN}, raised to the slots and {@value #AUTO_ROOM} more where they need it. Each
-     * running request holds a connection: a fixed 1,024 made a backend of 1,250 slots turn its last 226 requests
-     * away after a wait for a connection, and at 5,000 streams a thousand requests waited seconds in the queue with
-     * those slots free.
-     */
-    static int maxOpen(int configured, int slots) {
-        return configured != AUTO ? configured : Math.max(AUTO_MAX_OPEN, slots + AUTO_ROOM);
     }
 
     /**
@@ -150,7 +132,7 @@ public final class UpstreamPools {
                         backend.config().tls() ? new UpstreamTls(backendTls, backend.config().url().getHost(),
                                 backend.config().port()) : null));
         ConnectionBound bound = bounds.computeIfAbsent(backend,
-                x -> new ConnectionBound(maxOpen(maxOpenPerBackend, x.config().maxConcurrency())));
+                x -> new ConnectionBound(maxOpenForSlots.applyAsInt(x.config().maxConcurrency())));
         return new UpstreamPool(backend, loop, b, bound, MAX_IDLE_PER_LOOP, connectTimeoutMillis);
     }
 }

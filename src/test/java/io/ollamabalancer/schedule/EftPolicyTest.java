@@ -87,8 +87,7 @@ class EftPolicyTest {
 
     @Test
     void aSpeedAdvantageThatRestsOnOneResponseIsNotWaitedFor() {
-        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
-        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        Scheduling s = oneSlotEachOnAAndB();
         // One response at 10 tokens/s: a's figure is shrunk toward the hint (30), b borrows the 10 as it is, so a
         // looks 1.7 times as fast as b on the strength of one response from the same hardware.
         s.costModel().record("a", MODEL, Fixtures.sample(500, 100, 1000, 10), DecodeShare.constant(1));
@@ -102,11 +101,15 @@ class EftPolicyTest {
 
     @Test
     void theSameAdvantageLearnedFromManyResponsesIsWaitedFor() {
-        Fleet fleet = Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL);
-        Scheduling s = scheduling(fleet, SchedulerSettings.defaults());
+        Scheduling s = oneSlotEachOnAAndB();
         train(s, "a", 1000, 17);
         train(s, "b", 1000, 10);
         assertThat(afterAShortJobOnA(s).dispatched).isEmpty();
+    }
+
+    /** Backends a and b with one slot each, nothing learned, default settings. */
+    private Scheduling oneSlotEachOnAAndB() {
+        return scheduling(Fixtures.fleet("a:1:" + MODEL, "b:1:" + MODEL), SchedulerSettings.defaults());
     }
 
     /** A short job that goes to a, then a longer one: returned, placed or waiting. */

@@ -43,7 +43,7 @@ final class OneModelBackend implements AutoCloseable {
                         SimModel.completion(QWEN, 400_000_000L, "qwen2", "0.5B", "Q4_K_M", false)))
                 .maxLoadedModels(1).loadTimeMillis(loadMillis).slots(2).build());
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        pools = new UpstreamPools(NioSocketChannel.class, NioDatagramChannel.class, 2_000, 60_000, 16,
+        pools = new UpstreamPools(NioSocketChannel.class, NioDatagramChannel.class, 2_000, 60_000, slots -> 16,
                 io.ollamabalancer.tls.TlsContexts.backends(null));
         fetcher = new UpstreamFetcher(pools, group, 5_000);
         Fleet fleet = new Fleet(List.of(new BackendConfig("one", URI.create(sim.baseUrl()), 2, null, true)),

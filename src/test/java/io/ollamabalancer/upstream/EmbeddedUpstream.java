@@ -37,7 +37,7 @@ public final class EmbeddedUpstream {
      */
     public static UpstreamPools pools(Backend backend, EventLoop loop, int maxOpen, EmbeddedChannel... idle) {
         UpstreamPools pools = new UpstreamPools(NioSocketChannel.class, NioDatagramChannel.class, 1_000, 60_000,
-                maxOpen, null);
+                slots -> maxOpen, null);
         UpstreamPool pool = pools.pool(backend, loop);
         for (int i = idle.length - 1; i >= 0; i--) {
             pool.giveBack(idle[i]);
