@@ -119,7 +119,7 @@ public class ClusterCostBenchmark {
         n.node.queued("llama3:8b", i, 0, System.nanoTime(), 100, 200);
         int granted = n.grant.granted();
         n.node.left(i);
-        n.node.slotFreed("gpu");
+        n.node.slotFreed("gpu", n.node.slotFreeing("gpu"));
         return granted;
     }
 }

@@ -7,21 +7,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a few fields so that no write can leave it stale.
  *
  * <pre>
- *   shared:   granted = min(held, target) − yielded
+ *   shared:   granted = min(held, target) − yielded − releasing
  *   alone:    granted = fallback   (the fair share; at first no more than what Redis recorded for this replica)
  * </pre>
  * {@code held} is what Redis last confirmed; {@code target} what the broker decided to hold (it drops before a
  * release is sent, and rises only after Redis confirmed); {@code yielded} counts slots given up at completion time
- * by {@link SlotBroker#slotFreed} and not yet folded into {@code target}. Every transient state of these fields
+ * by {@link SlotBroker#slotFreed} and not yet folded into {@code target}; {@code releasing} those given up by
+ * {@link SlotBroker#slotFreeing} whose slot is not released yet (they count in neither the in-use count a pass
+ * reads nor {@code yielded}, yet no dispatcher may take them). Every transient state of these fields
  * errs low, so the replica never uses a slot it does not hold.
  *
- * <p>Threading: {@link #granted()} from any thread (volatile reads only). {@code yielded} and {@code yieldBudget}
- * are atomics shared with completing threads; the remaining fields are written on the cluster thread only.
+ * <p>Threading: {@link #granted()} from any thread (volatile reads only). {@code yielded}, {@code releasing} and
+ * {@code yieldBudget} are atomics shared with completing threads; the remaining fields are written on the cluster
+ * thread only.
  */
 final class BackendGrant implements SlotGrant {
     final String backend;
     /** Slots given up at completion, not yet folded into {@link #target}. */
     final AtomicInteger yielded = new AtomicInteger();
+    /** Slots given up by a completion that has not released them yet (then they move to {@link #yielded}). */
+    final AtomicInteger releasing = new AtomicInteger();
     /** How many completions may still give their slot to a better request elsewhere (from the last sync). */
     final AtomicInteger yieldBudget = new AtomicInteger();
     volatile boolean shared;
@@ -59,7 +64,9 @@ final class BackendGrant implements SlotGrant {
         if (!shared) {
             return fallback;
         }
-        return Math.max(0, Math.min(held, target) - yielded.get());
+        // releasing first: a slot moves from it to yielded (yielded rises first), so this order never misses it.
+        int r = releasing.get();
+        return Math.max(0, Math.min(held, target) - yielded.get() - r);
     }
 
     /**

@@ -180,8 +180,13 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     }
 
     @Override
-    public void slotFreed(String backend) {
-        broker.slotFreed(backend);
+    public boolean slotFreeing(String backend) {
+        return broker.slotFreeing(backend);
+    }
+
+    @Override
+    public void slotFreed(String backend, boolean yielded) {
+        broker.slotFreed(backend, yielded);
     }
 
     /** This replica ejected {@code backend} for {@code duration}: every replica will treat it as down. */

@@ -24,12 +24,13 @@ import java.util.function.LongSupplier;
  * it marks the backend dirty and is handled when the reply arrives.
  *
  * <p>Global order: when a slot frees here and the last sync said some waiting request elsewhere ranks above all of
- * ours (beyond what free slots cover), {@link #slotFreed} shrinks the grant by one on the completing thread,
- * before the local drain could reuse the slot; the next sync releases it, the ledger publishes {@code freed}, and
- * the replica with the better request acquires it — the ledger will not give it to anyone ranked lower.
+ * ours (beyond what free slots cover), {@link #slotFreeing} shrinks the grant by one on the completing thread,
+ * before the slot is even released, so that neither the local drain nor a dispatcher on another thread can reuse
+ * it; the next sync releases it, the ledger publishes {@code freed}, and the replica with the better request
+ * acquires it — the ledger will not give it to anyone ranked lower.
  *
- * <p>Threading: {@link #grantFor}, {@link #slotFreed}, {@link #wake} from any thread; everything else on the
- * cluster thread.
+ * <p>Threading: {@link #grantFor}, {@link #slotFreeing}, {@link #slotFreed}, {@link #wake} from any thread;
+ * everything else on the cluster thread.
  */
 final class SlotBroker {
     private static final Logger LOG = LoggerFactory.getLogger(SlotBroker.class);
@@ -86,16 +87,40 @@ final class SlotBroker {
         return new ArrayList<>(grants.keySet());
     }
 
-    /** A slot of {@code backend} was released locally (before the local drain). Any thread. */
-    void slotFreed(String backend) {
+    /**
+     * A slot of {@code backend} is about to be released locally: whether it goes to a better request elsewhere. If
+     * so the grant shrinks now, as {@link BackendGrant#releasing}, so that no dispatcher takes the slot between its
+     * release and {@link #slotFreed}. Any thread.
+     */
+    boolean slotFreeing(String backend) {
         BackendGrant g = grants.get(backend);
         if (g != null && g.shared && g.yieldBudget.getAndUpdate(v -> v > 0 ? v - 1 : 0) > 0) {
-            g.yielded.incrementAndGet();
-            // Hand the slot to the better request elsewhere now. Any other completion needs no pass of its own
-            // (the local drain reuses the slot; headroom beyond the share goes back on the periodic pass): a pass
-            // per completion cost the cluster thread more CPU than the rest of cluster mode together.
-            wake(0);
+            g.releasing.incrementAndGet();
+            return true;
         }
+        return false;
+    }
+
+    /**
+     * The slot announced by {@link #slotFreeing} was released (before the local drain). A yielded slot now counts
+     * in {@link BackendGrant#yielded}, which the next pass folds into the target: it reads the in-use count, which
+     * no longer includes the slot. Any thread.
+     */
+    void slotFreed(String backend, boolean yielded) {
+        BackendGrant g = grants.get(backend);
+        if (!yielded || g == null) {
+            return;
+        }
+        // yielded up before releasing down: granted() reads them in the other order, so it never sees the slot
+        // counted in neither.
+        if (g.shared) {
+            g.yielded.incrementAndGet();
+        }
+        g.releasing.getAndUpdate(v -> v > 0 ? v - 1 : 0);
+        // Hand the slot to the better request elsewhere now. Any other completion needs no pass of its own
+        // (the local drain reuses the slot; headroom beyond the share goes back on the periodic pass): a pass
+        // per completion cost the cluster thread more CPU than the rest of cluster mode together.
+        wake(0);
     }
 
     /** Asks for a reconcile pass after {@code delayNanos}, coalesced with any pending one. Any thread. */

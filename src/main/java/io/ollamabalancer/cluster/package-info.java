@@ -48,8 +48,9 @@
  * replica asks for more slots, the ledger first counts the waiting requests of other live replicas, for the
  * backend's models, that rank better than the asker's best; free slots go to them first. The reply tells the
  * replica how many better requests wait elsewhere beyond the free slots; while that number is positive, a slot
- * freed by a completion here is <em>yielded</em> ({@link io.ollamabalancer.cluster.ClusterHooks#slotFreed}): the
- * grant drops by one on the completing thread, before the local drain could reuse it, the next sync returns it,
+ * freed by a completion here is <em>yielded</em> ({@link io.ollamabalancer.cluster.ClusterHooks#slotFreeing}):
+ * the grant drops by one on the completing thread before the slot is released, so no dispatcher can reuse it,
+ * the next sync returns it,
  * and the replica with the better request takes it. The hand-over costs two round trips and a pub/sub message
  * (about a millisecond), once per freed slot and only under contention.
  *

@@ -19,7 +19,12 @@ public interface QueueListener {
         }
 
         @Override
-        public void slotFreed(String backend) {
+        public boolean slotFreeing(String backend) {
+            return false;
+        }
+
+        @Override
+        public void slotFreed(String backend, boolean yielded) {
         }
     };
 
@@ -29,6 +34,17 @@ public interface QueueListener {
     /** The request left its queue (dispatched, cancelled, expired or refused); called once per queued request. */
     void left(long requestId);
 
-    /** A slot on {@code backend} was released, before waiting work is drained. */
-    void slotFreed(String backend);
+    /**
+     * A slot on {@code backend} is about to be released. Returns whether it goes to a better request elsewhere: the
+     * grant has then already shrunk by one, so no dispatcher on another thread can take the slot in the moment
+     * between its release and {@link #slotFreed}. Two completions at once on two event loops could otherwise each
+     * see the other's slot free before its yield and start a local request that ranks below one waiting elsewhere.
+     */
+    boolean slotFreeing(String backend);
+
+    /**
+     * The slot announced by {@link #slotFreeing} was released, before waiting work is drained; {@code yielded} is
+     * what {@link #slotFreeing} returned.
+     */
+    void slotFreed(String backend, boolean yielded);
 }

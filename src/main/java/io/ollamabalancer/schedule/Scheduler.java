@@ -396,8 +396,7 @@ public final class Scheduler implements AutoCloseable {
     public void complete(PendingRequest request, Backend backend, TimingSample sample) {
         TimingSample s = sample == null ? TimingSample.EMPTY : sample;
         predictor.completed(request, backend, s);
-        backend.releaseSlot();
-        listener.slotFreed(backend.name());
+        releaseSlot(backend);
         policy.onCompleted(request, backend, s);
         drainAll();
     }
@@ -409,14 +408,21 @@ public final class Scheduler implements AutoCloseable {
      */
     public void retryElsewhere(PendingRequest request, Backend backend, FailureKind why) {
         predictor.abandoned(request, backend);
-        backend.releaseSlot();
-        listener.slotFreed(backend.name());
+        releaseSlot(backend);
         request.excluded().add(backend, why);
         policy.onRemoved(request);
         if (request.transition(PendingRequest.State.DISPATCHED, PendingRequest.State.QUEUED)) {
             submit(request);
         }
         drainAll();
+    }
+
+    /** Frees a slot, telling the listener before (it may hand the slot to another replica) and after. */
+    private void releaseSlot(Backend backend) {
+        QueueListener l = listener;
+        boolean yielded = l.slotFreeing(backend.name());
+        backend.releaseSlot();
+        l.slotFreed(backend.name(), yielded);
     }
 
     /** Lets waiting work start everywhere (after a release, a backend recovering, a model appearing). */

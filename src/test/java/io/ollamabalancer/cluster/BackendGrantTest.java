@@ -16,7 +16,7 @@ class BackendGrantTest {
     }
 
     @Test
-    void sharedTheGrantIsTheLowerOfHeldAndTargetLessYields() {
+    void sharedTheGrantIsTheLowerOfHeldAndTargetLessYieldsAndYieldsUnderway() {
         BackendGrant g = new BackendGrant("gpu", 3);
         g.held = 4;
         g.target = 2;
@@ -26,6 +26,8 @@ class BackendGrantTest {
         assertThat(g.granted()).as("acquiring: only what Redis confirmed").isEqualTo(4);
         g.yielded.set(1);
         assertThat(g.granted()).isEqualTo(3);
+        g.releasing.set(1);
+        assertThat(g.granted()).as("a slot being yielded counts before its release").isEqualTo(2);
         g.yielded.set(9);
         assertThat(g.granted()).isZero();
     }

@@ -2,6 +2,9 @@ package io.ollamabalancer.cluster;
 
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -36,5 +39,39 @@ final class BrokerTests {
             }
         });
         return out.get(10, TimeUnit.SECONDS);
+    }
+
+    /** One backend of 2 slots serving one model, nothing waiting here; what runs is whatever the test sets. */
+    static final class TwoSlotView implements LocalView {
+        final String backend;
+        volatile int inUse;
+
+        TwoSlotView(String backend) {
+            this.backend = backend;
+        }
+
+        @Override
+        public Map<String, Integer> slotLimits() {
+            return Map.of(backend, 2);
+        }
+
+        @Override
+        public int inUse(String backend) {
+            return inUse;
+        }
+
+        @Override
+        public Collection<String> models(String backend) {
+            return Set.of("m");
+        }
+
+        @Override
+        public Demand demand(String backend) {
+            return Demand.NONE;
+        }
+
+        @Override
+        public void capacityGained() {
+        }
     }
 }

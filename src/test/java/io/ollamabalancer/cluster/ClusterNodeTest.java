@@ -159,7 +159,7 @@ class ClusterNodeTest {
         // The scheduler's calls keep working while Redis is away.
         a.queued(MODEL, 2, 5, System.nanoTime(), 10, 20);
         a.left(99);
-        a.slotFreed(GPU);
+        a.slotFreed(GPU, a.slotFreeing(GPU));
 
         redis.start();
         // Whoever rejoins first must not claim the whole backend while the other still runs on its share.

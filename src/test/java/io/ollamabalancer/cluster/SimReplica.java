@@ -144,11 +144,12 @@ final class SimReplica implements LocalView {
         if (dead) {
             return;
         }
+        boolean yielded = node.slotFreeing(backend);
         synchronized (this) {
             running.merge(backend, -1, Integer::sum);
             fleet.ended(backend);
         }
-        node.slotFreed(backend);
+        node.slotFreed(backend, yielded);
         drain();
     }
 

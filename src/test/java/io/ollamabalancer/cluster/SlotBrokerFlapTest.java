@@ -7,10 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,39 +40,12 @@ class SlotBrokerFlapTest {
         redis.close();
     }
 
-    /** One backend of 2 slots, nothing running or waiting here: the replica keeps its share as headroom. */
-    private static final class IdleView implements LocalView {
-        @Override
-        public Map<String, Integer> slotLimits() {
-            return Map.of(GPU, 2);
-        }
-
-        @Override
-        public int inUse(String backend) {
-            return 0;
-        }
-
-        @Override
-        public Collection<String> models(String backend) {
-            return Set.of("m");
-        }
-
-        @Override
-        public Demand demand(String backend) {
-            return Demand.NONE;
-        }
-
-        @Override
-        public void capacityGained() {
-        }
-    }
-
     private SlotBroker broker(String me, Membership membership, RedisAsyncCommands<String, String> redis) {
         ClusterConfig config = ClusterConfig.fromUrl(redis == null ? "redis://127.0.0.1:1" : "redis://127.0.0.1:"
                 + this.redis.port()).toBuilder().replicaId(me).leaseTtl(Duration.ofSeconds(3)).build();
         SlotLedger ledger = new SlotLedger(keys, me, config.leaseTtl().toMillis(), config.settleTime().toMillis());
         RedisAccess access = BrokerTests.access(redis);
-        return new SlotBroker(config, ledger, membership, new IdleView(), thread, access, () -> { }, () -> { },
+        return new SlotBroker(config, ledger, membership, new BrokerTests.TwoSlotView(GPU), thread, access, () -> { }, () -> { },
                 () -> { }, System::nanoTime);
     }
 
