@@ -25,16 +25,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * table of learned speeds, so demand and capacity share a unit) and memory ({@link BackendMemory}: what fits at
  * once, configured or learned).
  *
- * <p>The objective is the fluid model's utilisation of the busiest backend ({@link FluidLoad}) when each model's
- * work is split among the backends planned to hold it. A new plan starts from the last one (or, the first time,
- * from what is resident now), first gives every model with demand at least one backend (most demanded first, where
- * it leaves the busiest backend least busy without evicting another model's only copy, unless moving that one is
- * better by {@link #HYSTERESIS}), then improves it one move at a time (add a model where it fits, or
- * replace one): a move is kept only if it lowers the busiest utilisation by at least {@link #HYSTERESIS} of its value,
- * so a small or short change of demand (demand is smoothed over a minute) never moves a model, and every move that
- * is made costs one model load that the gain pays back. A plan that cannot keep up (utilisation at or above
- * {@link #OVERLOADED}) gives way to one that can without the hysteresis: its queues would only grow. When every backend can hold every model it has, the plan is
- * unrestricted and routing is exactly as without memory limits.
+ * <p>The objective is the fluid model's mean stretch of the work ({@link FluidDelay}: each model's work split among
+ * the backends planned to hold it where it ends soonest, slow backends counted as slow, queueing as M/M/c); the
+ * busiest backend's utilisation ({@link FluidLoad}) only tells a plan that cannot keep up. A new plan starts from the
+ * last one (or, the first time, from what is resident now), first gives every model with demand at least one backend
+ * (most demanded first, where the stretch is least without evicting another model's only copy, unless moving that
+ * one is better by {@link #HYSTERESIS}), then improves it one move at a time (add a model where it fits, or replace
+ * one): a move is kept only if it lowers the stretch by at least {@link #HYSTERESIS} of its value, so a small or
+ * short change of demand (demand is smoothed over a minute) never moves a model, and every move that is made costs
+ * one model load that the gain pays back. A plan that cannot keep up (utilisation at or above {@link #OVERLOADED})
+ * gives way to one that can without the hysteresis: its queues would only grow. When every backend can hold every
+ * model it has, the plan is unrestricted and routing is exactly as without memory limits.
  *
  * <p>Thread-safe: {@link #plan(long)} is called by the scheduler's sweep timer (never an event loop: a plan costs
  * max-flow bisections); one caller at a time recomputes, and the plan is published through a volatile field that
@@ -143,7 +144,7 @@ public final class PlacementPlanner {
         for (int m = 0; m < nm; m++) {
             unsorted[m] = priced.get(m);
         }
-        double[] capacity = capacities(fleet, seen, unsorted);
+        Room room = room(fleet, seen, unsorted);
         // Most demanded first, by the load in the capacities' unit: coverage places models in this order and lets a
         // later model evict only a lighter one, so the order and the loads compared must be the same.
         Integer[] order = new Integer[nm];
@@ -181,7 +182,7 @@ public final class PlacementPlanner {
                 }
                 holds.put(fleet.get(b).name(), s);
             }
-            return new PlacementPlan(holds, FluidLoad.utilisation(load, capacity, installed), false, now);
+            return new PlacementPlan(holds, FluidLoad.utilisation(load, room.capacity(), installed), false, now);
         }
         boolean[][] kept = new boolean[nb][nm];
         for (int b = 0; b < nb; b++) {
@@ -197,7 +198,7 @@ public final class PlacementPlanner {
                 }
             }
         }
-        double uKept = FluidLoad.utilisation(load, capacity, kept);
+        Score sKept = Score.of(load, room, kept);
         boolean covered = true;
         for (int m = 0; m < nm; m++) {
             covered &= replicas(kept, m) > 0;
@@ -205,28 +206,28 @@ public final class PlacementPlanner {
         long dwell = (long) Math.min(60e9, Math.max(2e9, DWELL_LOADS * loadNanos()));
         if (previous.restricted() && covered && now - changedNanos < dwell) {
             // Too soon after the last change for anything but coverage: demand and speeds are still settling.
-            return new PlacementPlan(toMap(fleet, models, kept), uKept, true, now);
+            return new PlacementPlan(toMap(fleet, models, kept), sKept.busiest(), true, now);
         }
-        boolean[][] holds = improve(fleet, models, load, capacity, installed, kept);
-        double u = FluidLoad.utilisation(load, capacity, holds);
-        if (covered && !paysBack(uKept, u, moves(kept, holds), load, now)) {
+        boolean[][] holds = improve(fleet, models, load, room, installed, kept);
+        Score sc = Score.of(load, room, holds);
+        if (covered && !paysBack(sKept, sc, moves(kept, holds), load, now)) {
             holds = kept;
-            u = uKept;
+            sc = sKept;
         }
         // A plan made afresh can reach what single moves from the current one cannot (two models trading places);
         // it replaces the current one only when it is clearly better and pays back its loads.
-        boolean[][] fresh = improve(fleet, models, load, capacity, installed, new boolean[nb][nm]);
-        double uf = FluidLoad.utilisation(load, capacity, fresh);
-        // (The fluid utilisation leaves out the demand of models nobody holds: a plan that drops one is no better.)
-        if (uncovered(fresh) <= uncovered(holds) && (clearlyBetter(u, uf, FRESH_HYSTERESIS) || givesWay(u, uf))
-                && paysBack(u, uf, moves(holds, fresh), load, now)) {
+        boolean[][] fresh = improve(fleet, models, load, room, installed, new boolean[nb][nm]);
+        Score sf = Score.of(load, room, fresh);
+        // (The fluid figures leave out the demand of models nobody holds: a plan that drops one is no better.)
+        if (uncovered(fresh) <= uncovered(holds) && (sc.clearlyBeaten(sf, FRESH_HYSTERESIS) || sc.givesWayTo(sf))
+                && paysBack(sc, sf, moves(holds, fresh), load, now)) {
             holds = fresh;
-            u = uf;
+            sc = sf;
         }
         if (!Arrays.deepEquals(holds, kept)) {
             changedNanos = now;
         }
-        return new PlacementPlan(toMap(fleet, models, holds), u, true, now);
+        return new PlacementPlan(toMap(fleet, models, holds), sc.busiest(), true, now);
     }
 
     private static Map<String, Set<String>> toMap(List<Backend> fleet, List<String> models, boolean[][] holds) {
@@ -257,14 +258,15 @@ public final class PlacementPlanner {
     }
 
     /**
-     * Whether going from utilisation {@code u} to {@code next} at the price of {@code moves} loads pays back within
-     * {@link #PAYBACK_LOADS} load times: the waiting it saves (the fleet's work rate × the change of the M/M/1 stretch
-     * 1 / (1 − u)) against what the loads cost (each stops a backend for a load time, and the requests
-     * arriving there meanwhile wait for it), stretched by the new plan's 1 / (1 − u) too: the work the loads put off
-     * is served from the new plan's spare capacity, so a change into a plan near saturation pays back slowly (DES,
-     * swap-zipf at 80 %: a reshuffle of six loads into a plan at 0.93 left a backlog that took minutes to drain).
+     * Whether going from {@code from} to {@code to} at the price of {@code moves} loads pays back within
+     * {@link #PAYBACK_LOADS} load times: the waiting it saves (the fleet's work rate × the change of its mean stretch,
+     * {@link FluidDelay}) against what the loads cost (each stops a backend for a load time, and the requests
+     * arriving there meanwhile wait for it), stretched by the new plan's M/M/1 stretch 1 / (1 − u) of its busiest
+     * backend too: the work the loads put off is served from the new plan's spare capacity, so a change into a plan
+     * near saturation pays back slowly (DES, swap-zipf at 80 %: a reshuffle of six loads into a plan at 0.93 left a
+     * backlog that took minutes to drain).
      */
-    private boolean paysBack(double u, double next, int moves, double[] load, long now) {
+    private boolean paysBack(Score from, Score to, int moves, double[] load, long now) {
         if (moves == 0) {
             return true;
         }
@@ -273,13 +275,13 @@ public final class PlacementPlanner {
             work += d;
         }
         double loadSeconds = loadNanos() / 1e9;
-        double saved = work * (stretch(u) - stretch(next)) * Math.max(10, PAYBACK_LOADS * loadSeconds);
+        double saved = work * from.gainTo(to) * Math.max(10, PAYBACK_LOADS * loadSeconds);
         double rate = 0;
         for (String m : demand.models()) {
             rate += demand.rate(m, now);
         }
         double spent = moves * loadSeconds * (1 + rate * loadSeconds / Math.max(1, backends.get().size()))
-                * stretch(next);
+                * stretch(to.busiest());
         return saved > spent;
     }
 
@@ -298,32 +300,63 @@ public final class PlacementPlanner {
     }
 
 
-    /** Whether utilisation {@code next} beats {@code u} by the relative {@code hysteresis} and {@link #MIN_GAIN}. */
-    private static boolean clearlyBetter(double u, double next, double hysteresis) {
-        return next <= u * (1 - hysteresis) && u - next >= MIN_GAIN;
+    /**
+     * How good a placement is: the busiest backend's utilisation ({@link FluidLoad}: whether it keeps up) and the
+     * mean stretch of the work ({@link FluidDelay}: how long requests take, slow backends counted as slow). Plans
+     * are compared by the stretch; the utilisation decides only whether a plan cannot keep up ({@link #OVERLOADED}).
+     */
+    private record Score(double busiest, double stretch) {
+        static Score of(double[] load, Room room, boolean[][] holds) {
+            return new Score(FluidLoad.utilisation(load, room.capacity(), holds),
+                    FluidDelay.meanStretch(load, room.capacity(), room.slots(), room.slowness(), room.crowding(),
+                            holds));
+        }
+
+        /** Whether {@code next} is better than this at all. */
+        boolean beatenBy(Score next) {
+            return next.stretch < stretch;
+        }
+
+        /** What going to {@code next} saves per unit of work: the change of the mean stretch. */
+        double gainTo(Score next) {
+            return stretch - next.stretch;
+        }
+
+        /** Whether {@code next} beats this by the relative {@code hysteresis} and {@link #MIN_GAIN}. */
+        boolean clearlyBeaten(Score next, double hysteresis) {
+            return next.stretch <= stretch * (1 - hysteresis) && stretch - next.stretch >= MIN_GAIN;
+        }
+
+        /** Whether this plan cannot keep up and {@code next} can: it gives way. */
+        boolean givesWayTo(Score next) {
+            return busiest >= OVERLOADED && next.busiest < OVERLOADED;
+        }
     }
 
-    /** Whether a plan at {@code u} cannot keep up and one at {@code next} can: it gives way. */
-    private static boolean givesWay(double u, double next) {
-        return u >= OVERLOADED && next < OVERLOADED;
+    /**
+     * The backends as the plan sees them: work per second with every slot busy, slots, how many times longer a job
+     * takes alone than on the fastest, and how much longer with every slot busy than alone, less one (indexed like
+     * the fleet).
+     */
+    private record Room(double[] capacity, int[] slots, double[] slowness, double[] crowding) {
     }
 
     /** {@code start} completed (every model with demand somewhere) and improved one move at a time. */
-    private static boolean[][] improve(List<Backend> fleet, List<String> models, double[] load, double[] capacity,
+    private static boolean[][] improve(List<Backend> fleet, List<String> models, double[] load, Room room,
                                        boolean[][] installed, boolean[][] start) {
         int nb = fleet.size();
         int nm = models.size();
         boolean[][] holds = start;
         // Coverage: every model with demand somewhere, most demanded first. Where it fits without leaving another
-        // model nowhere, it goes where the busiest utilisation is lowest. Evicting another's only copy (which is then
-        // placed again elsewhere) must be clearly better than that: the fluid load of an arrangement differs by
+        // model nowhere, it goes where the work's mean stretch is lowest. Evicting another's only copy (which is then
+        // placed again elsewhere) must be clearly better than that: the fluid figures of an arrangement differ by
         // noise between backends of about the same speed, and each eviction costs one more model load.
         for (int m = 0; m < nm; m++) {
             if (replicas(holds, m) > 0) {
                 continue;
             }
-            boolean[][] best = bestPlace(fleet, models, load, capacity, installed, holds, m);
-            double bestU = best == null ? Double.MAX_VALUE : FluidLoad.utilisation(load, capacity, best);
+            boolean[][] best = bestPlace(fleet, models, load, room, installed, holds, m);
+            Score bestScore = best == null ? null : Score.of(load, room, best);
             boolean bestEvicts = false;
             for (int b = 0; b < nb; b++) {
                 if (!installed[b][m]) {
@@ -340,18 +373,18 @@ public final class PlacementPlanner {
                 // Each model it evicted placed again where it fits without evicting another's only copy.
                 for (int x = 0; x < nm; x++) {
                     if (replicas(holds, x) > 0 && replicas(trial, x) == 0) {
-                        boolean[][] again = bestPlace(fleet, models, load, capacity, installed, trial, x);
+                        boolean[][] again = bestPlace(fleet, models, load, room, installed, trial, x);
                         if (again != null) {
                             trial = again;
                         }
                     }
                 }
-                double u = FluidLoad.utilisation(load, capacity, trial);
+                Score sc = Score.of(load, room, trial);
                 boolean better = best == null || uncovered(trial) < uncovered(best)
-                        || uncovered(trial) == uncovered(best) && (bestEvicts ? u < bestU
-                        : clearlyBetter(bestU, u, HYSTERESIS));
+                        || uncovered(trial) == uncovered(best) && (bestEvicts ? bestScore.beatenBy(sc)
+                        : bestScore.clearlyBeaten(sc, HYSTERESIS));
                 if (better) {
-                    bestU = u;
+                    bestScore = sc;
                     best = trial;
                     bestEvicts = true;
                 }
@@ -360,10 +393,10 @@ public final class PlacementPlanner {
                 holds = best;
             }
         }
-        double u = FluidLoad.utilisation(load, capacity, holds);
+        Score now = Score.of(load, room, holds);
         for (int move = 0; move < MAX_MOVES; move++) {
             boolean[][] best = null;
-            double bestU = u;
+            Score bestScore = now;
             for (int b = 0; b < nb; b++) {
                 for (int m = 0; m < nm; m++) {
                     if (!installed[b][m] || holds[b][m]) {
@@ -373,30 +406,30 @@ public final class PlacementPlanner {
                     if (trial == null) {
                         continue;
                     }
-                    double t = FluidLoad.utilisation(load, capacity, trial);
-                    if (t < bestU) {
-                        bestU = t;
+                    Score t = Score.of(load, room, trial);
+                    if (bestScore.beatenBy(t)) {
+                        bestScore = t;
                         best = trial;
                     }
                 }
             }
-            if (best == null || !(clearlyBetter(u, bestU, HYSTERESIS) || givesWay(u, bestU))) {
+            if (best == null || !(now.clearlyBeaten(bestScore, HYSTERESIS) || now.givesWayTo(bestScore))) {
                 break;
             }
             holds = best;
-            u = bestU;
+            now = bestScore;
         }
         return holds;
     }
 
     /**
-     * {@code holds} with model {@code m} placed where the busiest utilisation is lowest among the backends it fits on
+     * {@code holds} with model {@code m} placed where the work's mean stretch is lowest among the backends it fits on
      * without leaving another model nowhere; null if there is none.
      */
-    private static boolean[][] bestPlace(List<Backend> fleet, List<String> models, double[] load, double[] capacity,
+    private static boolean[][] bestPlace(List<Backend> fleet, List<String> models, double[] load, Room room,
                                          boolean[][] installed, boolean[][] holds, int m) {
         boolean[][] best = null;
-        double bestU = Double.MAX_VALUE;
+        Score bestScore = null;
         for (int b = 0; b < fleet.size(); b++) {
             if (!installed[b][m]) {
                 continue;
@@ -405,9 +438,9 @@ public final class PlacementPlanner {
             if (trial == null) {
                 continue;
             }
-            double u = FluidLoad.utilisation(load, capacity, trial);
-            if (u < bestU) {
-                bestU = u;
+            Score st = Score.of(load, room, trial);
+            if (bestScore == null || bestScore.beatenBy(st)) {
+                bestScore = st;
                 best = trial;
             }
         }
@@ -502,7 +535,7 @@ public final class PlacementPlanner {
      * <p>Absolute, not normalised to the fleet's mean: a plan whose busiest utilisation reads 1 must be one that
      * cannot keep up, or an overloaded plan cannot be told from one that merely looks busy ({@link #OVERLOADED}).
      */
-    private double[] capacities(List<Backend> fleet, List<String> models, double[] load) {
+    private Room room(List<Backend> fleet, List<String> models, double[] load) {
         int nb = fleet.size();
         int nm = models.size();
         double[][] logSpeed = new double[nb][nm];
@@ -529,10 +562,22 @@ public final class PlacementPlanner {
             // load[m] is seconds at the cost model's typical speed for m; at speed exp(modelPart) it is this much.
             load[m] *= cost.fleetSpeeds(models.get(m)).decodeTps() / Math.exp(modelPart[m]);
         }
-        double[] out = new double[nb];
+        double[] capacity = new double[nb];
+        int[] slots = new int[nb];
+        double fastest = Double.NEGATIVE_INFINITY;
         for (int b = 0; b < nb; b++) {
-            out[b] = count[b] == 0 ? 1e-6 : Math.max(1e-6, Math.exp(backendPart[b] + logGain[b] / count[b]));
+            capacity[b] = count[b] == 0 ? 1e-6 : Math.max(1e-6, Math.exp(backendPart[b] + logGain[b] / count[b]));
+            slots[b] = Math.max(1, fleet.get(b).maxConcurrency());
+            if (count[b] > 0) {
+                fastest = Math.max(fastest, backendPart[b]);
+            }
         }
-        return out;
+        double[] slowness = new double[nb];
+        double[] crowding = new double[nb];
+        for (int b = 0; b < nb; b++) {
+            slowness[b] = count[b] == 0 ? 1 : Math.max(1, Math.exp(fastest - backendPart[b]));
+            crowding[b] = count[b] == 0 ? 0 : Math.max(0, slots[b] / Math.exp(logGain[b] / count[b]) - 1);
+        }
+        return new Room(capacity, slots, slowness, crowding);
     }
 }

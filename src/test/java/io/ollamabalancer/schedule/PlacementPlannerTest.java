@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** The placement plan: who holds what on one-model backends, its hysteresis, and when it stays out of the way. */
 class PlacementPlannerTest {
@@ -191,15 +192,57 @@ class PlacementPlannerTest {
     }
 
     @Test
+    void theMeanStretchCountsWorkOnASlowBackendAsSlowWhereTheBusiestUtilisationCannotTell() {
+        // Fast: 3 units of work per second, slow: 1 (three times slower per job), two slots each.
+        double[] capacity = {3, 1};
+        int[] slots = {2, 2};
+        double[] slowness = {1, 3};
+        double[] none = {0, 0};
+        double[] demand = {0.6, 0.3};
+        boolean[][] split = {{true, false}, {false, true}};
+        boolean[][] bothOnFast = {{true, true}, {false, false}};
+        assertThat(FluidLoad.utilisation(demand, capacity, split))
+                .as("0.3 either way: the slow backend's share and the fast one's with both")
+                .isCloseTo(FluidLoad.utilisation(demand, capacity, bothOnFast), within(1e-3));
+        double slow = FluidDelay.meanStretch(demand, capacity, slots, slowness, none, split);
+        double fast = FluidDelay.meanStretch(demand, capacity, slots, slowness, none, bothOnFast);
+        assertThat(fast).isBetween(1.0, 1.2);
+        assertThat(slow).as("a third of the work three times slower").isGreaterThan(1.5);
+    }
+
+    @Test
+    void theMeanStretchSplitsAModelByWhereItsWorkEndsSoonest() {
+        double[] capacity = {3, 1};
+        int[] slots = {2, 2};
+        double[] slowness = {1, 3};
+        double[] none = {0, 0};
+        boolean[][] both = {{true}, {true}};
+        // Light: all of it on the fast backend, as if the slow one were not there.
+        assertThat(FluidDelay.meanStretch(new double[] {0.3}, capacity, slots, slowness, none, both))
+                .isCloseTo(FluidDelay.meanStretch(new double[] {0.3}, capacity, slots, slowness, none,
+                        new boolean[][] {{true}, {false}}), within(1e-9));
+        // More than the fast backend completes: the slow one takes the overflow, and the stretch stays finite and
+        // below what the fast backend alone would give.
+        double heavy = FluidDelay.meanStretch(new double[] {3.3}, capacity, slots, slowness, none, both);
+        double alone = FluidDelay.meanStretch(new double[] {3.3}, capacity, slots, slowness, none,
+                new boolean[][] {{true}, {false}});
+        assertThat(heavy).isLessThan(alone).isGreaterThan(1);
+        assertThat(FluidDelay.stretch(0.5, 1)).isCloseTo(2.0, within(1e-9));
+        assertThat(FluidDelay.stretch(1.2, 2)).as("continued past saturation, rising")
+                .isGreaterThan(FluidDelay.stretch(1.0, 2)).isGreaterThan(FluidDelay.stretch(0.9, 2));
+    }
+
+    @Test
     void aModelWhoseQueueGrowsIsGivenMoreRoom() {
-        // The spare slow backend first goes to B, the busiest per unit of room it has. Then A's queue grows (its
-        // requests turn out longer than priced, say): the backlog is demand too, and A gets the spare backend.
+        // At this light load a second replica would shorten no request by much, so the spare slow backend is not
+        // worth a load yet. Then A's queue grows (its requests turn out longer than priced, say): the backlog is
+        // demand too, and A gets the spare backend.
         Fleet fleet = fleetWithSpare();
         PlacementPlanner planner = planner(fleet);
         traffic(new double[] {0.5, 0.3, 0.2}, 0, 120 * S);
         PlacementPlan before = planner.plan(120 * S);
         assertThat(before.replicas(A)).isEqualTo(1);
-        assertThat(before.replicas(B)).isEqualTo(2);
+        assertThat(before.holds().get("slow3")).isEmpty();
         traffic(new double[] {0.5, 0.3, 0.2}, 120 * S, 300 * S);
         assertThat(planner.plan(300 * S).holds()).as("no backlog, no change").isEqualTo(before.holds());
         int[] waiting = {600};
