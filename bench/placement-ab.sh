@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Placement A/B over many trace seeds (issue #9): two balancer jars, the same discrete-event simulation of the
+# memory-limited fleets (swap, swap-zipf, gpu-zipf) at 40, 60 and 80 % of their no-swap capacity, eft only, one
+# trace per seed. One seed decides little at these loads (at 80 % the mean moves 2-3x from seed to seed), so a
+# change to the placement plan is judged on the mean over seeds and on how many seeds it helps.
+#
+#   JAR_A=old.jar JAR_B=new.jar bench/placement-ab.sh [OUT]      seeds 1-16 (swap: 1-8), 3000 requests each
+#   SEEDS="1 2 3" REQUESTS=1000 JAR_A=... JAR_B=... bench/placement-ab.sh
+#
+# Two simulations run at once (xargs -P2). Prints, per fleet and load, the mean of the per-seed eft means for A and
+# B, B's change, and the seeds where B is better / worse. Per-seed logs and reports go to OUT (default
+# target/bench-placement-ab).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+: "${JAR_A:?set JAR_A to the baseline jar}"
+: "${JAR_B:?set JAR_B to the jar to compare}"
+OUT=${1:-target/bench-placement-ab}
+SEEDS=${SEEDS:-$(seq 1 16)}
+SWAP_SEEDS=${SWAP_SEEDS:-$(seq 1 8)}
+REQUESTS=${REQUESTS:-3000}
+LOADS=${LOADS:-0.4,0.6,0.8}
+mkdir -p "$OUT"
+
+# One simulation: side (A|B), fleet, seed; prints "fleet seed load mean" lines.
+one() {
+  local side=$1 fleet=$2 seed=$3 jar mix
+  jar=$([ "$side" = A ] && echo "$JAR_A" || echo "$JAR_B")
+  case $fleet in
+    swap) mix=swap=llama3.2:1b:50,qwen2.5:0.5b:30,gemma3:1b:20 ;;
+    *) mix=$fleet=zipf ;;
+  esac
+  java -Xmx1g -jar "$jar" replay bench --fleets "bench/fleets/$fleet.json" --policies eft --memory-loads "$LOADS" \
+    --fleet-mix "$mix" --requests "$REQUESTS" --seed "$seed" --sweep-seeds 1 --sweep-requests 50 \
+    --results "$OUT/$side-$fleet-$seed.md" > "$OUT/$side-$fleet-$seed.log" 2>&1
+  grep -o "at [0-9]*%: eft mean [0-9.]* s" "$OUT/$side-$fleet-$seed.log" \
+    | awk -v s="$side" -v f="$fleet" -v n="$seed" '{sub("%:", "", $2); print s, f, n, $2, $5}'
+}
+export -f one
+export JAR_A JAR_B OUT REQUESTS LOADS
+
+{
+  for fleet in swap-zipf gpu-zipf; do
+    for seed in $SEEDS; do echo "A $fleet $seed"; echo "B $fleet $seed"; done
+  done
+  for seed in $SWAP_SEEDS; do echo "A swap $seed"; echo "B swap $seed"; done
+} | xargs -P2 -L1 bash -c 'one "$0" "$1" "$2"' > "$OUT/means.txt"
+
+printf "%-10s %5s %9s %9s %8s %s\n" "fleet" "load" "A mean" "B mean" "B vs A" "seeds B better / worse"
+awk '
+  { key = $2 " " $4; m[$1 " " key " " $3] = $5; keys[key] = 1; seeds[key " " $3] = 1 }
+  END {
+    for (k in keys) {
+      sa = 0; sb = 0; c = 0; better = 0; worse = 0
+      for (ks in seeds) {
+        split(ks, p, " ")
+        if (p[1] " " p[2] != k) continue
+        a = m["A " k " " p[3]]; b = m["B " k " " p[3]]
+        if (a == "" || b == "") continue
+        sa += a; sb += b; c++
+        if (b < a) better++; else if (b > a) worse++
+      }
+      if (c > 0) printf "%-10s %4s%% %8.2fs %8.2fs %+7.1f%% %d / %d of %d\n", substr(k, 1, index(k, " ") - 1),
+        substr(k, index(k, " ") + 1), sa / c, sb / c, 100 * (sb / sa - 1), better, worse, c
+    }
+  }' "$OUT/means.txt" | sort -k1,1 -k2n
