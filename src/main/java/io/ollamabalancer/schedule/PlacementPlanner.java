@@ -312,6 +312,16 @@ public final class PlacementPlanner {
                             holds));
         }
 
+        /**
+         * Whether two plans are both overloaded. They are then compared by their busiest utilisation, how far they
+         * fall behind: past saturation the stretch is an extrapolation whose slope makes a 15 % change of it a tiny
+         * change of load, so the hysteresis would no longer hold plans still (DES, swap at 80 %: three times the
+         * loads).
+         */
+        private boolean bothOverloaded(Score other) {
+            return busiest >= OVERLOADED && other.busiest >= OVERLOADED;
+        }
+
         /** Whether {@code next} is better than this at all. */
         boolean beatenBy(Score next) {
             return next.stretch < stretch;
@@ -322,9 +332,14 @@ public final class PlacementPlanner {
             return stretch - next.stretch;
         }
 
-        /** Whether {@code next} beats this by the relative {@code hysteresis} and {@link #MIN_GAIN}. */
+        /**
+         * Whether {@code next} beats this by the relative {@code hysteresis} and {@link #MIN_GAIN}: in its stretch,
+         * and, between overloaded plans, in its busiest utilisation too.
+         */
         boolean clearlyBeaten(Score next, double hysteresis) {
-            return next.stretch <= stretch * (1 - hysteresis) && stretch - next.stretch >= MIN_GAIN;
+            boolean faster = next.stretch <= stretch * (1 - hysteresis) && stretch - next.stretch >= MIN_GAIN;
+            return faster && (!bothOverloaded(next)
+                    || next.busiest <= busiest * (1 - hysteresis) && busiest - next.busiest >= MIN_GAIN);
         }
 
         /** Whether this plan cannot keep up and {@code next} can: it gives way. */
