@@ -9,9 +9,8 @@ import java.util.Arrays;
  * each stream decodes with every slot busy than alone, less one), the mean stretch of the work when each model's
  * work is split among its holders as well as it can be: the work-weighted mean over backends of slowness × the
  * slowdown of sharing the backend with the streams its utilisation implies × the queueing stretch at that
- * utilisation (M/M/c response time over service time,
- * Sakasegawa's approximation, continued past {@link #SATURATED} by its tangent so that overloaded placements still
- * compare). 1 is every job on the fastest backend with no wait.
+ * utilisation (M/M/c response time over service time, Sakasegawa's approximation, continued past {@link #SATURATED}
+ * by its tangent so that overloaded placements still compare). 1 is every job on the fastest backend with no wait.
  *
  * <p>Why not only the busiest utilisation ({@link FluidLoad}): it balances, so on a fleet of fast and slow backends
  * it gives the slow ones a share of every model's work as soon as their utilisation would be lower, and a placement
