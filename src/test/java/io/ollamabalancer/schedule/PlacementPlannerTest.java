@@ -191,41 +191,37 @@ class PlacementPlannerTest {
         assertThat(crowded).isBetween(1.24, 1.26);
     }
 
+    /** Two backends for the stretch tests: fast completes 3 units of work per second, slow 1 (three times slower). */
+    private static double stretchOnFastAndSlow(double[] demand, boolean[][] holds) {
+        return FluidDelay.meanStretch(demand, new double[] {3, 1}, new int[] {2, 2}, new double[] {1, 3},
+                new double[] {0, 0}, holds);
+    }
+
     @Test
     void theMeanStretchCountsWorkOnASlowBackendAsSlowWhereTheBusiestUtilisationCannotTell() {
-        // Fast: 3 units of work per second, slow: 1 (three times slower per job), two slots each.
         double[] capacity = {3, 1};
-        int[] slots = {2, 2};
-        double[] slowness = {1, 3};
-        double[] none = {0, 0};
         double[] demand = {0.6, 0.3};
         boolean[][] split = {{true, false}, {false, true}};
         boolean[][] bothOnFast = {{true, true}, {false, false}};
         assertThat(FluidLoad.utilisation(demand, capacity, split))
                 .as("0.3 either way: the slow backend's share and the fast one's with both")
                 .isCloseTo(FluidLoad.utilisation(demand, capacity, bothOnFast), within(1e-3));
-        double slow = FluidDelay.meanStretch(demand, capacity, slots, slowness, none, split);
-        double fast = FluidDelay.meanStretch(demand, capacity, slots, slowness, none, bothOnFast);
+        double slow = stretchOnFastAndSlow(demand, split);
+        double fast = stretchOnFastAndSlow(demand, bothOnFast);
         assertThat(fast).isBetween(1.0, 1.2);
         assertThat(slow).as("a third of the work three times slower").isGreaterThan(1.5);
     }
 
     @Test
     void theMeanStretchSplitsAModelByWhereItsWorkEndsSoonest() {
-        double[] capacity = {3, 1};
-        int[] slots = {2, 2};
-        double[] slowness = {1, 3};
-        double[] none = {0, 0};
         boolean[][] both = {{true}, {true}};
         // Light: all of it on the fast backend, as if the slow one were not there.
-        assertThat(FluidDelay.meanStretch(new double[] {0.3}, capacity, slots, slowness, none, both))
-                .isCloseTo(FluidDelay.meanStretch(new double[] {0.3}, capacity, slots, slowness, none,
-                        new boolean[][] {{true}, {false}}), within(1e-9));
+        assertThat(stretchOnFastAndSlow(new double[] {0.3}, both))
+                .isCloseTo(stretchOnFastAndSlow(new double[] {0.3}, new boolean[][] {{true}, {false}}), within(1e-9));
         // More than the fast backend completes: the slow one takes the overflow, and the stretch stays finite and
         // below what the fast backend alone would give.
-        double heavy = FluidDelay.meanStretch(new double[] {3.3}, capacity, slots, slowness, none, both);
-        double alone = FluidDelay.meanStretch(new double[] {3.3}, capacity, slots, slowness, none,
-                new boolean[][] {{true}, {false}});
+        double heavy = stretchOnFastAndSlow(new double[] {3.3}, both);
+        double alone = stretchOnFastAndSlow(new double[] {3.3}, new boolean[][] {{true}, {false}});
         assertThat(heavy).isLessThan(alone).isGreaterThan(1);
         assertThat(FluidDelay.stretch(0.5, 1)).isCloseTo(2.0, within(1e-9));
         assertThat(FluidDelay.stretch(1.2, 2)).as("continued past saturation, rising")
