@@ -3,6 +3,7 @@ package io.ollamabalancer.cluster;
 import io.ollamabalancer.auth.BucketLeases;
 import io.ollamabalancer.estimate.LearnedState;
 import io.ollamabalancer.fleetops.PullClaims;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
 import org.slf4j.Logger;
@@ -17,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * This replica's membership in a cluster of balancers sharing one Redis: the entry point the rest of the balancer
@@ -26,11 +28,11 @@ import java.util.concurrent.TimeUnit;
  * <h2>States</h2>
  * {@code CONNECTING → JOINED ⇄ ALONE → CLOSED}. Joining renews the lease, has every grant confirmed afresh by the
  * ledger, rebuilds the queue mirror, re-reads and re-publishes learned statistics and re-writes this replica's
- * ejections — everything Redis may have lost. Any failure that means Redis is unreachable (a timeout, a refused or
- * dropped connection) makes the replica ALONE: it logs once, every grant becomes its {@link FairShare} of the
- * backend (at first no more than Redis still reserves for it: {@link SlotBroker#goAlone}), and it opens new
- * connections with exponential backoff (up to {@link ClusterConfig#reconnectBackoffMax()})
- * until it can join again. No client request ever waits on any of this.
+ * ejections — everything Redis may have lost. Any failure that means Redis is unreachable (a refused or dropped
+ * connection, a timeout that a renewal sent right after it confirms) makes the replica ALONE: it logs once, every
+ * grant becomes its {@link FairShare} of the backend (at first no more than Redis still reserves for it:
+ * {@link SlotBroker#goAlone}), and it opens new connections with exponential backoff (up to
+ * {@link ClusterConfig#reconnectBackoffMax()}) until it can join again. No client request ever waits on any of this.
  *
  * <p>Threading: public methods are safe from any thread and never block, except {@link #close()} (waits briefly
  * for the replica to leave; do not call it on an event loop). All state changes run on one {@link ClusterThread};
@@ -64,6 +66,12 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     private int idClashes;
     private long lastClashLog;
     private boolean renewing;
+    /** A renewal asking whether Redis is still there after a timeout is in flight. */
+    private boolean rechecking;
+    /** Times this replica went alone (counted on the cluster thread; read by status pages). */
+    private final AtomicLong outages = new AtomicLong();
+    /** Timeouts after which Redis answered the recheck, so the replica stayed joined. */
+    private final AtomicLong lateReplies = new AtomicLong();
     private final RedisAccess access = new RedisAccess() {
         @Override
         public RedisClusterAsyncCommands<String, String> joinedOrNull() {
@@ -72,7 +80,11 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
 
         @Override
         public void failed(String what, Throwable error) {
-            ClusterNode.this.failed(what, error);
+            if (thread.inThread()) {
+                ClusterNode.this.failed(what, error);
+            } else {
+                thread.execute(() -> ClusterNode.this.failed(what, error));
+            }
         }
     };
 
@@ -141,6 +153,19 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     /** Whether the replica currently shares state through Redis. */
     public boolean isJoined() {
         return state == State.JOINED;
+    }
+
+    /** How many times this replica went alone (Redis unreachable, or unable to serve) since it started. */
+    public long outages() {
+        return outages.get();
+    }
+
+    /**
+     * How many Redis commands timed out while Redis still answered the renewal sent right after, so the replica
+     * stayed joined (a pause of this process or of Redis, not an outage).
+     */
+    public long lateReplies() {
+        return lateReplies.get();
     }
 
     /** Replicas seen alive at the last renewal, this one included. */
@@ -259,7 +284,12 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
 
     private void failed(String what, Throwable error) {
         if (RedisLink.isLinkFailure(error)) {
-            goAlone(what, error);
+            if (state == State.JOINED && LuaScript.unwrap(error) instanceof RedisCommandTimeoutException
+                    && link.isOpen()) {
+                recheck(what, error);
+            } else {
+                goAlone(what, error);
+            }
         } else {
             // Redis answered with an error: a bug or a foreign key in our namespace, not an outage. Once a minute.
             long now = System.nanoTime();
@@ -272,11 +302,48 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         }
     }
 
+    /**
+     * A command timed out on a connection that is still open: Redis may be gone, or only late — this process or
+     * Redis paused for a moment (a long GC, a fork for a snapshot), and the reply sits unread. Going alone drops the
+     * global order and caps every grant at the share, so a single late reply must not do it: one lease renewal asks
+     * again, with the same timeout. If it answers, the replica stays joined and re-states what the timed-out command
+     * may have left unwritten (holdings and queue); if not, it goes alone as before, one command timeout later.
+     * Cluster thread.
+     */
+    private void recheck(String what, Throwable error) {
+        if (rechecking) {
+            return;
+        }
+        rechecking = true;
+        long sent = System.nanoTime();
+        membership.renew(link.commands()).whenCompleteAsync((r, e) -> {
+            rechecking = false;
+            if (state != State.JOINED) {
+                return;
+            }
+            if (e != null) {
+                goAlone(what, error);
+                return;
+            }
+            lateReplies.incrementAndGet();
+            LOG.debug("Redis answered late ({}: {}); still joined", what, LuaScript.describe(error));
+            broker.leaseRenewed(sent);
+            idClash(r.idClash());
+            if (r.leaseLost()) {
+                leaseLost();
+            } else {
+                mirror.markResync();
+                broker.forceSyncAll();
+            }
+        }, thread);
+    }
+
     private void goAlone(String what, Throwable error) {
         if (state == State.CLOSED || state == State.ALONE) {
             return;
         }
         state = State.ALONE;
+        outages.incrementAndGet();
         broker.goAlone();
         if (!outageLogged) {
             outageLogged = true;
@@ -390,6 +457,25 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
                 default -> LOG.debug("unknown cluster event {}", message);
             }
         });
+    }
+
+    /** Acts as if a command had just timed out (tests of the recheck): completes once the recheck has answered. */
+    CompletableFuture<Void> simulateTimeout() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        thread.execute(() -> {
+            failed("test", new RedisCommandTimeoutException("simulated"));
+            // The recheck's answer hops to this thread too, after this task: poll until it has come back.
+            awaitRecheck(done);
+        });
+        return done;
+    }
+
+    private void awaitRecheck(CompletableFuture<Void> done) {
+        if (rechecking) {
+            thread.schedule(() -> awaitRecheck(done), TimeUnit.MILLISECONDS.toNanos(5));
+        } else {
+            done.complete(null);
+        }
     }
 
     /** Acts as if a command had just failed for want of Redis (tests of the fallback). */

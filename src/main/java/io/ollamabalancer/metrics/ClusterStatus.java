@@ -15,9 +15,12 @@ import java.util.Map;
  * @param keyLimits    with API keys, how their per-minute limits hold: {@link #KEYS_SHARED} (buckets shared through
  *                     Redis) or {@link #KEYS_PER_REPLICA} (each replica holds limit ÷ live replicas while Redis is
  *                     away); {@code null} without API keys
+ * @param outages      times this replica went alone since it started
+ * @param lateReplies  Redis commands that timed out while Redis still answered the renewal sent right after, so the
+ *                     replica stayed joined (a pause, not an outage)
  */
 public record ClusterStatus(boolean enabled, String replicaId, boolean joined, int liveReplicas,
-                            Map<String, Integer> grants, String keyLimits) {
+                            Map<String, Integer> grants, String keyLimits, long outages, long lateReplies) {
     public static final String KEYS_SHARED = "shared";
     public static final String KEYS_PER_REPLICA = "per-replica";
 
@@ -28,9 +31,15 @@ public record ClusterStatus(boolean enabled, String replicaId, boolean joined, i
         grants = Map.copyOf(grants);
     }
 
-    /** Without API keys. */
+    /** Without API keys, no outage seen. */
     public ClusterStatus(boolean enabled, String replicaId, boolean joined, int liveReplicas,
                          Map<String, Integer> grants) {
         this(enabled, replicaId, joined, liveReplicas, grants, null);
+    }
+
+    /** No outage seen. */
+    public ClusterStatus(boolean enabled, String replicaId, boolean joined, int liveReplicas,
+                         Map<String, Integer> grants, String keyLimits) {
+        this(enabled, replicaId, joined, liveReplicas, grants, keyLimits, 0, 0);
     }
 }

@@ -172,6 +172,12 @@ public final class PrometheusText {
         w.sample(PREFIX + "cluster_joined", c.joined() ? 1 : 0);
         w.family(PREFIX + "cluster_replicas", "gauge", "Replicas seen alive at the last lease renewal.");
         w.sample(PREFIX + "cluster_replicas", c.liveReplicas());
+        w.family(PREFIX + "cluster_outages_total", "counter", "Times this replica went alone: Redis unreachable, or "
+                + "unable to serve the cluster.");
+        w.sample(PREFIX + "cluster_outages_total", c.outages());
+        w.family(PREFIX + "cluster_late_replies_total", "counter", "Redis commands that timed out while Redis still "
+                + "answered the renewal sent right after, so the replica stayed joined.");
+        w.sample(PREFIX + "cluster_late_replies_total", c.lateReplies());
         if (c.keyLimits() != null) {
             w.family(PREFIX + "cluster_key_limits_shared", "gauge", "1 while API keys' per-minute limits are shared "
                     + "through Redis, 0 while this replica holds its share of each (limit / live replicas).");

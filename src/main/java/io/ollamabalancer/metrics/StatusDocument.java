@@ -81,6 +81,8 @@ public final class StatusDocument {
             g.writeStringField("replicaId", c.replicaId());
             g.writeStringField("state", c.joined() ? "joined" : "alone");
             g.writeNumberField("liveReplicas", c.liveReplicas());
+            g.writeNumberField("outages", c.outages());
+            g.writeNumberField("lateReplies", c.lateReplies());
             if (c.keyLimits() != null) {
                 g.writeStringField("keyLimits", c.keyLimits());
             }

@@ -49,7 +49,7 @@ final class Clustering {
         String keyLimits = !keys ? null
                 : node.keyBuckets().shared() ? ClusterStatus.KEYS_SHARED : ClusterStatus.KEYS_PER_REPLICA;
         return new ClusterStatus(true, node.replicaId(), node.isJoined(), node.liveReplicas(), node.grants(),
-                keyLimits);
+                keyLimits, node.outages(), node.lateReplies());
     }
 
     /** Joins the cluster when a Redis URL is configured; returns {@code null} for a single balancer. */

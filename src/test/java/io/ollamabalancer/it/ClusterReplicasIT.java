@@ -97,6 +97,12 @@ class ClusterReplicasIT {
                 + ",\"options\":{\"num_predict\":" + tokens + "}}";
     }
 
+    /** A counter of the replica's {@code cluster} section in {@code /balancer/status}. */
+    private static long clusterCount(BalancerServer replica, String field) throws Exception {
+        HttpResponse<String> r = Http.get("http://127.0.0.1:" + replica.port() + "/balancer/status");
+        return JSON.readTree(r.body()).path("cluster").path(field).asLong(-1);
+    }
+
     private static CompletableFuture<HttpResponse<String>> generate(int port, String prompt, int tokens,
                                                                     String priority) {
         return Http.postAsync("http://127.0.0.1:" + port + "/api/generate", body(prompt, tokens, false),
@@ -173,10 +179,13 @@ class ClusterReplicasIT {
         }
         starts.sort(Comparator.comparing(Start::at));
         List<String> order = starts.stream().map(Start::priority).toList();
-        System.out.printf("cluster priority: start order after A's slots freed %s, first %d ms after release%n",
-                order, Duration.between(released, starts.get(0).at()).toMillis());
-        assertThat(order).as("B's high-priority requests start before A's earlier-queued low ones")
-                .containsExactly("high", "high", "high", "high", "low", "low", "low", "low");
+        String redisState = "Redis outages seen by A / B: " + clusterCount(a, "outages") + " / "
+                + clusterCount(b, "outages") + ", late replies " + clusterCount(a, "lateReplies") + " / "
+                + clusterCount(b, "lateReplies");
+        System.out.printf("cluster priority: start order after A's slots freed %s, first %d ms after release; %s%n",
+                order, Duration.between(released, starts.get(0).at()).toMillis(), redisState);
+        assertThat(order).as("B's high-priority requests start before A's earlier-queued low ones (" + redisState
+                        + ")").containsExactly("high", "high", "high", "high", "low", "low", "low", "low");
         // created_at (wall clock) less total_duration (monotonic clock): allow a few ms of difference.
         assertThat(starts.get(0).at()).as("nothing queued started before A's streams ended")
                 .isAfter(released.minusMillis(20));

@@ -199,10 +199,14 @@ class PrometheusTextTest {
         assertThat(value(f, P + "cluster_granted_slots", "backend", "b1")).isEqualTo(4);
         assertThat(value(f, P + "cluster_granted_slots", "backend", "b2")).isZero();
 
-        ClusterStatus alone = new ClusterStatus(true, "replica-a", false, 2, Map.of("b1", 2));
+        assertThat(value(f, P + "cluster_outages_total")).isZero();
+
+        ClusterStatus alone = new ClusterStatus(true, "replica-a", false, 2, Map.of("b1", 2), null, 3, 5);
         f = PromTextParser.parse(new PrometheusText(recorders, fx.fleet, fx.scheduler, () -> speeds, () -> alone)
                 .render().bodyText());
         assertThat(value(f, P + "cluster_joined")).isZero();
+        assertThat(value(f, P + "cluster_outages_total")).isEqualTo(3);
+        assertThat(value(f, P + "cluster_late_replies_total")).isEqualTo(5);
         assertThat(f).as("no API keys: no key-limit series").doesNotContainKey(P + "cluster_key_limits_shared");
 
         for (boolean shared : new boolean[] {true, false}) {

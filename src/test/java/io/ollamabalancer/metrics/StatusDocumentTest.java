@@ -134,13 +134,15 @@ class StatusDocumentTest {
         assertThat(map(JsonTree.object(status.render().body()).get("cluster"))).containsExactly(
                 Map.entry("enabled", false));
 
-        ClusterStatus alone = new ClusterStatus(true, "replica-b", false, 2, Map.of("b2", 1, "b1", 2));
+        ClusterStatus alone = new ClusterStatus(true, "replica-b", false, 2, Map.of("b2", 1, "b1", 2), null, 1, 4);
         Map<String, Object> c = map(JsonTree.object(new StatusDocument(fx.fleet, fx.scheduler, () -> speeds,
                 fx.nanos::get, () -> 1L, () -> alone).render().body()).get("cluster"));
         assertThat(c.get("enabled")).isEqualTo(true);
         assertThat(c.get("replicaId")).isEqualTo("replica-b");
         assertThat(c.get("state")).isEqualTo("alone");
         assertThat(c.get("liveReplicas")).isEqualTo(2L);
+        assertThat(c.get("outages")).isEqualTo(1L);
+        assertThat(c.get("lateReplies")).isEqualTo(4L);
         assertThat(map(c.get("grantedSlots"))).containsExactly(Map.entry("b1", 2L), Map.entry("b2", 1L));
         assertThat(c).as("no API keys: no key limits").doesNotContainKey("keyLimits");
 
