@@ -6,6 +6,7 @@
 #
 #   JAR_A=old.jar JAR_B=new.jar bench/placement-ab.sh [OUT]      seeds 1-16 (swap: 1-8), 3000 requests each
 #   SEEDS="1 2 3" REQUESTS=1000 JAR_A=... JAR_B=... bench/placement-ab.sh
+#   JAR_A=x.jar JAR_B=x.jar OPTS_B="-Dsome.property=1" bench/placement-ab.sh   one jar, two sets of JVM options
 #
 # Two simulations run at once (xargs -P2). Prints, per fleet and load, the mean of the per-seed eft means for A and
 # B, B's change, and the seeds where B is better / worse. Per-seed logs and reports go to OUT (default
@@ -15,6 +16,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 : "${JAR_A:?set JAR_A to the baseline jar}"
 : "${JAR_B:?set JAR_B to the jar to compare}"
+OPTS_A=${OPTS_A:-}
+OPTS_B=${OPTS_B:-}
 OUT=${1:-target/bench-placement-ab}
 SEEDS=${SEEDS:-$(seq 1 16)}
 SWAP_SEEDS=${SWAP_SEEDS:-$(seq 1 8)}
@@ -24,20 +27,22 @@ mkdir -p "$OUT"
 
 # One simulation: side (A|B), fleet, seed; prints "fleet seed load mean" lines.
 one() {
-  local side=$1 fleet=$2 seed=$3 jar mix
+  local side=$1 fleet=$2 seed=$3 jar mix opts
   jar=$([ "$side" = A ] && echo "$JAR_A" || echo "$JAR_B")
+  opts=$([ "$side" = A ] && echo "${OPTS_A:-}" || echo "${OPTS_B:-}")
   case $fleet in
     swap) mix=swap=llama3.2:1b:50,qwen2.5:0.5b:30,gemma3:1b:20 ;;
     *) mix=$fleet=zipf ;;
   esac
-  java -Xmx1g -jar "$jar" replay bench --fleets "bench/fleets/$fleet.json" --policies eft --memory-loads "$LOADS" \
+  # shellcheck disable=SC2086 # the options are words
+  java -Xmx1g $opts -jar "$jar" replay bench --fleets "bench/fleets/$fleet.json" --policies eft --memory-loads "$LOADS" \
     --fleet-mix "$mix" --requests "$REQUESTS" --seed "$seed" --sweep-seeds 1 --sweep-requests 50 \
     --results "$OUT/$side-$fleet-$seed.md" > "$OUT/$side-$fleet-$seed.log" 2>&1
   grep -o "at [0-9]*%: eft mean [0-9.]* s" "$OUT/$side-$fleet-$seed.log" \
     | awk -v s="$side" -v f="$fleet" -v n="$seed" '{sub("%:", "", $2); print s, f, n, $2, $5}'
 }
 export -f one
-export JAR_A JAR_B OUT REQUESTS LOADS
+export JAR_A JAR_B OPTS_A OPTS_B OUT REQUESTS LOADS
 
 {
   for fleet in swap-zipf gpu-zipf; do
