@@ -66,8 +66,8 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
     private int idClashes;
     private long lastClashLog;
     private boolean renewing;
-    /** A renewal asking whether Redis is still there after a timeout is in flight. */
-    private boolean rechecking;
+    /** The renewal asking whether Redis is still there after a timeout, while in flight (else null). */
+    private CompletionStage<?> recheck;
     /** Times this replica went alone (counted on the cluster thread; read by status pages). */
     private final AtomicLong outages = new AtomicLong();
     /** Timeouts after which Redis answered the recheck, so the replica stayed joined. */
@@ -311,13 +311,12 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
      * Cluster thread.
      */
     private void recheck(String what, Throwable error) {
-        if (rechecking) {
+        if (recheck != null) {
             return;
         }
-        rechecking = true;
         long sent = System.nanoTime();
-        membership.renew(link.commands()).whenCompleteAsync((r, e) -> {
-            rechecking = false;
+        recheck = membership.renew(link.commands()).whenCompleteAsync((r, e) -> {
+            recheck = null;
             if (state != State.JOINED) {
                 return;
             }
@@ -464,18 +463,14 @@ public final class ClusterNode implements ClusterHooks, AutoCloseable {
         CompletableFuture<Void> done = new CompletableFuture<>();
         thread.execute(() -> {
             failed("test", new RedisCommandTimeoutException("simulated"));
-            // The recheck's answer hops to this thread too, after this task: poll until it has come back.
-            awaitRecheck(done);
+            CompletionStage<?> inFlight = recheck;
+            if (inFlight == null) {
+                done.complete(null);
+            } else {
+                inFlight.whenComplete((v, e) -> done.complete(null));
+            }
         });
         return done;
-    }
-
-    private void awaitRecheck(CompletableFuture<Void> done) {
-        if (rechecking) {
-            thread.schedule(() -> awaitRecheck(done), TimeUnit.MILLISECONDS.toNanos(5));
-        } else {
-            done.complete(null);
-        }
     }
 
     /** Acts as if a command had just failed for want of Redis (tests of the fallback). */

@@ -305,7 +305,7 @@ public final class PlacementPlanner {
      * mean stretch of the work ({@link FluidDelay}: how long requests take, slow backends counted as slow). Plans
      * are compared by the stretch; the utilisation decides only whether a plan cannot keep up ({@link #OVERLOADED}).
      */
-    private record Score(double busiest, double stretch) {
+    record Score(double busiest, double stretch) {
         static Score of(double[] load, Room room, boolean[][] holds) {
             return new Score(FluidLoad.utilisation(load, room.capacity(), holds),
                     FluidDelay.meanStretch(load, room.capacity(), room.slots(), room.slowness(), room.crowding(),

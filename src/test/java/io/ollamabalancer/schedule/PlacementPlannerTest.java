@@ -229,6 +229,20 @@ class PlacementPlannerTest {
     }
 
     @Test
+    void betweenTwoPlansThatCannotKeepUpTheBusiestUtilisationMustDropAsMuchAsTheStretch() {
+        double h = PlacementPlanner.HYSTERESIS;
+        // Below saturation the stretch decides: 20 % less stretch for 2 % less utilisation is a change worth making.
+        PlacementPlanner.Score working = new PlacementPlanner.Score(0.90, 10);
+        assertThat(working.clearlyBeaten(new PlacementPlanner.Score(0.88, 8), h)).isTrue();
+        // Past saturation the stretch is a steep extrapolation: the same 20 % is a tiny change of load, not enough.
+        PlacementPlanner.Score behind = new PlacementPlanner.Score(1.30, 60);
+        assertThat(behind.clearlyBeaten(new PlacementPlanner.Score(1.28, 48), h)).isFalse();
+        assertThat(behind.clearlyBeaten(new PlacementPlanner.Score(1.05, 48), h))
+                .as("both still behind, but the busiest backend a fifth less loaded").isTrue();
+        assertThat(behind.givesWayTo(new PlacementPlanner.Score(0.94, 59))).as("one that keeps up, any gain").isTrue();
+    }
+
+    @Test
     void aModelWhoseQueueGrowsIsGivenMoreRoom() {
         // At this light load a second replica would shorten no request by much, so the spare slow backend is not
         // worth a load yet. Then A's queue grows (its requests turn out longer than priced, say): the backlog is
