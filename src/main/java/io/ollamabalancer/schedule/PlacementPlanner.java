@@ -5,6 +5,8 @@ import io.ollamabalancer.backend.BackendMemory;
 import io.ollamabalancer.estimate.AdditiveFit;
 import io.ollamabalancer.estimate.CostModel;
 import io.ollamabalancer.estimate.Speeds;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,6 +44,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * dispatching threads read ({@link #current()}).
  */
 public final class PlacementPlanner {
+    private static final Logger LOG = LoggerFactory.getLogger(PlacementPlanner.class);
     /** Relative improvement of the busiest utilisation a change must bring. */
     static final double HYSTERESIS = 0.15;
     /**
@@ -226,6 +229,13 @@ public final class PlacementPlanner {
         }
         if (!Arrays.deepEquals(holds, kept)) {
             changedNanos = now;
+            if (LOG.isDebugEnabled()) {
+                // Why the plan moved (the scheduler logs what it moved to): the scores and what they rest on.
+                LOG.debug("plan change: kept {} -> {} (fresh {}, covered {}, {} loads); capacity {} slowness {} load {}"
+                        + " models {}", sKept, sc, holds == fresh, covered, moves(kept, holds),
+                        Arrays.toString(room.capacity()), Arrays.toString(room.slowness()), Arrays.toString(load),
+                        models);
+            }
         }
         return new PlacementPlan(toMap(fleet, models, holds), sc.busiest(), true, now);
     }

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -18,15 +19,23 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Placement through real sockets: three backends that each hold one model at a time, three models asked 50/30/20 by
- * a few clients for 27 s. The fleet must settle: in the last third, hardly any model loads, every request
- * succeeds, and each model is served only where it stays resident; the balancer has learned every backend's limit
- * (from an eviction another client caused before the run).
+ * a few clients for 27 s (up to 40 s, see below). The fleet must settle: from 18 s on, hardly any model loads, every
+ * request succeeds, the plan changes at most once, and after that each model is served only where it stays resident;
+ * the balancer has learned every backend's limit (from an eviction another client caused before the run).
  * With {@code -Dplacement.policy=least-connections} (models ignored) it fails, which is what it is for.
+ *
+ * <p>Why one change is allowed: the first plan is made before any speed is known (which backend gets the model asked
+ * most is a guess), and once each backend serves one model its speed and its model's cannot be told apart, so the
+ * plan is corrected only when queueing shows the guess wrong. On a loaded machine (a CI runner) that correction came
+ * 18-24 s into the run in 2 of 6 runs (four busy loops on two cores). The run then goes on until 6 s of traffic
+ * after the change (40 s at most) are there to judge. A fleet that thrashes changes its plan again and again and
+ * loads models throughout.
  */
 class PlacementIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,7 +43,10 @@ class PlacementIT {
     /** Cumulative shares of the models above: 50 %, 30 %, 20 %. */
     private static final double[] CUMULATIVE = {0.5, 0.8, 1.0};
     private static final long RUN_MILLIS = 27_000;
+    private static final long MAX_RUN_MILLIS = 40_000;
     private static final int CLIENTS = 4;
+    /** How long after a plan change requests may still be served where their model was (two load times and more). */
+    private static final long SETTLE_MILLIS = 2_000;
 
     private TestFleet fleet;
 
@@ -81,13 +93,15 @@ class PlacementIT {
         ConcurrentLinkedQueue<Done> done = new ConcurrentLinkedQueue<>();
         long t0 = System.nanoTime();
         long windowStart = RUN_MILLIS * 2 / 3;
+        // The run ends at 27 s, or later when the plan changes after 18 s: 6 s of settled traffic to judge.
+        AtomicLong end = new AtomicLong(RUN_MILLIS);
         long[] loadsAtWindow = new long[1];
         List<Thread> clients = new ArrayList<>();
         for (int c = 0; c < CLIENTS; c++) {
             Random rnd = new Random(42 + c);
             Thread t = new Thread(() -> {
                 try {
-                    for (long now = ms(t0); now < RUN_MILLIS; now = ms(t0)) {
+                    for (long now = ms(t0); now < end.get(); now = ms(t0)) {
                         String model = pick(rnd.nextDouble());
                         HttpResponse<String> r = Http.post(fleet.url() + "/api/generate", "{\"model\":\"" + model
                                 + "\",\"prompt\":\"q " + now + "\",\"stream\":false,\"options\":{\"num_predict\":"
@@ -105,14 +119,30 @@ class PlacementIT {
         }
         Thread.sleep(windowStart);
         loadsAtWindow[0] = loads();
+        // The plan as /balancer/status shows it, polled from 18 s on: when it changes and to what.
+        List<Long> changes = new ArrayList<>();
+        List<JsonNode> plans = new ArrayList<>();
+        while (ms(t0) < end.get()) {
+            long at = ms(t0);
+            JsonNode holds = JSON.readTree(Http.get(fleet.url() + "/balancer/status").body()).at("/placement/holds");
+            if (!plans.isEmpty() && !plans.get(plans.size() - 1).equals(holds)) {
+                changes.add(at);
+                end.set(Math.min(MAX_RUN_MILLIS, Math.max(end.get(), at + SETTLE_MILLIS + 6_000)));
+            }
+            plans.add(holds);
+            Thread.sleep(100);
+        }
         for (Thread t : clients) {
             t.join(60_000);
         }
         long windowLoads = loads() - loadsAtWindow[0];
 
         List<Done> window = done.stream().filter(d -> d.sentMillis() >= windowStart).toList();
+        // After a change, requests already queued or sent as it happens may still go where their model was.
+        long settled = changes.isEmpty() ? windowStart : changes.get(changes.size() - 1) + SETTLE_MILLIS;
+        List<Done> stable = window.stream().filter(d -> d.sentMillis() >= settled).toList();
         Map<String, Set<String>> servedBy = new TreeMap<>();
-        for (Done d : window) {
+        for (Done d : stable) {
             servedBy.computeIfAbsent(d.model(), k -> new TreeSet<>()).add(d.backend());
         }
         Map<String, Set<String>> residentOn = new TreeMap<>();
@@ -123,18 +153,20 @@ class PlacementIT {
             }
         }
         double per100 = 100.0 * windowLoads / Math.max(1, window.size());
-        String figures = String.format("policy=%s requests=%d window=%d windowLoads=%d (%.2f per 100) totalLoads=%d"
-                + " servedBy=%s residentOn=%s", policy, done.size(), window.size(), windowLoads, per100, loads(),
-                servedBy, residentOn);
+        String figures = String.format(Locale.ROOT, "policy=%s requests=%d window=%d windowLoads=%d (%.2f per 100)"
+                + " totalLoads=%d planChangesInWindow=%s stable=%d servedBy=%s residentOn=%s", policy, done.size(),
+                window.size(), windowLoads, per100, loads(), changes, stable.size(), servedBy, residentOn);
         System.out.println("PlacementIT: " + figures);
 
         assertThat(done).as(figures).allMatch(d -> d.status() == 200);
         assertThat(window.size()).as(figures).isGreaterThan(100);
-        assertThat(per100).as("model loads per 100 requests in the last third: " + figures).isLessThanOrEqualTo(2.0);
+        assertThat(per100).as("model loads per 100 requests from 18 s on: " + figures).isLessThanOrEqualTo(2.0);
+        assertThat(changes).as("plan changes from 18 s on (ms into the run): " + figures).hasSizeLessThan(2);
+        assertThat(stable.size()).as("requests after the plan settled: " + figures).isGreaterThan(100);
         assertThat(servedBy.keySet()).as(figures).containsExactlyInAnyOrder(MODELS);
         for (Map.Entry<String, Set<String>> e : servedBy.entrySet()) {
             assertThat(residentOn.getOrDefault(e.getKey(), Set.of()))
-                    .as("%s was served in the last third where it is resident at the end: %s", e.getKey(), figures)
+                    .as("%s was served after the plan settled where it is resident at the end: %s", e.getKey(), figures)
                     .containsAll(e.getValue());
         }
         JsonNode status = JSON.readTree(Http.get(fleet.url() + "/balancer/status").body());
