@@ -3,9 +3,9 @@
 # requests (DispatchBenchmark), its whole work for one request on a warm backend with a free slot (WarmSlotBenchmark),
 # one streamed chunk through the client side of the pipeline (ClientChunkBenchmark),
 # what the relay reads of each chunk (TimingSnifferBenchmark), a completion's learning with a rebuild of the fleet-wide
-# speeds (CostModelBenchmark), and what cluster mode costs (ClusterCostBenchmark;
-# needs /usr/bin/redis-server). The sources are in src/jmh/java; `mvn test` compiles them (so they cannot rot) but
-# never runs them. This script generates JMH's harness for them and runs it.
+# speeds (CostModelBenchmark), one placement plan on 4 or 16 memory-limited backends (PlacementBenchmark), and what
+# cluster mode costs (ClusterCostBenchmark; needs /usr/bin/redis-server). The sources are in src/jmh/java;
+# `mvn test` compiles them (so they cannot rot) but never runs them. This script generates JMH's harness for them and runs it.
 #
 #   bench/jmh.sh                    every benchmark (about 6 minutes)
 #   bench/jmh.sh Dispatch           the benchmarks whose name matches a regular expression

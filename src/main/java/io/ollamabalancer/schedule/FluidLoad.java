@@ -1,6 +1,5 @@
 package io.ollamabalancer.schedule;
 
-import java.util.ArrayDeque;
 import java.util.Arrays;
 
 /**
@@ -54,57 +53,98 @@ final class FluidLoad {
         return hi;
     }
 
+    /**
+     * Whether every served model's demand fits with each backend at most {@code theta} busy: a max flow source →
+     * model → backend → sink (Edmonds–Karp on edge lists; the graph has a model's holders as its only middle edges,
+     * so a dense matrix scanned per step cost most of a plan's time: 16 backends × 12 models, ~300 ms per plan).
+     */
     private static boolean feasible(double[] demand, boolean[] served, double[] capacity, boolean[][] holds,
                                     double theta, double total) {
+        Network g = new Network(demand.length + capacity.length + 2);
         int models = demand.length;
-        int backends = capacity.length;
-        int n = models + backends + 2;
-        int source = n - 2;
-        int sink = n - 1;
-        double[][] cap = new double[n][n];
+        int source = g.n - 2;
+        int sink = g.n - 1;
         for (int m = 0; m < models; m++) {
             if (served[m]) {
-                cap[source][m] = demand[m];
+                g.edge(source, m, demand[m]);
             }
-            for (int b = 0; b < backends; b++) {
+            for (int b = 0; b < capacity.length; b++) {
                 if (holds[b][m]) {
-                    cap[m][models + b] = Double.MAX_VALUE / 4;
+                    g.edge(m, models + b, Double.MAX_VALUE / 4);
                 }
             }
         }
-        for (int b = 0; b < backends; b++) {
-            cap[models + b][sink] = theta * capacity[b];
+        for (int b = 0; b < capacity.length; b++) {
+            g.edge(models + b, sink, theta * capacity[b]);
         }
-        double flow = 0;
-        int[] parent = new int[n];
-        ArrayDeque<Integer> queue = new ArrayDeque<>();
-        for (;;) {
-            Arrays.fill(parent, -1);
-            parent[source] = source;
-            queue.clear();
-            queue.add(source);
-            while (!queue.isEmpty() && parent[sink] < 0) {
-                int u = queue.poll();
-                for (int v = 0; v < n; v++) {
-                    if (parent[v] < 0 && cap[u][v] > 1e-12) {
-                        parent[v] = u;
-                        queue.add(v);
+        return g.maxFlow(source, sink) >= total * (1 - 1e-9);
+    }
+
+    /** A flow network as edge lists: each edge and its reverse are adjacent (e and e ^ 1). */
+    private static final class Network {
+        final int n;
+        private int[] head;
+        private int[] next = new int[64];
+        private int[] to = new int[64];
+        private double[] cap = new double[64];
+        private int edges;
+
+        Network(int n) {
+            this.n = n;
+            head = new int[n];
+            Arrays.fill(head, -1);
+        }
+
+        void edge(int u, int v, double c) {
+            if (edges + 2 > to.length) {
+                next = Arrays.copyOf(next, edges * 2);
+                to = Arrays.copyOf(to, edges * 2);
+                cap = Arrays.copyOf(cap, edges * 2);
+            }
+            add(u, v, c);
+            add(v, u, 0);
+        }
+
+        private void add(int u, int v, double c) {
+            to[edges] = v;
+            cap[edges] = c;
+            next[edges] = head[u];
+            head[u] = edges++;
+        }
+
+        double maxFlow(int source, int sink) {
+            double flow = 0;
+            int[] via = new int[n];
+            int[] queue = new int[n];
+            for (;;) {
+                Arrays.fill(via, -1);
+                via[source] = -2;
+                int read = 0;
+                int write = 0;
+                queue[write++] = source;
+                while (read < write && via[sink] == -1) {
+                    int u = queue[read++];
+                    for (int e = head[u]; e >= 0; e = next[e]) {
+                        int v = to[e];
+                        if (via[v] == -1 && cap[e] > 1e-12) {
+                            via[v] = e;
+                            queue[write++] = v;
+                        }
                     }
                 }
+                if (via[sink] == -1) {
+                    return flow;
+                }
+                double push = Double.MAX_VALUE;
+                for (int v = sink; v != source; v = to[via[v] ^ 1]) {
+                    push = Math.min(push, cap[via[v]]);
+                }
+                for (int v = sink; v != source; v = to[via[v] ^ 1]) {
+                    cap[via[v]] -= push;
+                    cap[via[v] ^ 1] += push;
+                }
+                flow += push;
             }
-            if (parent[sink] < 0) {
-                break;
-            }
-            double push = Double.MAX_VALUE;
-            for (int v = sink; v != source; v = parent[v]) {
-                push = Math.min(push, cap[parent[v]][v]);
-            }
-            for (int v = sink; v != source; v = parent[v]) {
-                cap[parent[v]][v] -= push;
-                cap[v][parent[v]] += push;
-            }
-            flow += push;
         }
-        return flow >= total * (1 - 1e-9);
     }
 }
