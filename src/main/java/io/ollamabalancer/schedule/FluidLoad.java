@@ -42,9 +42,10 @@ final class FluidLoad {
         double minCap = Arrays.stream(capacity).min().orElse(1);
         double lo = 0;
         double hi = total / minCap;
+        Network g = network(demand, served, capacity, holds);
         for (int i = 0; i < ROUNDS; i++) {
             double mid = (lo + hi) / 2;
-            if (feasible(demand, served, capacity, holds, mid, total)) {
+            if (g.maxFlow(mid) >= total * (1 - 1e-9)) {
                 hi = mid;
             } else {
                 lo = mid;
@@ -54,16 +55,15 @@ final class FluidLoad {
     }
 
     /**
-     * Whether every served model's demand fits with each backend at most {@code theta} busy: a max flow source →
-     * model → backend → sink (Edmonds–Karp on edge lists; the graph has a model's holders as its only middle edges,
-     * so a dense matrix scanned per step cost most of a plan's time: 16 backends × 12 models, ~300 ms per plan).
+     * The flow network source → model → backend → sink whose max flow tells whether every served model's demand
+     * fits with each backend at most θ busy (the backends' edges to the sink carry θ × their capacity). Edge lists,
+     * built once per utilisation and reset per θ: the graph has a model's holders as its only middle edges, and a
+     * dense matrix built and scanned per step cost most of a plan's time (16 backends × 12 models, ~300 ms per plan).
      */
-    private static boolean feasible(double[] demand, boolean[] served, double[] capacity, boolean[][] holds,
-                                    double theta, double total) {
-        Network g = new Network(demand.length + capacity.length + 2);
+    private static Network network(double[] demand, boolean[] served, double[] capacity, boolean[][] holds) {
         int models = demand.length;
+        Network g = new Network(models + capacity.length + 2, capacity);
         int source = g.n - 2;
-        int sink = g.n - 1;
         for (int m = 0; m < models; m++) {
             if (served[m]) {
                 g.edge(source, m, demand[m]);
@@ -75,47 +75,72 @@ final class FluidLoad {
             }
         }
         for (int b = 0; b < capacity.length; b++) {
-            g.edge(models + b, sink, theta * capacity[b]);
+            g.toSink(models + b, b);
         }
-        return g.maxFlow(source, sink) >= total * (1 - 1e-9);
+        return g;
     }
 
-    /** A flow network as edge lists: each edge and its reverse are adjacent (e and e ^ 1). */
+    /**
+     * A flow network as edge lists (each edge and its reverse are adjacent: e and e ^ 1), source n − 2 and sink
+     * n − 1, whose backend → sink edges take θ × the backend's capacity at each {@link #maxFlow}.
+     */
     private static final class Network {
         final int n;
-        private int[] head;
+        private final double[] capacity;
+        private final int[] head;
         private int[] next = new int[64];
         private int[] to = new int[64];
+        private double[] base = new double[64];
         private double[] cap = new double[64];
         private int edges;
+        /** Per backend (index b), its edge to the sink. */
+        private final int[] sinkEdge;
+        private final int[] via;
+        private final int[] queue;
 
-        Network(int n) {
+        Network(int n, double[] capacity) {
             this.n = n;
+            this.capacity = capacity;
             head = new int[n];
             Arrays.fill(head, -1);
+            sinkEdge = new int[capacity.length];
+            via = new int[n];
+            queue = new int[n];
         }
 
         void edge(int u, int v, double c) {
             if (edges + 2 > to.length) {
                 next = Arrays.copyOf(next, edges * 2);
                 to = Arrays.copyOf(to, edges * 2);
+                base = Arrays.copyOf(base, edges * 2);
                 cap = Arrays.copyOf(cap, edges * 2);
             }
             add(u, v, c);
             add(v, u, 0);
         }
 
+        /** The edge from backend node {@code u} (backend {@code b}) to the sink. */
+        void toSink(int u, int b) {
+            sinkEdge[b] = edges;
+            edge(u, n - 1, 0);
+        }
+
         private void add(int u, int v, double c) {
             to[edges] = v;
-            cap[edges] = c;
+            base[edges] = c;
             next[edges] = head[u];
             head[u] = edges++;
         }
 
-        double maxFlow(int source, int sink) {
+        /** The max flow with every backend's edge to the sink at {@code theta} × its capacity. */
+        double maxFlow(double theta) {
+            System.arraycopy(base, 0, cap, 0, edges);
+            for (int b = 0; b < sinkEdge.length; b++) {
+                cap[sinkEdge[b]] = theta * capacity[b];
+            }
+            int source = n - 2;
+            int sink = n - 1;
             double flow = 0;
-            int[] via = new int[n];
-            int[] queue = new int[n];
             for (;;) {
                 Arrays.fill(via, -1);
                 via[source] = -2;
