@@ -51,14 +51,18 @@ public class PlacementBenchmark {
     private PlacementPlanner planner;
     private ModelDemand demand;
     private List<String> names;
+    /** The Zipf weights' running sums, 1 + 1/2 + ... up to each model. */
+    private double[] cumulative;
     private final SplittableRandom random = new SplittableRandom(42);
     private long now;
 
     @Setup
     public void setUp() {
         names = new ArrayList<>();
+        cumulative = new double[models];
         for (int m = 0; m < models; m++) {
             names.add("model" + m + ":latest");
+            cumulative[m] = (m == 0 ? 0 : cumulative[m - 1]) + 1.0 / (m + 1);
         }
         CostModel cost = new CostModel(CostHints.defaults(), () -> 0L);
         List<BackendConfig> configs = new ArrayList<>();
@@ -87,13 +91,9 @@ public class PlacementBenchmark {
     /** One arrival, its model drawn by Zipf weight, 0.1 s after the last. */
     private void arrive() {
         now += S / 10;
-        double total = 0;
-        for (int m = 1; m <= models; m++) {
-            total += 1.0 / m;
-        }
-        double u = random.nextDouble() * total;
+        double u = random.nextDouble() * cumulative[models - 1];
         int m = 0;
-        for (double acc = 1; acc < u && m < models - 1; acc += 1.0 / (m + 2)) {
+        while (m < models - 1 && cumulative[m] < u) {
             m++;
         }
         demand.arrived(names.get(m), 100, 1, now);

@@ -62,7 +62,14 @@ final class FluidLoad {
      */
     private static Network network(double[] demand, boolean[] served, double[] capacity, boolean[][] holds) {
         int models = demand.length;
-        Network g = new Network(models + capacity.length + 2, capacity);
+        int edges = capacity.length;
+        for (int m = 0; m < models; m++) {
+            edges += served[m] ? 1 : 0;
+            for (boolean[] h : holds) {
+                edges += h[m] ? 1 : 0;
+            }
+        }
+        Network g = new Network(models + capacity.length + 2, edges, capacity);
         int source = g.n - 2;
         for (int m = 0; m < models; m++) {
             if (served[m]) {
@@ -88,19 +95,24 @@ final class FluidLoad {
         final int n;
         private final double[] capacity;
         private final int[] head;
-        private int[] next = new int[64];
-        private int[] to = new int[64];
-        private double[] base = new double[64];
-        private double[] cap = new double[64];
+        private final int[] next;
+        private final int[] to;
+        private final double[] base;
+        private final double[] cap;
         private int edges;
         /** Per backend (index b), its edge to the sink. */
         private final int[] sinkEdge;
         private final int[] via;
         private final int[] queue;
 
-        Network(int n, double[] capacity) {
+        /** {@code n} nodes, room for {@code edges} edges (each added with its reverse). */
+        Network(int n, int edges, double[] capacity) {
             this.n = n;
             this.capacity = capacity;
+            next = new int[2 * edges];
+            to = new int[2 * edges];
+            base = new double[2 * edges];
+            cap = new double[2 * edges];
             head = new int[n];
             Arrays.fill(head, -1);
             sinkEdge = new int[capacity.length];
@@ -109,12 +121,6 @@ final class FluidLoad {
         }
 
         void edge(int u, int v, double c) {
-            if (edges + 2 > to.length) {
-                next = Arrays.copyOf(next, edges * 2);
-                to = Arrays.copyOf(to, edges * 2);
-                base = Arrays.copyOf(base, edges * 2);
-                cap = Arrays.copyOf(cap, edges * 2);
-            }
             add(u, v, c);
             add(v, u, 0);
         }

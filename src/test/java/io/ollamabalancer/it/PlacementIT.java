@@ -121,15 +121,15 @@ class PlacementIT {
         loadsAtWindow[0] = loads();
         // The plan as /balancer/status shows it, polled from 18 s on: when it changes and to what.
         List<Long> changes = new ArrayList<>();
-        List<JsonNode> plans = new ArrayList<>();
+        JsonNode last = null;
         while (ms(t0) < end.get()) {
             long at = ms(t0);
             JsonNode holds = JSON.readTree(Http.get(fleet.url() + "/balancer/status").body()).at("/placement/holds");
-            if (!plans.isEmpty() && !plans.get(plans.size() - 1).equals(holds)) {
+            if (last != null && !last.equals(holds)) {
                 changes.add(at);
                 end.set(Math.min(MAX_RUN_MILLIS, Math.max(end.get(), at + SETTLE_MILLIS + 6_000)));
             }
-            plans.add(holds);
+            last = holds;
             Thread.sleep(100);
         }
         for (Thread t : clients) {
