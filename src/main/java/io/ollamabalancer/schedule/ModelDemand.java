@@ -113,6 +113,15 @@ public final class ModelDemand {
         return decayed(f, now) / (window / 1e9);
     }
 
+    /**
+     * How many arrivals {@link #rate} rests on now (the decayed count): how sure it is, a Poisson count's relative
+     * error being one over its square root.
+     */
+    public double arrivals(String model, long now) {
+        Figures f = figures(model);
+        return f == null ? 0 : decayed(f, now);
+    }
+
     /** Mean expected work of one request of {@code model}, nanoseconds, priced now (0 when none seen). */
     public double workNanos(String model) {
         Figures f = figures(model);

@@ -27,17 +27,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * table of learned speeds, so demand and capacity share a unit) and memory ({@link BackendMemory}: what fits at
  * once, configured or learned).
  *
- * <p>The objective is the fluid model's mean stretch of the work ({@link FluidDelay}: each model's work split among
- * the backends planned to hold it where it ends soonest, slow backends counted as slow, queueing as M/M/c); the
- * busiest backend's utilisation ({@link FluidLoad}) only tells a plan that cannot keep up. A new plan starts from the
- * last one (or, the first time, from what is resident now), first gives every model with demand at least one backend
- * (most demanded first, where the stretch is least without evicting another model's only copy, unless moving that
- * one is better by {@link #HYSTERESIS}), then improves it one move at a time (add a model where it fits, or replace
- * one): a move is kept only if it lowers the stretch by at least {@link #HYSTERESIS} of its value, so a small or
- * short change of demand (demand is smoothed over a minute) never moves a model, and every move that is made costs
- * one model load that the gain pays back. A plan that cannot keep up (utilisation at or above {@link #OVERLOADED})
- * gives way to one that can without the hysteresis: its queues would only grow. When every backend can hold every
- * model it has, the plan is unrestricted and routing is exactly as without memory limits.
+ * <p>Candidates come from the fluid model ({@link FluidDelay}: each model's work split among the backends planned
+ * to hold it where it ends soonest, slow backends counted as slow, queueing as M/M/c; {@link FluidLoad}: the busiest
+ * backend's utilisation, whether a plan keeps up): the current plan improved one move at a time (add a model where
+ * it fits, or replace one), a plan made afresh, and every single move from each. While every model with demand has a
+ * backend, the fluid model's best few are then judged against the current plan by {@link PlacementTrial}, a small
+ * simulation of the next {@link #PAYBACK_LOADS} load times from what waits now, with the loads a change needs and
+ * demand drawn around what was learned: the plan changes only to a candidate whose simulated mean latency is lower
+ * by {@link #TRIAL_MARGIN} and surely so over the draws ({@link #TRIAL_SURE}). That is the hysteresis: a demand blip
+ * (demand is smoothed over a minute, and few arrivals make an uncertain rate) or a change that does not pay back its
+ * loads within the horizon never moves a model. Why trials rather than the fluid figures alone: these cannot tell
+ * the best few placements apart and read a backlog as demand that never drains (bench/RESULTS.md). When a model has
+ * no backend, coverage comes first (most demanded first, where the stretch is least without evicting another model's
+ * only copy, unless moving that one is better by {@link #HYSTERESIS}). After a change the plan stands for
+ * {@link #DWELL_LOADS} load times. When every backend can hold every model it has, the plan is unrestricted and
+ * routing is exactly as without memory limits.
  *
  * <p>Thread-safe: {@link #plan(long)} is called by the scheduler's sweep timer (never an event loop: a plan costs
  * max-flow bisections); one caller at a time recomputes, and the plan is published through a volatile field that
@@ -212,14 +216,19 @@ public final class PlacementPlanner {
             return new PlacementPlan(toMap(fleet, models, kept), sKept.busiest(), true, now);
         }
         boolean[][] holds = improve(fleet, models, load, room, installed, kept);
-        Score sc = Score.of(load, room, holds);
-        if (covered && !paysBack(sKept, sc, moves(kept, holds), load, now)) {
-            holds = kept;
-            sc = sKept;
-        }
-        // A plan made afresh can reach what single moves from the current one cannot (two models trading places);
-        // it replaces the current one only when it is clearly better and pays back its loads.
+        // A plan made afresh can reach what single moves from the current one cannot (two models trading places).
         boolean[][] fresh = improve(fleet, models, load, room, installed, new boolean[nb][nm]);
+        if (covered) {
+            // Every model has a place, so any change is a choice among placements that work, and the fluid model
+            // cannot rank the best few of those: trials choose (PlacementTrial).
+            boolean[][] chosen = trial(fleet, models, order, load, room, installed, kept, holds, fresh, now);
+            if (!Arrays.deepEquals(chosen, kept)) {
+                changedNanos = now;
+            }
+            return new PlacementPlan(toMap(fleet, models, chosen), Score.of(load, room, chosen).busiest(), true, now);
+        }
+        // A model has no place: coverage first, then the fresh plan if it is clearly better and pays back its loads.
+        Score sc = Score.of(load, room, holds);
         Score sf = Score.of(load, room, fresh);
         // (The fluid figures leave out the demand of models nobody holds: a plan that drops one is no better.)
         if (uncovered(fresh) <= uncovered(holds) && (sc.clearlyBeaten(sf, FRESH_HYSTERESIS) || sc.givesWayTo(sf))
@@ -231,13 +240,115 @@ public final class PlacementPlanner {
             changedNanos = now;
             if (LOG.isDebugEnabled()) {
                 // Why the plan moved (the scheduler logs what it moved to): the scores and what they rest on.
-                LOG.debug("plan change: kept {} -> {} (fresh {}, covered {}, {} loads); capacity {} slowness {} load {}"
-                        + " models {}", sKept, sc, holds == fresh, covered, moves(kept, holds),
+                LOG.debug("plan change to cover a model: kept {} -> {} (fresh {}, {} loads); capacity {} slowness {}"
+                        + " load {} models {}", sKept, sc, holds == fresh, moves(kept, holds),
                         Arrays.toString(room.capacity()), Arrays.toString(room.slowness()), Arrays.toString(load),
                         models);
             }
         }
         return new PlacementPlan(toMap(fleet, models, holds), sc.busiest(), true, now);
+    }
+
+    /** How much lower a candidate's simulated mean latency must be than the current placement's to replace it. */
+    static final double TRIAL_MARGIN = 0.05;
+    /** How many standard errors of the paired differences over the draws of demand that advantage must be. */
+    static final double TRIAL_SURE = 2;
+    /** Draws of demand per trial (each judged on every candidate). */
+    static final int TRIAL_REPS = 8;
+    /** Candidates judged besides the current placement, the fluid model's best. */
+    static final int TRIAL_CANDIDATES = 8;
+
+    /**
+     * The placement the trials choose: the current one unless a candidate (the fluid model's best few among the
+     * improved plan, the fresh one and every single move from each) lowers the simulated mean latency over the
+     * payback horizon by {@link #TRIAL_MARGIN} and surely (its paired advantage over the draws of demand at least
+     * {@link #TRIAL_SURE} standard errors).
+     */
+    private boolean[][] trial(List<Backend> fleet, List<String> models, Integer[] order, double[] load, Room room,
+                              boolean[][] installed, boolean[][] kept, boolean[][] holds, boolean[][] fresh, long now) {
+        int nb = fleet.size();
+        int nm = models.size();
+        List<boolean[][]> pool = new ArrayList<>();
+        List<Double> fluid = new ArrayList<>();
+        for (boolean[][] base : List.of(holds, fresh, kept)) {
+            offer(pool, fluid, base, load, room);
+            for (int b = 0; b < nb; b++) {
+                for (int m = 0; m < nm; m++) {
+                    if (installed[b][m] && !base[b][m]) {
+                        boolean[][] t = place(fleet.get(b), b, m, base, models, load, false);
+                        if (t != null) {
+                            offer(pool, fluid, t, load, room);
+                        }
+                    }
+                }
+            }
+        }
+        Integer[] rank = new Integer[pool.size()];
+        for (int i = 0; i < rank.length; i++) {
+            rank[i] = i;
+        }
+        Arrays.sort(rank, (a, b) -> Double.compare(fluid.get(a), fluid.get(b)));
+        List<boolean[][]> candidates = new ArrayList<>();
+        candidates.add(kept);
+        for (int i = 0; i < rank.length && candidates.size() <= TRIAL_CANDIDATES; i++) {
+            if (!Arrays.deepEquals(pool.get(rank[i]), kept)) {
+                candidates.add(pool.get(rank[i]));
+            }
+        }
+        if (candidates.size() == 1) {
+            return kept;
+        }
+        double[] speed = new double[nb];
+        for (int b = 0; b < nb; b++) {
+            speed[b] = room.capacity()[b] * (1 + room.crowding()[b]) / room.slots()[b];
+        }
+        double[] rate = new double[nm];
+        double[] arrivals = new double[nm];
+        double[] work = new double[nm];
+        int[] queued = new int[nm];
+        double[] loadSeconds = new double[nm];
+        for (int m = 0; m < nm; m++) {
+            String model = models.get(m);
+            rate[m] = demand.rate(model, now);
+            arrivals[m] = demand.arrivals(model, now);
+            work[m] = demand.workNanos(model) / 1e9 * room.scale()[order[m]];
+            queued[m] = demand.queued(model);
+            double l = cost.fleetSpeeds(model).loadNanos();
+            loadSeconds[m] = (l > 0 ? l : cost.hints().loadNanos()) / 1e9;
+        }
+        double horizon = Math.max(10, PAYBACK_LOADS * loadNanos() / 1e9);
+        PlacementTrial.Verdict v = PlacementTrial.judge(new PlacementTrial.Fleet(speed, room.slots(), room.crowding()),
+                new PlacementTrial.Demand(rate, arrivals, work, queued, loadSeconds), kept, candidates, horizon,
+                TRIAL_REPS, now);
+        int best = 0;
+        for (int c = 1; c < candidates.size(); c++) {
+            if (v.mean(c) < v.mean(best)) {
+                best = c;
+            }
+        }
+        if (best == 0 || v.mean(best) > v.mean(0) * (1 - TRIAL_MARGIN) || v.sureness(0, best) < TRIAL_SURE) {
+            return kept;
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("plan change by trial: {} s -> {} s (sure {}, {} loads) models {}", v.mean(0), v.mean(best),
+                    v.sureness(0, best), moves(kept, candidates.get(best)), models);
+        }
+        return candidates.get(best);
+    }
+
+    /** Adds {@code holds} to the pool unless it is there already or leaves a model nowhere. */
+    private static void offer(List<boolean[][]> pool, List<Double> fluid, boolean[][] holds, double[] load,
+                              Room room) {
+        if (uncovered(holds) > 0) {
+            return;
+        }
+        for (boolean[][] p : pool) {
+            if (Arrays.deepEquals(p, holds)) {
+                return;
+            }
+        }
+        pool.add(holds);
+        fluid.add(Score.of(load, room, holds).stretch());
     }
 
     private static Map<String, Set<String>> toMap(List<Backend> fleet, List<String> models, boolean[][] holds) {
@@ -363,7 +474,7 @@ public final class PlacementPlanner {
      * takes alone than on the fastest, and how much longer with every slot busy than alone, less one (indexed like
      * the fleet).
      */
-    private record Room(double[] capacity, int[] slots, double[] slowness, double[] crowding) {
+    private record Room(double[] capacity, int[] slots, double[] slowness, double[] crowding, double[] scale) {
     }
 
     /** {@code start} completed (every model with demand somewhere) and improved one move at a time. */
@@ -583,9 +694,11 @@ public final class PlacementPlanner {
         AdditiveFit.Parts parts = AdditiveFit.fit(logSpeed, weight, FIT_ROUNDS, false);
         double[] backendPart = parts.rows();
         double[] modelPart = parts.columns();
+        double[] scale = new double[nm];
         for (int m = 0; m < nm; m++) {
             // load[m] is seconds at the cost model's typical speed for m; at speed exp(modelPart) it is this much.
-            load[m] *= cost.fleetSpeeds(models.get(m)).decodeTps() / Math.exp(modelPart[m]);
+            scale[m] = cost.fleetSpeeds(models.get(m)).decodeTps() / Math.exp(modelPart[m]);
+            load[m] *= scale[m];
         }
         double[] capacity = new double[nb];
         int[] slots = new int[nb];
@@ -603,6 +716,6 @@ public final class PlacementPlanner {
             slowness[b] = count[b] == 0 ? 1 : Math.max(1, Math.exp(fastest - backendPart[b]));
             crowding[b] = count[b] == 0 ? 0 : Math.max(0, slots[b] / Math.exp(logGain[b] / count[b]) - 1);
         }
-        return new Room(capacity, slots, slowness, crowding);
+        return new Room(capacity, slots, slowness, crowding, scale);
     }
 }
