@@ -21,6 +21,7 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.Set;
 import io.ollamabalancer.schedule.PlacementPlan;
+import io.ollamabalancer.schedule.TrialReport;
 import io.ollamabalancer.schedule.ModelDemand;
 
 /**
@@ -115,7 +116,8 @@ public final class StatusDocument {
                 queue(g, e.getKey(), e.getValue(), now);
             }
             g.writeEndArray();
-            placement(g, scheduler.predictor().planner().current(), scheduler.predictor().demand(), now);
+            placement(g, scheduler.predictor().planner().current(), scheduler.predictor().planner().lastTrial(),
+                    scheduler.predictor().demand(), now);
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -126,9 +128,10 @@ public final class StatusDocument {
     /**
      * The placement plan: whether memory restricts it, the fluid model's busiest utilisation, which models each
      * backend should hold, and each model's recent demand (requests per second, and work per second in seconds of
-     * the fleet's typical backend).
+     * the fleet's typical backend), and the last trial of candidate plans (null before the first).
      */
-    private static void placement(JsonGenerator g, PlacementPlan plan, ModelDemand demand, long now) throws IOException {
+    private static void placement(JsonGenerator g, PlacementPlan plan, TrialReport trial, ModelDemand demand, long now)
+            throws IOException {
         g.writeObjectFieldStart("placement");
         g.writeBooleanField("restricted", plan.restricted());
         g.writeNumberField("utilisation", Math.round(plan.utilisation() * 1000) / 1000.0);
@@ -147,6 +150,23 @@ public final class StatusDocument {
             g.writeEndObject();
         }
         g.writeEndObject();
+        if (trial == null) {
+            g.writeNullField("trial");
+        } else {
+            g.writeObjectFieldStart("trial");
+            g.writeNumberField("secondsAgo", Math.max(0, now - trial.atNanos()) / 1_000_000_000L);
+            g.writeNumberField("currentMeanSeconds", Math.round(trial.currentSeconds() * 1000) / 1000.0);
+            g.writeNumberField("bestMeanSeconds", Math.round(trial.bestSeconds() * 1000) / 1000.0);
+            g.writeNumberField("sureness", Math.round(trial.sureness() * 100) / 100.0);
+            g.writeNumberField("candidates", trial.candidates());
+            g.writeBooleanField("changed", trial.changed());
+            g.writeObjectFieldStart("best");
+            for (Map.Entry<String, Set<String>> e : new TreeMap<>(trial.best()).entrySet()) {
+                JsonFields.stringArray(g, e.getKey(), new TreeSet<>(e.getValue()));
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        }
         g.writeEndObject();
     }
 

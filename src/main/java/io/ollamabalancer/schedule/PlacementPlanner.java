@@ -83,6 +83,7 @@ public final class PlacementPlanner {
     private volatile Supplier<Collection<Backend>> backends = List::of;
     private volatile PlacementPlan current = PlacementPlan.unrestricted();
     private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile TrialReport lastTrial;
 
     public PlacementPlanner(ModelDemand demand, CostModel cost, long intervalNanos) {
         this.demand = demand;
@@ -113,6 +114,11 @@ public final class PlacementPlanner {
         } finally {
             busy.set(false);
         }
+    }
+
+    /** The last trial's verdict (null before the first). */
+    public TrialReport lastTrial() {
+        return lastTrial;
     }
 
     /** The last plan made, without recomputing. */
@@ -326,7 +332,11 @@ public final class PlacementPlanner {
                 best = c;
             }
         }
-        if (best == 0 || v.mean(best) > v.mean(0) * (1 - TRIAL_MARGIN) || v.sureness(0, best) < TRIAL_SURE) {
+        boolean change = best != 0 && v.mean(best) <= v.mean(0) * (1 - TRIAL_MARGIN)
+                && v.sureness(0, best) >= TRIAL_SURE;
+        lastTrial = new TrialReport(v.mean(0), v.mean(best), best == 0 ? 0 : v.sureness(0, best),
+                candidates.size() - 1, toMap(fleet, models, candidates.get(best)), change, now);
+        if (!change) {
             return kept;
         }
         if (LOG.isDebugEnabled()) {

@@ -175,6 +175,13 @@ class PlacementIT {
                     .as("learned limit of %s: %s", b.get("name").asText(), b.get("memory")).isTrue();
             assertThat(b.at("/memory/learnedMaxLoadedModels").asInt()).as(b.get("name").asText()).isEqualTo(1);
         }
+        // The plan's last trial, as a user reads it: candidates judged, and the plan kept unless one was better.
+        JsonNode trial = status.at("/placement/trial");
+        assertThat(trial.isObject()).as("placement.trial: %s", status.get("placement")).isTrue();
+        assertThat(trial.get("candidates").asInt()).as("%s", trial).isPositive();
+        assertThat(trial.get("bestMeanSeconds").asDouble()).as("%s", trial)
+                .isLessThanOrEqualTo(trial.get("currentMeanSeconds").asDouble());
+        assertThat(trial.get("best").size()).as("%s", trial).isEqualTo(3);
     }
 
     private static String pick(double u) {

@@ -51,6 +51,8 @@ class StatusDocumentTest {
         Map<String, Object> doc = JsonTree.object(r.body());
         assertThat(doc.get("uptimeMs")).isEqualTo(4242L);
         assertThat(doc.get("policy")).isEqualTo("least-connections");
+        // Memory restricts nothing here, so no placement trial has run.
+        assertThat(map(doc.get("placement"))).containsEntry("restricted", false).containsEntry("trial", null);
 
         List<Object> backends = list(doc.get("backends"));
         assertThat(backends).hasSize(2);
