@@ -358,7 +358,8 @@ public final class PlacementPlanner {
             }
         }
         pool.add(holds);
-        fluid.add(Score.of(load, room, holds).stretch());
+        // The stretch alone ranks candidates (the utilisation's max flow is most of a Score's cost).
+        fluid.add(FluidDelay.meanStretch(load, room.capacity(), room.slots(), room.slowness(), room.crowding(), holds));
     }
 
     private static Map<String, Set<String>> toMap(List<Backend> fleet, List<String> models, boolean[][] holds) {

@@ -177,6 +177,8 @@ final class PlacementTrial {
         private final int[][] waiting;
         private final int[] head;
         private final int[] size;
+        /** Requests waiting in all models' rings. */
+        private int queued;
         private final Integer[] fastestFirst;
         /** The (backend, model) pairs the candidate loads: the only times a model becomes ready after 0. */
         private final int[] loadingB;
@@ -262,6 +264,7 @@ final class PlacementTrial {
                     int m = draw.model()[next];
                     waiting[m][(head[m] + size[m]) % waiting[m].length] = next;
                     size[m]++;
+                    queued++;
                     next++;
                 }
                 dispatch();
@@ -300,7 +303,7 @@ final class PlacementTrial {
 
         /** Free slots take waiting requests, fastest backend first, until none will. */
         private void dispatch() {
-            for (boolean started = true; started;) {
+            for (boolean started = queued > 0; started && queued > 0;) {
                 started = false;
                 for (int b : fastestFirst) {
                     if (busy[b] < fleet.slots()[b] && take(b)) {
@@ -332,6 +335,7 @@ final class PlacementTrial {
             int r = waiting[best][head[best]];
             head[best] = (head[best] + 1) % waiting[best].length;
             size[best]--;
+            queued--;
             running[b][busy[b]] = r;
             left[b][busy[b]] = draw.work()[r];
             busy[b]++;
