@@ -322,9 +322,30 @@ public final class PlacementPlanner {
             double l = cost.fleetSpeeds(model).loadNanos();
             loadSeconds[m] = (l > 0 ? l : cost.hints().loadNanos()) / 1e9;
         }
+        // What each backend runs now, by model: its busy slots shared among the models it holds now by their rates
+        // (the exact split is the scheduler's; what matters here is which backend a change must wait for).
+        int[][] running = new int[nb][nm];
+        for (int b = 0; b < nb; b++) {
+            double sum = 0;
+            for (int m = 0; m < nm; m++) {
+                sum += kept[b][m] ? rate[m] : 0;
+            }
+            int busy = Math.min(room.slots()[b], fleet.get(b).slotsInUse());
+            for (int i = 0; i < busy && sum > 0; i++) {
+                double u = (i + 0.5) / busy * sum;
+                int to = -1;
+                for (int m = 0; m < nm && (to < 0 || u >= 0); m++) {
+                    if (kept[b][m] && rate[m] > 0) {
+                        to = m;
+                        u -= rate[m];
+                    }
+                }
+                running[b][to]++;
+            }
+        }
         double horizon = Math.max(10, PAYBACK_LOADS * loadNanos() / 1e9);
         PlacementTrial.Verdict v = PlacementTrial.judge(new PlacementTrial.Fleet(speed, room.slots(), room.crowding()),
-                new PlacementTrial.Demand(rate, arrivals, work, queued, loadSeconds), kept, candidates, horizon,
+                new PlacementTrial.Demand(rate, arrivals, work, queued, loadSeconds, running), kept, candidates, horizon,
                 TRIAL_REPS, now);
         int best = 0;
         for (int c = 1; c < candidates.size(); c++) {

@@ -7,8 +7,9 @@ import java.util.SplittableRandom;
 /**
  * Judges candidate placements the way a placement oracle does, by replaying demand through them, but with what the
  * plan has learned instead of a known trace: a small discrete-event simulation of the next horizon for each
- * candidate, starting from what waits now and from what is resident (a model a candidate adds on a backend is served
- * there only after its loads, one after another), with each model's arrivals drawn at its learned rate, each request's
+ * candidate, starting from what waits, what runs and what is resident now (a model a candidate adds on a backend is
+ * served there only after its loads, one after another, which start once the requests running there of the models it
+ * evicts have ended, as Ollama waits for them), with each model's arrivals drawn at its learned rate, each request's
  * work drawn exponential around its learned mean, streams on one backend sharing it as its learned decode slowdown
  * says, and requests taken late, oldest first, by a free slot unless another holder would finish them sooner (eft's
  * rule). Arrivals stop at the horizon and every request drawn is run to its end, so a placement that cannot keep up
@@ -39,9 +40,11 @@ final class PlacementTrial {
 
     /**
      * Demand per model, indexed like the plan: arrivals per second, the arrivals that rate rests on, mean work of
-     * one request (in the fleet's work unit), requests waiting now, and the seconds one load of it takes.
+     * one request (in the fleet's work unit), requests waiting now, the seconds one load of it takes, and the
+     * requests running now ({@code running[b][m]}: of model m on backend b).
      */
-    record Demand(double[] rate, double[] arrivals, double[] work, int[] queued, double[] loadSeconds) {
+    record Demand(double[] rate, double[] arrivals, double[] work, int[] queued, double[] loadSeconds,
+                  int[][] running) {
     }
 
     /** Mean latency of each candidate (index c) in each replication (index r), seconds. */
@@ -98,8 +101,12 @@ final class PlacementTrial {
         return new Verdict(means);
     }
 
-    /** One replication's requests in arrival order: time, model and work; those waiting now arrive at 0. */
-    private record Draw(double[] at, int[] model, double[] work) {
+    /**
+     * One replication's requests in arrival order (time, model and work; those waiting now arrive at 0), and the
+     * work left of the requests running now (backend, model, work left: exponential, as the rest of an exponential
+     * job is).
+     */
+    private record Draw(double[] at, int[] model, double[] work, int[] runBackend, int[] runModel, double[] runLeft) {
         static Draw of(Demand demand, double horizon, SplittableRandom random) {
             int nm = demand.rate().length;
             double[] rate = new double[nm];
@@ -147,7 +154,29 @@ final class PlacementTrial {
                 work[n] = exponential(random, demand.work()[m]);
                 n++;
             }
-            return new Draw(Arrays.copyOf(at, n), Arrays.copyOf(model, n), Arrays.copyOf(work, n));
+            int[][] now = demand.running();
+            int k = 0;
+            for (int[] perModel : now) {
+                for (int c : perModel) {
+                    k += c;
+                }
+            }
+            int[] runBackend = new int[k];
+            int[] runModel = new int[k];
+            double[] runLeft = new double[k];
+            k = 0;
+            for (int b = 0; b < now.length; b++) {
+                for (int m = 0; m < now[b].length; m++) {
+                    for (int i = 0; i < now[b][m]; i++) {
+                        runBackend[k] = b;
+                        runModel[k] = m;
+                        runLeft[k] = exponential(random, demand.work()[m]);
+                        k++;
+                    }
+                }
+            }
+            return new Draw(Arrays.copyOf(at, n), Arrays.copyOf(model, n), Arrays.copyOf(work, n), runBackend,
+                    runModel, runLeft);
         }
     }
 
@@ -202,7 +231,28 @@ final class PlacementTrial {
             left = new double[nb][];
             busy = new int[nb];
             for (int b = 0; b < nb; b++) {
-                double loads = 0;
+                running[b] = new int[fleet.slots()[b]];
+                left[b] = new double[fleet.slots()[b]];
+            }
+            // What runs now keeps its slot; a model a candidate evicts from b is unloaded only once its requests
+            // there have ended (Ollama waits for them), so b's loads start after the longest of those.
+            double[] loadStart = new double[nb];
+            for (int j = 0; j < draw.runLeft().length; j++) {
+                int b = draw.runBackend()[j];
+                if (busy[b] < running[b].length) {
+                    running[b][busy[b]] = -1 - j;
+                    left[b][busy[b]] = draw.runLeft()[j];
+                    busy[b]++;
+                }
+            }
+            for (int j = 0; j < draw.runLeft().length; j++) {
+                int b = draw.runBackend()[j];
+                if (!plan[b][draw.runModel()[j]]) {
+                    loadStart[b] = Math.max(loadStart[b], draw.runLeft()[j] / streamSpeed(b, busy[b]));
+                }
+            }
+            for (int b = 0; b < nb; b++) {
+                double loads = loadStart[b];
                 for (int m = 0; m < nm; m++) {
                     if (!plan[b][m]) {
                         ready[b][m] = Double.POSITIVE_INFINITY;
@@ -216,8 +266,6 @@ final class PlacementTrial {
                         loading++;
                     }
                 }
-                running[b] = new int[fleet.slots()[b]];
-                left[b] = new double[fleet.slots()[b]];
             }
             waiting = new int[nm][Math.max(1, draw.at().length)];
             head = new int[nm];
@@ -289,8 +337,11 @@ final class PlacementTrial {
             for (int b = 0; b < nb; b++) {
                 for (int i = 0; i < busy[b];) {
                     if (left[b][i] <= 1e-9) {
-                        latency += now - draw.at()[running[b][i]];
-                        done++;
+                        if (running[b][i] >= 0) {
+                            // (A request running at the start is the same in every candidate: not counted.)
+                            latency += now - draw.at()[running[b][i]];
+                            done++;
+                        }
                         busy[b]--;
                         running[b][i] = running[b][busy[b]];
                         left[b][i] = left[b][busy[b]];

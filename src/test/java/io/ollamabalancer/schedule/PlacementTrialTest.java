@@ -16,7 +16,7 @@ class PlacementTrialTest {
 
     private static PlacementTrial.Demand demand(double rateA, double rateB, double arrivals, int queuedA) {
         return new PlacementTrial.Demand(new double[] {rateA, rateB}, new double[] {arrivals, arrivals},
-                new double[] {1, 1}, new int[] {queuedA, 0}, new double[] {8, 8});
+                new double[] {1, 1}, new int[] {queuedA, 0}, new double[] {8, 8}, new int[2][2]);
     }
 
     @Test
@@ -52,6 +52,26 @@ class PlacementTrialTest {
         assertThat(backlog.mean(0)).isGreaterThan(idle.mean(0) * 3);
         assertThat(backlog.mean(1)).isLessThan(backlog.mean(0) * 0.8);
         assertThat(backlog.sureness(0, 1)).isGreaterThan(3);
+    }
+
+    @Test
+    void aLoadWaitsForTheRequestsOfTheModelItEvicts() {
+        // The second backend runs two long requests of B (30 s of work each on average); a candidate that trades B
+        // there for a second replica of A must wait for them before its load, the plan that keeps B must not.
+        boolean[][] kept = {{true, false}, {false, true}};
+        boolean[][] trade = {{true, false}, {true, false}};
+        int[][] longB = {{0, 0}, {0, 2}};
+        PlacementTrial.Demand idle = new PlacementTrial.Demand(new double[] {3.2, 0}, new double[] {1e6, 1e6},
+                new double[] {1, 30}, new int[] {0, 0}, new double[] {8, 8}, new int[2][2]);
+        PlacementTrial.Demand busy = new PlacementTrial.Demand(new double[] {3.2, 0}, new double[] {1e6, 1e6},
+                new double[] {1, 30}, new int[] {0, 0}, new double[] {8, 8}, longB);
+        // Four slots each, so the two running requests leave room: what delays the trade is the wait for the load.
+        PlacementTrial.Fleet roomy = new PlacementTrial.Fleet(new double[] {1, 1}, new int[] {4, 4},
+                new double[] {0, 0});
+        PlacementTrial.Verdict free = PlacementTrial.judge(roomy, idle, kept, List.of(kept, trade), 120, 8, 1);
+        PlacementTrial.Verdict waits = PlacementTrial.judge(roomy, busy, kept, List.of(kept, trade), 120, 8, 1);
+        assertThat(waits.mean(0)).isCloseTo(free.mean(0), org.assertj.core.data.Percentage.withPercentage(1));
+        assertThat(waits.mean(1)).isGreaterThan(free.mean(1) * 1.2);
     }
 
     @Test
