@@ -147,8 +147,17 @@ final class FluidDelay {
         }
         double rho = work / at.capacity[b];
         int c = at.slots[b];
-        double together = c <= 1 ? 0 : Math.min(1, Math.max(0, (rho * c - 1) / (c - 1)));
-        return work * at.slowness[b] * (1 + at.crowding[b] * together) * stretch(rho, c);
+        return work * at.slowness[b] * slowdown(at.crowding[b], rho * c, c) * stretch(rho, c);
+    }
+
+    /**
+     * How much slower each of {@code streams} streams decodes on a backend of {@code slots} slots than one alone:
+     * 1 for one stream, 1 + crowding with every slot busy, linear between (the fluid model's streams need not be
+     * whole; {@link PlacementTrial}'s are).
+     */
+    static double slowdown(double crowding, double streams, int slots) {
+        double together = slots <= 1 ? 0 : Math.min(1, Math.max(0, (streams - 1) / (slots - 1)));
+        return 1 + crowding * together;
     }
 
     /**

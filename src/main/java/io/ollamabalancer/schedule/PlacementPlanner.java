@@ -231,7 +231,8 @@ public final class PlacementPlanner {
             if (!Arrays.deepEquals(chosen, kept)) {
                 changedNanos = now;
             }
-            return new PlacementPlan(toMap(fleet, models, chosen), Score.of(load, room, chosen).busiest(), true, now);
+            double busiest = chosen == kept ? sKept.busiest() : Score.of(load, room, chosen).busiest();
+            return new PlacementPlan(toMap(fleet, models, chosen), busiest, true, now);
         }
         // A model has no place: coverage first, then the fresh plan if it is clearly better and pays back its loads.
         Score sc = Score.of(load, room, holds);
@@ -319,29 +320,11 @@ public final class PlacementPlanner {
             arrivals[m] = demand.arrivals(model, now);
             work[m] = demand.workNanos(model) / 1e9 * room.scale()[order[m]];
             queued[m] = demand.queued(model);
-            double l = cost.fleetSpeeds(model).loadNanos();
-            loadSeconds[m] = (l > 0 ? l : cost.hints().loadNanos()) / 1e9;
+            loadSeconds[m] = loadNanos(model) / 1e9;
         }
-        // What each backend runs now, by model: its busy slots shared among the models it holds now by their rates
-        // (the exact split is the scheduler's; what matters here is which backend a change must wait for).
-        int[][] running = new int[nb][nm];
+        int[][] running = new int[nb][];
         for (int b = 0; b < nb; b++) {
-            double sum = 0;
-            for (int m = 0; m < nm; m++) {
-                sum += kept[b][m] ? rate[m] : 0;
-            }
-            int busy = Math.min(room.slots()[b], fleet.get(b).slotsInUse());
-            for (int i = 0; i < busy && sum > 0; i++) {
-                double u = (i + 0.5) / busy * sum;
-                int to = -1;
-                for (int m = 0; m < nm && (to < 0 || u >= 0); m++) {
-                    if (kept[b][m] && rate[m] > 0) {
-                        to = m;
-                        u -= rate[m];
-                    }
-                }
-                running[b][to]++;
-            }
+            running[b] = running(Math.min(room.slots()[b], fleet.get(b).slotsInUse()), kept[b], rate);
         }
         double horizon = Math.max(10, PAYBACK_LOADS * loadNanos() / 1e9);
         PlacementTrial.Verdict v = PlacementTrial.judge(new PlacementTrial.Fleet(speed, room.slots(), room.crowding()),
@@ -365,6 +348,31 @@ public final class PlacementPlanner {
                     v.sureness(0, best), moves(kept, candidates.get(best)), models);
         }
         return candidates.get(best);
+    }
+
+    /**
+     * What a backend runs now, by model: its {@code busy} slots shared among the models it holds by their rates (the
+     * exact split is the scheduler's; what a trial needs is which backend a change must wait for).
+     */
+    static int[] running(int busy, boolean[] holds, double[] rate) {
+        int[] out = new int[holds.length];
+        double sum = 0;
+        for (int m = 0; m < holds.length; m++) {
+            sum += holds[m] ? rate[m] : 0;
+        }
+        for (int i = 0; i < busy && sum > 0; i++) {
+            // The i-th slot's point on the held models' cumulative rate, and the model whose share covers it.
+            double u = (i + 0.5) / busy * sum;
+            int to = -1;
+            for (int m = 0; m < holds.length && (to < 0 || u >= 0); m++) {
+                if (holds[m] && rate[m] > 0) {
+                    to = m;
+                    u -= rate[m];
+                }
+            }
+            out[to]++;
+        }
+        return out;
     }
 
     /** Adds {@code holds} to the pool unless it is there already or leaves a model nowhere. */
@@ -445,6 +453,12 @@ public final class PlacementPlanner {
             load = Math.max(load, cost.fleetSpeeds(m).loadNanos());
         }
         return load > 0 ? load : cost.hints().loadNanos();
+    }
+
+    /** {@code model}'s learned load time (the hint before any load of it was seen). */
+    private double loadNanos(String model) {
+        double l = cost.fleetSpeeds(model).loadNanos();
+        return l > 0 ? l : cost.hints().loadNanos();
     }
 
     /** 1 / (1 − u), continued past 0.95 by its tangent: overloaded plans still differ by how overloaded. */

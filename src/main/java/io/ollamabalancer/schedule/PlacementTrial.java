@@ -180,6 +180,9 @@ final class PlacementTrial {
         }
     }
 
+    // The JDK's nextExponential / nextGaussian draw the same distributions, but with other numbers for a seed; two
+    // planner tests sit close enough to the trial's threshold that other draws flip them (see the closing note), so
+    // these stay until those tests are made robust to the draws.
     private static double exponential(SplittableRandom random, double mean) {
         return -mean * Math.log(1 - random.nextDouble());
     }
@@ -279,9 +282,7 @@ final class PlacementTrial {
 
         /** Work per second each stream on {@code b} gets with {@code k} streams running. */
         private double streamSpeed(int b, int k) {
-            int slots = fleet.slots()[b];
-            double slow = slots <= 1 || k <= 1 ? 1 : 1 + fleet.crowding()[b] * (k - 1) / (slots - 1);
-            return fleet.speed()[b] / slow;
+            return fleet.speed()[b] / FluidDelay.slowdown(fleet.crowding()[b], k, fleet.slots()[b]);
         }
 
         double meanLatency() {

@@ -264,4 +264,16 @@ class PlacementPlannerTest {
         assertThat(after.replicas(B)).isEqualTo(1);
         assertThat(after.replicas(C)).isEqualTo(1);
     }
+
+    @Test
+    void aBackendsBusySlotsAreSharedAmongItsModelsByTheirRates() {
+        assertThat(PlacementPlanner.running(3, new boolean[] {true, true, false}, new double[] {2, 1, 5}))
+                .containsExactly(2, 1, 0);
+        assertThat(PlacementPlanner.running(2, new boolean[] {false, true, false}, new double[] {2, 1, 5}))
+                .containsExactly(0, 2, 0);
+        assertThat(PlacementPlanner.running(4, new boolean[] {true, false, true}, new double[] {0, 1, 3}))
+                .containsExactly(0, 0, 4);
+        assertThat(PlacementPlanner.running(2, new boolean[] {true, false, false}, new double[] {0, 1, 3}))
+                .containsExactly(0, 0, 0);
+    }
 }
