@@ -182,9 +182,9 @@ class PlacementIT {
         assertThat(trial.get("bestMeanSeconds").asDouble()).as("%s", trial)
                 .isLessThanOrEqualTo(trial.get("currentMeanSeconds").asDouble());
         assertThat(trial.get("best").size()).as("%s", trial).isEqualTo(3);
-        // Trials keep running while the plan stands (every plan interval once the dwell is over), they simulate
-        // latency at all, and they only propose placements that give every model a backend.
-        assertThat(trial.get("secondsAgo").asLong()).as("%s", trial).isLessThan(20);
+        // Trials simulate latency at all, and they only propose placements that give every model a backend. (No
+        // check of how recent the last one is: with one model per backend no single move keeps every model placed,
+        // so once the plan settles there may be no candidate to try.)
         assertThat(trial.get("currentMeanSeconds").asDouble()).as("%s", trial).isPositive();
         Set<String> placed = new TreeSet<>();
         trial.get("best").forEach(models -> models.forEach(m -> placed.add(m.asText())));
