@@ -1,11 +1,14 @@
 package io.ollamabalancer.backend;
 
+import static java.util.Collections.unmodifiableSet;
+
 import io.ollamabalancer.config.BackendConfig;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
@@ -294,7 +297,7 @@ public final class Backend {
         for (String n : names) {
             out.add(ModelNames.normalize(n));
         }
-        return Set.copyOf(out);
+        return unmodifiableSet(new TreeSet<>(out));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.ollamabalancer.backend;
 
+import static java.util.Collections.unmodifiableMap;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -152,7 +154,7 @@ public final class BackendMemory {
             if (nowMillis < before.lastAtMillis) {
                 return;
             }
-            if (state.compareAndSet(before, next(before, Map.copyOf(now), nowMillis))) {
+            if (state.compareAndSet(before, next(before, unmodifiableMap(new TreeMap<>(now)), nowMillis))) {
                 return;
             }
         }
@@ -226,7 +228,8 @@ public final class BackendMemory {
             maxCo = Math.max(maxCo, held.models);
             maxCoBytes = Math.max(maxCoBytes, held.bytes);
         }
-        return new State(now, nowMillis, Map.copyOf(pending), fitted, evicted, evictionsSeen, maxCo, maxCoBytes);
+        return new State(now, nowMillis, unmodifiableMap(new TreeMap<>(pending)), fitted, evicted, evictionsSeen, maxCo,
+                maxCoBytes);
     }
 
     /** Adds {@code f} to a frontier of maximal footprints unless one already covers it; drops those it covers. */

@@ -1,5 +1,6 @@
 package io.ollamabalancer.backend;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -18,8 +19,8 @@ public final class ModelAliases {
     public void replace(Map<String, String> aliases) {
         Map<String, String> keys = new LinkedHashMap<>();
         aliases.forEach((alias, target) -> keys.put(ModelNames.normalize(alias), target));
-        asWritten = Map.copyOf(aliases);
-        byKey = Map.copyOf(keys);
+        asWritten = Collections.unmodifiableMap(new LinkedHashMap<>(aliases));
+        byKey = Collections.unmodifiableMap(keys);
     }
 
     /** The target model (as written) of {@code model} when it is an alias, else {@code null}. */

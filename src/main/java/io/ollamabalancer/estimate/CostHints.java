@@ -1,6 +1,9 @@
 package io.ollamabalancer.estimate;
 
+import static java.util.Collections.unmodifiableMap;
+
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What {@link CostModel} assumes before it has learned anything: absolute speeds for a model no backend has served
@@ -24,7 +27,7 @@ public record CostHints(
         Map<String, Double> backendFactors) {
 
     public CostHints {
-        backendFactors = backendFactors == null ? Map.of() : Map.copyOf(backendFactors);
+        backendFactors = backendFactors == null ? Map.of() : unmodifiableMap(new TreeMap<>(backendFactors));
     }
 
     public static CostHints defaults() {

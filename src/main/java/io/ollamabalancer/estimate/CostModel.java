@@ -1,5 +1,7 @@
 package io.ollamabalancer.estimate;
 
+import static java.util.Collections.unmodifiableMap;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -7,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -269,10 +272,10 @@ public final class CostModel {
                 }
             });
             if (!kept.isEmpty()) {
-                copy.put(backend, Map.copyOf(kept));
+                copy.put(backend, unmodifiableMap(new TreeMap<>(kept)));
             }
         });
-        shared = Map.copyOf(copy);
+        shared = unmodifiableMap(new TreeMap<>(copy));
         rebuild();
     }
 
@@ -472,9 +475,10 @@ public final class CostModel {
                 acc.add(2, f[3]);
             });
             backends.put(backend, acc);
-            kept.put(backend, Map.copyOf(perModel));
+            kept.put(backend, unmodifiableMap(new TreeMap<>(perModel)));
         });
-        return new Fleetwide(Map.copyOf(models), Map.copyOf(backends), Map.copyOf(kept), others, Map.copyOf(parts),
+        return new Fleetwide(unmodifiableMap(new TreeMap<>(models)), unmodifiableMap(new TreeMap<>(backends)),
+                unmodifiableMap(new TreeMap<>(kept)), others, unmodifiableMap(new TreeMap<>(parts)),
                 typical);
     }
 

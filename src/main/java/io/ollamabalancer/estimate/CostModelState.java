@@ -5,6 +5,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What the estimate package learns, as the cluster's {@link LearnedState}: a replica that starts late borrows the
@@ -86,8 +87,12 @@ public final class CostModelState implements LearnedState {
                 put(out, LOAD + "|" + pair, f.loadWeight(), Map.of("loadMs", f.loadNanos() / 1e6));
             }
         }));
-        estimator.ownOutputLengths().forEach((model, m) -> put(out, OUTPUT + "|" + escape(model), m.weight(),
-                Map.of("logMean", m.logMean(), "logSquare", m.logSquare())));
+        estimator.ownOutputLengths().forEach((model, m) -> {
+            Map<String, Double> moments = new TreeMap<>();
+            moments.put("logMean", m.logMean());
+            moments.put("logSquare", m.logSquare());
+            put(out, OUTPUT + "|" + escape(model), m.weight(), moments);
+        });
         estimator.ownPromptRatios().forEach((model, r) -> put(out, PROMPT + "|" + escape(model), r.weight(),
                 Map.of("ratio", Math.exp(r.logMean()))));
         RequestEstimator.LogFigure c = estimator.ownCalibration();

@@ -1,11 +1,14 @@
 package io.ollamabalancer.estimate;
 
+import static java.util.Collections.unmodifiableMap;
+
 import io.ollamabalancer.request.BodyShape;
 import io.ollamabalancer.request.InferenceRequest;
 
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -219,7 +222,8 @@ public final class RequestEstimator {
      */
     void prior(Map<String, LogFigure> promptRatios, Map<String, OutputLengths.Moments> outputs,
                LogFigure calibration) {
-        Shared next = new Shared(Map.copyOf(promptRatios), Map.copyOf(outputs), calibration);
+        Shared next = new Shared(unmodifiableMap(new TreeMap<>(promptRatios)), unmodifiableMap(new TreeMap<>(outputs)),
+                calibration);
         shared = next;
         for (String model : outputs.keySet()) {
             state(model);

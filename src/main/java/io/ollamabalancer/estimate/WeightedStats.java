@@ -1,8 +1,11 @@
 package io.ollamabalancer.estimate;
 
+import static java.util.Collections.unmodifiableMap;
+
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Observations under one key (say, one backend × model): named averages and the weight behind them (usually the
@@ -25,7 +28,7 @@ public record WeightedStats(double weight, Map<String, Double> values) {
                 throw new IllegalArgumentException("value " + e.getKey() + " is not finite: " + e.getValue());
             }
         }
-        values = Map.copyOf(values);
+        values = unmodifiableMap(new TreeMap<>(values));
     }
 
     /** Merges records of one key from several replicas. */

@@ -1,7 +1,10 @@
 package io.ollamabalancer.schedule;
 
+import static java.util.Collections.unmodifiableMap;
+
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Which models should be resident on which backends: the placement planner's answer at one moment. When no backend's
@@ -17,7 +20,7 @@ public record PlacementPlan(Map<String, Set<String>> holds, double utilisation, 
     private static final PlacementPlan NONE = new PlacementPlan(Map.of(), 0, false, Long.MIN_VALUE);
 
     public PlacementPlan {
-        holds = Map.copyOf(holds);
+        holds = unmodifiableMap(new TreeMap<>(holds));
     }
 
     /** The plan before any demand was seen: nothing restricted. */

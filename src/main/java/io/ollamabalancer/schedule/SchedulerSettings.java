@@ -1,9 +1,12 @@
 package io.ollamabalancer.schedule;
 
+import static java.util.Collections.unmodifiableMap;
+
 import io.ollamabalancer.config.BalancerConfig;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * How the scheduler queues and places requests. Immutable; change a copy with the {@code with…} methods.
@@ -38,7 +41,7 @@ public record SchedulerSettings(
         boolean fairShare) {
 
     public SchedulerSettings {
-        modelLimits = modelLimits == null ? Map.of() : Map.copyOf(modelLimits);
+        modelLimits = modelLimits == null ? Map.of() : unmodifiableMap(new TreeMap<>(modelLimits));
         if (lookahead < 1) {
             throw new IllegalArgumentException("lookahead must be at least 1");
         }

@@ -1,7 +1,10 @@
 package io.ollamabalancer.schedule;
 
+import static java.util.Collections.unmodifiableMap;
+
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The placement planner's last trial ({@link PlacementTrial}), as {@code /balancer/status} shows it: the simulated
@@ -20,6 +23,6 @@ import java.util.Set;
 public record TrialReport(double currentSeconds, double bestSeconds, double sureness, int candidates,
                           Map<String, Set<String>> best, boolean changed, long atNanos) {
     public TrialReport {
-        best = Map.copyOf(best);
+        best = unmodifiableMap(new TreeMap<>(best));
     }
 }
