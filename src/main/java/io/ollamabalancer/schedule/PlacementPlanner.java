@@ -269,7 +269,7 @@ public final class PlacementPlanner {
      * The placement the trials choose: the current one unless a candidate (the fluid model's best few among the
      * improved plan, the fresh one and every single move from each) lowers the simulated mean latency over the
      * payback horizon by {@link #TRIAL_MARGIN} and surely (its paired advantage over the draws of demand at least
-     * {@link #TRIAL_SURE} standard errors).
+     * {@link #TRIAL_SURE} standard errors), and fresh draws judging it alone against the current one agree.
      */
     private boolean[][] trial(List<Backend> fleet, List<String> models, Integer[] order, double[] load, Room room,
                               boolean[][] installed, boolean[][] kept, boolean[][] holds, boolean[][] fresh, long now) {
@@ -327,8 +327,10 @@ public final class PlacementPlanner {
             running[b] = running(Math.min(room.slots()[b], fleet.get(b).slotsInUse()), kept[b], rate);
         }
         double horizon = Math.max(10, PAYBACK_LOADS * loadNanos() / 1e9);
-        PlacementTrial.Verdict v = PlacementTrial.judge(new PlacementTrial.Fleet(speed, room.slots(), room.crowding()),
-                new PlacementTrial.Demand(rate, arrivals, work, queued, loadSeconds, running), kept, candidates, horizon,
+        PlacementTrial.Fleet trialFleet = new PlacementTrial.Fleet(speed, room.slots(), room.crowding());
+        PlacementTrial.Demand trialDemand = new PlacementTrial.Demand(rate, arrivals, work, queued, loadSeconds,
+                running);
+        PlacementTrial.Verdict v = PlacementTrial.judge(trialFleet, trialDemand, kept, candidates, horizon,
                 TRIAL_REPS, now);
         int best = 0;
         for (int c = 1; c < candidates.size(); c++) {
@@ -336,8 +338,14 @@ public final class PlacementPlanner {
                 best = c;
             }
         }
-        boolean change = best != 0 && v.mean(best) <= v.mean(0) * (1 - TRIAL_MARGIN)
-                && v.sureness(0, best) >= TRIAL_SURE;
+        boolean change = best != 0 && clearlyBetter(v, 0, best);
+        if (change) {
+            // The best of several candidates judged on the same draws is the one those draws flattered most (the
+            // winner's curse): it replaces the plan only if fresh draws, judging it alone against the plan, agree.
+            PlacementTrial.Verdict again = PlacementTrial.judge(trialFleet, trialDemand, kept,
+                    List.of(kept, candidates.get(best)), horizon, TRIAL_REPS, ~now);
+            change = clearlyBetter(again, 0, 1);
+        }
         lastTrial = new TrialReport(v.mean(0), v.mean(best), best == 0 ? 0 : v.sureness(0, best),
                 candidates.size() - 1, toMap(fleet, models, candidates.get(best)), change, now);
         if (!change) {
@@ -348,6 +356,11 @@ public final class PlacementPlanner {
                     v.sureness(0, best), moves(kept, candidates.get(best)), models);
         }
         return candidates.get(best);
+    }
+
+    /** Whether candidate {@code c} beats {@code base} by {@link #TRIAL_MARGIN} and {@link #TRIAL_SURE}. */
+    private static boolean clearlyBetter(PlacementTrial.Verdict v, int base, int c) {
+        return v.mean(c) <= v.mean(base) * (1 - TRIAL_MARGIN) && v.sureness(base, c) >= TRIAL_SURE;
     }
 
     /**
