@@ -9,7 +9,9 @@
 #   JAR_A=x.jar JAR_B=x.jar OPTS_B="-Dsome.property=1" bench/placement-ab.sh   one jar, two sets of JVM options
 #
 # Two simulations run at once (xargs -P2). Prints, per fleet and load, the mean of the per-seed eft means for A and
-# B, B's change, and the seeds where B is better / worse. Per-seed logs and reports go to OUT (default
+# B, B's change, two standard errors of the paired per-seed change (a change inside it is noise: the same code with
+# other random draws in the trials stayed inside it at every fleet and load), the seeds where B is better / worse,
+# and the mean steady-state loads per 100 requests of each. Per-seed logs and reports go to OUT (default
 # target/bench-placement-ab).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,21 +53,44 @@ export JAR_A JAR_B OPTS_A OPTS_B OUT REQUESTS LOADS
   for seed in $SWAP_SEEDS; do echo "A swap $seed"; echo "B swap $seed"; done
 } | xargs -P2 -L1 bash -c 'one "$0" "$1" "$2"' > "$OUT/means.txt"
 
-printf "%-10s %5s %9s %9s %8s %s\n" "fleet" "load" "A mean" "B mean" "B vs A" "seeds B better / worse"
+printf "%-10s %5s %9s %9s %8s %9s %-26s %s\n" "fleet" "load" "A mean" "B mean" "B vs A" "2 SE" \
+  "seeds B better / worse" "steady loads / 100, A -> B"
+# The eft rows' steady-state loads per 100 requests (column 9 of the per-seed reports), as "loads SIDE FLEET LOAD MEAN".
+steady_loads() {
+  local side fleet
+  for side in A B; do
+    for fleet in swap-zipf gpu-zipf swap; do
+      for f in "$OUT/$side-$fleet"-[0-9]*.md; do
+        [ -e "$f" ] || continue
+        grep -h '\*\*eft\*\*' "$f" | awk -F'|' -v s="$side" -v fl="$fleet" \
+          '{ split($2, w, " "); print "loads", s, fl, w[1], $9 }'
+      done
+    done
+  done | awk '{ t[$2 " " $3 " " $4] += $5; n[$2 " " $3 " " $4]++ }
+    END { for (k in t) printf "loads %s %.2f\n", k, t[k] / n[k] }'
+}
+
 awk '
+  $1 == "loads" { loads[$2 " " $3 " " $4] = $5; next }
   { key = $2 " " $4; m[$1 " " key " " $3] = $5; keys[key] = 1; seeds[key " " $3] = 1 }
   END {
     for (k in keys) {
-      sa = 0; sb = 0; c = 0; better = 0; worse = 0
+      sa = 0; sb = 0; c = 0; better = 0; worse = 0; sd = 0; sd2 = 0
       for (ks in seeds) {
         split(ks, p, " ")
         if (p[1] " " p[2] != k) continue
         a = m["A " k " " p[3]]; b = m["B " k " " p[3]]
         if (a == "" || b == "") continue
         sa += a; sb += b; c++
+        # The paired change of one seed, as a log ratio: its spread over the seeds says how sure the change is.
+        d = log(b / a); sd += d; sd2 += d * d
         if (b < a) better++; else if (b > a) worse++
       }
-      if (c > 0) printf "%-10s %4s%% %8.2fs %8.2fs %+7.1f%% %d / %d of %d\n", substr(k, 1, index(k, " ") - 1),
-        substr(k, index(k, " ") + 1), sa / c, sb / c, 100 * (sb / sa - 1), better, worse, c
+      if (c == 0) continue
+      se = c > 1 ? sqrt((sd2 - sd * sd / c) / (c - 1) / c) : 0
+      split(k, q, " ")
+      printf "%-10s %4s%% %8.2fs %8.2fs %+7.1f%% %8.1f%% %d / %d of %d", q[1], q[2], sa / c, sb / c,
+        100 * (sb / sa - 1), 100 * (exp(2 * se) - 1), better, worse, c
+      printf "%*s%s -> %s\n", 17 - length(better " / " worse " of " c), "", loads["A " k], loads["B " k]
     }
-  }' "$OUT/means.txt" | sort -k1,1 -k2n
+  }' <(steady_loads) "$OUT/means.txt" | sort -k1,1 -k2n
