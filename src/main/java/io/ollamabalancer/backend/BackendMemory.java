@@ -154,6 +154,8 @@ public final class BackendMemory {
             if (nowMillis < before.lastAtMillis) {
                 return;
             }
+            // Copies in key order, here and in next(), not Map.copyOf's order salted per JVM: with those, the replay
+            // of one trace ended two ways by run (src/build/forbidden/run-to-run-order.txt).
             if (state.compareAndSet(before, next(before, unmodifiableMap(new TreeMap<>(now)), nowMillis))) {
                 return;
             }
