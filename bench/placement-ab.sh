@@ -89,8 +89,7 @@ awk '
       if (c == 0) continue
       se = c > 1 ? sqrt((sd2 - sd * sd / c) / (c - 1) / c) : 0
       split(k, q, " ")
-      printf "%-10s %4s%% %8.2fs %8.2fs %+7.1f%% %8.1f%% %d / %d of %d", q[1], q[2], sa / c, sb / c,
-        100 * (sb / sa - 1), 100 * (exp(2 * se) - 1), better, worse, c
-      printf "%*s%s -> %s\n", 17 - length(better " / " worse " of " c), "", loads["A " k], loads["B " k]
+      printf "%-10s %4s%% %8.2fs %8.2fs %+7.1f%% %8.1f%% %-26s %s -> %s\n", q[1], q[2], sa / c, sb / c,
+        100 * (sb / sa - 1), 100 * (exp(2 * se) - 1), better " / " worse " of " c, loads["A " k], loads["B " k]
     }
   }' <(steady_loads) "$OUT/means.txt" | sort -k1,1 -k2n
