@@ -12,7 +12,7 @@
 # listens on 127.0.0.1 only; every load is bounded in time or count; every process started here is stopped on exit.
 # Scratch files go to bench/out/ (git-ignored). Knobs (environment, defaults in bench/lib/*.sh): WRK_THREADS,
 # WRK_CONNECTIONS, WRK_DURATION, WRK_WARMUP, PROXY_ROUNDS, ONE_CONN_DURATION, STREAMS, SIMS, DECODE_TPS, TOKENS, STREAM_REQUESTS,
-# STREAM_WARMUP, STREAM_RAMP, STREAM_ROUNDS, COLD_SECONDS, COLD_ROUNDS, BALANCER_JAVA_OPTS, BALANCER_TRIES, SIM_JAVA_OPTS, LOADGEN_JAVA_OPTS,
+# STREAM_WARMUP, STREAM_RAMP, STREAM_ROUNDS, STREAM_JIT_PASSES, STREAM_JIT_SETTLED, COLD_SECONDS, COLD_ROUNDS, BALANCER_JAVA_OPTS, BALANCER_TRIES, SIM_JAVA_OPTS, LOADGEN_JAVA_OPTS,
 # and PROFILE=1 to record the balancer with JFR during the measured runs (summaries in bench/out/*/profile*.txt).
 set -euo pipefail
 

@@ -136,6 +136,21 @@ cpu_seconds() {
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# CPU time (seconds) consumed so far by the JIT compiler threads of JVM $1 (HotSpot names them "C1 CompilerThre…",
+# "C2 CompilerThre…"); 0 when the process is gone.
+compiler_seconds() {
+    local ticks=0 t task
+    for task in /proc/"$1"/task/*; do
+        [ -r "$task/comm" ] || continue
+        case "$(cat "$task/comm" 2>/dev/null)" in
+            C1\ Compiler*|C2\ Compiler*)
+                t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$task/stat" 2>/dev/null) || continue
+                ticks=$((ticks + t)) ;;
+        esac
+    done
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
 # Markdown lines describing the machine and the software under test.
 machine_block() {
     local cpu mem jdk

@@ -4,6 +4,7 @@
 
 : "${STREAMS:=1000}" "${SIMS:=4}" "${DECODE_TPS:=20}" "${TOKENS:=100}" "${JITTER:=0.05}"
 : "${STREAM_REQUESTS:=2}" "${STREAM_WARMUP:=1}" "${STREAM_RAMP:=2s}" "${STREAM_ROUNDS:=3}"
+: "${STREAM_JIT_PASSES:=10}" "${STREAM_JIT_SETTLED:=0.05}"
 : "${SIM_JAVA_OPTS:=-Xmx1g}" "${LOADGEN_JAVA_OPTS:=-Xmx1g}" "${LOADGEN_THREADS:=2}"
 
 # Writes the simulator fleet: $SIMS servers sharing $STREAMS slots, decoding at $DECODE_TPS tokens/s each stream
@@ -46,6 +47,32 @@ wait_models() {
 warm_streams() {
     STREAMS=1 STREAM_REQUESTS=1 STREAM_WARMUP=0 STREAM_RAMP=0 loadgen_once "$1" "${2%.json}-gentle.json"
     STREAM_REQUESTS=1 STREAM_WARMUP=0 loadgen_once "$1" "$2"
+}
+
+# Brings the balancer (pid $1, URL $2) to the JIT's steady state before anything is measured: passes of the
+# measured load ($STREAM_REQUESTS + $STREAM_WARMUP requests per connection) until the JVM's compiler threads took
+# less than $STREAM_JIT_SETTLED of its CPU in a pass, at most $STREAM_JIT_PASSES passes. HotSpot compiles a method
+# with C2 after ~10,000 calls, so per-request code (about 3 calls per request) is still compiling ~15,000 requests
+# into a run: the compilers' CPU and their contention with the event loops on a small machine would otherwise be
+# measured as the data path's. One line per pass in $3/jit-warmup.txt: pass, CPU s, compiler CPU s, file of the
+# loadgen report (so the report can show what a young JVM costs).
+jit_warm() {
+    local pid=$1 url=$2 dir=$3 i c0 c1 k0 k1 sampler
+    : > "$dir/jit-warmup.txt"
+    for i in $(seq 1 "$STREAM_JIT_PASSES"); do
+        # The heap sampler runs as in the measured rounds, so that its /metrics path is compiled too.
+        sample_heap "$url" "$dir/heap-jit.txt" &
+        sampler=$!
+        track "$sampler"
+        c0=$(cpu_seconds "$pid"); k0=$(compiler_seconds "$pid")
+        loadgen_once "$url" "$dir/jit-$i.json"
+        c1=$(cpu_seconds "$pid"); k1=$(compiler_seconds "$pid")
+        stop_pid "$sampler"
+        echo "$i $(minus "$c1" "$c0") $(minus "$k1" "$k0") $dir/jit-$i.json" >> "$dir/jit-warmup.txt"
+        log "streams: JIT warm-up pass $i: compilers $(minus "$k1" "$k0") of $(minus "$c1" "$c0") CPU s"
+        awk -v c="$(minus "$c1" "$c0")" -v k="$(minus "$k1" "$k0")" -v s="$STREAM_JIT_SETTLED" \
+            'BEGIN { exit !(c > 0 && k / c < s) }' && break
+    done
 }
 
 # Runs loadgen against the targets $1 into $2.
@@ -131,19 +158,22 @@ run_streams() {
     for path in "${STREAM_PATHS[@]}"; do
         warm_streams "${url[$path]}" "$dir/prewarm-$path.json"
     done
+    log "streams: JIT warm-up of the balancer (until its compilers take < $STREAM_JIT_SETTLED of its CPU in a pass)"
+    jit_warm "$balancer" "${url[balancer]}" "$dir"
     STREAMS_LOAD_BEFORE=$(loadavg)
     : > "$dir/heap.txt"
+    : > "$dir/compiler-balancer.txt"
     for path in "${STREAM_PATHS[@]}"; do : > "$dir/cpu-$path.txt"; done
     for r in $(seq 1 "$STREAM_ROUNDS"); do
-        local try sampler
+        local try sampler k0 k1
         for try in $(seq 1 "$BALANCER_TRIES"); do
             log "streams: round $r/$STREAM_ROUNDS, $STREAMS streams through the balancer"
             sample_heap "${url[balancer]}" "$dir/heap.txt" &
             sampler=$!
             track "$sampler"
-            c0=$(cpu_seconds "$balancer")
+            c0=$(cpu_seconds "$balancer"); k0=$(compiler_seconds "$balancer")
             loadgen_once "${url[balancer]}" "$dir/balancer-$r.json"
-            c1=$(cpu_seconds "$balancer")
+            c1=$(cpu_seconds "$balancer"); k1=$(compiler_seconds "$balancer")
             stop_pid "$sampler"
             balancer_alive "${url[balancer]}" && break
             record_hang "$dir" "$balancer" "streams round $r, try $try"
@@ -151,8 +181,10 @@ run_streams() {
             wait_http "${url[balancer]}/ready" 200 60
             wait_models "${url[balancer]}"
             warm_streams "${url[balancer]}" "$dir/prewarm-balancer-$r-$try.json"
+            jit_warm "$balancer" "${url[balancer]}" "$dir"
         done
         awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }' >> "$dir/cpu-balancer.txt"
+        minus "$k1" "$k0" >> "$dir/compiler-balancer.txt"
         if [ -n "${nginx:-}" ]; then
             log "streams: round $r/$STREAM_ROUNDS, through nginx"
             # shellcheck disable=SC2046
@@ -192,6 +224,28 @@ cpu_per_chunk() {
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { print a - b }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > 0) ? a / b : 0 }'; }
 
+# Report lines on the balancer's JIT: the warm-up passes (what a young JVM costs) and the compilers' share of the
+# measured rounds.
+jit_lines() {
+    local dir=$1 n first cpu comp f nginx_cpc
+    [ -s "$dir/jit-warmup.txt" ] || return 0
+    n=$(wc -l < "$dir/jit-warmup.txt")
+    nginx_cpc=$( [ -s "$dir/cpu-nginx.txt" ] && cpu_per_chunk "$dir" nginx || echo 0)
+    printf -- '- JIT warm-up of the balancer before the rounds: %s pass(es) of the measured load (%s requests per connection), until its compiler threads took < %s of its CPU in a pass (at most %s passes). Per pass, CPU µs per chunk (compilers'"'"' share; TTFT p50 / chunk-delay p99 ms): %s.\n' \
+        "$n" "$((STREAM_REQUESTS + STREAM_WARMUP))" "$STREAM_JIT_SETTLED" "$STREAM_JIT_PASSES" \
+        "$(while read -r _ cpu comp f; do
+            jq -r --arg c "$cpu" --arg k "$comp" --argjson w "$STREAM_WARMUP" --argjson m "$STREAM_REQUESTS" \
+                '"\(($c | tonumber) * 1e6 / (.chunks.count * ($w + $m) / $m) | . * 10 | round / 10) (\(if ($c | tonumber) > 0 then ($k | tonumber) / ($c | tonumber) * 100 | round else 0 end) %; \(.ttftMs.p50 | round) / \(.chunkDelayMs.p99 | round))"' "$f"
+          done < "$dir/jit-warmup.txt" | paste -sd ',' | sed 's/,/, /g')"
+    read -r _ cpu comp f < "$dir/jit-warmup.txt"
+    [ "$nginx_cpc" != 0 ] && printf -- '- The first of those passes (a young JVM: %s requests served before it) costs %.2f× nginx'"'"'s CPU per chunk of the rounds below.\n' \
+        "$((STREAMS + 1))" "$(ratio "$(jq -r --arg c "$cpu" --argjson w "$STREAM_WARMUP" --argjson m "$STREAM_REQUESTS" \
+            '($c | tonumber) * 1e6 / (.chunks.count * ($w + $m) / $m)' "$f")" "$nginx_cpc")"
+    printf -- '- The compiler threads'"'"' share of the balancer'"'"'s CPU in the measured rounds: %s (included in its CPU per chunk, as are its metrics and access-log threads).\n' \
+        "$(paste -d' ' "$dir/compiler-balancer.txt" "$dir/cpu-balancer.txt" \
+            | awk '{ printf "%s%d %%", (NR > 1 ? ", " : ""), ($2 > 0 ? 100 * $1 / $2 : 0) }')"
+}
+
 streams_report() {
     local dir=$1 md="$1/section.md" p tag
     tag=$(streams_tag)
@@ -228,8 +282,8 @@ streams_report() {
         echo "- Load: \`loadgen --connections $STREAMS --requests $STREAM_REQUESTS --warmup $STREAM_WARMUP"\
              "--ramp-up $STREAM_RAMP --threads $LOADGEN_THREADS\` (\`$LOADGEN_JAVA_OPTS\`), streaming"\
              "\`POST /api/generate\`; direct: connection i goes to simulator i mod $SIMS; $STREAM_ROUNDS rounds of"\
-             "$(IFS=/; echo "${STREAM_PATHS[*]}" | sed 's|/| → |g') after one unmeasured pass over each path; figures"\
-             "are medians over the rounds (warm-up requests excluded)."
+             "$(IFS=/; echo "${STREAM_PATHS[*]}" | sed 's|/| → |g') after one unmeasured pass over each path and the balancer's JIT warm-up"\
+             "(below); figures are medians over the rounds (warm-up requests excluded)."
         echo "- Measures: TTFT = request written → first NDJSON line read; per-chunk delay = arrival wall-clock time"\
              "− the chunk's \`created_at\` (stamped by the simulator with ns precision when it emits the token; same"\
              "machine clock), so it holds the simulator's write, the kernel, the proxy (when in the path) and the"\
@@ -287,7 +341,7 @@ streams_report() {
         read -r gcn gct gcmax gcafter <<< "$gc"
         printf -- '- Balancer GC (`-Xlog:gc`, whole benchmark): %s collections, %s ms of pauses in total, longest %s ms; largest heap after a collection %s MiB (an upper bound of the live set).\n' \
             "$gcn" "$gct" "$gcmax" "$gcafter"
-        echo "- The balancer's CPU per run includes JIT compilation in the first round and its metrics thread."
+        jit_lines "$dir"
         hang_lines "$dir"
         echo
         echo "Per round:"
