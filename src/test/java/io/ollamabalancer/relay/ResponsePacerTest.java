@@ -1,5 +1,6 @@
 package io.ollamabalancer.relay;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -112,6 +113,52 @@ class ResponsePacerTest {
 
         assertThat(drained()).containsExactly("head", "a");
         assertThat(reads()).isZero();
+    }
+
+    @Test
+    void aBurstOfRawBytesAloneIsFlushedFromTheEncoderAndAMixedOneFromTheClient() {
+        FlushCounter below = new FlushCounter();
+        FlushCounter above = new FlushCounter();
+        ChannelDuplexHandler encoderStandIn = new ChannelDuplexHandler();
+        EmbeddedChannel ch = new EmbeddedChannel(below, encoderStandIn, above, new ChannelInboundHandlerAdapter());
+        try {
+            ResponsePacer raw = new ResponsePacer(ch.pipeline().lastContext(), upstream::read);
+            ChannelHandlerContext encoder = ch.pipeline().context(encoderStandIn);
+            raw.chunkedBytes(encoder, Unpooled.copiedBuffer("1\r\na\r\n", StandardCharsets.UTF_8));
+            raw.chunkedBytes(encoder, Unpooled.copiedBuffer("1\r\nb\r\n", StandardCharsets.UTF_8));
+            raw.burstEnded();
+
+            assertThat(below.count).as("the bytes were flushed").isEqualTo(1);
+            assertThat(above.count).as("from the encoder: nothing above it wrote").isZero();
+            assertThat(texts(ch)).containsExactly("1\r\na\r\n", "1\r\nb\r\n");
+
+            raw.part(chunk("c"));
+            raw.chunkedBytes(encoder, Unpooled.copiedBuffer("1\r\nd\r\n", StandardCharsets.UTF_8));
+            raw.burstEnded();
+
+            assertThat(above.count).as("a part written from the client: the flush starts there").isEqualTo(1);
+            assertThat(below.count).isEqualTo(2);
+            assertThat(texts(ch)).containsExactly("c", "1\r\nd\r\n");
+
+            raw.chunkedBytes(encoder, Unpooled.copiedBuffer("1\r\ne\r\n", StandardCharsets.UTF_8));
+            raw.flush();
+            assertThat(above.count).as("raw bytes alone again").isEqualTo(1);
+            assertThat(below.count).isEqualTo(3);
+            assertThat(texts(ch)).containsExactly("1\r\ne\r\n");
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    private static List<String> texts(EmbeddedChannel ch) {
+        List<String> out = new ArrayList<>();
+        Object m;
+        while ((m = ch.readOutbound()) != null) {
+            ByteBuf b = m instanceof HttpContent c ? c.content() : (ByteBuf) m;
+            out.add(b.toString(StandardCharsets.UTF_8));
+            ReferenceCountUtil.release(m);
+        }
+        return out;
     }
 
     private List<String> drained() {
