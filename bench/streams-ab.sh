@@ -60,18 +60,20 @@ cpu() { local t=0 x q; for q in "$@"; do x=$(awk '{ sub(/^.*\) /, ""); print $12
 lg() { java -Xmx1g -jar $SIMJAR loadgen --target "$1" --connections "$STREAMS" --requests "$2" --warmup "$3" --ramp-up 2s --timeout 30s --threads 2 --body "{\"model\":\"llama3.2:1b\",\"prompt\":\"Tell me a story, number {{i}}.\",\"stream\":true,\"options\":{\"num_predict\":$TOKENS}}" --out "$4" 2>>"$OUTD/lg.log"; }
 for p in "${paths[@]}"; do lg "${url[$p]}" 1 0 "$OUTD/warm-$p.json"; done
 # JIT warm-up of each balancer, as bench/run.sh streams does (see bench/lib/streams.sh, jit_warm): passes of the
-# measured load, A and B alternately, until a balancer's compiler threads took < 5 % of its CPU in a pass (at most
-# JIT_PASSES each), so that a difference between the builds is not one of how far their JITs got.
+# measured load, A and B alternately, until both balancers' compiler threads took < 5 % of their CPU in a pass (at
+# most JIT_PASSES). Both get the same passes, so that a difference between the builds is not one of how far their
+# JITs got.
 comp() { tasks "$1" | awk '/^C[12]_CompilerThre/ {c+=$2} END {print c+0}'; }
-declare -A settled
 for i in $(seq 1 "${JIT_PASSES:-10}"); do
+  unsettled=0
   for p in "${paths[@]}"; do
-    [ "$p" = N ] || [ -n "${settled[$p]:-}" ] && continue
+    [ "$p" = N ] && continue
     c0=$(cpu ${pid[$p]}); k0=$(comp ${pid[$p]}); lg "${url[$p]}" "$REQS" "$WARM" "$OUTD/jit-$p-$i.json"
     c1=$(cpu ${pid[$p]}); k1=$(comp ${pid[$p]})
     echo "jit pass $i $p cpu_ticks $((c1-c0)) compiler_ticks $((k1-k0))" | tee -a "$OUTD/cpu.txt"
-    [ $((c1-c0)) -gt 0 ] && [ $(( (k1-k0) * 20 )) -lt $((c1-c0)) ] && settled[$p]=1
+    [ $(( (k1-k0) * 20 )) -lt $((c1-c0)) ] || unsettled=1
   done
+  [ "$unsettled" = 0 ] && break
 done
 echo "load before $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUTD/cpu.txt"
 for r in $(seq 1 "$ROUNDS"); do
