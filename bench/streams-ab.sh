@@ -6,7 +6,8 @@
 # chunk (/proc/PID/stat and /proc/PID/io, nginx: master and workers), the balancer's user/system split
 # (usersys.txt) and its CPU by thread group (threads.txt: event loops, JIT compilers, GC, log writer...).
 #   JAR_A=old.jar JAR_B=new.jar ROUNDS=3 bench/streams-ab.sh OUTDIR
-# Knobs: STREAMS SIMS DECODE_TPS TOKENS REQS WARM ROUNDS JIT_PASSES; PROFILE=1 records JFR of each balancer in round
+# Knobs: STREAMS SIMS DECODE_TPS TOKENS REQS WARM ROUNDS JIT_PASSES; OPTS_A, OPTS_B: JVM options of either balancer
+# (JAR_B may be the same jar as JAR_A, to compare JVM options); PROFILE=1 records JFR of each balancer in round
 # PROFILE_ROUND (OUTDIR/A.jfr, B.jfr; summarise with bench/jfr-top.sh); STRACE=1 adds strace -c (unreliable on
 # the JVM's event loops: use the syscw counts). The balancers run with their defaults (access log on), -Xmx512m.
 # Every process it starts is stopped on exit. Not part of bench/run.sh.
@@ -34,9 +35,10 @@ for _ in $(seq 1 240); do [ -s "$OUTD/backends.json" ] && jq -e --argjson n "$SI
 direct=$(jq -r '[.backends[].url] | join(",")' "$OUTD/backends.json")
 declare -A url pid
 start_bal() { # name jar port jfr
-  local jfropt=""
+  local jfropt="" opts
+  opts=$([ "$1" = A ] && echo "${OPTS_A:-}" || echo "${OPTS_B:-}")
   [ -n "$4" ] && jfropt="-XX:StartFlightRecording=filename=$OUTD/$1.jfr,settings=profile,delay=${JFR_DELAY:-60s},duration=${JFR_DUR:-30s}"
-  (cd "$OUTD" && exec java -Xmx512m $jfropt -jar "$2" serve --bind 127.0.0.1 --port "$3" --config "$OUTD/backends.json" > "$OUTD/$1.log" 2>&1) &
+  (cd "$OUTD" && exec java -Xmx512m $opts $jfropt -jar "$2" serve --bind 127.0.0.1 --port "$3" --config "$OUTD/backends.json" > "$OUTD/$1.log" 2>&1) &
   pid[$1]=$!; pids+=($!); url[$1]="http://127.0.0.1:$3"
 }
 start_bal A "$JAR_A" 18101 "$JFR_A"
