@@ -58,10 +58,10 @@ warm_streams() {
 
 # Brings the balancer (pid $1, URL $2) to the JIT's steady state before anything is measured: passes of the
 # measured load ($STREAM_REQUESTS + $STREAM_WARMUP requests per connection) until the JVM's compiler threads took
-# less than $STREAM_JIT_SETTLED of its CPU in a pass, at most $STREAM_JIT_PASSES passes. HotSpot compiles a method
-# with C2 after ~10,000 calls, so per-request code (about 3 calls per request) is still compiling ~15,000 requests
-# into a run: the compilers' CPU and their contention with the event loops on a small machine would otherwise be
-# measured as the data path's. One line per pass in $3/jit-warmup.txt: pass, CPU s, compiler CPU s, file of the
+# less than $STREAM_JIT_SETTLED of its CPU in a pass, at most $STREAM_JIT_PASSES passes. HotSpot's C2 compiles a
+# method after thousands of calls, so code that runs about once per request was still being compiled 10,000-15,000
+# requests into a run (measured: bench/RESULTS.md): the compilers' CPU and their contention with the event loops on
+# a small machine would otherwise be measured as the data path's. One line per pass in $3/jit-warmup.txt: pass, CPU s, compiler CPU s, file of the
 # loadgen report (so the report can show what a young JVM costs).
 jit_warm() {
     local pid=$1 url=$2 dir=$3 i c0 c1 k0 k1
@@ -217,8 +217,14 @@ smed() { local f; for f in "$1"/"$2"-*.json; do jq -r "$3" "$f"; done | median; 
 # A proxy's own CPU per forwarded chunk in µs: the median CPU seconds of its runs (in directory $1, path $2) over the
 # chunks of a run, warm-up requests included since the CPU was measured over the whole loadgen run.
 cpu_per_chunk() {
-    awk -v c="$(median < "$1/cpu-$2.txt")" -v n="$(smed "$1" "$2" '.chunks.count')" -v w="$STREAM_WARMUP" \
-        -v m="$STREAM_REQUESTS" 'BEGIN { print (n > 0) ? c * 1e6 / (n * (w + m) / m) : 0 }'
+    us_per_chunk "$(median < "$1/cpu-$2.txt")" "$(smed "$1" "$2" '.chunks.count')"
+}
+
+# CPU µs per forwarded chunk: $1 CPU seconds over a loadgen run whose measured requests forwarded $2 chunks (the
+# run's warm-up requests forwarded chunks too, in proportion, and their CPU is in $1).
+us_per_chunk() {
+    awk -v c="$1" -v n="$2" -v w="$STREAM_WARMUP" -v m="$STREAM_REQUESTS" \
+        'BEGIN { print (n > 0) ? c * 1e6 / (n * (w + m) / m) : 0 }'
 }
 
 # a − b, and a / b (0 when b is 0), of two numbers.
@@ -228,20 +234,23 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > 0) ? a / b : 0 }'; }
 # Report lines on the balancer's JIT: the warm-up passes (what a young JVM costs) and the compilers' share of the
 # measured rounds.
 jit_lines() {
-    local dir=$1 n first cpu comp f nginx_cpc
+    local dir=$1 n cpu comp f nginx_cpc first_cpc
     [ -s "$dir/jit-warmup.txt" ] || return 0
     n=$(wc -l < "$dir/jit-warmup.txt")
-    nginx_cpc=$( [ -s "$dir/cpu-nginx.txt" ] && cpu_per_chunk "$dir" nginx || echo 0)
     printf -- '- JIT warm-up of the balancer before the rounds: %s pass(es) of the measured load (%s requests per connection), until its compiler threads took < %s of its CPU in a pass (at most %s passes). Per pass, CPU µs per chunk (compilers'"'"' share; TTFT p50 / chunk-delay p99 ms): %s.\n' \
         "$n" "$((STREAM_REQUESTS + STREAM_WARMUP))" "$STREAM_JIT_SETTLED" "$STREAM_JIT_PASSES" \
         "$(while read -r _ cpu comp f; do
-            jq -r --arg c "$cpu" --arg k "$comp" --argjson w "$STREAM_WARMUP" --argjson m "$STREAM_REQUESTS" \
-                '"\(($c | tonumber) * 1e6 / (.chunks.count * ($w + $m) / $m) | . * 10 | round / 10) (\(if ($c | tonumber) > 0 then ($k | tonumber) / ($c | tonumber) * 100 | round else 0 end) %; \(.ttftMs.p50 | round) / \(.chunkDelayMs.p99 | round))"' "$f"
+            printf '%.1f (%.0f %%; %.0f / %.0f)\n' "$(us_per_chunk "$cpu" "$(jq '.chunks.count' "$f")")" \
+                "$(awk -v c="$cpu" -v k="$comp" 'BEGIN { print (c > 0) ? 100 * k / c : 0 }')" \
+                "$(jq '.ttftMs.p50' "$f")" "$(jq '.chunkDelayMs.p99' "$f")"
           done < "$dir/jit-warmup.txt" | paste -sd ',' | sed 's/,/, /g')"
-    read -r _ cpu comp f < "$dir/jit-warmup.txt"
-    [ "$nginx_cpc" != 0 ] && printf -- '- The first of those passes (a young JVM: %s requests served before it) costs %.2f× nginx'"'"'s CPU per chunk of the rounds below.\n' \
-        "$((STREAMS + 1))" "$(ratio "$(jq -r --arg c "$cpu" --argjson w "$STREAM_WARMUP" --argjson m "$STREAM_REQUESTS" \
-            '($c | tonumber) * 1e6 / (.chunks.count * ($w + $m) / $m)' "$f")" "$nginx_cpc")"
+    if [ -s "$dir/cpu-nginx.txt" ]; then
+        nginx_cpc=$(cpu_per_chunk "$dir" nginx)
+        read -r _ cpu comp f < "$dir/jit-warmup.txt"
+        first_cpc=$(us_per_chunk "$cpu" "$(jq '.chunks.count' "$f")")
+        printf -- '- The first of those passes (a young JVM: %s requests served before it) costs %.2f× nginx'"'"'s CPU per chunk of the rounds below.\n' \
+            "$((STREAMS + 1))" "$(ratio "$first_cpc" "$nginx_cpc")"
+    fi
     printf -- '- The compiler threads'"'"' share of the balancer'"'"'s CPU in the measured rounds: %s (included in its CPU per chunk, as are its metrics and access-log threads).\n' \
         "$(paste -d' ' "$dir/compiler-balancer.txt" "$dir/cpu-balancer.txt" \
             | awk '{ printf "%s%d %%", (NR > 1 ? ", " : ""), ($2 > 0 ? 100 * $1 / $2 : 0) }')"

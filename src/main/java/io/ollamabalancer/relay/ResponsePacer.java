@@ -92,7 +92,7 @@ final class ResponsePacer {
 
     /** Notes a write from {@code ctx} that the burst's flush must reach. */
     private void pending(ChannelHandlerContext ctx) {
-        // A flush from the client's context also passes the encoder's: the lowest start covers every write.
+        // A flush from the client's context (the top) also passes the encoder's: it covers every write of the burst.
         flushFrom = flushPending && flushFrom != ctx ? client : ctx;
         flushPending = true;
     }
