@@ -66,7 +66,7 @@ public final class CostModel {
     /** The other replicas' figures, backend → model; replaced whole by {@link #prior}. */
     private volatile Map<String, Map<String, SpeedFigures>> shared = Map.of();
     private volatile Fleetwide fleetwide = new Fleetwide(Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-            Sums.NONE);
+            Sums.NONE, Slowdowns.NONE);
     private final AtomicBoolean rebuilding = new AtomicBoolean();
     /** A rebuild was handed to {@link #rebuilder} and has not started. */
     private final AtomicBoolean rebuildQueued = new AtomicBoolean();
@@ -147,7 +147,8 @@ public final class CostModel {
         }
         Fleetwide fw = fleetwide;
         double[] built = fw.figures.getOrDefault(backend, Map.of()).get(model);
-        double[] now = contribution(pair.stats.view(), fw.shared.getOrDefault(backend, Map.of()).get(model));
+        double[] now = contribution(pair.stats.view(), fw.shared.getOrDefault(backend, Map.of()).get(model),
+                fw.slowdowns.fallback(backend, model, hints.slowdown()));
         if (materiallyDifferent(built, now)) {
             rebuildSoon();
         } else if (!Arrays.equals(built == null ? NOTHING : built, now)) {
@@ -241,6 +242,7 @@ public final class CostModel {
      */
     Map<String, Map<String, SpeedFigures>> ownFigures() {
         Map<String, Map<String, SpeedFigures>> out = new HashMap<>();
+        Slowdowns fallbacks = fleetwide.slowdowns;
         pairs.forEach((backend, models) -> models.forEach((model, pair) -> {
             if (!pair.recorded) {
                 return;
@@ -248,7 +250,8 @@ public final class CostModel {
             SpeedStats.View v = pair.stats.view();
             long nd = v.decodeSamples();
             SpeedFigures f = new SpeedFigures(
-                    nd > 0 ? Math.exp(v.logDecode1(betaOf(v))) : Double.NaN, nd, v.slowdown(),
+                    nd > 0 ? Math.exp(v.logDecode1(orElse(v.slowdown(),
+                            fallbacks.fallback(backend, model, hints.slowdown())))) : Double.NaN, nd, v.slowdown(),
                     v.prefill.isEmpty() ? Double.NaN : Math.exp(v.prefill.mean()), v.prefill.count(),
                     v.load.isEmpty() ? Double.NaN : Math.exp(v.load.mean()), v.load.count());
             if (!f.isEmpty()) {
@@ -297,9 +300,8 @@ public final class CostModel {
         double ownPrefill = contribution[1];
         double ownLoad = contribution[2];
 
-        double beta = v != null && !Double.isNaN(v.slowdown()) ? v.slowdown()
-                : sh != null && !Double.isNaN(sh.slowdown()) ? sh.slowdown()
-                : bs.n[2] > 0 ? bs.sum[2] / bs.n[2] : hints.slowdown();
+        double beta = slowdown(v, sh, backend == null ? hints.slowdown()
+                : fw.slowdowns.fallback(backend, model, hints.slowdown()));
         double decodeFactor = orElse(without(bs, 0, ownDecode - ms.mean(0)), hintFactor);
         double prefillFactor = orElse(without(bs, 1, ownPrefill - ms.mean(1)), hintFactor);
         // The model's sums hold each pair less its backend's part (build); this pair's own comes out the same way.
@@ -342,16 +344,24 @@ public final class CostModel {
     /** A pair that contributes nothing (decode, prefill, load, β). */
     private static final double[] NOTHING = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
 
-    private double betaOf(SpeedStats.View v) {
-        return Double.isNaN(v.slowdown()) ? hints.slowdown() : v.slowdown();
+    /** A pair's β: its own fit, else the other replicas' for it, else {@code fallback}. */
+    private static double slowdown(SpeedStats.View v, SpeedFigures sh, double fallback) {
+        if (v != null && !Double.isNaN(v.slowdown())) {
+            return v.slowdown();
+        }
+        return sh != null && !Double.isNaN(sh.slowdown()) ? sh.slowdown() : fallback;
     }
 
     /**
      * What a pair adds to the fleet-wide sums: its own and the shared log figures combined by weight (decode,
-     * prefill, load), and its β (own fit, else shared); NaN where it knows nothing.
+     * prefill, load), and its β (own fit, else shared); NaN where it knows nothing. Its own single-stream decode
+     * rate is read at its own β, else at {@code fallback} (the {@link Slowdowns} of the build before): the rate at
+     * the concurrencies it ran at is what its samples say whatever β, so the fallback must be the one its
+     * predictions use, or backends whose β was not told apart would look faster or slower than the others.
      */
-    private double[] contribution(SpeedStats.View v, SpeedFigures sh) {
-        double decode = v == null || v.decodeSamples() == 0 ? Double.NaN : v.logDecode1(betaOf(v));
+    private double[] contribution(SpeedStats.View v, SpeedFigures sh, double fallback) {
+        double decode = v == null || v.decodeSamples() == 0 ? Double.NaN
+                : v.logDecode1(orElse(v.slowdown(), fallback));
         double prefill = v == null || v.prefill.isEmpty() ? Double.NaN : v.prefill.mean();
         double load = v == null || v.load.isEmpty() ? Double.NaN : v.load.mean();
         double beta = v == null ? Double.NaN : v.slowdown();
@@ -432,8 +442,9 @@ public final class CostModel {
 
     /**
      * Per model, sums of every pair's log figures (decode, prefill, load); per backend, sums of its deviations from
-     * each model's fleet mean (decode, prefill) and of its fitted β; over the pairs known here or shared
-     * ({@link #contribution}), which the build keeps. Called by one thread at a time.
+     * each model's fleet mean (decode, prefill); the β a pair that cannot tell its own is predicted with
+     * ({@link Slowdowns}); over the pairs known here or shared ({@link #contribution}), which the build keeps. Called
+     * by one thread at a time.
      *
      * <p>Decode and prefill are fitted as {@code log speed = model + backend} over the pairs seen
      * ({@link #fitAdditive}), and a model's sums hold each pair's figure <em>less its backend's part</em>: a model
@@ -443,9 +454,10 @@ public final class CostModel {
      */
     private Fleetwide build() {
         Map<String, Map<String, SpeedFigures>> others = shared;
+        Slowdowns slowdowns = slowdowns(others);
         Map<String, Map<String, double[]>> figures = new HashMap<>();
-        forEachPair(others, (backend, model, v, sh) ->
-                figures.computeIfAbsent(backend, b -> new HashMap<>()).put(model, contribution(v, sh)));
+        forEachPair(others, (backend, model, v, sh) -> figures.computeIfAbsent(backend, b -> new HashMap<>())
+                .put(model, contribution(v, sh, slowdowns.fallback(backend, model, hints.slowdown()))));
         Map<String, double[]> parts = new HashMap<>();
         figures.keySet().forEach(b -> parts.put(b, new double[2]));
         fitAdditive(figures, parts, 0);
@@ -472,14 +484,60 @@ public final class CostModel {
                 Sums avg = models.get(model);
                 acc.add(0, f[0] - avg.mean(0));
                 acc.add(1, f[1] - avg.mean(1));
-                acc.add(2, f[3]);
             });
             backends.put(backend, acc);
             kept.put(backend, unmodifiableMap(new TreeMap<>(perModel)));
         });
         return new Fleetwide(unmodifiableMap(new TreeMap<>(models)), unmodifiableMap(new TreeMap<>(backends)),
                 unmodifiableMap(new TreeMap<>(kept)), others, unmodifiableMap(new TreeMap<>(parts)),
-                typical);
+                typical, slowdowns);
+    }
+
+    /** The mean told-apart β of each backend (over its models) and of each model (over its backends). */
+    private Slowdowns slowdowns(Map<String, Map<String, SpeedFigures>> others) {
+        Map<String, double[]> byBackend = new HashMap<>();
+        Map<String, double[]> byModel = new HashMap<>();
+        forEachPair(others, (backend, model, v, sh) -> {
+            double beta = slowdown(v, sh, Double.NaN);
+            if (!Double.isNaN(beta)) {
+                add(byBackend.computeIfAbsent(backend, b -> new double[2]), beta);
+                add(byModel.computeIfAbsent(model, m -> new double[2]), beta);
+            }
+        });
+        return new Slowdowns(means(byBackend), means(byModel));
+    }
+
+    private static void add(double[] sumAndCount, double v) {
+        sumAndCount[0] += v;
+        sumAndCount[1]++;
+    }
+
+    private static Map<String, Double> means(Map<String, double[]> sums) {
+        Map<String, Double> out = new TreeMap<>();
+        sums.forEach((k, s) -> out.put(k, s[0] / s[1]));
+        return unmodifiableMap(out);
+    }
+
+    /**
+     * The β a pair whose own fit cannot tell it (all its responses ran at about one concurrency) is predicted with:
+     * its backend's β on other models, else its model's on other backends, else the hint. With one β for the
+     * unknown pairs and another for those fitted, a prediction away from the concurrency a pair ran at is off by
+     * their ratio: seen at 5,000 streams on four equal simulators, two fitted β 0 and two fell back to the hint's
+     * 0.5, which put their single-stream rates 40-60x above the others'; in each pass's opening seconds (few
+     * streams running) eft then held requests back for those two while the others had a thousand free slots
+     * each (queue-wait p90 6.2 s).
+     */
+    private record Slowdowns(Map<String, Double> byBackend, Map<String, Double> byModel) {
+        static final Slowdowns NONE = new Slowdowns(Map.of(), Map.of());
+
+        double fallback(String backend, String model, double hint) {
+            Double b = byBackend.get(backend);
+            if (b != null) {
+                return b;
+            }
+            Double m = byModel.get(model);
+            return m != null ? m : hint;
+        }
     }
 
     /** Rounds of the alternating fit: each halves the error or better on the fleets met; a build is rare and small. */
@@ -543,7 +601,7 @@ public final class CostModel {
     private record Fleetwide(Map<String, Sums> models, Map<String, Sums> backends,
                              Map<String, Map<String, double[]>> figures,
                              Map<String, Map<String, SpeedFigures>> shared, Map<String, double[]> parts,
-                             Sums typical) {
+                             Sums typical, Slowdowns slowdowns) {
     }
 
     /** One backend × model pair: its own learning and its last prediction. */

@@ -11,13 +11,13 @@ package io.ollamabalancer.estimate;
  * <p>Weights decay as {@link RobustEwma}'s do (after the first responses, each moves the fit by {@value #MIN_ALPHA}
  * of the way), so a backend whose speed changes is followed as fast as before; a response far off the fit is
  * clipped as there. β is not identified (NaN) until responses were seen at concurrencies that differ by enough, in
- * streams and relative to their number ({@link #MIN_LOG_SPREAD}).
+ * streams and relative to their number ({@link #MIN_LOG_SPREAD}); once it was, the last β told is kept meanwhile.
  *
  * <p>Immutable: {@link #plus} returns the next fit; the owner publishes it and serialises its writers.
  */
 final class DecodeFit {
     static final DecodeFit EMPTY = new DecodeFit(0, new double[DecodeShare.GRID], new double[DecodeShare.GRID], 0, 0,
-            0, 0, DecodeFit.INITIAL_SCALE);
+            0, 0, DecodeFit.INITIAL_SCALE, Double.NaN);
 
     private static final double MIN_ALPHA = 0.1;
     private static final int WARMUP = 5;
@@ -50,7 +50,7 @@ final class DecodeFit {
     private final double slowdown;
 
     private DecodeFit(long count, double[] mean, double[] meanSquare, double meanExtra, double meanExtraSquare,
-                      double meanLogStreams, double meanLogStreamsSquare, double scale) {
+                      double meanLogStreams, double meanLogStreamsSquare, double scale, double held) {
         this.count = count;
         this.mean = mean;
         this.meanSquare = meanSquare;
@@ -60,7 +60,8 @@ final class DecodeFit {
         this.meanLogStreamsSquare = meanLogStreamsSquare;
         this.scale = scale;
         this.best = leastVariance();
-        this.slowdown = fit();
+        double fitted = fit();
+        this.slowdown = Double.isNaN(fitted) ? held : fitted;
     }
 
     /** The fit after one more response decoding at {@code logRate} (log tokens/s) with {@code share}. */
@@ -89,14 +90,19 @@ final class DecodeFit {
         double l = Math.log1p(Math.max(0, x));
         return new DecodeFit(count + 1, m, q, (1 - alpha) * meanExtra + alpha * x,
                 (1 - alpha) * meanExtraSquare + alpha * x * x, (1 - alpha) * meanLogStreams + alpha * l,
-                (1 - alpha) * meanLogStreamsSquare + alpha * l * l, nextScale);
+                (1 - alpha) * meanLogStreamsSquare + alpha * l * l, nextScale, slowdown);
     }
 
     long count() {
         return count;
     }
 
-    /** β, or NaN while the responses seen cannot tell it. */
+    /**
+     * β, or NaN while no responses seen could tell it. Once told, it is held through stretches at one concurrency
+     * (the weights decay, and a busy backend at its full slots soon has no spread left): β is the hardware's, and
+     * such a stretch says nothing new about it. Measured at 5,000 streams, a β that came and went with the spread
+     * moved every backend's single-stream rate between 9 and 8,000 tokens/s from one second to the next.
+     */
     double slowdown() {
         return slowdown;
     }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 import static org.assertj.core.data.Percentage.withPercentage;
 
 class CostModelTest {
@@ -128,6 +129,27 @@ class CostModelTest {
         assertThat(s.decodeTps(1)).isCloseTo(100, withPercentage(10));
         assertThat(s.decodeTps(4)).isCloseTo(40, withPercentage(10));
         assertThat(s.parallelGain(4)).isCloseTo(1.6, withPercentage(10));
+    }
+
+    @Test
+    void aPairThatRanAtOneConcurrencyTakesTheSlowdownItsModelShowedElsewhereNotTheHint() {
+        // Two equal backends decoding 10 tokens/s per stream however many run (β 0). "a" saw 50 and 150 streams,
+        // so its β is told apart; "b" only ever ran 100, which every β explains. Predicted with the hint's β 0.5
+        // instead of a's, b's single-stream rate came out at ~500 tokens/s: fifty times a's, for the same hardware.
+        CostModel cm = new CostModel(CostHints.defaults());
+        for (int i = 0; i < 40; i++) {
+            cm.record("a", M, sample(100, 1000, 100, 10, 0), DecodeShare.constant(i % 2 == 0 ? 50 : 150));
+            cm.record("b", M, sample(100, 1000, 100, 10, 0), DecodeShare.constant(100));
+        }
+        Speeds a = cm.speeds("a", M);
+        Speeds b = cm.speeds("b", M);
+        assertThat(a.slowdown()).isCloseTo(0, offset(0.05));
+        assertThat(b.slowdown()).isEqualTo(a.slowdown());
+        assertThat(b.decodeTps(100)).isCloseTo(10, withPercentage(5));
+        assertThat(b.decodeTps(1)).isCloseTo(a.decodeTps(1), withPercentage(5));
+        // What the status page and the other replicas are told agrees.
+        Map<String, Map<String, SpeedFigures>> own = cm.ownFigures();
+        assertThat(own.get("b").get(M).decodeTps()).isCloseTo(a.decodeTps(1), withPercentage(5));
     }
 
     @Test

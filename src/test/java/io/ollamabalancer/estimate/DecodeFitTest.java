@@ -42,4 +42,17 @@ class DecodeFitTest {
             assertThat(predicted).as("β %s", beta).isCloseTo(8_000.0 / 1_250, within(0.6));
         }
     }
+
+    @Test
+    void aSlowdownOnceToldIsHeldThroughAStretchAtOneConcurrency() {
+        DecodeFit f = fit(120, 0.5, 1, 4, 7);
+        Random rnd = new Random(13);
+        // A backend kept at its 4 slots for a long time: the spread of concurrencies decays away.
+        for (int i = 0; i < 400; i++) {
+            double rate = 120 / (1 + 0.5 * 3) * (1 + 0.05 * (2 * rnd.nextDouble() - 1));
+            f = f.plus(Math.log(rate), DecodeShare.constant(4));
+        }
+        assertThat(f.slowdown()).isCloseTo(0.5, within(0.1));
+        assertThat(Math.exp(f.logDecode1(f.slowdown()))).isCloseTo(120, within(6.0));
+    }
 }
