@@ -120,7 +120,7 @@ run_streams_5000() {
 }
 
 run_streams() {
-    local dir sims lport nport balancer nginx direct r c0 c1 path
+    local dir sims lport nport balancer nginx direct r c0 c1 path blog l0
     STREAMS_DIR="$OUT/$(streams_tag)"; dir=$STREAMS_DIR
     rm -rf "$dir"
     mkdir -p "$dir"
@@ -138,7 +138,8 @@ run_streams() {
     done
     direct=$(jq -r '[.backends[].url] | join(",")' "$dir/backends.json")
     lport=$(free_port)
-    start_balancer "$dir" "$lport" "$dir/backends.json" "$dir/balancer.log"; balancer=$STARTED_PID
+    blog="$dir/balancer.log"
+    start_balancer "$dir" "$lport" "$dir/backends.json" "$blog"; balancer=$STARTED_PID
     wait_http "http://127.0.0.1:$lport/ready" 200 60
     wait_models "http://127.0.0.1:$lport"
     STREAM_PATHS=(balancer direct)
@@ -165,6 +166,7 @@ run_streams() {
     STREAMS_LOAD_BEFORE=$(loadavg)
     : > "$dir/heap.txt"
     : > "$dir/compiler-balancer.txt"
+    : > "$dir/queue-balancer.txt"
     for path in "${STREAM_PATHS[@]}"; do : > "$dir/cpu-$path.txt"; done
     for r in $(seq 1 "$STREAM_ROUNDS"); do
         local try sampler k0 k1
@@ -173,12 +175,15 @@ run_streams() {
             sample_heap "$balancer" "$dir/heap.txt"
             sampler=$SAMPLER
             c0=$(cpu_seconds "$balancer"); k0=$(compiler_seconds "$balancer")
+            l0=$(wc -l < "$blog")
             loadgen_once "${url[balancer]}" "$dir/balancer-$r.json"
             c1=$(cpu_seconds "$balancer"); k1=$(compiler_seconds "$balancer")
             stop_pid "$sampler"
+            queue_waits "$blog" "$l0" >> "$dir/queue-balancer.txt"
             balancer_alive "${url[balancer]}" && break
             record_hang "$dir" "$balancer" "streams round $r, try $try"
-            start_balancer "$dir" "$lport" "$dir/backends.json" "$dir/balancer.log.$r.$try"; balancer=$STARTED_PID
+            blog="$dir/balancer.log.$r.$try"
+            start_balancer "$dir" "$lport" "$dir/backends.json" "$blog"; balancer=$STARTED_PID
             wait_http "${url[balancer]}/ready" 200 60
             wait_models "${url[balancer]}"
             warm_streams "${url[balancer]}" "$dir/prewarm-balancer-$r-$try.json"
@@ -209,6 +214,22 @@ run_streams() {
     fi
     stop_pid "$balancer"; [ -n "${nginx:-}" ] && stop_pid "$nginx"; stop_pid "$sims"
     streams_report "$dir"
+}
+
+# The queue waits in ms (access log's queue_ms) of the requests logged in balancer log $1 after its line $2, one per
+# line. The access log is written off the event loops: a second's pause lets the last lines of a run reach the file.
+queue_waits() {
+    sleep 1
+    tail -n +"$(( $2 + 1 ))" "$1" | grep -o 'queue_ms=[0-9.]*' | cut -d= -f2
+}
+
+# Percentiles (p50, p90, p99, p99.9, max) of the numbers in file $1, one per line, as "a / b / c / d / e".
+percentiles() {
+    sort -g "$1" | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "none"; exit }
+        n = split("0.5 0.9 0.99 0.999 1", q, " ")
+        for (i = 1; i <= n; i++) { k = int(q[i] * NR + 0.999999); if (k < 1) k = 1; if (k > NR) k = NR
+            printf "%s%.2f", (i > 1 ? " / " : ""), v[k] } }'
 }
 
 # Median over the rounds of a jq expression on the loadgen reports of one path.
@@ -351,6 +372,11 @@ streams_report() {
         read -r gcn gct gcmax gcafter <<< "$gc"
         printf -- '- Balancer GC (`-Xlog:gc`, whole benchmark): %s collections, %s ms of pauses in total, longest %s ms; largest heap after a collection %s MiB (an upper bound of the live set).\n' \
             "$gcn" "$gct" "$gcmax" "$gcafter"
+        if [ -s "$dir/queue-balancer.txt" ]; then
+            printf -- '- Queue wait in the balancer (its access log'"'"'s `queue_ms`, every request of the measured rounds, warm-up requests included: %s requests), p50 / p90 / p99 / p99.9 / max: %s ms; %s waited over 1 s.\n' \
+                "$(wc -l < "$dir/queue-balancer.txt")" "$(percentiles "$dir/queue-balancer.txt")" \
+                "$(awk '$1 > 1000 { n++ } END { print n + 0 }' "$dir/queue-balancer.txt")"
+        fi
         jit_lines "$dir"
         hang_lines "$dir"
         echo
