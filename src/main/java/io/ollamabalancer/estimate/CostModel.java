@@ -355,7 +355,7 @@ public final class CostModel {
     /**
      * What a pair adds to the fleet-wide sums: its own and the shared log figures combined by weight (decode,
      * prefill, load), and its β (own fit, else shared); NaN where it knows nothing. Its own single-stream decode
-     * rate is read at its own β, else at {@code fallback} (the {@link Slowdowns} of the build before): the rate at
+     * rate is read at its own β, else at {@code fallback} (what the build's {@link Slowdowns} give it): the rate at
      * the concurrencies it ran at is what its samples say whatever β, so the fallback must be the one its
      * predictions use, or backends whose β was not told apart would look faster or slower than the others.
      */
