@@ -242,7 +242,7 @@ public final class CostModel {
      */
     Map<String, Map<String, SpeedFigures>> ownFigures() {
         Map<String, Map<String, SpeedFigures>> out = new HashMap<>();
-        Slowdowns fallbacks = fleetwide.slowdowns;
+        Fleetwide fw = fleetwide;
         pairs.forEach((backend, models) -> models.forEach((model, pair) -> {
             if (!pair.recorded) {
                 return;
@@ -250,8 +250,9 @@ public final class CostModel {
             SpeedStats.View v = pair.stats.view();
             long nd = v.decodeSamples();
             SpeedFigures f = new SpeedFigures(
-                    nd > 0 ? Math.exp(v.logDecode1(orElse(v.slowdown(),
-                            fallbacks.fallback(backend, model, hints.slowdown())))) : Double.NaN, nd, v.slowdown(),
+                    nd > 0 ? Math.exp(v.logDecode1(slowdown(v, fw.shared.getOrDefault(backend, Map.of()).get(model),
+                            fw.slowdowns.fallback(backend, model, hints.slowdown())))) : Double.NaN, nd,
+                    v.slowdown(),
                     v.prefill.isEmpty() ? Double.NaN : Math.exp(v.prefill.mean()), v.prefill.count(),
                     v.load.isEmpty() ? Double.NaN : Math.exp(v.load.mean()), v.load.count());
             if (!f.isEmpty()) {
@@ -355,13 +356,13 @@ public final class CostModel {
     /**
      * What a pair adds to the fleet-wide sums: its own and the shared log figures combined by weight (decode,
      * prefill, load), and its β (own fit, else shared); NaN where it knows nothing. Its own single-stream decode
-     * rate is read at its own β, else at {@code fallback} (what the build's {@link Slowdowns} give it): the rate at
-     * the concurrencies it ran at is what its samples say whatever β, so the fallback must be the one its
-     * predictions use, or backends whose β was not told apart would look faster or slower than the others.
+     * rate is read at the β its predictions use ({@link #slowdown}, the build's {@link Slowdowns} last): the rate
+     * at the concurrencies it ran at is what its samples say whatever β, so a different β here would make backends
+     * whose β was not told apart look faster or slower than the others.
      */
     private double[] contribution(SpeedStats.View v, SpeedFigures sh, double fallback) {
         double decode = v == null || v.decodeSamples() == 0 ? Double.NaN
-                : v.logDecode1(orElse(v.slowdown(), fallback));
+                : v.logDecode1(slowdown(v, sh, fallback));
         double prefill = v == null || v.prefill.isEmpty() ? Double.NaN : v.prefill.mean();
         double load = v == null || v.load.isEmpty() ? Double.NaN : v.load.mean();
         double beta = v == null ? Double.NaN : v.slowdown();
