@@ -140,6 +140,7 @@ public final class StatusDocument {
             JsonFields.stringArray(g, e.getKey(), new TreeSet<>(e.getValue()));
         }
         g.writeEndObject();
+        JsonFields.stringArray(g, "waiting", plan.waiting());
         g.writeObjectFieldStart("demand");
         TreeSet<String> models = new TreeSet<>();
         demand.models().forEach(models::add);

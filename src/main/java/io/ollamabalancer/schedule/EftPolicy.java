@@ -123,10 +123,11 @@ public final class EftPolicy implements DispatchPolicy {
                     row.warm[at] = !predictor.isWarm(b, r, now) ? COLD
                             : placement.restricted() && predictor.yields(b, r.modelKey(), placement) ? YIELDS : WARM;
                 }
-                if (row.warm[at] == YIELDS && row.hasPlannedHome(placement)) {
-                    // Warm here, but the plan moves the model to its home and wants this memory for another: new
-                    // requests go home, so the ones running here finish and the planned model can load. Without
-                    // this, a fast backend keeps serving whatever it holds and the plan is never carried out.
+                if (row.warm[at] == YIELDS && (row.hasPlannedHome(placement) || placement.waits(r.modelKey()))) {
+                    // Warm here, but the plan moves the model to its home (or has it wait for its next turn) and
+                    // wants this memory for another: new requests go home, so the ones running here finish and the
+                    // planned model can load. Without this, a fast backend keeps serving whatever it holds and the
+                    // plan is never carried out.
                     continue;
                 }
                 if (row.speeds[at] == null) {
@@ -157,10 +158,12 @@ public final class EftPolicy implements DispatchPolicy {
                     start = Math.max(start, sw.readyAt());
                 }
                 if (cold && placement.restricted() && !placement.planned(b.name(), r.modelKey())
-                        && placement.replicas(r.modelKey()) > 0) {
+                        && (placement.replicas(r.modelKey()) > 0 || placement.waits(r.modelKey()))) {
                     // Where memory is short, loads follow the plan: a load elsewhere evicts what another model
                     // needs, and the plan (which sees all demand) moves models when that pays; per request, it
-                    // never does for long (DES: swap-zipf at 40 % loads/100 16 → 2.5 with this rule).
+                    // never does for long (DES: swap-zipf at 40 % loads/100 16 → 2.5 with this rule). A model that
+                    // waits for its turn waits in the queue: loading it per request evicts the model whose turn it
+                    // is, whose next request evicts it back.
                     continue;
                 }
                 if (cold) {

@@ -16,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.function.Supplier;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -75,7 +76,26 @@ public final class PlacementPlanner {
     static final double DWELL_LOADS = 2.5;
     /** The horizon within which a change must pay back its loads, in load times (an 8 s load: 2 minutes). */
     static final double PAYBACK_LOADS = 15;
+    /**
+     * The longest turn a model holds memory that it cannot share while another model waits for it, in load times,
+     * its own load included: long enough that a backend serving two models in turn spends most of its time serving
+     * (two 8 s loads per 48 s turn each), short enough that the one waiting is not starved when the holder's demand
+     * alone keeps the backend busy.
+     */
+    static final double TURN_LOADS = 6;
+    /** How often the plan is remade while a model waits for a turn. */
+    static final long WAITING_INTERVAL_NANOS = 250_000_000L;
+    /**
+     * Models take turns only where a switch costs at least this many requests' work (a load time against the mean
+     * request's time): below it, a switch per request costs little more than the request itself, and holding requests
+     * back for turns costs more than it saves (DES, five models on three one-model backends with 1 s loads: at 80 %
+     * of capacity 17 s mean with switches per request, 108 s with turns).
+     */
+    static final double TURN_MIN_LOADS = 2;
     private volatile long changedNanos = Long.MIN_VALUE / 2;
+    private volatile BiPredicate<String, String> runs = (backend, model) -> false;
+    /** When each backend × model pair entered the plan (key: backend NUL model); touched only by the computing caller. */
+    private final Map<String, Long> placedSince = new HashMap<>();
 
     private final ModelDemand demand;
     private final CostModel cost;
@@ -96,6 +116,11 @@ public final class PlacementPlanner {
         backends = source;
     }
 
+    /** How to tell whether a model has requests running on a backend (by names): the scheduler's ledger. */
+    void runs(BiPredicate<String, String> running) {
+        runs = running;
+    }
+
     /** The backends as the fleet has them now. */
     Collection<Backend> backendsNow() {
         return backends.get();
@@ -104,11 +129,15 @@ public final class PlacementPlanner {
     /** The plan now: the current one, recomputed first if it is older than the interval. */
     public PlacementPlan plan(long now) {
         PlacementPlan p = current;
-        if ((p != PlacementPlan.unrestricted() && now - p.madeNanos() < intervalNanos) || !busy.compareAndSet(false, true)) {
+        // While a model waits for a turn, the plan is looked at more often: a turn ends when its holder has served
+        // what waited for it, and every moment the memory is not passed on then is lost to both models.
+        long every = p.waiting().isEmpty() ? intervalNanos : Math.min(intervalNanos, WAITING_INTERVAL_NANOS);
+        if ((p != PlacementPlan.unrestricted() && now - p.madeNanos() < every) || !busy.compareAndSet(false, true)) {
             return p;
         }
         try {
             PlacementPlan next = compute(now, p);
+            remember(next, now);
             current = next;
             return next;
         } finally {
@@ -212,6 +241,7 @@ public final class PlacementPlanner {
             }
         }
         Score sKept = Score.of(load, room, kept);
+        Turns turns = turns(fleet, models, kept, now);
         boolean covered = true;
         for (int m = 0; m < nm; m++) {
             covered &= replicas(kept, m) > 0;
@@ -221,9 +251,11 @@ public final class PlacementPlanner {
             // Too soon after the last change for anything but coverage: demand and speeds are still settling.
             return new PlacementPlan(toMap(fleet, models, kept), sKept.busiest(), true, now);
         }
-        boolean[][] holds = improve(fleet, models, load, room, installed, kept);
+        boolean[][] holds = improve(fleet, models, load, room, installed, kept, turns);
         // A plan made afresh can reach what single moves from the current one cannot (two models trading places).
-        boolean[][] fresh = improve(fleet, models, load, room, installed, new boolean[nb][nm]);
+        // While a model waits for memory, it starts from the turns being held, which no plan takes away.
+        boolean[][] fresh = improve(fleet, models, load, room, installed, covered ? new boolean[nb][nm] : turns.held(),
+                turns);
         if (covered) {
             // Every model has a place, so any change is a choice among placements that work, and the fluid model
             // cannot rank the best few of those: trials choose (PlacementTrial).
@@ -253,7 +285,104 @@ public final class PlacementPlanner {
                         models);
             }
         }
-        return new PlacementPlan(toMap(fleet, models, holds), sc.busiest(), true, now);
+        return new PlacementPlan(toMap(fleet, models, holds), sc.busiest(), true, now,
+                turns.taken() ? waiting(fleet, models, installed, holds) : Set.of());
+    }
+
+    /**
+     * Which pairs of {@code kept} hold a turn that no plan may end now: a model's only copy, which still has requests
+     * waiting for it or running there, and which was placed there less than {@link #TURN_LOADS} load times ago. Such a
+     * model is served before the memory passes to a model that waits for it (a polling system's exhaustive service,
+     * bounded so that nothing starves): passing it on per request would cost a load per request.
+     */
+    private Turns turns(List<Backend> fleet, List<String> models, boolean[][] kept, long now) {
+        int nb = fleet.size();
+        int nm = models.size();
+        boolean[][] held = new boolean[nb][nm];
+        boolean[] queued = new boolean[nm];
+        if (!turnsPay(models, now)) {
+            return new Turns(kept, held, queued, false);
+        }
+        double turn = TURN_LOADS * loadNanos();
+        for (int m = 0; m < nm; m++) {
+            queued[m] = demand.queued(models.get(m)) > 0;
+            if (replicas(kept, m) != 1) {
+                continue;
+            }
+            for (int b = 0; b < nb; b++) {
+                if (kept[b][m]) {
+                    String backend = fleet.get(b).name();
+                    Long since = placedSince.get(key(backend, models.get(m)));
+                    held[b][m] = (queued[m] || runs.test(backend, models.get(m)))
+                            && (since == null || now - since < turn);
+                }
+            }
+        }
+        return new Turns(kept, held, queued, true);
+    }
+
+    /**
+     * Whether a switch of models costs at least {@link #TURN_MIN_LOADS} requests' work: the longest load time in
+     * demand against the mean request's work, weighted by the models' rates.
+     */
+    private boolean turnsPay(List<String> models, long now) {
+        double rate = 0;
+        double work = 0;
+        for (String m : models) {
+            double r = demand.rate(m, now);
+            rate += r;
+            work += r * demand.workNanos(m);
+        }
+        return rate > 0 && loadNanos() >= TURN_MIN_LOADS * work / rate;
+    }
+
+    /**
+     * The models {@code holds} places nowhere that some backend could hold alone: they wait for a turn (their
+     * requests are not started elsewhere meanwhile, {@link PlacementPlan#waits}).
+     */
+    private static Set<String> waiting(List<Backend> fleet, List<String> models, boolean[][] installed,
+                                       boolean[][] holds) {
+        Set<String> out = new HashSet<>();
+        for (int m = 0; m < models.size(); m++) {
+            if (replicas(holds, m) > 0) {
+                continue;
+            }
+            for (int b = 0; b < fleet.size(); b++) {
+                if (installed[b][m] && fleet.get(b).memory().fitsSurely(List.of(), models.get(m))) {
+                    out.add(models.get(m));
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Notes when each pair of {@code plan} entered it (a turn's start), forgetting the pairs it no longer has. */
+    private void remember(PlacementPlan plan, long now) {
+        Set<String> in = new HashSet<>();
+        for (Map.Entry<String, Set<String>> e : plan.holds().entrySet()) {
+            for (String m : e.getValue()) {
+                in.add(key(e.getKey(), m));
+            }
+        }
+        placedSince.keySet().retainAll(in);
+        for (String k : in) {
+            placedSince.putIfAbsent(k, now);
+        }
+    }
+
+    private static String key(String backend, String model) {
+        return backend + '\0' + model;
+    }
+
+    /**
+     * The turns of a plan being made: {@code kept}, the pairs kept from the plan before; {@code held[b][m]}, a pair no
+     * change may take away now ({@link #turns}); {@code queued[m]}, whether requests of model m wait (such a model may
+     * take memory from a kept pair whose turn is over even from a model in more demand: that one was served and, if
+     * it returns, waits its turn; a pair placed by the plan being made has not had its turn yet); {@code taken},
+     * whether models take turns at all ({@link #turnsPay}: otherwise nothing is held and nothing waits).
+     */
+    private record Turns(boolean[][] kept, boolean[][] held, boolean[] queued, boolean taken) {
     }
 
     /** How much lower a candidate's simulated mean latency must be than the current placement's to replace it. */
@@ -282,7 +411,7 @@ public final class PlacementPlanner {
             for (int b = 0; b < nb; b++) {
                 for (int m = 0; m < nm; m++) {
                     if (installed[b][m] && !base[b][m]) {
-                        boolean[][] t = place(fleet.get(b), b, m, base, models, load, false);
+                        boolean[][] t = place(fleet.get(b), b, m, base, models, load, null);
                         if (t != null) {
                             offer(pool, fluid, t, load, room);
                         }
@@ -538,7 +667,7 @@ public final class PlacementPlanner {
 
     /** {@code start} completed (every model with demand somewhere) and improved one move at a time. */
     private static boolean[][] improve(List<Backend> fleet, List<String> models, double[] load, Room room,
-                                       boolean[][] installed, boolean[][] start) {
+                                       boolean[][] installed, boolean[][] start, Turns turns) {
         int nb = fleet.size();
         int nm = models.size();
         boolean[][] holds = start;
@@ -557,7 +686,7 @@ public final class PlacementPlanner {
                 if (!installed[b][m]) {
                     continue;
                 }
-                boolean[][] trial = place(fleet.get(b), b, m, holds, models, load, true);
+                boolean[][] trial = place(fleet.get(b), b, m, holds, models, load, turns);
                 if (trial == null) {
                     continue;
                 }
@@ -597,7 +726,7 @@ public final class PlacementPlanner {
                     if (!installed[b][m] || holds[b][m]) {
                         continue;
                     }
-                    boolean[][] trial = place(fleet.get(b), b, m, holds, models, load, false);
+                    boolean[][] trial = place(fleet.get(b), b, m, holds, models, load, null);
                     if (trial == null) {
                         continue;
                     }
@@ -629,7 +758,7 @@ public final class PlacementPlanner {
             if (!installed[b][m]) {
                 continue;
             }
-            boolean[][] trial = place(fleet.get(b), b, m, holds, models, load, false);
+            boolean[][] trial = place(fleet.get(b), b, m, holds, models, load, null);
             if (trial == null) {
                 continue;
             }
@@ -644,10 +773,13 @@ public final class PlacementPlanner {
 
     /**
      * {@code holds} with model {@code m} added on backend {@code b}, evicting (least demanded first) what must go for
-     * it to fit; null if it cannot fit, or (unless {@code mayUncover}) if an evicted model would be left nowhere.
+     * it to fit; null if it cannot fit, or if an evicted model would be left nowhere, unless {@code turns} (not null)
+     * lets it: another model's only copy may go when its turn is not {@linkplain Turns#held held} and either requests
+     * of {@code m} wait and that copy was there before (the memory passes to them: the turns of a polling system) or
+     * {@code m} is in more demand.
      */
     private static boolean[][] place(Backend be, int b, int m, boolean[][] holds, List<String> models, double[] load,
-                                     boolean mayUncover) {
+                                     Turns turns) {
         boolean[][] trial = new boolean[holds.length][];
         for (int i = 0; i < holds.length; i++) {
             trial[i] = holds[i].clone();
@@ -669,7 +801,8 @@ public final class PlacementPlanner {
                     continue;
                 }
                 boolean elsewhere = replicas(trial, x) > 1;
-                if (!elsewhere && (!mayUncover || load[x] >= load[m])) {
+                if (!elsewhere && (turns == null || turns.held()[b][x]
+                        || !(turns.queued()[m] && turns.kept()[b][x]) && load[x] >= load[m])) {
                     continue;
                 }
                 if (victim < 0 || load[x] < load[victim]) {

@@ -71,6 +71,7 @@ public final class Predictor {
         this.demand = new ModelDemand(DEMAND_WINDOW_NANOS, (model, prompt, outputShare) ->
                 referenceNanos(model, prompt, outputShare * estimator.expectedOutputTokens(model, -1)));
         this.planner = new PlacementPlanner(demand, cost, PLAN_INTERVAL_NANOS);
+        planner.runs(workload::runs);
     }
 
     /** How far back demand is remembered when placing models. */
@@ -212,7 +213,7 @@ public final class Predictor {
      * elsewhere and not here, and wants here a model that is not resident and does not fit beside what is.
      */
     public boolean yields(Backend b, String model, PlacementPlan plan) {
-        if (!plan.restricted() || plan.planned(b.name(), model) || plan.replicas(model) == 0) {
+        if (!plan.restricted() || plan.planned(b.name(), model) || plan.replicas(model) == 0 && !plan.waits(model)) {
             return false;
         }
         Set<String> wanted = plan.holds().get(b.name());

@@ -150,6 +150,10 @@ class ColdStartTest {
         // Nor when the plan has A nowhere (its requests would have no planned home to go to).
         PlacementPlan orphan = new PlacementPlan(java.util.Map.of("one", Set.of(B), "two", Set.of(B)), 0.5, true, now);
         assertThat(p.yields(one(fleet), A, orphan)).isFalse();
+        // Unless A waits for its turn: then its requests wait, so that B can load and serve its own.
+        PlacementPlan turn = new PlacementPlan(java.util.Map.of("one", Set.of(B), "two", Set.of(B)), 0.5, true, now,
+                Set.of(A));
+        assertThat(p.yields(one(fleet), A, turn)).isTrue();
     }
 
     @Test

@@ -265,6 +265,99 @@ class PlacementPlannerTest {
         assertThat(after.replicas(C)).isEqualTo(1);
     }
 
+    /** One backend that holds one model at a time, with A and B installed: the two can only take turns. */
+    private Fleet solo() {
+        Fleet f = new Fleet(List.of(new BackendConfig("solo", URI.create("http://127.0.0.1:1"), 2, List.of(A, B),
+                true, 1, 0)));
+        for (int i = 0; i < 20; i++) {
+            for (String m : List.of(A, B)) {
+                cost.record("solo", m, Fixtures.sample(100, 100, 1000, 50), DecodeShare.constant(1));
+            }
+        }
+        return f;
+    }
+
+    /** The one model {@code plan} holds on the solo backend. */
+    private static String holder(PlacementPlan plan) {
+        assertThat(plan.holds().get("solo")).hasSize(1);
+        return plan.holds().get("solo").iterator().next();
+    }
+
+    /**
+     * Two models that cannot share the only backend: the one in more demand gets it, the other waits (its requests
+     * are neither loaded per request nor started where the first is warm); the holder keeps it while its requests
+     * wait or run, and passes it on as soon as it has served them. Before, the plan passed the memory back and forth
+     * every time it was made (every 2 s, each pass a load: DES on a fleet where two of four models fit only on one
+     * backend, 185 s mean at 40 % load, 7.5 s with turns).
+     */
+    @Test
+    void modelsThatCannotShareMemoryTakeTurnsAndTheHolderKeepsItWhileItsRequestsWaitOrRun() {
+        Fleet fleet = solo();
+        Map<String, Integer> depth = new java.util.HashMap<>(Map.of(A, 3, B, 3));
+        Set<String> running = new java.util.HashSet<>();
+        demand.queueDepths(m -> depth.getOrDefault(m, 0));
+        PlacementPlanner planner = planner(fleet);
+        planner.runs((backend, model) -> running.contains(model));
+        traffic(new double[] {0.3, 0.2, 0}, 0, 120 * S);
+        PlacementPlan first = planner.plan(120 * S);
+        assertThat(holder(first)).isEqualTo(A);
+        assertThat(first.waits(B)).isTrue();
+        assertThat(first.waits(A)).isFalse();
+        for (long t = 121; t <= 130; t++) {
+            traffic(new double[] {0.3, 0.2, 0}, (t - 1) * S, t * S);
+            assertThat(holder(planner.plan(t * S))).as("A's requests wait, at %d s", t).isEqualTo(A);
+        }
+        depth.put(A, 0);
+        running.add(A);
+        assertThat(holder(planner.plan(131 * S))).as("A's last requests run").isEqualTo(A);
+        running.clear();
+        PlacementPlan passed = planner.plan(132 * S);
+        assertThat(holder(passed)).as("A has served what waited for it").isEqualTo(B);
+        assertThat(passed.waits(A)).isTrue();
+        assertThat(passed.waits(B)).isFalse();
+        depth.put(A, 1);
+        assertThat(holder(planner.plan(133 * S))).as("B's requests wait: A's new one waits its turn").isEqualTo(B);
+    }
+
+    /** A holder whose requests never stop waiting keeps the memory for six load times, then passes it on. */
+    @Test
+    void aTurnEndsAfterSixLoadTimesEvenWhileItsRequestsStillWait() {
+        Fleet fleet = solo();
+        demand.queueDepths(m -> 5);
+        PlacementPlanner planner = planner(fleet);
+        traffic(new double[] {0.3, 0.2, 0}, 0, 120 * S);
+        assertThat(holder(planner.plan(120 * S))).isEqualTo(A);
+        // The load time is the hint's 3 s (no load seen), so a turn lasts 18 s from when the plan gave it.
+        assertThat(holder(planner.plan(137 * S))).isEqualTo(A);
+        assertThat(holder(planner.plan(138 * S))).isEqualTo(B);
+        assertThat(holder(planner.plan(155 * S))).isEqualTo(B);
+        assertThat(holder(planner.plan(156 * S))).isEqualTo(A);
+    }
+
+    /**
+     * Where a load costs less than two requests' work, models do not take turns: none waits, and requests switch the
+     * backend's model as they come (turns held them back for longer than the loads they saved: DES, five models on
+     * three one-model backends with 1 s loads).
+     */
+    @Test
+    void whereALoadCostsLessThanTwoRequestsNoModelWaitsForATurn() {
+        Fleet fleet = solo();
+        // Requests of 2 s each against the hint's 3 s load.
+        ModelDemand heavy = new ModelDemand(60 * S, (model, prompt, output) -> 2 * S);
+        heavy.queueDepths(m -> 3);
+        for (long t = 0; t < 120 * S; t += S) {
+            heavy.arrived(A, 100, 1, t);
+            if (t % (2 * S) == 0) {
+                heavy.arrived(B, 100, 1, t);
+            }
+        }
+        PlacementPlanner planner = new PlacementPlanner(heavy, cost, 2 * S);
+        planner.backends(fleet::all);
+        PlacementPlan plan = planner.plan(120 * S);
+        assertThat(plan.restricted()).isTrue();
+        assertThat(plan.waiting()).isEmpty();
+    }
+
     @Test
     void aBackendsBusySlotsAreSharedAmongItsModelsByTheirRates() {
         assertThat(PlacementPlanner.running(3, new boolean[] {true, true, false}, new double[] {2, 1, 5}))
