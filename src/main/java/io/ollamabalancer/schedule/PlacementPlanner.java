@@ -253,9 +253,9 @@ public final class PlacementPlanner {
         }
         boolean[][] holds = improve(fleet, models, load, room, installed, kept, turns);
         // A plan made afresh can reach what single moves from the current one cannot (two models trading places).
-        // While a model waits for memory, it starts from the turns being held, which no plan takes away.
-        boolean[][] fresh = improve(fleet, models, load, room, installed, covered ? new boolean[nb][nm] : turns.held(),
-                turns);
+        // While models take turns, it starts from the turns being held, which no plan takes away.
+        boolean[][] fresh = improve(fleet, models, load, room, installed,
+                covered || !turns.taken() ? new boolean[nb][nm] : turns.held(), turns);
         if (covered) {
             // Every model has a place, so any change is a choice among placements that work, and the fluid model
             // cannot rank the best few of those: trials choose (PlacementTrial).
@@ -286,22 +286,36 @@ public final class PlacementPlanner {
             }
         }
         return new PlacementPlan(toMap(fleet, models, holds), sc.busiest(), true, now,
-                turns.taken() ? waiting(fleet, models, installed, holds) : Set.of());
+                waiting(models, holds, turns.confined()));
     }
 
     /**
-     * Which pairs of {@code kept} hold a turn that no plan may end now: a model's only copy, which still has requests
-     * waiting for it or running there, and which was placed there less than {@link #TURN_LOADS} load times ago. Such a
-     * model is served before the memory passes to a model that waits for it (a polling system's exhaustive service,
-     * bounded so that nothing starves): passing it on per request would cost a load per request.
+     * The turns of the plan being made. Only a model that a single backend can hold takes turns (it has nowhere else
+     * to go, so it must share that backend's memory with what that backend holds), and only where a switch costs at
+     * least {@link #TURN_MIN_LOADS} requests' work. Held, a pair no plan may end now: a model's only copy, which still
+     * has requests waiting for it or running there, and which was placed there less than {@link #TURN_LOADS} load
+     * times ago. Such a model is served before the memory passes to a confined model that waits for it (a polling
+     * system's exhaustive service, bounded so that nothing starves): passing it on per request would cost a load per
+     * request.
+     *
+     * <p>Why not every model left without a place: where models fit on several backends (four models on three
+     * one-model backends), turns taken on whichever backend was idle moved the model in most demand off the fast
+     * backend and never back (DES: 263 s mean at 60 % on one trace seed, 20 s without turns); such fleets keep
+     * switching per request.
      */
     private Turns turns(List<Backend> fleet, List<String> models, boolean[][] kept, long now) {
         int nb = fleet.size();
         int nm = models.size();
         boolean[][] held = new boolean[nb][nm];
         boolean[] queued = new boolean[nm];
-        if (!turnsPay(models, now)) {
-            return new Turns(kept, held, queued, false);
+        boolean[] confined = new boolean[nm];
+        boolean any = false;
+        for (int m = 0; m < nm; m++) {
+            confined[m] = homes(fleet, models.get(m)) == 1;
+            any |= confined[m];
+        }
+        if (!any || !turnsPay(models, now)) {
+            return new Turns(kept, held, queued, new boolean[nm]);
         }
         double turn = TURN_LOADS * loadNanos();
         for (int m = 0; m < nm; m++) {
@@ -318,7 +332,18 @@ public final class PlacementPlanner {
                 }
             }
         }
-        return new Turns(kept, held, queued, true);
+        return new Turns(kept, held, queued, confined);
+    }
+
+    /** How many backends have {@code model} installed and could hold it alone. */
+    private static int homes(List<Backend> fleet, String model) {
+        int n = 0;
+        for (Backend b : fleet) {
+            if (b.hasModel(model) && b.memory().fitsSurely(List.of(), model)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /**
@@ -337,21 +362,14 @@ public final class PlacementPlanner {
     }
 
     /**
-     * The models {@code holds} places nowhere that some backend could hold alone: they wait for a turn (their
-     * requests are not started elsewhere meanwhile, {@link PlacementPlan#waits}).
+     * The models that take turns and that {@code holds} places nowhere: they wait for their turn (their requests are
+     * not started elsewhere meanwhile, {@link PlacementPlan#waits}).
      */
-    private static Set<String> waiting(List<Backend> fleet, List<String> models, boolean[][] installed,
-                                       boolean[][] holds) {
+    private static Set<String> waiting(List<String> models, boolean[][] holds, boolean[] confined) {
         Set<String> out = new HashSet<>();
         for (int m = 0; m < models.size(); m++) {
-            if (replicas(holds, m) > 0) {
-                continue;
-            }
-            for (int b = 0; b < fleet.size(); b++) {
-                if (installed[b][m] && fleet.get(b).memory().fitsSurely(List.of(), models.get(m))) {
-                    out.add(models.get(m));
-                    break;
-                }
+            if (confined[m] && replicas(holds, m) == 0) {
+                out.add(models.get(m));
             }
         }
         return out;
@@ -379,10 +397,19 @@ public final class PlacementPlanner {
      * The turns of a plan being made: {@code kept}, the pairs kept from the plan before; {@code held[b][m]}, a pair no
      * change may take away now ({@link #turns}); {@code queued[m]}, whether requests of model m wait (such a model may
      * take memory from a kept pair whose turn is over even from a model in more demand: that one was served and, if
-     * it returns, waits its turn; a pair placed by the plan being made has not had its turn yet); {@code taken},
-     * whether models take turns at all ({@link #turnsPay}: otherwise nothing is held and nothing waits).
+     * it returns, waits its turn; a pair placed by the plan being made has not had its turn yet); {@code confined[m]},
+     * whether model m takes turns ({@link #turns}: otherwise it neither holds nor waits for any).
      */
-    private record Turns(boolean[][] kept, boolean[][] held, boolean[] queued, boolean taken) {
+    private record Turns(boolean[][] kept, boolean[][] held, boolean[] queued, boolean[] confined) {
+        /** Whether any model takes turns. */
+        boolean taken() {
+            for (boolean c : confined) {
+                if (c) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     /** How much lower a candidate's simulated mean latency must be than the current placement's to replace it. */
@@ -774,9 +801,9 @@ public final class PlacementPlanner {
     /**
      * {@code holds} with model {@code m} added on backend {@code b}, evicting (least demanded first) what must go for
      * it to fit; null if it cannot fit, or if an evicted model would be left nowhere, unless {@code turns} (not null)
-     * lets it: another model's only copy may go when its turn is not {@linkplain Turns#held held} and either requests
-     * of {@code m} wait and that copy was there before (the memory passes to them: the turns of a polling system) or
-     * {@code m} is in more demand.
+     * lets it: another model's only copy may go when {@code m} is in more demand, or, when {@code m} takes turns, when
+     * that copy's turn is not {@linkplain Turns#held held} and either requests of {@code m} wait and that copy was
+     * there before (the memory passes to them: the turns of a polling system) or {@code m} is in more demand.
      */
     private static boolean[][] place(Backend be, int b, int m, boolean[][] holds, List<String> models, double[] load,
                                      Turns turns) {
@@ -801,8 +828,9 @@ public final class PlacementPlanner {
                     continue;
                 }
                 boolean elsewhere = replicas(trial, x) > 1;
-                if (!elsewhere && (turns == null || turns.held()[b][x]
-                        || !(turns.queued()[m] && turns.kept()[b][x]) && load[x] >= load[m])) {
+                boolean turn = turns != null && turns.confined()[m];
+                if (!elsewhere && (turns == null || turn && turns.held()[b][x]
+                        || !(turn && turns.queued()[m] && turns.kept()[b][x]) && load[x] >= load[m])) {
                     continue;
                 }
                 if (victim < 0 || load[x] < load[victim]) {

@@ -335,6 +335,30 @@ class PlacementPlannerTest {
     }
 
     /**
+     * Only a model that a single backend can hold takes turns. Three models on two one-model backends that can each
+     * hold any of them: none waits (turns there moved the model in most demand off the fast backend for good, in the
+     * DES), and requests switch models as they come, as before.
+     */
+    @Test
+    void modelsThatFitOnSeveralBackendsDoNotWaitForATurn() {
+        List<BackendConfig> configs = new ArrayList<>();
+        for (String name : List.of("x", "y")) {
+            configs.add(new BackendConfig(name, URI.create("http://127.0.0.1:1"), 2, List.of(A, B, C), true, 1, 0));
+            for (int i = 0; i < 20; i++) {
+                for (String m : List.of(A, B, C)) {
+                    cost.record(name, m, Fixtures.sample(100, 100, 1000, 50), DecodeShare.constant(1));
+                }
+            }
+        }
+        Fleet fleet = new Fleet(configs);
+        demand.queueDepths(m -> 3);
+        traffic(new double[] {0.3, 0.2, 0.1}, 0, 120 * S);
+        PlacementPlan plan = planner(fleet).plan(120 * S);
+        assertThat(plan.restricted()).isTrue();
+        assertThat(plan.waiting()).isEmpty();
+    }
+
+    /**
      * Where a load costs less than two requests' work, models do not take turns: none waits, and requests switch the
      * backend's model as they come (turns held them back for longer than the loads they saved: DES, five models on
      * three one-model backends with 1 s loads).
