@@ -41,8 +41,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the best few placements apart and read a backlog as demand that never drains (bench/RESULTS.md). When a model has
  * no backend, coverage comes first (most demanded first, where the stretch is least without evicting another model's
  * only copy, unless moving that one is better by {@link #HYSTERESIS}). After a change the plan stands for
- * {@link #DWELL_LOADS} load times. When every backend can hold every model it has, the plan is unrestricted and
- * routing is exactly as without memory limits.
+ * {@link #DWELL_LOADS} load times. A model that only one backend can hold, where that backend cannot hold it beside
+ * what it has, takes turns there with the models it holds ({@link #turns}; the plan names it
+ * {@linkplain PlacementPlan#waits waiting} while another has the memory). When every backend can hold every model
+ * it has, the plan is unrestricted and routing is exactly as without memory limits.
  *
  * <p>Thread-safe: {@link #plan(long)} is called by the scheduler's sweep timer (never an event loop: a plan costs
  * max-flow bisections); one caller at a time recomputes, and the plan is published through a volatile field that
