@@ -243,7 +243,7 @@ public final class PlacementPlanner {
             }
         }
         Score sKept = Score.of(load, room, kept);
-        Turns turns = turns(fleet, models, kept, now);
+        Turns turns = turns(fleet, models, installed, kept, now);
         boolean covered = true;
         for (int m = 0; m < nm; m++) {
             covered &= replicas(kept, m) > 0;
@@ -305,7 +305,7 @@ public final class PlacementPlanner {
      * backend and never back (DES: 263 s mean at 60 % on one trace seed, 20 s without turns); such fleets keep
      * switching per request.
      */
-    private Turns turns(List<Backend> fleet, List<String> models, boolean[][] kept, long now) {
+    private Turns turns(List<Backend> fleet, List<String> models, boolean[][] installed, boolean[][] kept, long now) {
         int nb = fleet.size();
         int nm = models.size();
         boolean[][] held = new boolean[nb][nm];
@@ -313,7 +313,7 @@ public final class PlacementPlanner {
         boolean[] confined = new boolean[nm];
         boolean any = false;
         for (int m = 0; m < nm; m++) {
-            confined[m] = homes(fleet, models.get(m)) == 1;
+            confined[m] = homes(fleet, models, installed, m) == 1;
             any |= confined[m];
         }
         if (!any || !turnsPay(models, now)) {
@@ -337,11 +337,11 @@ public final class PlacementPlanner {
         return new Turns(kept, held, queued, confined);
     }
 
-    /** How many backends have {@code model} installed and could hold it alone. */
-    private static int homes(List<Backend> fleet, String model) {
+    /** How many backends have model {@code m} installed and could hold it alone. */
+    private static int homes(List<Backend> fleet, List<String> models, boolean[][] installed, int m) {
         int n = 0;
-        for (Backend b : fleet) {
-            if (b.hasModel(model) && b.memory().fitsSurely(List.of(), model)) {
+        for (int b = 0; b < fleet.size(); b++) {
+            if (installed[b][m] && fleet.get(b).memory().fitsSurely(List.of(), models.get(m))) {
                 n++;
             }
         }

@@ -106,8 +106,8 @@ class TurnTakingIT {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     }
 
-    /** Model loads so far on the simulator, from its {@code /sim/counters}. */
-    private long loads() throws Exception {
-        return JSON.readTree(Http.get(fleet.sim(0).baseUrl() + "/sim/counters").body()).get("loads").asLong();
+    /** Model loads so far on the simulator (its own counters, as {@code /sim/counters} reports them). */
+    private long loads() {
+        return fleet.sim(0).counters().loads();
     }
 }
